@@ -1,0 +1,98 @@
+# epolltrace build.  `make` builds ./epolltrace; `make check` runs every
+# test; both first install whatever Debian packages are missing.
+
+OUT        := build
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+CC         ?= gcc
+ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+PREFIX     ?= /usr/local
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+# Debian 12 packages: what building needs, and what the tests need on top.
+BUILD_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libncurses-dev \
+	      libdw-dev pkg-config make gcc
+TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
+	      libclang-rt-14-dev
+
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+LIBBPF_STATIC := $(shell pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS := -Iinclude -Icli -I$(OUT) -DEPOLLTRACE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf
+
+CLI_SRCS := $(wildcard cli/*.c)
+CLI_OBJS := $(patsubst cli/%.c,$(OUT)/cli/%.o,$(CLI_SRCS))
+BPF_SRCS := bpf/epolltrace.bpf.c
+BPF_HDRS := $(wildcard bpf/*.h) include/epolltrace.h
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test-deps check install clean static
+
+all: deps epolltrace
+
+# Install only what is missing; one apt-get update, only when needed.
+define install_missing
+	@missing=""; for p in $(1); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || \
+			missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_DEPS))
+
+test-deps: deps
+	$(call install_missing,$(TEST_DEPS))
+
+$(OUT)/epolltrace.bpf.o: $(BPF_SRCS) $(BPF_HDRS) | $(OUT)
+	@echo "  BPF      $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUT)/epolltrace.skel.h: $(OUT)/epolltrace.bpf.o
+	@echo "  SKEL     $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name epolltrace_bpf > $@
+
+$(OUT)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/epolltrace.h $(OUT)/epolltrace.skel.h | $(OUT)
+	@mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(LIBBPF_CFLAGS) -c $< -o $@
+
+epolltrace: $(CLI_OBJS)
+	@echo "  LINK     $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lpthread
+
+# A static binary for minimal VM guests (tests/vm).
+$(OUT)/epolltrace.static: $(CLI_OBJS)
+	@echo "  LINK     $@"
+	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) -lpthread
+
+static: deps $(OUT)/epolltrace.static
+
+$(OUT):
+	@mkdir -p $(OUT)
+
+install: epolltrace
+	install -D -m 0755 epolltrace $(DESTDIR)$(PREFIX)/bin/epolltrace
+
+check: test-deps epolltrace $(OUT)/epolltrace.static
+	$(Q)tests/run-all.sh
+
+clean:
+	rm -rf $(OUT) epolltrace

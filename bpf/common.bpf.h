@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maps, rodata and the helpers every hook shares: who is traced, how an
+ * fd becomes a struct file and an eventpoll, and how records are emitted.
+ */
+#ifndef EPOLLTRACE_COMMON_BPF_H
+#define EPOLLTRACE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "epolltrace.h"
+#include "core_fixes.bpf.h"
+
+/* Set by user space before load. */
+const volatile __u32 self_tgid = 0;	/* the tracer: never traced */
+const volatile __u32 trace_all = 0;	/* no -p: every process but us */
+const volatile __u64 ep_release_addr = 0; /* ep_eventpoll_release, 0: unknown */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} snap_events SEC(".maps");
+
+/* tgid -> ET_TGT_* flags */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ET_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+/* Exact per-instance counters, kept next to the instance's identity. */
+struct et_inst_val {
+	struct et_inst in;
+	__u64 callbacks;
+	__u64 wait_enter;
+	__u64 wait_exit;
+	__u64 events;
+	__u64 zero_wakeups;
+	__u64 sleeps;
+	__u64 wakeups;
+	__u64 snap_seq;		/* last snapshot round that visited it */
+};
+
+/* struct eventpoll address -> instance: the in-kernel filter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ET_MAX_INSTANCES);
+	__type(key, __u64);
+	__type(value, struct et_inst_val);
+} instances SEC(".maps");
+
+/* tid -> in-flight wait */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct et_wait_state);
+} waits SEC(".maps");
+
+/* tid -> epoll_ctl arguments between entry and exit */
+struct ctl_args {
+	__u64 ep;
+	__u64 file;
+	__u64 data;
+	__s32 epfd;
+	__s32 op;
+	__s32 fd;
+	__u32 events;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct ctl_args);
+} ctls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ET_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int is_target_tgid(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return 0;
+	if (trace_all)
+		return 1;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline int current_is_target(void)
+{
+	return is_target_tgid(bpf_get_current_pid_tgid() >> 32);
+}
+
+static __always_inline void fill_hdr(struct et_hdr *h, __u16 type, __u8 src)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->type = type;
+	h->cpu = bpf_get_smp_processor_id();
+	h->flags = 0;
+	h->src = src;
+	h->pad = 0;
+}
+
+/* Reserve a record in the event ring; a failure is counted, never silent. */
+static __always_inline void *reserve(__u64 size, __u16 type, __u8 src)
+{
+	struct et_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		count(ET_CNT_RB_DROPS);
+		return NULL;
+	}
+	fill_hdr(h, type, src);
+	return h;
+}
+
+#define RESERVE(ptr, type, src) (ptr = reserve(sizeof(*(ptr)), type, src))
+
+/* current->files->fdt->fd[fd], bounds-checked; NULL if not open. */
+static __always_inline struct file *fd_file(struct task_struct *task, int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline struct file *current_fd_file(int fd)
+{
+	return fd_file((struct task_struct *)bpf_get_current_task(), fd);
+}
+
+/*
+ * Is this the file of an epoll instance?  f_op->release is
+ * ep_eventpoll_release for every epoll file (address from kallsyms; the
+ * symbol exists even without CONFIG_KALLSYMS_ALL).  Without it, fall back
+ * to the anon-inode dentry name "[eventpoll]".
+ */
+static __always_inline int is_epoll_file(struct file *f)
+{
+	char name[12] = {};
+	const unsigned char *p;
+
+	if (!f)
+		return 0;
+	if (ep_release_addr)
+		return (__u64)BPF_CORE_READ(f, f_op, release) == ep_release_addr;
+	p = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(name, sizeof(name), p) != 12)
+		return 0;
+	return name[0] == '[' && name[1] == 'e' && name[2] == 'v' && name[3] == 'e' &&
+	       name[4] == 'n' && name[5] == 't' && name[6] == 'p' && name[7] == 'o' &&
+	       name[8] == 'l' && name[9] == 'l' && name[10] == ']';
+}
+
+/* epfd of the current task -> struct eventpoll, 0 if not an epoll fd */
+static __always_inline __u64 current_ep(int epfd)
+{
+	struct file *f = current_fd_file(epfd);
+
+	if (!is_epoll_file(f))
+		return 0;
+	return (__u64)BPF_CORE_READ(f, private_data);
+}
+
+static __always_inline struct et_inst_val *inst_lookup(__u64 ep)
+{
+	return ep ? bpf_map_lookup_elem(&instances, &ep) : NULL;
+}
+
+/*
+ * The instance behind (current task, epfd).  A target that uses an
+ * instance we have not seen yet (inherited, received over a socket,
+ * created before the first snapshot) becomes its owner here.
+ */
+static __always_inline struct et_inst_val *inst_for_current(int epfd, __u64 ep)
+{
+	struct et_inst_val *v = inst_lookup(ep), nv = {};
+
+	if (v || !ep || !current_is_target())
+		return v;
+	nv.in.ep = ep;
+	nv.in.owner = bpf_get_current_pid_tgid() >> 32;
+	nv.in.epfd = epfd;
+	bpf_map_update_elem(&instances, &ep, &nv, BPF_NOEXIST);
+	return inst_lookup(ep);
+}
+
+#define INST_ADD(v, field) __sync_fetch_and_add(&(v)->field, 1)
+
+/* container_of() with CO-RE offsets */
+#define ET_CONTAINER_OF(ptr, type, member) \
+	((type *)((void *)(ptr) - bpf_core_field_offset(type, member)))
+
+#endif /* EPOLLTRACE_COMMON_BPF_H */

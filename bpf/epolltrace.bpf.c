@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * epolltrace's kernel side: every attach point of every rung of the
+ * attach plan.  User space (cli/plan.c) decides which programs load; the
+ * others are switched off with bpf_program__set_autoload(false).
+ *
+ * Program names encode their rung, which cli/plan.c relies on:
+ *   fe_/fx_   fentry/fexit        kp_/krp_  kprobe/kretprobe
+ *   tp_       syscall tracepoint  tb_       tp_btf (sched)
+ */
+#include "handlers.bpf.h"
+#include "snapshot.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* ======================= fentry / fexit ================================= */
+
+SEC("fentry/ep_poll_callback")
+int BPF_PROG(fe_ep_poll_callback, wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
+{
+	handle_callback(ET_SRC_FENTRY, wait, key, true);
+	return 0;
+}
+
+/* the same without irq-context detection (no per-cpu ksyms) */
+SEC("fentry/ep_poll_callback")
+int BPF_PROG(fe_ep_poll_callback_nc, wait_queue_entry_t *wait, unsigned int mode, int sync,
+	     void *key)
+{
+	handle_callback(ET_SRC_FENTRY, wait, key, false);
+	return 0;
+}
+
+SEC("fexit/do_epoll_ctl")
+int BPF_PROG(fx_do_epoll_ctl, int epfd, int op, int fd, struct epoll_event *epds, bool nonblock,
+	     int ret)
+{
+	struct ctl_args a = {};
+
+	if (!current_is_target())
+		return 0;
+	ctl_args_fill(&a, epfd, op, fd, epds, 0);
+	handle_ctl(ET_SRC_FENTRY, &a, ret);
+	return 0;
+}
+
+static __always_inline __s64 ts64_to_ns(struct timespec64 *to)
+{
+	if (!to)
+		return -1;
+	return BPF_CORE_READ(to, tv_sec) * 1000000000LL + BPF_CORE_READ(to, tv_nsec);
+}
+
+SEC("fentry/do_epoll_wait")
+int BPF_PROG(fe_do_epoll_wait, int epfd, struct epoll_event *events, int maxevents,
+	     struct timespec64 *to)
+{
+	/*
+	 * do_epoll_wait's timeout is a struct timespec64 * since v5.11 (an
+	 * int of milliseconds before); every kernel this supports has it.
+	 */
+	handle_wait_enter(ET_SRC_FENTRY, ET_WAIT_DO_EPOLL_WAIT, epfd, (__u64)events, maxevents,
+			  ts64_to_ns(to));
+	return 0;
+}
+
+SEC("fexit/do_epoll_wait")
+int BPF_PROG(fx_do_epoll_wait, int epfd, struct epoll_event *events, int maxevents,
+	     struct timespec64 *to, int ret)
+{
+	handle_wait_exit(ET_SRC_FENTRY, ret);
+	return 0;
+}
+
+SEC("fentry/eventpoll_release_file")
+int BPF_PROG(fe_eventpoll_release_file, struct file *file)
+{
+	handle_release_file(ET_SRC_FENTRY, file);
+	return 0;
+}
+
+SEC("fentry/ep_eventpoll_release")
+int BPF_PROG(fe_ep_eventpoll_release, struct inode *inode, struct file *file)
+{
+	handle_ep_close(ET_SRC_FENTRY, (__u64)BPF_CORE_READ(file, private_data));
+	return 0;
+}
+
+SEC("fentry/ep_done_scan")
+int BPF_PROG(fe_ep_done_scan, struct eventpoll *ep, struct list_head *txlist)
+{
+	handle_done_scan(ep, txlist);
+	return 0;
+}
+
+/* ======================= kprobe / kretprobe ============================= */
+/* Attached by cli/plan.c to the name found in kallsyms (.isra/.constprop). */
+
+SEC("kprobe")
+int BPF_KPROBE(kp_ep_poll_callback, wait_queue_entry_t *wait, unsigned int mode, int sync,
+	       void *key)
+{
+	handle_callback(ET_SRC_KPROBE, wait, key, true);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_ep_poll_callback_nc, wait_queue_entry_t *wait, unsigned int mode, int sync,
+	       void *key)
+{
+	handle_callback(ET_SRC_KPROBE, wait, key, false);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_do_epoll_ctl, int epfd, int op, int fd, struct epoll_event *epds)
+{
+	ctl_enter(epfd, op, fd, epds, 0);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(krp_do_epoll_ctl, int ret)
+{
+	ctl_exit(ET_SRC_KPROBE, ret);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_do_epoll_wait, int epfd, struct epoll_event *events, int maxevents,
+	       struct timespec64 *to)
+{
+	handle_wait_enter(ET_SRC_KPROBE, ET_WAIT_DO_EPOLL_WAIT, epfd, (__u64)events, maxevents,
+			  ts64_to_ns(to));
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(krp_do_epoll_wait, int ret)
+{
+	handle_wait_exit(ET_SRC_KPROBE, ret);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_eventpoll_release_file, struct file *file)
+{
+	handle_release_file(ET_SRC_KPROBE, file);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_ep_eventpoll_release, struct inode *inode, struct file *file)
+{
+	handle_ep_close(ET_SRC_KPROBE, (__u64)BPF_CORE_READ(file, private_data));
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(kp_ep_done_scan, struct eventpoll *ep, struct list_head *txlist)
+{
+	handle_done_scan(ep, txlist);
+	return 0;
+}
+
+/* ======================= syscall tracepoints ============================ */
+
+SEC("tracepoint/syscalls/sys_exit_epoll_create")
+int tp_exit_epoll_create(struct trace_event_raw_sys_exit *ctx)
+{
+	handle_create(ET_SRC_TRACEPOINT, ctx->ret, 0, 1);
+	return 0;
+}
+
+/* create1's flags are not on the exit tracepoint; EPOLL_CLOEXEC is the
+ * only flag, and user space reads it from /proc when it matters. */
+SEC("tracepoint/syscalls/sys_exit_epoll_create1")
+int tp_exit_epoll_create1(struct trace_event_raw_sys_exit *ctx)
+{
+	handle_create(ET_SRC_TRACEPOINT, ctx->ret, 0, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_ctl")
+int tp_enter_epoll_ctl(struct trace_event_raw_sys_enter *ctx)
+{
+	ctl_enter(ctx->args[0], ctx->args[1], ctx->args[2], (void *)ctx->args[3], 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_epoll_ctl")
+int tp_exit_epoll_ctl(struct trace_event_raw_sys_exit *ctx)
+{
+	ctl_exit(ET_SRC_TRACEPOINT, ctx->ret);
+	return 0;
+}
+
+static __always_inline __s64 ms_to_ns(long ms)
+{
+	return (int)ms < 0 ? -1 : (__s64)(int)ms * 1000000LL;
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_wait")
+int tp_enter_epoll_wait(struct trace_event_raw_sys_enter *ctx)
+{
+	handle_wait_enter(ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_WAIT, ctx->args[0], ctx->args[1],
+			  ctx->args[2], ms_to_ns(ctx->args[3]));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_pwait")
+int tp_enter_epoll_pwait(struct trace_event_raw_sys_enter *ctx)
+{
+	handle_wait_enter(ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_PWAIT, ctx->args[0], ctx->args[1],
+			  ctx->args[2], ms_to_ns(ctx->args[3]));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_epoll_pwait2")
+int tp_enter_epoll_pwait2(struct trace_event_raw_sys_enter *ctx)
+{
+	struct {
+		__s64 sec;
+		__s64 nsec;
+	} ts = {};
+	__s64 ns = -1;
+
+	if (ctx->args[3] && !bpf_probe_read_user(&ts, sizeof(ts), (void *)ctx->args[3]))
+		ns = ts.sec * 1000000000LL + ts.nsec;
+	handle_wait_enter(ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_PWAIT2, ctx->args[0], ctx->args[1],
+			  ctx->args[2], ns);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_epoll_wait")
+int tp_exit_epoll_wait(struct trace_event_raw_sys_exit *ctx)
+{
+	handle_wait_exit(ET_SRC_TRACEPOINT, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_epoll_pwait")
+int tp_exit_epoll_pwait(struct trace_event_raw_sys_exit *ctx)
+{
+	handle_wait_exit(ET_SRC_TRACEPOINT, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_epoll_pwait2")
+int tp_exit_epoll_pwait2(struct trace_event_raw_sys_exit *ctx)
+{
+	handle_wait_exit(ET_SRC_TRACEPOINT, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	if (current_is_target())
+		handle_close_fd(ctx->args[0]);
+	return 0;
+}
+
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+
+static long close_range_cb(__u32 i, void *ctx)
+{
+	__u32 *r = ctx;		/* r[0]: next fd, r[1]: last fd */
+
+	if (r[0] > r[1])
+		return 1;
+	handle_close_fd(r[0]);
+	r[0]++;
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close_range")
+int tp_enter_close_range(struct trace_event_raw_sys_enter *ctx)
+{
+	struct fdtable *fdt;
+	__u32 r[2], max;
+
+	if (!current_is_target() || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
+		return 0;
+	fdt = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files, fdt);
+	max = BPF_CORE_READ(fdt, max_fds);
+	if (!max || ctx->args[0] >= max)
+		return 0;
+	r[0] = ctx->args[0];
+	r[1] = ctx->args[1] < max ? ctx->args[1] : max - 1;
+	bpf_loop(65536, close_range_cb, r, 0);
+	return 0;
+}
+
+/* dup2/dup3 over an open fd closes what it pointed to */
+SEC("tracepoint/syscalls/sys_enter_dup2")
+int tp_enter_dup2(struct trace_event_raw_sys_enter *ctx)
+{
+	if (current_is_target() && ctx->args[0] != ctx->args[1] &&
+	    current_fd_file(ctx->args[0]))
+		handle_close_fd(ctx->args[1]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_dup3")
+int tp_enter_dup3(struct trace_event_raw_sys_enter *ctx)
+{
+	if (current_is_target() && ctx->args[0] != ctx->args[1] &&
+	    current_fd_file(ctx->args[0]))
+		handle_close_fd(ctx->args[1]);
+	return 0;
+}
+
+/* ======================= scheduler (every mode) ========================= */
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tb_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	handle_switch(preempt, prev);
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(tb_sched_waking, struct task_struct *p)
+{
+	handle_waking(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tb_sched_process_exit, struct task_struct *p)
+{
+	handle_exit(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tb_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	handle_fork(parent, child);
+	return 0;
+}

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One handler per logical event.  Every attach point (fentry, kprobe,
+ * tracepoint) is a thin wrapper that extracts its arguments and calls one
+ * of these, so the modes differ only in what they can see, never in what
+ * they report.
+ */
+#ifndef EPOLLTRACE_HANDLERS_BPF_H
+#define EPOLLTRACE_HANDLERS_BPF_H
+
+#include "common.bpf.h"
+
+#define EP_UNACTIVE_PTR ((void *)-1L)
+#define TASK_RUNNING 0
+
+/* ---- instance lifetime ------------------------------------------------ */
+
+static __always_inline void handle_create(__u8 src, long ret, __u32 flags, __u32 legacy)
+{
+	struct et_ev_create *e;
+	struct et_inst_val nv = {};
+	__u64 ep;
+
+	if (ret < 0 || !current_is_target())
+		return;
+	ep = current_ep(ret);
+	if (!ep)
+		return;
+	nv.in.ep = ep;
+	nv.in.owner = bpf_get_current_pid_tgid() >> 32;
+	nv.in.epfd = ret;
+	/* an address can be reused after a close we did not see: replace */
+	bpf_map_update_elem(&instances, &ep, &nv, BPF_ANY);
+	if (!RESERVE(e, ET_EV_EP_CREATE, src))
+		return;
+	e->in = nv.in;
+	e->flags = flags;
+	e->legacy = legacy;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void handle_ep_close(__u8 src, __u64 ep)
+{
+	struct et_inst_val *v = inst_lookup(ep);
+	struct et_ev_close *e;
+
+	if (!v)
+		return;
+	if (RESERVE(e, ET_EV_EP_CLOSE, src)) {
+		e->in = v->in;
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&instances, &ep);
+}
+
+/* ---- interest set ----------------------------------------------------- */
+
+static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long ret)
+{
+	struct et_inst_val *v = inst_for_current(a->epfd, a->ep);
+	struct et_ev_ctl *e;
+
+	if (!v)
+		return;
+	count(ET_CNT_CTL);
+	if (!RESERVE(e, ET_EV_CTL, src))
+		return;
+	e->in = v->in;
+	e->op = a->op;
+	e->fd = a->fd;
+	e->events = a->events;
+	e->data = a->data;
+	e->file = a->file;
+	e->ret = ret;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Fill ctl_args from the syscall's or do_epoll_ctl's arguments. */
+static __always_inline void ctl_args_fill(struct ctl_args *a, int epfd, int op, int fd,
+					  const void *epds, int user)
+{
+	struct epoll_event *ev = (struct epoll_event *)epds;
+
+	a->epfd = epfd;
+	a->op = op;
+	a->fd = fd;
+	a->ep = current_ep(epfd);
+	a->file = (__u64)current_fd_file(fd);
+	a->events = 0;
+	a->data = 0;
+	/* DEL carries no event (the kernel does not even copy it) */
+	if (op == ET_CTL_DEL || !ev)
+		return;
+	if (user) {
+		bpf_probe_read_user(&a->events, sizeof(a->events), &ev->events);
+		bpf_probe_read_user(&a->data, sizeof(a->data), &ev->data);
+	} else {
+		a->events = BPF_CORE_READ(ev, events);
+		a->data = BPF_CORE_READ(ev, data);
+	}
+}
+
+static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds, int user)
+{
+	struct ctl_args a = {};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!current_is_target())
+		return;
+	ctl_args_fill(&a, epfd, op, fd, epds, user);
+	bpf_map_update_elem(&ctls, &tid, &a, BPF_ANY);
+}
+
+static __always_inline void ctl_exit(__u8 src, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ctl_args *a = bpf_map_lookup_elem(&ctls, &tid);
+
+	if (!a)
+		return;
+	handle_ctl(src, a, ret);
+	bpf_map_delete_elem(&ctls, &tid);
+}
+
+/*
+ * A watched file's last reference went away: the kernel drops every
+ * epitem on file->f_ep (eventpoll_release_file).  A dup'd fd keeps the
+ * file, so nothing happens until the last one closes.
+ */
+static __always_inline void handle_release_file(__u8 src, struct file *file)
+{
+	struct hlist_head *head = BPF_CORE_READ(file, f_ep);
+	struct hlist_node *node;
+
+	if (!head)
+		return;
+	node = BPF_CORE_READ(head, first);
+	for (int i = 0; i < ET_MAX_FILE_EPS && node; i++) {
+		struct epitem *epi = ET_CONTAINER_OF(node, struct epitem, fllink);
+		__u64 ep = (__u64)BPF_CORE_READ(epi, ep);
+		struct et_inst_val *v = inst_lookup(ep);
+		struct et_ev_release *e;
+
+		node = BPF_CORE_READ(node, next);
+		if (!v)
+			continue;
+		count(ET_CNT_RELEASES);
+		if (!RESERVE(e, ET_EV_RELEASE, src))
+			continue;
+		e->in = v->in;
+		e->fd = BPF_CORE_READ(epi, ffd.fd);
+		e->events = BPF_CORE_READ(epi, event.events);
+		e->data = BPF_CORE_READ(epi, event.data);
+		e->file = (__u64)file;
+		bpf_ringbuf_submit(e, 0);
+	}
+}
+
+/*
+ * Tracepoint mode: close(fd) of the last reference.  The fd is released
+ * even when close() returns an error, so this is decided at entry.
+ */
+static __always_inline void handle_close_fd(int fd)
+{
+	struct file *f = current_fd_file(fd);
+
+	if (!f || file_refs(f) != 1)
+		return;
+	if (is_epoll_file(f))
+		handle_ep_close(ET_SRC_TRACEPOINT, (__u64)BPF_CORE_READ(f, private_data));
+	else
+		handle_release_file(ET_SRC_TRACEPOINT, f);
+}
+
+/* ---- ep_poll_callback ------------------------------------------------- */
+
+static __always_inline void handle_callback(__u8 src, wait_queue_entry_t *wait, void *key,
+					    bool want_ctx)
+{
+	struct eppoll_entry *pwq = ET_CONTAINER_OF(wait, struct eppoll_entry, wait);
+	struct epitem *epi = BPF_CORE_READ(pwq, base);
+	__u64 ep = (__u64)BPF_CORE_READ(epi, ep);
+	struct et_inst_val *v = inst_lookup(ep);
+	struct et_ev_callback *e;
+
+	if (!v)
+		return;
+	count(ET_CNT_CALLBACKS);
+	INST_ADD(v, callbacks);
+	if (!RESERVE(e, ET_EV_CALLBACK, src))
+		return;
+	if (want_ctx)
+		e->hdr.flags = irq_context_flags(ET_F_HARDIRQ, ET_F_SOFTIRQ);
+	e->in = v->in;
+	e->fd = BPF_CORE_READ(epi, ffd.fd);
+	e->events = BPF_CORE_READ(epi, event.events);
+	e->data = BPF_CORE_READ(epi, event.data);
+	e->key = (__u32)(long)key;
+	e->pad = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* ---- waits -------------------------------------------------------------- */
+
+static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u64 ubuf,
+					      int maxevents, __s64 timeout_ns)
+{
+	__u64 ep = current_ep(epfd);
+	struct et_inst_val *v = inst_for_current(epfd, ep);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct et_wait_state st = {};
+	struct et_ev_wait_enter *e;
+
+	if (!v)
+		return;
+	count(ET_CNT_WAIT_ENTER);
+	INST_ADD(v, wait_enter);
+	st.ep = ep;
+	st.ubuf = ubuf;
+	st.owner = v->in.owner;
+	st.epfd = epfd;
+	st.maxevents = maxevents;
+	st.requeued = -1;
+	st.sys = sys;
+	st.enter_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&waits, &tid, &st, BPF_ANY);
+	if (!RESERVE(e, ET_EV_WAIT_ENTER, src))
+		return;
+	e->in = v->in;
+	e->in.epfd = epfd;
+	e->maxevents = maxevents;
+	e->sys = sys;
+	e->timeout_ns = timeout_ns;
+	e->ubuf = ubuf;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void handle_wait_exit(__u8 src, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
+	struct et_inst_val *v;
+	struct et_ev_send_events *se;
+	struct et_ev_wait_exit *e;
+	struct et_inst in;
+	__u32 n;
+
+	if (!st)
+		return;
+	in.ep = st->ep;
+	in.owner = st->owner;
+	in.epfd = st->epfd;
+	count(ET_CNT_WAIT_EXIT);
+	v = inst_lookup(st->ep);
+	if (v) {
+		INST_ADD(v, wait_exit);
+		if (ret > 0)
+			__sync_fetch_and_add(&v->events, ret);
+		if (ret == 0 && st->slept)
+			INST_ADD(v, zero_wakeups);
+	}
+	if (ret > 0) {
+		__u64 *c;
+		__u32 idx = ET_CNT_EVENTS_DELIVERED;
+
+		c = bpf_map_lookup_elem(&counters, &idx);
+		if (c)
+			*c += ret;
+	}
+	if (ret == 0 && st->slept)
+		count(ET_CNT_ZERO_WAKEUPS);
+	if (ret >= 0 && RESERVE(se, ET_EV_SEND_EVENTS, src)) {
+		se->in = in;
+		se->count = ret;
+		se->requeued = st->requeued;
+		bpf_ringbuf_submit(se, 0);
+	}
+	if (RESERVE(e, ET_EV_WAIT_EXIT, src)) {
+		e->in = in;
+		e->ret = ret;
+		e->slept_ns = st->slept_ns;
+		n = ret > 0 ? ret : 0;
+		if (n > ET_WAIT_MAX_EVENTS)
+			n = ET_WAIT_MAX_EVENTS;
+		e->ncopied = n;
+		/* struct epoll_event is 12 bytes, packed, on x86_64 */
+		for (int i = 0; i < ET_WAIT_MAX_EVENTS; i++) {
+			const char *u = (const char *)st->ubuf + i * 12;
+
+			e->ev[i].events = 0;
+			e->ev[i].pad = 0;
+			e->ev[i].data = 0;
+			if (i >= n)
+				continue;
+			bpf_probe_read_user(&e->ev[i].events, 4, u);
+			bpf_probe_read_user(&e->ev[i].data, 8, u + 4);
+		}
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&waits, &tid);
+}
+
+/* ep_done_scan(ep, txlist): what the scan put back on the ready list */
+static __always_inline void handle_done_scan(struct eventpoll *ep, struct list_head *txlist)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
+	struct list_head *pos;
+	int n = 0;
+
+	if (!st || st->ep != (__u64)ep)
+		return;
+	pos = BPF_CORE_READ(txlist, next);
+	for (int i = 0; i < 64 && pos && pos != txlist; i++) {
+		n++;
+		pos = BPF_CORE_READ(pos, next);
+	}
+	st->requeued = n;
+	st->scans++;
+}
+
+/* ---- sleep and wakeup (sched tracepoints, every mode) ------------------ */
+
+static __always_inline void handle_switch(bool preempt, struct task_struct *prev)
+{
+	__u32 tid;
+	struct et_wait_state *st;
+	struct et_ev_sleep *e;
+
+	if (preempt || BPF_CORE_READ(prev, __state) == TASK_RUNNING)
+		return;
+	tid = BPF_CORE_READ(prev, pid);
+	st = bpf_map_lookup_elem(&waits, &tid);
+	if (!st || st->sleep_ns)
+		return;
+	st->sleep_ns = bpf_ktime_get_ns();
+	st->slept++;
+	count(ET_CNT_SLEEPS);
+	{
+		struct et_inst_val *v = inst_lookup(st->ep);
+
+		if (v)
+			INST_ADD(v, sleeps);
+	}
+	if (!RESERVE(e, ET_EV_SLEEP, ET_SRC_SCHED))
+		return;
+	e->in.ep = st->ep;
+	e->in.owner = st->owner;
+	e->in.epfd = st->epfd;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* sched_waking runs in the waker's context (sched_wakeup may not) */
+static __always_inline void handle_waking(struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
+	struct et_ev_wakeup *e;
+	__u64 now, id;
+
+	if (!st || !st->sleep_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	st->slept_ns += now - st->sleep_ns;
+	st->sleep_ns = 0;
+	count(ET_CNT_WAKEUPS);
+	{
+		struct et_inst_val *v = inst_lookup(st->ep);
+
+		if (v)
+			INST_ADD(v, wakeups);
+	}
+	if (!RESERVE(e, ET_EV_WAKEUP, ET_SRC_SCHED))
+		return;
+	id = bpf_get_current_pid_tgid();
+	e->hdr.pid = BPF_CORE_READ(p, tgid);
+	e->hdr.tid = tid;
+	e->in.ep = st->ep;
+	e->in.owner = st->owner;
+	e->in.epfd = st->epfd;
+	e->waker_pid = id >> 32;
+	e->waker_tid = (__u32)id;
+	bpf_get_current_comm(e->waker_comm, sizeof(e->waker_comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* ---- process lifetime ---------------------------------------------------- */
+
+static __always_inline void handle_exit(struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid), tid = BPF_CORE_READ(p, pid);
+	struct et_ev_task_exit *e;
+
+	if (!is_target_tgid(tgid))
+		return;
+	bpf_map_delete_elem(&waits, &tid);
+	bpf_map_delete_elem(&ctls, &tid);
+	if (!RESERVE(e, ET_EV_TASK_EXIT, ET_SRC_SCHED))
+		return;
+	if (BPF_CORE_READ(p, signal, live.counter) == 0)
+		e->hdr.flags = ET_F_GROUP_DEAD;
+	e->exit_code = BPF_CORE_READ(p, exit_code);
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void handle_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	__u32 *flags;
+	struct et_ev_fork *e;
+
+	if (ptgid == ctgid || trace_all)
+		return;
+	flags = bpf_map_lookup_elem(&targets, &ptgid);
+	if (!flags || !(*flags & ET_TGT_FOLLOW))
+		return;
+	bpf_map_update_elem(&targets, &ctgid, flags, BPF_ANY);
+	if (!RESERVE(e, ET_EV_FORK, ET_SRC_SCHED))
+		return;
+	e->child_pid = ctgid;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif /* EPOLLTRACE_HANDLERS_BPF_H */

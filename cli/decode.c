@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "event.h"
+
+static const struct {
+	const char *name;
+	size_t size;
+} types[ET_EV_MAX] = {
+	[ET_EV_EP_CREATE] = { "ep_create", sizeof(struct et_ev_create) },
+	[ET_EV_EP_CLOSE] = { "ep_close", sizeof(struct et_ev_close) },
+	[ET_EV_CTL] = { "ctl", sizeof(struct et_ev_ctl) },
+	[ET_EV_RELEASE] = { "release", sizeof(struct et_ev_release) },
+	[ET_EV_CALLBACK] = { "callback", sizeof(struct et_ev_callback) },
+	[ET_EV_WAIT_ENTER] = { "wait_enter", sizeof(struct et_ev_wait_enter) },
+	[ET_EV_SLEEP] = { "sleep", sizeof(struct et_ev_sleep) },
+	[ET_EV_WAKEUP] = { "wakeup", sizeof(struct et_ev_wakeup) },
+	[ET_EV_WAIT_EXIT] = { "wait_exit", sizeof(struct et_ev_wait_exit) },
+	[ET_EV_SEND_EVENTS] = { "send_events", sizeof(struct et_ev_send_events) },
+	[ET_EV_SNAP_BEGIN] = { "snap_begin", sizeof(struct et_ev_snap_begin) },
+	[ET_EV_SNAP_ITEMS] = { "snap_items", sizeof(struct et_ev_snap_items) },
+	[ET_EV_SNAP_READY] = { "snap_ready", sizeof(struct et_ev_snap_ready) },
+	[ET_EV_SNAP_WAITERS] = { "snap_waiters", sizeof(struct et_ev_snap_waiters) },
+	[ET_EV_SNAP_END] = { "snap_end", sizeof(struct et_ev_snap_end) },
+	[ET_EV_TASK_EXIT] = { "task_exit", sizeof(struct et_ev_task_exit) },
+	[ET_EV_FORK] = { "fork", sizeof(struct et_ev_fork) },
+	[ET_EV_LOST] = { "lost", sizeof(struct et_ev_lost) },
+};
+
+size_t et_record_size(unsigned int type)
+{
+	return type < ET_EV_MAX ? types[type].size : 0;
+}
+
+const char *et_type_name(unsigned int type)
+{
+	return type < ET_EV_MAX && types[type].name ? types[type].name : "unknown";
+}
+
+const char *et_src_name(unsigned int src)
+{
+	static const char *const n[] = { "tracepoint", "fentry", "kprobe", "iter", "sched",
+					 "user" };
+
+	return src <= ET_SRC_USER ? n[src] : "unknown";
+}
+
+int et_record_check(const void *data, size_t size)
+{
+	const struct et_hdr *h = data;
+	size_t want;
+
+	if (size < sizeof(*h))
+		return -EINVAL;
+	want = et_record_size(h->type);
+	if (!want || size != want)
+		return -EINVAL;
+	switch (h->type) {
+	case ET_EV_SNAP_ITEMS:
+		return ((const struct et_ev_snap_items *)data)->n <= ET_SNAP_BATCH ? 0 : -EINVAL;
+	case ET_EV_SNAP_READY:
+		return ((const struct et_ev_snap_ready *)data)->n <= ET_SNAP_BATCH ? 0 : -EINVAL;
+	case ET_EV_SNAP_WAITERS:
+		return ((const struct et_ev_snap_waiters *)data)->n <= ET_SNAP_BATCH ? 0 : -EINVAL;
+	case ET_EV_WAIT_EXIT:
+		return ((const struct et_ev_wait_exit *)data)->ncopied <= ET_WAIT_MAX_EVENTS ?
+		       0 : -EINVAL;
+	}
+	return 0;
+}
+
+/* grow *arr to hold need elements of size sz */
+static int grow(void **arr, __u32 *cap, __u32 need, size_t sz)
+{
+	__u32 ncap = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, (size_t)ncap * sz);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr *h, size_t size)
+{
+	struct et_snapshot *s = &a->cur;
+
+	if (et_record_check(h, size))
+		return NULL;
+	if (h->type == ET_EV_SNAP_BEGIN) {
+		const struct et_ev_snap_begin *b = (const void *)h;
+
+		if (a->open)
+			a->incomplete++;
+		a->open = true;
+		s->hdr = b->hdr;
+		s->in = b->in;
+		s->seq = b->seq;
+		s->watched = b->watched;
+		s->flags = 0;
+		s->nitems = s->nready = s->nwaiters = 0;
+		return NULL;
+	}
+	if (!a->open)
+		return NULL;
+	switch (h->type) {
+	case ET_EV_SNAP_ITEMS: {
+		const struct et_ev_snap_items *r = (const void *)h;
+
+		if (r->ep != s->in.ep ||
+		    grow((void **)&s->items, &s->cap_items, s->nitems + r->n, sizeof(*s->items)))
+			break;
+		memcpy(s->items + s->nitems, r->item, r->n * sizeof(*s->items));
+		s->nitems += r->n;
+		return NULL;
+	}
+	case ET_EV_SNAP_READY: {
+		const struct et_ev_snap_ready *r = (const void *)h;
+
+		if (r->ep != s->in.ep ||
+		    grow((void **)&s->ready, &s->cap_ready, s->nready + r->n, sizeof(*s->ready)))
+			break;
+		memcpy(s->ready + s->nready, r->fd, r->n * sizeof(*s->ready));
+		s->nready += r->n;
+		return NULL;
+	}
+	case ET_EV_SNAP_WAITERS: {
+		const struct et_ev_snap_waiters *r = (const void *)h;
+
+		if (r->ep != s->in.ep ||
+		    grow((void **)&s->waiters, &s->cap_waiters, s->nwaiters + r->n,
+			 sizeof(*s->waiters)))
+			break;
+		memcpy(s->waiters + s->nwaiters, r->tid, r->n * sizeof(*s->waiters));
+		s->nwaiters += r->n;
+		return NULL;
+	}
+	case ET_EV_SNAP_END: {
+		const struct et_ev_snap_end *e = (const void *)h;
+
+		if (e->in.ep != s->in.ep || e->seq != s->seq)
+			break;
+		a->open = false;
+		s->flags = e->hdr.flags;
+		/* a part lost in the ring leaves the counts short */
+		if (s->nitems != e->nitems || s->nready != e->nready || s->nwaiters != e->nwaiters)
+			s->flags |= ET_F_TRUNCATED;
+		if (s->watched < 0)
+			s->watched = s->nitems;
+		return s;
+	}
+	default:
+		return NULL;
+	}
+	/* a part that does not belong: the snapshot is incomplete */
+	a->open = false;
+	a->incomplete++;
+	return NULL;
+}
+
+void snap_asm_free(struct snap_asm *a)
+{
+	free(a->cur.items);
+	free(a->cur.ready);
+	free(a->cur.waiters);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EPOLLTRACE_EVENT_H
+#define EPOLLTRACE_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "epolltrace.h"
+
+/*
+ * Decoded records.  Live tracing and (later) replay produce the same
+ * calls on a sink: one ordered stream of validated records, and whole
+ * snapshots assembled from their BEGIN/ITEMS/READY/WAITERS/END parts.
+ */
+struct et_snapshot {
+	struct et_hdr hdr;	/* of SNAP_BEGIN; pid = owner */
+	struct et_inst in;
+	__u64 seq;
+	__s64 watched;		/* epitems per ep->refcount, -1 unknown */
+	__u16 flags;		/* ET_F_TRUNCATED | ET_F_SCANNING | ET_F_COUNTED */
+	__u32 nitems, nready, nwaiters;
+	struct et_snap_item *items;
+	__s32 *ready;
+	__u32 *waiters;
+	__u32 cap_items, cap_ready, cap_waiters;
+};
+
+struct et_sink {
+	void (*record)(struct et_sink *s, const struct et_hdr *h, size_t size);
+	void (*snapshot)(struct et_sink *s, const struct et_snapshot *snap);
+	void (*flush)(struct et_sink *s);
+};
+
+/* The size a record of this type must have, 0 for an unknown type. */
+size_t et_record_size(unsigned int type);
+/* 0 if the record is well formed, -EINVAL otherwise. */
+int et_record_check(const void *data, size_t size);
+const char *et_type_name(unsigned int type);
+const char *et_src_name(unsigned int src);
+
+/* Snapshot assembly from the snapshot ring's parts. */
+struct snap_asm {
+	struct et_snapshot cur;
+	bool open;
+	unsigned long incomplete;	/* snapshots dropped half-way */
+};
+
+/* Feed one part; returns the finished snapshot on END, else NULL. */
+const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr *h, size_t size);
+void snap_asm_free(struct snap_asm *a);
+
+#endif

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+
+int et_verbose;
+
+#define LOG_LINES 256
+#define LOG_LEN 256
+
+struct log_ring {
+	char line[LOG_LINES][LOG_LEN];
+	unsigned int head;	/* next slot */
+	unsigned int count;
+};
+
+static struct log_ring captured, libbpf_lines;
+static bool capturing;
+
+static void ring_put(struct log_ring *r, const char *s)
+{
+	snprintf(r->line[r->head], LOG_LEN, "%s", s);
+	r->head = (r->head + 1) % LOG_LINES;
+	if (r->count < LOG_LINES)
+		r->count++;
+}
+
+static const char *ring_get(const struct log_ring *r, unsigned int n)
+{
+	if (n >= r->count)
+		return NULL;
+	return r->line[(r->head + LOG_LINES - 1 - n) % LOG_LINES];
+}
+
+static void vlog(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[LOG_LEN];
+	int off = snprintf(buf, sizeof(buf), "%s", prefix);
+
+	vsnprintf(buf + off, sizeof(buf) - off, fmt, ap);
+	if (capturing) {
+		ring_put(&captured, buf);
+		return;
+	}
+	fprintf(stderr, "%s\n", buf);
+}
+
+#define DEFINE_LOG(name, prefix, cond)				\
+	void name(const char *fmt, ...)				\
+	{							\
+		va_list ap;					\
+		if (!(cond))					\
+			return;					\
+		va_start(ap, fmt);				\
+		vlog(prefix, fmt, ap);				\
+		va_end(ap);					\
+	}
+
+DEFINE_LOG(et_err, "epolltrace: ", 1)
+DEFINE_LOG(et_warn, "epolltrace: warning: ", 1)
+DEFINE_LOG(et_info, "epolltrace: ", 1)
+DEFINE_LOG(et_debug, "epolltrace: debug: ", et_verbose)
+
+void et_log_capture(bool on)
+{
+	capturing = on;
+}
+
+void et_log_flush(void)
+{
+	for (unsigned int n = captured.count; n > 0; n--)
+		fprintf(stderr, "%s\n", ring_get(&captured, n - 1));
+	captured.count = 0;
+	captured.head = 0;
+}
+
+const char *et_log_line(unsigned int n)
+{
+	return ring_get(&captured, n);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[LOG_LEN];
+	size_t len;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	len = strlen(buf);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	ring_put(&libbpf_lines, buf);
+	if (et_verbose > 1 || (et_verbose && level != LIBBPF_DEBUG)) {
+		if (capturing)
+			ring_put(&captured, buf);
+		else
+			fprintf(stderr, "libbpf: %s\n", buf);
+	}
+	return 0;
+}
+
+void et_log_libbpf_init(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+const char *et_log_libbpf_find(const char *needle)
+{
+	for (unsigned int n = 0; n < libbpf_lines.count; n++) {
+		const char *l = ring_get(&libbpf_lines, n);
+
+		if (strstr(l, needle))
+			return l;
+	}
+	return NULL;
+}
+
+void et_log_libbpf_clear(void)
+{
+	libbpf_lines.count = 0;
+	libbpf_lines.head = 0;
+}

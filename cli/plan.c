@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The attach plan: which attach point serves each logical hook on the
+ * running kernel, and why every better one was rejected.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include "epolltrace.skel.h"
+#include "json.h"
+#include "kallsyms.h"
+#include "log.h"
+#include "mounts.h"
+#include "plan.h"
+
+#define R(k, f, fi, ...) { .kind = (k), .func = (f), .fid = (fi), .progs = { __VA_ARGS__ } }
+
+/* The ranked table.  DESIGN.md "Hooks: a ranked plan per kernel". */
+static const struct hook hook_table[] = {
+	{
+		.name = "create", .what = "an epoll instance is created", .required = true,
+		.rungs = {
+			R(RUNG_TRACEPOINT, "syscalls:sys_exit_epoll_create{,1}", FID_EXACT,
+			  "tp_exit_epoll_create", "tp_exit_epoll_create1"),
+		}, .nrungs = 1,
+	},
+	{
+		.name = "ctl", .what = "fds inserted, modified, removed (epoll_ctl)", .required = true,
+		.rungs = {
+			R(RUNG_NAMED, "ep_insert", FID_EXACT),
+			R(RUNG_FENTRY, "do_epoll_ctl", FID_EXACT, "fx_do_epoll_ctl"),
+			R(RUNG_KPROBE, "do_epoll_ctl", FID_EXACT, "kp_do_epoll_ctl", "krp_do_epoll_ctl"),
+			R(RUNG_TRACEPOINT, "syscalls:sys_{enter,exit}_epoll_ctl", FID_EXACT,
+			  "tp_enter_epoll_ctl", "tp_exit_epoll_ctl"),
+		}, .nrungs = 4,
+	},
+	{
+		.name = "close", .what = "implicit removal on last close; instance closed",
+		.required = true,
+		.rungs = {
+			R(RUNG_FENTRY, "eventpoll_release_file+ep_eventpoll_release", FID_EXACT,
+			  "fe_eventpoll_release_file", "fe_ep_eventpoll_release"),
+			R(RUNG_KPROBE, "eventpoll_release_file+ep_eventpoll_release", FID_EXACT,
+			  "kp_eventpoll_release_file", "kp_ep_eventpoll_release"),
+			R(RUNG_TRACEPOINT, "syscalls:sys_enter_{close,close_range,dup2,dup3}",
+			  FID_DERIVED, "tp_enter_close", "tp_enter_close_range", "tp_enter_dup2",
+			  "tp_enter_dup3"),
+		}, .nrungs = 3,
+	},
+	{
+		.name = "callback", .what = "ep_poll_callback: an fd became ready",
+		.fid_without = FID_SAMPLED,
+		.without = "the ready list comes from snapshots only (sampled)",
+		.rungs = {
+			R(RUNG_FENTRY, "ep_poll_callback", FID_EXACT, "fe_ep_poll_callback"),
+			/* twins without irq-context detection: see core_fixes */
+			R(RUNG_FENTRY, "ep_poll_callback", FID_EXACT, "fe_ep_poll_callback_nc"),
+			R(RUNG_KPROBE, "ep_poll_callback", FID_EXACT, "kp_ep_poll_callback"),
+			R(RUNG_KPROBE, "ep_poll_callback", FID_EXACT, "kp_ep_poll_callback_nc"),
+		}, .nrungs = 4,
+	},
+	{
+		.name = "wait", .what = "epoll_wait entry and exit, events delivered",
+		.required = true,
+		.rungs = {
+			R(RUNG_NAMED, "ep_poll", FID_EXACT),
+			R(RUNG_FENTRY, "do_epoll_wait", FID_EXACT, "fe_do_epoll_wait",
+			  "fx_do_epoll_wait"),
+			R(RUNG_KPROBE, "do_epoll_wait", FID_EXACT, "kp_do_epoll_wait",
+			  "krp_do_epoll_wait"),
+			R(RUNG_TRACEPOINT, "syscalls:sys_{enter,exit}_epoll_{wait,pwait,pwait2}",
+			  FID_EXACT, "tp_enter_epoll_wait", "tp_enter_epoll_pwait",
+			  "tp_enter_epoll_pwait2", "tp_exit_epoll_wait", "tp_exit_epoll_pwait",
+			  "tp_exit_epoll_pwait2"),
+		}, .nrungs = 4,
+	},
+	{
+		.name = "send_events", .what = "ep_send_events: ready items moved to user space",
+		.fid_without = FID_DERIVED,
+		.without = "the count comes from the wait's return value; re-queued items unknown",
+		.rungs = {
+			R(RUNG_NAMED, "ep_send_events", FID_EXACT),
+			R(RUNG_FENTRY, "ep_done_scan", FID_EXACT, "fe_ep_done_scan"),
+			R(RUNG_KPROBE, "ep_done_scan", FID_EXACT, "kp_ep_done_scan"),
+		}, .nrungs = 3,
+	},
+	{
+		.name = "sleep", .what = "a waiter falls asleep and is woken, and by whom",
+		.fid_without = FID_SAMPLED,
+		.without = "sleeping threads come from snapshots of the wait queue only",
+		.rungs = {
+			R(RUNG_TP_BTF, "sched_switch+sched_waking", FID_DERIVED, "tb_sched_switch",
+			  "tb_sched_waking"),
+		}, .nrungs = 1,
+	},
+	{
+		.name = "lifetime", .what = "threads and processes exit; forks followed (-f)",
+		.fid_without = FID_DERIVED,
+		.without = "exits are noticed by polling /proc; -f does not work",
+		.rungs = {
+			R(RUNG_TP_BTF, "sched_process_exit+sched_process_fork", FID_EXACT,
+			  "tb_sched_process_exit", "tb_sched_process_fork"),
+		}, .nrungs = 1,
+	},
+	{
+		.name = "snapshot", .what = "rb-tree, rdllist, ovflist and wait queue, read in place",
+		.required = true,
+		.rungs = {
+			R(RUNG_ITER, "iter/task_file", FID_SAMPLED, "snap_task_file"),
+		}, .nrungs = 1,
+	},
+};
+
+/* the kernel-internal ENOTSUPP, which BPF syscalls leak to user space */
+#define ENOTSUPP_KERNEL 524
+
+#define NHOOKS ((int)(sizeof(hook_table) / sizeof(hook_table[0])))
+
+const char *plan_mode_name(enum plan_mode m)
+{
+	static const char *const n[] = { "auto", "fentry", "kprobe", "tracepoint" };
+
+	return m <= PLAN_TRACEPOINT ? n[m] : "?";
+}
+
+int plan_mode_parse(const char *s, enum plan_mode *m)
+{
+	for (int i = PLAN_AUTO; i <= PLAN_TRACEPOINT; i++) {
+		if (!strcmp(s, plan_mode_name(i))) {
+			*m = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *fidelity_name(enum fidelity f)
+{
+	static const char *const n[] = { "none", "sampled", "derived", "exact" };
+
+	return f <= FID_EXACT ? n[f] : "?";
+}
+
+const char *rung_kind_name(enum rung_kind k)
+{
+	static const char *const n[] = { "named", "fentry", "kprobe", "tracepoint", "tp_btf",
+					 "iter" };
+
+	return k <= RUNG_ITER ? n[k] : "?";
+}
+
+static bool hook_has_kind(const struct hook *h, enum rung_kind k)
+{
+	for (int i = 0; i < h->nrungs; i++)
+		if (h->rungs[i].kind == k)
+			return true;
+	return false;
+}
+
+/* Does the forced mode allow this rung?  Sets the reason if not. */
+static bool mode_allows(enum plan_mode m, const struct hook *h, struct rung *r)
+{
+	enum rung_kind want;
+
+	if (m == PLAN_AUTO || r->kind == RUNG_NAMED)
+		return true;
+	if (m == PLAN_TRACEPOINT) {
+		if (r->kind != RUNG_FENTRY && r->kind != RUNG_KPROBE)
+			return true;
+		snprintf(r->reason, sizeof(r->reason), "skipped: --attach=tracepoint");
+		return false;
+	}
+	want = m == PLAN_FENTRY ? RUNG_FENTRY : RUNG_KPROBE;
+	if (r->kind == want || !hook_has_kind(h, want) ||
+	    (r->kind != RUNG_FENTRY && r->kind != RUNG_KPROBE && r->kind != RUNG_TRACEPOINT))
+		return true;
+	snprintf(r->reason, sizeof(r->reason), "skipped: --attach=%s", plan_mode_name(m));
+	return false;
+}
+
+static bool kprobes_available(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
+	       !access(ET_TRACEFS "/kprobe_events", F_OK);
+}
+
+/* Static checks that need no load: kallsyms, BTF, tracefs. */
+static void precheck(struct plan *p, struct btf *vmlinux)
+{
+	struct ksym_query q[64];
+	size_t nq = 0;
+	int kerr;
+
+	/* gather every function name the table mentions */
+	for (int i = 0; i < p->nhooks; i++) {
+		for (int j = 0; j < p->hooks[i].nrungs; j++) {
+			struct rung *r = &p->hooks[i].rungs[j];
+			char buf[128], *tok, *save;
+
+			if (r->kind != RUNG_NAMED && r->kind != RUNG_FENTRY && r->kind != RUNG_KPROBE)
+				continue;
+			snprintf(buf, sizeof(buf), "%s", r->func);
+			for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+				size_t k;
+
+				for (k = 0; k < nq; k++)
+					if (!strcmp(q[k].name, tok))
+						break;
+				if (k == nq && nq < 64)
+					q[nq++].name = strdup(tok);
+			}
+		}
+	}
+	q[nq++].name = strdup("ep_eventpoll_release");
+	kerr = kallsyms_resolve(q, nq);
+	p->ep_release_addr = q[nq - 1].addr;
+
+	for (int i = 0; i < p->nhooks; i++) {
+		struct hook *h = &p->hooks[i];
+
+		for (int j = 0; j < h->nrungs; j++) {
+			struct rung *r = &h->rungs[j];
+			char buf[128], *tok, *save;
+
+			if (r->reason[0])
+				continue;
+			if (r->kind == RUNG_TP_BTF || r->kind == RUNG_ITER) {
+				if (!vmlinux)
+					snprintf(r->reason, sizeof(r->reason),
+						 "no kernel BTF (/sys/kernel/btf/vmlinux)");
+				continue;
+			}
+			if (r->kind == RUNG_TRACEPOINT) {
+				if (access(ET_TRACEFS "/events/syscalls", F_OK))
+					snprintf(r->reason, sizeof(r->reason),
+						 "no syscall tracepoints under " ET_TRACEFS
+						 "/events/syscalls (CONFIG_FTRACE_SYSCALLS?)");
+				continue;
+			}
+			if (r->kind == RUNG_KPROBE && !kprobes_available()) {
+				snprintf(r->reason, sizeof(r->reason),
+					 "kprobes unavailable (kernel built without CONFIG_KPROBES)");
+				continue;
+			}
+			snprintf(buf, sizeof(buf), "%s", r->func);
+			r->ntok = 0;
+			for (tok = strtok_r(buf, "+", &save); tok && !r->reason[0];
+			     tok = strtok_r(NULL, "+", &save)) {
+				struct ksym_query *k = NULL;
+
+				for (size_t n = 0; n < nq; n++)
+					if (!strcmp(q[n].name, tok))
+						k = &q[n];
+				if (kerr) {
+					snprintf(r->reason, sizeof(r->reason),
+						 "cannot read /proc/kallsyms: %s", strerror(-kerr));
+				} else if (!k || !k->found[0]) {
+					snprintf(r->reason, sizeof(r->reason),
+						 "%s not in kallsyms (inlined or absent)", tok);
+				} else if (r->kind == RUNG_NAMED) {
+					snprintf(r->reason, sizeof(r->reason),
+						 "%.64s is in kallsyms, but epolltrace has no "
+						 "program for it: the rungs below cover it",
+						 k->found);
+				} else if (r->kind == RUNG_FENTRY &&
+					   (!vmlinux ||
+					    btf__find_by_name_kind(vmlinux, tok, BTF_KIND_FUNC) < 0)) {
+					snprintf(r->reason, sizeof(r->reason),
+						 "%s has no BTF (fentry needs it)", tok);
+				} else if (r->ntok < 2) {
+					/* program k attaches to token min(k, ntok - 1) */
+					snprintf(r->attach_sym[r->ntok], sizeof(r->attach_sym[0]),
+						 "%s", k->found);
+					r->ntok++;
+				}
+			}
+		}
+	}
+	for (size_t n = 0; n < nq; n++)
+		free((char *)q[n].name);
+}
+
+/* Pick, for each hook, the first rung not yet rejected. */
+static void choose(struct plan *p)
+{
+	for (int i = 0; i < p->nhooks; i++) {
+		struct hook *h = &p->hooks[i];
+
+		h->chosen = -1;
+		for (int j = 0; j < h->nrungs; j++) {
+			if (h->rungs[j].kind == RUNG_NAMED) {
+				h->rungs[j].tried = true;
+				continue;
+			}
+			if (!h->rungs[j].reason[0]) {
+				h->chosen = j;
+				h->rungs[j].tried = true;
+				break;
+			}
+			h->rungs[j].tried = true;
+		}
+	}
+}
+
+static struct rung *rung_of_prog(struct plan *p, const char *prog)
+{
+	for (int i = 0; i < p->nhooks; i++) {
+		struct hook *h = &p->hooks[i];
+
+		if (h->chosen < 0)
+			continue;
+		for (int k = 0; k < PLAN_MAX_PROGS && h->rungs[h->chosen].progs[k]; k++)
+			if (!strcmp(h->rungs[h->chosen].progs[k], prog))
+				return &h->rungs[h->chosen];
+	}
+	return NULL;
+}
+
+static const char *err_hint(enum rung_kind k, int err)
+{
+	if (err == -EPERM || err == -EACCES) {
+		if (k == RUNG_FENTRY)
+			return " (the kernel refuses fentry/fexit here: ftrace is closed or "
+			       "CAP_SYS_ADMIN/CAP_BPF is missing)";
+		return " (needs root, or CAP_BPF + CAP_PERFMON)";
+	}
+	if (err == -EOPNOTSUPP || err == -ENOTSUPP_KERNEL)
+		return " (not supported by this kernel)";
+	return "";
+}
+
+/* Reject a rung after a dynamic failure; EPERM-like failures of one
+ * fentry/kprobe program reject every rung of that kind. */
+static void reject(struct plan *p, struct rung *r, const char *what, int err)
+{
+	enum rung_kind k = r->kind;
+	bool all = (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ||
+		    err == -ENOTSUPP_KERNEL) && (k == RUNG_FENTRY || k == RUNG_KPROBE);
+
+	for (int i = 0; i < p->nhooks; i++) {
+		for (int j = 0; j < p->hooks[i].nrungs; j++) {
+			struct rung *o = &p->hooks[i].rungs[j];
+
+			if (o != r && (!all || o->kind != k || o->reason[0]))
+				continue;
+			snprintf(o->reason, sizeof(o->reason), "%s: %s%s", what, strerror(-err),
+				 err_hint(k, err));
+		}
+	}
+}
+
+static int load_once(struct plan *p, const struct plan_params *pp, struct plan_loaded *out)
+{
+	struct epolltrace_bpf *skel;
+	struct bpf_program *prog;
+	int err;
+
+	skel = epolltrace_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->self_tgid = pp->self_tgid;
+	skel->rodata->trace_all = pp->trace_all;
+	skel->rodata->ep_release_addr = p->ep_release_addr;
+	bpf_map__set_max_entries(skel->maps.events, pp->events_ring_bytes);
+	bpf_map__set_max_entries(skel->maps.snap_events, pp->snap_ring_bytes);
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, rung_of_prog(p, bpf_program__name(prog)) != NULL);
+
+	et_log_libbpf_clear();
+	err = epolltrace_bpf__load(skel);
+	if (err) {
+		const char *l = et_log_libbpf_find("prog '");
+		char name[64] = "";
+		struct rung *r = NULL;
+
+		if (l && sscanf(strstr(l, "prog '") + 6, "%63[^']", name) == 1)
+			r = rung_of_prog(p, name);
+		epolltrace_bpf__destroy(skel);
+		if (!r) {
+			et_err("loading BPF programs failed: %s%s", strerror(-err),
+			       err_hint(RUNG_TRACEPOINT, err));
+			return err;
+		}
+		reject(p, r, "load failed", err);
+		return -EAGAIN;
+	}
+
+	out->skel = skel;
+	out->nlinks = 0;
+	for (int i = 0; i < p->nhooks; i++) {
+		struct hook *h = &p->hooks[i];
+		struct rung *r;
+
+		if (h->chosen < 0)
+			continue;
+		r = &h->rungs[h->chosen];
+		for (int k = 0; k < PLAN_MAX_PROGS && r->progs[k]; k++) {
+			struct bpf_link *link;
+
+			prog = bpf_object__find_program_by_name(skel->obj, r->progs[k]);
+			if (r->kind == RUNG_ITER)
+				link = bpf_program__attach_iter(prog, NULL);
+			else if (r->kind == RUNG_KPROBE)
+				link = bpf_program__attach_kprobe(prog, !strncmp(r->progs[k], "krp_", 4),
+								  r->attach_sym[k < r->ntok ? k : r->ntok - 1]);
+			else
+				link = bpf_program__attach(prog);
+			err = -errno;
+			if (!link) {
+				plan_unload(out);
+				reject(p, r, "attach failed", err);
+				return -EAGAIN;
+			}
+			out->links[out->nlinks++] = link;
+			if (r->kind == RUNG_ITER)
+				out->iter_link = link;
+		}
+	}
+	return 0;
+}
+
+int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
+	      struct plan_loaded *out)
+{
+	struct btf *vmlinux;
+	struct utsname u;
+	int err = 0;
+
+	memset(p, 0, sizeof(*p));
+	memset(out, 0, sizeof(*out));
+	p->mode = mode;
+	p->nhooks = NHOOKS;
+	p->hooks = calloc(NHOOKS, sizeof(*p->hooks));
+	if (!p->hooks)
+		return -ENOMEM;
+	memcpy(p->hooks, hook_table, sizeof(hook_table));
+	if (!uname(&u)) {
+		snprintf(p->kernel, sizeof(p->kernel), "%s", u.release);
+		snprintf(p->machine, sizeof(p->machine), "%s", u.machine);
+	}
+	for (int i = 0; i < p->nhooks; i++)
+		for (int j = 0; j < p->hooks[i].nrungs; j++)
+			mode_allows(mode, &p->hooks[i], &p->hooks[i].rungs[j]);
+
+	mounts_ensure();
+	vmlinux = btf__load_vmlinux_btf();
+	precheck(p, vmlinux);
+	btf__free(vmlinux);
+
+	/* each retry rejects at least one rung, so this terminates */
+	for (int tries = 0; tries < 64; tries++) {
+		choose(p);
+		p->ok = true;
+		for (int i = 0; i < p->nhooks; i++)
+			if (p->hooks[i].required && p->hooks[i].chosen < 0)
+				p->ok = false;
+		if (!p->ok)
+			break;
+		err = load_once(p, pp, out);
+		if (err != -EAGAIN)
+			break;
+	}
+	if (p->ok && err)
+		p->ok = false;
+	if (!p->ok) {
+		bool root = geteuid() == 0;
+
+		if (!root)
+			snprintf(p->fix, sizeof(p->fix),
+				 "run as root (or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+		else if (access("/sys/kernel/btf/vmlinux", R_OK))
+			snprintf(p->fix, sizeof(p->fix),
+				 "this kernel has no BTF: it needs CONFIG_DEBUG_INFO_BTF=y");
+		else if (access(ET_TRACEFS "/events/syscalls", F_OK))
+			snprintf(p->fix, sizeof(p->fix),
+				 "mount tracefs (mount -t tracefs nodev " ET_TRACEFS
+				 ") on a kernel with CONFIG_FTRACE_SYSCALLS=y");
+		else if (mode != PLAN_AUTO)
+			snprintf(p->fix, sizeof(p->fix),
+				 "--attach=%s does not work on this kernel; try --attach=auto",
+				 plan_mode_name(mode));
+		else
+			snprintf(p->fix, sizeof(p->fix),
+				 "see the reasons above; run with -v for libbpf's log");
+		return err ? err : -ENOTSUP;
+	}
+	return 0;
+}
+
+void plan_unload(struct plan_loaded *l)
+{
+	for (int i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	l->nlinks = 0;
+	l->iter_link = NULL;
+	epolltrace_bpf__destroy(l->skel);
+	l->skel = NULL;
+}
+
+void plan_free(struct plan *p)
+{
+	free(p->hooks);
+	p->hooks = NULL;
+}
+
+static const struct hook *find_hook(const struct plan *p, const char *name)
+{
+	for (int i = 0; i < p->nhooks; i++)
+		if (!strcmp(p->hooks[i].name, name))
+			return &p->hooks[i];
+	return NULL;
+}
+
+enum fidelity plan_fidelity(const struct plan *p, const char *name)
+{
+	const struct hook *h = find_hook(p, name);
+
+	if (!h)
+		return FID_NONE;
+	return h->chosen >= 0 ? h->rungs[h->chosen].fid : h->fid_without;
+}
+
+/* What each view can show, from the hooks it rests on. */
+struct view_row {
+	const char *view;
+	enum fidelity fid;
+	const char *why;
+};
+
+static int views(const struct plan *p, struct view_row *v)
+{
+	enum fidelity cb = plan_fidelity(p, "callback"), sl = plan_fidelity(p, "sleep");
+	int n = 0;
+
+	v[n++] = (struct view_row){ "interest set (rb-tree)", FID_EXACT,
+				    "epoll_ctl events, corrected by snapshots" };
+	v[n++] = (struct view_row){ "implicit removals", plan_fidelity(p, "close"),
+				    plan_fidelity(p, "close") == FID_EXACT ?
+				    "eventpoll_release_file" :
+				    "last close seen at close/close_range/dup2/dup3 entry" };
+	v[n++] = (struct view_row){ "ready list (rdllist)", cb == FID_EXACT ? FID_EXACT : FID_SAMPLED,
+				    cb == FID_EXACT ? "ep_poll_callback adds, deliveries remove" :
+				    "snapshots only: ep_poll_callback is not attachable" };
+	v[n++] = (struct view_row){ "waiters (wait queue)", sl == FID_NONE ? FID_SAMPLED : sl,
+				    sl == FID_DERIVED ? "epoll_wait entry/exit + sched_switch/waking" :
+				    "snapshots only" };
+	v[n++] = (struct view_row){ "events delivered", FID_EXACT,
+				    "wait return value and the user buffer" };
+	v[n++] = (struct view_row){ "send-events step", plan_fidelity(p, "send_events"),
+				    plan_fidelity(p, "send_events") == FID_EXACT ?
+				    "ep_done_scan: items re-queued by each scan" :
+				    "count from the wait's return value" };
+	return n;
+}
+
+void plan_print(const struct plan *p, FILE *f)
+{
+	struct view_row v[8];
+	int nv;
+
+	fprintf(f, "kernel %s %s, --attach=%s\n\n", p->kernel, p->machine, plan_mode_name(p->mode));
+	fprintf(f, "%-12s %-11s %-44s %s\n", "HOOK", "USING", "ATTACH POINT", "FIDELITY");
+	for (int i = 0; i < p->nhooks; i++) {
+		const struct hook *h = &p->hooks[i];
+		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
+
+		fprintf(f, "%-12s %-11s %-44s %s\n", h->name, c ? rung_kind_name(c->kind) : "-",
+			c ? c->func :
+			    (h->without ? h->without : "NOT AVAILABLE"),
+			fidelity_name(c ? c->fid : h->fid_without));
+		for (int j = 0; j < h->nrungs; j++) {
+			const struct rung *r = &h->rungs[j];
+
+			if (j == h->chosen || !r->reason[0])
+				continue;
+			fprintf(f, "  %-10s %-10s %-22s %s\n", "rejected", rung_kind_name(r->kind),
+				r->func, r->reason);
+		}
+	}
+	nv = views(p, v);
+	fprintf(f, "\n%-24s %-8s %s\n", "VIEW", "FIDELITY", "FROM");
+	for (int i = 0; i < nv; i++)
+		fprintf(f, "%-24s %-8s %s\n", v[i].view, fidelity_name(v[i].fid), v[i].why);
+	if (p->ok)
+		fprintf(f, "\nresult: a full mode works on this kernel\n");
+	else
+		fprintf(f, "\nresult: no full mode works: %s\n", p->fix);
+}
+
+void plan_print_json(const struct plan *p, FILE *f)
+{
+	struct json_writer w;
+	struct view_row v[8];
+	int nv = views(p, v);
+
+	json_init(&w, f);
+	json_obj_begin(&w);
+	json_kv_str(&w, "kernel", p->kernel);
+	json_kv_str(&w, "machine", p->machine);
+	json_kv_str(&w, "attach", plan_mode_name(p->mode));
+	json_kv_bool(&w, "ok", p->ok);
+	if (!p->ok)
+		json_kv_str(&w, "fix", p->fix);
+	json_key(&w, "hooks");
+	json_arr_begin(&w);
+	for (int i = 0; i < p->nhooks; i++) {
+		const struct hook *h = &p->hooks[i];
+		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
+
+		json_obj_begin(&w);
+		json_kv_str(&w, "hook", h->name);
+		json_kv_str(&w, "what", h->what);
+		json_kv_bool(&w, "required", h->required);
+		json_kv_str(&w, "using", c ? rung_kind_name(c->kind) : "none");
+		json_kv_str(&w, "point", c ? c->func : "");
+		json_kv_str(&w, "fidelity", fidelity_name(c ? c->fid : h->fid_without));
+		json_key(&w, "tried");
+		json_arr_begin(&w);
+		for (int j = 0; j < h->nrungs; j++) {
+			const struct rung *r = &h->rungs[j];
+
+			if (!r->tried && !r->reason[0])
+				continue;
+			json_obj_begin(&w);
+			json_kv_str(&w, "kind", rung_kind_name(r->kind));
+			json_kv_str(&w, "point", r->func);
+			json_kv_bool(&w, "chosen", j == h->chosen);
+			if (r->reason[0])
+				json_kv_str(&w, "rejected", r->reason);
+			json_obj_end(&w);
+		}
+		json_arr_end(&w);
+		json_obj_end(&w);
+	}
+	json_arr_end(&w);
+	json_key(&w, "views");
+	json_arr_begin(&w);
+	for (int i = 0; i < nv; i++) {
+		json_obj_begin(&w);
+		json_kv_str(&w, "view", v[i].view);
+		json_kv_str(&w, "fidelity", fidelity_name(v[i].fid));
+		json_kv_str(&w, "from", v[i].why);
+		json_obj_end(&w);
+	}
+	json_arr_end(&w);
+	json_obj_end(&w);
+	fputc('\n', f);
+}

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * epolltrace event vocabulary: the records the BPF programs write to the
+ * ring buffers, shared by the kernel side (bpf/), the decoder and every
+ * consumer in cli/.  This file is the only definition of the wire format
+ * between kernel and user space; keep it free of libc and libbpf types so
+ * that the BPF side can include it after vmlinux.h.
+ *
+ * Conventions:
+ *  - every record starts with struct et_hdr;
+ *  - hdr.pid/hdr.tid are the task in whose context the hook ran (for
+ *    ep_poll_callback that is the waker, not the owner of the instance);
+ *  - events about an epoll instance carry its kernel address (ep), its
+ *    owner's pid and the epfd through which the owner reaches it;
+ *  - pointers travel as __u64 and are used only as identities.
+ */
+#ifndef EPOLLTRACE_H
+#define EPOLLTRACE_H
+
+#define ET_COMM_LEN		16
+/* delivered events copied from the user buffer at wait exit */
+#define ET_WAIT_MAX_EVENTS	16
+/* items per snapshot batch record */
+#define ET_SNAP_BATCH		32
+/* upper bounds for walks inside BPF (rb-tree, lists, waiters) */
+#define ET_MAX_TREE_ITEMS	(1 << 20)
+#define ET_MAX_LIST_ITEMS	(1 << 16)
+#define ET_MAX_WAITERS		256
+#define ET_MAX_FILE_EPS		8
+#define ET_MAX_TARGETS		1024
+#define ET_MAX_INSTANCES	65536
+
+enum et_type {
+	ET_EV_EP_CREATE = 1,	/* epoll_create/epoll_create1 returned an fd */
+	ET_EV_EP_CLOSE,		/* last reference to the instance dropped */
+	ET_EV_CTL,		/* epoll_ctl ADD/MOD/DEL (explicit change) */
+	ET_EV_RELEASE,		/* implicit removal: watched file's last ref */
+	ET_EV_CALLBACK,		/* ep_poll_callback ran for a watched item */
+	ET_EV_WAIT_ENTER,	/* a thread entered epoll_wait & co */
+	ET_EV_SLEEP,		/* that thread was scheduled out asleep */
+	ET_EV_WAKEUP,		/* that thread was woken */
+	ET_EV_WAIT_EXIT,	/* the wait returned */
+	ET_EV_SEND_EVENTS,	/* events were transferred to user space */
+	ET_EV_SNAP_BEGIN,	/* snapshot of one instance: header */
+	ET_EV_SNAP_ITEMS,	/* ... a batch of rb-tree items, tree order */
+	ET_EV_SNAP_READY,	/* ... a batch of rdllist/ovflist entries */
+	ET_EV_SNAP_WAITERS,	/* ... a batch of wait-queue tids */
+	ET_EV_SNAP_END,		/* ... end of this instance's snapshot */
+	ET_EV_TASK_EXIT,	/* a traced thread (or the whole process) exited */
+	ET_EV_FORK,		/* a traced process forked (followed with -f) */
+	ET_EV_LOST,		/* synthesized in user space: ring-buffer losses */
+	ET_EV_MAX,
+};
+
+/* Where a record came from: the attach point that produced it. */
+enum et_src {
+	ET_SRC_TRACEPOINT = 0,
+	ET_SRC_FENTRY,
+	ET_SRC_KPROBE,
+	ET_SRC_ITER,
+	ET_SRC_SCHED,
+	ET_SRC_USER,
+};
+
+/* hdr.flags */
+#define ET_F_HARDIRQ	(1u << 0)	/* ran in hard irq context */
+#define ET_F_SOFTIRQ	(1u << 1)	/* ran in softirq context */
+#define ET_F_GROUP_DEAD	(1u << 2)	/* TASK_EXIT: whole process gone */
+#define ET_F_TRUNCATED	(1u << 3)	/* a walk hit its bound */
+#define ET_F_SCANNING	(1u << 4)	/* SNAP: ovflist active (scan running) */
+#define ET_F_COUNTED	(1u << 5)	/* SNAP: watched counted by walk */
+#define ET_F_CTX_KNOWN	(1u << 6)	/* HARDIRQ/SOFTIRQ bits are meaningful */
+
+enum et_ctl_op {
+	ET_CTL_ADD = 1,
+	ET_CTL_DEL = 2,
+	ET_CTL_MOD = 3,
+};
+
+enum et_wait_sys {
+	ET_WAIT_EPOLL_WAIT = 0,
+	ET_WAIT_EPOLL_PWAIT,
+	ET_WAIT_EPOLL_PWAIT2,
+	ET_WAIT_DO_EPOLL_WAIT,	/* seen below the syscall layer */
+};
+
+struct et_hdr {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 pid;
+	__u32 tid;
+	__u16 type;		/* enum et_type */
+	__u16 cpu;
+	__u16 flags;		/* ET_F_* */
+	__u8 src;		/* enum et_src */
+	__u8 pad;
+};
+
+/* An epoll instance as the events name it. */
+struct et_inst {
+	__u64 ep;		/* struct eventpoll address (identity only) */
+	__u32 owner;		/* tgid that created / owns it */
+	__s32 epfd;		/* owner's fd for it, -1 if unknown */
+};
+
+struct et_ev_create {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__u32 flags;
+	__u32 legacy;		/* 1: epoll_create, 0: epoll_create1 */
+};
+
+struct et_ev_close {
+	struct et_hdr hdr;
+	struct et_inst in;
+};
+
+struct et_ev_ctl {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__s32 op;		/* enum et_ctl_op */
+	__s32 fd;
+	__u32 events;
+	__s32 ret;		/* 0 or -errno */
+	__u64 data;
+	__u64 file;		/* target struct file (identity only) */
+};
+
+struct et_ev_release {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__s32 fd;		/* the fd number the item was registered with */
+	__u32 events;
+	__u64 data;
+	__u64 file;
+};
+
+struct et_ev_callback {
+	struct et_hdr hdr;	/* pid/tid: the waker */
+	struct et_inst in;
+	__s32 fd;
+	__u32 events;		/* interest mask of the item */
+	__u64 data;
+	__u32 key;		/* poll flags passed by the waker (0: unknown) */
+	__u32 pad;
+	char comm[ET_COMM_LEN];	/* the waker's comm */
+};
+
+struct et_ev_wait_enter {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__s32 maxevents;
+	__u32 sys;		/* enum et_wait_sys */
+	__s64 timeout_ns;	/* -1: infinite */
+	__u64 ubuf;		/* user buffer address */
+};
+
+struct et_ev_sleep {
+	struct et_hdr hdr;
+	struct et_inst in;
+};
+
+struct et_ev_wakeup {
+	struct et_hdr hdr;	/* pid/tid: the woken waiter */
+	struct et_inst in;
+	__u32 waker_pid;
+	__u32 waker_tid;
+	char waker_comm[ET_COMM_LEN];
+};
+
+struct et_wait_event {
+	__u32 events;
+	__u32 pad;
+	__u64 data;
+};
+
+struct et_ev_wait_exit {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__s32 ret;		/* count or -errno */
+	__u32 ncopied;		/* entries valid in ev[] */
+	__u64 slept_ns;		/* time spent asleep inside this wait */
+	struct et_wait_event ev[ET_WAIT_MAX_EVENTS];
+};
+
+struct et_ev_send_events {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__s32 count;		/* events transferred, -1 unknown */
+	__s32 requeued;		/* items left/re-queued on rdllist, -1 unknown */
+};
+
+struct et_ev_snap_begin {
+	struct et_hdr hdr;	/* pid: owner; tid: 0 */
+	struct et_inst in;
+	__u64 seq;		/* snapshot round number */
+	__s64 watched;		/* epitems in the rb-tree (-1 unknown) */
+};
+
+struct et_snap_item {
+	__s32 fd;
+	__u32 events;
+	__u64 data;
+	__u64 file;
+};
+
+struct et_ev_snap_items {
+	struct et_hdr hdr;
+	__u64 ep;
+	__u32 n;
+	__u32 pad;
+	struct et_snap_item item[ET_SNAP_BATCH];
+};
+
+struct et_ev_snap_ready {
+	struct et_hdr hdr;
+	__u64 ep;
+	__u32 n;
+	__u32 ovf;		/* 1: these came from ovflist */
+	__s32 fd[ET_SNAP_BATCH];
+};
+
+struct et_ev_snap_waiters {
+	struct et_hdr hdr;
+	__u64 ep;
+	__u32 n;
+	__u32 pad;
+	__u32 tid[ET_SNAP_BATCH];
+};
+
+struct et_ev_snap_end {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__u64 seq;
+	__u32 nitems;		/* items walked */
+	__u32 nready;
+	__u32 nwaiters;
+	__u32 pad;
+};
+
+struct et_ev_task_exit {
+	struct et_hdr hdr;	/* flags & ET_F_GROUP_DEAD: whole process */
+	__s32 exit_code;
+	__u32 pad;
+};
+
+struct et_ev_fork {
+	struct et_hdr hdr;	/* the parent */
+	__u32 child_pid;
+	__u32 pad;
+};
+
+struct et_ev_lost {
+	struct et_hdr hdr;
+	__u64 count;		/* records lost since the previous LOST */
+	__u32 ring;		/* 0: event ring, 1: snapshot ring */
+	__u32 pad;
+};
+
+/*
+ * Counters aggregated in BPF maps (per-CPU array), exact even when the
+ * ring buffers overflow.  Index with enum et_counter.
+ */
+enum et_counter {
+	ET_CNT_CALLBACKS = 0,
+	ET_CNT_WAIT_ENTER,
+	ET_CNT_WAIT_EXIT,
+	ET_CNT_EVENTS_DELIVERED,
+	ET_CNT_ZERO_WAKEUPS,	/* waits that slept and returned 0 events */
+	ET_CNT_SLEEPS,
+	ET_CNT_WAKEUPS,
+	ET_CNT_CTL,
+	ET_CNT_RELEASES,
+	ET_CNT_RB_DROPS,	/* event ring reservations that failed */
+	ET_CNT_SNAP_DROPS,	/* snapshot ring reservations that failed */
+	ET_CNT_MAX,
+};
+
+/* Per-target flags (targets map value) */
+#define ET_TGT_FOLLOW	(1u << 0)	/* add children on fork (-f) */
+
+/* Per-thread state of an in-flight wait (waits map value) */
+struct et_wait_state {
+	__u64 ep;
+	__u64 ubuf;
+	__u64 enter_ns;
+	__u64 sleep_ns;		/* when it fell asleep, 0 if running */
+	__u64 slept_ns;		/* accumulated */
+	__u32 owner;
+	__s32 epfd;
+	__s32 maxevents;
+	__u32 slept;		/* number of sleeps in this wait */
+	__s32 requeued;		/* items left on rdllist by the last scan, -1 unknown */
+	__u32 scans;		/* ep_send_events passes (ep_done_scan calls) */
+	__u32 sys;		/* enum et_wait_sys */
+	__u32 pad;
+};
+
+#endif /* EPOLLTRACE_H */
