@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Compare an epolltrace JSON Lines stream with the workload's ground truth
+and with /proc/PID/fdinfo captured at the end.
+
+usage: check_trace.py TRUTH.jsonl TRACE.jsonl FDINFO.txt MODE
+
+Prints one line per failed check and exits 1 if any failed, 0 otherwise.
+The checks are exact (multiset equality), never timing-based.
+"""
+import collections
+import json
+import sys
+
+WAIT_MAX_EVENTS = 16  # ET_WAIT_MAX_EVENTS
+
+
+def load_jsonl(path):
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise SystemExit(f"{path}:{n}: not JSON: {e}")
+    return out
+
+
+def load_fdinfo(path):
+    """epfd -> sorted list of watched fds, from 'EPFD: tfd tfd ...' lines."""
+    res = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if ":" not in line:
+                continue
+            epfd, rest = line.split(":", 1)
+            res[int(epfd)] = sorted(int(x) for x in rest.split())
+    return res
+
+
+def multiset_diff(name, want, got, fails, limit=5):
+    want_c, got_c = collections.Counter(want), collections.Counter(got)
+    missing = want_c - got_c
+    extra = got_c - want_c
+    for k, n in list(missing.items())[:limit]:
+        fails.append(f"{name}: missing from trace ({n}x): {k}")
+    for k, n in list(extra.items())[:limit]:
+        fails.append(f"{name}: not in ground truth ({n}x): {k}")
+    return not missing and not extra
+
+
+def main():
+    if len(sys.argv) != 5:
+        raise SystemExit(__doc__)
+    truth = load_jsonl(sys.argv[1])
+    trace = load_jsonl(sys.argv[2])
+    fdinfo = load_fdinfo(sys.argv[3])
+    mode = sys.argv[4]
+    fails = []
+
+    pid = None
+    for t in truth:
+        if t.get("t") == "scenario":
+            pid = t["pid"]
+            break
+    if pid is None:
+        raise SystemExit("truth has no scenario line")
+
+    for e in trace:
+        for k in ("type", "ts_ns", "pid", "tid"):
+            if k not in e:
+                fails.append(f"record without '{k}': {e}")
+                break
+    ours = [e for e in trace if e.get("owner", e.get("pid")) == pid]
+
+    # every instance created
+    multiset_diff("ep_create",
+                  [(t["epfd"], t["syscall"]) for t in truth if t["t"] == "create"],
+                  [(e["epfd"], e["syscall"]) for e in ours if e["type"] == "ep_create"],
+                  fails)
+
+    # every epoll_ctl, with its arguments and result
+    def ctl_key(op, epfd, fd, events, data, ret):
+        if op == "DEL":
+            events, data = 0, 0
+        return (op, epfd, fd, events, data, ret)
+
+    multiset_diff("ctl",
+                  [ctl_key(t["op"], t["epfd"], t["fd"], t["events"], t["data"],
+                           t["ret"] if t["ret"] == 0 else -t["errno"])
+                   for t in truth if t["t"] == "ctl"],
+                  [ctl_key(e["op"], e["epfd"], e["fd"], e["events"], e["data"], e["ret"])
+                   for e in ours if e["type"] == "ctl"],
+                  fails)
+
+    # implicit removals: exactly the ones the kernel must do (a dup keeps
+    # the file alive, so closing one of two fds removes nothing)
+    multiset_diff("release",
+                  [(r["epfd"], r["fd"]) for t in truth if t["t"] == "close"
+                   for r in t.get("removes", [])],
+                  [(e["epfd"], e["fd"]) for e in ours if e["type"] == "release"],
+                  fails)
+
+    # instances closed
+    multiset_diff("ep_close",
+                  [t["epfd"] for t in truth if t["t"] == "epclose"],
+                  [e["epfd"] for e in ours if e["type"] == "ep_close"],
+                  fails)
+
+    # every wait: who, on what, what it got back
+    def wait_key(tid, epfd, ret, evs):
+        evs = tuple((x["events"], x["data"]) for x in evs[:WAIT_MAX_EVENTS])
+        return (tid, epfd, ret, evs)
+
+    multiset_diff("wait",
+                  [wait_key(t["tid"], t["epfd"], t["ret"], t.get("events", []))
+                   for t in truth if t["t"] == "wait"],
+                  [wait_key(e["tid"], e["epfd"], e["ret"], e["events"])
+                   for e in ours if e["type"] == "wait_exit"],
+                  fails)
+    enters = sum(1 for e in ours if e["type"] == "wait_enter")
+    exits = sum(1 for e in ours if e["type"] == "wait_exit")
+    died_waiting = sum(1 for t in truth if t["t"] == "thread_exit" and t.get("in_wait"))
+    if enters - exits != died_waiting:
+        fails.append(f"wait_enter ({enters}) - wait_exit ({exits}) != "
+                     f"threads that died waiting ({died_waiting})")
+
+    # threads that exited while waiting
+    exited = {e["tid"] for e in trace if e["type"] == "task_exit" and e["pid"] == pid}
+    for t in truth:
+        if t["t"] == "thread_exit" and t["tid"] not in exited:
+            fails.append(f"thread {t['tid']} exited but no task_exit event")
+
+    # callbacks: visible only where ep_poll_callback is attachable
+    cbs = [e for e in ours if e["type"] == "callback"]
+    if mode in ("fentry", "kprobe", "auto-vm") and not cbs:
+        fails.append(f"mode {mode}: no ep_poll_callback events")
+    if mode == "tracepoint" and cbs:
+        fails.append("tracepoint mode produced callback events")
+    for e in cbs:
+        if not e.get("comm") or "key" not in e:
+            fails.append(f"callback without waker comm/key: {e}")
+            break
+
+    # snapshots: the last one of each instance against fdinfo and truth
+    snaps = [e for e in trace if e["type"] == "snapshot" and e["owner"] == pid]
+    if not snaps:
+        fails.append("no snapshots")
+    last = {}
+    for s in snaps:
+        last[s["epfd"]] = s
+        if s["watched"] != len(s["fds"]) and not s["truncated"]:
+            fails.append(f"snapshot epfd {s['epfd']}: watched {s['watched']} "
+                         f"!= {len(s['fds'])} fds listed")
+    # the first round seeds the instance that existed before tracing began
+    first_seq = min(s["seq"] for s in snaps) if snaps else None
+    ready_epfd = None
+    for t in truth:
+        if t["t"] == "ready":
+            break
+        if t["t"] == "create":
+            ready_epfd = t["epfd"]
+    if ready_epfd is not None and not any(s["seq"] == first_seq and s["epfd"] == ready_epfd
+                                         for s in snaps):
+        fails.append(f"pre-existing instance epfd {ready_epfd} not in the first snapshot")
+
+    for epfd, tfds in fdinfo.items():
+        s = last.get(epfd)
+        if s is None:
+            fails.append(f"epfd {epfd} open at the end but never in a snapshot")
+            continue
+        got = sorted(x["fd"] for x in s["fds"])
+        if got != tfds:
+            fails.append(f"epfd {epfd}: final snapshot fds {got} != fdinfo {tfds}")
+        if s["watched"] != len(tfds):
+            fails.append(f"epfd {epfd}: watched {s['watched']} != fdinfo count {len(tfds)}")
+
+    # the workload's own expectations at the end
+    expect = {}
+    for t in truth:
+        if t["t"] == "expect":
+            expect[t["epfd"]] = sorted(t["fds"])
+        elif t["t"] == "epclose":
+            expect.pop(t["epfd"], None)
+        elif t["t"] == "done":
+            break
+    for epfd, fds in expect.items():
+        if fdinfo.get(epfd) != fds:
+            fails.append(f"epfd {epfd}: workload expected {fds}, fdinfo says {fdinfo.get(epfd)}")
+
+    lost = sum(e["count"] for e in trace if e["type"] == "lost")
+    if lost:
+        fails.append(f"{lost} records lost")
+
+    for f in fails:
+        print("  " + f)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

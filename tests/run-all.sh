@@ -1,0 +1,180 @@
+#!/bin/bash
+# Every test epolltrace has, on real kernels: this machine's own, and stock
+# Debian kernels booted under qemu-system-x86_64.  Run by `make check`.
+# Ends with one line: "N passed, N failed[, N skipped (reason)]".
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+ET=$ROOT/epolltrace
+OUT=${OUT:-$ROOT/build/test}
+VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
+SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit"}
+VM_KERNELS=${VM_KERNELS:-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
+VM_MODES=${VM_MODES:-"auto kprobe tracepoint"}
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+PASS=0 FAIL=0 SKIP=0 SKIPWHY=""
+pass() { PASS=$((PASS + 1)); echo "PASS $1"; }
+fail() { FAIL=$((FAIL + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    /' <<<"$2"; }
+skip() { SKIP=$((SKIP + 1)); SKIPWHY="$2"; echo "SKIP $1: $2"; }
+step() { echo "== $*"; }
+
+# ---- unit tests, under ASan and UBSan -----------------------------------
+step "unit tests (ASan+UBSan)"
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude -Icli tests/unit_test.c cli/json.c cli/kallsyms.c \
+	cli/decode.c -o "$OUT/unit_test" 2>"$OUT/unit.build" &&
+	"$OUT/unit_test" >"$OUT/unit.log" 2>&1; then
+	pass "unit: $(tail -n 1 "$OUT/unit.log")"
+else
+	fail "unit tests" "$(cat "$OUT/unit.build" "$OUT/unit.log" 2>/dev/null | tail -n 20)"
+fi
+
+# ---- command line and errors ---------------------------------------------
+step "command line"
+expect_err() {	# name, expected exit (or 'nonzero'), stderr pattern, args...
+	local name=$1 want=$2 pat=$3
+	shift 3
+	"$ET" "$@" >"$OUT/cli.out" 2>"$OUT/cli.err"
+	local rc=$?
+	if { [ "$want" = nonzero ] && [ $rc -ne 0 ]; } || [ "$rc" = "$want" ]; then
+		if grep -q -- "$pat" "$OUT/cli.err" && [ ! -s "$OUT/cli.out" ]; then
+			pass "$name"
+			return
+		fi
+	fi
+	fail "$name" "exit $rc; stderr: $(head -c 300 "$OUT/cli.err"); stdout: $(head -c 200 "$OUT/cli.out")"
+}
+expect_err "bad pid" 1 "no such process: 999999999" -p 999999999 --json
+expect_err "bad attach mode" 2 "invalid --attach" --attach=magic
+expect_err "bad duration" 2 "invalid duration" -d abc
+expect_err "unknown scenario" 2 "unknown scenario" demo --scenario nope
+expect_err "stray argument" 2 "unexpected argument" somefile
+
+# ---- probes on this machine ------------------------------------------------
+step "probes on $(uname -r)"
+if "$ET" probes >"$OUT/probes.txt" 2>"$OUT/probes.err"; then
+	if grep -q "^ctl  *tracepoint" "$OUT/probes.txt" &&
+		grep -q "result: a full mode works" "$OUT/probes.txt"; then
+		pass "probes: a full mode works"
+	else
+		fail "probes: plan" "$(cat "$OUT/probes.txt")"
+	fi
+	# KERNEL_FACTS: fentry is refused (EPERM) and kprobes are absent here;
+	# the report must say so rather than fail silently
+	if grep -q "fentry .*Operation not permitted" "$OUT/probes.txt" &&
+		grep -q "CONFIG_KPROBES" "$OUT/probes.txt"; then
+		pass "probes: explains the fallback to tracepoints"
+	else
+		fail "probes: fallback explained" "$(cat "$OUT/probes.txt")"
+	fi
+else
+	fail "probes exit status" "$(cat "$OUT/probes.txt" "$OUT/probes.err")"
+fi
+if "$ET" probes --json >"$OUT/probes.json" 2>/dev/null &&
+	python3 -c '
+import json,sys
+p=json.load(open(sys.argv[1]))
+assert p["ok"] is True, p
+h={x["hook"]:x for x in p["hooks"]}
+assert h["ctl"]["using"]=="tracepoint", h["ctl"]
+assert h["snapshot"]["using"]=="iter", h["snapshot"]
+assert any("rejected" in t for t in h["callback"]["tried"]), h["callback"]
+assert {v["view"] for v in p["views"]} >= {"ready list (rdllist)","interest set (rb-tree)"}
+' "$OUT/probes.json"; then
+	pass "probes --json"
+else
+	fail "probes --json" "$(head -c 600 "$OUT/probes.json")"
+fi
+if "$ET" probes --attach=fentry >"$OUT/probes-fentry.txt" 2>&1; then
+	fail "probes --attach=fentry must fail here (fentry is closed)"
+else
+	grep -q "no full mode works" "$OUT/probes-fentry.txt" &&
+		pass "probes --attach=fentry fails with the fix" ||
+		fail "probes --attach=fentry message" "$(cat "$OUT/probes-fentry.txt")"
+fi
+
+# ---- scenarios on this machine's kernel (tracepoint mode) ----------------
+run_check() {	# label dir mode
+	if python3 tests/check_trace.py "$2/truth.jsonl" "$2/trace.jsonl" "$2/fdinfo.txt" "$3" \
+		>"$2/check.txt" 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "$(head -n 12 "$2/check.txt")"
+	fi
+}
+
+step "scenarios on $(uname -r), tracepoint mode"
+for sc in $SCENARIOS; do
+	d=$OUT/host/$sc
+	if tests/scenario.sh "$ET" tracepoint "$sc" "$d" 2>"$OUT/host-$sc.err"; then
+		run_check "host $(uname -r) tracepoint $sc" "$d" tracepoint
+	else
+		fail "host tracepoint $sc (run)" "$(cat "$OUT/host-$sc.err")"
+	fi
+done
+
+# ---- stock Debian kernels under QEMU ----------------------------------------
+step "Debian kernels under qemu-system-x86_64"
+vm_guest_script() {
+	cat <<EOF
+#!/bin/sh
+ip link set lo up 2>/dev/null
+echo "guest \$(uname -r)"
+epolltrace probes > /out/probes.txt 2>&1; echo \$? > /out/probes.rc
+epolltrace probes --json > /out/probes.json 2>/dev/null
+for mode in $VM_MODES; do
+	for sc in $SCENARIOS; do
+		scenario.sh epolltrace \$mode \$sc /out/\$mode/\$sc 2>/out/\$mode-\$sc.err
+		echo \$? > /out/\$mode/\$sc/run.rc
+	done
+done
+exit 0
+EOF
+}
+for pkg in $VM_KERNELS; do
+	vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>"$OUT/fetch-$pkg.err")
+	if [ -z "$vmlinuz" ] || [ ! -f "$vmlinuz" ]; then
+		fail "vm $pkg: fetch kernel" "$(cat "$OUT/fetch-$pkg.err")"
+		continue
+	fi
+	kver=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
+	vo=$OUT/vm/$kver
+	mkdir -p "$vo"
+	vm_guest_script >"$vo/guest.sh"
+	mkdir -p "$OUT/vmbin"
+	cp tests/scenario.sh "$OUT/vmbin/scenario.sh"
+	cp build/epolltrace.static "$OUT/vmbin/epolltrace"
+	echo "   booting $kver"
+	if ! tests/vm/run-guest.sh --timeout "${VM_TIMEOUT:-900}" "$vmlinuz" "$vo/guest.sh" "$vo/out" \
+		"$OUT/vmbin/epolltrace" "$OUT/vmbin/scenario.sh" >"$vo/run.log" 2>&1; then
+		fail "vm $kver: guest run" "$(tail -n 5 "$vo/run.log")"
+		continue
+	fi
+	if [ "$(cat "$vo/out/probes.rc" 2>/dev/null)" = 0 ] &&
+		grep -q "^callback  *fentry" "$vo/out/probes.txt"; then
+		pass "vm $kver: probes (fentry ep_poll_callback)"
+	else
+		fail "vm $kver: probes" "$(cat "$vo/out/probes.txt" 2>/dev/null | head -30)"
+	fi
+	for mode in $VM_MODES; do
+		for sc in $SCENARIOS; do
+			d=$vo/out/$mode/$sc
+			if [ "$(cat "$d/run.rc" 2>/dev/null)" != 0 ]; then
+				fail "vm $kver $mode $sc (run)" "$(cat "$vo/out/$mode-$sc.err" 2>/dev/null)"
+				continue
+			fi
+			m=$mode
+			[ "$mode" = auto ] && m=auto-vm
+			run_check "vm $kver $mode $sc" "$d" "$m"
+		done
+	done
+done
+
+if [ $SKIP -gt 0 ]; then
+	echo "$PASS passed, $FAIL failed, $SKIP skipped ($SKIPWHY)"
+else
+	echo "$PASS passed, $FAIL failed"
+fi
+[ $FAIL -eq 0 ]

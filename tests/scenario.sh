@@ -1,0 +1,63 @@
+#!/bin/sh
+# Run one workload scenario under epolltrace, attaching to the running
+# workload (-p) so that its pre-existing instance is seeded by a snapshot.
+# POSIX sh: this also runs inside the busybox VM guests.
+#
+# usage: scenario.sh EPOLLTRACE MODE SCENARIO OUTDIR
+# Leaves OUTDIR/{truth.jsonl,trace.jsonl,fdinfo.txt,trace.err,workload.err}
+# for tests/check_trace.py.  Exits non-zero if the run itself failed.
+set -u
+ET=$1 MODE=$2 SC=$3 OUT=$4
+mkdir -p "$OUT"
+T=$OUT/truth.jsonl J=$OUT/trace.jsonl F=$OUT/fdinfo.txt
+rm -f "$T" "$J" "$F"
+
+fail() { echo "scenario $SC/$MODE: $*" >&2; [ -n "${WPID:-}" ] && kill -9 "$WPID" 2>/dev/null; \
+	[ -n "${TPID:-}" ] && kill -9 "$TPID" 2>/dev/null; exit 1; }
+
+# wait_for FILE PATTERN TENTHS
+wait_for() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt "$3" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+"$ET" demo --scenario "$SC" --truth "$T" --gate 2>"$OUT/workload.err" &
+WPID=$!
+wait_for "$T" '"t":"ready"' 300 || fail "workload never reached its first gate"
+
+"$ET" -p "$WPID" --json --attach="$MODE" --snapshot-interval 0.5 >"$J" 2>"$OUT/trace.err" &
+TPID=$!
+# the seed snapshot is written once every hook is attached
+wait_for "$J" '"type":"snapshot"' 1200 || fail "tracer produced no seed snapshot"
+
+kill -USR1 "$WPID"
+wait_for "$T" '"t":"done"' 1200 || fail "workload did not finish"
+
+# ground truth of the interest sets, from the kernel's own fdinfo
+for fd in /proc/$WPID/fdinfo/*; do
+	n=${fd##*/}
+	case "$(readlink /proc/$WPID/fd/$n 2>/dev/null)" in
+	*eventpoll*) ;;
+	*) continue ;;
+	esac
+	printf '%s:' "$n"
+	sed -n 's/^tfd: *\([0-9]*\).*/ \1/p' "$fd" | tr -d '\n'
+	echo
+done >"$F"
+
+kill -INT "$TPID"
+wait "$TPID"
+TRC=$?
+TPID=
+kill -USR1 "$WPID"
+wait "$WPID"
+WRC=$?
+WPID=
+[ $TRC -eq 0 ] || fail "epolltrace exited $TRC: $(tail -n 3 "$OUT/trace.err")"
+[ $WRC -eq 0 ] || fail "workload exited $WRC: $(tail -n 3 "$OUT/workload.err")"
+exit 0
