@@ -166,10 +166,11 @@ static __always_inline void handle_close_fd(int fd)
 
 	if (!f || file_refs(f) != 1)
 		return;
+	/* as __fput does: first out of every instance watching it (an epoll
+	 * file can be watched too), then the instance itself */
+	handle_release_file(ET_SRC_TRACEPOINT, f);
 	if (is_epoll_file(f))
 		handle_ep_close(ET_SRC_TRACEPOINT, (__u64)BPF_CORE_READ(f, private_data));
-	else
-		handle_release_file(ET_SRC_TRACEPOINT, f);
 }
 
 /* ---- ep_poll_callback ------------------------------------------------- */

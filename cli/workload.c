@@ -62,21 +62,38 @@ static pid_t gettid_(void)
 	return syscall(SYS_gettid);
 }
 
+static void vtruth(pid_t tid, const char *fmt, va_list ap)
+{
+	if (!W.truth)
+		return;
+	pthread_mutex_lock(&W.lock);
+	fputc('{', W.truth);
+	vfprintf(W.truth, fmt, ap);
+	fprintf(W.truth, ",\"tid\":%d}\n", tid);
+	fflush(W.truth);
+	pthread_mutex_unlock(&W.lock);
+}
+
+/* a ground-truth line about what the calling thread did */
 __attribute__((format(printf, 1, 2)))
 static void truth(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!W.truth)
-		return;
-	pthread_mutex_lock(&W.lock);
-	fputc('{', W.truth);
 	va_start(ap, fmt);
-	vfprintf(W.truth, fmt, ap);
+	vtruth(gettid_(), fmt, ap);
 	va_end(ap);
-	fprintf(W.truth, ",\"tid\":%d}\n", gettid_());
-	fflush(W.truth);
-	pthread_mutex_unlock(&W.lock);
+}
+
+/* ... about what another thread did, when it cannot say so itself */
+__attribute__((format(printf, 2, 3)))
+static void truth_as(pid_t tid, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtruth(tid, fmt, ap);
+	va_end(ap);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -641,6 +658,21 @@ static void sc_close_watched(void)
 	      "close-watched: item survives while a dup holds the file");
 	expect(ep);
 	do_close(b, "close");
+	/* an instance closed with an item in it, and an instance closed while
+	 * another one watches it (nested): both go, items and all */
+	{
+		int tmp = ep_new(0), inner = ep_new(0), t[2];
+
+		if (make_pipe(t))
+			return;
+		ctl(tmp, EPOLL_CTL_ADD, t[0], EPOLLIN, 0);
+		ctl(inner, EPOLL_CTL_ADD, t[0], EPOLLIN, 0);
+		ctl(ep, EPOLL_CTL_ADD, inner, EPOLLIN, 0);
+		do_close(tmp, "close");
+		do_close(inner, "close");
+		do_close(t[0], "close");
+		do_close(t[1], "close");
+	}
 	/* close_range over three watched fds */
 	for (int i = 0; i < 3; i++) {
 		if (make_pipe(r))
@@ -724,16 +756,24 @@ static void sc_thread_exit(void)
 	for (int i = 0; i < 2; i++)
 		w[i] = (struct waiter){ .epfd = ep, .timeout = 5000, .waits = 1 };
 	start_waiters(w, 2);
-	truth("\"t\":\"thread_exit\",\"tid\":%d,\"in_wait\":true", w[0].tid);
 	pthread_kill(w[0].th, SIGUSR2);
-	/* the dead thread leaves the wait queue; the other still waits */
+	/*
+	 * The signal interrupts the sleeping wait, which returns -EINTR (never
+	 * restarted, whatever SA_RESTART says), then the handler ends the
+	 * thread.  It cannot write that down itself: this thread does.
+	 */
 	{
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/self/task/%d", w[0].tid);
 		for (int k = 0; k < 5000 && !access(path, F_OK); k++)
 			usleep(1000);
+		if (!access(path, F_OK))
+			bad("thread %d did not exit", w[0].tid);
 	}
+	truth_as(w[0].tid, "\"t\":\"wait\",\"syscall\":\"epoll_wait\",\"epfd\":%d,\"maxevents\":1,"
+		 "\"timeout_ms\":5000,\"ret\":-1,\"errno\":%d,\"events\":[]", ep, EINTR);
+	truth_as(w[0].tid, "\"t\":\"thread_exit\",\"in_wait\":true");
 	put(p[1]);
 	pthread_join(w[1].th, NULL);
 	pthread_join(w[0].th, NULL);
