@@ -36,7 +36,7 @@ Q := @
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps check install clean static
+.PHONY: all deps test-deps check install clean static demo
 
 all: deps epolltrace
 
@@ -87,6 +87,10 @@ static: deps $(OUT)/epolltrace.static
 
 $(OUT):
 	@mkdir -p $(OUT)
+
+# The main job: trace the built-in workload (text stream on stdout).
+demo: all
+	./epolltrace -- ./epolltrace demo --scenario all
 
 install: epolltrace
 	install -D -m 0755 epolltrace $(DESTDIR)$(PREFIX)/bin/epolltrace

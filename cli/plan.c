@@ -19,6 +19,8 @@
 #include "plan.h"
 
 #define R(k, f, fi, ...) { .kind = (k), .func = (f), .fid = (fi), .progs = { __VA_ARGS__ } }
+#define RV(k, f, fi, v, ...) { .kind = (k), .func = (f), .fid = (fi), .variant = (v), \
+			       .progs = { __VA_ARGS__ } }
 
 /* The ranked table.  DESIGN.md "Hooks: a ranked plan per kernel". */
 static const struct hook hook_table[] = {
@@ -59,9 +61,11 @@ static const struct hook hook_table[] = {
 		.rungs = {
 			R(RUNG_FENTRY, "ep_poll_callback", FID_EXACT, "fe_ep_poll_callback"),
 			/* twins without irq-context detection: see core_fixes */
-			R(RUNG_FENTRY, "ep_poll_callback", FID_EXACT, "fe_ep_poll_callback_nc"),
+			RV(RUNG_FENTRY, "ep_poll_callback", FID_EXACT, "no irq context",
+			   "fe_ep_poll_callback_nc"),
 			R(RUNG_KPROBE, "ep_poll_callback", FID_EXACT, "kp_ep_poll_callback"),
-			R(RUNG_KPROBE, "ep_poll_callback", FID_EXACT, "kp_ep_poll_callback_nc"),
+			RV(RUNG_KPROBE, "ep_poll_callback", FID_EXACT, "no irq context",
+			   "kp_ep_poll_callback_nc"),
 		}, .nrungs = 4,
 	},
 	{
@@ -564,22 +568,24 @@ void plan_print(const struct plan *p, FILE *f)
 	int nv;
 
 	fprintf(f, "kernel %s %s, --attach=%s\n\n", p->kernel, p->machine, plan_mode_name(p->mode));
-	fprintf(f, "%-12s %-11s %-44s %s\n", "HOOK", "USING", "ATTACH POINT", "FIDELITY");
+	fprintf(f, "%-12s %-11s %-8s %s\n", "HOOK", "USING", "FIDELITY", "ATTACH POINT");
 	for (int i = 0; i < p->nhooks; i++) {
 		const struct hook *h = &p->hooks[i];
 		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
 
-		fprintf(f, "%-12s %-11s %-44s %s\n", h->name, c ? rung_kind_name(c->kind) : "-",
-			c ? c->func :
-			    (h->without ? h->without : "NOT AVAILABLE"),
-			fidelity_name(c ? c->fid : h->fid_without));
+		fprintf(f, "%-12s %-11s %-8s %s%s%s%s\n", h->name, c ? rung_kind_name(c->kind) : "-",
+			fidelity_name(c ? c->fid : h->fid_without),
+			c ? c->func : (h->without ? h->without : "NOT AVAILABLE"),
+			c && c->variant ? " (" : "", c && c->variant ? c->variant : "",
+			c && c->variant ? ")" : "");
 		for (int j = 0; j < h->nrungs; j++) {
 			const struct rung *r = &h->rungs[j];
 
 			if (j == h->chosen || !r->reason[0])
 				continue;
-			fprintf(f, "  %-10s %-10s %-22s %s\n", "rejected", rung_kind_name(r->kind),
-				r->func, r->reason);
+			fprintf(f, "  %-10s %-10s %s%s%s%s: %s\n", "rejected", rung_kind_name(r->kind),
+				r->func, r->variant ? " (" : "", r->variant ? r->variant : "",
+				r->variant ? ")" : "", r->reason);
 		}
 	}
 	nv = views(p, v);
@@ -629,6 +635,8 @@ void plan_print_json(const struct plan *p, FILE *f)
 			json_obj_begin(&w);
 			json_kv_str(&w, "kind", rung_kind_name(r->kind));
 			json_kv_str(&w, "point", r->func);
+			if (r->variant)
+				json_kv_str(&w, "variant", r->variant);
 			json_kv_bool(&w, "chosen", j == h->chosen);
 			if (r->reason[0])
 				json_kv_str(&w, "rejected", r->reason);

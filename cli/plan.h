@@ -43,6 +43,7 @@ struct rung {
 	const char *func;			/* kernel function, or tracepoint */
 	const char *progs[PLAN_MAX_PROGS];	/* BPF program names */
 	enum fidelity fid;
+	const char *variant;			/* twin of the rung above: how it differs */
 	/* filled by plan_build */
 	char attach_sym[2][128];			/* resolved symbols, per '+' token */
 	int ntok;
