@@ -13,7 +13,7 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 BUILD_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libncurses-dev \
 	      libdw-dev pkg-config make gcc
 TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
-	      libclang-rt-14-dev
+	      redis-server redis-tools
 
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)

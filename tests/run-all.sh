@@ -115,6 +115,16 @@ for sc in $SCENARIOS; do
 	fi
 done
 
+# ---- a real server from Debian's packages under load -----------------------
+step "redis-server under redis-benchmark, tracepoint mode"
+if tests/server.sh "$ET" tracepoint "$OUT/redis" 2>"$OUT/redis.err" &&
+	python3 tests/check_server.py "$OUT/redis/trace.jsonl" "$OUT/redis/fdinfo.txt" \
+		"$OUT/redis/accepted.txt" >"$OUT/redis/check.txt" 2>&1; then
+	pass "redis-server: connections, waits, final snapshot ($(head -n 1 "$OUT/redis/check.txt" | sed 's/^ *//'))"
+else
+	fail "redis-server" "$(cat "$OUT/redis.err" "$OUT/redis/check.txt" 2>/dev/null | head -n 12)"
+fi
+
 # ---- stock Debian kernels under QEMU ----------------------------------------
 step "Debian kernels under qemu-system-x86_64"
 vm_guest_script() {

@@ -1,0 +1,71 @@
+#!/bin/bash
+# A real server from Debian's packages under load: redis-server with
+# redis-benchmark on loopback.  epolltrace attaches with -p while redis is
+# running; tests/check_server.py then checks the stream against redis's own
+# connection counter and /proc/PID/fdinfo.
+#
+# usage: server.sh EPOLLTRACE MODE OUTDIR
+set -u
+ET=$1 MODE=$2 OUT=$3
+PORT=${PORT:-63790}
+mkdir -p "$OUT"
+J=$OUT/trace.jsonl F=$OUT/fdinfo.txt
+
+fail() { echo "server/$MODE: $*" >&2; cleanup; exit 1; }
+cleanup() {
+	[ -n "${TPID:-}" ] && kill -9 "$TPID" 2>/dev/null
+	[ -n "${RPID:-}" ] && kill -9 "$RPID" 2>/dev/null
+	wait 2>/dev/null
+}
+wait_for() {	# FILE PATTERN TENTHS
+	local i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt "$3" ] && return 1
+		sleep 0.1
+	done
+}
+stat_conns() {
+	redis-cli -p "$PORT" info stats | sed -n 's/^total_connections_received:\([0-9]*\).*/\1/p'
+}
+
+redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no \
+	--daemonize no --logfile "$OUT/redis.log" &
+RPID=$!
+for _ in $(seq 100); do
+	redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
+	sleep 0.1
+done
+redis-cli -p "$PORT" ping >/dev/null 2>&1 || fail "redis-server did not start"
+before=$(stat_conns)
+
+"$ET" -p "$RPID" --json --attach="$MODE" --snapshot-interval 0.5 >"$J" 2>"$OUT/trace.err" &
+TPID=$!
+wait_for "$J" '"type":"snapshot"' 600 || fail "no seed snapshot: $(cat "$OUT/trace.err")"
+
+redis-benchmark -p "$PORT" -n 20000 -c 20 -t set,get -q >"$OUT/bench.txt" 2>&1 ||
+	fail "redis-benchmark failed: $(tail -n 3 "$OUT/bench.txt")"
+# let redis finish closing the benchmark's connections
+sleep 0.5
+
+for fd in /proc/$RPID/fdinfo/*; do
+	n=${fd##*/}
+	case "$(readlink "/proc/$RPID/fd/$n" 2>/dev/null)" in
+	*eventpoll*) ;;
+	*) continue ;;
+	esac
+	printf '%s:' "$n"
+	sed -n 's/^tfd: *\([0-9]*\).*/ \1/p' "$fd" | tr -d '\n'
+	echo
+done >"$F"
+
+kill -INT "$TPID"
+wait "$TPID" || fail "epolltrace exited $?: $(tail -n 3 "$OUT/trace.err")"
+TPID=
+after=$(stat_conns)
+# the INFO call above is itself a connection, accepted after tracing stopped
+echo "$((after - before - 1))" >"$OUT/accepted.txt"
+kill "$RPID"
+wait "$RPID" 2>/dev/null
+RPID=
+exit 0
