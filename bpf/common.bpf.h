@@ -36,19 +36,6 @@ struct {
 	__type(value, __u32);
 } targets SEC(".maps");
 
-/* Exact per-instance counters, kept next to the instance's identity. */
-struct et_inst_val {
-	struct et_inst in;
-	__u64 callbacks;
-	__u64 wait_enter;
-	__u64 wait_exit;
-	__u64 events;
-	__u64 zero_wakeups;
-	__u64 sleeps;
-	__u64 wakeups;
-	__u64 snap_seq;		/* last snapshot round that visited it */
-};
-
 /* struct eventpoll address -> instance: the in-kernel filter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -216,7 +203,7 @@ static __always_inline struct et_inst_val *inst_for_current(int epfd, __u64 ep)
 	return inst_lookup(ep);
 }
 
-#define INST_ADD(v, field) __sync_fetch_and_add(&(v)->field, 1)
+#define INST_ADD(v, field) __sync_fetch_and_add(&(v)->cnt.field, 1)
 
 /* container_of() with CO-RE offsets */
 #define ET_CONTAINER_OF(ptr, type, member) \

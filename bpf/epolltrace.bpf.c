@@ -31,16 +31,22 @@ int BPF_PROG(fe_ep_poll_callback_nc, wait_queue_entry_t *wait, unsigned int mode
 	return 0;
 }
 
+/*
+ * do_epoll_ctl adds EPOLLERR|EPOLLHUP to *epds (and may drop EPOLLWAKEUP)
+ * before inserting: read the caller's mask at entry, the result at exit.
+ */
+SEC("fentry/do_epoll_ctl")
+int BPF_PROG(fe_do_epoll_ctl, int epfd, int op, int fd, struct epoll_event *epds)
+{
+	ctl_enter(epfd, op, fd, epds, 0);
+	return 0;
+}
+
 SEC("fexit/do_epoll_ctl")
 int BPF_PROG(fx_do_epoll_ctl, int epfd, int op, int fd, struct epoll_event *epds, bool nonblock,
 	     int ret)
 {
-	struct ctl_args a = {};
-
-	if (!current_is_target())
-		return 0;
-	ctl_args_fill(&a, epfd, op, fd, epds, 0);
-	handle_ctl(ET_SRC_FENTRY, &a, ret);
+	ctl_exit(ET_SRC_FENTRY, ret);
 	return 0;
 }
 

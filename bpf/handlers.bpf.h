@@ -257,7 +257,7 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 	if (v) {
 		INST_ADD(v, wait_exit);
 		if (ret > 0)
-			__sync_fetch_and_add(&v->events, ret);
+			__sync_fetch_and_add(&v->cnt.events, ret);
 		if (ret == 0 && st->slept)
 			INST_ADD(v, zero_wakeups);
 	}

@@ -26,6 +26,7 @@ static const struct {
 	[ET_EV_TASK_EXIT] = { "task_exit", sizeof(struct et_ev_task_exit) },
 	[ET_EV_FORK] = { "fork", sizeof(struct et_ev_fork) },
 	[ET_EV_LOST] = { "lost", sizeof(struct et_ev_lost) },
+	[ET_EV_STATS] = { "stats", sizeof(struct et_ev_stats) },
 };
 
 size_t et_record_size(unsigned int type)
@@ -106,6 +107,7 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 		s->watched = b->watched;
 		s->flags = 0;
 		s->nitems = s->nready = s->nwaiters = 0;
+		s->has_counters = false;
 		return NULL;
 	}
 	if (!a->open)

@@ -23,6 +23,8 @@ struct et_snapshot {
 	__s32 *ready;
 	__u32 *waiters;
 	__u32 cap_items, cap_ready, cap_waiters;
+	bool has_counters;	/* cnt read from the instances map */
+	struct et_inst_counters cnt;
 };
 
 struct et_sink {

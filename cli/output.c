@@ -66,6 +66,34 @@ static void j_comm(struct json_writer *w, const char *k, const char *comm)
 	json_strn(w, comm, strnlen(comm, ET_COMM_LEN));
 }
 
+static const char *const counter_names[ET_CNT_MAX] = {
+	[ET_CNT_CALLBACKS] = "callbacks",
+	[ET_CNT_WAIT_ENTER] = "wait_enter",
+	[ET_CNT_WAIT_EXIT] = "wait_exit",
+	[ET_CNT_EVENTS_DELIVERED] = "events",
+	[ET_CNT_ZERO_WAKEUPS] = "zero_wakeups",
+	[ET_CNT_SLEEPS] = "sleeps",
+	[ET_CNT_WAKEUPS] = "wakeups",
+	[ET_CNT_CTL] = "ctl",
+	[ET_CNT_RELEASES] = "releases",
+	[ET_CNT_RB_DROPS] = "ring_drops",
+	[ET_CNT_SNAP_DROPS] = "snapshot_drops",
+};
+
+static void j_inst_counters(struct json_writer *w, const struct et_inst_counters *c)
+{
+	json_key(w, "counters");
+	json_obj_begin(w);
+	json_kv_u64(w, "callbacks", c->callbacks);
+	json_kv_u64(w, "wait_enter", c->wait_enter);
+	json_kv_u64(w, "wait_exit", c->wait_exit);
+	json_kv_u64(w, "events", c->events);
+	json_kv_u64(w, "zero_wakeups", c->zero_wakeups);
+	json_kv_u64(w, "sleeps", c->sleeps);
+	json_kv_u64(w, "wakeups", c->wakeups);
+	json_obj_end(w);
+}
+
 static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct out *o = (struct out *)s;
@@ -186,6 +214,16 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_str(&w, "ring", e->ring ? "snapshots" : "events");
 		break;
 	}
+	case ET_EV_STATS: {
+		const struct et_ev_stats *e = (const void *)h;
+
+		json_key(&w, "counters");
+		json_obj_begin(&w);
+		for (int i = 0; i < ET_CNT_MAX; i++)
+			json_kv_u64(&w, counter_names[i], e->cnt[i]);
+		json_obj_end(&w);
+		break;
+	}
 	}
 	json_obj_end(&w);
 	fputc('\n', o->f);
@@ -224,6 +262,8 @@ static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	json_arr_end(&w);
 	json_kv_bool(&w, "scanning", snap->flags & ET_F_SCANNING);
 	json_kv_bool(&w, "truncated", snap->flags & ET_F_TRUNCATED);
+	if (snap->has_counters)
+		j_inst_counters(&w, &snap->cnt);
 	json_obj_end(&w);
 	fputc('\n', o->f);
 }
@@ -331,6 +371,16 @@ static void text_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 	case ET_EV_FORK:
 		snprintf(what, sizeof(what), "child=%u", ((const struct et_ev_fork *)h)->child_pid);
 		break;
+	case ET_EV_STATS: {
+		const struct et_ev_stats *e = (const void *)h;
+
+		snprintf(what, sizeof(what), "callbacks=%llu waits=%llu events=%llu drops=%llu",
+			 (unsigned long long)e->cnt[ET_CNT_CALLBACKS],
+			 (unsigned long long)e->cnt[ET_CNT_WAIT_EXIT],
+			 (unsigned long long)e->cnt[ET_CNT_EVENTS_DELIVERED],
+			 (unsigned long long)e->cnt[ET_CNT_RB_DROPS]);
+		break;
+	}
 	case ET_EV_LOST:
 		snprintf(what, sizeof(what), "%llu records lost",
 			 (unsigned long long)((const struct et_ev_lost *)h)->count);

@@ -35,7 +35,7 @@ static const struct hook hook_table[] = {
 		.name = "ctl", .what = "fds inserted, modified, removed (epoll_ctl)", .required = true,
 		.rungs = {
 			R(RUNG_NAMED, "ep_insert", FID_EXACT),
-			R(RUNG_FENTRY, "do_epoll_ctl", FID_EXACT, "fx_do_epoll_ctl"),
+			R(RUNG_FENTRY, "do_epoll_ctl", FID_EXACT, "fe_do_epoll_ctl", "fx_do_epoll_ctl"),
 			R(RUNG_KPROBE, "do_epoll_ctl", FID_EXACT, "kp_do_epoll_ctl", "krp_do_epoll_ctl"),
 			R(RUNG_TRACEPOINT, "syscalls:sys_{enter,exit}_epoll_ctl", FID_EXACT,
 			  "tp_enter_epoll_ctl", "tp_exit_epoll_ctl"),

@@ -80,9 +80,17 @@ static int on_snap(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct et_snapshot *snap = snap_asm_feed(&s->snap, data, size);
+	struct et_inst_val v;
 
-	if (snap)
-		s->sink->snapshot(s->sink, snap);
+	if (!snap)
+		return 0;
+	/* the instance's exact counters ride along with its snapshot */
+	s->snap.cur.has_counters = !bpf_map__lookup_elem(s->ld.skel->maps.instances,
+							 &snap->in.ep, sizeof(snap->in.ep),
+							 &v, sizeof(v), 0);
+	if (s->snap.cur.has_counters)
+		s->snap.cur.cnt = v.cnt;
+	s->sink->snapshot(s->sink, snap);
 	return 0;
 }
 
@@ -98,29 +106,43 @@ static __u64 read_counter(struct session *s, __u32 idx)
 	return sum;
 }
 
-/* Ring-buffer losses are reported in the stream itself, never silently. */
-static void report_losses(struct session *s)
+static void user_hdr(struct et_hdr *h, __u16 type)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	h->ts_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	h->pid = getpid();
+	h->tid = getpid();
+	h->type = type;
+	h->src = ET_SRC_USER;
+}
+
+/*
+ * Ring-buffer losses are reported in the stream itself, never silently,
+ * followed by the exact counters kept in BPF maps.
+ */
+static void report_counters(struct session *s)
 {
 	static const __u32 idx[2] = { ET_CNT_RB_DROPS, ET_CNT_SNAP_DROPS };
+	struct et_ev_stats st = {};
 
+	for (__u32 i = 0; i < ET_CNT_MAX; i++)
+		st.cnt[i] = read_counter(s, i);
 	for (int r = 0; r < 2; r++) {
-		__u64 v = read_counter(s, idx[r]);
+		__u64 v = st.cnt[idx[r]];
 		struct et_ev_lost l = {};
-		struct timespec ts;
 
 		if (v == s->drops[r])
 			continue;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		l.hdr.ts_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-		l.hdr.pid = getpid();
-		l.hdr.tid = getpid();
-		l.hdr.type = ET_EV_LOST;
-		l.hdr.src = ET_SRC_USER;
+		user_hdr(&l.hdr, ET_EV_LOST);
 		l.count = v - s->drops[r];
 		l.ring = r;
 		s->drops[r] = v;
 		s->sink->record(s->sink, &l.hdr, sizeof(l));
 	}
+	user_hdr(&st.hdr, ET_EV_STATS);
+	s->sink->record(s->sink, &st.hdr, sizeof(st));
 }
 
 /*
@@ -295,7 +317,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		reap_child(&s);
 		t = now_s();
 		if (t >= next_snap) {
-			report_losses(&s);
+			report_counters(&s);
 			snapshot(&s);
 			next_snap = t + o->snapshot_interval;
 		}
@@ -308,7 +330,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	/* the last word: everything still in the ring, then a final snapshot */
 	ring_buffer__consume(s.rb);
 	snapshot(&s);
-	report_losses(&s);
+	report_counters(&s);
 	sink->flush(sink);
 	if (s.bad_records)
 		et_warn("%lu malformed records ignored", s.bad_records);

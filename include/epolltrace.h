@@ -49,6 +49,7 @@ enum et_type {
 	ET_EV_TASK_EXIT,	/* a traced thread (or the whole process) exited */
 	ET_EV_FORK,		/* a traced process forked (followed with -f) */
 	ET_EV_LOST,		/* synthesized in user space: ring-buffer losses */
+	ET_EV_STATS,		/* synthesized in user space: exact counters */
 	ET_EV_MAX,
 };
 
@@ -273,6 +274,29 @@ enum et_counter {
 	ET_CNT_RB_DROPS,	/* event ring reservations that failed */
 	ET_CNT_SNAP_DROPS,	/* snapshot ring reservations that failed */
 	ET_CNT_MAX,
+};
+
+/* Exact per-instance counters (instances map value, after the identity) */
+struct et_inst_counters {
+	__u64 callbacks;
+	__u64 wait_enter;
+	__u64 wait_exit;
+	__u64 events;		/* events delivered to user space */
+	__u64 zero_wakeups;	/* waits that slept and returned 0 */
+	__u64 sleeps;
+	__u64 wakeups;
+};
+
+struct et_inst_val {
+	struct et_inst in;
+	struct et_inst_counters cnt;
+	__u64 snap_seq;		/* last snapshot round that visited it */
+};
+
+/* Synthesized in user space at each snapshot round: the global counters. */
+struct et_ev_stats {
+	struct et_hdr hdr;
+	__u64 cnt[ET_CNT_MAX];
 };
 
 /* Per-target flags (targets map value) */

@@ -202,6 +202,27 @@ def main():
         if fdinfo.get(epfd) != fds:
             fails.append(f"epfd {epfd}: workload expected {fds}, fdinfo says {fdinfo.get(epfd)}")
 
+    # the counters kept in BPF maps agree with the stream (nothing was lost)
+    stats = [e for e in trace if e["type"] == "stats"]
+    if not stats:
+        fails.append("no stats record")
+    else:
+        c = stats[-1]["counters"]
+        every = [e for e in trace if e.get("owner", e.get("pid")) is not None]
+        want = {
+            "ctl": sum(1 for e in every if e["type"] == "ctl"),
+            "wait_exit": sum(1 for e in every if e["type"] == "wait_exit"),
+            "wait_enter": sum(1 for e in every if e["type"] == "wait_enter"),
+            "events": sum(e["ret"] for e in every if e["type"] == "wait_exit" and e["ret"] > 0),
+            "releases": sum(1 for e in every if e["type"] == "release"),
+            "callbacks": sum(1 for e in every if e["type"] == "callback"),
+            "sleeps": sum(1 for e in every if e["type"] == "sleep"),
+            "wakeups": sum(1 for e in every if e["type"] == "wakeup"),
+        }
+        for k, v in want.items():
+            if c[k] != v:
+                fails.append(f"counter {k} = {c[k]}, the stream has {v}")
+
     lost = sum(e["count"] for e in trace if e["type"] == "lost")
     if lost:
         fails.append(f"{lost} records lost")
