@@ -270,8 +270,6 @@ static int cmd_trace(struct cli *c, char **cmd)
 		et_err("-f needs -p PID or a COMMAND");
 		return 2;
 	}
-	if (geteuid() != 0)
-		et_warn("not running as root: loading BPF programs will probably fail");
 	c->s.cmd = cmd;
 	sink = c->json ? out_json_new(stdout) : out_text_new(stdout);
 	if (!sink) {

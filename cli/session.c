@@ -269,8 +269,10 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 
 	err = plan_load(&s.plan, o->mode, &pp, &s.ld);
 	if (err) {
-		plan_print(&s.plan, stderr);
-		et_err("cannot attach: %s", s.plan.fix[0] ? s.plan.fix : strerror(-err));
+		if (et_verbose)
+			plan_print(&s.plan, stderr);
+		et_err("cannot attach: %s (details: epolltrace probes)",
+		       s.plan.fix[0] ? s.plan.fix : strerror(-err));
 		goto out_plan;
 	}
 	s.iter_link = s.ld.iter_link;

@@ -51,6 +51,16 @@ expect_err "bad attach mode" 2 "invalid --attach" --attach=magic
 expect_err "bad duration" 2 "invalid duration" -d abc
 expect_err "unknown scenario" 2 "unknown scenario" demo --scenario nope
 expect_err "stray argument" 2 "unexpected argument" somefile
+# missing privileges: one line with the fix, nothing on stdout
+if setpriv --reuid=65534 --regid=65534 --clear-groups "$ET" -p 1 --json \
+	>"$OUT/np.out" 2>"$OUT/np.err"; then
+	fail "unprivileged trace must fail"
+elif [ "$(wc -l <"$OUT/np.err")" = 1 ] && grep -q "run as root" "$OUT/np.err" &&
+	[ ! -s "$OUT/np.out" ]; then
+	pass "unprivileged: one-line error with the fix"
+else
+	fail "unprivileged error" "$(cat "$OUT/np.err")"
+fi
 
 # ---- probes on this machine ------------------------------------------------
 step "probes on $(uname -r)"
@@ -114,6 +124,51 @@ for sc in $SCENARIOS; do
 		fail "host tracepoint $sc (run)" "$(cat "$OUT/host-$sc.err")"
 	fi
 done
+
+# ---- several targets, and children followed with -f --------------------------
+step "-p twice, and -f"
+"$ET" demo --scenario lt-et --gate --truth "$OUT/m1.truth" 2>/dev/null &
+m1=$!
+"$ET" demo --scenario oneshot --gate --truth "$OUT/m2.truth" 2>/dev/null &
+m2=$!
+for _ in $(seq 100); do
+	grep -q ready "$OUT/m1.truth" 2>/dev/null && grep -q ready "$OUT/m2.truth" 2>/dev/null && break
+	sleep 0.1
+done
+"$ET" -p $m1 -p $m2 --json >"$OUT/multi.jsonl" 2>"$OUT/multi.err" &
+tp=$!
+for _ in $(seq 300); do grep -q '"snapshot"' "$OUT/multi.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -USR1 $m1 $m2
+for _ in $(seq 300); do
+	grep -q done "$OUT/m1.truth" && grep -q done "$OUT/m2.truth" && break
+	sleep 0.1
+done
+kill -USR1 $m1 $m2
+wait $m1 $m2
+wait $tp	# every target exited: the session ends by itself
+if python3 - "$OUT/multi.jsonl" $m1 $m2 <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+for pid in map(int, sys.argv[2:]):
+    assert any(e["type"] == "ctl" and e["owner"] == pid for e in ev), f"no ctl of {pid}"
+    assert any(e["type"] == "task_exit" and e["pid"] == pid and e["group_dead"] for e in ev), pid
+PY
+then pass "-p twice: both traced, session ends when both exit"; else
+	fail "-p twice" "$(tail -n 3 "$OUT/multi.err")"; fi
+
+"$ET" --json -f -- sh -c "'$ET' demo --scenario lt-et; true" >"$OUT/follow.jsonl" 2>"$OUT/follow.err"
+"$ET" --json -- sh -c "'$ET' demo --scenario lt-et; true" >"$OUT/nofollow.jsonl" 2>>"$OUT/follow.err"
+if python3 - "$OUT/follow.jsonl" "$OUT/nofollow.jsonl" <<'PY'
+import json, sys
+f = [json.loads(l) for l in open(sys.argv[1])]
+n = [json.loads(l) for l in open(sys.argv[2])]
+forks = [e["child"] for e in f if e["type"] == "fork"]
+assert forks, "no fork event with -f"
+assert any(e["type"] == "ctl" and e["owner"] in forks for e in f), "child's ctl not traced"
+assert not any(e["type"] == "ctl" for e in n), "child traced without -f"
+PY
+then pass "-f follows forked children, and only with -f"; else
+	fail "-f" "$(tail -n 3 "$OUT/follow.err")"; fi
 
 # ---- a real server from Debian's packages under load -----------------------
 step "redis-server under redis-benchmark, tracepoint mode"
