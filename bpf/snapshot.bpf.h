@@ -129,18 +129,11 @@ static long walk_tree_cb(__u32 i, void *ctx)
 	return s->pos ? 0 : 1;
 }
 
-static long walk_rdllist_cb(__u32 i, void *ctx)
+/* one more entry of the ready list (rdllist or ovflist), in queue order */
+static __always_inline void ready_append(struct snap_scratch *s, struct epitem *epi)
 {
-	struct snap_scratch *s = scratch();
-	struct list_head *pos, *next;
-	struct epitem *epi;
-	__u32 k;
+	__u32 k = s->ready.n;
 
-	if (!s || !s->pos || s->pos == s->head)
-		return 1;
-	pos = (struct list_head *)s->pos;
-	epi = ET_CONTAINER_OF(pos, struct epitem, rdllink);
-	k = s->ready.n;
 	if (k < ET_SNAP_BATCH) {
 		s->ready.fd[k] = BPF_CORE_READ(epi, ffd.fd);
 		s->ready.n = k + 1;
@@ -148,6 +141,19 @@ static long walk_rdllist_cb(__u32 i, void *ctx)
 	s->nready++;
 	if (s->ready.n >= ET_SNAP_BATCH)
 		flush_ready(s);
+}
+
+static long walk_rdllist_cb(__u32 i, void *ctx)
+{
+	struct snap_scratch *s = scratch();
+	struct list_head *pos, *next;
+	struct epitem *epi;
+
+	if (!s || !s->pos || s->pos == s->head)
+		return 1;
+	pos = (struct list_head *)s->pos;
+	epi = ET_CONTAINER_OF(pos, struct epitem, rdllink);
+	ready_append(s, epi);
 	next = BPF_CORE_READ(pos, next);
 	if (next == pos) {	/* list_del_init'ed under us */
 		s->truncated = 1;
@@ -161,19 +167,11 @@ static long walk_ovflist_cb(__u32 i, void *ctx)
 {
 	struct snap_scratch *s = scratch();
 	struct epitem *epi, *next;
-	__u32 k;
 
 	if (!s || !s->pos || s->pos == (__u64)EP_UNACTIVE_PTR)
 		return 1;
 	epi = (struct epitem *)s->pos;
-	k = s->ready.n;
-	if (k < ET_SNAP_BATCH) {
-		s->ready.fd[k] = BPF_CORE_READ(epi, ffd.fd);
-		s->ready.n = k + 1;
-	}
-	s->nready++;
-	if (s->ready.n >= ET_SNAP_BATCH)
-		flush_ready(s);
+	ready_append(s, epi);
 	next = epi_ovflist_next(epi);
 	if (next == epi) {
 		s->truncated = 1;

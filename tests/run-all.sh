@@ -209,11 +209,12 @@ for pkg in $VM_KERNELS; do
 	mkdir -p "$vo"
 	vm_guest_script >"$vo/guest.sh"
 	mkdir -p "$OUT/vmbin"
-	cp tests/scenario.sh "$OUT/vmbin/scenario.sh"
+	cp tests/scenario.sh tests/fdinfo.sh "$OUT/vmbin/"
 	cp build/epolltrace.static "$OUT/vmbin/epolltrace"
 	echo "   booting $kver"
 	if ! tests/vm/run-guest.sh --timeout "${VM_TIMEOUT:-900}" "$vmlinuz" "$vo/guest.sh" "$vo/out" \
-		"$OUT/vmbin/epolltrace" "$OUT/vmbin/scenario.sh" >"$vo/run.log" 2>&1; then
+		"$OUT/vmbin/epolltrace" "$OUT/vmbin/scenario.sh" "$OUT/vmbin/fdinfo.sh" \
+		>"$vo/run.log" 2>&1; then
 		fail "vm $kver: guest run" "$(tail -n 5 "$vo/run.log")"
 		continue
 	fi

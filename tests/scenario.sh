@@ -39,16 +39,7 @@ kill -USR1 "$WPID"
 wait_for "$T" '"t":"done"' 1200 || fail "workload did not finish"
 
 # ground truth of the interest sets, from the kernel's own fdinfo
-for fd in /proc/$WPID/fdinfo/*; do
-	n=${fd##*/}
-	case "$(readlink /proc/$WPID/fd/$n 2>/dev/null)" in
-	*eventpoll*) ;;
-	*) continue ;;
-	esac
-	printf '%s:' "$n"
-	sed -n 's/^tfd: *\([0-9]*\).*/ \1/p' "$fd" | tr -d '\n'
-	echo
-done >"$F"
+"$(dirname "$0")/fdinfo.sh" "$WPID" >"$F"
 
 kill -INT "$TPID"
 wait "$TPID"

@@ -48,16 +48,7 @@ redis-benchmark -p "$PORT" -n 20000 -c 20 -t set,get -q >"$OUT/bench.txt" 2>&1 |
 # let redis finish closing the benchmark's connections
 sleep 0.5
 
-for fd in /proc/$RPID/fdinfo/*; do
-	n=${fd##*/}
-	case "$(readlink "/proc/$RPID/fd/$n" 2>/dev/null)" in
-	*eventpoll*) ;;
-	*) continue ;;
-	esac
-	printf '%s:' "$n"
-	sed -n 's/^tfd: *\([0-9]*\).*/ \1/p' "$fd" | tr -d '\n'
-	echo
-done >"$F"
+"$(dirname "$0")/fdinfo.sh" "$RPID" >"$F"
 
 kill -INT "$TPID"
 wait "$TPID" || fail "epolltrace exited $?: $(tail -n 3 "$OUT/trace.err")"
