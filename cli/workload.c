@@ -577,6 +577,9 @@ static void sc_lt_et(void)
 	put(b[1]);
 	check(wait_(W_WAIT, ep, 8, 1000, ev) == 2, "lt-et: new data re-arms the edge");
 	expect(ep);
+	/* ep_send_events put the level-triggered item back on rdllist, and
+	 * nothing consumed it since: it is still queued; the edge one is not */
+	truth("\"t\":\"expect_ready\",\"epfd\":%d,\"fds\":[%d]", ep, a[0]);
 }
 
 static void sc_oneshot(void)
@@ -595,6 +598,8 @@ static void sc_oneshot(void)
 	}
 	check(wait_(W_PWAIT, ep, 4, 1000, ev) == 1, "oneshot: re-armed by MOD");
 	expect(ep);
+	/* delivered once more, then disarmed: data pending, yet not queued */
+	truth("\"t\":\"expect_ready\",\"epfd\":%d,\"fds\":[]", ep);
 }
 
 static void sc_exclusive(void)

@@ -5,19 +5,28 @@
 #include <stdio.h>
 
 /*
- * A scripted epoll workload that exercises the kernel's epoll machinery
- * in known ways and writes the ground truth of what it did as JSON Lines,
- * so that tests can compare a trace with it (README "Ground truth").
+ * A scripted workload that exercises the kernel's epoll machinery in known
+ * ways and writes the ground truth of exactly what it did as JSON Lines, so
+ * that a test can compare a trace with it (README "Ground truth").
  */
 struct workload_opts {
-	const char *scenario;
-	FILE *truth;		/* NULL: do not write ground truth */
-	int gate;		/* stop at "ready" and "done" until SIGUSR1 */
-	int scale;		/* multiplies fd counts (mixed) */
+	const char *scenario;	/* a name from workload_scenarios() */
+	FILE *truth;		/* ground-truth sink, flushed per line; NULL: none */
+	int gate;		/* nonzero: wait for SIGUSR1 at "ready" and at "done" */
+	int scale;		/* multiplies fd counts and iterations; <= 0 means 1 */
 };
 
+/*
+ * Runs the scenario ("all": every one, in order).  Returns 0 on success;
+ * on failure prints one line to stderr and returns nonzero.  Not
+ * reentrant: one run per process at a time.  Blocks SIGUSR1 while it runs
+ * (the gate) and sets a SIGUSR2 handler during "thread-exit".
+ */
 int workload_run(const struct workload_opts *o);
+
+/* NULL-terminated list of scenario names, "all" last */
 const char *const *workload_scenarios(void);
+
 /* one-line description, NULL for an unknown name */
 const char *workload_describe(const char *name);
 

@@ -223,6 +223,46 @@ def main():
             if c[k] != v:
                 fails.append(f"counter {k} = {c[k]}, the stream has {v}")
 
+    # the ready lists the kernel must hold at the end (walked by the iterator)
+    for t in full_truth:
+        if t["t"] == "done":
+            break
+        if t["t"] != "expect_ready":
+            continue
+        s = last.get(t["epfd"])
+        if s is None or sorted(s["ready"]) != sorted(t["fds"]):
+            fails.append(f"epfd {t['epfd']}: final snapshot ready "
+                         f"{s and s['ready']} != expected {t['fds']}")
+    # nobody waits at the end: every waiter set is empty
+    for epfd, s in last.items():
+        if epfd in fdinfo and s["waiters"]:
+            fails.append(f"epfd {epfd}: waiters {s['waiters']} at a quiescent point")
+
+    # threads: every waiter fell asleep and was woken by the main thread,
+    # whose write ran ep_poll_callback and woke it
+    scen = next(t["name"] for t in full_truth if t["t"] == "scenario")
+    if scen == "threads":
+        main_tid = next(t["tid"] for t in full_truth if t["t"] == "scenario")
+        for t in truth:
+            if t["t"] != "thread":
+                continue
+            tid = t["tid"]
+            if not any(e["type"] == "sleep" and e["tid"] == tid for e in ours):
+                fails.append(f"thread {tid}: no sleep event")
+            wk = [e for e in ours if e["type"] == "wakeup" and e["tid"] == tid]
+            if not any(e["waker_tid"] == main_tid for e in wk):
+                fails.append(f"thread {tid}: not woken by the main thread {main_tid}: {wk}")
+
+    # where ep_done_scan is attachable, the scan's re-queued count is known
+    if mode in ("fentry", "kprobe", "auto-vm"):
+        if not any(e["type"] == "send_events" and e["requeued"] is not None for e in ours):
+            fails.append(f"mode {mode}: send_events never carries requeued")
+        added = {(t["epfd"], t["fd"]) for t in full_truth if t["t"] == "ctl" and t["op"] == "ADD"}
+        for e in cbs:
+            if (e["epfd"], e["fd"]) not in added:
+                fails.append(f"callback for an item never added: {e}")
+                break
+
     lost = sum(e["count"] for e in trace if e["type"] == "lost")
     if lost:
         fails.append(f"{lost} records lost")
