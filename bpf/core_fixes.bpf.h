@@ -32,8 +32,9 @@ static __always_inline struct epitem *epi_ovflist_next(struct epitem *epi)
 
 /*
  * struct file's reference count: atomic_long_t f_count until v6.12;
- * file_ref_t f_ref from v6.13 (commit 90ee6ed776c0 "fs: port files to
- * file_ref"), where the stored value is the count minus one.
+ * file_ref_t f_ref from v6.13 ("fs: port files to file_ref"), where the
+ * stored value is the count minus one (seen in 6.12.117's and 6.18.44's
+ * BTF).
  * Returns the number of references, or 0 if it cannot be read.
  */
 typedef struct {
@@ -57,8 +58,9 @@ static __always_inline long file_refs(struct file *f)
 
 /*
  * ep->refcount counts the instance's file plus one per epitem since v6.4
- * (commit 58c9b016e128 "epoll: use refcount to reduce ep_mutex
- * contention"), backported to Debian's 6.1.  So watched = refcount - 1.
+ * (the epoll refcount rework that also added epi->dying), backported to
+ * Debian's 6.1.192 (seen in its BTF).  So watched = refcount - 1, which
+ * KERNEL_FACTS.md checked live: 1001 for 1000 items.
  * Returns -1 when the field is absent: the caller counts by walking.
  */
 static __always_inline long ep_watched_from_refcount(struct eventpoll *ep)
