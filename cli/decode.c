@@ -89,6 +89,16 @@ static int grow(void **arr, __u32 *cap, __u32 need, size_t sz)
 	return 0;
 }
 
+/* append n elements of size sz to the growing array *arr of *len */
+static int append(void **arr, __u32 *len, __u32 *cap, const void *src, __u32 n, size_t sz)
+{
+	if (grow(arr, cap, *len + n, sz))
+		return -ENOMEM;
+	memcpy((char *)*arr + (size_t)*len * sz, src, (size_t)n * sz);
+	*len += n;
+	return 0;
+}
+
 const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr *h, size_t size)
 {
 	struct et_snapshot *s = &a->cur;
@@ -116,32 +126,26 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 	case ET_EV_SNAP_ITEMS: {
 		const struct et_ev_snap_items *r = (const void *)h;
 
-		if (r->ep != s->in.ep ||
-		    grow((void **)&s->items, &s->cap_items, s->nitems + r->n, sizeof(*s->items)))
+		if (r->ep != s->in.ep || append((void **)&s->items, &s->nitems, &s->cap_items,
+						r->item, r->n, sizeof(*s->items)))
 			break;
-		memcpy(s->items + s->nitems, r->item, r->n * sizeof(*s->items));
-		s->nitems += r->n;
 		return NULL;
 	}
 	case ET_EV_SNAP_READY: {
 		const struct et_ev_snap_ready *r = (const void *)h;
 
-		if (r->ep != s->in.ep ||
-		    grow((void **)&s->ready, &s->cap_ready, s->nready + r->n, sizeof(*s->ready)))
+		if (r->ep != s->in.ep || append((void **)&s->ready, &s->nready, &s->cap_ready,
+						r->fd, r->n, sizeof(*s->ready)))
 			break;
-		memcpy(s->ready + s->nready, r->fd, r->n * sizeof(*s->ready));
-		s->nready += r->n;
 		return NULL;
 	}
 	case ET_EV_SNAP_WAITERS: {
 		const struct et_ev_snap_waiters *r = (const void *)h;
 
-		if (r->ep != s->in.ep ||
-		    grow((void **)&s->waiters, &s->cap_waiters, s->nwaiters + r->n,
-			 sizeof(*s->waiters)))
+		if (r->ep != s->in.ep || append((void **)&s->waiters, &s->nwaiters,
+						&s->cap_waiters, r->tid, r->n,
+						sizeof(*s->waiters)))
 			break;
-		memcpy(s->waiters + s->nwaiters, r->tid, r->n * sizeof(*s->waiters));
-		s->nwaiters += r->n;
 		return NULL;
 	}
 	case ET_EV_SNAP_END: {
