@@ -170,6 +170,40 @@ PY
 then pass "-f follows forked children, and only with -f"; else
 	fail "-f" "$(tail -n 3 "$OUT/follow.err")"; fi
 
+# ---- losses: a stalled reader loses records; counters stay exact ------------
+step "ring-buffer overflow"
+"$ET" demo --scenario mixed --scale 8 --truth "$OUT/loss.truth" >/dev/null 2>&1
+per_run=$(grep -c '"t":"ctl"' "$OUT/loss.truth")
+runs=40
+"$ET" --json -f --ring-size 1 -- sh -c \
+	"for i in \$(seq $runs); do '$ET' demo --scenario mixed --scale 8 || exit 1; done" \
+	>"$OUT/loss.jsonl" 2>"$OUT/loss.err" &
+tp=$!
+for _ in $(seq 300); do grep -q '"ep_create"' "$OUT/loss.jsonl" 2>/dev/null && break; sleep 0.1; done
+# stop the reader; the workload goes on until it is done (a zombie child)
+kill -STOP $tp
+sh_pid=$(pgrep -P $tp | head -n 1)
+for _ in $(seq 1200); do
+	[ "$(awk '{print $3}' /proc/$sh_pid/stat 2>/dev/null)" = Z ] && break
+	sleep 0.1
+done
+kill -CONT $tp
+wait $tp
+if python3 - "$OUT/loss.jsonl" $((per_run * runs)) <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+lost = sum(e["count"] for e in ev if e["type"] == "lost")
+st = [e for e in ev if e["type"] == "stats"][-1]["counters"]
+ctl = sum(1 for e in ev if e["type"] == "ctl")
+assert lost > 0, "no loss reported"
+assert st["ring_drops"] == lost, (st["ring_drops"], lost)
+assert st["ctl"] == int(sys.argv[2]), ("counter", st["ctl"], "want", sys.argv[2])
+assert ctl < st["ctl"], "no ctl record was lost?"
+print(f"lost={lost} ctl counted={st['ctl']} ctl records={ctl}")
+PY
+then pass "losses reported, counters exact under overflow"; else
+	fail "ring-buffer overflow" "$(tail -n 3 "$OUT/loss.err")"; fi
+
 # ---- a real server from Debian's packages under load -----------------------
 step "redis-server under redis-benchmark, tracepoint mode"
 if tests/server.sh "$ET" tracepoint "$OUT/redis" 2>"$OUT/redis.err" &&
