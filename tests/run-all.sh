@@ -31,6 +31,15 @@ else
 	fail "unit tests" "$(cat "$OUT/unit.build" "$OUT/unit.log" 2>/dev/null | tail -n 20)"
 fi
 
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude -Icli tests/model_test.c cli/model.c \
+	-o "$OUT/model_test" 2>"$OUT/model.build" &&
+	"$OUT/model_test" >"$OUT/model.log" 2>&1; then
+	pass "model semantics: $(tail -n 1 "$OUT/model.log")"
+else
+	fail "model semantics" "$(cat "$OUT/model.build" "$OUT/model.log" 2>/dev/null | tail -n 20)"
+fi
+
 # ---- command line and errors ---------------------------------------------
 step "command line"
 expect_err() {	# name, expected exit (or 'nonzero'), stderr pattern, args...

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The epoll state model.  It mirrors, per instance, what fs/eventpoll.c
+ * keeps: the interest set (rb-tree of epitems keyed by file and fd), the
+ * ready list (rdllist) and the wait queue, and it follows the kernel's
+ * rules for them (level vs edge, one-shot disarming, removal dropping an
+ * item from the ready list, a closed instance dropping everything).
+ *
+ * Snapshots correct it.  A snapshot is walked at one moment while events
+ * keep arriving, so a comparison is only sound for what did not change
+ * after the snapshot was taken: items added later are kept, items removed
+ * later are remembered (tombstones) and not resurrected, and the ready
+ * list and waiters are compared only when nothing happened to the
+ * instance since the walk began.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+#define TOMBSTONES 64
+
+struct tomb {
+	__s32 fd;
+	__u64 file;
+	__u64 ts;
+};
+
+/* per-instance bookkeeping the views never see */
+struct inst_priv {
+	struct model_inst pub;
+	__u64 last_event_ns;
+	struct tomb tombs[TOMBSTONES];
+	unsigned int ntomb;
+};
+
+static void *grow(void *arr, size_t *cap, size_t need, size_t sz)
+{
+	size_t ncap = *cap ? *cap : 8;
+	void *p;
+
+	if (need <= *cap)
+		return arr;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(arr, ncap * sz);
+	if (!p)
+		abort();	/* the model cannot be half-updated */
+	*cap = ncap;
+	return p;
+}
+
+/* 0 for 0, else floor(log2(v)) + 1, capped */
+unsigned int model_bucket(__u64 v)
+{
+	unsigned int b = 0;
+
+	while (v && b < MODEL_HIST_BUCKETS - 1) {
+		v >>= 1;
+		b++;
+	}
+	return b;
+}
+
+void model_init(struct model *m, bool callbacks_visible)
+{
+	memset(m, 0, sizeof(*m));
+	m->callbacks_visible = callbacks_visible;
+}
+
+static void inst_free(struct model_inst *in)
+{
+	free(in->items);
+	free(in->ready);
+	free(in->waiters);
+	free(in);
+}
+
+void model_free(struct model *m)
+{
+	for (size_t i = 0; i < m->ninst; i++)
+		inst_free(m->inst[i]);
+	free(m->inst);
+	free(m->procs);
+	memset(m, 0, sizeof(*m));
+}
+
+struct model_inst *model_find(const struct model *m, __u64 ep)
+{
+	/* newest first: an address can be reused after a close */
+	for (size_t i = m->ninst; i > 0; i--)
+		if (m->inst[i - 1]->in.ep == ep && !m->inst[i - 1]->closed_ns)
+			return m->inst[i - 1];
+	return NULL;
+}
+
+static struct model_inst *inst_new(struct model *m, const struct et_inst *in, __u64 created)
+{
+	struct inst_priv *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		abort();
+	p->pub.in = *in;
+	p->pub.created_ns = created;
+	m->inst = grow(m->inst, &m->cap_inst, m->ninst + 1, sizeof(*m->inst));
+	m->inst[m->ninst++] = &p->pub;
+	return &p->pub;
+}
+
+static struct model_inst *inst_get(struct model *m, const struct et_inst *in)
+{
+	struct model_inst *i = model_find(m, in->ep);
+
+	return i ? i : inst_new(m, in, 0);
+}
+
+static struct inst_priv *priv(struct model_inst *in)
+{
+	return (struct inst_priv *)in;
+}
+
+static struct model_proc *proc_get(struct model *m, __u32 pid)
+{
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == pid)
+			return &m->procs[i];
+	m->procs = grow(m->procs, &m->cap_procs, m->nprocs + 1, sizeof(*m->procs));
+	m->procs[m->nprocs] = (struct model_proc){ .pid = pid };
+	return &m->procs[m->nprocs++];
+}
+
+/* ---- interest set ------------------------------------------------------ */
+
+static int item_cmp(__s32 fd, __u64 file, const struct model_item *it)
+{
+	if (fd != it->fd)
+		return fd < it->fd ? -1 : 1;
+	if (!file || !it->file || file == it->file)
+		return 0;
+	return file < it->file ? -1 : 1;
+}
+
+/* index of (fd, file), or -(insertion point) - 1 */
+static long item_index(const struct model_inst *in, __s32 fd, __u64 file)
+{
+	size_t lo = 0, hi = in->nitems;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = item_cmp(fd, file, &in->items[mid]);
+
+		if (!c)
+			return mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -(long)lo - 1;
+}
+
+const struct model_item *model_item_find(const struct model_inst *in, __s32 fd)
+{
+	long i = item_index(in, fd, 0);
+
+	return i >= 0 ? &in->items[i] : NULL;
+}
+
+static struct model_item *item_add(struct model_inst *in, const struct model_item *it)
+{
+	long i = item_index(in, it->fd, it->file);
+
+	if (i >= 0) {
+		in->items[i] = *it;
+		return &in->items[i];
+	}
+	i = -i - 1;
+	in->items = grow(in->items, &in->cap_items, in->nitems + 1, sizeof(*in->items));
+	memmove(in->items + i + 1, in->items + i, (in->nitems - i) * sizeof(*in->items));
+	in->items[i] = *it;
+	in->nitems++;
+	return &in->items[i];
+}
+
+static long ready_index(const struct model_inst *in, __s32 fd)
+{
+	for (size_t i = 0; i < in->nready; i++)
+		if (in->ready[i].fd == fd)
+			return i;
+	return -1;
+}
+
+static void ready_del(struct model_inst *in, long i)
+{
+	memmove(in->ready + i, in->ready + i + 1, (in->nready - i - 1) * sizeof(*in->ready));
+	in->nready--;
+}
+
+static void ready_add(struct model_inst *in, __s32 fd, __u32 events, __u64 ts)
+{
+	long i = ready_index(in, fd);
+
+	if (i >= 0) {
+		in->ready[i].events |= events;
+		return;
+	}
+	in->ready = grow(in->ready, &in->cap_ready, in->nready + 1, sizeof(*in->ready));
+	in->ready[in->nready++] = (struct model_ready){ .fd = fd, .events = events, .since_ns = ts };
+}
+
+static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts)
+{
+	struct inst_priv *p = priv(in);
+	long i = item_index(in, fd, file), r;
+
+	if (i < 0)
+		return;
+	/* removal drops the item from the ready list too */
+	r = ready_index(in, fd);
+	if (r >= 0)
+		ready_del(in, r);
+	p->tombs[p->ntomb % TOMBSTONES] = (struct tomb){ fd, in->items[i].file, ts };
+	p->ntomb++;
+	memmove(in->items + i, in->items + i + 1, (in->nitems - i - 1) * sizeof(*in->items));
+	in->nitems--;
+}
+
+static bool removed_after(const struct model_inst *in, __s32 fd, __u64 ts)
+{
+	const struct inst_priv *p = (const void *)in;
+	unsigned int n = p->ntomb < TOMBSTONES ? p->ntomb : TOMBSTONES;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (p->tombs[i].fd == fd && p->tombs[i].ts >= ts)
+			return true;
+	return false;
+}
+
+/* ---- waiters ------------------------------------------------------------- */
+
+static struct model_waiter *waiter_find(struct model_inst *in, __u32 tid)
+{
+	for (size_t i = 0; i < in->nwaiters; i++)
+		if (in->waiters[i].tid == tid)
+			return &in->waiters[i];
+	return NULL;
+}
+
+static void waiter_del(struct model_inst *in, __u32 tid)
+{
+	struct model_waiter *w = waiter_find(in, tid);
+
+	if (!w)
+		return;
+	*w = in->waiters[--in->nwaiters];
+}
+
+static void inst_clear(struct model_inst *in)
+{
+	in->nitems = in->nready = in->nwaiters = 0;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void apply_ctl(struct model *m, const struct et_ev_ctl *e)
+{
+	struct model_inst *in = inst_get(m, &e->in);
+	struct model_item it = { .fd = e->fd, .events = e->events, .data = e->data,
+				 .file = e->file, .added_ns = e->hdr.ts_ns };
+	long i;
+
+	in->cnt.ctl++;
+	if (e->ret)
+		return;
+	switch (e->op) {
+	case ET_CTL_ADD:
+		/* the kernel always adds EPOLLERR|EPOLLHUP */
+		it.events |= 0x18;
+		item_add(in, &it);
+		break;
+	case ET_CTL_MOD:
+		i = item_index(in, e->fd, e->file);
+		if (i < 0)
+			break;
+		/* re-arms a disarmed EPOLLONESHOT item; keeps EPOLLEXCLUSIVE */
+		in->items[i].events = e->events | 0x18 |
+				      (in->items[i].events & MODEL_EPOLLEXCLUSIVE);
+		in->items[i].data = e->data;
+		break;
+	case ET_CTL_DEL:
+		item_del(in, e->fd, e->file, e->hdr.ts_ns);
+		break;
+	}
+}
+
+static void apply_callback(struct model *m, const struct et_ev_callback *e)
+{
+	struct model_inst *in = inst_get(m, &e->in);
+	long i = item_index(in, e->fd, 0);
+	__u32 live;
+
+	in->cnt.callbacks++;
+	if (i < 0 || !m->callbacks_visible)
+		return;
+	live = in->items[i].events & ~MODEL_EP_PRIVATE_BITS;
+	/* a disarmed one-shot item, or a key it does not ask for: not queued */
+	if (!live || (e->key && !(e->key & live)))
+		return;
+	ready_add(in, e->fd, e->key & live, e->hdr.ts_ns);
+}
+
+static void apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
+{
+	struct model_inst *in = inst_get(m, &e->in);
+	struct model_waiter *w = waiter_find(in, e->hdr.tid);
+
+	in->cnt.waits++;
+	if (e->ret > 0) {
+		in->cnt.events += e->ret;
+		in->batch_hist[model_bucket(e->ret)]++;
+	} else if (e->ret == 0 && e->slept_ns) {
+		in->cnt.zero_wakeups++;
+	}
+	if (e->slept_ns)
+		in->sleep_hist[model_bucket(e->slept_ns)]++;
+	for (__u32 k = 0; k < e->ncopied; k++) {
+		struct model_item *it = NULL;
+		long r;
+
+		/* the user buffer has data, not fds: find the item by data,
+		 * preferring one that is on the ready list */
+		for (size_t j = 0; j < in->nitems; j++) {
+			if (in->items[j].data != e->ev[k].data)
+				continue;
+			it = &in->items[j];
+			if (ready_index(in, it->fd) >= 0)
+				break;
+		}
+		if (!it)
+			continue;
+		r = ready_index(in, it->fd);
+		if (r >= 0) {
+			in->ready_hist[model_bucket(e->hdr.ts_ns - in->ready[r].since_ns)]++;
+			ready_del(in, r);
+		}
+		if (it->events & MODEL_EPOLLONESHOT)
+			it->events &= MODEL_EP_PRIVATE_BITS;	/* disarmed until MOD */
+		else if (!(it->events & MODEL_EPOLLET) && m->callbacks_visible)
+			ready_add(in, it->fd, e->ev[k].events, e->hdr.ts_ns); /* LT: back */
+	}
+	if (w)
+		waiter_del(in, e->hdr.tid);
+}
+
+static void close_owned(struct model *m, __u32 pid, __u64 ts)
+{
+	for (size_t i = 0; i < m->ninst; i++) {
+		struct model_inst *in = m->inst[i];
+
+		if (in->in.owner == pid && !in->closed_ns) {
+			in->closed_ns = ts;
+			inst_clear(in);
+		}
+	}
+}
+
+void model_apply(struct model *m, const struct et_hdr *h)
+{
+	struct model_inst *in = NULL;
+
+	m->records++;
+	if (h->ts_ns > m->now_ns)
+		m->now_ns = h->ts_ns;
+	switch (h->type) {
+	case ET_EV_EP_CREATE: {
+		const struct et_ev_create *e = (const void *)h;
+		struct model_inst *old = model_find(m, e->in.ep);
+
+		if (old)	/* an address reused: the old one is gone */
+			old->closed_ns = h->ts_ns;
+		in = inst_new(m, &e->in, h->ts_ns);
+		break;
+	}
+	case ET_EV_EP_CLOSE: {
+		const struct et_ev_close *e = (const void *)h;
+
+		in = model_find(m, e->in.ep);
+		if (in) {
+			in->closed_ns = h->ts_ns;
+			inst_clear(in);
+		}
+		break;
+	}
+	case ET_EV_CTL:
+		apply_ctl(m, (const void *)h);
+		in = model_find(m, ((const struct et_ev_ctl *)h)->in.ep);
+		break;
+	case ET_EV_RELEASE: {
+		const struct et_ev_release *e = (const void *)h;
+
+		in = inst_get(m, &e->in);
+		item_del(in, e->fd, e->file, h->ts_ns);
+		break;
+	}
+	case ET_EV_CALLBACK:
+		apply_callback(m, (const void *)h);
+		in = model_find(m, ((const struct et_ev_callback *)h)->in.ep);
+		break;
+	case ET_EV_WAIT_ENTER: {
+		const struct et_ev_wait_enter *e = (const void *)h;
+		struct model_waiter w = { .tid = h->tid, .maxevents = e->maxevents,
+					  .timeout_ns = e->timeout_ns, .since_ns = h->ts_ns };
+
+		in = inst_get(m, &e->in);
+		waiter_del(in, h->tid);
+		in->waiters = grow(in->waiters, &in->cap_waiters, in->nwaiters + 1,
+				   sizeof(*in->waiters));
+		in->waiters[in->nwaiters++] = w;
+		break;
+	}
+	case ET_EV_SLEEP:
+	case ET_EV_WAKEUP: {
+		const struct et_inst *ei = h->type == ET_EV_SLEEP ?
+					   &((const struct et_ev_sleep *)h)->in :
+					   &((const struct et_ev_wakeup *)h)->in;
+		struct model_waiter *w;
+
+		in = inst_get(m, ei);
+		w = waiter_find(in, h->tid);
+		if (h->type == ET_EV_WAKEUP)
+			in->cnt.wakeups++;
+		if (w) {
+			w->asleep = h->type == ET_EV_SLEEP;
+			w->asleep_since_ns = w->asleep ? h->ts_ns : 0;
+		}
+		break;
+	}
+	case ET_EV_WAIT_EXIT:
+		apply_wait_exit(m, (const void *)h);
+		in = model_find(m, ((const struct et_ev_wait_exit *)h)->in.ep);
+		break;
+	case ET_EV_TASK_EXIT:
+		/* a thread that exits while waiting stops being a waiter */
+		for (size_t i = 0; i < m->ninst; i++)
+			waiter_del(m->inst[i], h->tid);
+		if (h->flags & ET_F_GROUP_DEAD) {
+			proc_get(m, h->pid)->exited_ns = h->ts_ns;
+			close_owned(m, h->pid, h->ts_ns);
+		}
+		break;
+	case ET_EV_FORK:
+		proc_get(m, ((const struct et_ev_fork *)h)->child_pid);
+		break;
+	case ET_EV_LOST:
+		m->lost += ((const struct et_ev_lost *)h)->count;
+		/* we cannot know which: every instance is wrong until corrected */
+		for (size_t i = 0; i < m->ninst; i++)
+			if (!m->inst[i]->closed_ns)
+				m->inst[i]->resyncing = true;
+		break;
+	}
+	if (in)
+		priv(in)->last_event_ns = h->ts_ns;
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+static bool snap_has(const struct et_snapshot *s, __s32 fd, __u64 file)
+{
+	for (__u32 i = 0; i < s->nitems; i++)
+		if (s->items[i].fd == fd && (!file || !s->items[i].file || s->items[i].file == file))
+			return true;
+	return false;
+}
+
+void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
+{
+	struct model_inst *in = inst_get(m, &s->in);
+	struct inst_priv *p = priv(in);
+	__u64 ts = s->hdr.ts_ns;
+	bool count = in->seen_snapshot || in->created_ns;	/* else: seeding */
+	bool quiet = p->last_event_ns < ts;	/* nothing happened since the walk */
+	__u64 drift = 0;
+
+	if (s->flags & ET_F_TRUNCATED)
+		return;		/* an incomplete picture corrects nothing */
+	proc_get(m, s->in.owner);
+	/* the interest set: what the kernel has and we do not */
+	for (__u32 i = 0; i < s->nitems; i++) {
+		const struct et_snap_item *si = &s->items[i];
+		long k = item_index(in, si->fd, si->file);
+
+		if (k >= 0) {
+			if (in->items[k].events != si->events || in->items[k].data != si->data) {
+				drift += !in->items[k].added_ns || in->items[k].added_ns < ts;
+				in->items[k].events = si->events;
+				in->items[k].data = si->data;
+				in->items[k].file = si->file;
+			}
+			continue;
+		}
+		if (removed_after(in, si->fd, ts))
+			continue;	/* the walk saw it just before it went */
+		drift++;
+		item_add(in, &(struct model_item){ .fd = si->fd, .events = si->events,
+						   .data = si->data, .file = si->file });
+	}
+	/* ... and what we have and the kernel does not */
+	for (size_t i = 0; i < in->nitems;) {
+		struct model_item *it = &in->items[i];
+
+		if (snap_has(s, it->fd, it->file) || it->added_ns >= ts) {
+			i++;
+			continue;
+		}
+		drift++;
+		item_del(in, it->fd, it->file, 0);
+	}
+	/* the ready list and the waiters change all the time: compare them
+	 * only when nothing happened to the instance since the walk began */
+	if (quiet || !m->callbacks_visible) {
+		bool differs = s->nready != in->nready;
+
+		for (__u32 i = 0; !differs && i < s->nready; i++)
+			differs = ready_index(in, s->ready[i]) < 0;
+		if (differs && m->callbacks_visible && quiet)
+			drift++;
+		if (differs) {
+			in->nready = 0;
+			for (__u32 i = 0; i < s->nready; i++)
+				ready_add(in, s->ready[i], 0, ts);
+		}
+	}
+	if (quiet) {
+		bool differs = false;
+
+		for (__u32 i = 0; i < s->nwaiters; i++)
+			differs |= !waiter_find(in, s->waiters[i]);
+		for (size_t i = 0; i < in->nwaiters; i++) {
+			bool found = false;
+
+			for (__u32 j = 0; j < s->nwaiters; j++)
+				found |= s->waiters[j] == in->waiters[i].tid;
+			differs |= !found;
+		}
+		if (differs) {
+			drift++;
+			in->nwaiters = 0;
+			for (__u32 i = 0; i < s->nwaiters; i++) {
+				in->waiters = grow(in->waiters, &in->cap_waiters, in->nwaiters + 1,
+						   sizeof(*in->waiters));
+				in->waiters[in->nwaiters++] = (struct model_waiter){
+					.tid = s->waiters[i], .asleep = true, .timeout_ns = -1,
+					.since_ns = ts, .asleep_since_ns = ts };
+			}
+		}
+	}
+	if (count && !in->resyncing)
+		in->drift += drift;
+	in->resyncing = false;
+	in->seen_snapshot = true;
+}
+
+void model_expire(struct model *m)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < m->ninst; i++) {
+		struct model_inst *in = m->inst[i];
+
+		if (in->closed_ns && m->now_ns - in->closed_ns > MODEL_LINGER_NS)
+			inst_free(in);
+		else
+			m->inst[j++] = in;
+	}
+	m->ninst = j;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EPOLLTRACE_MODEL_H
+#define EPOLLTRACE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "event.h"
+
+/*
+ * The epoll state model: a pure state machine fed by the decoded stream
+ * (model_apply) and corrected by snapshots (model_apply_snapshot).  No
+ * ncurses, no libbpf, no clock of its own: time is the records' ts_ns.
+ * Everything the views show is derived from it.
+ */
+
+#define MODEL_HIST_BUCKETS 40	/* log2 buckets of nanoseconds */
+/* how long vanished instances stay visible, marked (htop-style) */
+#define MODEL_LINGER_NS (3ULL * 1000000000ULL)
+
+/* the kernel's private bits of epi->event.events (fs/eventpoll.c) */
+#define MODEL_EPOLLEXCLUSIVE	(1u << 28)
+#define MODEL_EPOLLWAKEUP	(1u << 29)
+#define MODEL_EPOLLONESHOT	(1u << 30)
+#define MODEL_EPOLLET		(1u << 31)
+#define MODEL_EP_PRIVATE_BITS	(MODEL_EPOLLWAKEUP | MODEL_EPOLLONESHOT | MODEL_EPOLLET | \
+				 MODEL_EPOLLEXCLUSIVE)
+
+struct model_item {
+	__s32 fd;
+	__u32 events;		/* as the kernel holds it (ONESHOT: disarmed = private bits only) */
+	__u64 data;
+	__u64 file;		/* identity, 0 unknown */
+	__u64 added_ns;		/* 0: existed before tracing began */
+};
+
+struct model_ready {
+	__s32 fd;
+	__u32 events;		/* pending events (callback key), 0 unknown */
+	__u64 since_ns;
+};
+
+struct model_waiter {
+	__u32 tid;
+	bool asleep;
+	__s32 maxevents;
+	__s64 timeout_ns;	/* -1 infinite */
+	__u64 since_ns;		/* entered the wait */
+	__u64 asleep_since_ns;
+};
+
+struct model_counters {
+	__u64 callbacks;
+	__u64 wakeups;
+	__u64 waits;		/* completed waits */
+	__u64 events;		/* events delivered */
+	__u64 zero_wakeups;	/* waits that slept and returned 0 */
+	__u64 ctl;
+};
+
+struct model_inst {
+	struct et_inst in;
+	__u64 created_ns;	/* 0: before tracing */
+	__u64 closed_ns;	/* 0: open */
+	struct model_item *items;	/* interest set, kept sorted by fd */
+	size_t nitems, cap_items;
+	struct model_ready *ready;	/* rdllist order */
+	size_t nready, cap_ready;
+	struct model_waiter *waiters;
+	size_t nwaiters, cap_waiters;
+	struct model_counters cnt;
+	__u64 batch_hist[MODEL_HIST_BUCKETS];	/* events per wait, log2 */
+	__u64 ready_hist[MODEL_HIST_BUCKETS];	/* ns on rdllist before delivery */
+	__u64 sleep_hist[MODEL_HIST_BUCKETS];	/* ns asleep per wait */
+	__u64 drift;		/* corrections made by snapshots */
+	bool resyncing;		/* events were lost: wrong until the next snapshot */
+	bool seen_snapshot;
+};
+
+struct model_proc {
+	__u32 pid;
+	__u64 exited_ns;	/* 0: alive */
+};
+
+struct model {
+	struct model_inst **inst;
+	size_t ninst, cap_inst;
+	struct model_proc *procs;
+	size_t nprocs, cap_procs;
+	__u64 now_ns;		/* ts of the newest record applied */
+	bool callbacks_visible;	/* else the ready list is sampled */
+	__u64 lost;
+	__u64 records;
+};
+
+void model_init(struct model *m, bool callbacks_visible);
+void model_free(struct model *m);
+void model_apply(struct model *m, const struct et_hdr *h);
+void model_apply_snapshot(struct model *m, const struct et_snapshot *s);
+/* Forget vanished instances and processes older than MODEL_LINGER_NS. */
+void model_expire(struct model *m);
+
+struct model_inst *model_find(const struct model *m, __u64 ep);
+const struct model_item *model_item_find(const struct model_inst *in, __s32 fd);
+/* log2 bucket of a value (0 for 0) */
+unsigned int model_bucket(__u64 v);
+
+#endif

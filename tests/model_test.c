@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The model's kernel semantics, one test each, on synthetic streams.
+ * Built with ASan and UBSan by `make check`.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "model.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)						\
+	do {								\
+		if (cond) {						\
+			passed++;					\
+		} else {						\
+			failed++;					\
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);	\
+			printf(__VA_ARGS__);				\
+			printf("\n");					\
+		}							\
+	} while (0)
+
+#define EP 0xffff000000001000ull
+#define PID 100
+#define EPFD 3
+#define IN 0x1u
+#define ET (1u << 31)
+#define ONESHOT (1u << 30)
+
+static __u64 now = 1000;
+
+static void hdr(struct et_hdr *h, unsigned int type, __u32 tid)
+{
+	h->ts_ns = now += 1000;
+	h->pid = PID;
+	h->tid = tid;
+	h->type = type;
+}
+
+static const struct et_inst inst = { .ep = EP, .owner = PID, .epfd = EPFD };
+
+static void create(struct model *m)
+{
+	struct et_ev_create e = { .in = inst };
+
+	hdr(&e.hdr, ET_EV_EP_CREATE, PID);
+	model_apply(m, &e.hdr);
+}
+
+static void ctl(struct model *m, int op, int fd, __u32 events)
+{
+	struct et_ev_ctl e = { .in = inst, .op = op, .fd = fd, .events = events,
+			       .data = 0x100 + fd, .file = 0x5000 + fd };
+
+	hdr(&e.hdr, ET_EV_CTL, PID);
+	model_apply(m, &e.hdr);
+}
+
+static void callback(struct model *m, int fd, __u32 key)
+{
+	struct et_ev_callback e = { .in = inst, .fd = fd, .key = key, .data = 0x100 + fd };
+
+	hdr(&e.hdr, ET_EV_CALLBACK, 999);
+	model_apply(m, &e.hdr);
+}
+
+static void wait_enter(struct model *m, __u32 tid)
+{
+	struct et_ev_wait_enter e = { .in = inst, .maxevents = 8, .timeout_ns = -1 };
+
+	hdr(&e.hdr, ET_EV_WAIT_ENTER, tid);
+	model_apply(m, &e.hdr);
+}
+
+static void sleep_wake(struct model *m, unsigned int type, __u32 tid)
+{
+	struct et_ev_wakeup e = { .in = inst };
+
+	hdr(&e.hdr, type, tid);
+	model_apply(m, &e.hdr);
+}
+
+/* a wait returning the given fds (their data) */
+static void wait_exit(struct model *m, __u32 tid, const int *fds, int n)
+{
+	struct et_ev_wait_exit e = { .in = inst, .ret = n, .ncopied = n };
+
+	for (int i = 0; i < n; i++) {
+		e.ev[i].events = IN;
+		e.ev[i].data = 0x100 + fds[i];
+	}
+	hdr(&e.hdr, ET_EV_WAIT_EXIT, tid);
+	model_apply(m, &e.hdr);
+}
+
+static bool is_ready(struct model *m, int fd)
+{
+	struct model_inst *in = model_find(m, EP);
+
+	for (size_t i = 0; in && i < in->nready; i++)
+		if (in->ready[i].fd == fd)
+			return true;
+	return false;
+}
+
+static void test_lt_et(void)
+{
+	struct model m;
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN | ET);
+	callback(&m, 5, IN);
+	callback(&m, 6, IN);
+	CHECK(is_ready(&m, 5) && is_ready(&m, 6), "both queued by their callbacks");
+	wait_exit(&m, PID, (int[]){ 5, 6 }, 2);
+	CHECK(is_ready(&m, 5), "level-triggered item re-queued after delivery");
+	CHECK(!is_ready(&m, 6), "edge-triggered item not re-queued");
+	CHECK(model_find(&m, EP)->ready[0].fd == 5 && model_find(&m, EP)->nready == 1,
+	      "rdllist holds exactly the LT item");
+	model_free(&m);
+}
+
+static void test_oneshot(void)
+{
+	struct model m;
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN | ONESHOT);
+	callback(&m, 5, IN);
+	wait_exit(&m, PID, (int[]){ 5 }, 1);
+	CHECK(!is_ready(&m, 5), "one-shot item not re-queued");
+	callback(&m, 5, IN);
+	CHECK(!is_ready(&m, 5), "disarmed one-shot item ignores callbacks");
+	ctl(&m, ET_CTL_MOD, 5, IN | ONESHOT);
+	callback(&m, 5, IN);
+	CHECK(is_ready(&m, 5), "MOD re-arms it");
+	model_free(&m);
+}
+
+static void test_key_filter(void)
+{
+	struct model m;
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	callback(&m, 5, 0x4 /* EPOLLOUT */);
+	CHECK(!is_ready(&m, 5), "a wakeup key the item does not ask for queues nothing");
+	model_free(&m);
+}
+
+static void test_exclusive_one_waiter(void)
+{
+	struct model m;
+	struct model_inst *in;
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN | (1u << 28));
+	wait_enter(&m, 201);
+	wait_enter(&m, 202);
+	sleep_wake(&m, ET_EV_SLEEP, 201);
+	sleep_wake(&m, ET_EV_SLEEP, 202);
+	callback(&m, 5, IN);
+	sleep_wake(&m, ET_EV_WAKEUP, 201);	/* EPOLLEXCLUSIVE: one woken */
+	wait_exit(&m, 201, (int[]){ 5 }, 1);
+	in = model_find(&m, EP);
+	CHECK(in->nwaiters == 1 && in->waiters[0].tid == 202 && in->waiters[0].asleep,
+	      "the other waiter is still asleep");
+	CHECK(in->cnt.wakeups == 1 && in->cnt.waits == 1 && in->cnt.events == 1, "counters");
+	model_free(&m);
+}
+
+static void test_removal_drops_ready(void)
+{
+	struct model m;
+	struct et_ev_release r = { .in = inst, .fd = 6, .file = 0x5006 };
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN);
+	callback(&m, 5, IN);
+	callback(&m, 6, IN);
+	ctl(&m, ET_CTL_DEL, 5, 0);
+	CHECK(!is_ready(&m, 5) && !model_item_find(model_find(&m, EP), 5), "DEL drops it");
+	hdr(&r.hdr, ET_EV_RELEASE, PID);
+	model_apply(&m, &r.hdr);
+	CHECK(!is_ready(&m, 6) && model_find(&m, EP)->nitems == 0, "implicit removal drops it");
+	model_free(&m);
+}
+
+static void test_close_drops_all(void)
+{
+	struct model m;
+	struct et_ev_close c = { .in = inst };
+	struct et_ev_task_exit x = {};
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	callback(&m, 5, IN);
+	wait_enter(&m, 201);
+	hdr(&c.hdr, ET_EV_EP_CLOSE, PID);
+	model_apply(&m, &c.hdr);
+	CHECK(!model_find(&m, EP), "a closed instance is no longer found");
+	CHECK(m.ninst == 1 && m.inst[0]->closed_ns && !m.inst[0]->nitems &&
+	      !m.inst[0]->nready && !m.inst[0]->nwaiters, "it lingers, emptied and marked");
+	now += MODEL_LINGER_NS + 1;
+	create(&m);	/* the address reused by a new instance */
+	model_expire(&m);
+	CHECK(m.ninst == 1 && !m.inst[0]->closed_ns, "the old one expires, the new one stays");
+	/* the whole process exiting closes what it owns */
+	ctl(&m, ET_CTL_ADD, 7, IN);
+	hdr(&x.hdr, ET_EV_TASK_EXIT, PID);
+	x.hdr.flags = ET_F_GROUP_DEAD;
+	model_apply(&m, &x.hdr);
+	CHECK(!model_find(&m, EP) && m.procs[0].exited_ns, "process exit closes its instances");
+	model_free(&m);
+}
+
+static void test_thread_exit(void)
+{
+	struct model m;
+	struct et_ev_task_exit x = {};
+
+	model_init(&m, true);
+	create(&m);
+	wait_enter(&m, 201);
+	wait_enter(&m, 202);
+	hdr(&x.hdr, ET_EV_TASK_EXIT, 201);
+	model_apply(&m, &x.hdr);
+	CHECK(model_find(&m, EP)->nwaiters == 1 && model_find(&m, EP)->waiters[0].tid == 202,
+	      "an exited thread is no longer a waiter");
+	model_free(&m);
+}
+
+static void test_nested(void)
+{
+	struct model m;
+	struct et_inst inner = { .ep = EP + 0x1000, .owner = PID, .epfd = 4 };
+	struct et_ev_create c = { .in = inner };
+
+	model_init(&m, true);
+	create(&m);
+	hdr(&c.hdr, ET_EV_EP_CREATE, PID);
+	model_apply(&m, &c.hdr);
+	ctl(&m, ET_CTL_ADD, 4, IN);	/* the outer instance watches the inner's fd */
+	callback(&m, 4, IN);
+	CHECK(m.ninst == 2 && is_ready(&m, 4), "inner instance queued on the outer one");
+	model_free(&m);
+}
+
+static struct et_snapshot snap(struct et_snap_item *items, __u32 n, __s32 *ready, __u32 nr,
+			       __u32 *waiters, __u32 nw)
+{
+	struct et_snapshot s = { .in = inst, .items = items, .nitems = n, .ready = ready,
+				 .nready = nr, .waiters = waiters, .nwaiters = nw, .watched = n };
+
+	s.hdr.ts_ns = now += 1000;
+	s.hdr.type = ET_EV_SNAP_BEGIN;
+	return s;
+}
+
+static void test_snapshots(void)
+{
+	struct model m;
+	struct et_snap_item items[2] = { { .fd = 5, .events = IN | 0x18, .data = 0x105, .file = 0x5005 },
+					 { .fd = 9, .events = IN | 0x18, .data = 0x109, .file = 0x5009 } };
+	__s32 ready[1] = { 9 };
+	__u32 waiters[1] = { 301 };
+	struct et_snapshot s;
+	struct et_ev_lost lost = { .count = 3 };
+
+	/* seeding: an instance from before tracing began is no drift */
+	model_init(&m, true);
+	s = snap(items, 2, ready, 1, waiters, 1);
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->nitems == 2 && model_find(&m, EP)->drift == 0,
+	      "seeded without drift");
+	CHECK(is_ready(&m, 9) && model_find(&m, EP)->nwaiters == 1, "ready list and waiters seeded");
+
+	/* an item the model missed is drift, and is corrected */
+	s = snap(items, 1, NULL, 0, NULL, 0);	/* fd 9 gone, nothing ready, no waiter */
+	model_apply_snapshot(&m, &s);
+	/* the removal takes fd 9 off the ready list as well: 2, not 3 */
+	CHECK(model_find(&m, EP)->nitems == 1 && model_find(&m, EP)->drift == 2 &&
+	      !is_ready(&m, 9) && !model_find(&m, EP)->nwaiters,
+	      "missing removal + vanished waiter: drift %llu",
+	      (unsigned long long)model_find(&m, EP)->drift);
+
+	/* an item added after the walk began is kept, not drift */
+	s = snap(items, 1, NULL, 0, NULL, 0);
+	ctl(&m, ET_CTL_ADD, 7, IN);
+	model_apply_snapshot(&m, &s);
+	CHECK(model_item_find(model_find(&m, EP), 7) && model_find(&m, EP)->drift == 2,
+	      "later ADD kept without drift");
+
+	/* an item removed after the walk is not resurrected */
+	s = snap(items, 1, NULL, 0, NULL, 0);
+	s.items = (struct et_snap_item[]){ items[0], { .fd = 7, .events = IN | 0x18,
+							.data = 0x107, .file = 0x5007 } };
+	s.nitems = 2;
+	ctl(&m, ET_CTL_DEL, 7, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(!model_item_find(model_find(&m, EP), 7) && model_find(&m, EP)->drift == 2,
+	      "later DEL not undone");
+
+	/* after a loss: resyncing until the next snapshot, which corrects
+	 * without counting drift */
+	lost.hdr.type = ET_EV_LOST;
+	lost.hdr.ts_ns = now += 1000;
+	model_apply(&m, &lost.hdr);
+	CHECK(model_find(&m, EP)->resyncing, "a loss marks the instance resyncing");
+	s = snap(items, 2, NULL, 0, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(!model_find(&m, EP)->resyncing && model_find(&m, EP)->nitems == 2 &&
+	      model_find(&m, EP)->drift == 2, "resynced, not counted as drift");
+
+	/* a truncated snapshot corrects nothing */
+	s = snap(NULL, 0, NULL, 0, NULL, 0);
+	s.flags = ET_F_TRUNCATED;
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->nitems == 2, "truncated snapshot ignored");
+	model_free(&m);
+}
+
+static void test_ovflist_and_sampled(void)
+{
+	struct model m;
+	struct et_snap_item items[1] = { { .fd = 5, .events = IN | 0x18, .data = 0x105 } };
+	__s32 ready[1] = { 5 };
+	struct et_snapshot s;
+
+	/* tracepoint mode: no callbacks, the ready list is whatever the
+	 * snapshots saw, rdllist and ovflist alike, and never drift */
+	model_init(&m, false);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	callback(&m, 5, IN);
+	CHECK(!is_ready(&m, 5), "without callbacks the model does not guess readiness");
+	s = snap(items, 1, ready, 1, NULL, 0);
+	s.flags = ET_F_SCANNING;	/* entries came from ovflist during a scan */
+	model_apply_snapshot(&m, &s);
+	CHECK(is_ready(&m, 5) && model_find(&m, EP)->drift == 0, "sampled ready list, no drift");
+	model_free(&m);
+}
+
+static void test_buckets(void)
+{
+	CHECK(model_bucket(0) == 0 && model_bucket(1) == 1 && model_bucket(2) == 2 &&
+	      model_bucket(3) == 2 && model_bucket(4) == 3 && model_bucket(1023) == 10 &&
+	      model_bucket(~0ull) == MODEL_HIST_BUCKETS - 1, "log2 buckets");
+}
+
+int main(void)
+{
+	test_lt_et();
+	test_oneshot();
+	test_key_filter();
+	test_exclusive_one_waiter();
+	test_removal_drops_ready();
+	test_close_drops_all();
+	test_thread_exit();
+	test_nested();
+	test_snapshots();
+	test_ovflist_and_sampled();
+	test_buckets();
+	printf("model: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
