@@ -27,10 +27,23 @@ struct et_snapshot {
 	struct et_inst_counters cnt;
 };
 
+/* What the consumers are told when tracing starts. */
+struct et_session_info {
+	bool callbacks_visible;	/* ep_poll_callback attached: ready list exact */
+	const char *attach;	/* --attach mode name */
+};
+
 struct et_sink {
 	void (*record)(struct et_sink *s, const struct et_hdr *h, size_t size);
 	void (*snapshot)(struct et_sink *s, const struct et_snapshot *snap);
 	void (*flush)(struct et_sink *s);
+	/* optional: tracing starts */
+	void (*begin)(struct et_sink *s, const struct et_session_info *info);
+	/* optional: called about every 100 ms with CLOCK_MONOTONIC ns (the
+	 * records' clock); nonzero: the sink has had enough, stop */
+	int (*tick)(struct et_sink *s, __u64 now_ns);
+	/* optional: the session is over, after the final snapshot */
+	void (*end)(struct et_sink *s, __u64 now_ns);
 };
 
 /* The size a record of this type must have, 0 for an unknown type. */

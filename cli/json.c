@@ -135,3 +135,10 @@ void json_kv_hex(struct json_writer *w, const char *k, uint64_t v)
 	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
 	json_kv_str(w, k, buf);
 }
+
+void json_kv_rate(struct json_writer *w, const char *k, double v)
+{
+	json_key(w, k);
+	value_prefix(w);
+	fprintf(w->f, "%.1f", v);
+}

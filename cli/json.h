@@ -34,5 +34,7 @@ void json_kv_u64(struct json_writer *w, const char *k, uint64_t v);
 void json_kv_s64(struct json_writer *w, const char *k, int64_t v);
 void json_kv_bool(struct json_writer *w, const char *k, bool v);
 void json_kv_hex(struct json_writer *w, const char *k, uint64_t v);
+/* a number with one decimal (rates) */
+void json_kv_rate(struct json_writer *w, const char *k, double v);
 
 #endif

@@ -13,6 +13,7 @@
 #include "output.h"
 #include "plan.h"
 #include "session.h"
+#include "state_view.h"
 #include "workload.h"
 
 #ifndef EPOLLTRACE_VERSION
@@ -33,6 +34,10 @@ static const char usage[] =
 "  -p, --pid PID             trace this process (repeatable); threads included\n"
 "  -f, --follow              also trace children the targets fork from now on\n"
 "      --json                JSON Lines on stdout (one object per event)\n"
+"      --summary             a table per instance every interval (top-style)\n"
+"      --json-state          the whole model as one JSON object per interval\n"
+"  -i, --interval SECONDS    refresh interval of --summary/--json-state (default 1)\n"
+"  -n, --count N             stop after N refreshes\n"
 "  -d, --duration SECONDS    stop after this long\n"
 "      --attach MODE         auto|fentry|kprobe|tracepoint (default auto)\n"
 "      --snapshot-interval S seconds between snapshots (default 1)\n"
@@ -59,6 +64,8 @@ enum {
 	OPT_GATE,
 	OPT_SCALE,
 	OPT_LIST,
+	OPT_SUMMARY,
+	OPT_JSON_STATE,
 };
 
 static const struct option long_opts[] = {
@@ -77,12 +84,20 @@ static const struct option long_opts[] = {
 	{ "gate", no_argument, NULL, OPT_GATE },
 	{ "scale", required_argument, NULL, OPT_SCALE },
 	{ "list", no_argument, NULL, OPT_LIST },
+	{ "summary", no_argument, NULL, OPT_SUMMARY },
+	{ "json-state", no_argument, NULL, OPT_JSON_STATE },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, 'n' },
 	{},
 };
 
 struct cli {
 	struct session_opts s;
 	bool json;
+	bool summary;
+	bool json_state;
+	double interval;
+	long count;
 	const char *scenario;
 	const char *truth;
 	bool gate;
@@ -130,7 +145,8 @@ static int parse(int argc, char **argv, struct cli *c)
 	c->s.events_ring_bytes = 8ul << 20;
 	c->s.snap_ring_bytes = 16ul << 20;
 	c->scale = 1;
-	while ((opt = getopt_long(argc, argv, "+p:fd:vVh", long_opts, NULL)) != -1) {
+	c->interval = 1.0;
+	while ((opt = getopt_long(argc, argv, "+p:fd:i:n:vVh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (parse_long("pid", optarg, 1, INT_MAX, &v))
@@ -195,6 +211,20 @@ static int parse(int argc, char **argv, struct cli *c)
 			break;
 		case OPT_LIST:
 			c->list = true;
+			break;
+		case OPT_SUMMARY:
+			c->summary = true;
+			break;
+		case OPT_JSON_STATE:
+			c->json_state = true;
+			break;
+		case 'i':
+			if (parse_double("interval", optarg, 0.05, &c->interval))
+				return -1;
+			break;
+		case 'n':
+			if (parse_long("count", optarg, 1, LONG_MAX, &c->count))
+				return -1;
 			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace --help'.\n");
@@ -270,14 +300,25 @@ static int cmd_trace(struct cli *c, char **cmd)
 		et_err("-f needs -p PID or a COMMAND");
 		return 2;
 	}
+	if (c->json + c->summary + c->json_state > 1) {
+		et_err("--json, --summary and --json-state exclude each other");
+		return 2;
+	}
 	c->s.cmd = cmd;
-	sink = c->json ? out_json_new(stdout) : out_text_new(stdout);
+	if (c->summary || c->json_state)
+		sink = state_view_new(stdout, c->summary ? STATE_SUMMARY : STATE_JSON, c->interval,
+				      c->count);
+	else
+		sink = c->json ? out_json_new(stdout) : out_text_new(stdout);
 	if (!sink) {
 		et_err("out of memory");
 		return 1;
 	}
 	ret = session_run(&c->s, sink);
-	out_free(sink);
+	if (c->summary || c->json_state)
+		state_view_free(sink);
+	else
+		out_free(sink);
 	if (fflush(stdout) || ferror(stdout)) {
 		et_err("writing output: %s", strerror(errno));
 		ret = 1;

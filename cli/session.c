@@ -43,12 +43,18 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static double now_s(void)
+/* CLOCK_MONOTONIC: the clock of bpf_ktime_get_ns(), so of every record */
+static __u64 now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	return now_ns() / 1e9;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -108,10 +114,7 @@ static __u64 read_counter(struct session *s, __u32 idx)
 
 static void user_hdr(struct et_hdr *h, __u16 type)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	h->ts_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	h->ts_ns = now_ns();
 	h->pid = getpid();
 	h->tid = getpid();
 	h->type = type;
@@ -276,6 +279,14 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		goto out_plan;
 	}
 	s.iter_link = s.ld.iter_link;
+	if (sink->begin) {
+		struct et_session_info info = {
+			.callbacks_visible = plan_fidelity(&s.plan, "callback") == FID_EXACT,
+			.attach = plan_mode_name(o->mode),
+		};
+
+		sink->begin(sink, &info);
+	}
 	for (int i = 0; i < o->npids; i++)
 		if (add_target(&s, o->pids[i]))
 			goto out_unload;
@@ -324,6 +335,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			next_snap = t + o->snapshot_interval;
 		}
 		sink->flush(sink);
+		if (sink->tick && sink->tick(sink, now_ns()))
+			break;
 		if (end && t >= end)
 			break;
 		if (!targets_alive(&s))
@@ -333,6 +346,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	ring_buffer__consume(s.rb);
 	snapshot(&s);
 	report_counters(&s);
+	if (sink->end)
+		sink->end(sink, now_ns());
 	sink->flush(sink);
 	if (s.bad_records)
 		et_warn("%lu malformed records ignored", s.bad_records);

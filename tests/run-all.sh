@@ -115,12 +115,18 @@ else
 fi
 
 # ---- scenarios on this machine's kernel (tracepoint mode) ----------------
-run_check() {	# label dir mode
+run_check() {	# label dir mode: the event stream, then the model's final state
 	if python3 tests/check_trace.py "$2/truth.jsonl" "$2/trace.jsonl" "$2/fdinfo.txt" "$3" \
 		>"$2/check.txt" 2>&1; then
-		pass "$1"
+		pass "$1: stream"
 	else
-		fail "$1" "$(head -n 12 "$2/check.txt")"
+		fail "$1: stream" "$(head -n 12 "$2/check.txt")"
+	fi
+	if python3 tests/check_state.py "$2/state.jsonl" "$2/fdinfo.txt" "$2/truth.jsonl" \
+		>"$2/check-state.txt" 2>&1; then
+		pass "$1: model"
+	else
+		fail "$1: model" "$(head -n 12 "$2/check-state.txt")"
 	fi
 }
 

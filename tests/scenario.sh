@@ -9,11 +9,12 @@
 set -u
 ET=$1 MODE=$2 SC=$3 OUT=$4
 mkdir -p "$OUT"
-T=$OUT/truth.jsonl J=$OUT/trace.jsonl F=$OUT/fdinfo.txt
-rm -f "$T" "$J" "$F"
+T=$OUT/truth.jsonl J=$OUT/trace.jsonl F=$OUT/fdinfo.txt S=$OUT/state.jsonl
+rm -f "$T" "$J" "$F" "$S"
 
 fail() { echo "scenario $SC/$MODE: $*" >&2; [ -n "${WPID:-}" ] && kill -9 "$WPID" 2>/dev/null; \
-	[ -n "${TPID:-}" ] && kill -9 "$TPID" 2>/dev/null; exit 1; }
+	[ -n "${TPID:-}" ] && kill -9 "$TPID" 2>/dev/null; \
+	[ -n "${SPID:-}" ] && kill -9 "$SPID" 2>/dev/null; exit 1; }
 
 # wait_for FILE PATTERN TENTHS
 wait_for() {
@@ -32,8 +33,13 @@ wait_for "$T" '"t":"ready"' 300 || fail "workload never reached its first gate"
 
 "$ET" -p "$WPID" --json --attach="$MODE" --snapshot-interval 0.5 >"$J" 2>"$OUT/trace.err" &
 TPID=$!
+# the state model, fed by a second session on the same process
+"$ET" -p "$WPID" --json-state -i 0.3 --attach="$MODE" --snapshot-interval 0.5 >"$S" \
+	2>"$OUT/state.err" &
+SPID=$!
 # the seed snapshot is written once every hook is attached
 wait_for "$J" '"type":"snapshot"' 1200 || fail "tracer produced no seed snapshot"
+wait_for "$S" '"type":"state"' 1200 || fail "--json-state printed nothing"
 
 kill -USR1 "$WPID"
 wait_for "$T" '"t":"done"' 1200 || fail "workload did not finish"
@@ -41,14 +47,18 @@ wait_for "$T" '"t":"done"' 1200 || fail "workload did not finish"
 # ground truth of the interest sets, from the kernel's own fdinfo
 "$(dirname "$0")/fdinfo.sh" "$WPID" >"$F"
 
-kill -INT "$TPID"
+kill -INT "$TPID" "$SPID"
 wait "$TPID"
 TRC=$?
 TPID=
+wait "$SPID"
+SRC=$?
+SPID=
 kill -USR1 "$WPID"
 wait "$WPID"
 WRC=$?
 WPID=
 [ $TRC -eq 0 ] || fail "epolltrace exited $TRC: $(tail -n 3 "$OUT/trace.err")"
+[ $SRC -eq 0 ] || fail "epolltrace --json-state exited $SRC: $(tail -n 3 "$OUT/state.err")"
 [ $WRC -eq 0 ] || fail "workload exited $WRC: $(tail -n 3 "$OUT/workload.err")"
 exit 0

@@ -54,6 +54,8 @@ static void emit_nested(struct json_writer *w)
 	json_key(w, "empty");
 	json_arr_begin(w);
 	json_arr_end(w);
+	json_kv_rate(w, "r", 2.25);
+	json_kv_rate(w, "s", 0);
 	json_obj_end(w);
 }
 
@@ -61,7 +63,7 @@ static void test_json(void)
 {
 	const char *want = "{\"a\":\"x\\\"y\\\\z\\u000a\\u0001\\u007f\\u00ff\","
 			   "\"arr\":[1,-2,{\"t\":true},null],\"h\":\"0xffff8881394a4800\","
-			   "\"empty\":[]}";
+			   "\"empty\":[],\"r\":2.2,\"s\":0.0}";
 	const char *got = json_of(emit_nested);
 
 	CHECK(!strcmp(got, want), "json: got %s", got);

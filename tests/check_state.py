@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Check the model's final state (--json-state) against the kernel.
+
+usage: check_state.py STATE.jsonl FDINFO.txt TRUTH.jsonl
+
+At the end of a gated scenario the workload is at rest: every open
+instance's interest set (count and members) must equal /proc/PID/fdinfo,
+nobody waits, the ready lists the workload expects are there, drift is 0
+and nothing is resyncing.
+"""
+import json
+import sys
+
+
+def main():
+    states = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+    fdinfo = {}
+    for line in open(sys.argv[2], encoding="utf-8"):
+        epfd, rest = line.split(":", 1)
+        fdinfo[int(epfd)] = sorted(int(x) for x in rest.split())
+    truth = [json.loads(l) for l in open(sys.argv[3], encoding="utf-8") if l.strip()]
+    pid = next(t["pid"] for t in truth if t["t"] == "scenario")
+    fails = []
+    finals = [s for s in states if s["type"] == "state" and s["final"]]
+    if len(finals) != 1:
+        fails.append(f"{len(finals)} final states")
+    if not finals:
+        print("  no final state")
+        return 1
+    st = finals[0]
+    insts = {i["epfd"]: i for i in st["instances"] if i["pid"] == pid and not i["closed"]}
+    for epfd, fds in fdinfo.items():
+        i = insts.get(epfd)
+        if not i:
+            fails.append(f"epfd {epfd} missing from the model")
+            continue
+        got = sorted(x["fd"] for x in i["fds"])
+        if got != fds or i["watched"] != len(fds):
+            fails.append(f"epfd {epfd}: model watches {i['watched']} {got}, fdinfo {fds}")
+        if i["waiters"]:
+            fails.append(f"epfd {epfd}: waiters at rest {i['waiters']}")
+        if i["drift"]:
+            fails.append(f"epfd {epfd}: drift {i['drift']}")
+        if i["resyncing"]:
+            fails.append(f"epfd {epfd}: still resyncing")
+        for x in i["fds"]:
+            if x["kind"] in ("?", ""):
+                fails.append(f"epfd {epfd} fd {x['fd']}: kind unresolved")
+                break
+    for epfd in insts:
+        if epfd not in fdinfo:
+            fails.append(f"model has epfd {epfd}, the kernel does not")
+    for t in truth:
+        if t["t"] == "done":
+            break
+        if t["t"] == "expect_ready" and t["epfd"] in insts:
+            got = sorted(r["fd"] for r in insts[t["epfd"]]["ready"])
+            if got != sorted(t["fds"]):
+                fails.append(f"epfd {t['epfd']}: ready {got}, expected {t['fds']}")
+    for f in fails[:10]:
+        print("  " + f)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
