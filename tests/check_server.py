@@ -10,16 +10,14 @@ usage: check_server.py TRACE.jsonl FDINFO.txt ACCEPTED.txt
 - the final snapshot's watched count and members equal /proc/PID/fdinfo;
 - nothing was lost.
 """
-import json
 import sys
+
+from checklib import load_fdinfo, load_jsonl
 
 
 def main():
-    trace = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-    fdinfo = {}
-    for line in open(sys.argv[2], encoding="utf-8"):
-        epfd, rest = line.split(":", 1)
-        fdinfo[int(epfd)] = sorted(int(x) for x in rest.split())
+    trace = load_jsonl(sys.argv[1])
+    fdinfo = load_fdinfo(sys.argv[2])
     accepted = int(open(sys.argv[3]).read())
     fails = []
 

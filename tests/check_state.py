@@ -8,17 +8,15 @@ instance's interest set (count and members) must equal /proc/PID/fdinfo,
 nobody waits, the ready lists the workload expects are there, drift is 0
 and nothing is resyncing.
 """
-import json
 import sys
+
+from checklib import load_fdinfo, load_jsonl
 
 
 def main():
-    states = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
-    fdinfo = {}
-    for line in open(sys.argv[2], encoding="utf-8"):
-        epfd, rest = line.split(":", 1)
-        fdinfo[int(epfd)] = sorted(int(x) for x in rest.split())
-    truth = [json.loads(l) for l in open(sys.argv[3], encoding="utf-8") if l.strip()]
+    states = load_jsonl(sys.argv[1])
+    fdinfo = load_fdinfo(sys.argv[2])
+    truth = load_jsonl(sys.argv[3])
     pid = next(t["pid"] for t in truth if t["t"] == "scenario")
     fails = []
     finals = [s for s in states if s["type"] == "state" and s["final"]]

@@ -8,36 +8,11 @@ Prints one line per failed check and exits 1 if any failed, 0 otherwise.
 The checks are exact (multiset equality), never timing-based.
 """
 import collections
-import json
 import sys
 
+from checklib import load_fdinfo, load_jsonl
+
 WAIT_MAX_EVENTS = 16  # ET_WAIT_MAX_EVENTS
-
-
-def load_jsonl(path):
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise SystemExit(f"{path}:{n}: not JSON: {e}")
-    return out
-
-
-def load_fdinfo(path):
-    """epfd -> sorted list of watched fds, from 'EPFD: tfd tfd ...' lines."""
-    res = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if ":" not in line:
-                continue
-            epfd, rest = line.split(":", 1)
-            res[int(epfd)] = sorted(int(x) for x in rest.split())
-    return res
 
 
 def multiset_diff(name, want, got, fails, limit=5):

@@ -4,22 +4,10 @@
  * Built with ASan and UBSan by `make check`.
  */
 #include <stdio.h>
+#include "check.h"
 #include <string.h>
 #include "model.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (cond) {						\
-			passed++;					\
-		} else {						\
-			failed++;					\
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);	\
-			printf(__VA_ARGS__);				\
-			printf("\n");					\
-		}							\
-	} while (0)
 
 #define EP 0xffff000000001000ull
 #define PID 100

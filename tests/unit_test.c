@@ -5,25 +5,13 @@
  * ASan and UBSan by `make check`.
  */
 #include <stdio.h>
+#include "check.h"
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
 #include "json.h"
 #include "kallsyms.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (cond) {						\
-			passed++;					\
-		} else {						\
-			failed++;					\
-			printf("FAIL %s:%d: ", __FILE__, __LINE__);	\
-			printf(__VA_ARGS__);				\
-			printf("\n");					\
-		}							\
-	} while (0)
 
 static char *json_of(void (*fn)(struct json_writer *))
 {
