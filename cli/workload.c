@@ -1972,9 +1972,89 @@ out:
 	return r || failed() ? -1 : 0;
 }
 
+/*
+ * sleepers: threads left asleep in epoll_wait (no timeout) across the
+ * "done" gate, so that a tracer attached at rest must show exactly them
+ * on the wait queue.  They are woken and joined after the gate.
+ */
+#define SLEEPERS 3
+
+static struct {
+	pthread_t th[SLEEPERS];
+	int n;
+	int ep;
+	int stop_w;		/* write end: one byte per sleeper wakes it */
+	int woken;		/* atomic */
+} sleepers;
+
+static void *sleeper_main(void *arg)
+{
+	struct epoll_event ev[1];
+
+	__atomic_store_n((pid_t *)arg, gettid(), __ATOMIC_RELEASE);
+	truth("\"t\":\"thread\"");
+	/* woken by the release below: edge-triggered, one byte each */
+	if (ep_wait(WAIT_PLAIN, sleepers.ep, ev, 1, -1, NULL) == 1)
+		drain(tag_fd(ev[0].data.u64));
+	__atomic_add_fetch(&sleepers.woken, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int sc_sleepers(int scale)
+{
+	static pid_t tids[SLEEPERS];
+	struct sbuf b = {};
+	int p[2];
+
+	(void)scale;
+	sleepers.ep = ep_create(false);
+	if (sleepers.ep < 0 || make_pipe(p) ||
+	    ctl(sleepers.ep, EPOLL_CTL_ADD, p[0], EPOLLIN | EPOLLET | EPOLLEXCLUSIVE,
+		tag(sleepers.ep, p[0]), 0))
+		return -1;
+	sleepers.stop_w = p[1];
+	for (int i = 0; i < SLEEPERS; i++) {
+		struct waiter w = {};
+
+		tids[i] = 0;
+		if (pthread_create(&sleepers.th[i], NULL, sleeper_main, &tids[i]))
+			return fail("pthread_create failed");
+		sleepers.n++;
+		while (!__atomic_load_n(&tids[i], __ATOMIC_ACQUIRE))
+			usleep(100);
+		w.tid = tids[i];
+		if (await_asleep(&w))
+			return -1;
+	}
+	sb_add(&b, "\"t\":\"expect_waiters\",\"epfd\":%d,\"tids\":[", sleepers.ep);
+	for (int i = 0; i < SLEEPERS; i++)
+		sb_add(&b, "%s%d", i ? "," : "", tids[i]);
+	sb_add(&b, "]");
+	emit(gettid(), &b);
+	return expect(sleepers.ep);
+}
+
+/*
+ * After the "done" gate: wake the sleepers one at a time (exclusive and
+ * edge-triggered: one byte into an empty pipe wakes one; which one is the
+ * kernel's choice), then join them.
+ */
+static void sleepers_release(void)
+{
+	for (int i = 0; i < sleepers.n; i++) {
+		put_byte(sleepers.stop_w);
+		for (int k = 0; k < 5000 && __atomic_load_n(&sleepers.woken, __ATOMIC_ACQUIRE) <= i;
+		     k++)
+			usleep(1000);
+	}
+	for (int i = 0; i < sleepers.n; i++)
+		pthread_join(sleepers.th[i], NULL);
+	sleepers.n = 0;
+}
+
 static const char *const scenario_names[] = {
 	"mixed", "threads", "lt-et", "oneshot", "exclusive", "close-watched", "nested",
-	"thread-exit", "all", NULL,
+	"thread-exit", "sleepers", "all", NULL,
 };
 
 static const struct {
@@ -1989,6 +2069,7 @@ static const struct {
 	{ "closing watched fds: plain, with a dup, close_range, dup2", sc_close_watched },
 	{ "an epoll instance watched by another", sc_nested },
 	{ "a thread exits while asleep in epoll_pwait", sc_thread_exit },
+	{ "three threads left asleep in epoll_wait until the end", sc_sleepers },
 	{ "every scenario above, in order", NULL },
 };
 
@@ -2114,6 +2195,7 @@ int workload_run(const struct workload_opts *o)
 		return 1;
 	}
 	memset(&wl, 0, sizeof(wl));
+	memset(&sleepers, 0, sizeof(sleepers));
 	pthread_mutex_init(&wl.lock, NULL);
 	wl.truth = o->truth;
 	wl.scenario = scenario_names[idx];
@@ -2136,6 +2218,7 @@ int workload_run(const struct workload_opts *o)
 	gate(o->gate, "done");
 out:
 	wl.scenario = scenario_names[idx];
+	sleepers_release();
 	close_everything();
 	truth("\"t\":\"exit\"");
 	free(wl.fd_file);

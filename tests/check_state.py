@@ -5,7 +5,7 @@ usage: check_state.py STATE.jsonl FDINFO.txt TRUTH.jsonl
 
 At the end of a gated scenario the workload is at rest: every open
 instance's interest set (count and members) must equal /proc/PID/fdinfo,
-nobody waits, the ready lists the workload expects are there, drift is 0
+exactly the threads left asleep wait (asleep), the ready lists the workload expects are there, drift is 0
 and nothing is resyncing.
 """
 import sys
@@ -27,6 +27,12 @@ def main():
         return 1
     st = finals[0]
     insts = {i["epfd"]: i for i in st["instances"] if i["pid"] == pid and not i["closed"]}
+    want_waiters = {}
+    for t in truth:
+        if t["t"] == "done":
+            break
+        if t["t"] == "expect_waiters":
+            want_waiters[t["epfd"]] = sorted(t["tids"])
     for epfd, fds in fdinfo.items():
         i = insts.get(epfd)
         if not i:
@@ -35,8 +41,10 @@ def main():
         got = sorted(x["fd"] for x in i["fds"])
         if got != fds or i["watched"] != len(fds):
             fails.append(f"epfd {epfd}: model watches {i['watched']} {got}, fdinfo {fds}")
-        if i["waiters"]:
-            fails.append(f"epfd {epfd}: waiters at rest {i['waiters']}")
+        want = want_waiters.get(epfd, [])
+        got = sorted(w["tid"] for w in i["waiters"])
+        if got != want or not all(w["asleep"] for w in i["waiters"]):
+            fails.append(f"epfd {epfd}: waiters at rest {i['waiters']}, expected {want} asleep")
         if i["drift"]:
             fails.append(f"epfd {epfd}: drift {i['drift']}")
         if i["resyncing"]:

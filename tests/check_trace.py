@@ -111,8 +111,10 @@ def main():
                   fails)
     enters = sum(1 for e in ours if e["type"] == "wait_enter")
     exits = sum(1 for e in ours if e["type"] == "wait_exit")
-    if enters != exits:
-        fails.append(f"wait_enter ({enters}) != wait_exit ({exits})")
+    # threads left asleep at the end (sleepers) have entered and not left
+    still = sum(len(t["tids"]) for t in truth if t["t"] == "expect_waiters")
+    if enters - exits != still:
+        fails.append(f"wait_enter ({enters}) - wait_exit ({exits}) != {still} still waiting")
 
     # threads that exited while waiting
     exited = {e["tid"] for e in trace if e["type"] == "task_exit" and e["pid"] == pid}
@@ -208,10 +210,12 @@ def main():
         if s is None or sorted(s["ready"]) != sorted(t["fds"]):
             fails.append(f"epfd {t['epfd']}: final snapshot ready "
                          f"{s and s['ready']} != expected {t['fds']}")
-    # nobody waits at the end: every waiter set is empty
+    # at rest, the wait queues hold exactly the threads left asleep
+    want_waiters = {t["epfd"]: sorted(t["tids"]) for t in truth if t["t"] == "expect_waiters"}
     for epfd, s in last.items():
-        if epfd in fdinfo and s["waiters"]:
-            fails.append(f"epfd {epfd}: waiters {s['waiters']} at a quiescent point")
+        if epfd in fdinfo and sorted(s["waiters"]) != want_waiters.get(epfd, []):
+            fails.append(f"epfd {epfd}: waiters {s['waiters']} at rest, "
+                         f"expected {want_waiters.get(epfd, [])}")
 
     # threads: every waiter fell asleep and was woken by the main thread,
     # whose write ran ep_poll_callback and woke it
