@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Check an epolltrace JSON stream of redis-server under load.
 
-usage: check_server.py TRACE.jsonl FDINFO.txt ACCEPTED.txt
+usage: check_server.py TRACE.jsonl FDINFO.txt ACCEPTED.txt SUMMARY.txt
 
 - every connection redis accepted while traced was inserted (ctl ADD) and
   is gone again by the end (DEL or implicit release);
 - every wait's delivered events name fds that are in the interest set at
   that moment, and as many as the wait returned (up to 16 copied);
 - the final snapshot's watched count and members equal /proc/PID/fdinfo;
-- nothing was lost.
+- nothing was lost;
+- the final --summary table shows each instance watching what fdinfo
+  shows, with drift 0.
 """
 import sys
 
@@ -86,6 +88,21 @@ def main():
         if s["watched"] != len(fds) or sorted(x["fd"] for x in s["fds"]) != fds:
             fails.append(f"epfd {epfd}: final snapshot watched {s['watched']} "
                          f"{sorted(x['fd'] for x in s['fds'])} != fdinfo {fds}")
+    # the --summary session's final table
+    lines = open(sys.argv[4], encoding="utf-8").read().splitlines()
+    final = [i for i, l in enumerate(lines) if "(final)" in l]
+    if not final:
+        fails.append("--summary printed no final table")
+    else:
+        rows = {}
+        for l in lines[final[-1] + 2:]:
+            f = l.split()
+            if len(f) >= 11 and f[0].isdigit():
+                rows[int(f[2])] = (int(f[3]), int(f[10]))
+        for epfd, fds in fdinfo.items():
+            got = rows.get(epfd)
+            if not got or got[0] != len(fds) or got[1] != 0:
+                fails.append(f"--summary epfd {epfd}: (watched, drift) {got}, fdinfo {len(fds)}")
     print(f"  accepted={accepted} adds={added} removals={removed} waits={waits} "
           f"events={delivered}")
     for f in fails[:10]:

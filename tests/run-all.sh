@@ -223,8 +223,8 @@ then pass "losses reported, counters exact under overflow"; else
 step "redis-server under redis-benchmark, tracepoint mode"
 if tests/server.sh "$ET" tracepoint "$OUT/redis" 2>"$OUT/redis.err" &&
 	python3 tests/check_server.py "$OUT/redis/trace.jsonl" "$OUT/redis/fdinfo.txt" \
-		"$OUT/redis/accepted.txt" >"$OUT/redis/check.txt" 2>&1; then
-	pass "redis-server: connections, waits, final snapshot ($(head -n 1 "$OUT/redis/check.txt" | sed 's/^ *//'))"
+		"$OUT/redis/accepted.txt" "$OUT/redis/summary.txt" >"$OUT/redis/check.txt" 2>&1; then
+	pass "redis-server: connections, waits, final snapshot, --summary ($(head -n 1 "$OUT/redis/check.txt" | sed 's/^ *//'))"
 else
 	fail "redis-server" "$(cat "$OUT/redis.err" "$OUT/redis/check.txt" 2>/dev/null | head -n 12)"
 fi

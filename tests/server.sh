@@ -9,11 +9,12 @@ set -u
 ET=$1 MODE=$2 OUT=$3
 PORT=${PORT:-63790}
 mkdir -p "$OUT"
-J=$OUT/trace.jsonl F=$OUT/fdinfo.txt
+J=$OUT/trace.jsonl F=$OUT/fdinfo.txt S=$OUT/summary.txt
 
 fail() { echo "server/$MODE: $*" >&2; cleanup; exit 1; }
 cleanup() {
 	[ -n "${TPID:-}" ] && kill -9 "$TPID" 2>/dev/null
+	[ -n "${SPID:-}" ] && kill -9 "$SPID" 2>/dev/null
 	[ -n "${RPID:-}" ] && kill -9 "$RPID" 2>/dev/null
 	wait 2>/dev/null
 }
@@ -41,7 +42,11 @@ before=$(stat_conns)
 
 "$ET" -p "$RPID" --json --attach="$MODE" --snapshot-interval 0.5 >"$J" 2>"$OUT/trace.err" &
 TPID=$!
+"$ET" -p "$RPID" --summary -i 0.5 --attach="$MODE" --snapshot-interval 0.5 >"$S" \
+	2>"$OUT/summary.err" &
+SPID=$!
 wait_for "$J" '"type":"snapshot"' 600 || fail "no seed snapshot: $(cat "$OUT/trace.err")"
+wait_for "$S" 'WATCHED' 600 || fail "--summary printed nothing: $(cat "$OUT/summary.err")"
 
 redis-benchmark -p "$PORT" -n 20000 -c 20 -t set,get -q >"$OUT/bench.txt" 2>&1 ||
 	fail "redis-benchmark failed: $(tail -n 3 "$OUT/bench.txt")"
@@ -50,9 +55,11 @@ sleep 0.5
 
 "$(dirname "$0")/fdinfo.sh" "$RPID" >"$F"
 
-kill -INT "$TPID"
+kill -INT "$TPID" "$SPID"
 wait "$TPID" || fail "epolltrace exited $?: $(tail -n 3 "$OUT/trace.err")"
 TPID=
+wait "$SPID" || fail "epolltrace --summary exited $?: $(tail -n 3 "$OUT/summary.err")"
+SPID=
 after=$(stat_conns)
 # the INFO call above is itself a connection, accepted after tracing stopped
 echo "$((after - before - 1))" >"$OUT/accepted.txt"
