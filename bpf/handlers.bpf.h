@@ -55,6 +55,41 @@ static __always_inline void handle_ep_close(__u8 src, __u64 ep)
 
 /* ---- interest set ----------------------------------------------------- */
 
+/*
+ * ep_find(): the epitem of (file, fd) in the instance's rb-tree, ordered by
+ * file address, then fd (ep_cmp_ffd).  Bounded by the tree's height.
+ */
+static __always_inline struct epitem *ep_find_item(struct eventpoll *ep, __u64 file, int fd)
+{
+	struct rb_node *node = BPF_CORE_READ(ep, rbr.rb_root.rb_node);
+
+	for (int i = 0; i < 64 && node; i++) {
+		struct epitem *epi = ET_CONTAINER_OF(node, struct epitem, rbn);
+		__u64 f = (__u64)BPF_CORE_READ(epi, ffd.file);
+		int kfd = BPF_CORE_READ(epi, ffd.fd);
+
+		if (file == f && fd == kfd)
+			return epi;
+		if (file < f || (file == f && fd < kfd))
+			node = BPF_CORE_READ(node, rb_left);
+		else
+			node = BPF_CORE_READ(node, rb_right);
+	}
+	return NULL;
+}
+
+/* is the item linked on rdllist?  (ep_is_linked: its rdllink not empty) */
+static __always_inline int item_queued(struct eventpoll *ep, __u64 file, int fd)
+{
+	struct epitem *epi = ep_find_item(ep, file, fd);
+	struct list_head *self;
+
+	if (!epi)
+		return -1;
+	self = (void *)epi + bpf_core_field_offset(struct epitem, rdllink);
+	return BPF_CORE_READ(epi, rdllink.next) != self;
+}
+
 static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long ret)
 {
 	struct et_inst_val *v = inst_for_current(a->epfd, a->ep);
@@ -72,6 +107,10 @@ static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long 
 	e->data = a->data;
 	e->file = a->file;
 	e->ret = ret;
+	e->queued = -1;
+	e->pad = 0;
+	if (!ret && (a->op == ET_CTL_ADD || a->op == ET_CTL_MOD))
+		e->queued = item_queued((struct eventpoll *)a->ep, a->file, a->fd);
 	bpf_ringbuf_submit(e, 0);
 }
 

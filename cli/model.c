@@ -13,6 +13,7 @@
  * list and waiters are compared only when nothing happened to the
  * instance since the walk began.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
@@ -290,6 +291,19 @@ static void apply_ctl(struct model *m, const struct et_ev_ctl *e)
 		item_del(in, e->fd, e->file, e->hdr.ts_ns);
 		break;
 	}
+	/*
+	 * ep_insert and ep_modify poll the file and queue a ready item
+	 * themselves, without ep_poll_callback: the record says where the
+	 * item ended up.
+	 */
+	if (m->callbacks_visible && e->queued >= 0) {
+		long r = ready_index(in, e->fd);
+
+		if (e->queued && r < 0)
+			ready_add(in, e->fd, 0, e->hdr.ts_ns);
+		else if (!e->queued && r >= 0)
+			ready_del(in, r);
+	}
 }
 
 static void apply_callback(struct model *m, const struct et_ev_callback *e)
@@ -480,6 +494,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 	bool count = in->seen_snapshot || in->created_ns;	/* else: seeding */
 	bool quiet = p->last_event_ns < ts;	/* nothing happened since the walk */
 	__u64 drift = 0;
+	char note[96] = "";
 
 	if (s->flags & ET_F_TRUNCATED)
 		return;		/* an incomplete picture corrects nothing */
@@ -492,6 +507,10 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 		if (k >= 0) {
 			if (in->items[k].events != si->events || in->items[k].data != si->data) {
 				drift += !in->items[k].added_ns || in->items[k].added_ns < ts;
+				snprintf(note, sizeof(note), "fd %d: events 0x%x data 0x%llx, kernel 0x%x 0x%llx",
+					 si->fd, in->items[k].events,
+					 (unsigned long long)in->items[k].data, si->events,
+					 (unsigned long long)si->data);
 				in->items[k].events = si->events;
 				in->items[k].data = si->data;
 				in->items[k].file = si->file;
@@ -501,6 +520,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 		if (removed_after(in, si->fd, ts))
 			continue;	/* the walk saw it just before it went */
 		drift++;
+		snprintf(note, sizeof(note), "fd %d watched by the kernel, not by the model", si->fd);
 		item_add(in, &(struct model_item){ .fd = si->fd, .events = si->events,
 						   .data = si->data, .file = si->file });
 	}
@@ -513,6 +533,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 			continue;
 		}
 		drift++;
+		snprintf(note, sizeof(note), "fd %d watched by the model, not by the kernel", it->fd);
 		item_del(in, it->fd, it->file, 0);
 	}
 	/* the ready list and the waiters change all the time: compare them
@@ -522,8 +543,13 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 
 		for (__u32 i = 0; !differs && i < s->nready; i++)
 			differs = ready_index(in, s->ready[i]) < 0;
-		if (differs && m->callbacks_visible && quiet)
+		if (differs && m->callbacks_visible && quiet) {
 			drift++;
+			snprintf(note, sizeof(note), "ready list: model %zu entries%s%d, kernel %u%s%d",
+				 in->nready, in->nready ? " from fd " : "",
+				 in->nready ? in->ready[0].fd : 0, s->nready,
+				 s->nready ? " from fd " : "", s->nready ? s->ready[0] : 0);
+		}
 		if (differs) {
 			in->nready = 0;
 			for (__u32 i = 0; i < s->nready; i++)
@@ -544,6 +570,8 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 		}
 		if (differs) {
 			drift++;
+			snprintf(note, sizeof(note), "waiters: model %zu, kernel %u", in->nwaiters,
+				 s->nwaiters);
 			in->nwaiters = 0;
 			for (__u32 i = 0; i < s->nwaiters; i++) {
 				in->waiters = grow(in->waiters, &in->cap_waiters, in->nwaiters + 1,
@@ -554,8 +582,10 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 			}
 		}
 	}
-	if (count && !in->resyncing)
+	if (count && !in->resyncing && drift) {
 		in->drift += drift;
+		memcpy(in->drift_note, note, sizeof(note));
+	}
 	in->resyncing = false;
 	in->seen_snapshot = true;
 }

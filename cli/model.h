@@ -73,6 +73,7 @@ struct model_inst {
 	__u64 ready_hist[MODEL_HIST_BUCKETS];	/* ns on rdllist before delivery */
 	__u64 sleep_hist[MODEL_HIST_BUCKETS];	/* ns asleep per wait */
 	__u64 drift;		/* corrections made by snapshots */
+	char drift_note[96];	/* what the last counted correction was */
 	bool resyncing;		/* events were lost: wrong until the next snapshot */
 	bool seen_snapshot;
 };

@@ -123,6 +123,8 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_u64(&w, "events", e->events);
 		json_kv_u64(&w, "data", e->data);
 		json_kv_s64(&w, "ret", e->ret);
+		if (e->queued >= 0)
+			json_kv_bool(&w, "queued", e->queued);
 		break;
 	}
 	case ET_EV_RELEASE: {

@@ -158,6 +158,8 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_kv_bool(&w, "closed", in->closed_ns);
 		json_kv_bool(&w, "resyncing", in->resyncing);
 		json_kv_u64(&w, "drift", in->drift);
+		if (in->drift_note[0])
+			json_kv_str(&w, "drift_last", in->drift_note);
 		json_key(&w, "fds");
 		json_arr_begin(&w);
 		for (size_t k = 0; k < in->nitems; k++) {

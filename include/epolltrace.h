@@ -124,6 +124,13 @@ struct et_ev_ctl {
 	__s32 ret;		/* 0 or -errno */
 	__u64 data;
 	__u64 file;		/* target struct file (identity only) */
+	/*
+	 * After a successful ADD/MOD: 1 if the item sits on the ready list
+	 * (ep_insert/ep_modify poll the file and queue it themselves, with
+	 * no ep_poll_callback), 0 if not, -1 if the item was not found.
+	 */
+	__s32 queued;
+	__u32 pad;
 };
 
 struct et_ev_release {

@@ -46,7 +46,7 @@ def main():
         if got != want or not all(w["asleep"] for w in i["waiters"]):
             fails.append(f"epfd {epfd}: waiters at rest {i['waiters']}, expected {want} asleep")
         if i["drift"]:
-            fails.append(f"epfd {epfd}: drift {i['drift']}")
+            fails.append(f"epfd {epfd}: drift {i['drift']} (last: {i.get('drift_last')})")
         if i["resyncing"]:
             fails.append(f"epfd {epfd}: still resyncing")
         for x in i["fds"]:
