@@ -341,23 +341,73 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 	bpf_map_delete_elem(&waits, &tid);
 }
 
-/* ep_done_scan(ep, txlist): what the scan put back on the ready list */
+/* append up to ET_WAIT_MAX_EVENTS fds of a list of epitems linked by rdllink */
+static __always_inline void scan_list(struct et_ev_scan *e, struct list_head *head, int *total)
+{
+	struct list_head *pos = BPF_CORE_READ(head, next);
+
+	for (int i = 0; i < 64 && pos && pos != head; i++) {
+		struct epitem *epi = ET_CONTAINER_OF(pos, struct epitem, rdllink);
+		__u32 k = e->n;
+
+		(*total)++;
+		if (k < ET_WAIT_MAX_EVENTS) {
+			e->fd[k] = BPF_CORE_READ(epi, ffd.fd);
+			e->n = k + 1;
+		}
+		pos = BPF_CORE_READ(pos, next);
+	}
+	if (pos && pos != head)
+		e->truncated = 1;
+}
+
+/*
+ * ep_done_scan(ep, txlist), at entry: ep_send_events has taken what it
+ * delivered off the list; txlist holds what it did not reach, rdllist the
+ * level-triggered items it put back, ovflist what arrived meanwhile.
+ * Together they are the ready list the scan leaves.  ep->mtx is held, so
+ * rdllist is stable; ovflist may still grow (those arrivals are also seen
+ * as callbacks).
+ */
 static __always_inline void handle_done_scan(struct eventpoll *ep, struct list_head *txlist)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
-	struct list_head *pos;
-	int n = 0;
+	struct et_inst_val *v = inst_lookup((__u64)ep);
+	struct et_ev_scan *e;
+	struct epitem *epi;
+	struct list_head *txhead;
+	int total = 0, ntx;
 
-	if (!st || st->ep != (__u64)ep)
+	if (!v || !RESERVE(e, ET_EV_SCAN, ET_SRC_FENTRY))
 		return;
-	pos = BPF_CORE_READ(txlist, next);
-	for (int i = 0; i < 64 && pos && pos != txlist; i++) {
-		n++;
-		pos = BPF_CORE_READ(pos, next);
+	e->in = v->in;
+	e->n = 0;
+	e->truncated = 0;
+	for (int i = 0; i < ET_WAIT_MAX_EVENTS; i++)
+		e->fd[i] = -1;
+	scan_list(e, txlist, &total);
+	ntx = total;
+	epi = BPF_CORE_READ(ep, ovflist);
+	for (int i = 0; i < 64 && epi && epi != EP_UNACTIVE_PTR; i++) {
+		__u32 k = e->n;
+
+		total++;
+		if (k < ET_WAIT_MAX_EVENTS) {
+			e->fd[k] = BPF_CORE_READ(epi, ffd.fd);
+			e->n = k + 1;
+		}
+		epi = epi_ovflist_next(epi);
 	}
-	st->requeued = n;
-	st->scans++;
+	txhead = (void *)ep + bpf_core_field_offset(struct eventpoll, rdllist);
+	scan_list(e, txhead, &total);
+	if (total > ET_WAIT_MAX_EVENTS)
+		e->truncated = 1;
+	bpf_ringbuf_submit(e, 0);
+	if (st && st->ep == (__u64)ep) {
+		st->requeued = total - ntx;
+		st->scans++;
+	}
 }
 
 /* ---- sleep and wakeup (sched tracepoints, every mode) ------------------ */

@@ -27,6 +27,7 @@ static const struct {
 	[ET_EV_FORK] = { "fork", sizeof(struct et_ev_fork) },
 	[ET_EV_LOST] = { "lost", sizeof(struct et_ev_lost) },
 	[ET_EV_STATS] = { "stats", sizeof(struct et_ev_stats) },
+	[ET_EV_SCAN] = { "scan", sizeof(struct et_ev_scan) },
 };
 
 size_t et_record_size(unsigned int type)
@@ -67,6 +68,8 @@ int et_record_check(const void *data, size_t size)
 	case ET_EV_WAIT_EXIT:
 		return ((const struct et_ev_wait_exit *)data)->ncopied <= ET_WAIT_MAX_EVENTS ?
 		       0 : -EINVAL;
+	case ET_EV_SCAN:
+		return ((const struct et_ev_scan *)data)->n <= ET_WAIT_MAX_EVENTS ? 0 : -EINVAL;
 	}
 	return 0;
 }

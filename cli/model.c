@@ -336,7 +336,8 @@ static void apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 	}
 	if (e->slept_ns)
 		in->sleep_hist[model_bucket(e->slept_ns)]++;
-	for (__u32 k = 0; k < e->ncopied; k++) {
+	/* a scan record already said what the scan left on the list */
+	for (__u32 k = 0; !m->scans_seen && k < e->ncopied; k++) {
 		struct model_item *it = NULL;
 		long r;
 
@@ -363,6 +364,42 @@ static void apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 	}
 	if (w)
 		waiter_del(in, e->hdr.tid);
+}
+
+/* the ready list as ep_send_events leaves it */
+static void apply_scan(struct model *m, const struct et_ev_scan *e)
+{
+	struct model_inst *in = inst_get(m, &e->in);
+	struct model_ready old[ET_WAIT_MAX_EVENTS * 4];
+	size_t nold = in->nready < ET_WAIT_MAX_EVENTS * 4 ? in->nready : ET_WAIT_MAX_EVENTS * 4;
+
+	m->scans_seen = true;
+	if (!m->callbacks_visible)
+		return;
+	if (e->truncated) {
+		in->ready_unknown = true;
+		return;
+	}
+	memcpy(old, in->ready, nold * sizeof(*old));
+	/* what left the list was delivered (or found not ready): time on it */
+	for (size_t i = 0; i < in->nready; i++) {
+		bool stays = false;
+
+		for (__u32 k = 0; k < e->n; k++)
+			stays |= e->fd[k] == in->ready[i].fd;
+		if (!stays)
+			in->ready_hist[model_bucket(e->hdr.ts_ns - in->ready[i].since_ns)]++;
+	}
+	in->nready = 0;
+	for (__u32 k = 0; k < e->n; k++) {
+		__u64 since = e->hdr.ts_ns;
+
+		for (size_t i = 0; i < nold; i++)
+			if (old[i].fd == e->fd[k])
+				since = old[i].since_ns;
+		ready_add(in, e->fd[k], 0, since);
+	}
+	in->ready_unknown = false;
 }
 
 static void close_owned(struct model *m, __u32 pid, __u64 ts)
@@ -448,6 +485,10 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		}
 		break;
 	}
+	case ET_EV_SCAN:
+		apply_scan(m, (const void *)h);
+		in = model_find(m, ((const struct et_ev_scan *)h)->in.ep);
+		break;
 	case ET_EV_WAIT_EXIT:
 		apply_wait_exit(m, (const void *)h);
 		in = model_find(m, ((const struct et_ev_wait_exit *)h)->in.ep);
@@ -543,7 +584,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 
 		for (__u32 i = 0; !differs && i < s->nready; i++)
 			differs = ready_index(in, s->ready[i]) < 0;
-		if (differs && m->callbacks_visible && quiet) {
+		if (differs && m->callbacks_visible && quiet && !in->ready_unknown) {
 			drift++;
 			snprintf(note, sizeof(note), "ready list: model %zu entries%s%d, kernel %u%s%d",
 				 in->nready, in->nready ? " from fd " : "",
@@ -555,31 +596,43 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 			for (__u32 i = 0; i < s->nready; i++)
 				ready_add(in, s->ready[i], 0, ts);
 		}
+		in->ready_unknown = false;
 	}
+	/*
+	 * ep->wq holds the threads blocked in epoll_wait; a thread that is in
+	 * the syscall but still running (ready events found at once) is not
+	 * on it.  So: every kernel waiter must be a model waiter, and every
+	 * model waiter the model thinks asleep must be a kernel waiter.
+	 */
 	if (quiet) {
 		bool differs = false;
 
-		for (__u32 i = 0; i < s->nwaiters; i++)
-			differs |= !waiter_find(in, s->waiters[i]);
-		for (size_t i = 0; i < in->nwaiters; i++) {
+		for (__u32 i = 0; i < s->nwaiters; i++) {
+			if (waiter_find(in, s->waiters[i]))
+				continue;
+			differs = true;
+			in->waiters = grow(in->waiters, &in->cap_waiters, in->nwaiters + 1,
+					   sizeof(*in->waiters));
+			in->waiters[in->nwaiters++] = (struct model_waiter){
+				.tid = s->waiters[i], .asleep = true, .timeout_ns = -1,
+				.since_ns = ts, .asleep_since_ns = ts };
+		}
+		for (size_t i = 0; i < in->nwaiters;) {
 			bool found = false;
 
 			for (__u32 j = 0; j < s->nwaiters; j++)
 				found |= s->waiters[j] == in->waiters[i].tid;
-			differs |= !found;
+			if (found || !in->waiters[i].asleep) {
+				i++;
+				continue;
+			}
+			differs = true;
+			in->waiters[i] = in->waiters[--in->nwaiters];
 		}
 		if (differs) {
 			drift++;
 			snprintf(note, sizeof(note), "waiters: model %zu, kernel %u", in->nwaiters,
 				 s->nwaiters);
-			in->nwaiters = 0;
-			for (__u32 i = 0; i < s->nwaiters; i++) {
-				in->waiters = grow(in->waiters, &in->cap_waiters, in->nwaiters + 1,
-						   sizeof(*in->waiters));
-				in->waiters[in->nwaiters++] = (struct model_waiter){
-					.tid = s->waiters[i], .asleep = true, .timeout_ns = -1,
-					.since_ns = ts, .asleep_since_ns = ts };
-			}
 		}
 	}
 	if (count && !in->resyncing && drift) {

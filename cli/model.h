@@ -75,6 +75,7 @@ struct model_inst {
 	__u64 drift;		/* corrections made by snapshots */
 	char drift_note[96];	/* what the last counted correction was */
 	bool resyncing;		/* events were lost: wrong until the next snapshot */
+	bool ready_unknown;	/* a scan left more than a record holds */
 	bool seen_snapshot;
 };
 
@@ -90,6 +91,7 @@ struct model {
 	size_t nprocs, cap_procs;
 	__u64 now_ns;		/* ts of the newest record applied */
 	bool callbacks_visible;	/* else the ready list is sampled */
+	bool scans_seen;	/* scan records come: they say what a scan leaves */
 	__u64 lost;
 	__u64 records;
 };

@@ -199,6 +199,18 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 			json_s64(&w, e->requeued);
 		break;
 	}
+	case ET_EV_SCAN: {
+		const struct et_ev_scan *e = (const void *)h;
+
+		j_inst(&w, &e->in);
+		json_key(&w, "ready");
+		json_arr_begin(&w);
+		for (__u32 i = 0; i < e->n; i++)
+			json_s64(&w, e->fd[i]);
+		json_arr_end(&w);
+		json_kv_bool(&w, "truncated", e->truncated);
+		break;
+	}
 	case ET_EV_TASK_EXIT: {
 		const struct et_ev_task_exit *e = (const void *)h;
 
@@ -365,6 +377,14 @@ static void text_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 
 		in = &e->in;
 		snprintf(what, sizeof(what), "count=%d requeued=%d", e->count, e->requeued);
+		break;
+	}
+	case ET_EV_SCAN: {
+		const struct et_ev_scan *e = (const void *)h;
+
+		in = &e->in;
+		snprintf(what, sizeof(what), "%u left on the ready list%s", e->n,
+			 e->truncated ? " (or more)" : "");
 		break;
 	}
 	case ET_EV_TASK_EXIT:

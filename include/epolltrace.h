@@ -50,6 +50,7 @@ enum et_type {
 	ET_EV_FORK,		/* a traced process forked (followed with -f) */
 	ET_EV_LOST,		/* synthesized in user space: ring-buffer losses */
 	ET_EV_STATS,		/* synthesized in user space: exact counters */
+	ET_EV_SCAN,		/* ep_done_scan: the ready list a scan leaves */
 	ET_EV_MAX,
 };
 
@@ -195,6 +196,20 @@ struct et_ev_send_events {
 	struct et_inst in;
 	__s32 count;		/* events transferred, -1 unknown */
 	__s32 requeued;		/* items left/re-queued on rdllist, -1 unknown */
+};
+
+/*
+ * What ep_send_events leaves on the ready list, read at ep_done_scan:
+ * the unscanned rest (txlist), the items queued during the scan
+ * (ovflist) and the level-triggered items put back (rdllist).  Membership
+ * is exact; the order is approximate.
+ */
+struct et_ev_scan {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__u32 n;		/* fds in fd[] */
+	__u32 truncated;	/* more than ET_WAIT_MAX_EVENTS, or a walk bound */
+	__s32 fd[ET_WAIT_MAX_EVENTS];
 };
 
 struct et_ev_snap_begin {

@@ -338,6 +338,52 @@ static void test_ovflist_and_sampled(void)
 	model_free(&m);
 }
 
+static void scan(struct model *m, const int *fds, __u32 n, bool truncated)
+{
+	struct et_ev_scan e = { .in = inst, .n = n, .truncated = truncated };
+
+	for (__u32 i = 0; i < n; i++)
+		e.fd[i] = fds[i];
+	hdr(&e.hdr, ET_EV_SCAN, PID);
+	model_apply(m, &e.hdr);
+}
+
+static void test_scan_records(void)
+{
+	struct model m;
+	struct et_snap_item items[3] = { { .fd = 5, .events = IN | 0x18, .data = 0x105, .file = 0x5005 },
+					 { .fd = 6, .events = IN | ET | 0x18, .data = 0x106, .file = 0x5006 },
+					 { .fd = 7, .events = IN | 0x18, .data = 0x107, .file = 0x5007 } };
+	__s32 ready[1] = { 5 };
+	struct et_snapshot s;
+
+	/* where ep_done_scan is seen, what a scan leaves is the ready list:
+	 * an LT item drained before the wait is dropped by the scan */
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN | ET);
+	ctl(&m, ET_CTL_ADD, 7, IN);
+	callback(&m, 5, IN);
+	callback(&m, 6, IN);
+	callback(&m, 7, IN);
+	scan(&m, (int[]){ 5 }, 1, false);
+	wait_exit(&m, PID, (int[]){ 5, 6 }, 2);
+	CHECK(is_ready(&m, 5) && !is_ready(&m, 6) && !is_ready(&m, 7) &&
+	      model_find(&m, EP)->nready == 1, "the scan's list replaces the guess");
+	s = snap(items, 3, ready, 1, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->drift == 0, "and agrees with the kernel: %s",
+	      model_find(&m, EP)->drift_note);
+	/* a scan that left more than a record holds: unknown, not drift */
+	scan(&m, (int[]){ 5, 7 }, 2, true);
+	s = snap(items, 3, (__s32[]){ 7 }, 1, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->drift == 0 && is_ready(&m, 7) && !is_ready(&m, 5),
+	      "truncated scan: the snapshot corrects without drift");
+	model_free(&m);
+}
+
 static void test_buckets(void)
 {
 	CHECK(model_bucket(0) == 0 && model_bucket(1) == 1 && model_bucket(2) == 2 &&
@@ -357,6 +403,7 @@ int main(void)
 	test_nested();
 	test_snapshots();
 	test_ovflist_and_sampled();
+	test_scan_records();
 	test_buckets();
 	printf("model: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
