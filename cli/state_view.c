@@ -53,12 +53,13 @@ static double rate(__u64 now, __u64 before, double secs)
 	return secs > 0 && now >= before ? (now - before) / secs : 0;
 }
 
-static void comm_of(__u32 pid, char *buf, size_t len)
+/* a thread's comm: /proc/PID/task/TID/comm (TID == PID for the process) */
+static void comm_of(__u32 pid, __u32 tid, char *buf, size_t len)
 {
 	char path[64];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
 	snprintf(buf, len, "?");
 	f = fopen(path, "re");
 	if (!f)
@@ -95,7 +96,7 @@ static void render_summary(struct view *v, __u64 now, bool final)
 		struct model_counters *p = prev_of(v, in);
 		char comm[17], flags[8] = "";
 
-		comm_of(in->in.owner, comm, sizeof(comm));
+		comm_of(in->in.owner, in->in.owner, comm, sizeof(comm));
 		if (!v->m.callbacks_visible)
 			strcat(flags, "S");	/* ready list sampled */
 		if (in->resyncing)
@@ -148,7 +149,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		struct fdkind_cache *kc = in->closed_ns ? NULL : fdkind_cache_new(in->in.owner);
 		char comm[17];
 
-		comm_of(in->in.owner, comm, sizeof(comm));
+		comm_of(in->in.owner, in->in.owner, comm, sizeof(comm));
 		json_obj_begin(&w);
 		json_kv_u64(&w, "pid", in->in.owner);
 		json_kv_str(&w, "comm", comm);
@@ -193,9 +194,12 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_arr_begin(&w);
 		for (size_t k = 0; k < in->nwaiters; k++) {
 			const struct model_waiter *wt = &in->waiters[k];
+			char tcomm[17];
 
+			comm_of(in->in.owner, wt->tid, tcomm, sizeof(tcomm));
 			json_obj_begin(&w);
 			json_kv_u64(&w, "tid", wt->tid);
+			json_kv_str(&w, "comm", tcomm);
 			json_kv_bool(&w, "asleep", wt->asleep);
 			json_kv_u64(&w, "since_ns", wt->since_ns);
 			json_kv_s64(&w, "timeout_ns", wt->timeout_ns);
