@@ -95,7 +95,7 @@ int BPF_PROG(fe_ep_eventpoll_release, struct inode *inode, struct file *file)
 SEC("fentry/ep_done_scan")
 int BPF_PROG(fe_ep_done_scan, struct eventpoll *ep, struct list_head *txlist)
 {
-	handle_done_scan(ep, txlist);
+	handle_done_scan(ET_SRC_FENTRY, ep, txlist);
 	return 0;
 }
 
@@ -165,7 +165,7 @@ int BPF_KPROBE(kp_ep_eventpoll_release, struct inode *inode, struct file *file)
 SEC("kprobe")
 int BPF_KPROBE(kp_ep_done_scan, struct eventpoll *ep, struct list_head *txlist)
 {
-	handle_done_scan(ep, txlist);
+	handle_done_scan(ET_SRC_KPROBE, ep, txlist);
 	return 0;
 }
 

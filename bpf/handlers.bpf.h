@@ -57,35 +57,52 @@ static __always_inline void handle_ep_close(__u8 src, __u64 ep)
 
 /*
  * ep_find(): the epitem of (file, fd) in the instance's rb-tree, ordered by
- * file address, then fd (ep_cmp_ffd).  Bounded by the tree's height.
+ * file address, then fd (ep_cmp_ffd).  A bpf_loop, so that the verifier
+ * checks one step, not every path through the tree's height.
  */
-static __always_inline struct epitem *ep_find_item(struct eventpoll *ep, __u64 file, int fd)
+struct find_ctx {
+	__u64 node;
+	__u64 file;
+	__u64 found;
+	int fd;
+};
+
+static long find_step(__u32 i, void *c)
 {
-	struct rb_node *node = BPF_CORE_READ(ep, rbr.rb_root.rb_node);
+	struct find_ctx *x = c;
+	struct rb_node *node = (struct rb_node *)x->node;
+	struct epitem *epi;
+	__u64 f;
+	int kfd;
 
-	for (int i = 0; i < 64 && node; i++) {
-		struct epitem *epi = ET_CONTAINER_OF(node, struct epitem, rbn);
-		__u64 f = (__u64)BPF_CORE_READ(epi, ffd.file);
-		int kfd = BPF_CORE_READ(epi, ffd.fd);
-
-		if (file == f && fd == kfd)
-			return epi;
-		if (file < f || (file == f && fd < kfd))
-			node = BPF_CORE_READ(node, rb_left);
-		else
-			node = BPF_CORE_READ(node, rb_right);
+	if (!node)
+		return 1;
+	epi = ET_CONTAINER_OF(node, struct epitem, rbn);
+	f = (__u64)BPF_CORE_READ(epi, ffd.file);
+	kfd = BPF_CORE_READ(epi, ffd.fd);
+	if (x->file == f && x->fd == kfd) {
+		x->found = (__u64)epi;
+		return 1;
 	}
-	return NULL;
+	if (x->file < f || (x->file == f && x->fd < kfd))
+		x->node = (__u64)BPF_CORE_READ(node, rb_left);
+	else
+		x->node = (__u64)BPF_CORE_READ(node, rb_right);
+	return 0;
 }
 
 /* is the item linked on rdllist?  (ep_is_linked: its rdllink not empty) */
 static __always_inline int item_queued(struct eventpoll *ep, __u64 file, int fd)
 {
-	struct epitem *epi = ep_find_item(ep, file, fd);
+	struct find_ctx x = { .file = file, .fd = fd };
+	struct epitem *epi;
 	struct list_head *self;
 
-	if (!epi)
+	x.node = (__u64)BPF_CORE_READ(ep, rbr.rb_root.rb_node);
+	bpf_loop(64, find_step, &x, 0);
+	if (!x.found)
 		return -1;
+	epi = (struct epitem *)x.found;
 	self = (void *)epi + bpf_core_field_offset(struct epitem, rdllink);
 	return BPF_CORE_READ(epi, rdllink.next) != self;
 }
@@ -341,24 +358,54 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 	bpf_map_delete_elem(&waits, &tid);
 }
 
-/* append up to ET_WAIT_MAX_EVENTS fds of a list of epitems linked by rdllink */
-static __always_inline void scan_list(struct et_ev_scan *e, struct list_head *head, int *total)
+/*
+ * A walk of ready-list entries, one bpf_loop step each.  The state lives
+ * in a per-cpu map: the verifier accepts a variable index into a map
+ * value, not into the caller's stack from a callback.
+ */
+struct scan_ctx {
+	__u64 pos;		/* current entry */
+	__u64 head;		/* list head (rdllink lists), 0: ovflist chain */
+	__u32 n;
+	__u32 total;
+	__s32 fd[ET_WAIT_MAX_EVENTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scan_ctx);
+} scan_scratch SEC(".maps");
+
+static long scan_step(__u32 i, void *c)
 {
-	struct list_head *pos = BPF_CORE_READ(head, next);
+	__u32 zero = 0;
+	struct scan_ctx *x = bpf_map_lookup_elem(&scan_scratch, &zero);
+	struct list_head *lp;
+	struct epitem *epi;
+	__u32 k;
 
-	for (int i = 0; i < 64 && pos && pos != head; i++) {
-		struct epitem *epi = ET_CONTAINER_OF(pos, struct epitem, rdllink);
-		__u32 k = e->n;
-
-		(*total)++;
-		if (k < ET_WAIT_MAX_EVENTS) {
-			e->fd[k] = BPF_CORE_READ(epi, ffd.fd);
-			e->n = k + 1;
-		}
-		pos = BPF_CORE_READ(pos, next);
+	if (!x || !x->pos || x->pos == x->head || x->pos == (__u64)EP_UNACTIVE_PTR)
+		return 1;
+	/* locals, not x->pos, inside BPF_CORE_READ: the relocation must be
+	 * against the kernel's types, not scan_ctx */
+	lp = (struct list_head *)x->pos;
+	if (x->head)
+		epi = ET_CONTAINER_OF(lp, struct epitem, rdllink);
+	else
+		epi = (struct epitem *)x->pos;
+	x->total++;
+	k = x->n;
+	if (k < ET_WAIT_MAX_EVENTS) {
+		x->fd[k] = BPF_CORE_READ(epi, ffd.fd);
+		x->n = k + 1;
 	}
-	if (pos && pos != head)
-		e->truncated = 1;
+	if (x->head)
+		x->pos = (__u64)BPF_CORE_READ(lp, next);
+	else
+		x->pos = (__u64)epi_ovflist_next(epi);
+	return 0;
 }
 
 /*
@@ -369,45 +416,42 @@ static __always_inline void scan_list(struct et_ev_scan *e, struct list_head *he
  * rdllist is stable; ovflist may still grow (those arrivals are also seen
  * as callbacks).
  */
-static __always_inline void handle_done_scan(struct eventpoll *ep, struct list_head *txlist)
+static __always_inline void handle_done_scan(__u8 src, struct eventpoll *ep,
+					     struct list_head *txlist)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0, ntx;
 	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
 	struct et_inst_val *v = inst_lookup((__u64)ep);
+	struct scan_ctx *x = bpf_map_lookup_elem(&scan_scratch, &zero);
 	struct et_ev_scan *e;
-	struct epitem *epi;
-	struct list_head *txhead;
-	int total = 0, ntx;
 
-	if (!v || !RESERVE(e, ET_EV_SCAN, ET_SRC_FENTRY))
+	if (!v || !x)
 		return;
-	e->in = v->in;
-	e->n = 0;
-	e->truncated = 0;
+	x->n = 0;
+	x->total = 0;
 	for (int i = 0; i < ET_WAIT_MAX_EVENTS; i++)
-		e->fd[i] = -1;
-	scan_list(e, txlist, &total);
-	ntx = total;
-	epi = BPF_CORE_READ(ep, ovflist);
-	for (int i = 0; i < 64 && epi && epi != EP_UNACTIVE_PTR; i++) {
-		__u32 k = e->n;
-
-		total++;
-		if (k < ET_WAIT_MAX_EVENTS) {
-			e->fd[k] = BPF_CORE_READ(epi, ffd.fd);
-			e->n = k + 1;
-		}
-		epi = epi_ovflist_next(epi);
-	}
-	txhead = (void *)ep + bpf_core_field_offset(struct eventpoll, rdllist);
-	scan_list(e, txhead, &total);
-	if (total > ET_WAIT_MAX_EVENTS)
-		e->truncated = 1;
-	bpf_ringbuf_submit(e, 0);
+		x->fd[i] = -1;
+	x->head = (__u64)txlist;
+	x->pos = (__u64)BPF_CORE_READ(txlist, next);
+	bpf_loop(ET_MAX_LIST_ITEMS, scan_step, NULL, 0);
+	ntx = x->total;
+	x->head = 0;
+	x->pos = (__u64)BPF_CORE_READ(ep, ovflist);
+	bpf_loop(ET_MAX_LIST_ITEMS, scan_step, NULL, 0);
+	x->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, rdllist);
+	x->pos = (__u64)BPF_CORE_READ(ep, rdllist.next);
+	bpf_loop(ET_MAX_LIST_ITEMS, scan_step, NULL, 0);
 	if (st && st->ep == (__u64)ep) {
-		st->requeued = total - ntx;
+		st->requeued = x->total - ntx;
 		st->scans++;
 	}
+	if (!RESERVE(e, ET_EV_SCAN, src))
+		return;
+	e->in = v->in;
+	e->n = x->n;
+	e->truncated = x->total > ET_WAIT_MAX_EVENTS;
+	__builtin_memcpy(e->fd, x->fd, sizeof(e->fd));
+	bpf_ringbuf_submit(e, 0);
 }
 
 /* ---- sleep and wakeup (sched tracepoints, every mode) ------------------ */
