@@ -40,6 +40,18 @@ else
 	fail "model semantics" "$(cat "$OUT/model.build" "$OUT/model.log" 2>/dev/null | tail -n 20)"
 fi
 
+# the handlers only fentry/kprobe programs use, through this verifier
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mkdir -p /sys/fs/bpf/epolltrace-verify-$$
+if clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -Iinclude -Ibpf \
+	-c tests/verify_handlers.bpf.c -o "$OUT/verify.o" 2>"$OUT/verify.log" &&
+	bpftool prog loadall "$OUT/verify.o" /sys/fs/bpf/epolltrace-verify-$$ >>"$OUT/verify.log" 2>&1; then
+	pass "verifier accepts the fentry/kprobe-only handlers"
+else
+	fail "verifier: fentry/kprobe-only handlers" "$(grep -v '^;' "$OUT/verify.log" | tail -n 8)"
+fi
+rm -rf /sys/fs/bpf/epolltrace-verify-$$
+
 # ---- command line and errors ---------------------------------------------
 step "command line"
 expect_err() {	# name, expected exit (or 'nonzero'), stderr pattern, args...
