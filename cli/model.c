@@ -18,8 +18,6 @@
 #include <string.h>
 #include "model.h"
 
-#define TOMBSTONES 64
-
 struct tomb {
 	__s32 fd;
 	__u64 file;
@@ -30,8 +28,10 @@ struct tomb {
 struct inst_priv {
 	struct model_inst pub;
 	__u64 last_event_ns;
-	struct tomb tombs[TOMBSTONES];
-	unsigned int ntomb;
+	/* removals a snapshot may not have seen yet: kept until a snapshot
+	 * that began after them has been applied */
+	struct tomb *tombs;
+	size_t ntomb, cap_tomb;
 };
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t sz)
@@ -70,6 +70,7 @@ void model_init(struct model *m, bool callbacks_visible)
 
 static void inst_free(struct model_inst *in)
 {
+	free(((struct inst_priv *)in)->tombs);
 	free(in->items);
 	free(in->ready);
 	free(in->waiters);
@@ -219,8 +220,10 @@ static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts)
 	r = ready_index(in, fd);
 	if (r >= 0)
 		ready_del(in, r);
-	p->tombs[p->ntomb % TOMBSTONES] = (struct tomb){ fd, in->items[i].file, ts };
-	p->ntomb++;
+	if (ts) {
+		p->tombs = grow(p->tombs, &p->cap_tomb, p->ntomb + 1, sizeof(*p->tombs));
+		p->tombs[p->ntomb++] = (struct tomb){ fd, in->items[i].file, ts };
+	}
 	memmove(in->items + i, in->items + i + 1, (in->nitems - i - 1) * sizeof(*in->items));
 	in->nitems--;
 }
@@ -228,9 +231,8 @@ static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts)
 static bool removed_after(const struct model_inst *in, __s32 fd, __u64 ts)
 {
 	const struct inst_priv *p = (const void *)in;
-	unsigned int n = p->ntomb < TOMBSTONES ? p->ntomb : TOMBSTONES;
 
-	for (unsigned int i = 0; i < n; i++)
+	for (size_t i = 0; i < p->ntomb; i++)
 		if (p->tombs[i].fd == fd && p->tombs[i].ts >= ts)
 			return true;
 	return false;
@@ -336,8 +338,7 @@ static void apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 	}
 	if (e->slept_ns)
 		in->sleep_hist[model_bucket(e->slept_ns)]++;
-	/* a scan record already said what the scan left on the list */
-	for (__u32 k = 0; !m->scans_seen && k < e->ncopied; k++) {
+	for (__u32 k = 0; k < e->ncopied; k++) {
 		struct model_item *it = NULL;
 		long r;
 
@@ -352,14 +353,20 @@ static void apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 		}
 		if (!it)
 			continue;
+		if (it->events & MODEL_EPOLLONESHOT) {
+			it->events &= MODEL_EP_PRIVATE_BITS;	/* disarmed until MOD */
+			if (m->scans_seen)
+				continue;
+		}
+		/* a scan record already said what the scan left on the list */
+		if (m->scans_seen)
+			continue;
 		r = ready_index(in, it->fd);
 		if (r >= 0) {
 			in->ready_hist[model_bucket(e->hdr.ts_ns - in->ready[r].since_ns)]++;
 			ready_del(in, r);
 		}
-		if (it->events & MODEL_EPOLLONESHOT)
-			it->events &= MODEL_EP_PRIVATE_BITS;	/* disarmed until MOD */
-		else if (!(it->events & MODEL_EPOLLET) && m->callbacks_visible)
+		if (!(it->events & (MODEL_EPOLLET | MODEL_EPOLLONESHOT)) && m->callbacks_visible)
 			ready_add(in, it->fd, e->ev[k].events, e->hdr.ts_ns); /* LT: back */
 	}
 	if (w)
@@ -641,6 +648,15 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 	}
 	in->resyncing = false;
 	in->seen_snapshot = true;
+	/* later snapshots begin later: older removals cannot matter to them */
+	{
+		size_t j = 0;
+
+		for (size_t i = 0; i < p->ntomb; i++)
+			if (p->tombs[i].ts >= ts)
+				p->tombs[j++] = p->tombs[i];
+		p->ntomb = j;
+	}
 }
 
 void model_expire(struct model *m)

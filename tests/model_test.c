@@ -317,6 +317,32 @@ static void test_snapshots(void)
 	model_free(&m);
 }
 
+static void test_many_removals(void)
+{
+	struct model m;
+	struct et_snap_item many[200];
+	struct et_snapshot s;
+
+	/* however many items go after the walk began, none is resurrected */
+	model_init(&m, true);
+	create(&m);
+	for (int i = 0; i < 200; i++) {
+		many[i] = (struct et_snap_item){ .fd = 1000 + i, .events = IN | 0x18,
+						 .data = 0x100 + 1000 + i, .file = 0x5000 + 1000 + i };
+		ctl(&m, ET_CTL_ADD, 1000 + i, IN);
+	}
+	s = snap(many, 200, NULL, 0, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	s = snap(many, 200, NULL, 0, NULL, 0);	/* walked, then... */
+	for (int i = 0; i < 200; i++)
+		ctl(&m, ET_CTL_DEL, 1000 + i, 0);	/* ...all removed */
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->nitems == 0 && model_find(&m, EP)->drift == 0,
+	      "200 removals after the walk: none resurrected, no drift (%zu left)",
+	      model_find(&m, EP)->nitems);
+	model_free(&m);
+}
+
 static void test_ovflist_and_sampled(void)
 {
 	struct model m;
@@ -375,6 +401,14 @@ static void test_scan_records(void)
 	model_apply_snapshot(&m, &s);
 	CHECK(model_find(&m, EP)->drift == 0, "and agrees with the kernel: %s",
 	      model_find(&m, EP)->drift_note);
+	/* a delivered one-shot item is disarmed even when scans say the rest */
+	ctl(&m, ET_CTL_ADD, 8, IN | ONESHOT);
+	callback(&m, 8, IN);
+	scan(&m, (int[]){ 5 }, 1, false);
+	wait_exit(&m, PID, (int[]){ 8 }, 1);
+	CHECK(model_item_find(model_find(&m, EP), 8)->events == ONESHOT,
+	      "one-shot disarmed with scan records too");
+	ctl(&m, ET_CTL_DEL, 8, 0);
 	/* a scan that left more than a record holds: unknown, not drift */
 	scan(&m, (int[]){ 5, 7 }, 2, true);
 	s = snap(items, 3, (__s32[]){ 7 }, 1, NULL, 0);
@@ -403,6 +437,7 @@ int main(void)
 	test_nested();
 	test_snapshots();
 	test_ovflist_and_sampled();
+	test_many_removals();
 	test_scan_records();
 	test_buckets();
 	printf("model: %d passed, %d failed\n", passed, failed);
