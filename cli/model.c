@@ -20,6 +20,7 @@
 
 struct tomb {
 	__s32 fd;
+	bool pending;	/* derived at syscall entry: the kernel may still hold it */
 	__u64 file;
 	__u64 ts;
 };
@@ -209,7 +210,7 @@ static void ready_add(struct model_inst *in, __s32 fd, __u32 events, __u64 ts)
 	in->ready[in->nready++] = (struct model_ready){ .fd = fd, .events = events, .since_ns = ts };
 }
 
-static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts)
+static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts, bool pending)
 {
 	struct inst_priv *p = priv(in);
 	long i = item_index(in, fd, file), r;
@@ -222,7 +223,7 @@ static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts)
 		ready_del(in, r);
 	if (ts) {
 		p->tombs = grow(p->tombs, &p->cap_tomb, p->ntomb + 1, sizeof(*p->tombs));
-		p->tombs[p->ntomb++] = (struct tomb){ fd, in->items[i].file, ts };
+		p->tombs[p->ntomb++] = (struct tomb){ fd, pending, in->items[i].file, ts };
 	}
 	memmove(in->items + i, in->items + i + 1, (in->nitems - i - 1) * sizeof(*in->items));
 	in->nitems--;
@@ -233,7 +234,7 @@ static bool removed_after(const struct model_inst *in, __s32 fd, __u64 ts)
 	const struct inst_priv *p = (const void *)in;
 
 	for (size_t i = 0; i < p->ntomb; i++)
-		if (p->tombs[i].fd == fd && p->tombs[i].ts >= ts)
+		if (p->tombs[i].fd == fd && (p->tombs[i].pending || p->tombs[i].ts >= ts))
 			return true;
 	return false;
 }
@@ -290,7 +291,7 @@ static void apply_ctl(struct model *m, const struct et_ev_ctl *e)
 		in->items[i].data = e->data;
 		break;
 	case ET_CTL_DEL:
-		item_del(in, e->fd, e->file, e->hdr.ts_ns);
+		item_del(in, e->fd, e->file, e->hdr.ts_ns, false);
 		break;
 	}
 	/*
@@ -456,7 +457,12 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		const struct et_ev_release *e = (const void *)h;
 
 		in = inst_get(m, &e->in);
-		item_del(in, e->fd, e->file, h->ts_ns);
+		/*
+		 * A release seen at close()'s entry (tracepoint mode) happens
+		 * when the syscall's deferred fput runs: until a snapshot no
+		 * longer shows the item, the kernel may still hold it.
+		 */
+		item_del(in, e->fd, e->file, h->ts_ns, h->src == ET_SRC_TRACEPOINT);
 		break;
 	}
 	case ET_EV_CALLBACK:
@@ -534,10 +540,29 @@ static bool snap_has(const struct et_snapshot *s, __s32 fd, __u64 file)
 	return false;
 }
 
+/* a closed instance with this address, lingering */
+static bool closed_lingering(const struct model *m, __u64 ep)
+{
+	for (size_t i = 0; i < m->ninst; i++)
+		if (m->inst[i]->in.ep == ep && m->inst[i]->closed_ns)
+			return true;
+	return false;
+}
+
 void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 {
-	struct model_inst *in = inst_get(m, &s->in);
-	struct inst_priv *p = priv(in);
+	struct model_inst *in;
+	struct inst_priv *p;
+
+	/*
+	 * An instance closed at close()'s entry (tracepoint mode) can still be
+	 * walked until the deferred fput frees it: a stale picture, not a new
+	 * instance.  (A new instance at that address comes with ep_create.)
+	 */
+	if (!model_find(m, s->in.ep) && closed_lingering(m, s->in.ep))
+		return;
+	in = inst_get(m, &s->in);
+	p = priv(in);
 	__u64 ts = s->hdr.ts_ns;
 	bool count = in->seen_snapshot || in->created_ns;	/* else: seeding */
 	bool quiet = p->last_event_ns < ts;	/* nothing happened since the walk */
@@ -582,7 +607,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 		}
 		drift++;
 		snprintf(note, sizeof(note), "fd %d watched by the model, not by the kernel", it->fd);
-		item_del(in, it->fd, it->file, 0);
+		item_del(in, it->fd, it->file, 0, false);
 	}
 	/* the ready list and the waiters change all the time: compare them
 	 * only when nothing happened to the instance since the walk began */
@@ -648,12 +673,14 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 	}
 	in->resyncing = false;
 	in->seen_snapshot = true;
-	/* later snapshots begin later: older removals cannot matter to them */
+	/* later snapshots begin later: older removals cannot matter to them,
+	 * but a pending one does until a snapshot shows the item gone */
 	{
 		size_t j = 0;
 
 		for (size_t i = 0; i < p->ntomb; i++)
-			if (p->tombs[i].ts >= ts)
+			if (p->tombs[i].ts >= ts ||
+			    (p->tombs[i].pending && snap_has(s, p->tombs[i].fd, p->tombs[i].file)))
 				p->tombs[j++] = p->tombs[i];
 		p->ntomb = j;
 	}

@@ -343,6 +343,41 @@ static void test_many_removals(void)
 	model_free(&m);
 }
 
+static void test_derived_release(void)
+{
+	struct model m;
+	struct et_snap_item items[2] = { { .fd = 5, .events = IN | 0x18, .data = 0x105, .file = 0x5005 },
+					 { .fd = 6, .events = IN | 0x18, .data = 0x106, .file = 0x5006 } };
+	struct et_ev_release r = { .in = inst, .fd = 6, .file = 0x5006 };
+	struct et_ev_close c = { .in = inst };
+	struct et_snapshot s;
+
+	/* tracepoint mode: a release seen at close()'s entry; a snapshot
+	 * walked after it can still show the item (the fput is deferred) */
+	model_init(&m, false);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN);
+	hdr(&r.hdr, ET_EV_RELEASE, PID);
+	r.hdr.src = ET_SRC_TRACEPOINT;
+	model_apply(&m, &r.hdr);
+	s = snap(items, 2, NULL, 0, NULL, 0);	/* walked after, item still there */
+	model_apply_snapshot(&m, &s);
+	CHECK(!model_item_find(model_find(&m, EP), 6) && model_find(&m, EP)->drift == 0,
+	      "pending release: not resurrected, no drift (%s)", model_find(&m, EP)->drift_note);
+	s = snap(items, 1, NULL, 0, NULL, 0);	/* now it is gone */
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->nitems == 1 && model_find(&m, EP)->drift == 0,
+	      "confirmed by the next snapshot");
+	/* an instance closed at close()'s entry, walked once more: no phantom */
+	hdr(&c.hdr, ET_EV_EP_CLOSE, PID);
+	model_apply(&m, &c.hdr);
+	s = snap(items, 1, NULL, 0, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(!model_find(&m, EP) && m.ninst == 1, "a stale snapshot of a closed instance is ignored");
+	model_free(&m);
+}
+
 static void test_ovflist_and_sampled(void)
 {
 	struct model m;
@@ -438,6 +473,7 @@ int main(void)
 	test_snapshots();
 	test_ovflist_and_sampled();
 	test_many_removals();
+	test_derived_release();
 	test_scan_records();
 	test_buckets();
 	printf("model: %d passed, %d failed\n", passed, failed);
