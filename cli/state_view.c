@@ -130,6 +130,8 @@ static void j_hist(struct json_writer *w, const char *k, const __u64 *h)
 static void render_json(struct view *v, __u64 now, bool final)
 {
 	double secs = v->last_ns ? (now - v->last_ns) / 1e9 : 0;
+	struct fdkind_cache *kc = NULL;
+	__u32 kc_pid = 0;
 	struct json_writer w;
 
 	json_init(&w, v->f);
@@ -146,8 +148,14 @@ static void render_json(struct view *v, __u64 now, bool final)
 	for (size_t i = 0; i < v->m.ninst; i++) {
 		const struct model_inst *in = v->m.inst[i];
 		struct model_counters *p = prev_of(v, in);
-		struct fdkind_cache *kc = in->closed_ns ? NULL : fdkind_cache_new(in->in.owner);
 		char comm[17];
+
+		/* one read of a process's socket tables per refresh, not per instance */
+		if (!in->closed_ns && (!kc || kc_pid != in->in.owner)) {
+			fdkind_cache_free(kc);
+			kc = fdkind_cache_new(in->in.owner);
+			kc_pid = in->in.owner;
+		}
 
 		comm_of(in->in.owner, in->in.owner, comm, sizeof(comm));
 		json_obj_begin(&w);
@@ -167,7 +175,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 			const struct model_item *it = &in->items[k];
 			struct fdkind fk;
 
-			fdkind_resolve(kc, it->fd, &fk);
+			fdkind_resolve(in->closed_ns ? NULL : kc, it->fd, &fk);
 			json_obj_begin(&w);
 			json_kv_s64(&w, "fd", it->fd);
 			json_kv_u64(&w, "events", it->events);
@@ -227,8 +235,8 @@ static void render_json(struct view *v, __u64 now, bool final)
 		j_hist(&w, "sleep_ns_log2", in->sleep_hist);
 		json_obj_end(&w);
 		*p = in->cnt;
-		fdkind_cache_free(kc);
 	}
+	fdkind_cache_free(kc);
 	json_arr_end(&w);
 	json_obj_end(&w);
 	fputc('\n', v->f);
