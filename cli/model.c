@@ -265,7 +265,7 @@ static void inst_clear(struct model_inst *in)
 
 /* ---- events ------------------------------------------------------------- */
 
-static void apply_ctl(struct model *m, const struct et_ev_ctl *e)
+static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 {
 	struct model_inst *in = inst_get(m, &e->in);
 	struct model_item it = { .fd = e->fd, .events = e->events, .data = e->data,
@@ -274,7 +274,7 @@ static void apply_ctl(struct model *m, const struct et_ev_ctl *e)
 
 	in->cnt.ctl++;
 	if (e->ret)
-		return;
+		return in;
 	switch (e->op) {
 	case ET_CTL_ADD:
 		/* the kernel always adds EPOLLERR|EPOLLHUP */
@@ -307,9 +307,10 @@ static void apply_ctl(struct model *m, const struct et_ev_ctl *e)
 		else if (!e->queued && r >= 0)
 			ready_del(in, r);
 	}
+	return in;
 }
 
-static void apply_callback(struct model *m, const struct et_ev_callback *e)
+static struct model_inst *apply_callback(struct model *m, const struct et_ev_callback *e)
 {
 	struct model_inst *in = inst_get(m, &e->in);
 	long i = item_index(in, e->fd, 0);
@@ -317,15 +318,16 @@ static void apply_callback(struct model *m, const struct et_ev_callback *e)
 
 	in->cnt.callbacks++;
 	if (i < 0 || !m->callbacks_visible)
-		return;
+		return in;
 	live = in->items[i].events & ~MODEL_EP_PRIVATE_BITS;
 	/* a disarmed one-shot item, or a key it does not ask for: not queued */
 	if (!live || (e->key && !(e->key & live)))
-		return;
+		return in;
 	ready_add(in, e->fd, e->key & live, e->hdr.ts_ns);
+	return in;
 }
 
-static void apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
+static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 {
 	struct model_inst *in = inst_get(m, &e->in);
 	struct model_waiter *w = waiter_find(in, e->hdr.tid);
@@ -372,10 +374,11 @@ static void apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 	}
 	if (w)
 		waiter_del(in, e->hdr.tid);
+	return in;
 }
 
 /* the ready list as ep_send_events leaves it */
-static void apply_scan(struct model *m, const struct et_ev_scan *e)
+static struct model_inst *apply_scan(struct model *m, const struct et_ev_scan *e)
 {
 	struct model_inst *in = inst_get(m, &e->in);
 	struct model_ready old[ET_WAIT_MAX_EVENTS * 4];
@@ -383,10 +386,10 @@ static void apply_scan(struct model *m, const struct et_ev_scan *e)
 
 	m->scans_seen = true;
 	if (!m->callbacks_visible)
-		return;
+		return in;
 	if (e->truncated) {
 		in->ready_unknown = true;
-		return;
+		return in;
 	}
 	memcpy(old, in->ready, nold * sizeof(*old));
 	/* what left the list was delivered (or found not ready): time on it */
@@ -408,6 +411,7 @@ static void apply_scan(struct model *m, const struct et_ev_scan *e)
 		ready_add(in, e->fd[k], 0, since);
 	}
 	in->ready_unknown = false;
+	return in;
 }
 
 static void close_owned(struct model *m, __u32 pid, __u64 ts)
@@ -422,6 +426,7 @@ static void close_owned(struct model *m, __u32 pid, __u64 ts)
 	}
 }
 
+/* apply_*() return the instance they changed: one lookup per record */
 void model_apply(struct model *m, const struct et_hdr *h)
 {
 	struct model_inst *in = NULL;
@@ -450,8 +455,7 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		break;
 	}
 	case ET_EV_CTL:
-		apply_ctl(m, (const void *)h);
-		in = model_find(m, ((const struct et_ev_ctl *)h)->in.ep);
+		in = apply_ctl(m, (const void *)h);
 		break;
 	case ET_EV_RELEASE: {
 		const struct et_ev_release *e = (const void *)h;
@@ -466,8 +470,7 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		break;
 	}
 	case ET_EV_CALLBACK:
-		apply_callback(m, (const void *)h);
-		in = model_find(m, ((const struct et_ev_callback *)h)->in.ep);
+		in = apply_callback(m, (const void *)h);
 		break;
 	case ET_EV_WAIT_ENTER: {
 		const struct et_ev_wait_enter *e = (const void *)h;
@@ -499,12 +502,10 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		break;
 	}
 	case ET_EV_SCAN:
-		apply_scan(m, (const void *)h);
-		in = model_find(m, ((const struct et_ev_scan *)h)->in.ep);
+		in = apply_scan(m, (const void *)h);
 		break;
 	case ET_EV_WAIT_EXIT:
-		apply_wait_exit(m, (const void *)h);
-		in = model_find(m, ((const struct et_ev_wait_exit *)h)->in.ep);
+		in = apply_wait_exit(m, (const void *)h);
 		break;
 	case ET_EV_TASK_EXIT:
 		/* a thread that exits while waiting stops being a waiter */
