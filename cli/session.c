@@ -319,6 +319,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	end = o->duration > 0 ? start + o->duration : 0;
 	ret = 0;
 	while (!stop_requested) {
+		__u64 tn;
 		double t;
 
 		err = ring_buffer__poll(s.rb, 100);
@@ -328,14 +329,15 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			break;
 		}
 		reap_child(&s);
-		t = now_s();
+		tn = now_ns();
+		t = tn / 1e9;
 		if (t >= next_snap) {
 			report_counters(&s);
 			snapshot(&s);
 			next_snap = t + o->snapshot_interval;
 		}
 		sink->flush(sink);
-		if (sink->tick && sink->tick(sink, now_ns()))
+		if (sink->tick && sink->tick(sink, tn))
 			break;
 		if (end && t >= end)
 			break;

@@ -188,16 +188,15 @@ def main():
         fails.append("no stats record")
     else:
         c = stats[-1]["counters"]
-        every = [e for e in trace if e.get("owner", e.get("pid")) is not None]
         want = {
-            "ctl": sum(1 for e in every if e["type"] == "ctl"),
-            "wait_exit": sum(1 for e in every if e["type"] == "wait_exit"),
-            "wait_enter": sum(1 for e in every if e["type"] == "wait_enter"),
-            "events": sum(e["ret"] for e in every if e["type"] == "wait_exit" and e["ret"] > 0),
-            "releases": sum(1 for e in every if e["type"] == "release"),
-            "callbacks": sum(1 for e in every if e["type"] == "callback"),
-            "sleeps": sum(1 for e in every if e["type"] == "sleep"),
-            "wakeups": sum(1 for e in every if e["type"] == "wakeup"),
+            "ctl": sum(1 for e in trace if e["type"] == "ctl"),
+            "wait_exit": sum(1 for e in trace if e["type"] == "wait_exit"),
+            "wait_enter": sum(1 for e in trace if e["type"] == "wait_enter"),
+            "events": sum(e["ret"] for e in trace if e["type"] == "wait_exit" and e["ret"] > 0),
+            "releases": sum(1 for e in trace if e["type"] == "release"),
+            "callbacks": sum(1 for e in trace if e["type"] == "callback"),
+            "sleeps": sum(1 for e in trace if e["type"] == "sleep"),
+            "wakeups": sum(1 for e in trace if e["type"] == "wakeup"),
         }
         for k, v in want.items():
             if c[k] != v:
