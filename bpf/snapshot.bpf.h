@@ -307,6 +307,14 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	flush_waiters(s);
 
 	snap_hdr(&end.hdr, ET_EV_SNAP_END, v->in.owner);
+	/*
+	 * Nothing here holds ep->mtx: if items came or went during the walk
+	 * (the count moved, or the tree held other than the count said), this
+	 * is no picture of one moment.  Say so rather than pass it off as one.
+	 */
+	if (watched >= 0 && (ep_watched_from_refcount(ep) != watched ||
+			     s->nitems != (__u32)watched))
+		s->truncated = 1;
 	if (s->truncated)
 		eflags |= ET_F_TRUNCATED;
 	if (watched < 0)
