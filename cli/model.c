@@ -25,10 +25,26 @@ struct tomb {
 	__u64 ts;
 };
 
+/*
+ * An interest-set correction not yet counted as drift: the walk may have
+ * seen an epoll_ctl or close that was still in flight, whose record comes
+ * after (tracepoint records are written at syscall exit, or entry).  A
+ * record for the fd from after the walk began explains it; otherwise the
+ * next snapshot counts it.
+ */
+struct pending_fix {
+	__s32 fd;
+	bool counts;		/* not a seeding or resyncing snapshot */
+	__u64 snap_ts;
+	const char *note;	/* a literal */
+};
+
 /* per-instance bookkeeping the views never see */
 struct inst_priv {
 	struct model_inst pub;
 	__u64 last_event_ns;
+	struct pending_fix *fixes;
+	size_t nfix, cap_fix;
 	/* removals a snapshot may not have seen yet: kept until a snapshot
 	 * that began after them has been applied */
 	struct tomb *tombs;
@@ -72,6 +88,7 @@ void model_init(struct model *m, bool callbacks_visible)
 static void inst_free(struct model_inst *in)
 {
 	free(((struct inst_priv *)in)->tombs);
+	free(((struct inst_priv *)in)->fixes);
 	free(in->items);
 	free(in->ready);
 	free(in->waiters);
@@ -265,6 +282,18 @@ static void inst_clear(struct model_inst *in)
 
 /* ---- events ------------------------------------------------------------- */
 
+/* a record about fd from after a walk explains that walk's corrections */
+static void explain_fixes(struct model_inst *in, __s32 fd, __u64 ts)
+{
+	struct inst_priv *p = (struct inst_priv *)in;
+	size_t j = 0;
+
+	for (size_t i = 0; i < p->nfix; i++)
+		if (p->fixes[i].fd != fd || p->fixes[i].snap_ts > ts)
+			p->fixes[j++] = p->fixes[i];
+	p->nfix = j;
+}
+
 static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 {
 	struct model_inst *in = inst_get(m, &e->in);
@@ -275,6 +304,7 @@ static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 	in->cnt.ctl++;
 	if (e->ret)
 		return in;
+	explain_fixes(in, e->fd, e->hdr.ts_ns);
 	switch (e->op) {
 	case ET_CTL_ADD:
 		/* the kernel always adds EPOLLERR|EPOLLHUP */
@@ -467,6 +497,7 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		 * longer shows the item, the kernel may still hold it.
 		 */
 		item_del(in, e->fd, e->file, h->ts_ns, h->src == ET_SRC_TRACEPOINT);
+		explain_fixes(in, e->fd, h->ts_ns);
 		break;
 	}
 	case ET_EV_CALLBACK:
@@ -541,6 +572,13 @@ static bool snap_has(const struct et_snapshot *s, __s32 fd, __u64 file)
 	return false;
 }
 
+static void fix_later(struct inst_priv *p, __s32 fd, __u64 ts, bool counts, const char *what)
+{
+	p->fixes = grow(p->fixes, &p->cap_fix, p->nfix + 1, sizeof(*p->fixes));
+	p->fixes[p->nfix++] = (struct pending_fix){ .fd = fd, .counts = counts, .snap_ts = ts,
+						    .note = what };
+}
+
 /* a closed instance with this address, lingering */
 static bool closed_lingering(const struct model *m, __u64 ep)
 {
@@ -572,6 +610,21 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 
 	if (s->flags & ET_F_TRUNCATED)
 		return;		/* an incomplete picture corrects nothing */
+	/* corrections of earlier walks that no record explained: drift */
+	{
+		size_t j = 0;
+
+		for (size_t i = 0; i < p->nfix; i++) {
+			if (p->fixes[i].snap_ts >= ts) {
+				p->fixes[j++] = p->fixes[i];
+			} else if (p->fixes[i].counts) {
+				in->drift++;
+				snprintf(in->drift_note, sizeof(in->drift_note), "fd %d %s",
+					 p->fixes[i].fd, p->fixes[i].note);
+			}
+		}
+		p->nfix = j;
+	}
 	proc_get(m, s->in.owner);
 	/* the interest set: what the kernel has and we do not */
 	for (__u32 i = 0; i < s->nitems; i++) {
@@ -593,8 +646,8 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 		}
 		if (removed_after(in, si->fd, ts))
 			continue;	/* the walk saw it just before it went */
-		drift++;
-		snprintf(note, sizeof(note), "fd %d watched by the kernel, not by the model", si->fd);
+		fix_later(p, si->fd, ts, count && !in->resyncing,
+			  "watched by the kernel, not by the model");
 		item_add(in, &(struct model_item){ .fd = si->fd, .events = si->events,
 						   .data = si->data, .file = si->file });
 	}
@@ -606,8 +659,8 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 			i++;
 			continue;
 		}
-		drift++;
-		snprintf(note, sizeof(note), "fd %d watched by the model, not by the kernel", it->fd);
+		fix_later(p, it->fd, ts, count && !in->resyncing,
+			  "watched by the model, not by the kernel");
 		item_del(in, it->fd, it->file, 0, false);
 	}
 	/* the ready list and the waiters change all the time: compare them
