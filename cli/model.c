@@ -39,10 +39,26 @@ struct pending_fix {
 	const char *note;	/* a literal */
 };
 
+/*
+ * The three parts of an instance a snapshot shows.  A record written at a
+ * function's entry (fentry, kprobe, sys_enter, sched_wakeup) comes before
+ * the change it announces; one written at exit (fexit, sys_exit) comes
+ * after it; a lock wait or a preemption can lie in between.  A walk near
+ * such a record may show the state before or after it, so each part is
+ * trusted only when no record touching it came within MODEL_SETTLE_NS of
+ * the walk.  Sessions deliver a snapshot only after the stream has run
+ * MODEL_SETTLE_NS past it, so records written after the walk are known.
+ */
+enum { PART_ITEMS, PART_READY, PART_WAITERS, PART_MAX };
+#define TOUCH_ITEMS	(1u << PART_ITEMS)
+#define TOUCH_READY	(1u << PART_READY)
+#define TOUCH_WAITERS	(1u << PART_WAITERS)
+#define TOUCH_ALL	(TOUCH_ITEMS | TOUCH_READY | TOUCH_WAITERS)
+
 /* per-instance bookkeeping the views never see */
 struct inst_priv {
 	struct model_inst pub;
-	__u64 last_event_ns;
+	__u64 last_ns[PART_MAX];	/* the newest record touching each part */
 	struct pending_fix *fixes;
 	size_t nfix, cap_fix;
 	/* removals a snapshot may not have seen yet: kept until a snapshot
@@ -456,6 +472,35 @@ static void close_owned(struct model *m, __u32 pid, __u64 ts)
 	}
 }
 
+/* which parts of an instance a record of this type may change */
+static unsigned int parts_touched(unsigned int type)
+{
+	switch (type) {
+	case ET_EV_CTL:
+	case ET_EV_RELEASE:
+		return TOUCH_ITEMS | TOUCH_READY;
+	case ET_EV_CALLBACK:	/* queues an item, and wakes the waiters */
+	case ET_EV_WAIT_EXIT:	/* a scan ended, and a waiter left */
+		return TOUCH_READY | TOUCH_WAITERS;
+	case ET_EV_SCAN:
+	case ET_EV_SEND_EVENTS:
+		return TOUCH_READY;
+	case ET_EV_WAIT_ENTER:
+	case ET_EV_SLEEP:
+	case ET_EV_WAKEUP:
+		return TOUCH_WAITERS;
+	default:
+		return TOUCH_ALL;
+	}
+}
+
+static void touch(struct model_inst *in, unsigned int parts, __u64 ts)
+{
+	for (int k = 0; k < PART_MAX; k++)
+		if (parts & (1u << k) && ts > priv(in)->last_ns[k])
+			priv(in)->last_ns[k] = ts;
+}
+
 /* apply_*() return the instance they changed: one lookup per record */
 void model_apply(struct model *m, const struct et_hdr *h)
 {
@@ -541,7 +586,10 @@ void model_apply(struct model *m, const struct et_hdr *h)
 	case ET_EV_TASK_EXIT:
 		/* a thread that exits while waiting stops being a waiter */
 		for (size_t i = 0; i < m->ninst; i++)
-			waiter_del(m->inst[i], h->tid);
+			if (waiter_find(m->inst[i], h->tid)) {
+				waiter_del(m->inst[i], h->tid);
+				touch(m->inst[i], TOUCH_WAITERS, h->ts_ns);
+			}
 		if (h->flags & ET_F_GROUP_DEAD) {
 			proc_get(m, h->pid)->exited_ns = h->ts_ns;
 			close_owned(m, h->pid, h->ts_ns);
@@ -559,7 +607,7 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		break;
 	}
 	if (in)
-		priv(in)->last_event_ns = h->ts_ns;
+		touch(in, parts_touched(h->type), h->ts_ns);
 }
 
 /* ---- snapshots ------------------------------------------------------------ */
@@ -604,12 +652,16 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 	p = priv(in);
 	__u64 ts = s->hdr.ts_ns;
 	bool count = in->seen_snapshot || in->created_ns;	/* else: seeding */
-	bool quiet = p->last_event_ns < ts;	/* nothing happened since the walk */
+	/* seeding or resyncing: take every part as it is, counting nothing */
+	bool take_all = !count || in->resyncing;
+	bool settled[PART_MAX];
 	__u64 drift = 0;
 	char note[96] = "";
 
 	if (s->flags & ET_F_TRUNCATED)
 		return;		/* an incomplete picture corrects nothing */
+	for (int k = 0; k < PART_MAX; k++)
+		settled[k] = take_all || p->last_ns[k] + MODEL_SETTLE_NS < ts;
 	/* corrections of earlier walks that no record explained: drift */
 	{
 		size_t j = 0;
@@ -627,7 +679,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 	}
 	proc_get(m, s->in.owner);
 	/* the interest set: what the kernel has and we do not */
-	for (__u32 i = 0; i < s->nitems; i++) {
+	for (__u32 i = 0; settled[PART_ITEMS] && i < s->nitems; i++) {
 		const struct et_snap_item *si = &s->items[i];
 		long k = item_index(in, si->fd, si->file);
 
@@ -652,7 +704,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 						   .data = si->data, .file = si->file });
 	}
 	/* ... and what we have and the kernel does not */
-	for (size_t i = 0; i < in->nitems;) {
+	for (size_t i = 0; settled[PART_ITEMS] && i < in->nitems;) {
 		struct model_item *it = &in->items[i];
 
 		if (snap_has(s, it->fd, it->file) || it->added_ns >= ts) {
@@ -663,19 +715,19 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 			  "watched by the model, not by the kernel");
 		item_del(in, it->fd, it->file, 0, false);
 	}
-	/* the ready list and the waiters change all the time: compare them
-	 * only when nothing happened to the instance since the walk began */
-	if (quiet || !m->callbacks_visible) {
+	/* the ready list: exact from the records when callbacks are seen,
+	 * else (sampled) whatever the latest walk showed */
+	if (settled[PART_READY] || !m->callbacks_visible) {
 		bool differs = s->nready != in->nready;
 
 		for (__u32 i = 0; !differs && i < s->nready; i++)
 			differs = ready_index(in, s->ready[i]) < 0;
-		if (differs && m->callbacks_visible && quiet && !in->ready_unknown) {
+		if (differs && m->callbacks_visible && settled[PART_READY] && !in->ready_unknown) {
 			drift++;
-			snprintf(note, sizeof(note), "ready list: model %zu entries%s%d, kernel %u%s%d",
-				 in->nready, in->nready ? " from fd " : "",
-				 in->nready ? in->ready[0].fd : 0, s->nready,
-				 s->nready ? " from fd " : "", s->nready ? s->ready[0] : 0);
+			snprintf(note, sizeof(note),
+				 "ready list: model %zu (first fd %d), kernel %u (first fd %d)",
+				 in->nready, in->nready ? in->ready[0].fd : -1, s->nready,
+				 s->nready ? s->ready[0] : -1);
 		}
 		if (differs) {
 			in->nready = 0;
@@ -690,7 +742,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 	 * on it.  So: every kernel waiter must be a model waiter, and every
 	 * model waiter the model thinks asleep must be a kernel waiter.
 	 */
-	if (quiet) {
+	if (settled[PART_WAITERS]) {
 		bool differs = false;
 
 		for (__u32 i = 0; i < s->nwaiters; i++) {

@@ -17,6 +17,12 @@
 #define MODEL_HIST_BUCKETS 40	/* log2 buckets of nanoseconds */
 /* how long vanished instances stay visible, marked (htop-style) */
 #define MODEL_LINGER_NS (3ULL * 1000000000ULL)
+/*
+ * A snapshot part is compared with the model only when no record touching
+ * it came within this long of the walk; a source of snapshots delivers each
+ * one only after the records of the following MODEL_SETTLE_NS (model.c).
+ */
+#define MODEL_SETTLE_NS (100ULL * 1000000ULL)
 
 /* the kernel's private bits of epi->event.events (fs/eventpoll.c) */
 #define MODEL_EPOLLEXCLUSIVE	(1u << 28)

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "epolltrace.skel.h"
 #include "log.h"
+#include "model.h"
 #include "session.h"
 
 struct session {
@@ -27,6 +28,7 @@ struct session {
 	struct ring_buffer *snap_rb;
 	struct bpf_link *iter_link;
 	struct snap_asm snap;
+	__u64 snap_due;			/* walked, delivered once the stream passes this */
 	pid_t alive[SESSION_MAX_PIDS];
 	int nalive;
 	pid_t child;			/* spawned with -- CMD */
@@ -150,10 +152,18 @@ static void report_counters(struct session *s)
 
 /*
  * One snapshot round.  The iterator writes 8 bytes per instance; reading
- * 8 bytes at a time makes each read() walk one instance, after which the
- * live events before it and its own parts are drained, in that order.
+ * 8 bytes at a time makes each read() walk one instance, and the live
+ * events are drained between walks.  The snapshots wait in their ring: they
+ * are delivered by deliver_snapshots() once the stream has run
+ * MODEL_SETTLE_NS past the walk, so that a record written at a function's
+ * exit about a change the walk already saw comes before the snapshot.
+ *
+ * The seed round is the exception (drain_events false): the stream starts
+ * with it, and every record, even one from before the walk, follows.  A
+ * seed takes the kernel's picture as it is, and a record applied after a
+ * walk that already showed its change changes nothing more.
  */
-static int snapshot(struct session *s)
+static int snapshot(struct session *s, bool drain_events)
 {
 	char buf[8];
 	int fd, n;
@@ -170,13 +180,44 @@ static int snapshot(struct session *s)
 			continue;
 		if (n < 0)
 			et_warn("snapshot: read: %s", strerror(errno));
-		ring_buffer__consume(s->rb);
-		ring_buffer__consume(s->snap_rb);
+		if (drain_events)
+			ring_buffer__consume(s->rb);
 		if (n <= 0)
 			break;
 	}
 	close(fd);
+	if (drain_events)
+		s->snap_due = now_ns() + MODEL_SETTLE_NS;
+	else
+		ring_buffer__consume(s->snap_rb);
 	return 0;
+}
+
+/* Milliseconds until the walked snapshots are due, capped at max_ms. */
+static int snapshot_wait_ms(const struct session *s, int max_ms)
+{
+	__u64 now = now_ns();
+
+	if (!s->snap_due)
+		return max_ms;
+	if (now >= s->snap_due)
+		return 0;
+	return (s->snap_due - now) / 1000000 + 1 < (__u64)max_ms ?
+	       (int)((s->snap_due - now) / 1000000 + 1) : max_ms;
+}
+
+/* Deliver the walked snapshots if they are due (or now, if wait). */
+static void deliver_snapshots(struct session *s, bool wait)
+{
+	if (!s->snap_due)
+		return;
+	while (wait && now_ns() < s->snap_due)
+		ring_buffer__poll(s->rb, snapshot_wait_ms(s, 100));
+	if (now_ns() < s->snap_due)
+		return;
+	ring_buffer__consume(s->rb);
+	ring_buffer__consume(s->snap_rb);
+	s->snap_due = 0;
 }
 
 static bool targets_alive(struct session *s)
@@ -305,7 +346,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	sigaction(SIGHUP, &sa, NULL);
 
 	/* seed: state that existed before tracing began */
-	snapshot(&s);
+	snapshot(&s, false);
 	sink->flush(sink);
 	if (gate >= 0) {
 		if (write(gate, "g", 1) != 1)
@@ -322,7 +363,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		__u64 tn;
 		double t;
 
-		err = ring_buffer__poll(s.rb, 100);
+		err = ring_buffer__poll(s.rb, snapshot_wait_ms(&s, 100));
 		if (err < 0 && err != -EINTR) {
 			et_err("ring buffer: %s", strerror(-err));
 			ret = 1;
@@ -331,9 +372,10 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		reap_child(&s);
 		tn = now_ns();
 		t = tn / 1e9;
-		if (t >= next_snap) {
+		deliver_snapshots(&s, false);
+		if (t >= next_snap && !s.snap_due) {
 			report_counters(&s);
-			snapshot(&s);
+			snapshot(&s, true);
 			next_snap = t + o->snapshot_interval;
 		}
 		sink->flush(sink);
@@ -345,8 +387,10 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			break;
 	}
 	/* the last word: everything still in the ring, then a final snapshot */
+	deliver_snapshots(&s, true);
 	ring_buffer__consume(s.rb);
-	snapshot(&s);
+	snapshot(&s, true);
+	deliver_snapshots(&s, true);
 	report_counters(&s);
 	if (sink->end)
 		sink->end(sink, now_ns());
