@@ -18,6 +18,8 @@ TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 LIBBPF_STATIC := $(shell pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+CURSES_STATIC := $(shell pkg-config --static --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
@@ -76,12 +78,12 @@ $(OUT)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/epolltrace.h $(OUT)/epolltra
 
 epolltrace: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) $(CURSES_LIBS) -lpthread
 
 # A static binary for minimal VM guests (tests/vm).
 $(OUT)/epolltrace.static: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) -lpthread
+	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) $(CURSES_STATIC) -lpthread
 
 static: deps $(OUT)/epolltrace.static
 

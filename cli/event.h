@@ -44,6 +44,11 @@ struct et_sink {
 	int (*tick)(struct et_sink *s, __u64 now_ns);
 	/* optional: the session is over, after the final snapshot */
 	void (*end)(struct et_sink *s, __u64 now_ns);
+	/* optional, for a front end that reads the terminal: an fd the
+	 * session watches along with the rings, and a call on every pass of
+	 * the loop (about every 100 ms at least); nonzero: stop */
+	int (*input_fd)(struct et_sink *s);
+	int (*input)(struct et_sink *s, __u64 now_ns);
 };
 
 /* The size a record of this type must have, 0 for an unknown type. */

@@ -19,6 +19,7 @@ struct log_ring {
 
 static struct log_ring captured, libbpf_lines;
 static bool capturing;
+static unsigned long captured_total;
 
 static void ring_put(struct log_ring *r, const char *s)
 {
@@ -43,6 +44,7 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
 	vsnprintf(buf + off, sizeof(buf) - off, fmt, ap);
 	if (capturing) {
 		ring_put(&captured, buf);
+		captured_total++;
 		return;
 	}
 	fprintf(stderr, "%s\n", buf);
@@ -77,6 +79,11 @@ void et_log_flush(void)
 	captured.head = 0;
 }
 
+unsigned long et_log_captured(void)
+{
+	return captured_total;
+}
+
 const char *et_log_line(unsigned int n)
 {
 	return ring_get(&captured, n);
@@ -93,10 +100,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		buf[len - 1] = '\0';
 	ring_put(&libbpf_lines, buf);
 	if (et_verbose > 1 || (et_verbose && level != LIBBPF_DEBUG)) {
-		if (capturing)
+		if (capturing) {
 			ring_put(&captured, buf);
-		else
+			captured_total++;
+		} else {
 			fprintf(stderr, "libbpf: %s\n", buf);
+		}
 	}
 	return 0;
 }

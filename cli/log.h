@@ -20,6 +20,8 @@ void et_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void et_log_capture(bool on);
 /* Print and forget the captured lines (to stderr). */
 void et_log_flush(void);
+/* Lines captured so far, in all. */
+unsigned long et_log_captured(void);
 /* The n-th most recent captured line (0 = newest), NULL past the end. */
 const char *et_log_line(unsigned int n);
 

@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "session.h"
 #include "state_view.h"
+#include "tui.h"
 #include "workload.h"
 
 #ifndef EPOLLTRACE_VERSION
@@ -22,6 +23,7 @@
 
 static const char usage[] =
 "Usage: epolltrace [OPTIONS] [-p PID]... [-- COMMAND [ARGS...]]\n"
+"       epolltrace demo\n"
 "       epolltrace probes [--json] [--attach=MODE]\n"
 "       epolltrace demo --scenario NAME [--truth FILE] [--gate] [--scale N]\n"
 "       epolltrace demo --list\n"
@@ -33,6 +35,10 @@ static const char usage[] =
 "Options:\n"
 "  -p, --pid PID             trace this process (repeatable); threads included\n"
 "  -f, --follow              also trace children the targets fork from now on\n"
+"      --tui                 the full-screen view (the default on a terminal)\n"
+"      --text                one line per event (the default when piped)\n"
+"      --theme NAME          TUI colours: dark, light or mono\n"
+"      --ascii               TUI boxes in ASCII even on a UTF-8 terminal\n"
 "      --json                JSON Lines on stdout (one object per event)\n"
 "      --summary             a table per instance every interval (top-style)\n"
 "      --json-state          the whole model as one JSON object per interval\n"
@@ -49,6 +55,8 @@ static const char usage[] =
 "Without -p or a COMMAND every process but epolltrace itself is traced.\n"
 "\n"
 "Examples:\n"
+"  epolltrace demo                        watch a built-in workload in the TUI\n"
+"  epolltrace -p $(pidof redis-server)    redis's epoll instances, live\n"
 "  epolltrace probes                      what this kernel lets us see, and why\n"
 "  epolltrace -p $(pidof nginx) --json    stream nginx's epoll events as JSON\n"
 "  epolltrace --json -d 5 -- redis-server trace a command from its first syscall\n"
@@ -66,6 +74,10 @@ enum {
 	OPT_LIST,
 	OPT_SUMMARY,
 	OPT_JSON_STATE,
+	OPT_TUI,
+	OPT_TEXT,
+	OPT_THEME,
+	OPT_ASCII,
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +100,10 @@ static const struct option long_opts[] = {
 	{ "json-state", no_argument, NULL, OPT_JSON_STATE },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "count", required_argument, NULL, 'n' },
+	{ "tui", no_argument, NULL, OPT_TUI },
+	{ "text", no_argument, NULL, OPT_TEXT },
+	{ "theme", required_argument, NULL, OPT_THEME },
+	{ "ascii", no_argument, NULL, OPT_ASCII },
 	{},
 };
 
@@ -96,6 +112,9 @@ struct cli {
 	bool json;
 	bool summary;
 	bool json_state;
+	bool tui;
+	bool text;
+	struct tui_opts tui_o;
 	double interval;
 	long count;
 	const char *scenario;
@@ -218,6 +237,27 @@ static int parse(int argc, char **argv, struct cli *c)
 		case OPT_JSON_STATE:
 			c->json_state = true;
 			break;
+		case OPT_TUI:
+			c->tui = true;
+			break;
+		case OPT_TEXT:
+			c->text = true;
+			break;
+		case OPT_THEME: {
+			bool known = false;
+
+			for (const char *const *t = tui_themes(); *t; t++)
+				known |= !strcmp(*t, optarg);
+			if (!known) {
+				et_err("invalid --theme '%s': use dark, light or mono", optarg);
+				return -1;
+			}
+			c->tui_o.theme = optarg;
+			break;
+		}
+		case OPT_ASCII:
+			c->tui_o.ascii = true;
+			break;
 		case 'i':
 			if (parse_double("interval", optarg, 0.05, &c->interval))
 				return -1;
@@ -258,6 +298,8 @@ static int cmd_probes(struct cli *c)
 	return err ? 1 : 0;
 }
 
+static int cmd_demo_live(struct cli *c);
+
 static int cmd_demo(struct cli *c)
 {
 	struct workload_opts wo = { .scenario = c->scenario, .gate = c->gate, .scale = c->scale };
@@ -268,10 +310,8 @@ static int cmd_demo(struct cli *c)
 			printf("%-14s %s\n", *n, workload_describe(*n));
 		return 0;
 	}
-	if (!c->scenario) {
-		et_err("demo: --scenario NAME is required (see epolltrace demo --list)");
-		return 2;
-	}
+	if (!c->scenario)
+		return cmd_demo_live(c);
 	if (!workload_describe(c->scenario)) {
 		et_err("demo: unknown scenario '%s' (see epolltrace demo --list)", c->scenario);
 		return 2;
@@ -291,32 +331,58 @@ static int cmd_demo(struct cli *c)
 	return ret ? 1 : 0;
 }
 
+enum out_kind { OUT_TEXT, OUT_JSON, OUT_STATE, OUT_TUI };
+
 static int cmd_trace(struct cli *c, char **cmd)
 {
 	struct et_sink *sink;
+	enum out_kind kind;
+	char why[128];
 	int ret;
 
 	if (c->s.follow && !c->s.npids && !cmd) {
 		et_err("-f needs -p PID or a COMMAND");
 		return 2;
 	}
-	if (c->json + c->summary + c->json_state > 1) {
-		et_err("--json, --summary and --json-state exclude each other");
+	if (c->json + c->summary + c->json_state + c->tui + c->text > 1) {
+		et_err("--json, --summary, --json-state, --tui and --text exclude each other");
 		return 2;
 	}
+	if (c->json)
+		kind = OUT_JSON;
+	else if (c->summary || c->json_state)
+		kind = OUT_STATE;
+	else if (c->text)
+		kind = OUT_TEXT;
+	else if (c->tui && !tui_possible(why, sizeof(why))) {
+		et_err("--tui: %s", why);
+		return 2;
+	} else	/* on a terminal, the TUI; piped, the text stream */
+		kind = tui_possible(why, sizeof(why)) ? OUT_TUI : OUT_TEXT;
 	c->s.cmd = cmd;
-	if (c->summary || c->json_state)
+	switch (kind) {
+	case OUT_STATE:
 		sink = state_view_new(stdout, c->summary ? STATE_SUMMARY : STATE_JSON, c->interval,
 				      c->count);
-	else
-		sink = c->json ? out_json_new(stdout) : out_text_new(stdout);
+		break;
+	case OUT_TUI:
+		sink = tui_sink_new(&c->tui_o);
+		break;
+	case OUT_JSON:
+		sink = out_json_new(stdout);
+		break;
+	default:
+		sink = out_text_new(stdout);
+	}
 	if (!sink) {
 		et_err("out of memory");
 		return 1;
 	}
 	ret = session_run(&c->s, sink);
-	if (c->summary || c->json_state)
+	if (kind == OUT_STATE)
 		state_view_free(sink);
+	else if (kind == OUT_TUI)
+		tui_sink_free(sink);
 	else
 		out_free(sink);
 	if (fflush(stdout) || ferror(stdout)) {
@@ -324,6 +390,25 @@ static int cmd_trace(struct cli *c, char **cmd)
 		ret = 1;
 	}
 	return ret;
+}
+
+/*
+ * `epolltrace demo` alone: the classroom workload, started as a traced
+ * child of this very binary, shown in the TUI (or the text stream when
+ * not on a terminal).
+ */
+static int cmd_demo_live(struct cli *c)
+{
+	static char self[PATH_MAX];
+	char *cmd[] = { self, "demo", "--scenario", "classroom", NULL };
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		et_err("demo: cannot find this program: %s", strerror(errno));
+		return 1;
+	}
+	self[n] = 0;
+	return cmd_trace(c, cmd);
 }
 
 int main(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "describe.h"
 #include "json.h"
 #include "output.h"
 
@@ -13,35 +14,6 @@ struct out {
 	struct et_sink sink;
 	FILE *f;
 };
-
-static const char *ctl_op_name(int op)
-{
-	switch (op) {
-	case ET_CTL_ADD: return "ADD";
-	case ET_CTL_DEL: return "DEL";
-	case ET_CTL_MOD: return "MOD";
-	}
-	return "?";
-}
-
-static const char *context_name(unsigned int flags)
-{
-	if (!(flags & ET_F_CTX_KNOWN))
-		return "unknown";
-	if (flags & ET_F_HARDIRQ)
-		return "hardirq";
-	if (flags & ET_F_SOFTIRQ)
-		return "softirq";
-	return "task";
-}
-
-static const char *wait_sys_name(unsigned int sys)
-{
-	static const char *const n[] = { "epoll_wait", "epoll_pwait", "epoll_pwait2",
-					 "do_epoll_wait" };
-
-	return sys <= ET_WAIT_DO_EPOLL_WAIT ? n[sys] : "?";
-}
 
 static void j_hdr(struct json_writer *w, const char *type, const struct et_hdr *h)
 {
@@ -118,7 +90,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		const struct et_ev_ctl *e = (const void *)h;
 
 		j_inst(&w, &e->in);
-		json_kv_str(&w, "op", ctl_op_name(e->op));
+		json_kv_str(&w, "op", et_ctl_op_name(e->op));
 		json_kv_s64(&w, "fd", e->fd);
 		json_kv_u64(&w, "events", e->events);
 		json_kv_u64(&w, "data", e->data);
@@ -145,7 +117,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_u64(&w, "data", e->data);
 		json_kv_u64(&w, "key", e->key);
 		j_comm(&w, "comm", e->comm);
-		json_kv_str(&w, "context", context_name(h->flags));
+		json_kv_str(&w, "context", et_context_name(h->flags));
 		break;
 	}
 	case ET_EV_WAIT_ENTER: {
@@ -154,7 +126,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		j_inst(&w, &e->in);
 		json_kv_s64(&w, "maxevents", e->maxevents);
 		json_kv_s64(&w, "timeout_ns", e->timeout_ns);
-		json_kv_str(&w, "syscall", wait_sys_name(e->sys));
+		json_kv_str(&w, "syscall", et_wait_sys_name(e->sys));
 		break;
 	}
 	case ET_EV_SLEEP:
@@ -312,108 +284,16 @@ struct et_sink *out_json_new(FILE *f)
 static void text_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct out *o = (struct out *)s;
-	const struct et_inst *in = NULL;
-	char what[160] = "";
+	struct et_desc d;
 
 	(void)size;
-	switch (h->type) {
-	case ET_EV_EP_CREATE:
-		in = &((const struct et_ev_create *)h)->in;
-		break;
-	case ET_EV_EP_CLOSE:
-		in = &((const struct et_ev_close *)h)->in;
-		break;
-	case ET_EV_CTL: {
-		const struct et_ev_ctl *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "%s fd=%d events=0x%x data=0x%llx ret=%d",
-			 ctl_op_name(e->op), e->fd, e->events, (unsigned long long)e->data, e->ret);
-		break;
-	}
-	case ET_EV_RELEASE: {
-		const struct et_ev_release *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "fd=%d (last reference closed)", e->fd);
-		break;
-	}
-	case ET_EV_CALLBACK: {
-		const struct et_ev_callback *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "fd=%d key=0x%x by %.16s (%s)", e->fd, e->key, e->comm,
-			 context_name(h->flags));
-		break;
-	}
-	case ET_EV_WAIT_ENTER: {
-		const struct et_ev_wait_enter *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "maxevents=%d timeout=%lldms", e->maxevents,
-			 e->timeout_ns < 0 ? -1LL : (long long)(e->timeout_ns / 1000000));
-		break;
-	}
-	case ET_EV_SLEEP:
-		in = &((const struct et_ev_sleep *)h)->in;
-		break;
-	case ET_EV_WAKEUP: {
-		const struct et_ev_wakeup *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "by %u/%.16s", e->waker_tid, e->waker_comm);
-		break;
-	}
-	case ET_EV_WAIT_EXIT: {
-		const struct et_ev_wait_exit *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "ret=%d slept=%lluus", e->ret,
-			 (unsigned long long)(e->slept_ns / 1000));
-		break;
-	}
-	case ET_EV_SEND_EVENTS: {
-		const struct et_ev_send_events *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "count=%d requeued=%d", e->count, e->requeued);
-		break;
-	}
-	case ET_EV_SCAN: {
-		const struct et_ev_scan *e = (const void *)h;
-
-		in = &e->in;
-		snprintf(what, sizeof(what), "%u left on the ready list%s", e->n,
-			 e->truncated ? " (or more)" : "");
-		break;
-	}
-	case ET_EV_TASK_EXIT:
-		snprintf(what, sizeof(what), "%s", h->flags & ET_F_GROUP_DEAD ? "process" : "thread");
-		break;
-	case ET_EV_FORK:
-		snprintf(what, sizeof(what), "child=%u", ((const struct et_ev_fork *)h)->child_pid);
-		break;
-	case ET_EV_STATS: {
-		const struct et_ev_stats *e = (const void *)h;
-
-		snprintf(what, sizeof(what), "callbacks=%llu waits=%llu events=%llu drops=%llu",
-			 (unsigned long long)e->cnt[ET_CNT_CALLBACKS],
-			 (unsigned long long)e->cnt[ET_CNT_WAIT_EXIT],
-			 (unsigned long long)e->cnt[ET_CNT_EVENTS_DELIVERED],
-			 (unsigned long long)e->cnt[ET_CNT_RB_DROPS]);
-		break;
-	}
-	case ET_EV_LOST:
-		snprintf(what, sizeof(what), "%llu records lost",
-			 (unsigned long long)((const struct et_ev_lost *)h)->count);
-		break;
-	}
+	et_describe(h, &d);
 	fprintf(o->f, "%llu.%06llu %7u %7u %-12s", (unsigned long long)(h->ts_ns / 1000000000ULL),
 		(unsigned long long)(h->ts_ns % 1000000000ULL / 1000), h->pid, h->tid,
 		et_type_name(h->type));
-	if (in)
-		fprintf(o->f, " epfd=%d(%u)", in->epfd, in->owner);
-	fprintf(o->f, " %s\n", what);
+	if (d.in)
+		fprintf(o->f, " epfd=%d(%u)", d.in->epfd, d.in->owner);
+	fprintf(o->f, " %s\n", d.what);
 }
 
 static void text_snapshot(struct et_sink *s, const struct et_snapshot *snap)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -35,6 +36,7 @@ struct session {
 	__u64 drops[2];			/* last reported ring drops */
 	unsigned long bad_records;
 	int ncpus;
+	int waitfd;			/* epoll: the rings and the sink's input, or -1 */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -220,6 +222,45 @@ static void deliver_snapshots(struct session *s, bool wait)
 	s->snap_due = 0;
 }
 
+/*
+ * Wait up to timeout_ms for records (or, with a front end, for input) and
+ * consume what came.  Returns 0 or a negative error.
+ */
+static int wait_events(struct session *s, int timeout_ms)
+{
+	struct epoll_event ev[2];
+	int n, err;
+
+	if (s->waitfd < 0)
+		return ring_buffer__poll(s->rb, timeout_ms);
+	n = epoll_wait(s->waitfd, ev, 2, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	err = ring_buffer__consume(s->rb);
+	return err < 0 ? err : 0;
+}
+
+/* The sink's input fd joins the rings' epoll set, if it has one. */
+static int watch_input(struct session *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd;
+
+	s->waitfd = -1;
+	if (!s->sink->input_fd || (fd = s->sink->input_fd(s->sink)) < 0)
+		return 0;
+	s->waitfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->waitfd < 0)
+		return -errno;
+	ev.data.fd = ring_buffer__epoll_fd(s->rb);
+	if (epoll_ctl(s->waitfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	ev.data.fd = fd;
+	if (epoll_ctl(s->waitfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	return 0;
+}
+
 static bool targets_alive(struct session *s)
 {
 	if (!s->o->npids && !s->child)
@@ -291,7 +332,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
 	};
-	struct session s = { .o = o, .sink = sink };
+	struct session s = { .o = o, .sink = sink, .waitfd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	double start, next_snap, end;
 	int gate = -1, ret = 1, err;
@@ -340,6 +381,11 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		et_err("cannot open ring buffers: %s", strerror(errno));
 		goto out_rb;
 	}
+	err = watch_input(&s);
+	if (err) {
+		et_err("cannot watch the terminal: %s", strerror(-err));
+		goto out_rb;
+	}
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -363,7 +409,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		__u64 tn;
 		double t;
 
-		err = ring_buffer__poll(s.rb, snapshot_wait_ms(&s, 100));
+		err = wait_events(&s, snapshot_wait_ms(&s, 100));
 		if (err < 0 && err != -EINTR) {
 			et_err("ring buffer: %s", strerror(-err));
 			ret = 1;
@@ -379,6 +425,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			next_snap = t + o->snapshot_interval;
 		}
 		sink->flush(sink);
+		if (sink->input && sink->input(sink, tn))
+			break;
 		if (sink->tick && sink->tick(sink, tn))
 			break;
 		if (end && t >= end)
@@ -401,6 +449,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		et_warn("%lu snapshots incomplete (snapshot ring too small?)", s.snap.incomplete);
 
 out_rb:
+	if (s.waitfd >= 0)
+		close(s.waitfd);
 	ring_buffer__free(s.rb);
 	ring_buffer__free(s.snap_rb);
 	snap_asm_free(&s.snap);

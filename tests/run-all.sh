@@ -40,6 +40,15 @@ else
 	fail "model semantics" "$(cat "$OUT/model.build" "$OUT/model.log" 2>/dev/null | tail -n 20)"
 fi
 
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Icli tests/tui_test.c cli/tui_view.c \
+	cli/tui_buf.c cli/describe.c cli/model.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
+	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
+	pass "TUI formatting: $(tail -n 1 "$OUT/tui.log")"
+else
+	fail "TUI formatting" "$(cat "$OUT/tui.build" "$OUT/tui.log" 2>/dev/null | tail -n 20)"
+fi
+
 # the handlers only fentry/kprobe programs use, through this verifier
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p /sys/fs/bpf/epolltrace-verify-$$
@@ -72,6 +81,8 @@ expect_err "bad attach mode" 2 "invalid --attach" --attach=magic
 expect_err "bad duration" 2 "invalid duration" -d abc
 expect_err "unknown scenario" 2 "unknown scenario" demo --scenario nope
 expect_err "stray argument" 2 "unexpected argument" somefile
+expect_err "--tui without a terminal" 2 "the TUI needs a terminal" --tui -p 1
+expect_err "unknown theme" 2 "invalid --theme" --theme pink
 # missing privileges: one line with the fix, nothing on stdout
 if setpriv --reuid=65534 --regid=65534 --clear-groups "$ET" -p 1 --json \
 	>"$OUT/np.out" 2>"$OUT/np.err"; then
@@ -240,6 +251,17 @@ if tests/server.sh "$ET" tracepoint "$OUT/redis" 2>"$OUT/redis.err" &&
 else
 	fail "redis-server" "$(cat "$OUT/redis.err" "$OUT/redis/check.txt" 2>/dev/null | head -n 12)"
 fi
+
+# ---- the TUI in tmux: live workloads, keys, resize, monochrome ---------------
+step "the TUI under tmux"
+tests/tui.sh "$ET" "$OUT/tui" >"$OUT/tui.txt" 2>"$OUT/tui.err"
+while IFS= read -r line; do
+	case $line in
+	PASS\ *) pass "${line#PASS }" ;;
+	FAIL\ *) name=${line#FAIL }; fail "${name%% :: *}" "${name#* :: }" ;;
+	esac
+done <"$OUT/tui.txt"
+grep -q . "$OUT/tui.txt" || fail "tui.sh printed nothing" "$(tail -n 5 "$OUT/tui.err")"
 
 # ---- stock Debian kernels under QEMU ----------------------------------------
 step "Debian kernels under qemu-system-x86_64"

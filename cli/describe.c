@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Records in words, for the text stream and the TUI's event log.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "describe.h"
+
+const char *et_ctl_op_name(int op)
+{
+	switch (op) {
+	case ET_CTL_ADD: return "ADD";
+	case ET_CTL_DEL: return "DEL";
+	case ET_CTL_MOD: return "MOD";
+	}
+	return "?";
+}
+
+const char *et_context_name(unsigned int flags)
+{
+	if (!(flags & ET_F_CTX_KNOWN))
+		return "unknown";
+	if (flags & ET_F_HARDIRQ)
+		return "hardirq";
+	if (flags & ET_F_SOFTIRQ)
+		return "softirq";
+	return "task";
+}
+
+const char *et_wait_sys_name(unsigned int sys)
+{
+	static const char *const n[] = { "epoll_wait", "epoll_pwait", "epoll_pwait2",
+					 "do_epoll_wait" };
+
+	return sys <= ET_WAIT_DO_EPOLL_WAIT ? n[sys] : "?";
+}
+
+char *et_events_str(__u32 mask, char *buf, size_t len)
+{
+	static const struct { __u32 bit; const char *name; } bits[] = {
+		{ 0x001, "IN" }, { 0x004, "OUT" }, { 0x002, "PRI" }, { 0x008, "ERR" },
+		{ 0x010, "HUP" }, { 0x2000, "RDHUP" }, { 0x040, "RDNORM" },
+		{ 0x080, "RDBAND" }, { 0x100, "WRNORM" }, { 0x200, "WRBAND" },
+		{ 0x400, "MSG" }, { 1u << 28, "EXCL" }, { 1u << 29, "WAKEUP" },
+		{ 1u << 30, "ONESHOT" }, { 1u << 31, "ET" },
+	};
+	size_t n = 0;
+	__u32 rest = mask;
+
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		if (!(mask & bits[i].bit))
+			continue;
+		rest &= ~bits[i].bit;
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", bits[i].name);
+	}
+	if (rest)
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "|" : "", rest);
+	if (!mask)
+		snprintf(buf, len, "0");
+	return buf;
+}
+
+static const char *const kind_names[ETK_MAX] = {
+	[ETK_INSTANCE] = "instance", [ETK_CTL] = "ctl", [ETK_RELEASE] = "release",
+	[ETK_CALLBACK] = "callback", [ETK_WAIT] = "wait", [ETK_SLEEP] = "sleep",
+	[ETK_WAKEUP] = "wakeup", [ETK_TASK] = "task", [ETK_META] = "meta",
+};
+
+const char *et_kind_name(enum et_kind k)
+{
+	return k < ETK_MAX ? kind_names[k] : "?";
+}
+
+int et_kind_parse(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return -1;
+	for (int k = 0; k < ETK_MAX; k++)
+		if (!strncmp(kind_names[k], s, n))
+			return k;
+	return -1;
+}
+
+void et_describe(const struct et_hdr *h, struct et_desc *d)
+{
+	d->kind = ETK_META;
+	d->func = "";
+	d->in = NULL;
+	d->fd = -1;
+	d->what[0] = 0;
+	switch (h->type) {
+	case ET_EV_EP_CREATE:
+		d->kind = ETK_INSTANCE;
+		d->func = "ep_alloc";
+		d->in = &((const struct et_ev_create *)h)->in;
+		break;
+	case ET_EV_EP_CLOSE:
+		d->kind = ETK_INSTANCE;
+		d->func = "ep_free";
+		d->in = &((const struct et_ev_close *)h)->in;
+		break;
+	case ET_EV_CTL: {
+		const struct et_ev_ctl *e = (const void *)h;
+
+		d->kind = ETK_CTL;
+		d->func = e->op == ET_CTL_ADD ? "ep_insert" : e->op == ET_CTL_MOD ? "ep_modify" :
+			  "ep_remove";
+		d->in = &e->in;
+		d->fd = e->fd;
+		snprintf(d->what, sizeof(d->what), "%s fd=%d events=0x%x data=0x%llx ret=%d",
+			 et_ctl_op_name(e->op), e->fd, e->events, (unsigned long long)e->data,
+			 e->ret);
+		break;
+	}
+	case ET_EV_RELEASE: {
+		const struct et_ev_release *e = (const void *)h;
+
+		d->kind = ETK_RELEASE;
+		d->func = "eventpoll_release_file";
+		d->in = &e->in;
+		d->fd = e->fd;
+		snprintf(d->what, sizeof(d->what), "fd=%d (last reference closed)", e->fd);
+		break;
+	}
+	case ET_EV_CALLBACK: {
+		const struct et_ev_callback *e = (const void *)h;
+
+		d->kind = ETK_CALLBACK;
+		d->func = "ep_poll_callback";
+		d->in = &e->in;
+		d->fd = e->fd;
+		snprintf(d->what, sizeof(d->what), "fd=%d key=0x%x by %.16s (%s)", e->fd, e->key,
+			 e->comm, et_context_name(h->flags));
+		break;
+	}
+	case ET_EV_WAIT_ENTER: {
+		const struct et_ev_wait_enter *e = (const void *)h;
+
+		d->kind = ETK_WAIT;
+		d->func = et_wait_sys_name(e->sys);
+		d->in = &e->in;
+		snprintf(d->what, sizeof(d->what), "maxevents=%d timeout=%lldms", e->maxevents,
+			 e->timeout_ns < 0 ? -1LL : (long long)(e->timeout_ns / 1000000));
+		break;
+	}
+	case ET_EV_SLEEP:
+		d->kind = ETK_SLEEP;
+		d->func = "schedule";
+		d->in = &((const struct et_ev_sleep *)h)->in;
+		break;
+	case ET_EV_WAKEUP: {
+		const struct et_ev_wakeup *e = (const void *)h;
+
+		d->kind = ETK_WAKEUP;
+		d->func = "try_to_wake_up";
+		d->in = &e->in;
+		snprintf(d->what, sizeof(d->what), "by %u/%.16s", e->waker_tid, e->waker_comm);
+		break;
+	}
+	case ET_EV_WAIT_EXIT: {
+		const struct et_ev_wait_exit *e = (const void *)h;
+
+		d->kind = ETK_WAIT;
+		d->func = "epoll_wait ret";
+		d->in = &e->in;
+		snprintf(d->what, sizeof(d->what), "ret=%d slept=%lluus", e->ret,
+			 (unsigned long long)(e->slept_ns / 1000));
+		break;
+	}
+	case ET_EV_SEND_EVENTS: {
+		const struct et_ev_send_events *e = (const void *)h;
+
+		d->kind = ETK_WAIT;
+		d->func = "ep_send_events";
+		d->in = &e->in;
+		snprintf(d->what, sizeof(d->what), "count=%d requeued=%d", e->count, e->requeued);
+		break;
+	}
+	case ET_EV_SCAN: {
+		const struct et_ev_scan *e = (const void *)h;
+
+		d->kind = ETK_WAIT;
+		d->func = "ep_done_scan";
+		d->in = &e->in;
+		snprintf(d->what, sizeof(d->what), "%u left on the ready list%s", e->n,
+			 e->truncated ? " (or more)" : "");
+		break;
+	}
+	case ET_EV_TASK_EXIT:
+		d->kind = ETK_TASK;
+		d->func = "do_exit";
+		snprintf(d->what, sizeof(d->what), "%s",
+			 h->flags & ET_F_GROUP_DEAD ? "process" : "thread");
+		break;
+	case ET_EV_FORK:
+		d->kind = ETK_TASK;
+		d->func = "fork";
+		snprintf(d->what, sizeof(d->what), "child=%u",
+			 ((const struct et_ev_fork *)h)->child_pid);
+		break;
+	case ET_EV_STATS: {
+		const struct et_ev_stats *e = (const void *)h;
+
+		d->func = "stats";
+		snprintf(d->what, sizeof(d->what),
+			 "callbacks=%llu waits=%llu events=%llu drops=%llu",
+			 (unsigned long long)e->cnt[ET_CNT_CALLBACKS],
+			 (unsigned long long)e->cnt[ET_CNT_WAIT_EXIT],
+			 (unsigned long long)e->cnt[ET_CNT_EVENTS_DELIVERED],
+			 (unsigned long long)e->cnt[ET_CNT_RB_DROPS]);
+		break;
+	}
+	case ET_EV_LOST:
+		d->func = "lost";
+		snprintf(d->what, sizeof(d->what), "%llu records lost",
+			 (unsigned long long)((const struct et_ev_lost *)h)->count);
+		break;
+	}
+}
+
+const char *et_explain(const struct et_hdr *h)
+{
+	switch (h->type) {
+	case ET_EV_EP_CREATE:
+		return "epoll_create: ep_alloc makes a struct eventpoll: an empty rb-tree (rbr), "
+		       "an empty ready list (rdllist) and an empty wait queue (wq).";
+	case ET_EV_EP_CLOSE:
+		return "The last reference to the instance is gone: every epitem is removed "
+		       "and the struct eventpoll freed.";
+	case ET_EV_CTL:
+		switch (((const struct et_ev_ctl *)h)->op) {
+		case ET_CTL_ADD:
+			return "epoll_ctl(ADD) -> ep_insert: a new epitem goes into the rb-tree; "
+			       "ep_item_poll hooks ep_poll_callback onto the file's wait queue "
+			       "(poll_wait), and queues the item on rdllist at once if the file "
+			       "is already ready.";
+		case ET_CTL_MOD:
+			return "epoll_ctl(MOD) -> ep_modify: the epitem's events change; the file "
+			       "is polled again and the item queued if it is ready now.";
+		default:
+			return "epoll_ctl(DEL) -> ep_remove: the epitem leaves the rb-tree, its "
+			       "callback is unhooked from the file, and it leaves rdllist.";
+		}
+	case ET_EV_RELEASE:
+		return "The file's last reference was closed: eventpoll_release_file removes "
+		       "its epitem from every instance (closing one fd of a dup'd file does not).";
+	case ET_EV_CALLBACK:
+		return "ep_poll_callback: the watched file woke its wait queue; the epitem is "
+		       "appended to rdllist (to ovflist during a scan) and a thread sleeping "
+		       "on wq is woken.";
+	case ET_EV_WAIT_ENTER:
+		return "epoll_wait -> ep_poll: if rdllist holds items the thread takes them at "
+		       "once; otherwise it adds itself to wq and sleeps.";
+	case ET_EV_SLEEP:
+		return "The thread found rdllist empty and sleeps on wq (schedule) until a "
+		       "callback or its timeout wakes it.";
+	case ET_EV_WAKEUP:
+		return "The sleeping thread was woken (by ep_poll_callback, a signal or its "
+		       "timeout) and leaves wq.";
+	case ET_EV_WAIT_EXIT:
+		return "epoll_wait returns: ep_send_events copied the ready items to user space; "
+		       "level-triggered ones go back on rdllist, edge-triggered and one-shot ones "
+		       "do not.";
+	case ET_EV_SEND_EVENTS:
+		return "ep_send_events: items were taken off rdllist and polled; those still "
+		       "ready were copied to user space.";
+	case ET_EV_SCAN:
+		return "ep_done_scan: what the scan left (level-triggered items put back, and "
+		       "items queued on ovflist meanwhile) is spliced back onto rdllist.";
+	case ET_EV_TASK_EXIT:
+		return "A traced thread exited; if it was waiting it is no longer on wq.";
+	case ET_EV_FORK:
+		return "A traced process forked; the child shares the parent's instances.";
+	case ET_EV_LOST:
+		return "The ring buffer was full: records were lost; the model is resynced "
+		       "from the next snapshot.";
+	case ET_EV_STATS:
+		return "Exact counters kept in BPF maps.";
+	}
+	return "";
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EPOLLTRACE_DESCRIBE_H
+#define EPOLLTRACE_DESCRIBE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "epolltrace.h"
+
+/*
+ * Records in words: the one-line text stream and the TUI's event log say
+ * the same thing, from here.
+ */
+
+/* what a record is about, for colouring and filtering */
+enum et_kind {
+	ETK_INSTANCE,	/* an instance created or closed */
+	ETK_CTL,	/* epoll_ctl: the interest set changed */
+	ETK_RELEASE,	/* implicit removal */
+	ETK_CALLBACK,	/* ep_poll_callback */
+	ETK_WAIT,	/* entering or leaving epoll_wait, scans */
+	ETK_SLEEP,	/* a waiter fell asleep */
+	ETK_WAKEUP,	/* a waiter was woken */
+	ETK_TASK,	/* thread exit, fork */
+	ETK_META,	/* stats, losses */
+	ETK_MAX,
+};
+
+struct et_desc {
+	enum et_kind kind;
+	const char *func;		/* the kernel function the record stands for */
+	const struct et_inst *in;	/* the instance, NULL if none */
+	__s32 fd;			/* the fd concerned, -1 if none */
+	char what[160];			/* the details */
+};
+
+void et_describe(const struct et_hdr *h, struct et_desc *d);
+/* One sentence on what the kernel just did, for the classroom. */
+const char *et_explain(const struct et_hdr *h);
+
+const char *et_kind_name(enum et_kind k);
+/* the kind named s (a prefix is enough), or -1 */
+int et_kind_parse(const char *s);
+
+const char *et_ctl_op_name(int op);
+const char *et_context_name(unsigned int flags);
+const char *et_wait_sys_name(unsigned int sys);
+/* "IN|OUT|ET" for an events mask; the kernel's private bits included */
+char *et_events_str(__u32 mask, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,837 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ncurses front end: a sink that feeds the model and the TUI state
+ * (tui_view.c formats the screens), owns the terminal, reads the keys and
+ * the mouse, and redraws at most ten times a second, only when something
+ * changed.  While it owns the screen, diagnostics go to its message log
+ * and are printed to stderr once the terminal is restored.
+ */
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include "fdkind.h"
+#include "log.h"
+#include "tui.h"
+#include "tui_view.h"
+
+#define REDRAW_NS (100ULL * 1000000ULL)	/* at most 10 frames a second */
+#define HOLD_MAX_BYTES (64u << 20)	/* records held while paused */
+#define COMM_TTL_NS (2ULL * 1000000000ULL)
+
+/* ---- colour schemes ------------------------------------------------------ */
+
+struct look {
+	short fg, bg;
+	int attr;		/* curses attributes on top */
+};
+
+struct theme {
+	const char *name;
+	struct look look[TC_MAX];
+};
+
+/* -1: the terminal's default colour */
+static const struct theme themes[] = {
+	{ "dark", {
+		[TC_NORMAL] = { -1, -1, 0 },
+		[TC_TITLE] = { COLOR_BLACK, COLOR_CYAN, 0 },
+		[TC_HEADER] = { COLOR_CYAN, -1, 0 },
+		[TC_BORDER] = { COLOR_BLUE, -1, 0 },
+		[TC_PANE_TITLE] = { COLOR_CYAN, -1, A_BOLD },
+		[TC_SELECTED] = { COLOR_BLACK, COLOR_CYAN, 0 },
+		[TC_CHANGED] = { COLOR_BLACK, COLOR_YELLOW, 0 },
+		[TC_DIM] = { COLOR_WHITE, -1, A_DIM },
+		[TC_STATUS] = { COLOR_BLACK, COLOR_WHITE, 0 },
+		[TC_KEY] = { COLOR_YELLOW, -1, A_BOLD },
+		[TC_GOOD] = { COLOR_GREEN, -1, 0 },
+		[TC_WARN] = { COLOR_YELLOW, -1, A_BOLD },
+		[TC_ERROR] = { COLOR_RED, -1, A_BOLD },
+		[TC_READY] = { COLOR_GREEN, -1, A_BOLD },
+		[TC_ASLEEP] = { COLOR_MAGENTA, -1, 0 },
+		[TC_K_INSTANCE] = { COLOR_WHITE, -1, A_BOLD },
+		[TC_K_CTL] = { COLOR_CYAN, -1, 0 },
+		[TC_K_RELEASE] = { COLOR_RED, -1, 0 },
+		[TC_K_CALLBACK] = { COLOR_GREEN, -1, A_BOLD },
+		[TC_K_WAIT] = { COLOR_BLUE, -1, A_BOLD },
+		[TC_K_SLEEP] = { COLOR_MAGENTA, -1, 0 },
+		[TC_K_WAKEUP] = { COLOR_YELLOW, -1, 0 },
+		[TC_K_TASK] = { COLOR_WHITE, -1, 0 },
+		[TC_K_META] = { COLOR_WHITE, -1, A_DIM },
+	} },
+	{ "light", {
+		[TC_NORMAL] = { -1, -1, 0 },
+		[TC_TITLE] = { COLOR_WHITE, COLOR_BLUE, 0 },
+		[TC_HEADER] = { COLOR_BLUE, -1, 0 },
+		[TC_BORDER] = { COLOR_BLUE, -1, 0 },
+		[TC_PANE_TITLE] = { COLOR_BLUE, -1, A_BOLD },
+		[TC_SELECTED] = { COLOR_WHITE, COLOR_BLUE, 0 },
+		[TC_CHANGED] = { COLOR_BLACK, COLOR_YELLOW, 0 },
+		[TC_DIM] = { COLOR_BLACK, -1, A_DIM },
+		[TC_STATUS] = { COLOR_WHITE, COLOR_BLACK, 0 },
+		[TC_KEY] = { COLOR_RED, -1, A_BOLD },
+		[TC_GOOD] = { COLOR_GREEN, -1, 0 },
+		[TC_WARN] = { COLOR_RED, -1, 0 },
+		[TC_ERROR] = { COLOR_RED, -1, A_BOLD },
+		[TC_READY] = { COLOR_GREEN, -1, A_BOLD },
+		[TC_ASLEEP] = { COLOR_MAGENTA, -1, 0 },
+		[TC_K_INSTANCE] = { COLOR_BLACK, -1, A_BOLD },
+		[TC_K_CTL] = { COLOR_BLUE, -1, 0 },
+		[TC_K_RELEASE] = { COLOR_RED, -1, 0 },
+		[TC_K_CALLBACK] = { COLOR_GREEN, -1, A_BOLD },
+		[TC_K_WAIT] = { COLOR_BLUE, -1, A_BOLD },
+		[TC_K_SLEEP] = { COLOR_MAGENTA, -1, 0 },
+		[TC_K_WAKEUP] = { COLOR_RED, -1, 0 },
+		[TC_K_TASK] = { COLOR_BLACK, -1, 0 },
+		[TC_K_META] = { COLOR_BLACK, -1, A_DIM },
+	} },
+};
+
+/* without colours, attributes alone tell things apart */
+static const int mono[TC_MAX] = {
+	[TC_TITLE] = A_REVERSE, [TC_HEADER] = A_BOLD, [TC_PANE_TITLE] = A_BOLD,
+	[TC_SELECTED] = A_REVERSE, [TC_CHANGED] = A_BOLD | A_UNDERLINE, [TC_DIM] = A_DIM,
+	[TC_STATUS] = A_REVERSE, [TC_KEY] = A_BOLD, [TC_WARN] = A_BOLD, [TC_ERROR] = A_BOLD,
+	[TC_READY] = A_BOLD, [TC_K_INSTANCE] = A_BOLD, [TC_K_CALLBACK] = A_BOLD,
+	[TC_K_RELEASE] = A_UNDERLINE, [TC_K_META] = A_DIM,
+};
+
+const char *const *tui_themes(void)
+{
+	static const char *const names[] = { "dark", "light", "mono", NULL };
+
+	return names;
+}
+
+/* ---- the sink -------------------------------------------------------------- */
+
+struct held {			/* a record or snapshot held while paused */
+	struct held *next;
+	bool snap;
+	size_t size;
+	struct et_snapshot s;	/* when snap: arrays point after this struct */
+	unsigned char data[];
+};
+
+struct comm_entry {
+	__u32 tid;
+	__u64 at;
+	char comm[17];
+};
+
+struct fdk_cache {
+	__u32 pid;
+	struct fdkind_cache *c;
+};
+
+struct tsink {
+	struct et_sink sink;
+	struct tui_opts o;
+	struct model m;
+	struct tui t;
+	struct tbuf buf;
+	bool on;			/* curses owns the terminal */
+	bool colors;
+	const struct theme *theme;
+	bool dirty;
+	bool quit;
+	__u64 now;			/* CLOCK_MONOTONIC of the last tick */
+	__u64 last_draw;
+	__u64 rate_at, rate_records;	/* for events/s */
+	unsigned long seen_msgs;
+	/* paused: what came meanwhile, in order */
+	struct held *hold_head, **hold_tail;
+	size_t hold_bytes;
+	__u64 hold_dropped;
+	/* names */
+	struct comm_entry comms[256];
+	struct fdk_cache fdk[8];
+	int nfdk;
+};
+
+static struct tsink *active;	/* for atexit and the signal flag */
+static volatile sig_atomic_t tui_signal;
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* -- names, live -- */
+
+static bool live_comm(void *ctx, __u32 pid, __u32 tid, char *buf, size_t len)
+{
+	struct tsink *ts = ctx;
+	struct comm_entry *e = &ts->comms[tid % 256];
+	char path[64];
+	FILE *f;
+
+	if (e->tid != tid || ts->now > e->at + COMM_TTL_NS) {
+		e->tid = tid;
+		e->at = ts->now;
+		e->comm[0] = 0;
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(e->comm, sizeof(e->comm), f))
+				e->comm[strcspn(e->comm, "\n")] = 0;
+			fclose(f);
+		}
+	}
+	if (!e->comm[0])
+		return false;
+	snprintf(buf, len, "%s", e->comm);
+	return true;
+}
+
+/* socket tables are read once per frame and process */
+static void live_fdkind(void *ctx, __u32 pid, int fd, struct fdkind *out)
+{
+	struct tsink *ts = ctx;
+	struct fdkind_cache *c = NULL;
+
+	for (int i = 0; i < ts->nfdk; i++)
+		if (ts->fdk[i].pid == pid)
+			c = ts->fdk[i].c;
+	if (!c && ts->nfdk < 8) {
+		c = fdkind_cache_new(pid);
+		if (c)
+			ts->fdk[ts->nfdk++] = (struct fdk_cache){ pid, c };
+	}
+	if (!c) {
+		snprintf(out->kind, sizeof(out->kind), "?");
+		out->addr[0] = 0;
+		return;
+	}
+	fdkind_resolve(c, fd, out);
+}
+
+static const char *message_line(unsigned int n)
+{
+	return et_log_line(n);
+}
+
+/* -- the terminal -- */
+
+static void curses_off(void)
+{
+	if (active && active->on) {
+		endwin();
+		active->on = false;
+	}
+}
+
+static void on_tui_signal(int sig)
+{
+	(void)sig;
+	tui_signal = 1;
+}
+
+bool tui_possible(char *why, size_t len)
+{
+	const char *term = getenv("TERM");
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		snprintf(why, len, "the TUI needs a terminal on stdin and stdout");
+		return false;
+	}
+	if (!term || !*term || !strcmp(term, "dumb")) {
+		snprintf(why, len, "the TUI needs a terminal type (TERM is %s)",
+			 term && *term ? term : "unset");
+		return false;
+	}
+	return true;
+}
+
+static int pair_of(enum tui_color c)
+{
+	return (int)c + 1;
+}
+
+static bool curses_on(struct tsink *ts)
+{
+	const char *theme = ts->o.theme;
+	bool utf8;
+
+	setlocale(LC_CTYPE, "");
+	utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8") && !ts->o.ascii;
+	if (!newterm(NULL, stdout, stdin)) {
+		et_err("cannot open the terminal (TERM=%s)", getenv("TERM") ? getenv("TERM") : "");
+		return false;
+	}
+	ts->on = true;
+	active = ts;
+	atexit(curses_off);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	set_escdelay(25);
+	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED,
+		  NULL);
+	ts->t.g = utf8 ? &tglyphs_utf8 : &tglyphs_ascii;
+	ts->colors = has_colors() && !getenv("NO_COLOR") && (!theme || strcmp(theme, "mono"));
+	ts->theme = &themes[0];
+	for (size_t i = 0; theme && i < sizeof(themes) / sizeof(themes[0]); i++)
+		if (!strcmp(themes[i].name, theme))
+			ts->theme = &themes[i];
+	if (ts->colors && start_color() == OK) {
+		use_default_colors();
+		for (int c = 0; c < TC_MAX; c++)
+			init_pair(pair_of(c), ts->theme->look[c].fg, ts->theme->look[c].bg);
+	} else {
+		ts->colors = false;
+	}
+	et_log_capture(true);
+	return true;
+}
+
+static attr_t cell_attr(const struct tsink *ts, const struct tcell *c)
+{
+	attr_t a = 0;
+
+	if (ts->colors)
+		a = COLOR_PAIR(pair_of(c->color)) | ts->theme->look[c->color].attr;
+	else
+		a = mono[c->color];
+	if (c->attr & TA_BOLD)
+		a |= A_BOLD;
+	if (c->attr & TA_REVERSE)
+		a |= A_REVERSE;
+	if (c->attr & TA_UNDERLINE)
+		a |= A_UNDERLINE;
+	return a;
+}
+
+static void draw(struct tsink *ts)
+{
+	int h, w;
+
+	getmaxyx(stdscr, h, w);
+	if (tbuf_resize(&ts->buf, w, h))
+		return;
+	ts->t.now_ns = ts->t.st.replay || ts->t.st.paused || ts->t.st.ended ?
+		       ts->t.last_ns : ts->now;
+	ts->t.st.messages = (unsigned int)(et_log_captured() - ts->seen_msgs);
+	tui_format(&ts->t, &ts->buf);
+	for (int i = 0; i < ts->nfdk; i++)
+		fdkind_cache_free(ts->fdk[i].c);
+	ts->nfdk = 0;
+	for (int y = 0; y < h; y++) {
+		for (int x = 0; x < w; x++) {
+			const struct tcell *c = &ts->buf.c[y * w + x];
+			attr_t a = cell_attr(ts, c);
+
+			if (c->ch < 0x80) {
+				mvaddch(y, x, (chtype)c->ch | a);
+			} else {
+				wchar_t wc[2] = { (wchar_t)c->ch, 0 };
+				cchar_t cc;
+
+				setcchar(&cc, wc, a, 0, NULL);
+				mvadd_wch(y, x, &cc);
+			}
+		}
+	}
+	refresh();
+	ts->dirty = false;
+	ts->last_draw = ts->now;
+}
+
+/* -- records in, possibly held -- */
+
+static void apply(struct tsink *ts, const struct et_hdr *h, size_t size)
+{
+	tui_apply(&ts->t, h, size);
+	ts->dirty = true;
+}
+
+static void hold(struct tsink *ts, const struct et_hdr *h, size_t size,
+		 const struct et_snapshot *snap)
+{
+	size_t extra = 0;
+	struct held *e;
+
+	if (snap)
+		extra = snap->nitems * sizeof(*snap->items) + snap->nready * sizeof(*snap->ready) +
+			snap->nwaiters * sizeof(*snap->waiters);
+	else
+		extra = size;
+	if (ts->hold_bytes + extra > HOLD_MAX_BYTES) {
+		ts->hold_dropped++;
+		return;
+	}
+	e = malloc(sizeof(*e) + extra);
+	if (!e) {
+		ts->hold_dropped++;
+		return;
+	}
+	e->next = NULL;
+	e->snap = snap != NULL;
+	e->size = extra;
+	if (snap) {
+		unsigned char *p = e->data;
+
+		e->s = *snap;
+		e->s.items = (void *)p;
+		memcpy(p, snap->items, snap->nitems * sizeof(*snap->items));
+		p += snap->nitems * sizeof(*snap->items);
+		e->s.ready = (void *)p;
+		memcpy(p, snap->ready, snap->nready * sizeof(*snap->ready));
+		p += snap->nready * sizeof(*snap->ready);
+		e->s.waiters = (void *)p;
+		memcpy(p, snap->waiters, snap->nwaiters * sizeof(*snap->waiters));
+	} else {
+		memcpy(e->data, h, size);
+	}
+	*ts->hold_tail = e;
+	ts->hold_tail = &e->next;
+	ts->hold_bytes += extra;
+	ts->t.st.pending++;
+}
+
+/* Apply the oldest held item; returns false when none is left.  With
+ * records_only, snapshots on the way are applied too and stepping stops
+ * at the next record. */
+static bool release_one(struct tsink *ts)
+{
+	for (;;) {
+		struct held *e = ts->hold_head;
+		bool was_record;
+
+		if (!e)
+			break;
+		ts->hold_head = e->next;
+		if (!ts->hold_head)
+			ts->hold_tail = &ts->hold_head;
+		ts->hold_bytes -= e->size;
+		ts->t.st.pending--;
+		was_record = !e->snap;
+		if (e->snap)
+			tui_apply_snapshot(&ts->t, &e->s);
+		else
+			apply(ts, (const void *)e->data, e->size);
+		free(e);
+		ts->dirty = true;
+		if (was_record)
+			return true;
+	}
+	/* a gap in what was held: the model must resync */
+	if (ts->hold_dropped) {
+		struct et_ev_lost l = { .count = ts->hold_dropped };
+
+		l.hdr.type = ET_EV_LOST;
+		l.hdr.ts_ns = ts->t.last_ns;
+		l.hdr.src = ET_SRC_USER;
+		apply(ts, &l.hdr, sizeof(l));
+		ts->hold_dropped = 0;
+	}
+	return false;
+}
+
+static void t_record(struct et_sink *s, const struct et_hdr *h, size_t size)
+{
+	struct tsink *ts = (struct tsink *)s;
+
+	ts->rate_records++;
+	if (ts->t.st.paused)
+		hold(ts, h, size, NULL);
+	else
+		apply(ts, h, size);
+}
+
+static void t_snapshot(struct et_sink *s, const struct et_snapshot *snap)
+{
+	struct tsink *ts = (struct tsink *)s;
+
+	if (ts->t.st.paused) {
+		hold(ts, NULL, 0, snap);
+		return;
+	}
+	tui_apply_snapshot(&ts->t, snap);
+	ts->dirty = true;
+}
+
+static void t_flush(struct et_sink *s)
+{
+	(void)s;
+}
+
+static void t_begin(struct et_sink *s, const struct et_session_info *info)
+{
+	struct tsink *ts = (struct tsink *)s;
+
+	ts->m.callbacks_visible = info->callbacks_visible;
+	ts->t.st.mode = info->attach;
+	ts->t.st.ready_exact = info->callbacks_visible;
+	ts->now = mono_ns();
+	if (!curses_on(ts))
+		ts->quit = true;
+	ts->dirty = true;
+}
+
+/* -- keys -- */
+
+static void toggle_pause(struct tsink *ts)
+{
+	ts->t.st.paused = !ts->t.st.paused;
+	if (!ts->t.st.paused) {
+		while (release_one(ts))
+			;
+		ts->t.explain = false;
+	}
+}
+
+static void open_screen(struct tsink *ts, enum tui_screen scr)
+{
+	if (ts->t.screen == scr) {
+		ts->t.screen = ts->t.back;
+		return;
+	}
+	if (ts->t.screen == SCR_OVERVIEW || ts->t.screen == SCR_INSTANCE)
+		ts->t.back = ts->t.screen;
+	ts->t.screen = scr;
+	if (scr == SCR_MESSAGES)
+		ts->seen_msgs = et_log_captured();
+}
+
+static void scroll_focus(struct tsink *ts, int delta)
+{
+	struct tui *t = &ts->t;
+
+	if (t->screen == SCR_OVERVIEW) {
+		tui_select_move(t, delta);
+		return;
+	}
+	if (t->screen != SCR_INSTANCE)
+		return;
+	/* the log scrolls back in time upwards */
+	if (t->focus == PANE_LOG)
+		delta = -delta;
+	t->scroll[t->focus] += delta;
+	if (t->scroll[t->focus] < 0)
+		t->scroll[t->focus] = 0;
+}
+
+static void filter_key(struct tsink *ts, int ch)
+{
+	struct tui *t = &ts->t;
+	size_t n = strlen(t->input);
+
+	if (ch == 27) {			/* Esc: no filter at all */
+		t->editing = false;
+		t->filter.on = false;
+		t->input[0] = 0;
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		t->editing = false;
+		if (!t->input[0])
+			t->filter.on = false;
+		else if (!tui_filter_parse(&t->filter, t->input))
+			et_warn("filter not understood: '%s' (try: fd 7, tid 1234, kind callback)",
+				t->input);
+		t->scroll[PANE_LOG] = 0;
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (n)
+			t->input[n - 1] = 0;
+	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(t->input)) {
+		t->input[n] = (char)ch;
+		t->input[n + 1] = 0;
+	}
+}
+
+static void mouse_key(struct tsink *ts)
+{
+	struct tui *t = &ts->t;
+	MEVENT ev;
+	int row;
+
+	if (getmouse(&ev) != OK)
+		return;
+	if (ev.bstate & BUTTON4_PRESSED) {
+		scroll_focus(ts, -3);
+		return;
+	}
+	if (ev.bstate & BUTTON5_PRESSED) {
+		scroll_focus(ts, 3);
+		return;
+	}
+	if (t->screen != SCR_OVERVIEW)
+		return;
+	row = ev.y - t->rows_y;
+	if (row < 0 || row >= t->nrows_shown)
+		return;
+	if (t->sel_ep == t->row_ep[row] || (ev.bstate & BUTTON1_DOUBLE_CLICKED)) {
+		t->sel_ep = t->row_ep[row];
+		t->screen = SCR_INSTANCE;
+	} else {
+		t->sel_ep = t->row_ep[row];
+	}
+}
+
+/* one key; returns nonzero to quit */
+static int key(struct tsink *ts, int ch)
+{
+	struct tui *t = &ts->t;
+
+	ts->dirty = true;
+	if (t->editing) {
+		filter_key(ts, ch);
+		return 0;
+	}
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		return 1;
+	case KEY_RESIZE:
+		break;
+	case KEY_UP:
+	case 'k':
+		scroll_focus(ts, -1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		scroll_focus(ts, 1);
+		break;
+	case KEY_PPAGE:
+		scroll_focus(ts, -10);
+		break;
+	case KEY_NPAGE:
+		scroll_focus(ts, 10);
+		break;
+	case 'g':
+	case KEY_HOME:
+		scroll_focus(ts, -1000000);
+		break;
+	case 'G':
+	case KEY_END:
+		scroll_focus(ts, 1000000);
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+	case KEY_RIGHT:
+	case 'l':
+		if (t->screen == SCR_OVERVIEW && model_find(t->m, t->sel_ep)) {
+			t->screen = SCR_INSTANCE;
+			t->focus = PANE_TREE;
+			memset(t->scroll, 0, sizeof(t->scroll));
+		}
+		break;
+	case 27:
+	case KEY_LEFT:
+	case 'h':
+	case KEY_BACKSPACE:
+		if (t->screen == SCR_HELP || t->screen == SCR_MESSAGES)
+			t->screen = t->back;
+		else
+			t->screen = SCR_OVERVIEW;
+		break;
+	case '\t':
+		t->focus = (t->focus + 1) % PANE_MAX;
+		break;
+	case KEY_BTAB:
+		t->focus = (t->focus + PANE_MAX - 1) % PANE_MAX;
+		break;
+	case 'p':
+		toggle_pause(ts);
+		break;
+	case ' ':
+		if (t->st.paused) {
+			release_one(ts);
+			t->explain = true;
+		}
+		break;
+	case '/':
+		t->editing = true;
+		snprintf(t->input, sizeof(t->input), "%s", t->filter.on ? t->filter.text : "");
+		break;
+	case 's':
+		t->sort = (t->sort + 1) % SORT_MAX;
+		break;
+	case 'S':
+		t->sort = (t->sort + SORT_MAX - 1) % SORT_MAX;
+		break;
+	case '?':
+		open_screen(ts, SCR_HELP);
+		break;
+	case 'm':
+		open_screen(ts, SCR_MESSAGES);
+		break;
+	case KEY_MOUSE:
+		mouse_key(ts);
+		break;
+	default:
+		ts->dirty = false;
+	}
+	return 0;
+}
+
+static int t_input_fd(struct et_sink *s)
+{
+	return ((struct tsink *)s)->on ? STDIN_FILENO : -1;
+}
+
+static int read_keys(struct tsink *ts)
+{
+	int ch;
+
+	if (!ts->on)
+		return 1;
+	while ((ch = getch()) != ERR)
+		if (key(ts, ch))
+			return 1;
+	return tui_signal ? 1 : 0;
+}
+
+static void maybe_draw(struct tsink *ts, __u64 now)
+{
+	ts->now = now;
+	if (now >= ts->rate_at + 1000000000ULL) {
+		if (ts->rate_at)
+			ts->t.st.events_per_s = ts->rate_records / ((now - ts->rate_at) / 1e9);
+		ts->rate_at = now;
+		ts->rate_records = 0;
+		tui_update_rates(&ts->t, ts->t.st.paused ? ts->t.last_ns : now);
+		ts->t.st.lost = ts->m.lost;
+		ts->dirty = true;	/* rates, ages and countdowns moved */
+	}
+	if (et_log_captured() != ts->seen_msgs)
+		ts->dirty = true;
+	if (ts->dirty && now >= ts->last_draw + REDRAW_NS)
+		draw(ts);
+}
+
+static int t_input(struct et_sink *s, __u64 now)
+{
+	struct tsink *ts = (struct tsink *)s;
+
+	if (ts->quit || read_keys(ts))
+		return ts->quit = true, 1;
+	maybe_draw(ts, now);
+	return 0;
+}
+
+static int t_tick(struct et_sink *s, __u64 now)
+{
+	struct tsink *ts = (struct tsink *)s;
+
+	if (ts->quit)
+		return 1;
+	/* the instance view shows ages and countdowns: keep them moving */
+	if (ts->t.screen == SCR_INSTANCE && !ts->t.st.paused && now >= ts->last_draw + REDRAW_NS)
+		ts->dirty = true;
+	maybe_draw(ts, now);
+	return 0;
+}
+
+/* every traced process is gone: the session ended by itself */
+static bool targets_gone(const struct tsink *ts)
+{
+	if (!ts->m.nprocs)
+		return false;
+	for (size_t i = 0; i < ts->m.nprocs; i++)
+		if (!ts->m.procs[i].exited_ns && !(kill((pid_t)ts->m.procs[i].pid, 0) && errno == ESRCH))
+			return false;
+	return true;
+}
+
+static void t_end(struct et_sink *s, __u64 now)
+{
+	struct tsink *ts = (struct tsink *)s;
+	struct sigaction sa = { .sa_handler = on_tui_signal };
+
+	if (!ts->on)
+		return;
+	/* the target went away: keep its last picture until q */
+	if (!ts->quit && !tui_signal && targets_gone(ts)) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		while (ts->t.st.paused ? true : false)
+			toggle_pause(ts);
+		ts->t.st.ended = true;
+		ts->t.st.note = "the traced processes exited";
+		et_info("the traced processes exited; q quits");
+		ts->dirty = true;
+		while (!tui_signal) {
+			int ch;
+
+			timeout(200);
+			ch = getch();
+			nodelay(stdscr, TRUE);
+			if (ch != ERR && key(ts, ch))
+				break;
+			maybe_draw(ts, mono_ns());
+		}
+	} else {
+		(void)now;
+	}
+	curses_off();
+	et_log_capture(false);
+	et_log_flush();
+}
+
+struct et_sink *tui_sink_new(const struct tui_opts *o)
+{
+	struct tsink *ts = calloc(1, sizeof(*ts));
+
+	if (!ts)
+		return NULL;
+	if (o)
+		ts->o = *o;
+	model_init(&ts->m, true);
+	if (tui_init(&ts->t, &ts->m, &tglyphs_ascii)) {
+		model_free(&ts->m);
+		free(ts);
+		return NULL;
+	}
+	ts->t.env = (struct tui_env){ .ctx = ts, .comm = live_comm, .fdkind = live_fdkind };
+	ts->t.message = message_line;
+	ts->hold_tail = &ts->hold_head;
+	ts->sink.record = t_record;
+	ts->sink.snapshot = t_snapshot;
+	ts->sink.flush = t_flush;
+	ts->sink.begin = t_begin;
+	ts->sink.tick = t_tick;
+	ts->sink.end = t_end;
+	ts->sink.input_fd = t_input_fd;
+	ts->sink.input = t_input;
+	return &ts->sink;
+}
+
+void tui_sink_free(struct et_sink *s)
+{
+	struct tsink *ts = (struct tsink *)s;
+
+	if (!ts)
+		return;
+	if (ts->on) {
+		curses_off();
+		et_log_capture(false);
+		et_log_flush();
+	}
+	while (ts->hold_head) {
+		struct held *e = ts->hold_head;
+
+		ts->hold_head = e->next;
+		free(e);
+	}
+	tbuf_free(&ts->buf);
+	tui_free(&ts->t);
+	model_free(&ts->m);
+	if (active == ts)
+		active = NULL;
+	free(ts);
+}

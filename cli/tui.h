@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EPOLLTRACE_TUI_H
+#define EPOLLTRACE_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "event.h"
+
+/*
+ * The ncurses front end.  Live, it is a sink the session feeds; a replay
+ * drives the same sink from a recording, so both draw the same screens.
+ */
+
+struct tui_opts {
+	const char *theme;	/* "dark" (default), "light" or "mono" */
+	bool ascii;		/* ASCII boxes even on a UTF-8 terminal */
+};
+
+/* Can a TUI run here?  false, with the reason, if not. */
+bool tui_possible(char *why, size_t len);
+/* Names of the themes, NULL-terminated. */
+const char *const *tui_themes(void);
+
+struct et_sink *tui_sink_new(const struct tui_opts *o);
+void tui_sink_free(struct et_sink *s);
+
+#endif

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EPOLLTRACE_TUI_VIEW_H
+#define EPOLLTRACE_TUI_VIEW_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "describe.h"
+#include "fdkind.h"
+#include "model.h"
+#include "tui_buf.h"
+
+/*
+ * The TUI's screens, formatted from the model and the UI state into an
+ * attributed buffer.  No curses and no clock here: tui.c owns the
+ * terminal, and tests/tui_test.c checks what these functions write.
+ */
+
+#define TUI_MIN_W 60
+#define TUI_MIN_H 16
+#define TUI_LOG_CAP 4096	/* records kept for the event log */
+#define TUI_TOUCH_CAP 4096	/* recently changed rows remembered */
+#define TUI_HIGHLIGHT_NS 1000000000ULL	/* how long a touched row stays lit */
+
+enum tui_screen { SCR_OVERVIEW, SCR_INSTANCE, SCR_HELP, SCR_MESSAGES };
+enum tui_pane { PANE_TREE, PANE_READY, PANE_WAIT, PANE_LOG, PANE_MAX };
+enum tui_sort {
+	SORT_PID, SORT_WATCHED, SORT_READY, SORT_ASLEEP, SORT_CALLBACKS, SORT_WAKEUPS,
+	SORT_EVENTS, SORT_ZERO, SORT_MAX,
+};
+
+/* The newest records, raw: formatted only when shown. */
+struct tui_log {
+	unsigned char *slots;
+	unsigned int cap, head, count;
+	__u64 total;		/* records ever pushed: the event number */
+};
+
+struct tui_touch {
+	__u64 key;
+	__u64 ts;
+};
+
+/* per-instance rates, from counter deltas over about a second */
+struct tui_rate {
+	__u64 ep;
+	struct model_counters prev;
+	__u64 prev_ns;
+	double callbacks, wakeups, events;
+};
+
+struct tui_filter {
+	bool on;
+	int fd;			/* -1: any */
+	long tid;		/* -1: any */
+	int kind;		/* enum et_kind, -1: any */
+	char text[64];		/* as typed */
+};
+
+/* Where names come from: /proc when live, the recording when replayed. */
+struct tui_env {
+	void *ctx;
+	/* comm of a thread (tid) or process (tid == pid); false if unknown */
+	bool (*comm)(void *ctx, __u32 pid, __u32 tid, char *buf, size_t len);
+	/* kind and address of one of pid's fds; kind "?" if unknown */
+	void (*fdkind)(void *ctx, __u32 pid, int fd, struct fdkind *out);
+};
+
+struct tui_status {
+	bool replay;
+	bool paused;
+	bool ended;		/* the targets exited, or the recording ended */
+	const char *mode;	/* attach mode */
+	bool ready_exact;	/* ep_poll_callback seen: ready list exact */
+	double events_per_s;
+	__u64 lost;
+	__u64 pending;		/* records held while paused */
+	double speed;		/* replay speed */
+	unsigned int messages;	/* unread lines in the message log */
+	const char *note;	/* a transient message, or NULL */
+};
+
+struct tui {
+	struct model *m;
+	const struct tglyphs *g;
+	struct tui_env env;
+	enum tui_screen screen, back;	/* back: where help/messages return */
+	__u64 sel_ep;			/* the selected (or opened) instance */
+	int sel_row;			/* its row in the overview, for scrolling */
+	int top;			/* first overview row shown */
+	enum tui_sort sort;
+	enum tui_pane focus;
+	int scroll[PANE_MAX];		/* first row shown per pane (log: from newest) */
+	struct tui_filter filter;
+	bool editing;			/* typing a filter */
+	char input[64];
+	struct tui_log log;
+	struct tui_touch touch[TUI_TOUCH_CAP];
+	struct tui_rate *rates;
+	size_t nrates, cap_rates;
+	struct tui_status st;
+	__u64 now_ns;			/* the display's clock (records' clock) */
+	__u64 last_ns;			/* ts of the newest record applied */
+	__u64 t0_ns;			/* ts of the first: times are shown from it */
+	bool explain;			/* show what the last event did */
+	/* filled by tui_format for the mouse: overview rows on screen */
+	int rows_y;
+	int nrows_shown;
+	__u64 row_ep[256];
+	/* message log lines, newest first (tui.c fills) */
+	const char *(*message)(unsigned int n);
+};
+
+int tui_init(struct tui *t, struct model *m, const struct tglyphs *g);
+void tui_free(struct tui *t);
+
+/* Apply one record to the model, the log and the change highlights. */
+void tui_apply(struct tui *t, const struct et_hdr *h, size_t size);
+void tui_apply_snapshot(struct tui *t, const struct et_snapshot *s);
+/* Recompute rates if about a second passed (records' clock). */
+void tui_update_rates(struct tui *t, __u64 now_ns);
+
+/* The whole screen for the current state. */
+void tui_format(struct tui *t, struct tbuf *b);
+
+/* Overview navigation: move the selection by delta rows. */
+void tui_select_move(struct tui *t, int delta);
+/* Parse a filter ("fd 7", "tid 1234", "kind callback", "7", "callback");
+ * false if it means nothing. */
+bool tui_filter_parse(struct tui_filter *f, const char *text);
+/* Does the record pass the filter? */
+bool tui_filter_match(const struct tui_filter *f, const struct et_hdr *h);
+
+/* the i-th newest record (0 = newest) in the log, or NULL */
+const struct et_hdr *tui_log_get(const struct tui_log *l, unsigned int i);
+
+const char *tui_sort_name(enum tui_sort s);
+
+#endif

@@ -1,0 +1,203 @@
+#!/bin/bash
+# The TUI, for real: epolltrace runs in tmux on live traced workloads and
+# the tests read the screen (capture-pane), press keys (send-keys) and
+# resize the window.  Prints one line per check: "PASS name" or
+# "FAIL name :: detail"; tests/run-all.sh counts them.
+#
+# usage: tui.sh EPOLLTRACE OUTDIR
+set -u
+ET=$1 OUT=$2
+mkdir -p "$OUT"
+SOCK=epolltrace-tui-$$
+PORT=${PORT:-63791}
+T() { tmux -L "$SOCK" "$@"; }
+pids=()
+cleanup() {
+	T kill-server 2>/dev/null
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+pass() { echo "PASS tui: $1"; }
+fail() { echo "FAIL tui: $1 :: $(echo "$2" | tr '\n' ' ' | cut -c1-400)"; }
+screen() { T capture-pane -p -t "$1" 2>/dev/null; }
+# wait_screen SESSION PATTERN [TENTHS]: the screen shows PATTERN (grep -E)
+wait_screen() {
+	local i=0
+	while ! screen "$1" | grep -Eq -- "$2"; do
+		i=$((i + 1))
+		[ $i -gt "${3:-100}" ] && return 1
+		sleep 0.1
+	done
+}
+# check NAME SESSION PATTERN [TENTHS]
+check() {
+	if wait_screen "$2" "$3" "${4:-100}"; then
+		pass "$1"
+	else
+		fail "$1" "no /$3/ on: $(screen "$2" | grep -v '^ *$' | head -n 12)"
+		screen "$2" >"$OUT/fail-$(echo "$1" | tr -c 'a-z0-9' _).txt"
+	fi
+}
+# exited NAME SESSION: epolltrace left with status 0 and the terminal restored
+# (bash, the pane's process, writes the status: if epolltrace died of a
+# signal instead of handling it, bash dies of it too and writes nothing)
+exited() {
+	local i=0 rc
+	while [ ! -s "$OUT/rc-$2" ] && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	rc=$(cat "$OUT/rc-$2" 2>/dev/null)
+	if [ -z "$rc" ]; then
+		fail "$1" "no exit status (still running, or killed): $(screen "$2" | grep -v '^ *$' | tail -n 2)"
+	elif [ "$rc" != 0 ]; then
+		fail "$1" "exit status $rc: $(screen "$2" | grep -v '^ *$' | tail -n 3)"
+	elif [ "$(T display -p -t "$2" '#{alternate_on}')" != 0 ]; then
+		fail "$1" "the terminal was left in the alternate screen"
+	else
+		pass "$1"
+	fi
+}
+# start SESSION WIDTH HEIGHT COMMAND...: a pane that stays after its command
+start() {
+	local s=$1 w=$2 h=$3
+	shift 3
+	rm -f "$OUT/rc-$s"
+	T new-session -d -s "$s" -x "$w" -y "$h" bash -c '"$@"; echo $? > "$0"' "$OUT/rc-$s" "$@"
+}
+
+# a session the server keeps, so that remain-on-exit can be set first
+T -f /dev/null new-session -d -s keep "sleep 3600"
+T set-option -g remain-on-exit on
+T set-option -g default-terminal xterm-256color
+
+# ---- a real server from Debian's packages: redis-server ---------------------
+redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
+	--logfile "$OUT/redis.log" &
+RPID=$!
+pids+=("$RPID")
+for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+start redis 160 70 env LANG=C.UTF-8 "$ET" -p "$RPID"
+check "redis: the overview shows redis-server's instance" redis \
+	"overview: 1 instance.*" 300
+check "redis: its row: pid, comm, epfd" redis "^ *$RPID redis-server +[0-9]+ " 50
+# load with many clients: the interest set grows to hold them
+redis-benchmark -p "$PORT" -n 2000000 -c 30 -t get -q >/dev/null 2>&1 &
+BPID=$!
+pids+=("$BPID")
+check "redis: under load, 30 more fds watched and events flowing" redis \
+	"^ *$RPID redis-server +[0-9]+ +(3[2-9]|[4-9][0-9]) .* [0-9.]+k? +[0-9]+ +[A-Z]* *$" 150
+check "redis: the event log names kernel functions" redis "epoll_wait|ep_insert" 50
+T send-keys -t redis Enter
+check "redis: Enter opens the instance: the rb-tree pane" redis "rbr: [0-9]+ epitems, tree order" 30
+check "redis: the listening socket in the rb-tree" redis "tcp-listen +IN +(0.0.0.0|127.0.0.1):$PORT" 30
+check "redis: connections with their addresses" redis \
+	"tcp +IN +127.0.0.1:$PORT -> 127.0.0.1:[0-9]+" 30
+check "redis: the ready-list and wait-queue panes" redis "rdllist: [0-9]+ ready.*wq: [0-9]+ asleep" 30
+T send-keys -t redis p
+check "redis: p pauses the view" redis "LIVE PAUSED" 30
+check "redis: paused, events are held (tracing goes on)" redis "\| [1-9][0-9]* held" 50
+T send-keys -t redis Space
+check "redis: space steps one event and explains it" redis "what the kernel just did" 30
+T send-keys -t redis p
+check "redis: p resumes" redis "LIVE RUNNING" 30
+T send-keys -t redis / k i n d Space w a i t Enter
+check "redis: / filters the log by kind" redis "events /kind wait" 30
+if screen redis | sed -n '/events \/kind wait/,/^[^|│]/p' | grep -E "^[|│] *[0-9]+\.[0-9]+ " |
+	grep -vqE "epoll_wait|ep_send_events|ep_done_scan"; then
+	fail "redis: the filtered log holds wait events only" "$(screen redis | tail -n 12)"
+else
+	pass "redis: the filtered log holds wait events only"
+fi
+T send-keys -t redis / Escape
+T send-keys -t redis Escape
+check "redis: Esc returns to the overview" redis "overview: 1 instance" 30
+T send-keys -t redis s
+check "redis: s sorts by the next column" redis "sorted by watched" 30
+T send-keys -t redis '?'
+check "redis: ? shows the help" redis "rdllist +the ready list" 30
+T send-keys -t redis Escape
+check "redis: Esc closes the help" redis "overview: 1 instance" 30
+# resizing, at any moment
+T resize-window -t redis -x 50 -y 12
+check "resize: below the minimum, a clear message" redis "Terminal too small: 50x12, need 60x16" 30
+T resize-window -t redis -x 70 -y 30
+check "resize: grown back, the overview returns" redis "overview: 1 instance" 30
+if screen redis | grep -q "WAKE/s" || ! screen redis | grep -q "READY"; then
+	fail "resize: 70 columns drop the least useful columns" "$(screen redis | sed -n 2p)"
+else
+	pass "resize: 70 columns drop the least useful columns"
+fi
+kill "$BPID" 2>/dev/null
+T send-keys -t redis q
+exited "redis: q quits and restores the terminal" redis
+
+# ---- threads asleep in epoll_wait ----------------------------------------------
+"$ET" demo --scenario sleepers --gate --truth "$OUT/sleepers.truth" 2>"$OUT/sleepers.err" &
+SPID=$!
+pids+=("$SPID")
+for _ in $(seq 100); do grep -q '"ready"' "$OUT/sleepers.truth" 2>/dev/null && break; sleep 0.1; done
+start sleepers 120 40 env LANG=C.UTF-8 "$ET" -p "$SPID"
+check "sleepers: the workload's instance appears" sleepers "overview: [0-9]+ instance" 300
+kill -USR1 "$SPID"
+for _ in $(seq 300); do grep -q '"done"' "$OUT/sleepers.truth" 2>/dev/null && break; sleep 0.1; done
+# the instance the three sleepers wait on
+epfd=$(sed -n 's/.*"t":"expect_waiters","epfd":\([0-9]*\).*/\1/p' "$OUT/sleepers.truth" | head -n 1)
+check "sleepers: its row shows 3 asleep" sleepers "^ *([0-9]+ +epolltrace +)?$epfd +1 +0 +3 " 100
+# sort by asleep, take the top row, open it
+T send-keys -t sleepers s s s
+check "sleepers: s s s sorts by asleep" sleepers "sorted by asleep" 30
+T send-keys -t sleepers g Enter
+check "sleepers: the wait queue shows the 3 threads asleep" sleepers "wq: 3 asleep, 3 in epoll_wait" 30
+n=$(screen sleepers | grep -cE "[0-9]+ +epolltrace +[0-9.]+(us|s|m) +never")
+# (thread comms are cut to 10 columns: "epolltrace" fits)
+if [ "$n" = 3 ]; then pass "sleepers: each with its time asleep and no timeout"; else
+	fail "sleepers: each with its time asleep and no timeout" "$n rows: $(screen sleepers | grep -E 'asleep|never')"; fi
+# the target exits: the last picture stays until q
+kill -USR1 "$SPID"
+check "target exit: the screen says so and stays" sleepers "ENDED" 100
+T send-keys -t sleepers q
+exited "target exit: q then quits cleanly" sleepers
+
+# ---- Ctrl-C and SIGTERM restore the terminal ----------------------------------
+start ctrlc 100 30 "$ET"
+check "Ctrl-C: tracing everything, the overview is up" ctrlc "overview:" 300
+T send-keys -t ctrlc C-c
+exited "Ctrl-C quits and restores the terminal" ctrlc
+
+start term 100 30 "$ET"
+check "SIGTERM: the overview is up" term "overview:" 300
+kill -TERM "$(pgrep -P "$(T display -p -t term '#{pane_pid}')")"
+exited "SIGTERM quits and restores the terminal" term
+
+# ---- monochrome and ASCII ---------------------------------------------------------
+start mono 100 30 env TERM=vt100 LANG=C "$ET"
+check "vt100: the overview is up" mono "overview:" 300
+esc=$(T capture-pane -e -p -t mono)
+if grep -q $'\e\\[[0-9;]*3[0-7]m\|\e\\[[0-9;]*4[0-7]m\|\e\\[[0-9;]*38;' <<<"$esc"; then
+	fail "vt100: no colour" "colour escapes on screen"
+elif ! grep -q $'\e\\[[0-9;]*7m' <<<"$esc"; then
+	fail "vt100: reverse video marks the bars" "no reverse video"
+else
+	pass "vt100: monochrome, reverse video for the bars"
+fi
+if screen mono | grep -q "^+- events"; then pass "LANG=C: ASCII boxes"; else
+	fail "LANG=C: ASCII boxes" "$(screen mono | grep -m1 events)"; fi
+T send-keys -t mono q
+exited "vt100: q quits" mono
+
+start nocolor 100 30 env NO_COLOR=1 LANG=C.UTF-8 "$ET"
+check "NO_COLOR: the overview is up" nocolor "overview:" 300
+if T capture-pane -e -p -t nocolor | grep -q $'\e\\[[0-9;]*3[0-7]m'; then
+	fail "NO_COLOR: no colour" "colour escapes on screen"
+else
+	pass "NO_COLOR: no colour"
+fi
+if screen nocolor | grep -q "└"; then pass "UTF-8: box drawing"; else
+	fail "UTF-8: box drawing" "$(screen nocolor | tail -n 3)"; fi
+T send-keys -t nocolor q
+exited "NO_COLOR: q quits" nocolor
+exit 0
