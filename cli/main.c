@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "classroom.h"
 #include "log.h"
 #include "output.h"
 #include "plan.h"
@@ -24,6 +25,7 @@ static const char usage[] =
 "Usage: epolltrace [OPTIONS] [-p PID]... [-- COMMAND [ARGS...]]\n"
 "       epolltrace probes [--json] [--attach=MODE]\n"
 "       epolltrace demo --scenario NAME [--truth FILE] [--gate] [--scale N]\n"
+"       epolltrace demo --scenario classroom [--duration S] [--rate X]\n"
 "       epolltrace demo --list\n"
 "\n"
 "Trace what the kernel's epoll machinery does inside processes: instances\n"
@@ -66,6 +68,7 @@ enum {
 	OPT_LIST,
 	OPT_SUMMARY,
 	OPT_JSON_STATE,
+	OPT_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +91,7 @@ static const struct option long_opts[] = {
 	{ "json-state", no_argument, NULL, OPT_JSON_STATE },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "count", required_argument, NULL, 'n' },
+	{ "rate", required_argument, NULL, OPT_RATE },
 	{},
 };
 
@@ -103,6 +107,7 @@ struct cli {
 	bool gate;
 	int scale;
 	bool list;
+	double rate;		/* demo --scenario classroom; 0: not given */
 };
 
 static int parse_double(const char *opt, const char *arg, double min, double *out)
@@ -226,6 +231,14 @@ static int parse(int argc, char **argv, struct cli *c)
 			if (parse_long("count", optarg, 1, LONG_MAX, &c->count))
 				return -1;
 			break;
+		case OPT_RATE:
+			if (parse_double("rate", optarg, 0.05, &c->rate))
+				return -1;
+			if (c->rate > 20) {
+				et_err("invalid rate: '%s' (0.05 to 20)", optarg);
+				return -1;
+			}
+			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace --help'.\n");
 			return -1;
@@ -266,7 +279,21 @@ static int cmd_demo(struct cli *c)
 	if (c->list) {
 		for (const char *const *n = workload_scenarios(); *n; n++)
 			printf("%-14s %s\n", *n, workload_describe(*n));
+		printf("%-14s %s\n", "classroom", CLASSROOM_DESCRIPTION);
 		return 0;
+	}
+	if (c->scenario && !strcmp(c->scenario, "classroom")) {
+		struct classroom_opts co = { .duration_s = c->s.duration, .rate = c->rate };
+
+		if (c->truth || c->gate || c->scale != 1) {
+			et_err("demo: --truth, --gate and --scale do not apply to classroom");
+			return 2;
+		}
+		return classroom_run(&co) ? 1 : 0;
+	}
+	if (c->rate) {
+		et_err("demo: --rate applies to --scenario classroom only");
+		return 2;
 	}
 	if (!c->scenario) {
 		et_err("demo: --scenario NAME is required (see epolltrace demo --list)");
