@@ -807,6 +807,17 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
+/* for messages about a wait status */
+static const char *how(int status)
+{
+	return WIFSIGNALED(status) ? "killed by signal" : "exit status";
+}
+
+static int what(int status)
+{
+	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 /* ---- running it all ---------------------------------------------------------- */
 
 static void stop_child(pid_t child, int *status)
@@ -907,7 +918,7 @@ int classroom_run(const struct classroom_opts *o)
 				if (!sigismember(&pending, SIGINT) && !sigismember(&pending, SIGTERM) &&
 				    !sigismember(&pending, SIGHUP)) {
 					if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
-						fail("the child process ended early (status %#x)", status);
+						fail("the child process ended early (%s %d)", how(status), what(status));
 					else	/* it said why itself */
 						child_failed();
 				}
@@ -942,7 +953,7 @@ out:
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
 			child_failed();
 		else if (!WIFEXITED(status) || WEXITSTATUS(status))
-			fail("the child process ended with status %#x", status);
+			fail("the child process ended (%s %d)", how(status), what(status));
 	}
 	/* the stop signal was taken; a second one must not kill us now */
 	while (sigtimedwait(&sigs, NULL, &(struct timespec){ 0, 0 }) > 0)
