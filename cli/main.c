@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "classroom.h"
 #include "log.h"
 #include "output.h"
 #include "plan.h"
@@ -26,6 +27,7 @@ static const char usage[] =
 "       epolltrace demo\n"
 "       epolltrace probes [--json] [--attach=MODE]\n"
 "       epolltrace demo --scenario NAME [--truth FILE] [--gate] [--scale N]\n"
+"       epolltrace demo --scenario classroom [--duration S] [--rate X]\n"
 "       epolltrace demo --list\n"
 "\n"
 "Trace what the kernel's epoll machinery does inside processes: instances\n"
@@ -78,6 +80,7 @@ enum {
 	OPT_TEXT,
 	OPT_THEME,
 	OPT_ASCII,
+	OPT_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -104,6 +107,7 @@ static const struct option long_opts[] = {
 	{ "text", no_argument, NULL, OPT_TEXT },
 	{ "theme", required_argument, NULL, OPT_THEME },
 	{ "ascii", no_argument, NULL, OPT_ASCII },
+	{ "rate", required_argument, NULL, OPT_RATE },
 	{},
 };
 
@@ -122,6 +126,7 @@ struct cli {
 	bool gate;
 	int scale;
 	bool list;
+	double rate;		/* demo --scenario classroom; 0: not given */
 };
 
 static int parse_double(const char *opt, const char *arg, double min, double *out)
@@ -266,6 +271,14 @@ static int parse(int argc, char **argv, struct cli *c)
 			if (parse_long("count", optarg, 1, LONG_MAX, &c->count))
 				return -1;
 			break;
+		case OPT_RATE:
+			if (parse_double("rate", optarg, 0.05, &c->rate))
+				return -1;
+			if (c->rate > 20) {
+				et_err("invalid rate: '%s' (0.05 to 20)", optarg);
+				return -1;
+			}
+			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace --help'.\n");
 			return -1;
@@ -308,10 +321,24 @@ static int cmd_demo(struct cli *c)
 	if (c->list) {
 		for (const char *const *n = workload_scenarios(); *n; n++)
 			printf("%-14s %s\n", *n, workload_describe(*n));
+		printf("%-14s %s\n", "classroom", CLASSROOM_DESCRIPTION);
 		return 0;
+	}
+	if (c->scenario && !strcmp(c->scenario, "classroom")) {
+		struct classroom_opts co = { .duration_s = c->s.duration, .rate = c->rate };
+
+		if (c->truth || c->gate || c->scale != 1) {
+			et_err("demo: --truth, --gate and --scale do not apply to classroom");
+			return 2;
+		}
+		return classroom_run(&co) ? 1 : 0;
 	}
 	if (!c->scenario)
 		return cmd_demo_live(c);
+	if (c->rate) {
+		et_err("demo: --rate applies to --scenario classroom only");
+		return 2;
+	}
 	if (!workload_describe(c->scenario)) {
 		et_err("demo: unknown scenario '%s' (see epolltrace demo --list)", c->scenario);
 		return 2;
@@ -399,8 +426,8 @@ static int cmd_trace(struct cli *c, char **cmd)
  */
 static int cmd_demo_live(struct cli *c)
 {
-	static char self[PATH_MAX];
-	char *cmd[] = { self, "demo", "--scenario", "classroom", NULL };
+	static char self[PATH_MAX], rate[32];
+	char *cmd[] = { self, "demo", "--scenario", "classroom", NULL, NULL, NULL };
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0) {
@@ -408,6 +435,12 @@ static int cmd_demo_live(struct cli *c)
 		return 1;
 	}
 	self[n] = 0;
+	if (c->rate) {
+		snprintf(rate, sizeof(rate), "%g", c->rate);
+		cmd[4] = "--rate";
+		cmd[5] = rate;
+	}
+	c->s.follow = true;	/* the workload forks its second process */
 	return cmd_trace(c, cmd);
 }
 
