@@ -373,6 +373,13 @@ static struct model_inst *apply_callback(struct model *m, const struct et_ev_cal
 	return in;
 }
 
+static void touch(struct model_inst *in, unsigned int parts, __u64 ts)
+{
+	for (int k = 0; k < PART_MAX; k++)
+		if (parts & (1u << k) && ts > priv(in)->last_ns[k])
+			priv(in)->last_ns[k] = ts;
+}
+
 static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 {
 	struct model_inst *in = inst_get(m, &e->in);
@@ -404,6 +411,8 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 			continue;
 		if (it->events & MODEL_EPOLLONESHOT) {
 			it->events &= MODEL_EP_PRIVATE_BITS;	/* disarmed until MOD */
+			/* ep_send_events disarmed it, before this record */
+			touch(in, TOUCH_ITEMS, e->hdr.ts_ns);
 			if (m->scans_seen)
 				continue;
 		}
@@ -494,12 +503,6 @@ static unsigned int parts_touched(unsigned int type)
 	}
 }
 
-static void touch(struct model_inst *in, unsigned int parts, __u64 ts)
-{
-	for (int k = 0; k < PART_MAX; k++)
-		if (parts & (1u << k) && ts > priv(in)->last_ns[k])
-			priv(in)->last_ns[k] = ts;
-}
 
 /* apply_*() return the instance they changed: one lookup per record */
 void model_apply(struct model *m, const struct et_hdr *h)

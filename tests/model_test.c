@@ -529,6 +529,26 @@ static void test_settle(void)
 	model_apply_snapshot(&m, &s);
 	CHECK(model_find(&m, EP)->drift == 0, "a walk just after a wakeup: %s",
 	      model_find(&m, EP)->drift_note);
+	/* a one-shot item delivered just after the walk (the wait's record
+	 * comes after it, the snapshot is applied after that): the walk shows
+	 * it armed, the model disarmed, and neither is wrong */
+	{
+		struct et_snap_item armed[2] = { items[0], { .fd = 8, .events = IN | ONESHOT | 0x18,
+							     .data = 0x108, .file = 0x5008 } };
+
+		ctl(&m, ET_CTL_ADD, 8, IN | ONESHOT);
+		s = snap(armed, 2, (__s32[]){ 5 }, 1, NULL, 0);
+		model_apply_snapshot(&m, &s);
+		callback(&m, 8, IN);
+		s = snap_at(MODEL_SETTLE_NS + 1000, armed, 2, (__s32[]){ 5, 8 }, 2, NULL, 0);
+		wait_exit(&m, 302, (int[]){ 8 }, 1);
+		model_apply_snapshot(&m, &s);
+		CHECK(model_find(&m, EP)->drift == 0 &&
+		      model_item_find(model_find(&m, EP), 8)->events == ONESHOT,
+		      "a walk just before a one-shot delivery: no drift, still disarmed: %s",
+		      model_find(&m, EP)->drift_note);
+		ctl(&m, ET_CTL_DEL, 8, 0);
+	}
 	/* settled: the same pictures agree, and a real difference counts */
 	s = snap(items, 1, (__s32[]){ 5 }, 1, NULL, 0);
 	model_apply_snapshot(&m, &s);
