@@ -252,6 +252,19 @@ else
 	fail "redis-server" "$(cat "$OUT/redis.err" "$OUT/redis/check.txt" 2>/dev/null | head -n 12)"
 fi
 
+# ---- the classroom workload, traced live, and its ways of stopping -----------
+step "the classroom workload (epolltrace demo)"
+tests/classroom.sh "$OUT/classroom" >"$OUT/classroom.txt" 2>&1
+while IFS= read -r line; do
+	case $line in
+	"PASS classroom: all checks" | "FAIL classroom: "*) ;;
+	PASS\ *) pass "classroom: ${line#PASS }" ;;
+	FAIL\ *) fail "classroom: ${line#FAIL }" ;;
+	esac
+done <"$OUT/classroom.txt"
+grep -q "^PASS classroom: all checks" "$OUT/classroom.txt" ||
+	fail "classroom: the run" "$(grep -A3 '^FAIL' "$OUT/classroom.txt" | head -n 12)"
+
 # ---- the TUI in tmux: live workloads, keys, resize, monochrome ---------------
 step "the TUI under tmux"
 tests/tui.sh "$ET" "$OUT/tui" >"$OUT/tui.txt" 2>"$OUT/tui.err"

@@ -162,6 +162,20 @@ check "target exit: the screen says so and stays" sleepers "ENDED" 100
 T send-keys -t sleepers q
 exited "target exit: q then quits cleanly" sleepers
 
+# ---- the classroom demo: two processes, sleepers, a ready list that breathes ----
+start demo 150 50 env LANG=C.UTF-8 "$ET" demo --snapshot-interval 0.2
+check "demo: two processes, classroom and pipeline" demo "overview: 2 instances" 300
+check "demo: the server's row" demo "^ *[0-9]+ classroom " 50
+T send-keys -t demo s g Enter
+check "demo: sorted by watched, the server opens first" demo "pid [0-9]+ \\(classroom\\) epfd" 30
+check "demo: its workers asleep on wq" demo "worker-[123] +[0-9.]+(us|s|m) " 100
+check "demo: the ready list fills as a burst arrives" demo "rdllist: [1-9][0-9]* ready" 150
+check "demo: and drains" demo "rdllist: 0 ready" 150
+check "demo: the connections in the rb-tree" demo "tcp +IN +127.0.0.1:[0-9]+ -> 127" 30
+check "demo: the one-shot timerfd and the edge-triggered eventfd" demo "timerfd .*ONESHOT" 30
+T send-keys -t demo q
+exited "demo: q quits" demo
+
 # ---- Ctrl-C and SIGTERM restore the terminal ----------------------------------
 start ctrlc 100 30 "$ET"
 check "Ctrl-C: tracing everything, the overview is up" ctrlc "overview:" 300
