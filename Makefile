@@ -90,9 +90,10 @@ static: deps $(OUT)/epolltrace.static
 $(OUT):
 	@mkdir -p $(OUT)
 
-# The main job: trace the built-in workload (text stream on stdout).
+# The main job: the classroom workload in the TUI (on a terminal; piped,
+# the text stream).  q quits.
 demo: all
-	./epolltrace -- ./epolltrace demo --scenario all
+	./epolltrace demo
 
 install: epolltrace
 	install -D -m 0755 epolltrace $(DESTDIR)$(PREFIX)/bin/epolltrace
