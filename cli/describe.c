@@ -2,6 +2,8 @@
 /*
  * Records in words, for the text stream and the TUI's event log.
  */
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "describe.h"
@@ -86,7 +88,21 @@ int et_kind_parse(const char *s)
 	return -1;
 }
 
-void et_describe(const struct et_hdr *h, struct et_desc *d)
+/* the details are formatted only when asked for: the TUI classifies
+ * every record, but words only the ones it shows */
+static void __attribute__((format(printf, 3, 4)))
+what(struct et_desc *d, bool fmt, const char *f, ...)
+{
+	va_list ap;
+
+	if (!fmt)
+		return;
+	va_start(ap, f);
+	vsnprintf(d->what, sizeof(d->what), f, ap);
+	va_end(ap);
+}
+
+static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 {
 	d->kind = ETK_META;
 	d->func = "";
@@ -112,7 +128,7 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 			  "ep_remove";
 		d->in = &e->in;
 		d->fd = e->fd;
-		snprintf(d->what, sizeof(d->what), "%s fd=%d events=0x%x data=0x%llx ret=%d",
+		what(d, fmt, "%s fd=%d events=0x%x data=0x%llx ret=%d",
 			 et_ctl_op_name(e->op), e->fd, e->events, (unsigned long long)e->data,
 			 e->ret);
 		break;
@@ -124,7 +140,7 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 		d->func = "eventpoll_release_file";
 		d->in = &e->in;
 		d->fd = e->fd;
-		snprintf(d->what, sizeof(d->what), "fd=%d (last reference closed)", e->fd);
+		what(d, fmt, "fd=%d (last reference closed)", e->fd);
 		break;
 	}
 	case ET_EV_CALLBACK: {
@@ -134,7 +150,7 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 		d->func = "ep_poll_callback";
 		d->in = &e->in;
 		d->fd = e->fd;
-		snprintf(d->what, sizeof(d->what), "fd=%d key=0x%x by %.16s (%s)", e->fd, e->key,
+		what(d, fmt, "fd=%d key=0x%x by %.16s (%s)", e->fd, e->key,
 			 e->comm, et_context_name(h->flags));
 		break;
 	}
@@ -144,7 +160,7 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 		d->kind = ETK_WAIT;
 		d->func = et_wait_sys_name(e->sys);
 		d->in = &e->in;
-		snprintf(d->what, sizeof(d->what), "maxevents=%d timeout=%lldms", e->maxevents,
+		what(d, fmt, "maxevents=%d timeout=%lldms", e->maxevents,
 			 e->timeout_ns < 0 ? -1LL : (long long)(e->timeout_ns / 1000000));
 		break;
 	}
@@ -159,7 +175,7 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 		d->kind = ETK_WAKEUP;
 		d->func = "try_to_wake_up";
 		d->in = &e->in;
-		snprintf(d->what, sizeof(d->what), "by %u/%.16s", e->waker_tid, e->waker_comm);
+		what(d, fmt, "by %u/%.16s", e->waker_tid, e->waker_comm);
 		break;
 	}
 	case ET_EV_WAIT_EXIT: {
@@ -168,7 +184,7 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 		d->kind = ETK_WAIT;
 		d->func = "epoll_wait ret";
 		d->in = &e->in;
-		snprintf(d->what, sizeof(d->what), "ret=%d slept=%lluus", e->ret,
+		what(d, fmt, "ret=%d slept=%lluus", e->ret,
 			 (unsigned long long)(e->slept_ns / 1000));
 		break;
 	}
@@ -178,7 +194,7 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 		d->kind = ETK_WAIT;
 		d->func = "ep_send_events";
 		d->in = &e->in;
-		snprintf(d->what, sizeof(d->what), "count=%d requeued=%d", e->count, e->requeued);
+		what(d, fmt, "count=%d requeued=%d", e->count, e->requeued);
 		break;
 	}
 	case ET_EV_SCAN: {
@@ -187,28 +203,27 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 		d->kind = ETK_WAIT;
 		d->func = "ep_done_scan";
 		d->in = &e->in;
-		snprintf(d->what, sizeof(d->what), "%u left on the ready list%s", e->n,
+		what(d, fmt, "%u left on the ready list%s", e->n,
 			 e->truncated ? " (or more)" : "");
 		break;
 	}
 	case ET_EV_TASK_EXIT:
 		d->kind = ETK_TASK;
 		d->func = "do_exit";
-		snprintf(d->what, sizeof(d->what), "%s",
+		what(d, fmt, "%s",
 			 h->flags & ET_F_GROUP_DEAD ? "process" : "thread");
 		break;
 	case ET_EV_FORK:
 		d->kind = ETK_TASK;
 		d->func = "fork";
-		snprintf(d->what, sizeof(d->what), "child=%u",
+		what(d, fmt, "child=%u",
 			 ((const struct et_ev_fork *)h)->child_pid);
 		break;
 	case ET_EV_STATS: {
 		const struct et_ev_stats *e = (const void *)h;
 
 		d->func = "stats";
-		snprintf(d->what, sizeof(d->what),
-			 "callbacks=%llu waits=%llu events=%llu drops=%llu",
+		what(d, fmt, "callbacks=%llu waits=%llu events=%llu drops=%llu",
 			 (unsigned long long)e->cnt[ET_CNT_CALLBACKS],
 			 (unsigned long long)e->cnt[ET_CNT_WAIT_EXIT],
 			 (unsigned long long)e->cnt[ET_CNT_EVENTS_DELIVERED],
@@ -217,10 +232,20 @@ void et_describe(const struct et_hdr *h, struct et_desc *d)
 	}
 	case ET_EV_LOST:
 		d->func = "lost";
-		snprintf(d->what, sizeof(d->what), "%llu records lost",
+		what(d, fmt, "%llu records lost",
 			 (unsigned long long)((const struct et_ev_lost *)h)->count);
 		break;
 	}
+}
+
+void et_describe(const struct et_hdr *h, struct et_desc *d)
+{
+	describe(h, d, true);
+}
+
+void et_classify(const struct et_hdr *h, struct et_desc *d)
+{
+	describe(h, d, false);
 }
 
 const char *et_explain(const struct et_hdr *h)

@@ -34,6 +34,8 @@ struct et_desc {
 };
 
 void et_describe(const struct et_hdr *h, struct et_desc *d);
+/* The same without the words (what[] left empty): cheap, for every record. */
+void et_classify(const struct et_hdr *h, struct et_desc *d);
 /* One sentence on what the kernel just did, for the classroom. */
 const char *et_explain(const struct et_hdr *h);
 

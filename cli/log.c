@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@ struct log_ring {
 	unsigned int count;
 };
 
+/* the TUI's thread reads the captured lines while the session writes */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct log_ring captured, libbpf_lines;
 static bool capturing;
 static unsigned long captured_total;
@@ -43,8 +46,10 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
 
 	vsnprintf(buf + off, sizeof(buf) - off, fmt, ap);
 	if (capturing) {
+		pthread_mutex_lock(&log_lock);
 		ring_put(&captured, buf);
 		captured_total++;
+		pthread_mutex_unlock(&log_lock);
 		return;
 	}
 	fprintf(stderr, "%s\n", buf);
@@ -81,12 +86,26 @@ void et_log_flush(void)
 
 unsigned long et_log_captured(void)
 {
-	return captured_total;
+	unsigned long n;
+
+	pthread_mutex_lock(&log_lock);
+	n = captured_total;
+	pthread_mutex_unlock(&log_lock);
+	return n;
 }
 
+/* The line is copied: the ring may move on once the lock is dropped. */
 const char *et_log_line(unsigned int n)
 {
-	return ring_get(&captured, n);
+	static __thread char line[LOG_LEN];
+	const char *l;
+
+	pthread_mutex_lock(&log_lock);
+	l = ring_get(&captured, n);
+	if (l)
+		snprintf(line, sizeof(line), "%s", l);
+	pthread_mutex_unlock(&log_lock);
+	return l ? line : NULL;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -101,8 +120,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	ring_put(&libbpf_lines, buf);
 	if (et_verbose > 1 || (et_verbose && level != LIBBPF_DEBUG)) {
 		if (capturing) {
+			pthread_mutex_lock(&log_lock);
 			ring_put(&captured, buf);
 			captured_total++;
+			pthread_mutex_unlock(&log_lock);
 		} else {
 			fprintf(stderr, "libbpf: %s\n", buf);
 		}

@@ -5,9 +5,19 @@
  * the mouse, and redraws at most ten times a second, only when something
  * changed.  While it owns the screen, diagnostics go to its message log
  * and are printed to stderr once the terminal is restored.
+ *
+ * Two threads: the session's, which applies records as they come, and the
+ * UI thread, which reads keys and draws.  A terminal that drains slowly
+ * (a busy machine, a remote link) blocks only the UI thread: the rings
+ * keep being emptied.  One lock covers the model, the TUI state and the
+ * records held while paused; a frame is formatted under it and written
+ * to the terminal outside it.  Only the UI thread calls curses between
+ * begin and end.
  */
 #include <errno.h>
 #include <langinfo.h>
+#include <poll.h>
+#include <pthread.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +35,7 @@
 #define REDRAW_NS (100ULL * 1000000ULL)	/* at most 10 frames a second */
 #define HOLD_MAX_BYTES (64u << 20)	/* records held while paused */
 #define COMM_TTL_NS (2ULL * 1000000000ULL)
+#define FDKIND_TTL_NS (1000000000ULL)
 
 /* ---- colour schemes ------------------------------------------------------ */
 
@@ -133,6 +144,12 @@ struct fdk_cache {
 
 struct tsink {
 	struct et_sink sink;
+	pthread_mutex_t lock;
+	pthread_t ui;
+	bool ui_started;
+	volatile bool ui_stop;		/* the session is over: the UI thread ends */
+	volatile bool linger;		/* ... but keeps the screen until q */
+	struct tbuf frame;		/* what is being written, outside the lock */
 	struct tui_opts o;
 	struct model m;
 	struct tui t;
@@ -141,7 +158,7 @@ struct tsink {
 	bool colors;
 	const struct theme *theme;
 	bool dirty;
-	bool quit;
+	volatile bool quit;
 	__u64 now;			/* CLOCK_MONOTONIC of the last tick */
 	__u64 last_draw;
 	__u64 rate_at, rate_records;	/* for events/s */
@@ -154,9 +171,11 @@ struct tsink {
 	struct comm_entry comms[256];
 	struct fdk_cache fdk[8];
 	int nfdk;
+	__u64 fdk_at;
 };
 
 static struct tsink *active;	/* for atexit and the signal flag */
+static void *ui_main(void *arg);
 static volatile sig_atomic_t tui_signal;
 
 static __u64 mono_ns(void)
@@ -194,7 +213,7 @@ static bool live_comm(void *ctx, __u32 pid, __u32 tid, char *buf, size_t len)
 	return true;
 }
 
-/* socket tables are read once per frame and process */
+/* a process's socket tables, read once and kept for FDKIND_TTL_NS */
 static void live_fdkind(void *ctx, __u32 pid, int fd, struct fdkind *out)
 {
 	struct tsink *ts = ctx;
@@ -315,23 +334,36 @@ static attr_t cell_attr(const struct tsink *ts, const struct tcell *c)
 	return a;
 }
 
-static void draw(struct tsink *ts)
+/* Format a frame under the lock; false if nothing is due. */
+static bool format_frame(struct tsink *ts, int w, int h)
 {
-	int h, w;
-
-	getmaxyx(stdscr, h, w);
-	if (tbuf_resize(&ts->buf, w, h))
-		return;
+	if (tbuf_resize(&ts->buf, w, h) || tbuf_resize(&ts->frame, w, h))
+		return false;
 	ts->t.now_ns = ts->t.st.replay || ts->t.st.paused || ts->t.st.ended ?
 		       ts->t.last_ns : ts->now;
 	ts->t.st.messages = (unsigned int)(et_log_captured() - ts->seen_msgs);
+	/* socket tables are read at most once a second per process */
+	if (ts->now >= ts->fdk_at + FDKIND_TTL_NS) {
+		for (int i = 0; i < ts->nfdk; i++)
+			fdkind_cache_free(ts->fdk[i].c);
+		ts->nfdk = 0;
+		ts->fdk_at = ts->now;
+	}
 	tui_format(&ts->t, &ts->buf);
-	for (int i = 0; i < ts->nfdk; i++)
-		fdkind_cache_free(ts->fdk[i].c);
-	ts->nfdk = 0;
-	for (int y = 0; y < h; y++) {
-		for (int x = 0; x < w; x++) {
-			const struct tcell *c = &ts->buf.c[y * w + x];
+	memcpy(ts->frame.c, ts->buf.c, (size_t)w * h * sizeof(*ts->frame.c));
+	ts->dirty = false;
+	ts->last_draw = ts->now;
+	return true;
+}
+
+/* Write the formatted frame to the terminal (UI thread, no lock held). */
+static void blit(struct tsink *ts)
+{
+	const struct tbuf *b = &ts->frame;
+
+	for (int y = 0; y < b->h; y++) {
+		for (int x = 0; x < b->w; x++) {
+			const struct tcell *c = &b->c[y * b->w + x];
 			attr_t a = cell_attr(ts, c);
 
 			if (c->ch < 0x80) {
@@ -346,8 +378,6 @@ static void draw(struct tsink *ts)
 		}
 	}
 	refresh();
-	ts->dirty = false;
-	ts->last_draw = ts->now;
 }
 
 /* -- records in, possibly held -- */
@@ -445,23 +475,27 @@ static void t_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct tsink *ts = (struct tsink *)s;
 
+	pthread_mutex_lock(&ts->lock);
 	ts->rate_records++;
 	if (ts->t.st.paused)
 		hold(ts, h, size, NULL);
 	else
 		apply(ts, h, size);
+	pthread_mutex_unlock(&ts->lock);
 }
 
 static void t_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 {
 	struct tsink *ts = (struct tsink *)s;
 
+	pthread_mutex_lock(&ts->lock);
 	if (ts->t.st.paused) {
 		hold(ts, NULL, 0, snap);
-		return;
+	} else {
+		tui_apply_snapshot(&ts->t, snap);
+		ts->dirty = true;
 	}
-	tui_apply_snapshot(&ts->t, snap);
-	ts->dirty = true;
+	pthread_mutex_unlock(&ts->lock);
 }
 
 static void t_flush(struct et_sink *s)
@@ -477,9 +511,19 @@ static void t_begin(struct et_sink *s, const struct et_session_info *info)
 	ts->t.st.mode = info->attach;
 	ts->t.st.ready_exact = info->callbacks_visible;
 	ts->now = mono_ns();
-	if (!curses_on(ts))
+	if (!curses_on(ts)) {
 		ts->quit = true;
+		return;
+	}
 	ts->dirty = true;
+	if (pthread_create(&ts->ui, NULL, ui_main, ts)) {
+		curses_off();
+		et_log_capture(false);
+		et_err("cannot start the TUI thread");
+		ts->quit = true;
+		return;
+	}
+	ts->ui_started = true;
 }
 
 /* -- keys -- */
@@ -678,62 +722,87 @@ static int key(struct tsink *ts, int ch)
 	return 0;
 }
 
-static int t_input_fd(struct et_sink *s)
+/* once a second: rates, events/s, losses, expiry (under the lock) */
+static void per_second(struct tsink *ts)
 {
-	return ((struct tsink *)s)->on ? STDIN_FILENO : -1;
+	__u64 now = ts->now;
+
+	if (now < ts->rate_at + 1000000000ULL)
+		return;
+	if (ts->rate_at)
+		ts->t.st.events_per_s = ts->rate_records / ((now - ts->rate_at) / 1e9);
+	ts->rate_at = now;
+	ts->rate_records = 0;
+	tui_update_rates(&ts->t, ts->t.st.paused ? ts->t.last_ns : now);
+	ts->t.st.lost = ts->m.lost;
+	if (!ts->t.st.paused && !ts->t.st.ended)
+		model_expire(&ts->m);	/* closed instances linger 3 s */
+	ts->dirty = true;		/* rates, ages and countdowns moved */
 }
 
-static int read_keys(struct tsink *ts)
+/* The terminal hung up (its window closed, the ssh link dropped). */
+static bool terminal_gone(void)
 {
-	int ch;
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 
-	if (!ts->on)
-		return 1;
-	while ((ch = getch()) != ERR)
-		if (key(ts, ch))
-			return 1;
-	return tui_signal ? 1 : 0;
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
-static void maybe_draw(struct tsink *ts, __u64 now)
+/*
+ * The UI thread: keys, then (at most every REDRAW_NS, and only if
+ * something changed) a frame.  It ends when the session is over, or, if
+ * the session ended because the targets exited, when q is pressed.
+ */
+static void *ui_main(void *arg)
 {
-	ts->now = now;
-	if (now >= ts->rate_at + 1000000000ULL) {
-		if (ts->rate_at)
-			ts->t.st.events_per_s = ts->rate_records / ((now - ts->rate_at) / 1e9);
-		ts->rate_at = now;
-		ts->rate_records = 0;
-		tui_update_rates(&ts->t, ts->t.st.paused ? ts->t.last_ns : now);
-		ts->t.st.lost = ts->m.lost;
-		ts->dirty = true;	/* rates, ages and countdowns moved */
+	struct tsink *ts = arg;
+
+	wtimeout(stdscr, 50);
+	for (;;) {
+		int ch = getch(), h, w;
+		bool due;
+
+		if (tui_signal || terminal_gone())
+			ts->quit = true;
+		if (ts->ui_stop && (!ts->linger || ts->quit))
+			break;
+		if (ts->quit && ts->linger)
+			break;
+		pthread_mutex_lock(&ts->lock);
+		ts->now = mono_ns();
+		while (ch != ERR && !ts->quit) {
+			if (key(ts, ch))
+				ts->quit = true;
+			ch = ts->quit ? ERR : (nodelay(stdscr, TRUE), getch());
+		}
+		wtimeout(stdscr, 50);
+		per_second(ts);
+		/* the instance view shows ages and countdowns: keep them moving */
+		if (ts->t.screen == SCR_INSTANCE && !ts->t.st.paused && !ts->t.st.ended)
+			ts->dirty = true;
+		if (et_log_captured() != ts->seen_msgs)
+			ts->dirty = true;
+		getmaxyx(stdscr, h, w);
+		due = ts->dirty && ts->now >= ts->last_draw + REDRAW_NS && format_frame(ts, w, h);
+		pthread_mutex_unlock(&ts->lock);
+		if (due)
+			blit(ts);
+		if (ts->quit && !ts->linger)
+			break;
 	}
-	if (et_log_captured() != ts->seen_msgs)
-		ts->dirty = true;
-	if (ts->dirty && now >= ts->last_draw + REDRAW_NS)
-		draw(ts);
+	return NULL;
 }
 
 static int t_input(struct et_sink *s, __u64 now)
 {
-	struct tsink *ts = (struct tsink *)s;
-
-	if (ts->quit || read_keys(ts))
-		return ts->quit = true, 1;
-	maybe_draw(ts, now);
-	return 0;
+	(void)now;
+	return ((struct tsink *)s)->quit ? 1 : 0;
 }
 
 static int t_tick(struct et_sink *s, __u64 now)
 {
-	struct tsink *ts = (struct tsink *)s;
-
-	if (ts->quit)
-		return 1;
-	/* the instance view shows ages and countdowns: keep them moving */
-	if (ts->t.screen == SCR_INSTANCE && !ts->t.st.paused && now >= ts->last_draw + REDRAW_NS)
-		ts->dirty = true;
-	maybe_draw(ts, now);
-	return 0;
+	(void)now;
+	return ((struct tsink *)s)->quit ? 1 : 0;
 }
 
 /* every traced process is gone: the session ended by itself */
@@ -752,32 +821,27 @@ static void t_end(struct et_sink *s, __u64 now)
 	struct tsink *ts = (struct tsink *)s;
 	struct sigaction sa = { .sa_handler = on_tui_signal };
 
+	(void)now;
 	if (!ts->on)
 		return;
-	/* the target went away: keep its last picture until q */
+	pthread_mutex_lock(&ts->lock);
+	/* the targets went away: keep their last picture until q */
 	if (!ts->quit && !tui_signal && targets_gone(ts)) {
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
-		while (ts->t.st.paused ? true : false)
+		while (ts->t.st.paused)
 			toggle_pause(ts);
 		ts->t.st.ended = true;
-		ts->t.st.note = "the traced processes exited";
 		et_info("the traced processes exited; q quits");
 		ts->dirty = true;
-		while (!tui_signal) {
-			int ch;
-
-			timeout(200);
-			ch = getch();
-			nodelay(stdscr, TRUE);
-			if (ch != ERR && key(ts, ch))
-				break;
-			maybe_draw(ts, mono_ns());
-		}
-	} else {
-		(void)now;
+		ts->linger = true;
 	}
+	ts->ui_stop = true;
+	pthread_mutex_unlock(&ts->lock);
+	if (ts->ui_started)
+		pthread_join(ts->ui, NULL);
+	ts->ui_started = false;
 	curses_off();
 	et_log_capture(false);
 	et_log_flush();
@@ -806,8 +870,8 @@ struct et_sink *tui_sink_new(const struct tui_opts *o)
 	ts->sink.begin = t_begin;
 	ts->sink.tick = t_tick;
 	ts->sink.end = t_end;
-	ts->sink.input_fd = t_input_fd;
 	ts->sink.input = t_input;
+	pthread_mutex_init(&ts->lock, NULL);
 	return &ts->sink;
 }
 
@@ -817,6 +881,10 @@ void tui_sink_free(struct et_sink *s)
 
 	if (!ts)
 		return;
+	if (ts->ui_started) {
+		ts->ui_stop = true;
+		pthread_join(ts->ui, NULL);
+	}
 	if (ts->on) {
 		curses_off();
 		et_log_capture(false);
@@ -828,7 +896,11 @@ void tui_sink_free(struct et_sink *s)
 		ts->hold_head = e->next;
 		free(e);
 	}
+	for (int i = 0; i < ts->nfdk; i++)
+		fdkind_cache_free(ts->fdk[i].c);
 	tbuf_free(&ts->buf);
+	tbuf_free(&ts->frame);
+	pthread_mutex_destroy(&ts->lock);
 	tui_free(&ts->t);
 	model_free(&ts->m);
 	if (active == ts)

@@ -108,7 +108,7 @@ void tui_apply(struct tui *t, const struct et_hdr *h, size_t size)
 		t->last_ns = h->ts_ns;
 	if (!t->t0_ns || h->ts_ns < t->t0_ns)
 		t->t0_ns = h->ts_ns;
-	et_describe(h, &d);
+	et_classify(h, &d);
 	if (!d.in)
 		return;
 	touch_set(t, d.in->ep, SUB_INST, h->ts_ns);
@@ -236,7 +236,7 @@ bool tui_filter_match(const struct tui_filter *f, const struct et_hdr *h)
 
 	if (!f->on)
 		return true;
-	et_describe(h, &d);
+	et_classify(h, &d);
 	if (f->kind >= 0 && (int)d.kind != f->kind)
 		return false;
 	if (f->fd >= 0 && d.fd != f->fd)
@@ -394,7 +394,7 @@ static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, 
 			break;
 		if (r->type == ET_EV_STATS)
 			continue;
-		et_describe(r, &d);
+		et_classify(r, &d);
 		if (ep && (!d.in || d.in->ep != ep))
 			continue;
 		if (!tui_filter_match(&t->filter, r))

@@ -14,6 +14,7 @@ T() { tmux -L "$SOCK" "$@"; }
 pids=()
 cleanup() {
 	T kill-server 2>/dev/null
+	tmux -L "$SOCK-hup" kill-server 2>/dev/null
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 }
@@ -186,6 +187,38 @@ start term 100 30 "$ET"
 check "SIGTERM: the overview is up" term "overview:" 300
 kill -TERM "$(pgrep -P "$(T display -p -t term '#{pane_pid}')")"
 exited "SIGTERM quits and restores the terminal" term
+
+# ---- the terminal goes away (window closed, ssh dropped): epolltrace ends ------
+gone() {	# NAME PID: the process ends (or is a zombie) within 10 s
+	local i=0
+	while [ $i -lt 100 ]; do
+		st=$(awk '{print $3}' "/proc/$2/stat" 2>/dev/null)
+		if [ -z "$st" ] || [ "$st" = Z ]; then
+			pass "$1"
+			return
+		fi
+		i=$((i + 1))
+		sleep 0.1
+	done
+	fail "$1" "still running: $(ps -o pid,stat,time,args -p "$2" | tail -n 1)"
+	kill -9 "$2" 2>/dev/null
+}
+H() { tmux -L "$SOCK-hup" "$@"; }
+sleep 600 &
+SL=$!
+pids+=("$SL")
+H -f /dev/null new-session -d -s hup -x 100 -y 30 "exec $ET -p $SL"
+for _ in $(seq 100); do H capture-pane -p -t hup 2>/dev/null | grep -q "overview:" && break; sleep 0.1; done
+hp=$(H display -p -t hup '#{pane_pid}')
+H kill-server
+gone "hangup: the terminal closed under a live session, epolltrace ends" "$hp"
+H -f /dev/null new-session -d -s hup -x 100 -y 30 "exec $ET -p $SL"
+for _ in $(seq 100); do H capture-pane -p -t hup 2>/dev/null | grep -q "overview:" && break; sleep 0.1; done
+hp=$(H display -p -t hup '#{pane_pid}')
+kill "$SL"
+for _ in $(seq 100); do H capture-pane -p -t hup 2>/dev/null | grep -q "ENDED" && break; sleep 0.1; done
+H kill-server
+gone "hangup: the terminal closed while the ended screen waits for q, epolltrace ends" "$hp"
 
 # ---- monochrome and ASCII ---------------------------------------------------------
 start mono 100 30 env TERM=vt100 LANG=C "$ET"
