@@ -76,12 +76,12 @@ $(OUT)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/epolltrace.h $(OUT)/epolltra
 
 epolltrace: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) -lz -lpthread
 
 # A static binary for minimal VM guests (tests/vm).
 $(OUT)/epolltrace.static: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) -lpthread
+	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) -lz -lpthread
 
 static: deps $(OUT)/epolltrace.static
 

@@ -242,6 +242,41 @@ static void reap_child(struct session *s)
 	}
 }
 
+/* The header facts of a recording: kernel, plan, clocks, targets. */
+static void session_info_fill(struct session *s, struct et_session_info *info,
+			      struct et_hook_info *hooks, __u32 *pids)
+{
+	struct timespec mono, wall;
+
+	for (int i = 0; i < s->plan.nhooks; i++) {
+		const struct hook *h = &s->plan.hooks[i];
+		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
+
+		hooks[i] = (struct et_hook_info){
+			.hook = h->name,
+			.using = c ? rung_kind_name(c->kind) : "-",
+			.fidelity = fidelity_name(c ? c->fid : h->fid_without),
+			.point = c ? c->func : (h->without ? h->without : "not available"),
+		};
+	}
+	info->hooks = hooks;
+	info->nhooks = s->plan.nhooks;
+	info->kernel = s->plan.kernel;
+	info->machine = s->plan.machine;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	info->start_mono_ns = mono.tv_sec * 1000000000ULL + mono.tv_nsec;
+	info->start_wall_ns = wall.tv_sec * 1000000000ULL + wall.tv_nsec;
+	for (int i = 0; i < s->o->npids; i++)
+		pids[info->npids++] = s->o->pids[i];
+	if (s->child > 0) {
+		pids[info->npids++] = s->child;
+		info->cmd = s->o->cmd[0];
+	}
+	info->pids = pids;
+	info->snapshot_interval = s->o->snapshot_interval;
+}
+
 int session_run(const struct session_opts *o, struct et_sink *sink)
 {
 	struct plan_params pp = {
@@ -280,11 +315,14 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	}
 	s.iter_link = s.ld.iter_link;
 	if (sink->begin) {
+		struct et_hook_info hooks[s.plan.nhooks > 0 ? s.plan.nhooks : 1];
+		__u32 pids[SESSION_MAX_PIDS + 1];
 		struct et_session_info info = {
 			.callbacks_visible = plan_fidelity(&s.plan, "callback") == FID_EXACT,
 			.attach = plan_mode_name(o->mode),
 		};
 
+		session_info_fill(&s, &info, hooks, pids);
 		sink->begin(sink, &info);
 	}
 	for (int i = 0; i < o->npids; i++)
