@@ -32,6 +32,7 @@ struct rec_writer {
 	int fd;
 	char *path;
 	bool began, failed;
+	bool created;		/* by us (O_EXCL): removed if the session never began */
 	__u64 off;		/* bytes written */
 	__u64 nevents;		/* events recorded */
 	/* the block being gathered */
@@ -436,6 +437,7 @@ struct rec_writer *rec_writer_open(const char *path, bool force)
 		return NULL;
 	}
 	w->fd = fd;
+	w->created = !force;
 	w->sink = (struct et_sink){ .record = w_record, .snapshot = w_snapshot, .flush = w_flush,
 				    .begin = w_begin, .tick = w_tick, .end = w_end };
 	return w;
@@ -472,7 +474,7 @@ int rec_writer_close(struct rec_writer *w)
 		et_err("recording %s: %s", w->path, strerror(errno));
 		w->failed = true;
 	}
-	if (!w->began)
+	if (!w->began && w->created)
 		unlink(w->path);	/* nothing was traced: leave nothing behind */
 	ret = w->failed ? -1 : 0;
 	free(w->raw);

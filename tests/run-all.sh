@@ -140,6 +140,16 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 	else
 		fail "$1: model" "$(head -n 12 "$2/check-state.txt")"
 	fi
+	# faithful replay: the recording the --json-state session wrote (-w),
+	# replayed headless with the same -i, gives the same states
+	if "$ET" replay "$2/state.etr" --json-state -i 0.3 >"$2/replay.jsonl" 2>"$2/replay.err" &&
+		[ ! -s "$2/replay.err" ] &&
+		python3 tests/check_replay.py "$2/state.jsonl" "$2/replay.jsonl" \
+			>"$2/check-replay.txt" 2>&1; then
+		pass "$1: replay ($(cat "$2/check-replay.txt"))"
+	else
+		fail "$1: replay" "$(cat "$2/replay.err" "$2/check-replay.txt" 2>/dev/null | head -n 12)"
+	fi
 }
 
 step "scenarios on $(uname -r), tracepoint mode"
@@ -239,6 +249,136 @@ if tests/server.sh "$ET" tracepoint "$OUT/redis" 2>"$OUT/redis.err" &&
 	pass "redis-server: connections, waits, final snapshot, --summary ($(head -n 1 "$OUT/redis/check.txt" | sed 's/^ *//'))"
 else
 	fail "redis-server" "$(cat "$OUT/redis.err" "$OUT/redis/check.txt" 2>/dev/null | head -n 12)"
+fi
+
+# ---- recordings -------------------------------------------------------------
+step "recordings: redis-server's, replayed, cut at random offsets, exported"
+if [ -s "$OUT/redis/trace.etr" ] &&
+	python3 tests/check_recording.py "$ET" "$OUT/redis" >"$OUT/redis/check-rec.txt" 2>&1; then
+	pass "redis recording: $(head -n 1 "$OUT/redis/check-rec.txt")"
+else
+	fail "redis recording" "$(head -n 14 "$OUT/redis/check-rec.txt" 2>/dev/null)"
+fi
+
+step "recordings: bad files, safety, write errors"
+RD=$OUT/rec
+mkdir -p "$RD"
+good=$OUT/host/mixed/state.etr
+[ -s "$good" ] || good=$(ls "$OUT"/host/*/state.etr 2>/dev/null | head -n 1)
+expect_bad() {	# name, stderr pattern, file: replay must fail with one line, nothing on stdout
+	"$ET" replay "$3" --json >"$RD/bad.out" 2>"$RD/bad.err"
+	local rc=$?
+	if [ $rc -ne 0 ] && [ "$(wc -l <"$RD/bad.err")" = 1 ] && grep -q -- "$2" "$RD/bad.err"; then
+		pass "$1: $(cat "$RD/bad.err")"
+	else
+		fail "$1" "exit $rc; stderr: $(head -c 400 "$RD/bad.err")"
+	fi
+}
+if [ -s "$good" ]; then
+	printf 'GIF89a this is no recording at all\n' >"$RD/magic.etr"
+	expect_bad "bad magic" "bad magic number at offset 0" "$RD/magic.etr"
+	: >"$RD/empty.etr"
+	expect_bad "empty file" "truncated file header at offset 0" "$RD/empty.etr"
+	head -c 13 "$good" >"$RD/short.etr"
+	expect_bad "cut inside the file header" "truncated file header at offset 13" "$RD/short.etr"
+	python3 - "$good" "$RD" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+v = bytearray(d); v[8:12] = (99).to_bytes(4, "little")
+open(sys.argv[2] + "/version.etr", "wb").write(v)
+h = bytearray(d); h[30] ^= 0x20
+open(sys.argv[2] + "/header.etr", "wb").write(h)
+# the first block: flip a payload byte, then a header byte
+first = 20 + int.from_bytes(d[12:16], "little")
+p = bytearray(d); p[first + 48 + 5] ^= 0xff
+open(sys.argv[2] + "/payload.etr", "wb").write(p)
+b = bytearray(d); b[first + 9] ^= 0x01
+open(sys.argv[2] + "/blockhdr.etr", "wb").write(b)
+open(sys.argv[2] + "/first-block.txt", "w").write(str(first))
+PY
+	first=$(cat "$RD/first-block.txt")
+	expect_bad "unknown version" "unknown format version 99 at offset 8" "$RD/version.etr"
+	expect_bad "corrupt header" "corrupt header at offset 20: checksum" "$RD/header.etr"
+	expect_bad "corrupt block payload" "corrupt block at offset $first: payload checksum" \
+		"$RD/payload.etr"
+	expect_bad "corrupt block header" "corrupt block at offset $first: block header checksum" \
+		"$RD/blockhdr.etr"
+	"$ET" info "$good" >"$RD/info.txt" 2>"$RD/info.err"
+	if [ $? -eq 0 ] && [ ! -s "$RD/info.err" ] && grep -q "^kernel  *$(uname -r) " "$RD/info.txt" &&
+		grep -q "^ctl  *tracepoint  *exact" "$RD/info.txt" &&
+		grep -q "^targets  *[0-9]* (epolltrace)" "$RD/info.txt" &&
+		grep -q "^snapshot  *[1-9]" "$RD/info.txt" && grep -q "^losses  *0 records" "$RD/info.txt" &&
+		grep -q "^complete  *yes" "$RD/info.txt"; then
+		pass "info: kernel, plan, targets, counts, losses"
+	else
+		fail "info" "$(cat "$RD/info.txt" "$RD/info.err")"
+	fi
+else
+	fail "recordings: no scenario recording to start from"
+fi
+expect_err "replay without an output mode" 2 "replay in the TUI is not built yet" replay "$good"
+expect_err "record without -o" 2 "record: -o FILE is required" record -p 1
+expect_err "export without --format" 2 "export: --format jsonl or --format chrome" export "$good"
+# created 0600 and O_NOFOLLOW; an existing file only with --force
+rm -f "$RD/new.etr" "$RD/link.etr"
+"$ET" record -o "$RD/new.etr" -- "$ET" demo --scenario lt-et >/dev/null 2>"$RD/new.err"
+if [ "$(stat -c %a "$RD/new.etr" 2>/dev/null)" = 600 ] &&
+	"$ET" replay "$RD/new.etr" --json-state >/dev/null 2>&1; then
+	pass "record: mode 0600, replays"
+else
+	fail "record: mode 0600" "$(stat -c %a "$RD/new.etr" 2>&1) $(cat "$RD/new.err")"
+fi
+expect_err "record: an existing file is refused" 1 "exists; use --force" \
+	record -o "$RD/new.etr" -- true
+ln -s "$RD/target.etr" "$RD/link.etr"
+expect_err "record: a symlink is refused, even with --force" 1 "symbolic link" \
+	record --force -o "$RD/link.etr" -- true
+if [ ! -e "$RD/target.etr" ] &&
+	"$ET" record --force -o "$RD/new.etr" -- "$ET" demo --scenario oneshot >/dev/null 2>&1 &&
+	"$ET" replay "$RD/new.etr" --json | grep -q '"op":"MOD"'; then
+	pass "record --force overwrites"
+else
+	fail "record --force overwrites"
+fi
+# write errors: /dev/full (ENOSPC at once), then a full tmpfs: reported,
+# non-zero exit, and what was written before stays readable
+expect_err "record to a full device: ENOSPC reported" 1 "No space left on device" \
+	record --force -o /dev/full -- "$ET" demo --scenario lt-et
+mkdir -p "$RD/small"
+if mount -t tmpfs -o size=24k tmpfs "$RD/small"; then
+	"$ET" -w "$RD/small/full.etr" --json -f -- sh -c \
+		"for i in \$(seq 30); do '$ET' demo --scenario mixed --scale 4 || exit 1; done" \
+		>"$RD/full.jsonl" 2>"$RD/full.err"
+	rc=$?
+	"$ET" replay "$RD/small/full.etr" --json >"$RD/full-replay.jsonl" 2>"$RD/full-replay.err"
+	rrc=$?
+	if [ $rc -ne 0 ] && grep -q "No space left on device" "$RD/full.err" && [ $rrc -eq 0 ] &&
+		[ -s "$RD/full-replay.jsonl" ] && [ "$(wc -l <"$RD/full-replay.err")" = 1 ] &&
+		[ "$(head -n "$(wc -l <"$RD/full-replay.jsonl")" "$RD/full.jsonl" | cmp - "$RD/full-replay.jsonl" && echo same)" = same ]; then
+		pass "full disk: reported, exit $rc, the $(wc -l <"$RD/full-replay.jsonl") events written before replay"
+	else
+		fail "full disk" "trace exit $rc: $(head -n 2 "$RD/full.err"); replay exit $rrc: $(cat "$RD/full-replay.err")"
+	fi
+	umount "$RD/small"
+else
+	fail "full disk: cannot mount a small tmpfs"
+fi
+
+step "recordings: the reader under libFuzzer"
+FUZZ_RUNS=${FUZZ_RUNS:-20000}
+mkdir -p "$OUT/fuzz/corpus"
+# a seed corpus of real recordings made above (small ones), and cut copies
+for f in "$OUT"/host/*/state.etr "$RD/new.etr"; do
+	[ -f "$f" ] && [ "$(stat -c %s "$f")" -le 65536 ] &&
+		cp "$f" "$OUT/fuzz/corpus/$(echo "$f" | md5sum | cut -c1-12).etr"
+done
+nseeds=$(ls "$OUT/fuzz/corpus" | wc -l)
+if make -s build/fuzz_reader >"$OUT/fuzz/build.log" 2>&1 &&
+	build/fuzz_reader -runs="$FUZZ_RUNS" -max_len=65536 -timeout=10 "$OUT/fuzz/corpus" \
+		>"$OUT/fuzz/run.log" 2>&1 && grep -q "^Done $FUZZ_RUNS runs" "$OUT/fuzz/run.log"; then
+	pass "fuzz_reader: $FUZZ_RUNS runs from $nseeds recordings, no crash, no leak"
+else
+	fail "fuzz_reader" "$(tail -n 20 "$OUT/fuzz/build.log" "$OUT/fuzz/run.log" 2>/dev/null)"
 fi
 
 # ---- stock Debian kernels under QEMU ----------------------------------------
