@@ -40,6 +40,15 @@ else
 	fail "model semantics" "$(cat "$OUT/model.build" "$OUT/model.log" 2>/dev/null | tail -n 20)"
 fi
 
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude -Icli tests/rec_test.c cli/recording.c cli/rec_read.c \
+	cli/decode.c cli/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
+	"$OUT/rec_test" >"$OUT/rec.log" 2>&1; then
+	pass "recordings, writer to reader: $(tail -n 1 "$OUT/rec.log")"
+else
+	fail "recordings, writer to reader" "$(cat "$OUT/rec.build" "$OUT/rec.log" 2>/dev/null | tail -n 20)"
+fi
+
 # the handlers only fentry/kprobe programs use, through this verifier
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p /sys/fs/bpf/epolltrace-verify-$$
