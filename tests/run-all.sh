@@ -159,6 +159,24 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 	else
 		fail "$1: replay" "$(cat "$2/replay.err" "$2/check-replay.txt" 2>/dev/null | head -n 12)"
 	fi
+	# where ep_poll_callback is attachable (fentry in the guests), the
+	# recording made in the guest exports it as instant events, here
+	if [ "$3" = auto-vm ] && [ "$(basename "$2")" = mixed ]; then
+		if "$ET" export "$2/state.etr" --format chrome -o "$2/chrome.json" 2>"$2/chrome.err" &&
+			python3 - "$2/chrome.json" >"$2/check-chrome.txt" 2>&1 <<'PY'
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+cb = [e for e in ev if e["ph"] == "i" and e["name"] == "ep_poll_callback"]
+assert cb, "no ep_poll_callback instant"
+assert all({"epfd", "fd", "comm"} <= set(e["args"]) for e in cb), cb[0]
+print(f"{len(cb)} ep_poll_callback instants")
+PY
+		then
+			pass "$1: chrome export ($(cat "$2/check-chrome.txt"))"
+		else
+			fail "$1: chrome export" "$(cat "$2/chrome.err" "$2/check-chrome.txt" 2>/dev/null | tail -n 5)"
+		fi
+	fi
 }
 
 step "scenarios on $(uname -r), tracepoint mode"
