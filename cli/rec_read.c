@@ -616,9 +616,11 @@ int rec_next(struct rec_reader *r, struct rec_item *it)
 		if (r->done)
 			return 0;
 		if (!r->loaded || r->rpos >= r->rlen) {
-			if (r->loaded && !r->blk_partial && r->blk_items_left) {
-				seterr(r, "corrupt block at offset %llu: %u items missing",
-				       (unsigned long long)r->blk_off, r->blk_items_left);
+			if (r->loaded && !r->blk_partial &&
+			    (r->blk_items_left ||
+			     r->event_no != r->idx[r->cur - 1].first_event + r->idx[r->cur - 1].nevents)) {
+				seterr(r, "corrupt block at offset %llu: its items do not add up to its "
+				       "header's counts", (unsigned long long)r->blk_off);
 				return -1;
 			}
 			if (r->loaded && r->blk_partial) {
