@@ -47,6 +47,7 @@ struct et_session_info {
 	__u64 start_mono_ns;	/* CLOCK_MONOTONIC at begin (the records' clock) */
 	__u64 start_wall_ns;	/* CLOCK_REALTIME at the same moment */
 	const __u32 *pids;	/* the targets given (-p, the spawned command); none: all */
+	const char *const *comms;	/* their comms, from a recording's header; NULL live */
 	int npids;
 	const char *cmd;	/* -- COMMAND's argv[0], NULL if none (its pid is last) */
 	double snapshot_interval;	/* seconds */

@@ -394,7 +394,7 @@ const struct rec_header *rec_header(const struct rec_reader *r)
 }
 
 void rec_session_info(const struct rec_reader *r, struct et_session_info *info,
-		      struct et_hook_info *hooks, __u32 *pids)
+		      struct et_hook_info *hooks, __u32 *pids, const char **comms)
 {
 	const struct rec_header *h = &r->hdr;
 
@@ -412,9 +412,12 @@ void rec_session_info(const struct rec_reader *r, struct et_session_info *info,
 	info->nhooks = h->nhooks;
 	info->start_mono_ns = h->start_mono_ns;
 	info->start_wall_ns = h->start_wall_ns;
-	for (int i = 0; i < h->ntargets; i++)
+	for (int i = 0; i < h->ntargets; i++) {
 		pids[i] = h->targets[i].pid;
+		comms[i] = h->targets[i].comm;
+	}
 	info->pids = pids;
+	info->comms = comms;
 	info->npids = h->ntargets;
 	info->cmd = h->command[0] ? h->command : NULL;
 	info->snapshot_interval = h->snapshot_interval;

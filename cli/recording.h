@@ -133,11 +133,11 @@ void rec_close(struct rec_reader *r);
 const struct rec_header *rec_header(const struct rec_reader *r);
 /*
  * The session info a live session would give its sinks' begin(), from the
- * header (replay = true).  hooks must hold REC_MAX_HOOKS, pids
- * REC_MAX_TARGETS; info's strings point into the reader.
+ * header (replay = true, comms set).  hooks must hold REC_MAX_HOOKS, pids
+ * and comms REC_MAX_TARGETS; info's strings point into the reader.
  */
 void rec_session_info(const struct rec_reader *r, struct et_session_info *info,
-		      struct et_hook_info *hooks, __u32 *pids);
+		      struct et_hook_info *hooks, __u32 *pids, const char **comms);
 
 /*
  * The next item.  Returns 1 with *it filled, 0 at the end of the

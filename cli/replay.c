@@ -31,13 +31,14 @@ int replay_feed(struct rec_reader *r, struct et_sink *sink, const struct replay_
 {
 	struct et_hook_info hooks[REC_MAX_HOOKS];
 	__u32 pids[REC_MAX_TARGETS];
+	const char *comms[REC_MAX_TARGETS];
 	struct et_session_info info;
 	struct rec_item it;
 	__u64 last_ts = 0, events = 0, next_progress = 0;
 	bool ended = false;
 	int n;
 
-	rec_session_info(r, &info, hooks, pids);
+	rec_session_info(r, &info, hooks, pids, comms);
 	if (sink->begin)
 		sink->begin(sink, &info);
 	while ((n = rec_next(r, &it)) > 0) {
