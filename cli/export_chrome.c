@@ -100,9 +100,9 @@ static void span(struct chrome *c, const char *name, const struct thr *t, __u64 
 	__u64 d = to > from ? to - from : 0;
 
 	ev_begin(c, "X", name, t->pid, t->tid, from);
-	fprintf(c->f, ",\"dur\":%llu.%03llu,\"cat\":\"epoll\",\"args\":{\"epfd\":%d,\"owner\":%u%s}}",
-		(unsigned long long)(d / 1000), (unsigned long long)(d % 1000), t->epfd, t->owner,
-		args);
+	fprintf(c->f, ",\"dur\":%llu.%03llu,\"cat\":\"epoll\",\"args\":{\"epfd\":%d,"
+		"\"owner\":%u%s}}", (unsigned long long)(d / 1000), (unsigned long long)(d % 1000),
+		t->epfd, t->owner, args);
 }
 
 static void close_wait(struct chrome *c, struct thr *t, __u64 ts, const char *args)
@@ -232,8 +232,8 @@ static void c_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 			break;
 		ev_begin(c, "i", "epoll_ctl", h->pid, h->tid, h->ts_ns);
 		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%d,\"op\":\"%s\","
-			"\"fd\":%d,\"ret\":%d}}", in->epfd, e->op >= 1 && e->op <= 3 ? op[e->op] : "?",
-			e->fd, e->ret);
+			"\"fd\":%d,\"ret\":%d}}", in->epfd,
+			e->op >= 1 && e->op <= 3 ? op[e->op] : "?", e->fd, e->ret);
 		break;
 	}
 	case ET_EV_RELEASE: {

@@ -63,7 +63,8 @@ struct rec_reader {
 	char warn[640];
 };
 
-static void seterr(struct rec_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void seterr(struct rec_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void seterr(struct rec_reader *r, const char *fmt, ...)
 {
@@ -211,8 +212,8 @@ static int parse_header(struct rec_reader *r)
 	}
 	r->hdr.version = get_u32(fh + 8);
 	if (r->hdr.version != REC_VERSION) {
-		seterr(r, "unknown format version %u at offset 8 (this epolltrace reads version %u)",
-		       r->hdr.version, REC_VERSION);
+		seterr(r, "unknown format version %u at offset 8 (this epolltrace reads "
+		       "version %u)", r->hdr.version, REC_VERSION);
 		return -1;
 	}
 	len = get_u32(fh + 12);
@@ -281,7 +282,8 @@ static int build_index(struct rec_reader *r)
 		}
 		if (!CRC_OK(crc32(0, bh, 44), get_u32(bh + 44))) {
 			r->corrupt_off = off;
-			snprintf(r->corrupt_why, sizeof(r->corrupt_why), "block header checksum mismatch");
+			snprintf(r->corrupt_why, sizeof(r->corrupt_why),
+				 "block header checksum mismatch");
 			break;
 		}
 		b.flags = get_u32(bh + 4);
@@ -462,7 +464,8 @@ static int load_block(struct rec_reader *r)
 
 	r->blk_partial = b->plen > avail;
 	r->blk_off = b->off;
-	if (grow(&r->pay, &r->pcap, plen ? plen : 1) || grow(&r->raw, &r->rcap, b->rlen ? b->rlen : 1)) {
+	if (grow(&r->pay, &r->pcap, plen ? plen : 1) ||
+	    grow(&r->raw, &r->rcap, b->rlen ? b->rlen : 1)) {
 		seterr(r, "out of memory reading the block at offset %llu",
 		       (unsigned long long)b->off);
 		return -1;
@@ -620,10 +623,10 @@ int rec_next(struct rec_reader *r, struct rec_item *it)
 			return 0;
 		if (!r->loaded || r->rpos >= r->rlen) {
 			if (r->loaded && !r->blk_partial &&
-			    (r->blk_items_left ||
-			     r->event_no != r->idx[r->cur - 1].first_event + r->idx[r->cur - 1].nevents)) {
-				seterr(r, "corrupt block at offset %llu: its items do not add up to its "
-				       "header's counts", (unsigned long long)r->blk_off);
+			    (r->blk_items_left || r->event_no != r->idx[r->cur - 1].first_event +
+							       r->idx[r->cur - 1].nevents)) {
+				seterr(r, "corrupt block at offset %llu: its items do not add up "
+				       "to its header's counts", (unsigned long long)r->blk_off);
 				return -1;
 			}
 			if (r->loaded && r->blk_partial) {
@@ -709,8 +712,8 @@ int rec_next(struct rec_reader *r, struct rec_item *it)
 			return 1;
 		}
 bad:
-		seterr(r, "corrupt block at offset %llu: malformed item %u", (unsigned long long)r->blk_off,
-		       r->item_in_blk);
+		seterr(r, "corrupt block at offset %llu: malformed item %u",
+		       (unsigned long long)r->blk_off, r->item_in_blk);
 		return -1;
 	}
 }

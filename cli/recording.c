@@ -68,8 +68,8 @@ static int write_all(struct rec_writer *w, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			et_err("recording %s: write failed at offset %llu: %s; the file is readable "
-			       "up to there", w->path, (unsigned long long)w->off,
+			et_err("recording %s: write failed at offset %llu: %s; the file is "
+			       "readable up to there", w->path, (unsigned long long)w->off,
 			       n < 0 ? strerror(errno) : "no progress");
 			w->failed = true;
 			return -1;
