@@ -762,6 +762,28 @@ int rec_rewind(struct rec_reader *r)
 	return 0;
 }
 
+int rec_span(struct rec_reader *r, __u64 *first_ts, __u64 *last_ts, __u64 *events)
+{
+	struct rec_item it;
+	int n = 0;
+
+	*first_ts = *last_ts = *events = 0;
+	if (!r->nidx)
+		return 0;
+	*first_ts = r->idx[0].first_ts;
+	*last_ts = r->idx[r->nidx - 1].first_ts;
+	*events = r->idx[r->nidx - 1].first_event;
+	seek_block(r, r->nidx - 1);
+	while ((n = rec_next(r, &it)) > 0) {
+		if (it.ts_ns > *last_ts)
+			*last_ts = it.ts_ns;
+		if (it.kind == REC_RECORD || it.kind == REC_SNAPSHOT)
+			*events = it.event_no + 1;
+	}
+	seek_block(r, 0);
+	return n < 0 ? -1 : 0;
+}
+
 size_t rec_blocks(const struct rec_reader *r, const struct rec_block **blocks)
 {
 	*blocks = r->idx;

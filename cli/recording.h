@@ -164,6 +164,14 @@ long long rec_seek_event(struct rec_reader *r, __u64 event_no);
 long long rec_seek_time(struct rec_reader *r, __u64 ts_ns);
 int rec_rewind(struct rec_reader *r);
 
+/*
+ * The recording's extent: the first item's and the last item's ts_ns and
+ * the number of events, for a seek bar.  Decodes the last block only,
+ * then rewinds the reader.  0, or -1 if the last block is corrupt (its
+ * error comes again from rec_next() when reached).
+ */
+int rec_span(struct rec_reader *r, __u64 *first_ts, __u64 *last_ts, __u64 *events);
+
 /* The block index (complete block headers, the cut-off tail included). */
 size_t rec_blocks(const struct rec_reader *r, const struct rec_block **blocks);
 /* Events in the indexed blocks (a cut-off last block may hold fewer). */

@@ -91,6 +91,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		;
 	rec_seek_time(r, sum);
 	rec_next(r, &it);
+	{
+		__u64 t0, t1, ne;
+
+		rec_span(r, &t0, &t1, &ne);
+	}
 	rec_close(r);
 	return 0;
 }

@@ -220,6 +220,15 @@ int main(void)
 	CHECK(full == nitems && rc == 0 && !rec_warning(r), "round trip: %d of %d items, rc %d",
 	      full, nitems, rc);
 	CHECK(rec_total_events(r) == 11, "events %llu", (unsigned long long)rec_total_events(r));
+	{
+		__u64 t0, t1, ne;
+
+		CHECK(!rec_span(r, &t0, &t1, &ne) && t0 == items[0].ts &&
+		      t1 == items[nitems - 1].ts && ne == 11, "span %llu..%llu, %llu events",
+		      (unsigned long long)t0, (unsigned long long)t1, (unsigned long long)ne);
+		CHECK(rec_next(r, &it) == 1 && it.event_no == 0 && it.kind == REC_SNAPSHOT,
+		      "rewound after the span");
+	}
 
 	/* seeking: the second round's keyframe */
 	CHECK(rec_seek_event(r, 10) == 9 && rec_next(r, &it) == 1 && it.kind == REC_SNAPSHOT &&
