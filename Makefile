@@ -13,7 +13,7 @@ VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 BUILD_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libncurses-dev \
 	      libdw-dev pkg-config make gcc
 TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
-	      redis-server redis-tools
+	      redis-server redis-tools libclang-rt-14-dev
 
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
@@ -38,7 +38,7 @@ Q := @
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps check install clean static demo
+.PHONY: all deps test-deps check install clean static demo fuzz
 
 all: deps epolltrace
 
@@ -78,12 +78,12 @@ $(OUT)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/epolltrace.h $(OUT)/epolltra
 
 epolltrace: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) $(CURSES_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) $(CURSES_LIBS) -lz -lpthread
 
 # A static binary for minimal VM guests (tests/vm).
 $(OUT)/epolltrace.static: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) $(CURSES_STATIC) -lpthread
+	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) $(CURSES_STATIC) -lz -lpthread
 
 static: deps $(OUT)/epolltrace.static
 
@@ -97,6 +97,27 @@ demo: all
 
 install: epolltrace
 	install -D -m 0755 epolltrace $(DESTDIR)$(PREFIX)/bin/epolltrace
+
+# The recording reader under libFuzzer (clang's -fsanitize=fuzzer, from
+# libclang-rt-14-dev).  `make check` runs it briefly; `make fuzz` for
+# FUZZ_TIME seconds on the recordings the last `make check` made (or one
+# recorded now).
+FUZZ_TIME ?= 300
+$(OUT)/fuzz_reader: tests/fuzz_reader.c cli/rec_read.c cli/decode.c cli/recording.h \
+		    cli/rec_format.h cli/event.h include/epolltrace.h | $(OUT)
+	@echo "  FUZZ     $@"
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Wall -Wextra -Werror -Iinclude -Icli \
+		tests/fuzz_reader.c cli/rec_read.c cli/decode.c -lz -o $@
+
+fuzz: test-deps epolltrace $(OUT)/fuzz_reader
+	@mkdir -p $(OUT)/fuzz-corpus
+	@cp $(OUT)/test/fuzz/corpus/* $(OUT)/fuzz-corpus/ 2>/dev/null || true
+	@if [ -z "$$(ls $(OUT)/fuzz-corpus)" ]; then \
+		./epolltrace record --force -o $(OUT)/fuzz-corpus/seed.etr -- \
+			./epolltrace demo --scenario all >/dev/null; fi
+	$(OUT)/fuzz_reader -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
+		$(OUT)/fuzz-corpus
 
 check: test-deps epolltrace $(OUT)/epolltrace.static
 	$(Q)tests/run-all.sh

@@ -27,10 +27,31 @@ struct et_snapshot {
 	struct et_inst_counters cnt;
 };
 
+/* One hook of the attach plan, as a recording's header carries it. */
+struct et_hook_info {
+	const char *hook;	/* logical hook: "ctl", "callback", ... */
+	const char *using;	/* rung kind that won ("fentry", ...), "-" if none */
+	const char *fidelity;	/* "exact", "derived", "sampled", "none" */
+	const char *point;	/* attach point, or how the views cope without it */
+};
+
 /* What the consumers are told when tracing starts. */
 struct et_session_info {
 	bool callbacks_visible;	/* ep_poll_callback attached: ready list exact */
 	const char *attach;	/* --attach mode name */
+	/* for recordings' headers; NULL/0 where unknown */
+	const char *kernel;	/* uname -r of the traced machine */
+	const char *machine;	/* uname -m */
+	const struct et_hook_info *hooks;
+	int nhooks;
+	__u64 start_mono_ns;	/* CLOCK_MONOTONIC at begin (the records' clock) */
+	__u64 start_wall_ns;	/* CLOCK_REALTIME at the same moment */
+	const __u32 *pids;	/* the targets given (-p, the spawned command); none: all */
+	const char *const *comms;	/* their comms, from a recording's header; NULL live */
+	int npids;
+	const char *cmd;	/* -- COMMAND's argv[0], NULL if none (its pid is last) */
+	double snapshot_interval;	/* seconds */
+	bool replay;		/* the stream comes from a recording, not a kernel */
 };
 
 struct et_sink {
@@ -44,11 +65,6 @@ struct et_sink {
 	int (*tick)(struct et_sink *s, __u64 now_ns);
 	/* optional: the session is over, after the final snapshot */
 	void (*end)(struct et_sink *s, __u64 now_ns);
-	/* optional, for a front end that reads the terminal: an fd the
-	 * session watches along with the rings, and a call on every pass of
-	 * the loop (about every 100 ms at least); nonzero: stop */
-	int (*input_fd)(struct et_sink *s);
-	int (*input)(struct et_sink *s, __u64 now_ns);
 };
 
 /* The size a record of this type must have, 0 for an unknown type. */

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "classroom.h"
+#include "export.h"
 #include "log.h"
 #include "output.h"
 #include "plan.h"
+#include "recording.h"
 #include "session.h"
 #include "state_view.h"
 #include "tui.h"
@@ -29,6 +31,10 @@ static const char usage[] =
 "       epolltrace demo --scenario NAME [--truth FILE] [--gate] [--scale N]\n"
 "       epolltrace demo --scenario classroom [--duration S] [--rate X]\n"
 "       epolltrace demo --list\n"
+"       epolltrace record -o FILE [--force] [OPTIONS] [-p PID]... [-- COMMAND [ARGS...]]\n"
+"       epolltrace replay FILE [--json|--summary|--json-state [-i S] [-n N]]\n"
+"       epolltrace info FILE\n"
+"       epolltrace export FILE --format jsonl|chrome [-o OUT]\n"
 "\n"
 "Trace what the kernel's epoll machinery does inside processes: instances\n"
 "created and closed, fds inserted/modified/removed, ep_poll_callback,\n"
@@ -50,6 +56,10 @@ static const char usage[] =
 "      --attach MODE         auto|fentry|kprobe|tracepoint (default auto)\n"
 "      --snapshot-interval S seconds between snapshots (default 1)\n"
 "      --ring-size MB        event ring buffer size (default 8)\n"
+"  -w, --write FILE          also record the session to FILE (with any output)\n"
+"  -o, --output FILE         record: the recording; export: the output (default stdout)\n"
+"      --force               overwrite an existing recording\n"
+"      --format F            export: jsonl (as --json) or chrome (Trace Event Format)\n"
 "  -v, --verbose             more diagnostics (twice: libbpf debug)\n"
 "  -V, --version             print the version\n"
 "  -h, --help                this help\n"
@@ -62,7 +72,10 @@ static const char usage[] =
 "  epolltrace probes                      what this kernel lets us see, and why\n"
 "  epolltrace -p $(pidof nginx) --json    stream nginx's epoll events as JSON\n"
 "  epolltrace --json -d 5 -- redis-server trace a command from its first syscall\n"
-"  epolltrace demo --scenario threads     a scripted workload to trace\n";
+"  epolltrace demo --scenario threads     a scripted workload to trace\n"
+"  epolltrace record -p $(pidof redis-server) -o redis.etr -d 10\n"
+"  epolltrace replay redis.etr --summary  the same table, from the file, no root\n"
+"  epolltrace export redis.etr --format chrome -o redis.json   for ui.perfetto.dev\n";
 
 enum {
 	OPT_JSON = 256,
@@ -81,6 +94,8 @@ enum {
 	OPT_THEME,
 	OPT_ASCII,
 	OPT_RATE,
+	OPT_FORCE,
+	OPT_FORMAT,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +123,10 @@ static const struct option long_opts[] = {
 	{ "theme", required_argument, NULL, OPT_THEME },
 	{ "ascii", no_argument, NULL, OPT_ASCII },
 	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "write", required_argument, NULL, 'w' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{},
 };
 
@@ -127,6 +146,10 @@ struct cli {
 	int scale;
 	bool list;
 	double rate;		/* demo --scenario classroom; 0: not given */
+	const char *write;	/* -w: record alongside */
+	const char *output;	/* -o */
+	bool force;
+	const char *format;
 };
 
 static int parse_double(const char *opt, const char *arg, double min, double *out)
@@ -159,7 +182,8 @@ static int parse_long(const char *opt, const char *arg, long min, long max, long
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct cli *c)
+/* permute: options may follow operands (replay FILE --json) */
+static int parse(int argc, char **argv, struct cli *c, bool permute)
 {
 	long v;
 	int opt;
@@ -170,7 +194,8 @@ static int parse(int argc, char **argv, struct cli *c)
 	c->s.snap_ring_bytes = 16ul << 20;
 	c->scale = 1;
 	c->interval = 1.0;
-	while ((opt = getopt_long(argc, argv, "+p:fd:i:n:vVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, permute ? "p:fd:i:n:w:o:vVh" : "+p:fd:i:n:w:o:vVh",
+				  long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			if (parse_long("pid", optarg, 1, INT_MAX, &v))
@@ -279,6 +304,18 @@ static int parse(int argc, char **argv, struct cli *c)
 				return -1;
 			}
 			break;
+		case 'w':
+			c->write = optarg;
+			break;
+		case 'o':
+			c->output = optarg;
+			break;
+		case OPT_FORCE:
+			c->force = true;
+			break;
+		case OPT_FORMAT:
+			c->format = optarg;
+			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace --help'.\n");
 			return -1;
@@ -358,11 +395,188 @@ static int cmd_demo(struct cli *c)
 	return ret ? 1 : 0;
 }
 
+static int finish_recording(struct rec_writer *w, const char *path, bool report)
+{
+	__u64 bytes, events;
+	int ret;
+
+	rec_writer_stats(w, &bytes, &events);
+	ret = rec_writer_close(w);
+	if (report && !ret)
+		et_info("recorded %llu events in %llu bytes (%.1f bytes/event) to %s",
+			(unsigned long long)events, (unsigned long long)bytes,
+			events ? (double)bytes / events : 0.0, path);
+	return ret ? 1 : 0;
+}
+
+/* epolltrace record -o FILE: no screen, no stream; the file only */
+static int cmd_record(struct cli *c, char **cmd)
+{
+	struct rec_writer *w;
+	int ret;
+
+	if (!c->output) {
+		et_err("record: -o FILE is required");
+		return 2;
+	}
+	if (c->json || c->summary || c->json_state || c->write) {
+		et_err("record writes only the file; to watch while recording use -w FILE");
+		return 2;
+	}
+	if (c->s.follow && !c->s.npids && !cmd) {
+		et_err("-f needs -p PID or a COMMAND");
+		return 2;
+	}
+	c->s.cmd = cmd;
+	w = rec_writer_open(c->output, c->force);
+	if (!w)
+		return 1;
+	ret = session_run(&c->s, rec_writer_sink(w));
+	if (finish_recording(w, c->output, true))
+		ret = 1;
+	return ret;
+}
+
+static struct rec_reader *open_recording(const char *path)
+{
+	char err[512];
+	struct rec_reader *r = rec_open(path, err, sizeof(err));
+
+	if (!r)
+		et_err("%s", err);
+	return r;
+}
+
+/* the file operand of replay/info/export: exactly one */
+static const char *file_operand(int argc, char **argv, const char *sub)
+{
+	if (optind >= argc) {
+		et_err("%s: a recording FILE is required", sub);
+		return NULL;
+	}
+	if (optind + 1 < argc) {
+		et_err("unexpected argument '%s'", argv[optind + 1]);
+		return NULL;
+	}
+	return argv[optind];
+}
+
+static int cmd_replay(struct cli *c, const char *path)
+{
+	struct replay_opts ro = { .progress = isatty(STDERR_FILENO), .label = "replay" };
+	struct rec_reader *r;
+	struct et_sink *sink;
+	int ret;
+
+	if (c->json + c->summary + c->json_state > 1) {
+		et_err("--json, --summary and --json-state exclude each other");
+		return 2;
+	}
+	if (!c->json && !c->summary && !c->json_state) {
+		char why[128];
+
+		if (!tui_possible(why, sizeof(why))) {
+			et_err("replay: %s; headless, use --json, --summary or --json-state", why);
+			return 2;
+		}
+		r = open_recording(path);
+		if (!r)
+			return 1;
+		ret = tui_replay(r, &c->tui_o);
+		rec_close(r);
+		return ret;
+	}
+	r = open_recording(path);
+	if (!r)
+		return 1;
+	if (c->summary || c->json_state)
+		sink = state_view_new(stdout, c->summary ? STATE_SUMMARY : STATE_JSON, c->interval,
+				      c->count);
+	else
+		sink = out_json_new(stdout);
+	if (!sink) {
+		et_err("out of memory");
+		rec_close(r);
+		return 1;
+	}
+	ret = replay_feed(r, sink, &ro);
+	if (c->summary || c->json_state)
+		state_view_free(sink);
+	else
+		out_free(sink);
+	rec_close(r);
+	if (fflush(stdout) || ferror(stdout)) {
+		et_err("writing output: %s", strerror(errno));
+		ret = 1;
+	}
+	return ret;
+}
+
+static int cmd_info(const char *path)
+{
+	struct rec_reader *r = open_recording(path);
+	int ret;
+
+	if (!r)
+		return 1;
+	ret = rec_info_print(r, stdout);
+	rec_close(r);
+	return ret;
+}
+
+static int cmd_export(struct cli *c, const char *path)
+{
+	struct replay_opts ro = { .progress = isatty(STDERR_FILENO), .label = "export" };
+	bool chrome;
+	struct rec_reader *r;
+	struct et_sink *sink;
+	FILE *out = stdout;
+	int ret;
+
+	if (!c->format || (strcmp(c->format, "jsonl") && strcmp(c->format, "chrome"))) {
+		et_err("export: --format jsonl or --format chrome is required");
+		return 2;
+	}
+	chrome = !strcmp(c->format, "chrome");
+	r = open_recording(path);
+	if (!r)
+		return 1;
+	if (c->output && strcmp(c->output, "-")) {
+		out = fopen(c->output, "we");
+		if (!out) {
+			et_err("cannot create %s: %s", c->output, strerror(errno));
+			rec_close(r);
+			return 1;
+		}
+	}
+	sink = chrome ? export_chrome_new(out, rec_header(r)) : out_json_new(out);
+	if (!sink) {
+		et_err("out of memory");
+		ret = 1;
+		goto out;
+	}
+	ret = replay_feed(r, sink, &ro);
+	if (chrome) {
+		export_chrome_finish(sink, rec_header(r));
+		export_chrome_free(sink);
+	} else {
+		out_free(sink);
+	}
+out:
+	rec_close(r);
+	if (fflush(out) || ferror(out) || (out != stdout && fclose(out))) {
+		et_err("writing %s: %s", out == stdout ? "output" : c->output, strerror(errno));
+		ret = 1;
+	}
+	return ret;
+}
+
 enum out_kind { OUT_TEXT, OUT_JSON, OUT_STATE, OUT_TUI };
 
 static int cmd_trace(struct cli *c, char **cmd)
 {
-	struct et_sink *sink;
+	struct rec_writer *rec = NULL;
+	struct et_sink *sink, *view;
 	enum out_kind kind;
 	char why[128];
 	int ret;
@@ -373,6 +587,10 @@ static int cmd_trace(struct cli *c, char **cmd)
 	}
 	if (c->json + c->summary + c->json_state + c->tui + c->text > 1) {
 		et_err("--json, --summary, --json-state, --tui and --text exclude each other");
+		return 2;
+	}
+	if (c->output) {
+		et_err("-o is for record and export; to record while tracing use -w FILE");
 		return 2;
 	}
 	if (c->json)
@@ -387,31 +605,45 @@ static int cmd_trace(struct cli *c, char **cmd)
 	} else	/* on a terminal, the TUI; piped, the text stream */
 		kind = tui_possible(why, sizeof(why)) ? OUT_TUI : OUT_TEXT;
 	c->s.cmd = cmd;
+	if (c->write) {
+		rec = rec_writer_open(c->write, c->force);
+		if (!rec)
+			return 1;
+	}
 	switch (kind) {
 	case OUT_STATE:
-		sink = state_view_new(stdout, c->summary ? STATE_SUMMARY : STATE_JSON, c->interval,
+		view = state_view_new(stdout, c->summary ? STATE_SUMMARY : STATE_JSON, c->interval,
 				      c->count);
 		break;
 	case OUT_TUI:
-		sink = tui_sink_new(&c->tui_o);
+		view = tui_sink_new(&c->tui_o);
 		break;
 	case OUT_JSON:
-		sink = out_json_new(stdout);
+		view = out_json_new(stdout);
 		break;
 	default:
-		sink = out_text_new(stdout);
+		view = out_text_new(stdout);
 	}
+	/* the recorder first: its end (the file complete) must not wait for
+	 * the TUI, which keeps an ended screen until q */
+	sink = view && rec ? tee_new(rec_writer_sink(rec), view) : view;
 	if (!sink) {
 		et_err("out of memory");
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	ret = session_run(&c->s, sink);
+out:
+	if (sink != view)
+		tee_free(sink);
 	if (kind == OUT_STATE)
-		state_view_free(sink);
+		state_view_free(view);
 	else if (kind == OUT_TUI)
-		tui_sink_free(sink);
+		tui_sink_free(view);
 	else
-		out_free(sink);
+		out_free(view);
+	if (rec && finish_recording(rec, c->write, false))
+		ret = 1;
 	if (fflush(stdout) || ferror(stdout)) {
 		et_err("writing output: %s", strerror(errno));
 		ret = 1;
@@ -450,13 +682,36 @@ int main(int argc, char **argv)
 	const char *sub = NULL;
 	char **cmd = NULL;
 
-	if (argc > 1 && (!strcmp(argv[1], "probes") || !strcmp(argv[1], "demo"))) {
-		sub = argv[1];
-		argc--;
-		argv++;
+	static const char *const subs[] = { "probes", "demo", "record", "replay", "info", "export" };
+	bool takes_file, record = false;
+
+	for (size_t i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (!strcmp(argv[1], subs[i])) {
+			sub = argv[1];
+			argc--;
+			argv++;
+			break;
+		}
 	}
-	if (parse(argc, argv, &c))
+	takes_file = sub && (!strcmp(sub, "replay") || !strcmp(sub, "info") ||
+			     !strcmp(sub, "export"));
+	if (parse(argc, argv, &c, takes_file))
 		return 2;
+	if (takes_file) {
+		const char *file = file_operand(argc, argv, sub);
+
+		if (!file)
+			return 2;
+		if (!strcmp(sub, "replay"))
+			return cmd_replay(&c, file);
+		if (!strcmp(sub, "info"))
+			return cmd_info(file);
+		return cmd_export(&c, file);
+	}
+	if (sub && !strcmp(sub, "record")) {
+		record = true;
+		sub = NULL;	/* takes -- COMMAND like a trace */
+	}
 	if (optind < argc) {
 		if (sub || strcmp(argv[optind - 1], "--")) {
 			et_err("unexpected argument '%s'", argv[optind]);
@@ -469,5 +724,5 @@ int main(int argc, char **argv)
 		return cmd_probes(&c);
 	if (sub && !strcmp(sub, "demo"))
 		return cmd_demo(&c);
-	return cmd_trace(&c, cmd);
+	return record ? cmd_record(&c, cmd) : cmd_trace(&c, cmd);
 }

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -36,7 +35,6 @@ struct session {
 	__u64 drops[2];			/* last reported ring drops */
 	unsigned long bad_records;
 	int ncpus;
-	int waitfd;			/* epoll: the rings and the sink's input, or -1 */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -222,45 +220,6 @@ static void deliver_snapshots(struct session *s, bool wait)
 	s->snap_due = 0;
 }
 
-/*
- * Wait up to timeout_ms for records (or, with a front end, for input) and
- * consume what came.  Returns 0 or a negative error.
- */
-static int wait_events(struct session *s, int timeout_ms)
-{
-	struct epoll_event ev[2];
-	int n, err;
-
-	if (s->waitfd < 0)
-		return ring_buffer__poll(s->rb, timeout_ms);
-	n = epoll_wait(s->waitfd, ev, 2, timeout_ms);
-	if (n < 0 && errno != EINTR)
-		return -errno;
-	err = ring_buffer__consume(s->rb);
-	return err < 0 ? err : 0;
-}
-
-/* The sink's input fd joins the rings' epoll set, if it has one. */
-static int watch_input(struct session *s)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	int fd;
-
-	s->waitfd = -1;
-	if (!s->sink->input_fd || (fd = s->sink->input_fd(s->sink)) < 0)
-		return 0;
-	s->waitfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->waitfd < 0)
-		return -errno;
-	ev.data.fd = ring_buffer__epoll_fd(s->rb);
-	if (epoll_ctl(s->waitfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
-		return -errno;
-	ev.data.fd = fd;
-	if (epoll_ctl(s->waitfd, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
-	return 0;
-}
-
 static bool targets_alive(struct session *s)
 {
 	if (!s->o->npids && !s->child)
@@ -324,6 +283,41 @@ static void reap_child(struct session *s)
 	}
 }
 
+/* The header facts of a recording: kernel, plan, clocks, targets. */
+static void session_info_fill(struct session *s, struct et_session_info *info,
+			      struct et_hook_info *hooks, __u32 *pids)
+{
+	struct timespec mono, wall;
+
+	for (int i = 0; i < s->plan.nhooks; i++) {
+		const struct hook *h = &s->plan.hooks[i];
+		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
+
+		hooks[i] = (struct et_hook_info){
+			.hook = h->name,
+			.using = c ? rung_kind_name(c->kind) : "-",
+			.fidelity = fidelity_name(c ? c->fid : h->fid_without),
+			.point = c ? c->func : (h->without ? h->without : "not available"),
+		};
+	}
+	info->hooks = hooks;
+	info->nhooks = s->plan.nhooks;
+	info->kernel = s->plan.kernel;
+	info->machine = s->plan.machine;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	info->start_mono_ns = mono.tv_sec * 1000000000ULL + mono.tv_nsec;
+	info->start_wall_ns = wall.tv_sec * 1000000000ULL + wall.tv_nsec;
+	for (int i = 0; i < s->o->npids; i++)
+		pids[info->npids++] = s->o->pids[i];
+	if (s->child > 0) {
+		pids[info->npids++] = s->child;
+		info->cmd = s->o->cmd[0];
+	}
+	info->pids = pids;
+	info->snapshot_interval = s->o->snapshot_interval;
+}
+
 int session_run(const struct session_opts *o, struct et_sink *sink)
 {
 	struct plan_params pp = {
@@ -332,7 +326,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
 	};
-	struct session s = { .o = o, .sink = sink, .waitfd = -1 };
+	struct session s = { .o = o, .sink = sink };
 	struct sigaction sa = { .sa_handler = on_signal };
 	double start, next_snap, end;
 	int gate = -1, ret = 1, err;
@@ -362,11 +356,14 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	}
 	s.iter_link = s.ld.iter_link;
 	if (sink->begin) {
+		struct et_hook_info hooks[s.plan.nhooks > 0 ? s.plan.nhooks : 1];
+		__u32 pids[SESSION_MAX_PIDS + 1];
 		struct et_session_info info = {
 			.callbacks_visible = plan_fidelity(&s.plan, "callback") == FID_EXACT,
 			.attach = plan_mode_name(o->mode),
 		};
 
+		session_info_fill(&s, &info, hooks, pids);
 		sink->begin(sink, &info);
 	}
 	for (int i = 0; i < o->npids; i++)
@@ -379,11 +376,6 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	s.snap_rb = ring_buffer__new(bpf_map__fd(s.ld.skel->maps.snap_events), on_snap, &s, NULL);
 	if (!s.rb || !s.snap_rb) {
 		et_err("cannot open ring buffers: %s", strerror(errno));
-		goto out_rb;
-	}
-	err = watch_input(&s);
-	if (err) {
-		et_err("cannot watch the terminal: %s", strerror(-err));
 		goto out_rb;
 	}
 
@@ -409,7 +401,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		__u64 tn;
 		double t;
 
-		err = wait_events(&s, snapshot_wait_ms(&s, 100));
+		err = ring_buffer__poll(s.rb, snapshot_wait_ms(&s, 100));
 		if (err < 0 && err != -EINTR) {
 			et_err("ring buffer: %s", strerror(-err));
 			ret = 1;
@@ -425,8 +417,6 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			next_snap = t + o->snapshot_interval;
 		}
 		sink->flush(sink);
-		if (sink->input && sink->input(sink, tn))
-			break;
 		if (sink->tick && sink->tick(sink, tn))
 			break;
 		if (end && t >= end)
@@ -449,8 +439,6 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		et_warn("%lu snapshots incomplete (snapshot ring too small?)", s.snap.incomplete);
 
 out_rb:
-	if (s.waitfd >= 0)
-		close(s.waitfd);
 	ring_buffer__free(s.rb);
 	ring_buffer__free(s.snap_rb);
 	snap_asm_free(&s.snap);

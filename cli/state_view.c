@@ -15,6 +15,7 @@
 #include "state_view.h"
 
 #define MAX_PREV 4096
+#define SESSION_TARGETS 65
 
 struct prev {
 	__u64 ep;
@@ -32,6 +33,13 @@ struct view {
 	__u64 last_ns;		/* previous refresh, for rates */
 	bool printed_since_end;
 	const char *attach;
+	/* a replay: /proc here knows nothing of the recorded processes */
+	bool replay;
+	struct {
+		__u32 pid;
+		char comm[17];
+	} targets[SESSION_TARGETS];
+	int ntargets;
 	struct model m;
 	struct prev prev[MAX_PREV];
 	size_t nprev;
@@ -53,14 +61,21 @@ static double rate(__u64 now, __u64 before, double secs)
 	return secs > 0 && now >= before ? (now - before) / secs : 0;
 }
 
-/* a thread's comm: /proc/PID/task/TID/comm (TID == PID for the process) */
-static void comm_of(__u32 pid, __u32 tid, char *buf, size_t len)
+/* a thread's comm: /proc/PID/task/TID/comm (TID == PID for the process);
+ * in a replay, a target's comm from the recording, else "?" */
+static void comm_of(const struct view *v, __u32 pid, __u32 tid, char *buf, size_t len)
 {
 	char path[64];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
 	snprintf(buf, len, "?");
+	if (v->replay) {
+		for (int i = 0; pid == tid && i < v->ntargets; i++)
+			if (v->targets[i].pid == pid)
+				snprintf(buf, len, "%s", v->targets[i].comm);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
@@ -96,7 +111,7 @@ static void render_summary(struct view *v, __u64 now, bool final)
 		struct model_counters *p = prev_of(v, in);
 		char comm[17], flags[8] = "";
 
-		comm_of(in->in.owner, in->in.owner, comm, sizeof(comm));
+		comm_of(v, in->in.owner, in->in.owner, comm, sizeof(comm));
 		if (!v->m.callbacks_visible)
 			strcat(flags, "S");	/* ready list sampled */
 		if (in->resyncing)
@@ -151,13 +166,13 @@ static void render_json(struct view *v, __u64 now, bool final)
 		char comm[17];
 
 		/* one read of a process's socket tables per refresh, not per instance */
-		if (!in->closed_ns && (!kc || kc_pid != in->in.owner)) {
+		if (!v->replay && !in->closed_ns && (!kc || kc_pid != in->in.owner)) {
 			fdkind_cache_free(kc);
 			kc = fdkind_cache_new(in->in.owner);
 			kc_pid = in->in.owner;
 		}
 
-		comm_of(in->in.owner, in->in.owner, comm, sizeof(comm));
+		comm_of(v, in->in.owner, in->in.owner, comm, sizeof(comm));
 		json_obj_begin(&w);
 		json_kv_u64(&w, "pid", in->in.owner);
 		json_kv_str(&w, "comm", comm);
@@ -175,7 +190,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 			const struct model_item *it = &in->items[k];
 			struct fdkind fk;
 
-			fdkind_resolve(in->closed_ns ? NULL : kc, it->fd, &fk);
+			fdkind_resolve(in->closed_ns || v->replay ? NULL : kc, it->fd, &fk);
 			json_obj_begin(&w);
 			json_kv_s64(&w, "fd", it->fd);
 			json_kv_u64(&w, "events", it->events);
@@ -204,7 +219,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 			const struct model_waiter *wt = &in->waiters[k];
 			char tcomm[17];
 
-			comm_of(in->in.owner, wt->tid, tcomm, sizeof(tcomm));
+			comm_of(v, in->in.owner, wt->tid, tcomm, sizeof(tcomm));
 			json_obj_begin(&w);
 			json_kv_u64(&w, "tid", wt->tid);
 			json_kv_str(&w, "comm", tcomm);
@@ -275,6 +290,12 @@ static void v_begin(struct et_sink *s, const struct et_session_info *info)
 
 	v->m.callbacks_visible = info->callbacks_visible;
 	v->attach = info->attach;
+	v->replay = info->replay;
+	for (int i = 0; info->comms && i < info->npids && i < SESSION_TARGETS; i++) {
+		v->targets[v->ntargets].pid = info->pids[i];
+		snprintf(v->targets[v->ntargets++].comm, sizeof(v->targets[0].comm), "%s",
+			 info->comms[i]);
+	}
 }
 
 static int v_tick(struct et_sink *s, __u64 now)

@@ -28,6 +28,7 @@
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
 #include "fdkind.h"
+#include "recording.h"
 #include "log.h"
 #include "tui.h"
 #include "tui_view.h"
@@ -159,8 +160,10 @@ struct tsink {
 	const struct theme *theme;
 	bool dirty;
 	volatile bool quit;
-	__u64 now;			/* CLOCK_MONOTONIC of the last tick */
+	__u64 now;			/* the display's clock: CLOCK_MONOTONIC live,
+					 * the replay position in a replay */
 	__u64 last_draw;
+	__u64 last_wall;		/* replay: CLOCK_MONOTONIC of the last frame */
 	__u64 rate_at, rate_records;	/* for events/s */
 	unsigned long seen_msgs;
 	/* paused: what came meanwhile, in order */
@@ -339,8 +342,10 @@ static bool format_frame(struct tsink *ts, int w, int h)
 {
 	if (tbuf_resize(&ts->buf, w, h) || tbuf_resize(&ts->frame, w, h))
 		return false;
-	ts->t.now_ns = ts->t.st.replay || ts->t.st.paused || ts->t.st.ended ?
-		       ts->t.last_ns : ts->now;
+	if (ts->t.st.replay)
+		ts->t.now_ns = ts->t.st.pos_ns;
+	else
+		ts->t.now_ns = ts->t.st.paused || ts->t.st.ended ? ts->t.last_ns : ts->now;
 	ts->t.st.messages = (unsigned int)(et_log_captured() - ts->seen_msgs);
 	/* socket tables are read at most once a second per process */
 	if (ts->now >= ts->fdk_at + FDKIND_TTL_NS) {
@@ -510,12 +515,17 @@ static void t_begin(struct et_sink *s, const struct et_session_info *info)
 	ts->m.callbacks_visible = info->callbacks_visible;
 	ts->t.st.mode = info->attach;
 	ts->t.st.ready_exact = info->callbacks_visible;
+	for (int i = 0; i < info->nhooks; i++)
+		if (!strcmp(info->hooks[i].hook, "callback") && strcmp(info->hooks[i].using, "-"))
+			ts->t.st.via = info->hooks[i].using;
 	ts->now = mono_ns();
 	if (!curses_on(ts)) {
 		ts->quit = true;
 		return;
 	}
 	ts->dirty = true;
+	if (ts->t.st.replay)
+		return;		/* tui_replay() runs the screen in this thread */
 	if (pthread_create(&ts->ui, NULL, ui_main, ts)) {
 		curses_off();
 		et_log_capture(false);
@@ -630,7 +640,7 @@ static int key(struct tsink *ts, int ch)
 	struct tui *t = &ts->t;
 
 	ts->dirty = true;
-	if (t->editing) {
+	if (t->editing && !t->seeking) {
 		filter_key(ts, ch);
 		return 0;
 	}
@@ -793,12 +803,6 @@ static void *ui_main(void *arg)
 	return NULL;
 }
 
-static int t_input(struct et_sink *s, __u64 now)
-{
-	(void)now;
-	return ((struct tsink *)s)->quit ? 1 : 0;
-}
-
 static int t_tick(struct et_sink *s, __u64 now)
 {
 	(void)now;
@@ -847,6 +851,340 @@ static void t_end(struct et_sink *s, __u64 now)
 	et_log_flush();
 }
 
+/* ---- replay: the same screens, driven from a recording ---------------------- */
+
+static const double speeds[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100 };
+
+struct replay {
+	struct tsink *ts;
+	struct rec_reader *r;
+	const struct rec_header *hdr;
+	struct rec_item it;		/* the next item, not yet applied */
+	bool have;			/* it is valid */
+	bool at_end;
+	int speed;			/* index into speeds */
+	__u64 anchor_wall, anchor_pos;	/* playing: pos = anchor_pos + (wall - anchor_wall) * speed */
+	bool callbacks_visible;
+	int err;			/* a corrupt block was met */
+};
+
+/* a recorded target's comm; fd kinds are not recorded */
+static bool replay_comm(void *ctx, __u32 pid, __u32 tid, char *buf, size_t len)
+{
+	const struct rec_header *h = ctx;
+
+	for (int i = 0; tid == pid && i < h->ntargets; i++)
+		if (h->targets[i].pid == pid) {
+			snprintf(buf, len, "%s", h->targets[i].comm);
+			return true;
+		}
+	return false;
+}
+
+static void replay_fdkind(void *ctx, __u32 pid, int fd, struct fdkind *out)
+{
+	(void)ctx;
+	(void)pid;
+	(void)fd;
+	snprintf(out->kind, sizeof(out->kind), "?");
+	out->addr[0] = 0;
+}
+
+/* read ahead one item: false at the end (or on an error, kept in rp->err) */
+static bool peek(struct replay *rp)
+{
+	int n;
+
+	if (rp->have)
+		return true;
+	if (rp->at_end)
+		return false;
+	n = rec_next(rp->r, &rp->it);
+	if (n <= 0) {
+		rp->at_end = true;
+		if (n < 0) {
+			rp->err = 1;
+			et_err("%s", rec_error(rp->r));
+		} else if (rec_warning(rp->r)) {
+			et_warn("%s", rec_warning(rp->r));
+		}
+		return false;
+	}
+	rp->have = true;
+	return true;
+}
+
+/* apply the item read ahead; returns true if it was a record */
+static bool take(struct replay *rp)
+{
+	struct tsink *ts = rp->ts;
+	bool rec = rp->it.kind == REC_RECORD;
+
+	if (rec) {
+		ts->rate_records++;
+		apply(ts, rp->it.rec, rp->it.size);
+	} else if (rp->it.kind == REC_SNAPSHOT) {
+		tui_apply_snapshot(&ts->t, rp->it.snap);
+		ts->dirty = true;
+	}
+	ts->t.st.pos_ns = rp->it.ts_ns > ts->t.st.pos_ns ? rp->it.ts_ns : ts->t.st.pos_ns;
+	ts->t.st.event_no = rp->it.kind == REC_RECORD || rp->it.kind == REC_SNAPSHOT ?
+			    rp->it.event_no + 1 : rp->it.event_no;
+	rp->have = false;
+	return rec;
+}
+
+/* start over from the first event, on a fresh model */
+static void restart(struct replay *rp)
+{
+	struct tsink *ts = rp->ts;
+
+	model_free(&ts->m);
+	model_init(&ts->m, rp->callbacks_visible);
+	tui_reset(&ts->t);
+	rec_rewind(rp->r);
+	rp->have = rp->at_end = false;
+	ts->t.st.pos_ns = ts->t.st.first_ns;
+	ts->t.st.event_no = 0;
+	ts->t.st.ended = false;
+	ts->dirty = true;
+}
+
+/* Go to a time (records' clock) or an event number: forward by applying,
+ * back by starting over, so the state is exactly the live one. */
+static void seek(struct replay *rp, bool by_event, __u64 to)
+{
+	struct tsink *ts = rp->ts;
+
+	if (by_event ? to < ts->t.st.event_no : to < ts->t.st.pos_ns)
+		restart(rp);
+	while (peek(rp) && (by_event ? rp->it.event_no < to : rp->it.ts_ns <= to))
+		take(rp);
+	if (!by_event && to > ts->t.st.pos_ns && !rp->at_end)
+		ts->t.st.pos_ns = to;
+	rp->anchor_wall = mono_ns();
+	rp->anchor_pos = ts->t.st.pos_ns;
+	ts->dirty = true;
+}
+
+/* one event (and any snapshot or tick before it) */
+static bool step(struct replay *rp)
+{
+	while (peek(rp))
+		if (take(rp))
+			return true;
+	return false;
+}
+
+/* the next event of a kind: the filter's, else the last event's */
+static void next_of_kind(struct replay *rp)
+{
+	struct tsink *ts = rp->ts;
+	const struct et_hdr *last = tui_log_get(&ts->t.log, 0);
+	struct et_desc d;
+	int kind = ts->t.filter.on ? ts->t.filter.kind : -1;
+
+	if (kind < 0 && last) {
+		et_classify(last, &d);
+		kind = (int)d.kind;
+	}
+	while (peek(rp)) {
+		if (rp->it.kind == REC_RECORD) {
+			et_classify(rp->it.rec, &d);
+			if (kind < 0 || (int)d.kind == kind) {
+				take(rp);
+				break;
+			}
+		}
+		take(rp);
+	}
+	ts->t.st.paused = true;
+	ts->t.explain = true;
+}
+
+static void seek_prompt_done(struct replay *rp)
+{
+	struct tui *t = &rp->ts->t;
+	char *end;
+	double v;
+
+	t->editing = t->seeking = false;
+	if (t->input[0] == '#') {
+		unsigned long long n = strtoull(t->input + 1, &end, 10);
+
+		if (end == t->input + 1 || *end)
+			et_warn("seek: not an event number: '%s'", t->input);
+		else
+			seek(rp, true, n);
+		return;
+	}
+	v = strtod(t->input, &end);
+	if (end == t->input || *end || v < 0)
+		et_warn("seek: not a time in seconds: '%s'", t->input);
+	else
+		seek(rp, false, t->st.first_ns + (__u64)(v * 1e9));
+}
+
+/* replay's own keys; false if the key is the common ones' */
+static bool replay_key(struct replay *rp, int ch)
+{
+	struct tsink *ts = rp->ts;
+	struct tui *t = &ts->t;
+	size_t n = strlen(t->input);
+
+	if (t->editing && t->seeking) {
+		if (ch == 27) {
+			t->editing = t->seeking = false;
+		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+			seek_prompt_done(rp);
+		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+			if (n)
+				t->input[n - 1] = 0;
+		} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(t->input)) {
+			t->input[n] = (char)ch;
+			t->input[n + 1] = 0;
+		}
+		ts->dirty = true;
+		return true;
+	}
+	if (t->editing)
+		return false;
+	switch (ch) {
+	case 'p':
+		t->st.paused = !t->st.paused;
+		t->explain = t->st.paused && t->explain;
+		break;
+	case ' ':
+	case '.':
+		t->st.paused = true;
+		step(rp);
+		t->explain = true;
+		break;
+	case '+':
+	case '=':
+		if (rp->speed + 1 < (int)(sizeof(speeds) / sizeof(speeds[0])))
+			rp->speed++;
+		break;
+	case '-':
+		if (rp->speed > 0)
+			rp->speed--;
+		break;
+	case 'n':
+		next_of_kind(rp);
+		break;
+	case '[':
+		seek(rp, false, t->st.pos_ns > t->st.first_ns + 10000000000ULL ?
+				t->st.pos_ns - 10000000000ULL : t->st.first_ns);
+		break;
+	case ']':
+		seek(rp, false, t->st.pos_ns + 10000000000ULL);
+		break;
+	case KEY_HOME:
+	case '<':
+		seek(rp, true, 0);
+		break;
+	case KEY_END:
+	case '>':
+		seek(rp, false, t->st.last_ns);
+		break;
+	case ':':
+		t->editing = t->seeking = true;
+		t->input[0] = 0;
+		break;
+	default:
+		return false;
+	}
+	t->st.speed = speeds[rp->speed];
+	rp->anchor_wall = mono_ns();
+	rp->anchor_pos = t->st.pos_ns;
+	ts->dirty = true;
+	return true;
+}
+
+int tui_replay(struct rec_reader *r, const struct tui_opts *o)
+{
+	struct et_hook_info hooks[REC_MAX_HOOKS];
+	__u32 pids[REC_MAX_TARGETS];
+	const char *comms[REC_MAX_TARGETS];
+	struct et_session_info info = {};
+	struct replay rp = { .r = r, .hdr = rec_header(r), .speed = 3 };
+	struct et_sink *s = tui_sink_new(o);
+	struct tsink *ts = (struct tsink *)s;
+	__u64 first = 0, last = 0, events = 0;
+	int ret = 0;
+
+	if (!s) {
+		et_err("out of memory");
+		return 1;
+	}
+	rp.ts = ts;
+	if (rec_span(r, &first, &last, &events) < 0)
+		et_warn("%s", rec_error(r));
+	rec_session_info(r, &info, hooks, pids, comms);
+	rp.callbacks_visible = info.callbacks_visible;
+	ts->t.st.replay = true;
+	ts->t.st.speed = speeds[rp.speed];
+	ts->t.st.first_ns = ts->t.st.pos_ns = first;
+	ts->t.st.last_ns = last;
+	ts->t.st.events = events;
+	ts->t.env = (struct tui_env){ .ctx = (void *)rp.hdr, .comm = replay_comm,
+				      .fdkind = replay_fdkind };
+	t_begin(s, &info);
+	if (ts->quit) {
+		tui_sink_free(s);
+		return 1;
+	}
+	rp.anchor_wall = mono_ns();
+	rp.anchor_pos = first;
+	wtimeout(stdscr, 20);
+	while (!ts->quit) {
+		int ch = getch(), h, w;
+		__u64 now = mono_ns();
+
+		if (tui_signal || terminal_gone())
+			break;
+		while (ch != ERR) {
+			if (!replay_key(&rp, ch) && key(ts, ch)) {
+				ts->quit = true;
+				break;
+			}
+			nodelay(stdscr, TRUE);
+			ch = getch();
+		}
+		wtimeout(stdscr, 20);
+		if (!ts->t.st.paused && !ts->t.st.ended) {
+			__u64 target = rp.anchor_pos +
+				       (__u64)((now - rp.anchor_wall) * speeds[rp.speed]);
+			unsigned int budget = 200000;	/* stay responsive at x100 */
+
+			while (budget-- && peek(&rp) && rp.it.ts_ns <= target)
+				take(&rp);
+			if (target > ts->t.st.pos_ns && !rp.at_end)
+				ts->t.st.pos_ns = target;
+			ts->dirty = true;
+		}
+		if (!rp.have && rp.at_end && !ts->t.st.ended) {
+			ts->t.st.ended = true;
+			ts->dirty = true;
+		}
+		ts->now = ts->t.st.pos_ns;
+		per_second(ts);
+		if (et_log_captured() != ts->seen_msgs)
+			ts->dirty = true;
+		getmaxyx(stdscr, h, w);
+		if (ts->dirty && now >= ts->last_wall + REDRAW_NS && format_frame(ts, w, h)) {
+			ts->last_wall = now;
+			blit(ts);
+		}
+	}
+	ret = rp.err;
+	curses_off();
+	et_log_capture(false);
+	et_log_flush();
+	tui_sink_free(s);
+	return ret;
+}
+
 struct et_sink *tui_sink_new(const struct tui_opts *o)
 {
 	struct tsink *ts = calloc(1, sizeof(*ts));
@@ -870,7 +1208,6 @@ struct et_sink *tui_sink_new(const struct tui_opts *o)
 	ts->sink.begin = t_begin;
 	ts->sink.tick = t_tick;
 	ts->sink.end = t_end;
-	ts->sink.input = t_input;
 	pthread_mutex_init(&ts->lock, NULL);
 	return &ts->sink;
 }

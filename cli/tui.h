@@ -24,4 +24,12 @@ const char *const *tui_themes(void);
 struct et_sink *tui_sink_new(const struct tui_opts *o);
 void tui_sink_free(struct et_sink *s);
 
+struct rec_reader;
+/*
+ * Replay a recording in the TUI: the same screens, with a clock that runs
+ * at x0.1 to x100, pauses, steps, seeks and jumps to the next event of a
+ * kind.  Returns 0, or 1 if the file turned out corrupt.
+ */
+int tui_replay(struct rec_reader *r, const struct tui_opts *o);
+
 #endif

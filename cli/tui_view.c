@@ -98,6 +98,16 @@ void tui_free(struct tui *t)
 	t->rates = NULL;
 }
 
+void tui_reset(struct tui *t)
+{
+	t->log.head = t->log.count = 0;
+	t->log.total = 0;
+	memset(t->touch, 0, sizeof(t->touch));
+	t->nrates = 0;
+	t->last_ns = t->t0_ns = 0;
+	memset(t->scroll, 0, sizeof(t->scroll));
+}
+
 void tui_apply(struct tui *t, const struct et_hdr *h, size_t size)
 {
 	struct et_desc d;
@@ -313,16 +323,20 @@ static void status_line(struct tui *t, struct tbuf *b)
 	for (size_t i = 0; i < t->m->ninst; i++)
 		drift += t->m->inst[i]->drift;
 	tbuf_fill(b, 0, y, b->w, 1, ' ', TC_STATUS);
-	snprintf(left, sizeof(left), " %s%s%s | %s, ready list %s | %s ev/s | lost %llu | drift %llu",
+	snprintf(left, sizeof(left), " %s%s | %s%s%s, ready list %s | %s ev/s | lost %llu | drift %llu",
 		 s->replay ? "REPLAY" : "LIVE",
 		 s->paused ? " PAUSED" : s->ended ? " ENDED" : " RUNNING",
-		 s->replay ? "" : "", s->mode ? s->mode : "?",
+		 s->mode ? s->mode : "?", s->via ? ", callbacks via " : "", s->via ? s->via : "",
 		 s->ready_exact ? "exact" : "sampled",
 		 rate_str(s->events_per_s, ev, sizeof(ev)), (unsigned long long)s->lost,
 		 (unsigned long long)drift);
 	x = tbuf_text(b, t->g, 0, y, b->w, TC_STATUS, left);
 	if (s->replay && x < b->w - 8)
-		x += tbuf_printf(b, t->g, x, y, b->w - x, TC_STATUS, " | x%g", s->speed);
+		x += tbuf_printf(b, t->g, x, y, b->w - x, TC_STATUS, " | x%g %.1f/%.1fs #%llu/%llu",
+				 s->speed,
+				 s->pos_ns > s->first_ns ? (s->pos_ns - s->first_ns) / 1e9 : 0.0,
+				 s->last_ns > s->first_ns ? (s->last_ns - s->first_ns) / 1e9 : 0.0,
+				 (unsigned long long)s->event_no, (unsigned long long)s->events);
 	if (s->paused && s->pending && x < b->w - 8)
 		x += tbuf_printf(b, t->g, x, y, b->w - x, TC_STATUS, " | %llu held",
 				 (unsigned long long)s->pending);
@@ -349,8 +363,12 @@ static void input_line(struct tui *t, struct tbuf *b)
 	int y = b->h - 2;
 
 	tbuf_fill(b, 0, y, b->w, 1, ' ', TC_NORMAL);
-	tbuf_printf(b, t->g, 0, y, b->w, TC_KEY, "filter (fd N, tid N, kind K; Esc clears): /%s_",
-		    t->input);
+	if (t->seeking)
+		tbuf_printf(b, t->g, 0, y, b->w, TC_KEY,
+			    "seek to (seconds from the start, or #event; Esc cancels): %s_", t->input);
+	else
+		tbuf_printf(b, t->g, 0, y, b->w, TC_KEY,
+			    "filter (fd N, tid N, kind K; Esc clears): /%s_", t->input);
 }
 
 /* ---- the event log pane ---------------------------------------------------- */
@@ -411,6 +429,8 @@ static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, 
 		tbuf_text(b, t->g, x + 2, y + 1, w - 4, TC_DIM,
 			  t->log.total ? "(no event matches)" : "(no events yet)");
 }
+
+static void explain_box(struct tui *t, struct tbuf *b, int y, int h);
 
 /* ---- the overview ------------------------------------------------------------ */
 
@@ -587,7 +607,7 @@ static void overview(struct tui *t, struct tbuf *b)
 	bool show[NCOLS];
 	size_t n;
 	struct ov_row *rows = ov_rows(t, &n);
-	int x = 0, list_h, log_h, sel = -1;
+	int x = 0, list_h, log_h, explain_h, sel = -1;
 	char title[96];
 
 	snprintf(title, sizeof(title), "overview: %zu instance%s, sorted by %s", n,
@@ -608,10 +628,11 @@ static void overview(struct tui *t, struct tbuf *b)
 		x += ov_cols[i].w;
 	}
 	tbuf_paint(b, 0, 1, b->w, TC_HEADER, TA_BOLD);
-	log_h = (b->h - 3) * 2 / 5;
+	explain_h = t->explain ? 4 : 0;
+	log_h = (b->h - 3 - explain_h) * 2 / 5;
 	if (log_h < 5)
 		log_h = 0;
-	list_h = b->h - 3 - log_h;
+	list_h = b->h - 3 - log_h - explain_h;
 
 	/* keep the selection on the same instance across re-sorts */
 	for (size_t i = 0; rows && i < n; i++)
@@ -646,6 +667,8 @@ static void overview(struct tui *t, struct tbuf *b)
 			  "No epoll instance yet. Waiting for the traced processes to use epoll...");
 	if (log_h)
 		log_pane(t, b, 0, 2 + list_h, b->w, log_h, 0, false);
+	if (explain_h)
+		explain_box(t, b, 2 + list_h + log_h, explain_h);
 	free(rows);
 }
 
@@ -927,8 +950,10 @@ static const char *const help_lines[] = {
 	"  s / S             sort the overview by the next / previous column",
 	"  m                 messages (diagnostics from epolltrace and libbpf)",
 	"  ?                 this help          q  quit",
-	"  Replay only:      + / - speed, . step, n next event of the selected kind,",
-	"                    [ / ] seek -/+10 s, Home/End start/end",
+	"  Replay only:      + / - speed (x0.1 to x100), p pause, Space or . one event,",
+	"                    n the next event of the filter's kind (else of the last one's),",
+	"                    [ / ] 10 s back / on, Home or < / End or > start / end,",
+	"                    : seek to a time (seconds) or an event (#N)",
 	"",
 	"What you see",
 	"  rbr       the interest set: struct eventpoll's red-black tree of epitems,",

@@ -77,6 +77,10 @@ struct tui_status {
 	double speed;		/* replay speed */
 	unsigned int messages;	/* unread lines in the message log */
 	const char *note;	/* a transient message, or NULL */
+	const char *via;	/* how ep_poll_callback is seen ("fentry", ...), or NULL */
+	/* replay: where we are */
+	__u64 pos_ns, first_ns, last_ns;
+	__u64 event_no, events;
 };
 
 struct tui {
@@ -91,7 +95,8 @@ struct tui {
 	enum tui_pane focus;
 	int scroll[PANE_MAX];		/* first row shown per pane (log: from newest) */
 	struct tui_filter filter;
-	bool editing;			/* typing a filter */
+	bool editing;			/* typing a filter (or a seek target) */
+	bool seeking;			/* ... a seek target */
 	char input[64];
 	struct tui_log log;
 	struct tui_touch touch[TUI_TOUCH_CAP];
@@ -112,6 +117,9 @@ struct tui {
 
 int tui_init(struct tui *t, struct model *m, const struct tglyphs *g);
 void tui_free(struct tui *t);
+/* Forget the records (log, highlights, rates, clocks), keep the UI state:
+ * for a replay that seeks back and starts over on a fresh model. */
+void tui_reset(struct tui *t);
 
 /* Apply one record to the model, the log and the change highlights. */
 void tui_apply(struct tui *t, const struct et_hdr *h, size_t size);

@@ -49,6 +49,15 @@ else
 	fail "TUI formatting" "$(cat "$OUT/tui.build" "$OUT/tui.log" 2>/dev/null | tail -n 20)"
 fi
 
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude -Icli tests/rec_test.c cli/recording.c cli/rec_read.c \
+	cli/decode.c cli/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
+	"$OUT/rec_test" >"$OUT/rec.log" 2>&1; then
+	pass "recordings, writer to reader: $(tail -n 1 "$OUT/rec.log")"
+else
+	fail "recordings, writer to reader" "$(cat "$OUT/rec.build" "$OUT/rec.log" 2>/dev/null | tail -n 20)"
+fi
+
 # the handlers only fentry/kprobe programs use, through this verifier
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p /sys/fs/bpf/epolltrace-verify-$$
@@ -150,6 +159,34 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 		pass "$1: model"
 	else
 		fail "$1: model" "$(head -n 12 "$2/check-state.txt")"
+	fi
+	# faithful replay: the recording the --json-state session wrote (-w),
+	# replayed headless with the same -i, gives the same states
+	if "$ET" replay "$2/state.etr" --json-state -i 0.3 >"$2/replay.jsonl" 2>"$2/replay.err" &&
+		[ ! -s "$2/replay.err" ] &&
+		python3 tests/check_replay.py "$2/state.jsonl" "$2/replay.jsonl" \
+			>"$2/check-replay.txt" 2>&1; then
+		pass "$1: replay ($(cat "$2/check-replay.txt"))"
+	else
+		fail "$1: replay" "$(cat "$2/replay.err" "$2/check-replay.txt" 2>/dev/null | head -n 12)"
+	fi
+	# where ep_poll_callback is attachable (fentry in the guests), the
+	# recording made in the guest exports it as instant events, here
+	if [ "$3" = auto-vm ] && [ "$(basename "$2")" = mixed ]; then
+		if "$ET" export "$2/state.etr" --format chrome -o "$2/chrome.json" 2>"$2/chrome.err" &&
+			python3 - "$2/chrome.json" >"$2/check-chrome.txt" 2>&1 <<'PY'
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+cb = [e for e in ev if e["ph"] == "i" and e["name"] == "ep_poll_callback"]
+assert cb, "no ep_poll_callback instant"
+assert all({"epfd", "fd", "comm"} <= set(e["args"]) for e in cb), cb[0]
+print(f"{len(cb)} ep_poll_callback instants")
+PY
+		then
+			pass "$1: chrome export ($(cat "$2/check-chrome.txt"))"
+		else
+			fail "$1: chrome export" "$(cat "$2/chrome.err" "$2/check-chrome.txt" 2>/dev/null | tail -n 5)"
+		fi
 	fi
 }
 
@@ -275,6 +312,151 @@ while IFS= read -r line; do
 	esac
 done <"$OUT/tui.txt"
 grep -q . "$OUT/tui.txt" || fail "tui.sh printed nothing" "$(tail -n 5 "$OUT/tui.err")"
+# ---- recordings -------------------------------------------------------------
+step "recordings: redis-server's, replayed, cut at random offsets, exported"
+if [ -s "$OUT/redis/trace.etr" ] &&
+	python3 tests/check_recording.py "$ET" "$OUT/redis" >"$OUT/redis/check-rec.txt" 2>&1; then
+	pass "redis recording: $(head -n 1 "$OUT/redis/check-rec.txt")"
+else
+	fail "redis recording" "$(head -n 14 "$OUT/redis/check-rec.txt" 2>/dev/null)"
+fi
+
+step "recordings: bad files, safety, write errors"
+RD=$OUT/rec
+mkdir -p "$RD"
+good=$OUT/host/mixed/state.etr
+[ -s "$good" ] || good=$(ls "$OUT"/host/*/state.etr 2>/dev/null | head -n 1)
+expect_bad() {	# name, stderr pattern, file: replay must fail with one line, nothing on stdout
+	"$ET" replay "$3" --json >"$RD/bad.out" 2>"$RD/bad.err"
+	local rc=$?
+	if [ $rc -ne 0 ] && [ "$(wc -l <"$RD/bad.err")" = 1 ] && grep -q -- "$2" "$RD/bad.err"; then
+		pass "$1: $(cat "$RD/bad.err")"
+	else
+		fail "$1" "exit $rc; stderr: $(head -c 400 "$RD/bad.err")"
+	fi
+}
+if [ -s "$good" ]; then
+	printf 'GIF89a this is no recording at all\n' >"$RD/magic.etr"
+	expect_bad "bad magic" "bad magic number at offset 0" "$RD/magic.etr"
+	: >"$RD/empty.etr"
+	expect_bad "empty file" "truncated file header at offset 0" "$RD/empty.etr"
+	head -c 13 "$good" >"$RD/short.etr"
+	expect_bad "cut inside the file header" "truncated file header at offset 13" "$RD/short.etr"
+	python3 - "$good" "$RD" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+v = bytearray(d); v[8:12] = (99).to_bytes(4, "little")
+open(sys.argv[2] + "/version.etr", "wb").write(v)
+h = bytearray(d); h[30] ^= 0x20
+open(sys.argv[2] + "/header.etr", "wb").write(h)
+# the first block: flip a payload byte, then a header byte
+first = 20 + int.from_bytes(d[12:16], "little")
+p = bytearray(d); p[first + 48 + 5] ^= 0xff
+open(sys.argv[2] + "/payload.etr", "wb").write(p)
+b = bytearray(d); b[first + 9] ^= 0x01
+open(sys.argv[2] + "/blockhdr.etr", "wb").write(b)
+open(sys.argv[2] + "/first-block.txt", "w").write(str(first))
+PY
+	first=$(cat "$RD/first-block.txt")
+	expect_bad "unknown version" "unknown format version 99 at offset 8" "$RD/version.etr"
+	expect_bad "corrupt header" "corrupt header at offset 20: checksum" "$RD/header.etr"
+	expect_bad "corrupt block payload" "corrupt block at offset $first: payload checksum" \
+		"$RD/payload.etr"
+	expect_bad "corrupt block header" "corrupt block at offset $first: block header checksum" \
+		"$RD/blockhdr.etr"
+	"$ET" info "$good" >"$RD/info.txt" 2>"$RD/info.err"
+	if [ $? -eq 0 ] && [ ! -s "$RD/info.err" ] && grep -q "^kernel  *$(uname -r) " "$RD/info.txt" &&
+		grep -q "^ctl  *tracepoint  *exact" "$RD/info.txt" &&
+		grep -q "^targets  *[0-9]* (epolltrace)" "$RD/info.txt" &&
+		grep -q "^snapshot  *[1-9]" "$RD/info.txt" && grep -q "^losses  *0 records" "$RD/info.txt" &&
+		grep -q "^complete  *yes" "$RD/info.txt"; then
+		pass "info: kernel, plan, targets, counts, losses"
+	else
+		fail "info" "$(cat "$RD/info.txt" "$RD/info.err")"
+	fi
+else
+	fail "recordings: no scenario recording to start from"
+fi
+expect_err "replay in the TUI without a terminal" 2 "the TUI needs a terminal" replay "$good"
+expect_err "record without -o" 2 "record: -o FILE is required" record -p 1
+expect_err "export without --format" 2 "export: --format jsonl or --format chrome" export "$good"
+# created 0600 and O_NOFOLLOW; an existing file only with --force
+rm -f "$RD/new.etr" "$RD/link.etr"
+"$ET" record -o "$RD/new.etr" -- "$ET" demo --scenario lt-et >/dev/null 2>"$RD/new.err"
+if [ "$(stat -c %a "$RD/new.etr" 2>/dev/null)" = 600 ] &&
+	"$ET" replay "$RD/new.etr" --json-state >/dev/null 2>&1; then
+	pass "record: mode 0600, replays"
+else
+	fail "record: mode 0600" "$(stat -c %a "$RD/new.etr" 2>&1) $(cat "$RD/new.err")"
+fi
+expect_err "record: an existing file is refused" 1 "exists; use --force" \
+	record -o "$RD/new.etr" -- true
+ln -s "$RD/target.etr" "$RD/link.etr"
+expect_err "record: a symlink is refused, even with --force" 1 "symbolic link" \
+	record --force -o "$RD/link.etr" -- true
+if [ ! -e "$RD/target.etr" ] &&
+	"$ET" record --force -o "$RD/new.etr" -- "$ET" demo --scenario oneshot >/dev/null 2>&1 &&
+	"$ET" replay "$RD/new.etr" --json | grep -q '"op":"MOD"'; then
+	pass "record --force overwrites"
+else
+	fail "record --force overwrites"
+fi
+# write errors: /dev/full (ENOSPC at once), then a full tmpfs: reported,
+# non-zero exit, and what was written before stays readable
+expect_err "record to a full device: ENOSPC reported" 1 "No space left on device" \
+	record --force -o /dev/full -- "$ET" demo --scenario lt-et
+mkdir -p "$RD/small"
+if mount -t tmpfs -o size=24k tmpfs "$RD/small"; then
+	"$ET" -w "$RD/small/full.etr" --json -f -- sh -c \
+		"for i in \$(seq 30); do '$ET' demo --scenario mixed --scale 4 || exit 1; done" \
+		>"$RD/full.jsonl" 2>"$RD/full.err"
+	rc=$?
+	"$ET" replay "$RD/small/full.etr" --json >"$RD/full-replay.jsonl" 2>"$RD/full-replay.err"
+	rrc=$?
+	if [ $rc -ne 0 ] && grep -q "No space left on device" "$RD/full.err" && [ $rrc -eq 0 ] &&
+		[ -s "$RD/full-replay.jsonl" ] && [ "$(wc -l <"$RD/full-replay.err")" = 1 ] &&
+		[ "$(head -n "$(wc -l <"$RD/full-replay.jsonl")" "$RD/full.jsonl" | cmp - "$RD/full-replay.jsonl" && echo same)" = same ]; then
+		pass "full disk: reported, exit $rc, the $(wc -l <"$RD/full-replay.jsonl") events written before replay"
+	else
+		fail "full disk" "trace exit $rc: $(head -n 2 "$RD/full.err"); replay exit $rrc: $(cat "$RD/full-replay.err")"
+	fi
+	umount "$RD/small"
+else
+	fail "full disk: cannot mount a small tmpfs"
+fi
+
+step "recordings: the reader under libFuzzer"
+FUZZ_RUNS=${FUZZ_RUNS:-20000}
+mkdir -p "$OUT/fuzz/corpus"
+# a seed corpus of real recordings made above (small ones), and cut copies
+for f in "$OUT"/host/*/state.etr "$RD/new.etr"; do
+	[ -f "$f" ] && [ "$(stat -c %s "$f")" -le 65536 ] &&
+		cp "$f" "$OUT/fuzz/corpus/$(echo "$f" | md5sum | cut -c1-12).etr"
+done
+# and the inflated items of their first blocks, for the raw-items mode
+python3 - "$OUT/fuzz/corpus" <<'PY'
+import os, struct, sys, zlib
+d = sys.argv[1]
+for name in sorted(os.listdir(d)):
+    b = open(os.path.join(d, name), "rb").read()
+    off = 20 + struct.unpack("<I", b[12:16])[0]
+    for k in range(4):
+        if off + 48 > len(b):
+            break
+        plen, rlen = struct.unpack("<II", b[off + 8:off + 16])
+        nit, nev = struct.unpack("<I", b[off + 20:off + 24])[0], struct.unpack("<I", b[off + 40:off + 44])[0]
+        raw = zlib.decompress(b[off + 48:off + 48 + plen])
+        open(os.path.join(d, f"{name}.raw{k}"), "wb").write(b"R" + struct.pack("<II", nit, nev) + raw)
+        off += 48 + plen
+PY
+nseeds=$(ls "$OUT/fuzz/corpus" | wc -l)
+if make -s build/fuzz_reader >"$OUT/fuzz/build.log" 2>&1 &&
+	build/fuzz_reader -runs="$FUZZ_RUNS" -max_len=65536 -timeout=10 "$OUT/fuzz/corpus" \
+		>"$OUT/fuzz/run.log" 2>&1 && grep -q "^Done $FUZZ_RUNS runs" "$OUT/fuzz/run.log"; then
+	pass "fuzz_reader: $FUZZ_RUNS runs from $nseeds seeds (recordings, their blocks' items), no crash, no leak"
+else
+	fail "fuzz_reader" "$(tail -n 20 "$OUT/fuzz/build.log" "$OUT/fuzz/run.log" 2>/dev/null)"
+fi
 
 # ---- stock Debian kernels under QEMU ----------------------------------------
 step "Debian kernels under qemu-system-x86_64"

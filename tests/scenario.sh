@@ -5,12 +5,15 @@
 #
 # usage: scenario.sh EPOLLTRACE MODE SCENARIO OUTDIR
 # Leaves OUTDIR/{truth.jsonl,trace.jsonl,fdinfo.txt,trace.err,workload.err}
-# for tests/check_trace.py.  Exits non-zero if the run itself failed.
+# for tests/check_trace.py, state.jsonl for check_state.py, and the
+# recording the --json-state session wrote alongside (state.etr) for
+# check_replay.py.  Exits non-zero if the run itself failed.
 set -u
 ET=$1 MODE=$2 SC=$3 OUT=$4
 mkdir -p "$OUT"
 T=$OUT/truth.jsonl J=$OUT/trace.jsonl F=$OUT/fdinfo.txt S=$OUT/state.jsonl
-rm -f "$T" "$J" "$F" "$S"
+R=$OUT/state.etr
+rm -f "$T" "$J" "$F" "$S" "$R"
 
 fail() { echo "scenario $SC/$MODE: $*" >&2; [ -n "${WPID:-}" ] && kill -9 "$WPID" 2>/dev/null; \
 	[ -n "${TPID:-}" ] && kill -9 "$TPID" 2>/dev/null; \
@@ -33,8 +36,10 @@ wait_for "$T" '"t":"ready"' 300 || fail "workload never reached its first gate"
 
 "$ET" -p "$WPID" --json --attach="$MODE" --snapshot-interval 0.5 >"$J" 2>"$OUT/trace.err" &
 TPID=$!
-# the state model, fed by a second session on the same process
-"$ET" -p "$WPID" --json-state -i 0.3 --attach="$MODE" --snapshot-interval 0.5 >"$S" \
+# the state model, fed by a second session on the same process, which also
+# records (-w): replaying the file must give the same states (the -i of
+# the replay in tests/run-all.sh must be this one)
+"$ET" -p "$WPID" --json-state -i 0.3 --attach="$MODE" --snapshot-interval 0.5 -w "$R" >"$S" \
 	2>"$OUT/state.err" &
 SPID=$!
 # the seed snapshot is written once every hook is attached

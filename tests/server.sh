@@ -10,6 +10,8 @@ ET=$1 MODE=$2 OUT=$3
 PORT=${PORT:-63790}
 mkdir -p "$OUT"
 J=$OUT/trace.jsonl F=$OUT/fdinfo.txt S=$OUT/summary.txt
+# both sessions also record (-w): tests/check_recording.py replays them
+rm -f "$OUT/trace.etr" "$OUT/summary.etr"
 
 fail() { echo "server/$MODE: $*" >&2; cleanup; exit 1; }
 cleanup() {
@@ -40,10 +42,11 @@ done
 redis-cli -p "$PORT" ping >/dev/null 2>&1 || fail "redis-server did not start"
 before=$(stat_conns)
 
-"$ET" -p "$RPID" --json --attach="$MODE" --snapshot-interval 0.5 >"$J" 2>"$OUT/trace.err" &
+"$ET" -p "$RPID" --json --attach="$MODE" --snapshot-interval 0.5 -w "$OUT/trace.etr" >"$J" \
+	2>"$OUT/trace.err" &
 TPID=$!
-"$ET" -p "$RPID" --summary -i 0.5 --attach="$MODE" --snapshot-interval 0.5 >"$S" \
-	2>"$OUT/summary.err" &
+"$ET" -p "$RPID" --summary -i 0.5 --attach="$MODE" --snapshot-interval 0.5 -w "$OUT/summary.etr" \
+	>"$S" 2>"$OUT/summary.err" &
 SPID=$!
 wait_for "$J" '"type":"snapshot"' 600 || fail "no seed snapshot: $(cat "$OUT/trace.err")"
 wait_for "$S" 'WATCHED' 600 || fail "--summary printed nothing: $(cat "$OUT/summary.err")"

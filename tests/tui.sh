@@ -177,6 +177,38 @@ check "demo: the one-shot timerfd and the edge-triggered eventfd" demo "timerfd 
 T send-keys -t demo q
 exited "demo: q quits" demo
 
+# ---- a recording replayed in the TUI, without root ----------------------------
+REC=$OUT/classroom.etr
+rm -f "$REC"
+"$ET" record --attach=tracepoint --snapshot-interval 0.2 -f -o "$REC" -- \
+	"$ET" demo --scenario classroom --duration 5 >/dev/null 2>"$OUT/record.err"
+chmod 0644 "$REC"
+start replay 150 45 env LANG=C.UTF-8 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$ET" replay "$REC"
+check "replay: without root, the recording plays in the TUI" replay "REPLAY RUNNING" 100
+check "replay: the recorded processes' instances" replay "overview: 2 instances" 100
+check "replay: the recorded target's comm (from the file, not /proc)" replay \
+	"^ *[0-9]+ epolltrace " 50
+T send-keys -t replay p
+check "replay: p pauses the clock" replay "REPLAY PAUSED" 30
+T send-keys -t replay :
+T send-keys -t replay "#" 4 0 Enter
+check "replay: : seeks to an event number" replay "#40/[0-9]+" 30
+T send-keys -t replay .
+check "replay: . steps one event and explains it" replay "#4[1-9]/[0-9]+.*|what the kernel just did" 30
+check "replay: the explanation box" replay "what the kernel just did" 30
+T send-keys -t replay + +
+check "replay: + speeds up" replay "x5 " 30
+T send-keys -t replay :
+T send-keys -t replay 3 . 5 Enter
+check "replay: : seeks to a time" replay "x5 3\\.[5-9]/" 30
+T send-keys -t replay ">"
+check "replay: > goes to the end" replay "REPLAY.*ENDED|#([0-9]+)/\\1 " 30
+T send-keys -t replay "<"
+check "replay: < starts over" replay "#0/[0-9]+|#[0-9]/[0-9]+" 30
+T send-keys -t replay q
+exited "replay: q quits" replay
+
 # ---- Ctrl-C and SIGTERM restore the terminal ----------------------------------
 start ctrlc 100 30 "$ET"
 check "Ctrl-C: tracing everything, the overview is up" ctrlc "overview:" 300

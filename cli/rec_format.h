@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EPOLLTRACE_REC_FORMAT_H
+#define EPOLLTRACE_REC_FORMAT_H
+
+/* What the recording's writer and reader share beyond recording.h. */
+#include <linux/types.h>
+#include "epolltrace.h"
+
+#define REC_BLOCK_MAGIC "ETBK"
+#define REC_ZLEVEL 6
+
+#ifdef EPOLLTRACE_VERSION
+#define EPOLLTRACE_VERSION_STR EPOLLTRACE_VERSION
+#else
+#define EPOLLTRACE_VERSION_STR "0.1"
+#endif
+
+/* A snapshot item's body starts with this, then (if has_counters) a
+ * struct et_inst_counters, then nitems struct et_snap_item, nready __s32
+ * fds, nwaiters __u32 tids.  No implicit padding. */
+struct rec_snap_fixed {
+	__u8 hdr_rest[16];	/* struct et_hdr after ts_ns */
+	struct et_inst in;
+	__u64 seq;
+	__s64 watched;
+	__u32 nitems, nready, nwaiters;
+	__u16 flags;
+	__u8 has_counters;
+	__u8 pad;
+};
+
+_Static_assert(sizeof(struct rec_snap_fixed) == 64, "rec_snap_fixed layout");
+_Static_assert(sizeof(struct et_hdr) == 24, "et_hdr layout");
+_Static_assert(sizeof(struct et_snap_item) == 24, "et_snap_item layout");
+_Static_assert(sizeof(struct et_inst_counters) == 56, "et_inst_counters layout");
+
+#endif
