@@ -177,6 +177,21 @@ check "demo: the one-shot timerfd and the edge-triggered eventfd" demo "timerfd 
 T send-keys -t demo q
 exited "demo: q quits" demo
 
+# ---- the TUI and a recording at once (-w) --------------------------------------
+rm -f "$OUT/tui-w.etr"
+start tuiw 120 40 "$ET" --attach=tracepoint -w "$OUT/tui-w.etr" -f -- \
+	"$ET" demo --scenario classroom --duration 3
+check "-w: the TUI shows the session it records" tuiw "overview: [12] instance" 300
+check "-w: the workload ends, the screen stays" tuiw "LIVE ENDED" 200
+T send-keys -t tuiw q
+exited "-w: q quits" tuiw
+if "$ET" replay "$OUT/tui-w.etr" --summary >"$OUT/tui-w.txt" 2>"$OUT/tui-w.err" &&
+	grep -q "WATCHED" "$OUT/tui-w.txt" && [ ! -s "$OUT/tui-w.err" ]; then
+	pass "-w: the recording made under the TUI is complete and replays"
+else
+	fail "-w: the recording made under the TUI" "$(head -c 300 "$OUT/tui-w.err")"
+fi
+
 # ---- a recording replayed in the TUI, without root ----------------------------
 REC=$OUT/classroom.etr
 rm -f "$REC"
