@@ -116,7 +116,7 @@ fuzz: test-deps epolltrace $(OUT)/fuzz_reader
 	@if [ -z "$$(ls $(OUT)/fuzz-corpus)" ]; then \
 		./epolltrace record --force -o $(OUT)/fuzz-corpus/seed.etr -- \
 			./epolltrace demo --scenario all >/dev/null; fi
-	$(OUT)/fuzz_reader -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
+	$(OUT)/fuzz_reader -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=120 -artifact_prefix=$(OUT)/ \
 		$(OUT)/fuzz-corpus
 
 check: test-deps epolltrace $(OUT)/epolltrace.static

@@ -7,7 +7,9 @@
 #include "epolltrace.h"
 
 #define REC_BLOCK_MAGIC "ETBK"
-#define REC_ZLEVEL 6
+/* zlib level: 3 compresses about 2.5 times faster than 6 for some 10% more
+ * bytes (redis: 8.8 against 8.0 bytes/event); the tracer pays for it live */
+#define REC_ZLEVEL 3
 
 #ifdef EPOLLTRACE_VERSION
 #define EPOLLTRACE_VERSION_STR EPOLLTRACE_VERSION

@@ -450,8 +450,11 @@ for name in sorted(os.listdir(d)):
         off += 48 + plen
 PY
 nseeds=$(ls "$OUT/fuzz/corpus" | wc -l)
+# -timeout is a hang detector (seconds per input; inputs take milliseconds),
+# generous because the machine may be shared
 if make -s build/fuzz_reader >"$OUT/fuzz/build.log" 2>&1 &&
-	build/fuzz_reader -runs="$FUZZ_RUNS" -max_len=65536 -timeout=10 "$OUT/fuzz/corpus" \
+	build/fuzz_reader -runs="$FUZZ_RUNS" -max_len=65536 -timeout=120 \
+		-artifact_prefix="$OUT/fuzz/" "$OUT/fuzz/corpus" \
 		>"$OUT/fuzz/run.log" 2>&1 && grep -q "^Done $FUZZ_RUNS runs" "$OUT/fuzz/run.log"; then
 	pass "fuzz_reader: $FUZZ_RUNS runs from $nseeds seeds (recordings, their blocks' items), no crash, no leak"
 else
