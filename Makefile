@@ -103,12 +103,12 @@ install: epolltrace
 # FUZZ_TIME seconds on the recordings the last `make check` made (or one
 # recorded now).
 FUZZ_TIME ?= 300
-$(OUT)/fuzz_reader: tests/fuzz_reader.c cli/rec_read.c cli/decode.c cli/recording.h \
+$(OUT)/fuzz_reader: tests/fuzz_reader.c cli/rec_read.c cli/decode.c cli/grow.c cli/recording.h \
 		    cli/rec_format.h cli/event.h include/epolltrace.h | $(OUT)
 	@echo "  FUZZ     $@"
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Wall -Wextra -Werror -Iinclude -Icli \
-		tests/fuzz_reader.c cli/rec_read.c cli/decode.c -lz -o $@
+		tests/fuzz_reader.c cli/rec_read.c cli/decode.c cli/grow.c -lz -o $@
 
 fuzz: test-deps epolltrace $(OUT)/fuzz_reader
 	@mkdir -p $(OUT)/fuzz-corpus

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "grow.h"
 
 static const struct {
 	const char *name;
@@ -77,18 +79,11 @@ int et_record_check(const void *data, size_t size)
 /* grow *arr to hold need elements of size sz */
 static int grow(void **arr, __u32 *cap, __u32 need, size_t sz)
 {
-	__u32 ncap = *cap ? *cap : 64;
-	void *p;
+	size_t c = *cap;
 
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, (size_t)ncap * sz);
-	if (!p)
+	if (et_grow(arr, &c, need, sz) || c > UINT32_MAX)
 		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
+	*cap = (__u32)c;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include "grow.h"
 #include "fdkind.h"
 
 struct sock_ent {
@@ -26,15 +27,8 @@ struct fdkind_cache {
 static void add_sock(struct fdkind_cache *c, unsigned long inode, const char *kind,
 		     const char *addr)
 {
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 64;
-		struct sock_ent *p = realloc(c->socks, ncap * sizeof(*p));
-
-		if (!p)
-			return;
-		c->socks = p;
-		c->cap = ncap;
-	}
+	if (et_grow((void **)&c->socks, &c->cap, c->n + 1, sizeof(*c->socks)))
+		return;
 	c->socks[c->n].inode = inode;
 	snprintf(c->socks[c->n].kind, sizeof(c->socks[0].kind), "%s", kind);
 	snprintf(c->socks[c->n].addr, sizeof(c->socks[0].addr), "%s", addr);

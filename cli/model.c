@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "model.h"
 
 struct tomb {
@@ -69,18 +70,9 @@ struct inst_priv {
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t sz)
 {
-	size_t ncap = *cap ? *cap : 8;
-	void *p;
-
-	if (need <= *cap)
-		return arr;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(arr, ncap * sz);
-	if (!p)
+	if (et_grow(&arr, cap, need, sz))
 		abort();	/* the model cannot be half-updated */
-	*cap = ncap;
-	return p;
+	return arr;
 }
 
 /* 0 for 0, else floor(log2(v)) + 1, capped */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "grow.h"
 #include "rec_format.h"
 #include "recording.h"
 
@@ -438,19 +439,7 @@ const char *rec_warning(const struct rec_reader *r)
 
 static int grow(unsigned char **buf, size_t *cap, size_t need)
 {
-	size_t ncap = *cap ? *cap : 65536;
-	unsigned char *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*buf, ncap);
-	if (!p)
-		return -1;
-	*buf = p;
-	*cap = ncap;
-	return 0;
+	return et_grow((void **)buf, cap, need, 1);
 }
 
 /* Load block r->cur: check, inflate.  0 ok, -1 error (r->err). */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "grow.h"
 #include "log.h"
 #include "rec_format.h"
 #include "recording.h"
@@ -83,19 +84,7 @@ static int write_all(struct rec_writer *w, const void *buf, size_t len)
 
 static int reserve(unsigned char **buf, size_t *cap, size_t need)
 {
-	size_t ncap = *cap ? *cap : 65536;
-	unsigned char *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*buf, ncap);
-	if (!p)
-		return -1;
-	*buf = p;
-	*cap = ncap;
-	return 0;
+	return et_grow((void **)buf, cap, need, 1);
 }
 
 static void put_u32(unsigned char *p, __u32 v)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "tui_view.h"
 
 #define LOG_SLOT 512	/* bytes per log slot: the largest record fits */
@@ -138,15 +139,8 @@ static struct tui_rate *rate_of(struct tui *t, const struct model_inst *in)
 	for (size_t i = 0; i < t->nrates; i++)
 		if (t->rates[i].ep == in->in.ep)
 			return &t->rates[i];
-	if (t->nrates == t->cap_rates) {
-		size_t ncap = t->cap_rates ? t->cap_rates * 2 : 16;
-		struct tui_rate *r = realloc(t->rates, ncap * sizeof(*r));
-
-		if (!r)
-			return NULL;
-		t->rates = r;
-		t->cap_rates = ncap;
-	}
+	if (et_grow((void **)&t->rates, &t->cap_rates, t->nrates + 1, sizeof(*t->rates)))
+		return NULL;
 	t->rates[t->nrates] = (struct tui_rate){ .ep = in->in.ep, .prev = in->cnt,
 						 .prev_ns = t->now_ns };
 	return &t->rates[t->nrates++];

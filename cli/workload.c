@@ -23,6 +23,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -45,6 +46,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include "grow.h"
 #include "workload.h"
 
 /* Debian 12's glibc has no epoll_pwait2() wrapper; the numbers are generic */
@@ -249,20 +251,11 @@ static int fail(const char *fmt, ...)
 
 static int grow(void *pp, int *cap, int need, size_t size)
 {
-	void **p = pp;
-	int n = *cap ? *cap : 64;
-	void *q;
+	size_t c = (size_t)*cap;
 
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, (size_t)n * size);
-	if (!q)
+	if (need < 0 || et_grow(pp, &c, (size_t)need, size) || c > INT_MAX)
 		return -1;
-	memset((char *)q + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
-	*p = q;
-	*cap = n;
+	*cap = (int)c;
 	return 0;
 }
 

@@ -24,7 +24,7 @@ step() { echo "== $*"; }
 step "unit tests (ASan+UBSan)"
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Icli tests/unit_test.c cli/json.c cli/kallsyms.c \
-	cli/decode.c -o "$OUT/unit_test" 2>"$OUT/unit.build" &&
+	cli/decode.c cli/grow.c -o "$OUT/unit_test" 2>"$OUT/unit.build" &&
 	"$OUT/unit_test" >"$OUT/unit.log" 2>&1; then
 	pass "unit: $(tail -n 1 "$OUT/unit.log")"
 else
@@ -32,7 +32,7 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude -Icli tests/model_test.c cli/model.c \
+	-fno-sanitize-recover=all -Iinclude -Icli tests/model_test.c cli/model.c cli/grow.c \
 	-o "$OUT/model_test" 2>"$OUT/model.build" &&
 	"$OUT/model_test" >"$OUT/model.log" 2>&1; then
 	pass "model semantics: $(tail -n 1 "$OUT/model.log")"
@@ -42,7 +42,7 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Icli tests/tui_test.c cli/tui_view.c \
-	cli/tui_buf.c cli/describe.c cli/model.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
+	cli/tui_buf.c cli/describe.c cli/model.c cli/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
 	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
 	pass "TUI formatting: $(tail -n 1 "$OUT/tui.log")"
 else
@@ -51,7 +51,7 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Icli tests/rec_test.c cli/recording.c cli/rec_read.c \
-	cli/decode.c cli/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
+	cli/decode.c cli/grow.c cli/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
 	"$OUT/rec_test" >"$OUT/rec.log" 2>&1; then
 	pass "recordings, writer to reader: $(tail -n 1 "$OUT/rec.log")"
 else

@@ -5,6 +5,7 @@
  * ASan and UBSan by `make check`.
  */
 #include <stdio.h>
+#include "grow.h"
 #include "check.h"
 #include <stdlib.h>
 #include <string.h>
@@ -159,8 +160,31 @@ static void test_snap_asm(void)
 	snap_asm_free(&a);
 }
 
+static void test_grow(void)
+{
+	int *a = NULL;
+	size_t cap = 0;
+
+	CHECK(!et_grow((void **)&a, &cap, 1, sizeof(*a)) && a && cap >= 1, "first growth");
+	a[0] = 7;
+	CHECK(!et_grow((void **)&a, &cap, 100, sizeof(*a)) && cap >= 100 && a[0] == 7,
+	      "grows to 100, keeps what was there (cap %zu)", cap);
+	CHECK(a[99] == 0 && a[cap - 1] == 0, "the new room is zeroed");
+	{
+		int *before = a;
+		size_t c = cap;
+
+		CHECK(!et_grow((void **)&a, &cap, 50, sizeof(*a)) && a == before && cap == c,
+		      "no growth when there is room");
+	}
+	CHECK(et_grow((void **)&a, &cap, (size_t)-1 / 2, sizeof(*a)) == -1 && a[0] == 7,
+	      "an overflowing size is refused, the array kept");
+	free(a);
+}
+
 int main(void)
 {
+	test_grow();
 	test_json();
 	test_kallsyms();
 	test_record_check();
