@@ -515,9 +515,16 @@ static void t_begin(struct et_sink *s, const struct et_session_info *info)
 	ts->m.callbacks_visible = info->callbacks_visible;
 	ts->t.st.mode = info->attach;
 	ts->t.st.ready_exact = info->callbacks_visible;
-	for (int i = 0; i < info->nhooks; i++)
-		if (!strcmp(info->hooks[i].hook, "callback") && strcmp(info->hooks[i].using, "-"))
-			ts->t.st.via = info->hooks[i].using;
+	for (int i = 0; i < info->nhooks; i++) {
+		const struct et_hook_info *hk = &info->hooks[i];
+
+		if (!strcmp(hk->hook, "callback") && strcmp(hk->using, "-"))
+			ts->t.st.via = hk->using;
+		if (ts->t.nplan < (int)(sizeof(ts->t.plan) / sizeof(ts->t.plan[0])))
+			snprintf(ts->t.plan[ts->t.nplan++], sizeof(ts->t.plan[0]),
+				 "  %-12s %-10s %-8s %s", hk->hook, hk->using, hk->fidelity,
+				 hk->point);
+	}
 	ts->now = mono_ns();
 	if (!curses_on(ts)) {
 		ts->quit = true;

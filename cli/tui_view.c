@@ -966,13 +966,19 @@ static const char *const help_lines[] = {
 
 static void help(struct tui *t, struct tbuf *b)
 {
-	int n = (int)(sizeof(help_lines) / sizeof(help_lines[0]));
+	int n = (int)(sizeof(help_lines) / sizeof(help_lines[0])), y = 2;
 
 	title_bar(t, b, "help (Esc or ? to close)");
-	for (int i = 0; i < n && 2 + i < b->h - 1; i++)
-		tbuf_text(b, t->g, 1, 2 + i, b->w - 2,
+	for (int i = 0; i < n && y < b->h - 1; i++, y++)
+		tbuf_text(b, t->g, 1, y, b->w - 2,
 			  help_lines[i][0] && help_lines[i][0] != ' ' ? TC_HEADER : TC_NORMAL,
 			  help_lines[i]);
+	if (!t->nplan || y + 2 >= b->h - 1)
+		return;
+	tbuf_text(b, t->g, 1, ++y, b->w - 2, TC_HEADER,
+		  "This session's attach plan (hook, attached with, fidelity, point)");
+	for (int i = 0; i < t->nplan && ++y < b->h - 1; i++)
+		tbuf_text(b, t->g, 1, y, b->w - 2, TC_NORMAL, t->plan[i]);
 }
 
 static void messages(struct tui *t, struct tbuf *b)

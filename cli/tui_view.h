@@ -111,6 +111,9 @@ struct tui {
 	int rows_y;
 	int nrows_shown;
 	__u64 row_ep[256];
+	/* the attach plan, one line per hook, for the help screen */
+	char plan[16][120];
+	int nplan;
 	/* message log lines, newest first (tui.c fills) */
 	const char *(*message)(unsigned int n);
 };

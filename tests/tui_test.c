@@ -291,9 +291,17 @@ static void test_status_and_screens(void)
 	CHECK(strstr(row, "REPLAY RUNNING") && strstr(row, "x2") && strstr(row, "lost 3"),
 	      "status line, replay: '%s'", row);
 	t.screen = SCR_HELP;
+	snprintf(t.plan[0], sizeof(t.plan[0]), "  %-12s %-10s %-8s %s", "callback", "fentry",
+		 "exact", "ep_poll_callback");
+	t.nplan = 1;
+	tbuf_resize(&b, 120, 60);
 	tui_format(&t, &b);
 	CHECK(tbuf_find(&b, "rdllist   the ready list") >= 0 && tbuf_find(&b, "Space") >= 0,
 	      "the help screen");
+	CHECK(tbuf_find(&b, "attach plan") >= 0 &&
+	      tbuf_find(&b, "callback     fentry     exact    ep_poll_callback") >
+	      tbuf_find(&b, "attach plan"), "the help lists this session's attach plan");
+	tbuf_resize(&b, 120, 30);
 	t.screen = SCR_OVERVIEW;
 	tbuf_resize(&b, 50, 10);
 	tui_format(&t, &b);
