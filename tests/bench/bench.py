@@ -82,6 +82,21 @@ def reap(p, sig=signal.SIGINT, timeout=15):
     return p.returncode, ru
 
 
+def run_tracked(cmd, timeout=600):
+    """subprocess.run, but killed by cleanup() too"""
+    p = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(p)
+        p.communicate()
+        raise HarnessError(f"{cmd[0]} took more than {timeout}s")
+    finally:
+        if p in started:
+            started.remove(p)
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
 def kill_group(p):
     try:
         os.killpg(p.pid, signal.SIGKILL)
@@ -264,9 +279,8 @@ class Redis:
 
     def load(self):
         """-> (requests/s, p99 ms)"""
-        r = subprocess.run(["redis-benchmark", "-p", str(REDIS_PORT), "-c", "50",
-                            "-n", str(self.requests), "-t", "get", "--csv"],
-                           capture_output=True, text=True, timeout=600)
+        r = run_tracked(["redis-benchmark", "-p", str(REDIS_PORT), "-c", "50",
+                         "-n", str(self.requests), "-t", "get", "--csv"])
         for line in r.stdout.splitlines():
             f = [x.strip('"') for x in line.split(",")]
             if f and f[0] == "GET":
@@ -332,9 +346,8 @@ http {{
         return [self.p.pid] + [int(x) for x in r.stdout.split()]
 
     def load(self):
-        r = subprocess.run(["wrk", "-t1", "-c50", f"-d{self.seconds}s", "--latency",
-                            f"http://127.0.0.1:{NGINX_PORT}/"],
-                           capture_output=True, text=True, timeout=600)
+        r = run_tracked(["wrk", "-t1", "-c50", f"-d{self.seconds}s", "--latency",
+                         f"http://127.0.0.1:{NGINX_PORT}/"])
         rps = p99 = None
         for line in r.stdout.splitlines():
             m = re.match(r"\s*Requests/sec:\s+([\d.]+)", line)
