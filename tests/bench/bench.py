@@ -259,8 +259,10 @@ class Env:
 class Redis:
     name = "redis"
 
-    def __init__(self, out, requests):
+    def __init__(self, out, requests, seconds=None):
         self.out, self.requests, self.p = out, requests, None
+        self.seconds = seconds      # aim every run at this long (see load())
+        self.last = {}              # configuration -> last requests/s
 
     def start(self):
         self.p = spawn(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
@@ -277,13 +279,21 @@ class Redis:
     def pids(self):
         return [self.p.pid]
 
-    def load(self):
-        """-> (requests/s, p99 ms)"""
+    def load(self, key=None):
+        """-> (requests/s, p99 ms).  redis-benchmark runs a number of
+        requests, not a time: with --redis-seconds, each configuration asks
+        for as many as its previous run served in that time (at most
+        --redis-requests), so a slow configuration (strace) does not run
+        ten times longer than the others, and a round stays short."""
+        n = self.requests
+        if self.seconds and key in self.last:
+            n = max(10000, min(n, int(self.last[key] * self.seconds)))
         r = run_tracked(["redis-benchmark", "-p", str(REDIS_PORT), "-c", "50",
-                         "-n", str(self.requests), "-t", "get", "--csv"])
+                         "-n", str(n), "-t", "get", "--csv"])
         for line in r.stdout.splitlines():
             f = [x.strip('"') for x in line.split(",")]
             if f and f[0] == "GET":
+                self.last[key] = float(f[1])
                 return float(f[1]), float(f[6])
         raise HarnessError("redis-benchmark: no result: " + (r.stdout + r.stderr)[-300:])
 
@@ -345,7 +355,7 @@ http {{
         r = subprocess.run(["pgrep", "-P", str(self.p.pid)], capture_output=True, text=True)
         return [self.p.pid] + [int(x) for x in r.stdout.split()]
 
-    def load(self):
+    def load(self, key=None):
         r = run_tracked(["wrk", "-t1", "-c50", f"-d{self.seconds}s", "--latency",
                          f"http://127.0.0.1:{NGINX_PORT}/"])
         rps = p99 = None
@@ -509,26 +519,37 @@ def tracer_configs(env, out, rec_dir):
     return cfgs
 
 
+skipped_rounds = {}
+
+
 def run_overhead(env, args, runs_log):
     rec_dir = os.path.join(args.out, "rec")
     os.makedirs(rec_dir, exist_ok=True)
     os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
-    servers = [Redis(args.out, args.redis_requests), Nginx(args.out, args.wrk_seconds)]
+    servers = [Redis(args.out, args.redis_requests, args.redis_seconds),
+               Nginx(args.out, args.wrk_seconds)]
     cfgs = tracer_configs(env, args.out, rec_dir)
     active = [c for c in cfgs if not c.missing]
     res = {}    # (server, key) -> list of dicts per round
     for srv in servers:
         srv.start()
         try:
-            srv.load()      # warm-up, not counted
+            srv.load("none")    # warm-up, not counted
+            t_srv = time.time()
             for rnd in range(args.rounds):
+                # past the third round, stay inside this server's share of the budget
+                per_round = (time.time() - t_srv) / rnd if rnd else 0
+                if rnd >= 3 and time.time() - t_srv + per_round > args.server_budget:
+                    sys.stderr.write(f"  {srv.name}: {rnd} rounds (time budget)\n")
+                    skipped_rounds[srv.name] = rnd
+                    break
                 order = active[rnd % len(active):] + active[:rnd % len(active)]
                 if rnd % 2:
                     order.reverse()
                 for c in order:
                     h = c.start(srv.pids())
                     t0 = time.time()
-                    rps, p99 = srv.load()
+                    rps, p99 = srv.load(c.key)
                     wall = time.time() - t0
                     info = c.stop(h)
                     if "tracer_cpu_s" in info:
@@ -615,24 +636,23 @@ def run_bpf_cost(env, args, runs_log):
 # capacity: ramp a synthetic load until the ring buffer loses records
 
 def trace_file_stats(path):
-    """-> (records/s written and records/s offered (written + lost) between
-    the first and the last stats record, records lost in all, lines)"""
-    stats, lost, n = [], 0, 0
+    """-> (records/s written, records/s made (written + lost), records lost,
+    lines), over the session: from its first record to its last"""
+    lost, n, first, last = 0, 0, None, None
     with open(path, "rb") as f:
-        for i, line in enumerate(f):
-            n = i + 1
+        for line in f:
+            n += 1
+            if first is None:
+                first = line
+            last = line
             if line.startswith(b'{"type":"stats"'):
-                d = json.loads(line)
-                stats.append((i, d["ts_ns"], d["counters"].get("ring_drops", 0)))
+                lost = max(lost, json.loads(line)["counters"].get("ring_drops", 0))
             elif line.startswith(b'{"type":"lost"'):
-                lost += json.loads(line).get("count", 0)
-    if stats:
-        lost = max(lost, stats[-1][2])
-    if len(stats) < 2:
+                pass    # counted by the stats records' ring_drops
+    if n < 2:
         return None, None, lost, n
-    (i0, t0, d0), (i1, t1, d1) = stats[0], stats[-1]
-    dt = (t1 - t0) / 1e9
-    return (i1 - i0) / dt, (i1 - i0 + d1 - d0) / dt, lost, n
+    dt = (json.loads(last)["ts_ns"] - json.loads(first)["ts_ns"]) / 1e9
+    return n / dt, (n + lost) / dt, lost, n
 
 
 def start_load(env, extra):
@@ -663,9 +683,9 @@ def run_capacity(env, args, runs_log):
                           stderr=open(err, "w"))
             if not wait_attached(p.pid):
                 raise HarnessError(f"capacity: epolltrace did not attach: see {err}")
-            c0 = load_counters(load)
+            c0, k0 = load_counters(load), cpu_ticks(p.pid)
             time.sleep(args.cap_seconds)
-            c1 = load_counters(load)
+            c1, k1 = load_counters(load), cpu_ticks(p.pid)
             rc, _ = reap(p)
             reap(load)
             rec_rate, offered, lost, nlines = trace_file_stats(path)
@@ -675,6 +695,7 @@ def run_capacity(env, args, runs_log):
         wakeups = (c1["wakeups"] - c0["wakeups"]) / (c1["t"] - c0["t"])
         polls = (c1["waits"] - c0["waits"]) / (c1["t"] - c0["t"])
         step = dict(section="capacity", target_writes_per_s=rate, spin=spin,
+                    tracer_cpu_pct=100 * (k1 - k0) / (c1["t"] - c0["t"]),
                     wakeups_per_s=wakeups, waits_per_s=polls, offered_per_s=offered,
                     records_per_s=rec_rate, lost=lost, rc=rc, lines=nlines)
         runs_log.write(json.dumps(step) + "\n")
@@ -837,9 +858,12 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
     targets = []
 
     # overhead
-    o.append(f"OVERHEAD  median of {args.rounds} alternating rounds; ratio = throughput / "
-             f"untraced throughput of the same round (median)")
-    o.append(f"  redis: redis-benchmark -c 50 -n {args.redis_requests} -t get;  "
+    o.append(f"OVERHEAD  median of {args.rounds} alternating rounds"
+             + "".join(f" ({k}: {v}, time budget)" for k, v in skipped_rounds.items())
+             + "; ratio = throughput / untraced throughput of the same round (median), "
+             "range = lowest-highest")
+    o.append(f"  redis: redis-benchmark -c 50 -t get, -n up to {args.redis_requests} "
+             f"(about {args.redis_seconds:g}s a run);  "
              f"nginx (1 worker): wrk -t1 -c50 -d{args.wrk_seconds}s;  loopback")
     rows = []
     ratio = {}
@@ -913,13 +937,15 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
     o.append(f"CAPACITY  epoll_load: 4 instances x 1 eventfd, a waiter thread each, paced "
              f"eventfd writes (+ N zero-timeout polls per wakeup);")
     o.append(f"  epolltrace -p PID --json > tmpfs file, {args.cap_seconds:g}s per step, "
-             f"attach {'+'.join(env.working_modes())}; records/s between its first and last "
-             f"stats record")
+             f"attach {'+'.join(env.working_modes())}; rates over the session (first to last "
+             f"record); made = written + lost")
     rows = [[fmt_rate(s["target_writes_per_s"]), str(s["spin"]), fmt_rate(s["wakeups_per_s"]),
              fmt_rate(s["waits_per_s"]), fmt_rate(s["offered_per_s"]),
-             fmt_rate(s["records_per_s"]), str(s["lost"])] for s in steps]
+             fmt_rate(s["records_per_s"]), str(s["lost"]), f"{s['tracer_cpu_pct']:.0f}%",
+             f"{s['tracer_cpu_pct'] * 1e4 / s['records_per_s']:.1f}"
+             if s["records_per_s"] else "-"] for s in steps]
     o.append(table(rows, ["writes/s", "polls/wakeup", "wakeups/s", "waits/s", "records/s made",
-                          "written", "lost"], "rrrrrrr"))
+                          "written", "lost", "tracer CPU", "us/record"], "rrrrrrrrr"))
     ok = [s["offered_per_s"] or 0 for s in steps if not s["lost"]]
     best = max(ok) if ok else 0
     first_loss = next((s for s in steps if s["lost"]), None)
@@ -987,8 +1013,11 @@ def main():
     ap.add_argument("--epolltrace", default="./epolltrace")
     ap.add_argument("--load", default="build/bench/epoll_load")
     ap.add_argument("--out", default="build/bench")
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--server-budget", type=float, default=300,
+                    help="seconds of overhead rounds per server; at least 3 rounds run")
     ap.add_argument("--redis-requests", type=int, default=150000)
+    ap.add_argument("--redis-seconds", type=float, default=3.0)
     ap.add_argument("--wrk-seconds", type=int, default=3)
     ap.add_argument("--cap-seconds", type=float, default=3.0)
     ap.add_argument("--cap-steps", type=lambda s: [tuple(int(y) for y in x.split(":"))
@@ -1008,6 +1037,8 @@ def main():
         return 2
     only = set(args.only.split(","))
     args.out = os.path.abspath(args.out)
+    for d in ("logs", "rec"):
+        os.makedirs(os.path.join(args.out, d), exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
