@@ -41,6 +41,10 @@ class HarnessError(Exception):
     pass
 
 
+class LoadFailed(Exception):
+    """one load run gave no figure: retried once, then counted, not fatal"""
+
+
 # --------------------------------------------------------------------------
 # processes: everything we start is in its own process group and is killed
 # (by its id) on exit, error or Ctrl-C
@@ -295,7 +299,8 @@ class Redis:
             if f and f[0] == "GET":
                 self.last[key] = float(f[1])
                 return float(f[1]), float(f[6])
-        raise HarnessError("redis-benchmark: no result: " + (r.stdout + r.stderr)[-300:])
+        raise LoadFailed(f"redis-benchmark exited {r.returncode} without a result: "
+                         + (r.stdout + r.stderr)[-300:])
 
     def stop(self):
         if self.p:
@@ -369,7 +374,8 @@ http {{
             if m:
                 p99 = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
         if rps is None or p99 is None:
-            raise HarnessError("wrk: no result: " + (r.stdout + r.stderr)[-300:])
+            raise LoadFailed(f"wrk exited {r.returncode} without a result: "
+                             + (r.stdout + r.stderr)[-300:])
         if re.search(r"Non-2xx", r.stdout):
             raise HarnessError("nginx answered with errors: " + r.stdout[-300:])
         # timeouts and resets under a slow tracer (strace) are a result, not a breakage
@@ -540,7 +546,10 @@ def run_overhead(env, args, runs_log):
     for srv in servers:
         srv.start()
         try:
-            srv.load("none")    # warm-up, not counted
+            try:
+                srv.load("none")    # warm-up, not counted
+            except LoadFailed:
+                pass
             t_srv = time.time()
             for rnd in range(args.rounds):
                 # past the third round, stay inside this server's share of the budget
@@ -555,7 +564,20 @@ def run_overhead(env, args, runs_log):
                 for c in order:
                     h = c.start(srv.pids())
                     t0 = time.time()
-                    rps, p99 = srv.load(c.key)
+                    try:
+                        try:
+                            rps, p99 = srv.load(c.key)
+                        except LoadFailed as e:
+                            sys.stderr.write(f"  {srv.name} {c.key}: {e}; once more\n")
+                            t0 = time.time()
+                            rps, p99 = srv.load(c.key)
+                    except LoadFailed as e:
+                        c.stop(h)
+                        row = dict(section="overhead", server=srv.name, config=c.key,
+                                   round=rnd, failed=str(e))
+                        runs_log.write(json.dumps(row) + "\n")
+                        res.setdefault((srv.name, c.key), []).append(row)
+                        continue
                     wall = time.time() - t0
                     info = c.stop(h)
                     if "tracer_cpu_s" in info:
@@ -614,7 +636,11 @@ def run_bpf_cost(env, args, runs_log):
             set_bpf_stats(True)
             try:
                 t0 = time.time()
-                srv.load()
+                try:
+                    srv.load()
+                except LoadFailed:
+                    t0 = time.time()
+                    srv.load()
                 wall = time.time() - t0
                 r = subprocess.run(["bpftool", "prog", "show", "--json"],
                                    capture_output=True, text=True, check=True)
@@ -875,12 +901,18 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
     rows = []
     ratio = {}
     for srv in servers:
-        base = {r["round"]: r["rps"] for r in res.get((srv.name, "none"), [])}
+        base = {r["round"]: r["rps"] for r in res.get((srv.name, "none"), [])
+                if "failed" not in r}
         for c in cfgs:
             if c.missing:
                 rows.append([srv.name, c.label, "-", "-", "-", "-", "-", c.missing])
                 continue
-            rr = res.get((srv.name, c.key), [])
+            failed = [r for r in res.get((srv.name, c.key), []) if "failed" in r]
+            rr = [r for r in res.get((srv.name, c.key), []) if "failed" not in r]
+            if not rr:
+                rows.append([srv.name, c.label, "-", "-", "-", "-", "-",
+                             f"every run failed: {failed[0]['failed'][:60]}"])
+                continue
             rats = [r["rps"] / base[r["round"]] for r in rr if r["round"] in base]
             rat = median(rats)
             ratio[(srv.name, c.key)] = rat
@@ -889,6 +921,8 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
             bad = [r for r in rr if r.get("rc") not in (None, 0)]
             if bad and c.key.startswith(("json", "record")):
                 note = f"exit {bad[0]['rc']} in {len(bad)} run(s)"
+            if failed:
+                note = (note + "; " if note else "") + f"{len(failed)} run(s) gave no figure"
             serr = sum(r.get("socket_errors", 0) for r in rr)
             if serr:
                 note = (note + "; " if note else "") + f"wrk: {serr} socket errors (timeouts)"
@@ -1070,7 +1104,7 @@ def main():
             sys.stderr.write("bench: recordings\n")
             recs = run_recordings(env, args, log) if "recordings" in only else None
         text = report(env, args, overhead, bpf, cap, foot, recs, time.time() - t_start)
-    except (HarnessError, subprocess.CalledProcessError, OSError) as e:
+    except (HarnessError, LoadFailed, subprocess.CalledProcessError, OSError) as e:
         cleanup()
         sys.stderr.write(f"bench: harness broke: {e}\n")
         return 1
