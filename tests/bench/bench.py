@@ -792,6 +792,8 @@ def run_footprint(env, args, runs_log):
                 rc, ru = reap(p)
             finally:
                 reap(load)
+                if os.path.exists(rec):
+                    os.unlink(rec)
             row = dict(section="footprint", fds=nfds, view=view, rc=rc,
                        cpu_pct=100 * (c1 - c0) / (t1 - t0),
                        max_rss_mb=ru.ru_maxrss / 1024 if ru else None,
@@ -899,7 +901,7 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
              f"(about {args.redis_seconds:g}s a run);  "
              f"nginx (1 worker): wrk -t1 -c50 -d{args.wrk_seconds}s;  loopback")
     rows = []
-    ratio = {}
+    ratio, spread = {}, {}
     for srv in servers:
         base = {r["round"]: r["rps"] for r in res.get((srv.name, "none"), [])
                 if "failed" not in r}
@@ -916,6 +918,7 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
             rats = [r["rps"] / base[r["round"]] for r in rr if r["round"] in base]
             rat = median(rats)
             ratio[(srv.name, c.key)] = rat
+            spread[(srv.name, c.key)] = (min(rats), max(rats)) if rats else None
             cpu_pct = median([r.get("tracer_cpu_pct") for r in rr])
             note = ""
             bad = [r for r in rr if r.get("rc") not in (None, 0)]
@@ -934,19 +937,25 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
     o.append(table(rows, ["server", "configuration", "req/s", "p99 ms", "ratio",
                           "range", "tracer CPU", "note"], "llrrrrrl"))
     o.append("")
+    def loss(srv, k):
+        r, sp = ratio.get((srv, k)), spread.get((srv, k))
+        if not r:
+            return "-"
+        # the per-round spread says whether the median means anything
+        return (f"{(1 - r) * 100:.1f}% (rounds {(1 - sp[1]) * 100:.0f}% to "
+                f"{(1 - sp[0]) * 100:.0f}%)")
+
     full = [k for k in (f"json-{m}" for m in env.working_modes())]
     for k in full:
         for srv in servers:
             r = ratio.get((srv.name, k))
             targets.append((f"throughput loss <= 2%, {srv.name}, {k.replace('json-', '--json ')}",
-                            f"{(1 - r) * 100:.1f}%" if r else "-",
-                            r is not None and 1 - r <= TARGET_LOSS))
+                            loss(srv.name, k), r is not None and 1 - r <= TARGET_LOSS))
     for srv in servers:
         r = ratio.get((srv.name, "record"))
         if env.features["record"]:
             targets.append((f"throughput loss <= 2%, {srv.name}, record",
-                            f"{(1 - r) * 100:.1f}%" if r else "-",
-                            r is not None and 1 - r <= TARGET_LOSS))
+                            loss(srv.name, "record"), r is not None and 1 - r <= TARGET_LOSS))
         else:
             targets.append((f"throughput loss <= 2%, {srv.name}, record", "not built yet", None))
 
@@ -971,6 +980,9 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
         if idle:
             rows.append([m, f"({len(idle)} more)", "", "0", "-", "never ran: " + " ".join(idle)])
         over = [p["name"] for p in bpf.get(m, []) if p["run_cnt"] and p["ns_per_run"] > TARGET_NS]
+        if m not in bpf:
+            targets.append((f"BPF <= {TARGET_NS} ns/event per program, {m}", "not measured", None))
+            continue
         targets.append((f"BPF <= {TARGET_NS} ns/event per program, {m}",
                         f"worst {worst:.0f} ns ({worst_name}); {len(over)} over", worst <= TARGET_NS))
     o.append(table(rows, ["mode", "program", "type", "runs", "ns/run", "note"], "lllrrl"))
@@ -1003,7 +1015,8 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
                  f"(a lower bound: the load generator's limit on this machine)")
         verdict = best >= TARGET_RATE
     targets.append((f"no loss at {fmt_rate(TARGET_RATE)} records/s",
-                    f"loss-free up to {fmt_rate(best)}/s", verdict))
+                    f"loss-free up to {fmt_rate(best)}/s" if steps else "not measured",
+                    verdict if steps else None))
     o.append("")
 
     # footprint
