@@ -14,6 +14,10 @@ BUILD_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libncurses-dev
 	      libdw-dev pkg-config make gcc
 TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
 	      redis-server redis-tools libclang-rt-14-dev
+# ... and what `make bench` needs on top (tests/bench/): a second real epoll
+# server with its load generator, and the tools a user would compare with.
+BENCH_DEPS := nginx wrk bpftrace linux-perf strace tmux procps python3 \
+	      redis-server redis-tools
 
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
@@ -38,7 +42,7 @@ Q := @
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps check install clean static demo fuzz
+.PHONY: all deps test-deps bench-deps bench check install clean static demo fuzz
 
 all: deps epolltrace
 
@@ -118,6 +122,21 @@ fuzz: test-deps epolltrace $(OUT)/fuzz_reader
 			./epolltrace demo --scenario all >/dev/null; fi
 	$(OUT)/fuzz_reader -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=120 -artifact_prefix=$(OUT)/ \
 		$(OUT)/fuzz-corpus
+
+bench-deps: deps
+	$(call install_missing,$(BENCH_DEPS))
+
+# The synthetic epoll load of the capacity and footprint benchmarks.
+$(OUT)/bench/epoll_load: tests/bench/epoll_load.c | $(OUT)
+	@mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) -O2 -g $(WARN) -D_GNU_SOURCE $< -o $@ -lpthread
+
+# Overhead, BPF cost, capacity, footprint, recordings: one table on stdout
+# (details in build/bench/).  Not part of `make check`; under 20 minutes.
+bench: bench-deps epolltrace $(OUT)/bench/epoll_load
+	$(Q)tests/bench/bench.py --epolltrace ./epolltrace --load $(OUT)/bench/epoll_load \
+		--out $(OUT)/bench $(BENCH_ARGS)
 
 check: test-deps epolltrace $(OUT)/epolltrace.static
 	$(Q)tests/run-all.sh
