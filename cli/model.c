@@ -607,10 +607,55 @@ void model_apply(struct model *m, const struct et_hdr *h)
 
 /* ---- snapshots ------------------------------------------------------------ */
 
-static bool snap_has(const struct et_snapshot *s, __s32 fd, __u64 file)
+/*
+ * A snapshot's items by fd, for lookups in O(log n): the walk lists them
+ * in rb-tree order (by file), and comparing 100k items with a model of
+ * 100k items one by one made every snapshot quadratic.
+ */
+struct snap_ix {
+	__s32 fd;
+	__u64 file;
+};
+
+static int snap_ix_cmp(const void *a, const void *b)
 {
-	for (__u32 i = 0; i < s->nitems; i++)
-		if (s->items[i].fd == fd && (!file || !s->items[i].file || s->items[i].file == file))
+	const struct snap_ix *x = a, *y = b;
+
+	if (x->fd != y->fd)
+		return x->fd < y->fd ? -1 : 1;
+	return x->file < y->file ? -1 : x->file > y->file;
+}
+
+/* NULL (no items, or out of memory: then snap_has says yes, correcting nothing) */
+static struct snap_ix *snap_index(const struct et_snapshot *s)
+{
+	struct snap_ix *ix = s->nitems ? malloc(s->nitems * sizeof(*ix)) : NULL;
+
+	for (__u32 i = 0; ix && i < s->nitems; i++)
+		ix[i] = (struct snap_ix){ s->items[i].fd, s->items[i].file };
+	if (ix)
+		qsort(ix, s->nitems, sizeof(*ix), snap_ix_cmp);
+	return ix;
+}
+
+static bool snap_has(const struct et_snapshot *s, const struct snap_ix *ix, __s32 fd, __u64 file)
+{
+	size_t lo = 0, hi = s->nitems;
+
+	if (!s->nitems)
+		return false;
+	if (!ix)
+		return true;
+	while (lo < hi) {	/* the first entry with this fd */
+		size_t mid = (lo + hi) / 2;
+
+		if (ix[mid].fd < fd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->nitems && ix[lo].fd == fd; lo++)
+		if (!file || !ix[lo].file || ix[lo].file == file)
 			return true;
 	return false;
 }
@@ -631,7 +676,7 @@ static bool closed_lingering(const struct model *m, __u64 ep)
 	return false;
 }
 
-void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
+static void apply_snapshot(struct model *m, const struct et_snapshot *s, const struct snap_ix *ix)
 {
 	struct model_inst *in;
 	struct inst_priv *p;
@@ -702,7 +747,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 	for (size_t i = 0; settled[PART_ITEMS] && i < in->nitems;) {
 		struct model_item *it = &in->items[i];
 
-		if (snap_has(s, it->fd, it->file) || it->added_ns >= ts) {
+		if (snap_has(s, ix, it->fd, it->file) || it->added_ns >= ts) {
 			i++;
 			continue;
 		}
@@ -781,10 +826,19 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 
 		for (size_t i = 0; i < p->ntomb; i++)
 			if (p->tombs[i].ts >= ts ||
-			    (p->tombs[i].pending && snap_has(s, p->tombs[i].fd, p->tombs[i].file)))
+			    (p->tombs[i].pending &&
+			     snap_has(s, ix, p->tombs[i].fd, p->tombs[i].file)))
 				p->tombs[j++] = p->tombs[i];
 		p->ntomb = j;
 	}
+}
+
+void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
+{
+	struct snap_ix *ix = snap_index(s);
+
+	apply_snapshot(m, s, ix);
+	free(ix);
 }
 
 void model_expire(struct model *m)
