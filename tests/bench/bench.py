@@ -674,6 +674,8 @@ def trace_file_stats(path):
     lost, n, first, last = 0, 0, None, None
     with open(path, "rb") as f:
         for line in f:
+            if not line.endswith(b"\n"):
+                break       # a tracer stopped mid-line (killed): not a record
             n += 1
             if first is None:
                 first = line
