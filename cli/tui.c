@@ -586,29 +586,41 @@ static void scroll_focus(struct tsink *ts, int delta)
 		t->scroll[t->focus] = 0;
 }
 
+/* A key into the input line (a filter, a seek target): 1 on Enter, -1 on
+ * Esc (the line is ended either way), 0 while typing. */
+static int edit_line(struct tui *t, int ch)
+{
+	size_t n = strlen(t->input);
+
+	if (ch == 27 || ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		t->editing = t->seeking = false;
+		return ch == 27 ? -1 : 1;
+	}
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (n)
+			t->input[n - 1] = 0;
+	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(t->input)) {
+		t->input[n] = (char)ch;
+		t->input[n + 1] = 0;
+	}
+	return 0;
+}
+
 static void filter_key(struct tsink *ts, int ch)
 {
 	struct tui *t = &ts->t;
-	size_t n = strlen(t->input);
+	int done = edit_line(t, ch);
 
-	if (ch == 27) {			/* Esc: no filter at all */
-		t->editing = false;
+	if (done < 0) {			/* Esc: no filter at all */
 		t->filter.on = false;
 		t->input[0] = 0;
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		t->editing = false;
+	} else if (done > 0) {
 		if (!t->input[0])
 			t->filter.on = false;
 		else if (!tui_filter_parse(&t->filter, t->input))
 			et_warn("filter not understood: '%s' (try: fd 7, tid 1234, kind callback)",
 				t->input);
 		t->scroll[PANE_LOG] = 0;
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (n)
-			t->input[n - 1] = 0;
-	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(t->input)) {
-		t->input[n] = (char)ch;
-		t->input[n + 1] = 0;
 	}
 }
 
@@ -1015,7 +1027,6 @@ static void seek_prompt_done(struct replay *rp)
 	char *end;
 	double v;
 
-	t->editing = t->seeking = false;
 	if (t->input[0] == '#') {
 		unsigned long long n = strtoull(t->input + 1, &end, 10);
 
@@ -1037,20 +1048,10 @@ static bool replay_key(struct replay *rp, int ch)
 {
 	struct tsink *ts = rp->ts;
 	struct tui *t = &ts->t;
-	size_t n = strlen(t->input);
 
 	if (t->editing && t->seeking) {
-		if (ch == 27) {
-			t->editing = t->seeking = false;
-		} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		if (edit_line(t, ch) > 0)
 			seek_prompt_done(rp);
-		} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-			if (n)
-				t->input[n - 1] = 0;
-		} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(t->input)) {
-			t->input[n] = (char)ch;
-			t->input[n + 1] = 0;
-		}
 		ts->dirty = true;
 		return true;
 	}
