@@ -182,3 +182,22 @@ void fdkind_resolve(struct fdkind_cache *c, int fd, struct fdkind *out)
 	snprintf(out->kind, sizeof(out->kind), "file");
 	snprintf(out->addr, sizeof(out->addr), "%.111s", link);
 }
+
+bool proc_comm(__u32 pid, __u32 tid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+	bool ok = false;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, len, f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		ok = true;
+	}
+	fclose(f);
+	return ok;
+}

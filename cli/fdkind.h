@@ -2,6 +2,9 @@
 #ifndef EPOLLTRACE_FDKIND_H
 #define EPOLLTRACE_FDKIND_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
 #include <sys/types.h>
 
 /*
@@ -22,5 +25,9 @@ struct fdkind_cache;
 struct fdkind_cache *fdkind_cache_new(pid_t pid);
 void fdkind_cache_free(struct fdkind_cache *c);
 void fdkind_resolve(struct fdkind_cache *c, int fd, struct fdkind *out);
+
+/* A thread's comm from /proc/PID/task/TID/comm (TID == PID: the
+ * process's); false, with "?" in buf, if it cannot be read. */
+bool proc_comm(__u32 pid, __u32 tid, char *buf, size_t len);
 
 #endif

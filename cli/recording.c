@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "fdkind.h"
 #include "grow.h"
 #include "log.h"
 #include "rec_format.h"
@@ -336,21 +337,6 @@ static void hdr_line(char **buf, size_t *len, size_t *cap, const char *key, cons
 		*len += n;
 }
 
-static void read_comm(__u32 pid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(buf, len, "?");
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
 static void w_begin(struct et_sink *s, const struct et_session_info *info)
 {
 	struct rec_writer *w = (struct rec_writer *)s;
@@ -381,7 +367,7 @@ static void w_begin(struct et_sink *s, const struct et_session_info *info)
 
 			snprintf(comm, sizeof(comm), "%.15s", b ? b + 1 : info->cmd);
 		} else {
-			read_comm(info->pids[i], comm, sizeof(comm));
+			proc_comm(info->pids[i], info->pids[i], comm, sizeof(comm));
 		}
 		hdr_line(&t, &len, &cap, "target", "%u %s", info->pids[i], comm);
 	}

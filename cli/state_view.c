@@ -65,9 +65,6 @@ static double rate(__u64 now, __u64 before, double secs)
  * in a replay, a target's comm from the recording, else "?" */
 static void comm_of(const struct view *v, __u32 pid, __u32 tid, char *buf, size_t len)
 {
-	char path[64];
-	FILE *f;
-
 	snprintf(buf, len, "?");
 	if (v->replay) {
 		for (int i = 0; pid == tid && i < v->ntargets; i++)
@@ -75,13 +72,7 @@ static void comm_of(const struct view *v, __u32 pid, __u32 tid, char *buf, size_
 				snprintf(buf, len, "%s", v->targets[i].comm);
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
+	proc_comm(pid, tid, buf, len);
 }
 
 static unsigned int asleep_count(const struct model_inst *in)

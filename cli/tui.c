@@ -195,20 +195,12 @@ static bool live_comm(void *ctx, __u32 pid, __u32 tid, char *buf, size_t len)
 {
 	struct tsink *ts = ctx;
 	struct comm_entry *e = &ts->comms[tid % 256];
-	char path[64];
-	FILE *f;
 
 	if (e->tid != tid || ts->now > e->at + COMM_TTL_NS) {
 		e->tid = tid;
 		e->at = ts->now;
-		e->comm[0] = 0;
-		snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
-		f = fopen(path, "re");
-		if (f) {
-			if (fgets(e->comm, sizeof(e->comm), f))
-				e->comm[strcspn(e->comm, "\n")] = 0;
-			fclose(f);
-		}
+		if (!proc_comm(pid, tid, e->comm, sizeof(e->comm)))
+			e->comm[0] = 0;
 	}
 	if (!e->comm[0])
 		return false;

@@ -51,7 +51,7 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Icli tests/rec_test.c cli/recording.c cli/rec_read.c \
-	cli/decode.c cli/grow.c cli/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
+	cli/decode.c cli/grow.c cli/fdkind.c cli/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
 	"$OUT/rec_test" >"$OUT/rec.log" 2>&1; then
 	pass "recordings, writer to reader: $(tail -n 1 "$OUT/rec.log")"
 else
