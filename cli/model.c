@@ -209,7 +209,16 @@ static struct model_item *item_add(struct model_inst *in, const struct model_ite
 	return &in->items[i];
 }
 
-static long ready_index(const struct model_inst *in, __s32 fd)
+unsigned int model_asleep(const struct model_inst *in)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < in->nwaiters; i++)
+		n += in->waiters[i].asleep;
+	return n;
+}
+
+long model_ready_index(const struct model_inst *in, __s32 fd)
 {
 	for (size_t i = 0; i < in->nready; i++)
 		if (in->ready[i].fd == fd)
@@ -225,7 +234,7 @@ static void ready_del(struct model_inst *in, long i)
 
 static void ready_add(struct model_inst *in, __s32 fd, __u32 events, __u64 ts)
 {
-	long i = ready_index(in, fd);
+	long i = model_ready_index(in, fd);
 
 	if (i >= 0) {
 		in->ready[i].events |= events;
@@ -243,7 +252,7 @@ static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts, bool
 	if (i < 0)
 		return;
 	/* removal drops the item from the ready list too */
-	r = ready_index(in, fd);
+	r = model_ready_index(in, fd);
 	if (r >= 0)
 		ready_del(in, r);
 	if (ts) {
@@ -338,7 +347,7 @@ static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 	 * item ended up.
 	 */
 	if (m->callbacks_visible && e->queued >= 0) {
-		long r = ready_index(in, e->fd);
+		long r = model_ready_index(in, e->fd);
 
 		if (e->queued && r < 0)
 			ready_add(in, e->fd, 0, e->hdr.ts_ns);
@@ -396,7 +405,7 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 			if (in->items[j].data != e->ev[k].data)
 				continue;
 			it = &in->items[j];
-			if (ready_index(in, it->fd) >= 0)
+			if (model_ready_index(in, it->fd) >= 0)
 				break;
 		}
 		if (!it)
@@ -411,7 +420,7 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 		/* a scan record already said what the scan left on the list */
 		if (m->scans_seen)
 			continue;
-		r = ready_index(in, it->fd);
+		r = model_ready_index(in, it->fd);
 		if (r >= 0) {
 			in->ready_hist[model_bucket(e->hdr.ts_ns - in->ready[r].since_ns)]++;
 			ready_del(in, r);
@@ -761,7 +770,7 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 		bool differs = s->nready != in->nready;
 
 		for (__u32 i = 0; !differs && i < s->nready; i++)
-			differs = ready_index(in, s->ready[i]) < 0;
+			differs = model_ready_index(in, s->ready[i]) < 0;
 		if (differs && m->callbacks_visible && settled[PART_READY] && !in->ready_unknown) {
 			drift++;
 			snprintf(note, sizeof(note),

@@ -111,6 +111,10 @@ void model_expire(struct model *m);
 
 struct model_inst *model_find(const struct model *m, __u64 ep);
 const struct model_item *model_item_find(const struct model_inst *in, __s32 fd);
+/* position of fd on the ready list, -1 if it is not on it */
+long model_ready_index(const struct model_inst *in, __s32 fd);
+/* waiters asleep on the wait queue (the others found events at once) */
+unsigned int model_asleep(const struct model_inst *in);
 /* log2 bucket of a value (0 for 0) */
 unsigned int model_bucket(__u64 v);
 

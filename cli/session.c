@@ -196,14 +196,14 @@ static int snapshot(struct session *s, bool drain_events)
 /* Milliseconds until the walked snapshots are due, capped at max_ms. */
 static int snapshot_wait_ms(const struct session *s, int max_ms)
 {
-	__u64 now = now_ns();
+	__u64 now = now_ns(), wait;
 
 	if (!s->snap_due)
 		return max_ms;
 	if (now >= s->snap_due)
 		return 0;
-	return (s->snap_due - now) / 1000000 + 1 < (__u64)max_ms ?
-	       (int)((s->snap_due - now) / 1000000 + 1) : max_ms;
+	wait = (s->snap_due - now) / 1000000 + 1;
+	return wait < (__u64)max_ms ? (int)wait : max_ms;
 }
 
 /* Deliver the walked snapshots if they are due (or now, if wait). */

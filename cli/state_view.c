@@ -75,15 +75,6 @@ static void comm_of(const struct view *v, __u32 pid, __u32 tid, char *buf, size_
 	proc_comm(pid, tid, buf, len);
 }
 
-static unsigned int asleep_count(const struct model_inst *in)
-{
-	unsigned int n = 0;
-
-	for (size_t i = 0; i < in->nwaiters; i++)
-		n += in->waiters[i].asleep;
-	return n;
-}
-
 static void render_summary(struct view *v, __u64 now, bool final)
 {
 	double secs = v->last_ns ? (now - v->last_ns) / 1e9 : 0;
@@ -110,7 +101,7 @@ static void render_summary(struct view *v, __u64 now, bool final)
 		if (in->closed_ns)
 			strcat(flags, "X");
 		fprintf(v->f, "%7u %-15s %5d %7zu %5zu %5u %9.1f %9.1f %9.1f %6llu %5llu %s\n",
-			in->in.owner, comm, in->in.epfd, in->nitems, in->nready, asleep_count(in),
+			in->in.owner, comm, in->in.epfd, in->nitems, in->nready, model_asleep(in),
 			rate(in->cnt.callbacks, p->callbacks, secs),
 			rate(in->cnt.wakeups, p->wakeups, secs), rate(in->cnt.events, p->events, secs),
 			(unsigned long long)in->cnt.zero_wakeups, (unsigned long long)in->drift, flags);

@@ -278,15 +278,6 @@ static const char *rate_str(double r, char *buf, size_t len)
 	return buf;
 }
 
-static unsigned int asleep_count(const struct model_inst *in)
-{
-	unsigned int n = 0;
-
-	for (size_t i = 0; i < in->nwaiters; i++)
-		n += in->waiters[i].asleep;
-	return n;
-}
-
 static void comm_of(const struct tui *t, __u32 pid, __u32 tid, char *buf, size_t len)
 {
 	if (!t->env.comm || !t->env.comm(t->env.ctx, pid, tid, buf, len))
@@ -442,7 +433,7 @@ static double sort_key(const struct tui *t, const struct model_inst *in, enum tu
 	case SORT_PID: return 0;
 	case SORT_WATCHED: return in->nitems;
 	case SORT_READY: return in->nready;
-	case SORT_ASLEEP: return asleep_count(in);
+	case SORT_ASLEEP: return model_asleep(in);
 	case SORT_CALLBACKS: return r ? r->callbacks : 0;
 	case SORT_WAKEUPS: return r ? r->wakeups : 0;
 	case SORT_EVENTS: return r ? r->events : 0;
@@ -569,8 +560,8 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 				cc = TC_READY;
 			break;
 		case 5:
-			snprintf(cell, sizeof(cell), "%u", asleep_count(in));
-			if (asleep_count(in))
+			snprintf(cell, sizeof(cell), "%u", model_asleep(in));
+			if (model_asleep(in))
 				cc = TC_ASLEEP;
 			break;
 		case 6: rate_str(r ? r->callbacks : 0, cell, sizeof(cell)); break;
@@ -707,14 +698,6 @@ static int tree_cmp(const void *a, const void *b)
 	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
-static bool is_ready(const struct model_inst *in, __s32 fd)
-{
-	for (size_t i = 0; i < in->nready; i++)
-		if (in->ready[i].fd == fd)
-			return true;
-	return false;
-}
-
 static int clamp_scroll(int *scroll, int n, int rows)
 {
 	if (*scroll > n - rows)
@@ -745,7 +728,7 @@ static void tree_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 	for (int r = 0; r < rows && top + r < (int)in->nitems; r++) {
 		const struct model_item *it = items[top + r];
 		struct fdkind k = { .kind = "?" };
-		bool ready = is_ready(in, it->fd);
+		bool ready = model_ready_index(in, it->fd) >= 0;
 		int ry = y + 2 + r;
 		struct tcell *mark = tbuf_at(b, x + 1, ry);
 
@@ -805,7 +788,7 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 {
 	int rows = h - 3, top;
 	char title[96], a[16], left[24], comm[32];
-	unsigned int asleep = asleep_count(in);
+	unsigned int asleep = model_asleep(in);
 
 	snprintf(title, sizeof(title), "wq: %u asleep, %zu in epoll_wait", asleep, in->nwaiters);
 	tbuf_box(b, t->g, x, y, w, h, t->focus == PANE_WAIT ? TC_KEY : TC_BORDER, title);
@@ -893,7 +876,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 	tbuf_printf(b, t->g, 1, 1, b->w - 2, TC_HEADER,
 		    "watched %zu  ready %zu  asleep %u  callbacks/s %s  wakeups/s %s  events/s %s"
 		    "  0-event wakeups %llu  drift %llu%s",
-		    in->nitems, in->nready, asleep_count(in),
+		    in->nitems, in->nready, model_asleep(in),
 		    rate_str(r ? r->callbacks : 0, c1, sizeof(c1)),
 		    rate_str(r ? r->wakeups : 0, c2, sizeof(c2)),
 		    rate_str(r ? r->events : 0, c3, sizeof(c3)),
