@@ -27,10 +27,12 @@ CURSES_STATIC := $(shell pkg-config --static --libs ncursesw 2>/dev/null || echo
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
-CPPFLAGS := -Iinclude -Icli -I$(OUT) -DEPOLLTRACE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+CLI_DIRS := cli cli/common cli/kernel cli/model cli/views cli/recordings cli/workloads
+CLI_INC  := $(addprefix -I,$(CLI_DIRS))
+CPPFLAGS := -Iinclude $(CLI_INC) -I$(OUT) -DEPOLLTRACE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf
 
-CLI_SRCS := $(wildcard cli/*.c)
+CLI_SRCS := $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))
 CLI_OBJS := $(patsubst cli/%.c,$(OUT)/cli/%.o,$(CLI_SRCS))
 BPF_SRCS := bpf/epolltrace.bpf.c
 BPF_HDRS := $(wildcard bpf/*.h) include/epolltrace.h
@@ -75,7 +77,7 @@ $(OUT)/epolltrace.skel.h: $(OUT)/epolltrace.bpf.o
 	@echo "  SKEL     $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name epolltrace_bpf > $@
 
-$(OUT)/cli/%.o: cli/%.c $(wildcard cli/*.h) include/epolltrace.h $(OUT)/epolltrace.skel.h | $(OUT)
+$(OUT)/cli/%.o: cli/%.c $(wildcard $(addsuffix /*.h,$(CLI_DIRS))) include/epolltrace.h $(OUT)/epolltrace.skel.h | $(OUT)
 	@mkdir -p $(dir $@)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) $(LIBBPF_CFLAGS) -c $< -o $@
@@ -107,12 +109,13 @@ install: epolltrace
 # FUZZ_TIME seconds on the recordings the last `make check` made (or one
 # recorded now).
 FUZZ_TIME ?= 300
-$(OUT)/fuzz_reader: tests/fuzz_reader.c cli/rec_read.c cli/decode.c cli/grow.c cli/recording.h \
-		    cli/rec_format.h cli/event.h include/epolltrace.h | $(OUT)
+FUZZ_SRCS := cli/recordings/rec_read.c cli/kernel/decode.c cli/common/grow.c
+$(OUT)/fuzz_reader: tests/fuzz_reader.c $(FUZZ_SRCS) cli/recordings/recording.h \
+		    cli/recordings/rec_format.h cli/common/event.h include/epolltrace.h | $(OUT)
 	@echo "  FUZZ     $@"
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Wall -Wextra -Werror -Iinclude -Icli \
-		tests/fuzz_reader.c cli/rec_read.c cli/decode.c cli/grow.c -lz -o $@
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Wall -Wextra -Werror -Iinclude $(CLI_INC) \
+		tests/fuzz_reader.c $(FUZZ_SRCS) -lz -o $@
 
 fuzz: test-deps epolltrace $(OUT)/fuzz_reader
 	@mkdir -p $(OUT)/fuzz-corpus

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for the recording reader (cli/rec_read.c): any bytes
+ * libFuzzer target for the recording reader (cli/recordings/rec_read.c): any bytes
  * as a file.  Opens, reads every item, seeks back to a keyframe and reads
  * on; nothing may crash, leak, hang or read out of bounds (ASan, UBSan).
  *

@@ -11,6 +11,7 @@ VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
 SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit sleepers"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 VM_MODES=${VM_MODES:-"auto kprobe tracepoint"}
+CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -23,8 +24,8 @@ step() { echo "== $*"; }
 # ---- unit tests, under ASan and UBSan -----------------------------------
 step "unit tests (ASan+UBSan)"
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude -Icli tests/unit_test.c cli/json.c cli/kallsyms.c \
-	cli/decode.c cli/grow.c -o "$OUT/unit_test" 2>"$OUT/unit.build" &&
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/unit_test.c cli/common/json.c cli/kernel/kallsyms.c \
+	cli/kernel/decode.c cli/common/grow.c -o "$OUT/unit_test" 2>"$OUT/unit.build" &&
 	"$OUT/unit_test" >"$OUT/unit.log" 2>&1; then
 	pass "unit: $(tail -n 1 "$OUT/unit.log")"
 else
@@ -32,7 +33,7 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude -Icli tests/model_test.c cli/model.c cli/grow.c \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/model_test.c cli/model/model.c cli/common/grow.c \
 	-o "$OUT/model_test" 2>"$OUT/model.build" &&
 	"$OUT/model_test" >"$OUT/model.log" 2>&1; then
 	pass "model semantics: $(tail -n 1 "$OUT/model.log")"
@@ -41,8 +42,8 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Icli tests/tui_test.c cli/tui_view.c \
-	cli/tui_buf.c cli/describe.c cli/model.c cli/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tui_test.c cli/views/tui_view.c \
+	cli/views/tui_buf.c cli/views/describe.c cli/model/model.c cli/common/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
 	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
 	pass "TUI formatting: $(tail -n 1 "$OUT/tui.log")"
 else
@@ -50,8 +51,8 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude -Icli tests/rec_test.c cli/recording.c cli/rec_read.c \
-	cli/decode.c cli/grow.c cli/fdkind.c cli/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/rec_test.c cli/recordings/recording.c cli/recordings/rec_read.c \
+	cli/kernel/decode.c cli/common/grow.c cli/kernel/fdkind.c cli/common/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
 	"$OUT/rec_test" >"$OUT/rec.log" 2>&1; then
 	pass "recordings, writer to reader: $(tail -n 1 "$OUT/rec.log")"
 else
