@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "epolltrace.skel.h"
+#include "clock.h"
 #include "log.h"
 #include "model.h"
 #include "session.h"
@@ -43,20 +44,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-/* CLOCK_MONOTONIC: the clock of bpf_ktime_get_ns(), so of every record */
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static double now_s(void)
-{
-	return now_ns() / 1e9;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -116,7 +103,7 @@ static __u64 read_counter(struct session *s, __u32 idx)
 
 static void user_hdr(struct et_hdr *h, __u16 type)
 {
-	h->ts_ns = now_ns();
+	h->ts_ns = mono_ns();
 	h->pid = getpid();
 	h->tid = getpid();
 	h->type = type;
@@ -187,7 +174,7 @@ static int snapshot(struct session *s, bool drain_events)
 	}
 	close(fd);
 	if (drain_events)
-		s->snap_due = now_ns() + MODEL_SETTLE_NS;
+		s->snap_due = mono_ns() + MODEL_SETTLE_NS;
 	else
 		ring_buffer__consume(s->snap_rb);
 	return 0;
@@ -196,7 +183,7 @@ static int snapshot(struct session *s, bool drain_events)
 /* Milliseconds until the walked snapshots are due, capped at max_ms. */
 static int snapshot_wait_ms(const struct session *s, int max_ms)
 {
-	__u64 now = now_ns(), wait;
+	__u64 now = mono_ns(), wait;
 
 	if (!s->snap_due)
 		return max_ms;
@@ -211,9 +198,9 @@ static void deliver_snapshots(struct session *s, bool wait)
 {
 	if (!s->snap_due)
 		return;
-	while (wait && now_ns() < s->snap_due)
+	while (wait && mono_ns() < s->snap_due)
 		ring_buffer__poll(s->rb, snapshot_wait_ms(s, 100));
-	if (now_ns() < s->snap_due)
+	if (mono_ns() < s->snap_due)
 		return;
 	ring_buffer__consume(s->rb);
 	ring_buffer__consume(s->snap_rb);
@@ -393,7 +380,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		gate = -1;
 	}
 
-	start = now_s();
+	start = mono_s();
 	next_snap = start + o->snapshot_interval;
 	end = o->duration > 0 ? start + o->duration : 0;
 	ret = 0;
@@ -408,7 +395,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			break;
 		}
 		reap_child(&s);
-		tn = now_ns();
+		tn = mono_ns();
 		t = tn / 1e9;
 		deliver_snapshots(&s, false);
 		if (t >= next_snap && !s.snap_due) {
@@ -431,7 +418,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	deliver_snapshots(&s, true);
 	report_counters(&s);
 	if (sink->end)
-		sink->end(sink, now_ns());
+		sink->end(sink, mono_ns());
 	sink->flush(sink);
 	if (s.bad_records)
 		et_warn("%lu malformed records ignored", s.bad_records);

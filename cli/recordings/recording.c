@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "clock.h"
 #include "fdkind.h"
 #include "grow.h"
 #include "log.h"
@@ -48,14 +49,6 @@ struct rec_writer {
 	unsigned char *zbuf;
 	size_t zcap;
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* write all of buf at the end of the file; on error report it once */
 static int write_all(struct rec_writer *w, const void *buf, size_t len)

@@ -7,16 +7,9 @@
  */
 #include <stdio.h>
 #include <time.h>
+#include "clock.h"
 #include "log.h"
 #include "recording.h"
-
-static __u64 wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 static void progress(struct rec_reader *r, const struct replay_opts *o, __u64 events, bool last)
 {
@@ -56,9 +49,9 @@ int replay_feed(struct rec_reader *r, struct et_sink *sink, const struct replay_
 			sink->flush(sink);
 			if (sink->tick && sink->tick(sink, it.ts_ns))
 				ended = true;	/* the sink has had enough (-n) */
-			if (o && o->progress && wall_ms() >= next_progress) {
+			if (o && o->progress && mono_ns() / 1000000 >= next_progress) {
 				progress(r, o, events, false);
-				next_progress = wall_ms() + 200;
+				next_progress = mono_ns() / 1000000 + 200;
 			}
 			break;
 		case REC_END:

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
+#include "clock.h"
 #include "fdkind.h"
 #include "recording.h"
 #include "log.h"
@@ -180,14 +181,6 @@ struct tsink {
 static struct tsink *active;	/* for atexit and the signal flag */
 static void *ui_main(void *arg);
 static volatile sig_atomic_t tui_signal;
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* -- names, live -- */
 

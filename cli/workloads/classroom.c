@@ -63,6 +63,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include "classroom.h"
+#include "clock.h"
 
 /* nominal durations at rate 1, in milliseconds */
 #define SLOT_MS		1500	/* one burst per slot */
@@ -176,14 +177,6 @@ static long scaled_ms(long ms)
 	return v < 1 ? 1 : (long)v;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static struct timespec ts_at(double t)
 {
 	struct timespec ts = { .tv_sec = (time_t)t };
@@ -211,7 +204,7 @@ static bool nap_until(double t)
 /* a nominal duration, scaled */
 static bool nap(long ms)
 {
-	return nap_until(now_s() + scaled_ms(ms) / 1e3);
+	return nap_until(mono_s() + scaled_ms(ms) / 1e3);
 }
 
 static long rand_between(unsigned int *seed, long lo, long hi)
@@ -283,7 +276,7 @@ static struct {
 static void *producer_main(void *arg)
 {
 	unsigned int seed = 7;
-	double next = now_s();
+	double next = mono_s();
 	int n = 0;
 
 	(void)arg;
@@ -718,7 +711,7 @@ static bool client_replies(struct client *c, double deadline)
 			return true;
 		if (stopping())
 			return false;
-		if (now_s() > deadline) {
+		if (mono_s() > deadline) {
 			fail("client-%d: no echo within %.1f s", c->id,
 			     REPLY_SLOTS * scaled_ms(SLOT_MS) / 1e3);
 			return false;
@@ -822,11 +815,11 @@ static int what(int status)
 
 static void stop_child(pid_t child, int *status)
 {
-	double give_up = now_s() + 5;
+	double give_up = mono_s() + 5;
 
 	kill(child, SIGTERM);
 	while (waitpid(child, status, WNOHANG) == 0) {
-		if (now_s() > give_up) {
+		if (mono_s() > give_up) {
 			kill(child, SIGKILL);
 			waitpid(child, status, 0);
 			return;
@@ -896,7 +889,7 @@ int classroom_run(const struct classroom_opts *o)
 		workers[i].started = true;
 	}
 	for (int i = 0; i < NCLIENTS; i++) {
-		clients[i] = (struct client){ .id = i + 1, .t0 = now_s() + 0.3 / rate };
+		clients[i] = (struct client){ .id = i + 1, .t0 = mono_s() + 0.3 / rate };
 		for (int k = 0; k < CONNS; k++)
 			clients[i].fd[k] = -1;
 		if (pthread_create(&clients[i].th, NULL, client_main, &clients[i])) {
@@ -906,7 +899,7 @@ int classroom_run(const struct classroom_opts *o)
 		clients[i].started = true;
 	}
 
-	end = o->duration_s > 0 ? now_s() + o->duration_s : 0;
+	end = o->duration_s > 0 ? mono_s() + o->duration_s : 0;
 	while (!stopping()) {
 		int sig = sigtimedwait(&sigs, NULL, &slice);
 
@@ -927,7 +920,7 @@ int classroom_run(const struct classroom_opts *o)
 		} else if (sig > 0) {
 			request_stop();
 		}
-		if (end && now_s() >= end)
+		if (end && mono_s() >= end)
 			request_stop();
 	}
 
