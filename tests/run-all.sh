@@ -21,6 +21,24 @@ fail() { FAIL=$((FAIL + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && sed 's/^/    /' 
 skip() { SKIP=$((SKIP + 1)); SKIPWHY="$2"; echo "SKIP $1: $2"; }
 step() { echo "== $*"; }
 
+# A suite: tests/NAME.sh ET DIR prints "PASS name" and "FAIL name :: detail"
+# lines; each becomes one result here.
+run_suite() {	# name
+	local t=$OUT/$1.txt
+	if [ ! -x "tests/$1.sh" ]; then
+		fail "suite $1" "tests/$1.sh is missing"
+		return
+	fi
+	tests/$1.sh "$ET" "$OUT/$1" >"$t" 2>"$OUT/$1.err"
+	while IFS= read -r line; do
+		case $line in
+		PASS\ *) pass "${line#PASS }" ;;
+		FAIL\ *) name=${line#FAIL }; fail "${name%% :: *}" "${name#* :: }" ;;
+		esac
+	done <"$t"
+	grep -q . "$t" || fail "$1.sh printed nothing" "$(tail -n 5 "$OUT/$1.err")"
+}
+
 # ---- unit tests, under ASan and UBSan -----------------------------------
 step "unit tests (ASan+UBSan)"
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
@@ -305,14 +323,19 @@ grep -q "^PASS classroom: all checks" "$OUT/classroom.txt" ||
 
 # ---- the TUI in tmux: live workloads, keys, resize, monochrome ---------------
 step "the TUI under tmux"
-tests/tui.sh "$ET" "$OUT/tui" >"$OUT/tui.txt" 2>"$OUT/tui.err"
-while IFS= read -r line; do
-	case $line in
-	PASS\ *) pass "${line#PASS }" ;;
-	FAIL\ *) name=${line#FAIL }; fail "${name%% :: *}" "${name#* :: }" ;;
-	esac
-done <"$OUT/tui.txt"
-grep -q . "$OUT/tui.txt" || fail "tui.sh printed nothing" "$(tail -n 5 "$OUT/tui.err")"
+run_suite tui
+
+# ---- the command line, files, process lifetime, outputs, the manual ----------
+step "files: overwrites, symlinks, modes, cuts"
+run_suite files
+step "process lifetime and signals"
+run_suite lifetime
+step "outputs: the session record, nulls, text, options"
+run_suite outputs
+step "the model against the kernel under churn"
+run_suite model_live
+step "the manual: help, man page, completion"
+run_suite manual
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
