@@ -110,7 +110,7 @@ demo: all
 # The binary, the man page (with the version in its footer) and the bash
 # completion.  DESTDIR for staging; `man` finds the page through MANPATH
 # or, for PREFIX/bin on PATH, through man-db's own search.
-install: all
+install: epolltrace
 	install -D -m 0755 epolltrace $(DESTDIR)$(PREFIX)/bin/epolltrace
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
 	sed '/^\.TH /s/"epolltrace"/"epolltrace $(VERSION)"/' docs/epolltrace.8 \
