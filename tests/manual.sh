@@ -57,6 +57,8 @@ for s in $SUBS; do
 		fail "$s -h equals $s --help" "$("$ET" "$s" -h 2>&1 | head -3)"
 	fi
 done
+long=$(cat "$OUT"/help-*.txt | awk 'length > 80')
+ok "every --help fits 80 columns" "$([ -z "$long" ]; echo $?)" "$long"
 n=$(for s in trace $SUBS; do md5sum <"$OUT/help-$s.txt"; done | sort -u | wc -l)
 ok "every subcommand's help differs" "$([ "$n" = 8 ]; echo $?)" "$n distinct texts of 8"
 # the options after the subcommand: help still wins (replay takes a FILE)
