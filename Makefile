@@ -7,13 +7,19 @@ BPFTOOL    ?= bpftool
 CC         ?= gcc
 ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 PREFIX     ?= /usr/local
-VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+# The version, here and nowhere else.  --version and a recording's header
+# say it, with the git commit when built from a git checkout.
+VERSION    := 0.5.0
+GIT_REV    := $(if $(wildcard .git),$(shell git describe --always --dirty 2>/dev/null))
+VERSION_STR := $(VERSION)$(if $(GIT_REV), (git $(GIT_REV)))
+MANDIR     ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 
 # Debian 12 packages: what building needs, and what the tests need on top.
 BUILD_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libncurses-dev \
 	      libdw-dev pkg-config make gcc
 TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
-	      redis-server redis-tools libclang-rt-14-dev
+	      redis-server redis-tools libclang-rt-14-dev man-db
 # ... and what `make bench` needs on top (tests/bench/): a second real epoll
 # server with its load generator, and the tools a user would compare with.
 BENCH_DEPS := nginx wrk bpftrace linux-perf strace tmux procps python3 \
@@ -29,7 +35,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 CLI_DIRS := cli cli/common cli/kernel cli/model cli/views cli/recordings cli/workloads
 CLI_INC  := $(addprefix -I,$(CLI_DIRS))
-CPPFLAGS := -Iinclude $(CLI_INC) -I$(OUT) -DEPOLLTRACE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+CPPFLAGS := -Iinclude $(CLI_INC) -I$(OUT) -DEPOLLTRACE_VERSION='"$(VERSION_STR)"' -D_GNU_SOURCE
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf
 
 CLI_SRCS := $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))
@@ -44,7 +50,7 @@ Q := @
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps bench-deps bench check install clean static demo fuzz
+.PHONY: all deps test-deps bench-deps bench check install uninstall clean static demo fuzz FORCE
 
 all: deps epolltrace
 
@@ -101,8 +107,27 @@ $(OUT):
 demo: all
 	./epolltrace demo
 
+# The binary, the man page (with the version in its footer) and the bash
+# completion.  DESTDIR for staging; `man` finds the page through MANPATH
+# or, for PREFIX/bin on PATH, through man-db's own search.
 install: epolltrace
 	install -D -m 0755 epolltrace $(DESTDIR)$(PREFIX)/bin/epolltrace
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
+	sed '/^\.TH /s/"epolltrace"/"epolltrace $(VERSION)"/' docs/epolltrace.8 \
+		>$(DESTDIR)$(MANDIR)/man8/epolltrace.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/epolltrace.8
+	install -m 0644 docs/epolltrace.bash-completion $(DESTDIR)$(COMPLETIONDIR)/epolltrace
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/epolltrace $(DESTDIR)$(MANDIR)/man8/epolltrace.8 \
+		$(DESTDIR)$(COMPLETIONDIR)/epolltrace
+
+# What prints the version is rebuilt when it changes (a commit, an edit):
+# the file is rewritten only then.
+$(OUT)/version.txt: FORCE | $(OUT)
+	@echo '$(VERSION_STR)' | cmp -s - $@ || echo '$(VERSION_STR)' >$@
+$(OUT)/cli/help.o $(OUT)/cli/recordings/recording.o: $(OUT)/version.txt
+FORCE:
 
 # The recording reader under libFuzzer (clang's -fsanitize=fuzzer, from
 # libclang-rt-14-dev).  `make check` runs it briefly; `make fuzz` for

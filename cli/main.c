@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "classroom.h"
 #include "export.h"
+#include "help.h"
 #include "log.h"
 #include "output.h"
 #include "plan.h"
@@ -20,62 +21,8 @@
 #include "tui.h"
 #include "workload.h"
 
-#ifndef EPOLLTRACE_VERSION
-#define EPOLLTRACE_VERSION "0.1"
-#endif
-
-static const char usage[] =
-"Usage: epolltrace [OPTIONS] [-p PID]... [-- COMMAND [ARGS...]]\n"
-"       epolltrace demo\n"
-"       epolltrace probes [--json] [--attach=MODE]\n"
-"       epolltrace demo --scenario NAME [--truth FILE] [--gate] [--scale N]\n"
-"       epolltrace demo --scenario classroom [--duration S] [--rate X]\n"
-"       epolltrace demo --list\n"
-"       epolltrace record -o FILE [--force] [OPTIONS] [-p PID]... [-- COMMAND [ARGS...]]\n"
-"       epolltrace replay FILE [--json|--summary|--json-state [-i S] [-n N]]\n"
-"       epolltrace info FILE\n"
-"       epolltrace export FILE --format jsonl|chrome [-o OUT]\n"
-"\n"
-"Trace what the kernel's epoll machinery does inside processes: instances\n"
-"created and closed, fds inserted/modified/removed, ep_poll_callback,\n"
-"threads waiting, sleeping, woken, and the events they receive.\n"
-"\n"
-"Options:\n"
-"  -p, --pid PID             trace this process (repeatable); threads included\n"
-"  -f, --follow              also trace children the targets fork from now on\n"
-"      --tui                 the full-screen view (the default on a terminal)\n"
-"      --text                one line per event (the default when piped)\n"
-"      --theme NAME          TUI colours: dark, light or mono\n"
-"      --ascii               TUI boxes in ASCII even on a UTF-8 terminal\n"
-"      --json                JSON Lines on stdout (one object per event)\n"
-"      --summary             a table per instance every interval (top-style)\n"
-"      --json-state          the whole model as one JSON object per interval\n"
-"  -i, --interval SECONDS    refresh interval of --summary/--json-state (default 1)\n"
-"  -n, --count N             stop after N refreshes\n"
-"  -d, --duration SECONDS    stop after this long\n"
-"      --attach MODE         auto|fentry|kprobe|tracepoint (default auto)\n"
-"      --snapshot-interval S seconds between snapshots (default 1)\n"
-"      --ring-size MB        event ring buffer size (default 8)\n"
-"  -w, --write FILE          also record the session to FILE (with any output)\n"
-"  -o, --output FILE         record: the recording; export: the output (default stdout)\n"
-"      --force               overwrite an existing recording\n"
-"      --format F            export: jsonl (as --json) or chrome (Trace Event Format)\n"
-"  -v, --verbose             more diagnostics (twice: libbpf debug)\n"
-"  -V, --version             print the version\n"
-"  -h, --help                this help\n"
-"\n"
-"Without -p or a COMMAND every process but epolltrace itself is traced.\n"
-"\n"
-"Examples:\n"
-"  epolltrace demo                        watch a built-in workload in the TUI\n"
-"  epolltrace -p $(pidof redis-server)    redis's epoll instances, live\n"
-"  epolltrace probes                      what this kernel lets us see, and why\n"
-"  epolltrace -p $(pidof nginx) --json    stream nginx's epoll events as JSON\n"
-"  epolltrace --json -d 5 -- redis-server trace a command from its first syscall\n"
-"  epolltrace demo --scenario threads     a scripted workload to trace\n"
-"  epolltrace record -p $(pidof redis-server) -o redis.etr -d 10\n"
-"  epolltrace replay redis.etr --summary  the same table, from the file, no root\n"
-"  epolltrace export redis.etr --format chrome -o redis.json   for ui.perfetto.dev\n";
+/* the subcommand being parsed, for -h and the hint after a bad option */
+static const char *help_sub;
 
 enum {
 	OPT_JSON = 256,
@@ -239,10 +186,10 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			et_verbose++;
 			break;
 		case 'V':
-			printf("epolltrace %s\n", EPOLLTRACE_VERSION);
+			help_version(stdout);
 			exit(0);
 		case 'h':
-			fputs(usage, stdout);
+			help_print(help_sub, stdout);
 			exit(0);
 		case OPT_SCENARIO:
 			c->scenario = optarg;
@@ -317,7 +264,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			c->format = optarg;
 			break;
 		default:
-			fprintf(stderr, "Try 'epolltrace --help'.\n");
+			fprintf(stderr, "Try 'epolltrace %s%s--help'.\n", help_sub ? help_sub : "",
+				help_sub ? " " : "");
 			return -1;
 		}
 	}
@@ -685,6 +633,8 @@ int main(int argc, char **argv)
 	static const char *const subs[] = { "probes", "demo", "record", "replay", "info", "export" };
 	bool takes_file, record = false;
 
+	if (argc > 1 && !strcmp(argv[1], "help"))
+		return help_command(argc - 2, argv + 2);
 	for (size_t i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(argv[1], subs[i])) {
 			sub = argv[1];
@@ -693,6 +643,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	help_sub = sub;
 	takes_file = sub && (!strcmp(sub, "replay") || !strcmp(sub, "info") ||
 			     !strcmp(sub, "export"));
 	if (parse(argc, argv, &c, takes_file))

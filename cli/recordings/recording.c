@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The recorder: an et_sink that writes the stream to a file (the format is
- * in recording.h and the README, "Recordings").  Items are gathered into a
+ * in recording.h and docs/recordings.md).  Items are gathered into a
  * block in memory; a block is compressed and written at the session's
  * first flush after it has held events for 100 ms (ticks alone: 1 s), when
  * it grows past REC_BLOCK_TARGET, before a snapshot round (which starts a

@@ -3,7 +3,7 @@
 #define EPOLLTRACE_RECORDING_H
 
 /*
- * Recordings: the decoded event stream on disk (README "Recordings").
+ * Recordings: the decoded event stream on disk (docs/recordings.md).
  *
  * A file is a header (magic "EPOLLTRC", version, the session's facts as
  * text lines) followed by blocks.  A block holds items — records,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The streaming outputs: JSON Lines (a public interface, documented in the
- * README; fields are only ever added) and a one-line-per-event text form.
+ * docs/json.md; fields are only ever added) and a one-line-per-event text form.
  */
 #include <inttypes.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "event.h"
 
-/* JSON Lines: one object per record/snapshot (README "JSON Lines"). */
+/* JSON Lines: one object per record/snapshot (docs/json.md). */
 struct et_sink *out_json_new(FILE *f);
 /* Human-readable: one line per record. */
 struct et_sink *out_text_new(FILE *f);

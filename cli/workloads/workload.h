@@ -7,7 +7,7 @@
 /*
  * A scripted workload that exercises the kernel's epoll machinery in known
  * ways and writes the ground truth of exactly what it did as JSON Lines, so
- * that a test can compare a trace with it (README "Ground truth").
+ * that a test can compare a trace with it (docs/workloads.md).
  */
 struct workload_opts {
 	const char *scenario;	/* a name from workload_scenarios() */

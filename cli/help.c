@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The usage texts: `epolltrace --help`, `epolltrace SUBCOMMAND --help`,
+ * `epolltrace help [SUBCOMMAND]` and `--version`.  Each text fits 80
+ * columns and ends with examples; the man page says the same at length.
+ * tests/manual.sh checks that every option of main.c's table is named in
+ * one of these texts and in the man page.
+ */
+#include <string.h>
+#include "help.h"
+#include "log.h"
+
+#ifndef EPOLLTRACE_VERSION
+#define EPOLLTRACE_VERSION "unknown"
+#endif
+
+/* the trace options, shared by the default command, record and demo */
+#define TRACE_TARGETS \
+"What to trace (without -p or a COMMAND: every process but epolltrace):\n" \
+"  -p, --pid PID[,PID...]  trace these processes, threads included; repeatable;\n" \
+"                          a list may be split by commas or spaces (at most 64)\n" \
+"  -f, --follow            also trace the children the targets fork, and the\n" \
+"                          descendants they already have\n" \
+"  -- COMMAND [ARG...]     start COMMAND, trace it from its first instruction,\n" \
+"                          and exit with its exit status (127: cannot be run)\n"
+
+#define SESSION_OPTS \
+"  -d, --duration S        stop after S seconds (else at Ctrl-C, or when every\n" \
+"                          target has exited)\n" \
+"      --attach MODE       auto (default), fentry, kprobe or tracepoint\n" \
+"      --snapshot-interval S  seconds between snapshots of the kernel (default 1)\n" \
+"      --ring-size MB      event ring buffer, MiB, rounded up to a power of 2\n" \
+"                          (default 8)\n" \
+"  -v, --verbose           more diagnostics on stderr (twice: libbpf's log)\n"
+
+#define VIEW_OPTS \
+"How to show it (one of them; default: --tui on a terminal, else --text):\n" \
+"      --tui               the full-screen view (q quits, ? for the keys)\n" \
+"      --text              one line per event\n" \
+"      --json              JSON Lines, one object per event; the first is the\n" \
+"                          session (the attach plan in force)\n" \
+"      --summary           a table of every instance each interval (top-style)\n" \
+"      --json-state        the whole model as one JSON object each interval\n" \
+"  -i, --interval S        refresh interval of --summary/--json-state (default 1)\n" \
+"  -n, --count N           stop after N refreshes of --summary/--json-state\n" \
+"      --theme NAME        TUI colours: dark (default), light or mono\n" \
+"      --ascii             TUI boxes in ASCII even on a UTF-8 terminal\n"
+
+static const char help_trace[] =
+"Usage: epolltrace [OPTIONS] [-p PID[,PID...]]... [-- COMMAND [ARG...]]\n"
+"       epolltrace SUBCOMMAND [OPTIONS] [ARG...]\n"
+"\n"
+"Watch what the kernel's epoll machinery does inside processes, live: every\n"
+"epoll instance, its interest set, its ready list, the threads asleep in\n"
+"epoll_wait, and the events that move them (epoll_ctl, ep_poll_callback,\n"
+"waits, sleeps, wakeups, events delivered).  Needs root.\n"
+"\n"
+"Subcommands (epolltrace help SUBCOMMAND, or SUBCOMMAND --help, for more):\n"
+"  (none)    trace live: the TUI on a terminal, else one line per event\n"
+"  demo      watch a built-in workload in the TUI; scripted test workloads\n"
+"  probes    what this kernel lets epolltrace see, and why\n"
+"  record    trace into a recording file, with no screen\n"
+"  replay    show a recording again (TUI, --json, --summary, --json-state)\n"
+"  info      a recording's header, events, losses and size\n"
+"  export    a recording as JSON Lines or as a Chrome/Perfetto trace\n"
+"  help      these texts\n"
+"\n"
+TRACE_TARGETS
+"\n"
+VIEW_OPTS
+"  -w, --write FILE        also record the session to FILE (any view)\n"
+"      --force             with -w: overwrite an existing FILE\n"
+"\n"
+"Session:\n"
+SESSION_OPTS
+"  -h, --help              this help\n"
+"  -V, --version           the version\n"
+"\n"
+"Examples:\n"
+"  epolltrace demo                          a built-in workload, in the TUI\n"
+"  epolltrace -p $(pidof redis-server)      redis's epoll instances, live\n"
+"  epolltrace -p \"$(pidof nginx)\" -f        nginx's master and its workers\n"
+"  epolltrace probes                        what this kernel lets us see\n"
+"  epolltrace --json -d 10 -p 1234 > t.jsonl  ten seconds of events as JSON\n"
+"  epolltrace --summary -- ./server --port 8080  a command, from its start\n"
+"\n"
+"See epolltrace(8) for the whole manual.\n";
+
+static const char help_demo[] =
+"Usage: epolltrace demo [VIEW OPTIONS] [-d S] [--rate X]\n"
+"       epolltrace demo --list\n"
+"       epolltrace demo --scenario NAME [--truth FILE [--force]] [--gate]\n"
+"                       [--scale N]\n"
+"       epolltrace demo --scenario classroom [-d S] [--rate X]\n"
+"\n"
+"demo alone starts the classroom workload (an echo server with three workers\n"
+"and three clients, and a forked pipeline process) as a traced child and shows\n"
+"it in the TUI (piped: one line per event).  Press p, then Space, to apply the\n"
+"events one at a time with an explanation of each.  It takes every option of\n"
+"the default command (see epolltrace --help) but -p and -- COMMAND.\n"
+"\n"
+"With --scenario, demo runs a scripted workload untraced, for a tracer to\n"
+"watch: it exercises epoll in known ways and checks the kernel's answers.\n"
+"\n"
+"Options:\n"
+"      --list              the scenarios, one a line\n"
+"      --scenario NAME     run workload NAME (mixed, threads, lt-et, oneshot,\n"
+"                          exclusive, close-watched, nested, thread-exit,\n"
+"                          sleepers, all, classroom)\n"
+"      --truth FILE        write the ground truth as JSON Lines to FILE\n"
+"      --force             with --truth: overwrite an existing FILE\n"
+"      --gate              stop at \"ready\" and at \"done\" until SIGUSR1\n"
+"      --scale N           repeat the scenario's work N times (1 to 1000)\n"
+"      --rate X            classroom: speed up (X > 1) or slow down (0.05 to 20)\n"
+"  -d, --duration S        stop after S seconds\n"
+"\n"
+"Examples:\n"
+"  epolltrace demo                          watch the classroom in the TUI\n"
+"  epolltrace demo --rate 0.5 --theme light slower, for a projector\n"
+"  epolltrace demo --text -d 5              five seconds as text\n"
+"  epolltrace demo --list                   the scripted workloads\n"
+"  epolltrace demo --scenario threads --gate &  epolltrace -p $!\n";
+
+static const char help_probes[] =
+"Usage: epolltrace probes [--json] [--attach MODE] [-v]\n"
+"\n"
+"Print the attach plan for the running kernel: for each hook (create, ctl,\n"
+"close, callback, wait, send_events, sleep, lifetime, snapshot) the attach\n"
+"point that works here, its fidelity (exact, derived or sampled), every rung\n"
+"that was rejected and why, and what each view can show.  Exits 0 when a full\n"
+"mode works, else 1 with the fix (privileges, BTF, tracefs, the forced mode).\n"
+"Unprivileged, it says what it could not check.\n"
+"\n"
+"Options:\n"
+"      --json              the same report as one JSON object\n"
+"      --attach MODE       the plan with MODE forced: auto (default), fentry,\n"
+"                          kprobe or tracepoint\n"
+"  -v, --verbose           more diagnostics (twice: libbpf's log)\n"
+"\n"
+"Examples:\n"
+"  epolltrace probes                        what this kernel lets us see\n"
+"  epolltrace probes --attach=kprobe        would kprobes work here?\n"
+"  epolltrace probes --json | jq .views     the views' fidelity, as JSON\n";
+
+static const char help_record[] =
+"Usage: epolltrace record -o FILE [--force] [OPTIONS] [-p PID[,PID...]]...\n"
+"                         [-- COMMAND [ARG...]]\n"
+"\n"
+"Trace as the default command does, but show nothing: write the session to a\n"
+"recording FILE (mode 0600, compressed: about 10 bytes an event) that replay,\n"
+"info and export read later, on any machine, without root.  At the end it\n"
+"says on stderr how many events and bytes it wrote.  To watch while\n"
+"recording, use epolltrace -w FILE instead.\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE       the recording to write (required)\n"
+"      --force             overwrite an existing FILE (never a symbolic link)\n"
+"\n"
+TRACE_TARGETS
+"\n"
+"Session:\n"
+SESSION_OPTS
+"\n"
+"Examples:\n"
+"  epolltrace record -p $(pidof redis-server) -o redis.etr -d 30\n"
+"  epolltrace record -o demo.etr -f -- epolltrace demo --scenario all\n"
+"  epolltrace replay redis.etr              then look at it in the TUI\n";
+
+static const char help_replay[] =
+"Usage: epolltrace replay FILE [--theme NAME] [--ascii]\n"
+"       epolltrace replay FILE --json|--summary|--json-state [-i S] [-n N]\n"
+"\n"
+"Show a recording again through the same model and views as the live\n"
+"session, without root or BPF.  Without a view option it opens the TUI on a\n"
+"terminal: + and - change the speed, p pauses, Space steps one event, [ and ]\n"
+"jump 10 s, : seeks to a time or to an event (#N), q quits.  With a view\n"
+"option it prints what the live session printed.\n"
+"\n"
+"Options:\n"
+"      --json              JSON Lines, as epolltrace --json printed them\n"
+"      --summary           a table of every instance each interval\n"
+"      --json-state        the whole model as one JSON object each interval\n"
+"  -i, --interval S        refresh interval (default 1; give the live one to\n"
+"                          see the live refreshes)\n"
+"  -n, --count N           stop after N refreshes\n"
+"      --theme NAME        TUI colours: dark (default), light or mono\n"
+"      --ascii             TUI boxes in ASCII\n"
+"\n"
+"Examples:\n"
+"  epolltrace replay redis.etr              the TUI, from the start, at x1\n"
+"  epolltrace replay redis.etr --summary    the tables, as fast as it can\n"
+"  epolltrace replay redis.etr --json-state -n 1  the first state\n";
+
+static const char help_info[] =
+"Usage: epolltrace info FILE\n"
+"\n"
+"Print a recording's header (the version that wrote it, the kernel and\n"
+"architecture, the attach plan with each hook's fidelity, the start time, the\n"
+"targets), its duration, its events by type, the losses the session\n"
+"reported, its size per event, and whether it ends with the session's end or\n"
+"was cut off.  Exits 1 on a damaged file, naming the offset.\n"
+"\n"
+"Examples:\n"
+"  epolltrace info redis.etr\n"
+"  epolltrace info redis.etr | grep complete\n";
+
+static const char help_export[] =
+"Usage: epolltrace export FILE --format jsonl|chrome [-o OUT [--force]]\n"
+"\n"
+"Convert a recording: jsonl is the stream epolltrace --json printed; chrome is\n"
+"Trace Event Format JSON for ui.perfetto.dev or chrome://tracing (a track per\n"
+"thread with its waits, sleeps and wakeups; callbacks and epoll_ctl as\n"
+"instants; watched and ready counters per instance).\n"
+"\n"
+"Options:\n"
+"      --format F          jsonl or chrome (required)\n"
+"  -o, --output OUT        write to OUT (mode 0600; default: stdout); never\n"
+"                          the recording itself, never a symbolic link\n"
+"      --force             overwrite an existing OUT\n"
+"\n"
+"Examples:\n"
+"  epolltrace export redis.etr --format chrome -o redis.json\n"
+"  epolltrace export redis.etr --format jsonl | jq -c 'select(.type==\"ctl\")'\n";
+
+static const char help_help[] =
+"Usage: epolltrace help [SUBCOMMAND]\n"
+"\n"
+"Print the usage of SUBCOMMAND (demo, probes, record, replay, info, export,\n"
+"help; trace for the default command), the same as epolltrace SUBCOMMAND\n"
+"--help.  Alone, the overview (epolltrace --help).\n"
+"\n"
+"Examples:\n"
+"  epolltrace help record\n"
+"  man epolltrace                           the whole manual\n";
+
+static const struct {
+	const char *name;
+	const char *text;
+} helps[] = {
+	{ "trace", help_trace },
+	{ "demo", help_demo },
+	{ "probes", help_probes },
+	{ "record", help_record },
+	{ "replay", help_replay },
+	{ "info", help_info },
+	{ "export", help_export },
+	{ "help", help_help },
+};
+
+int help_print(const char *sub, FILE *f)
+{
+	if (!sub)
+		sub = "trace";
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		if (!strcmp(sub, helps[i].name)) {
+			fputs(helps[i].text, f);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void help_version(FILE *f)
+{
+	fprintf(f, "epolltrace %s\n", EPOLLTRACE_VERSION);
+}
+
+int help_command(int nargs, char **args)
+{
+	const char *sub = nargs ? args[0] : NULL;
+
+	if (sub && (!strcmp(sub, "-h") || !strcmp(sub, "--help")))
+		sub = "help";
+	if (nargs > 1) {
+		et_err("help: one SUBCOMMAND at most, not '%s'", args[1]);
+		return 2;
+	}
+	if (help_print(sub, stdout)) {
+		et_err("help: no subcommand '%s' (demo, probes, record, replay, info, export, help)",
+		       sub);
+		return 2;
+	}
+	return 0;
+}
