@@ -177,7 +177,11 @@ cp /bin/sleep "$OUT/etmanualsleep"
 "$OUT/etmanualsleep" 300 &
 SPID=$!
 pids+=("$SPID")
-bash -c 'sleep 0 & exec sleep 300' &
+# (bash may reap its child before the exec; python never reaps it)
+python3 -c 'import os, time
+if os.fork() == 0:
+    os._exit(0)
+time.sleep(300)' &
 ZPARENT=$!
 pids+=("$ZPARENT")
 mkdir -p "$OUT/comp/sub"
