@@ -391,6 +391,15 @@ void rec_close(struct rec_reader *r)
 	free(r);
 }
 
+int rec_fstat(const struct rec_reader *r, struct stat *st)
+{
+	if (r->fd < 0 || fstat(r->fd, st)) {
+		memset(st, 0, sizeof(*st));
+		return -1;
+	}
+	return 0;
+}
+
 const struct rec_header *rec_header(const struct rec_reader *r)
 {
 	return &r->hdr;
