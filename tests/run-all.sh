@@ -70,7 +70,7 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/rec_test.c cli/recordings/recording.c cli/recordings/rec_read.c \
-	cli/kernel/decode.c cli/common/grow.c cli/kernel/fdkind.c cli/common/log.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
+	cli/kernel/decode.c cli/common/grow.c cli/kernel/fdkind.c cli/common/log.c cli/common/outfile.c -lz -lbpf -o "$OUT/rec_test" 2>"$OUT/rec.build" &&
 	"$OUT/rec_test" >"$OUT/rec.log" 2>&1; then
 	pass "recordings, writer to reader: $(tail -n 1 "$OUT/rec.log")"
 else

@@ -152,7 +152,10 @@ void rec_session_info(const struct rec_reader *r, struct et_session_info *info,
  * The next item.  Returns 1 with *it filled, 0 at the end of the
  * recording, -1 on a corrupt block or a malformed item (rec_error() says
  * what, naming the offset).  After 0, rec_warning() says whether the file
- * was cut off (NULL if it ended cleanly with its end marker).
+ * was cut off (NULL if it ended cleanly with its end marker).  The end
+ * marker (REC_END) comes only from a whole, checksummed block: a file cut
+ * anywhere, even in its last byte, never returns it and ends with a
+ * warning.
  */
 int rec_next(struct rec_reader *r, struct rec_item *it);
 const char *rec_error(const struct rec_reader *r);
