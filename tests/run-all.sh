@@ -12,6 +12,9 @@ SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nest
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 VM_MODES=${VM_MODES:-"auto kprobe tracepoint"}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
+# a run killed by an older version of this script could leave a tmpfs
+# mounted under $OUT: unmount it, or rm -rf fails and old files stay
+grep -F " $OUT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r umount -l 2>/dev/null
 rm -rf "$OUT"
 mkdir -p "$OUT"
 

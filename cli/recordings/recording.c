@@ -72,9 +72,11 @@ static int write_all(struct rec_writer *w, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			et_err("recording %s: write failed at offset %llu: %s; the file is "
-			       "readable up to there", w->path, (unsigned long long)w->off,
-			       n < 0 ? strerror(errno) : "no progress");
+			/* no block yet: rec_writer_close discards it (an old file stays) */
+			et_err("recording %s: write failed at offset %llu: %s; %s", w->path,
+			       (unsigned long long)w->off, n < 0 ? strerror(errno) : "no progress",
+			       w->hdr_end && w->off > w->hdr_end ?
+			       "the file is readable up to there" : "nothing was recorded");
 			w->failed = true;
 			return -1;
 		}
