@@ -345,7 +345,8 @@ static int cmd_probes(struct cli *c)
 	if (!err)
 		plan_unload(&ld);
 	else
-		et_err("%s%s", p.checked ? "no full mode works: " : "not checked: needs root; ", p.fix);
+		et_err("%s%s", p.checked ? "no full mode works: " : "not checked: needs root; ",
+		       p.fix);
 	plan_free(&p);
 	return err ? 1 : 0;
 }

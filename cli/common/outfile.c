@@ -158,7 +158,8 @@ int outfile_commit(struct outfile *o)
 	} else {
 		/* a file that appeared since outfile_open is not ours to replace */
 		r = renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->path, RENAME_NOREPLACE);
-		if (r && errno == EINVAL) {	/* a filesystem without it: link is exclusive too */
+		/* a filesystem without RENAME_NOREPLACE: link() is exclusive too */
+		if (r && errno == EINVAL) {
 			r = link(o->tmp, o->path);
 			if (!r)
 				unlink(o->tmp);

@@ -201,7 +201,8 @@ static bool mode_allows(enum plan_mode m, const struct hook *h, struct rung *r)
 /*
  * May this process load and attach tracing programs?  The kernel asks
  * bpf_capable() and perfmon_capable() (kernel/bpf/syscall.c): CAP_BPF
- * and CAP_PERFMON (since 5.8, commit a17b53c4a4b5), or CAP_SYS_ADMIN.
+ * and CAP_PERFMON (since 5.8, commit 2c78ee898d8f "bpf: Implement
+ * CAP_BPF"), or CAP_SYS_ADMIN.
  * Effective capabilities, not the uid: root without them is refused too.
  */
 static bool privileged(void)
