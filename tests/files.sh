@@ -275,9 +275,9 @@ rm -f "$D/kill.etr"
 rp=$!
 pids+=("$rp")
 for _ in $(seq 300); do [ -s "$D/kill.etr" ] && break; sleep 0.1; done
-kill -9 $rp
+kids=$(pgrep -P $rp)	# the traced command: once its tracer is killed, nobody stops it
+kill -9 $rp $kids
 wait $rp 2>/dev/null
-pkill -9 -P $rp 2>/dev/null
 if "$ET" replay "$D/kill.etr" --json >/dev/null 2>"$D/kill-replay.err" &&
 	"$ET" info "$D/kill.etr" 2>/dev/null | grep -q "^complete  *no"; then
 	pass "record, SIGKILL: the recording is at its path, readable, 'complete no'"
