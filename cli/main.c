@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "classroom.h"
 #include "export.h"
 #include "help.h"
 #include "log.h"
+#include "outfile.h"
 #include "output.h"
 #include "plan.h"
 #include "recording.h"
@@ -291,7 +293,8 @@ static int cmd_probes(struct cli *c)
 	if (!err)
 		plan_unload(&ld);
 	else
-		et_err("no full mode works: %s", p.fix);
+		et_err("%s%s", p.checked ? "no full mode works: " : "not checked: needs root; ",
+		       p.fix);
 	plan_free(&p);
 	return err ? 1 : 0;
 }
@@ -301,6 +304,7 @@ static int cmd_demo_live(struct cli *c);
 static int cmd_demo(struct cli *c)
 {
 	struct workload_opts wo = { .scenario = c->scenario, .gate = c->gate, .scale = c->scale };
+	struct outfile truth;
 	int ret;
 
 	if (c->list) {
@@ -329,17 +333,18 @@ static int cmd_demo(struct cli *c)
 		return 2;
 	}
 	if (c->truth) {
-		wo.truth = fopen(c->truth, "we");
-		if (!wo.truth) {
-			et_err("demo: cannot write %s: %s", c->truth, strerror(errno));
+		/* tests read the truth while the workload runs: it goes in place at once */
+		if (outfile_open(&truth, c->truth, c->force, NULL))
+			return 1;
+		wo.truth = outfile_stream(&truth);
+		if (!wo.truth || outfile_commit(&truth)) {
+			outfile_close(&truth);
 			return 1;
 		}
 	}
 	ret = workload_run(&wo);
-	if (wo.truth && fclose(wo.truth)) {
-		et_err("demo: writing %s: %s", c->truth, strerror(errno));
+	if (wo.truth && outfile_finish(&truth))
 		ret = 1;
-	}
 	return ret ? 1 : 0;
 }
 
@@ -349,12 +354,12 @@ static int finish_recording(struct rec_writer *w, const char *path, bool report)
 	int ret;
 
 	rec_writer_stats(w, &bytes, &events);
-	ret = rec_writer_close(w);
+	ret = rec_writer_close(w);	/* 1: nothing recorded, an old file left as it was */
 	if (report && !ret)
 		et_info("recorded %llu events in %llu bytes (%.1f bytes/event) to %s",
 			(unsigned long long)events, (unsigned long long)bytes,
 			events ? (double)bytes / events : 0.0, path);
-	return ret ? 1 : 0;
+	return ret < 0 ? 1 : 0;
 }
 
 /* epolltrace record -o FILE: no screen, no stream; the file only */
@@ -475,9 +480,11 @@ static int cmd_info(const char *path)
 static int cmd_export(struct cli *c, const char *path)
 {
 	struct replay_opts ro = { .progress = isatty(STDERR_FILENO), .label = "export" };
-	bool chrome;
+	struct outfile of = { .fd = -1 };
+	bool chrome, to_file = c->output && strcmp(c->output, "-");
 	struct rec_reader *r;
 	struct et_sink *sink;
+	struct stat in;
 	FILE *out = stdout;
 	int ret;
 
@@ -489,13 +496,12 @@ static int cmd_export(struct cli *c, const char *path)
 	r = open_recording(path);
 	if (!r)
 		return 1;
-	if (c->output && strcmp(c->output, "-")) {
-		out = fopen(c->output, "we");
-		if (!out) {
-			et_err("cannot create %s: %s", c->output, strerror(errno));
-			rec_close(r);
-			return 1;
-		}
+	/* written to a temporary file, renamed at the end: never over the input */
+	if (to_file && (outfile_open(&of, c->output, c->force, rec_fstat(r, &in) ? NULL : &in) ||
+			!(out = outfile_stream(&of)))) {
+		outfile_close(&of);
+		rec_close(r);
+		return 1;
 	}
 	sink = chrome ? export_chrome_new(out, rec_header(r)) : out_json_new(out);
 	if (!sink) {
@@ -503,6 +509,8 @@ static int cmd_export(struct cli *c, const char *path)
 		ret = 1;
 		goto out;
 	}
+	/* a corrupt block ends the export with an error; what came before is kept,
+	 * as replay --json keeps it */
 	ret = replay_feed(r, sink, &ro);
 	if (chrome) {
 		export_chrome_finish(sink, rec_header(r));
@@ -512,8 +520,11 @@ static int cmd_export(struct cli *c, const char *path)
 	}
 out:
 	rec_close(r);
-	if (fflush(out) || ferror(out) || (out != stdout && fclose(out))) {
-		et_err("writing %s: %s", out == stdout ? "output" : c->output, strerror(errno));
+	if (to_file) {
+		if (sink ? outfile_finish(&of) : outfile_close(&of))
+			ret = 1;
+	} else if (fflush(out) || ferror(out)) {
+		et_err("writing output: %s", strerror(errno));
 		ret = 1;
 	}
 	return ret;

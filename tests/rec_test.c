@@ -3,13 +3,17 @@
  * Recordings, writer to reader, on a synthetic stream (ASan, UBSan):
  * every item comes back equal, in order, with its event number; the
  * header round-trips; seeking lands on keyframes; the file cut at every
- * offset replays a prefix and warns; every single flipped byte is an
- * error, never a crash and never a silently wrong item.
+ * offset replays a prefix and warns, and never returns the end marker;
+ * every single flipped byte is an error, never a crash and never a
+ * silently wrong item.  The writer's file handling: an old recording is
+ * replaced only once the new one holds a block, with mode 0600.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "check.h"
 #include "recording.h"
 
@@ -186,6 +190,124 @@ static int read_all(struct rec_reader *r, int from, int *ret)
 	return i - from;
 }
 
+static void old_file(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs("an old recording\n", f);
+	fclose(f);
+	chmod(path, 0644);
+}
+
+static bool is_old_file(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return !strcmp(buf, "an old recording\n");
+}
+
+static int dir_entries(const char *dir)
+{
+	char cmd[300];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+	p = popen(cmd, "r");
+	if (p && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+/* the writer's file handling (cli/common/outfile.c under it) */
+static void writer_files(void)
+{
+	struct et_session_info info = { .attach = "tracepoint", .kernel = "k", .machine = "m" };
+	char dir[] = "/tmp/rec_test_dir.XXXXXX", path[300], link[300];
+	struct rec_writer *w;
+	struct et_sink *s;
+	struct stat st;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/old.etr", dir);
+	snprintf(link, sizeof(link), "%s/link.etr", dir);
+
+	/* a session that never begins (attach failed) leaves the old file */
+	old_file(path);
+	w = rec_writer_open(path, true);
+	CHECK(w, "--force over an old file opens");
+	CHECK(is_old_file(path), "opening does not touch the old file");
+	CHECK(w && rec_writer_close(w) == 1, "never began: discarded");
+	CHECK(is_old_file(path) && dir_entries(dir) == 1, "never began: the old file as it was, "
+	      "no temporary left (%d entries)", dir_entries(dir));
+
+	/* began (header written) but no block: still the old file */
+	w = rec_writer_open(path, true);
+	s = w ? rec_writer_sink(w) : NULL;
+	if (s)
+		s->begin(s, &info);
+	CHECK(is_old_file(path), "header only: the old file is still there");
+	CHECK(w && rec_writer_close(w) == 1 && is_old_file(path) && dir_entries(dir) == 1,
+	      "began, nothing recorded: discarded, the old file as it was");
+
+	/* the first block puts it in place, mode 0600 */
+	w = rec_writer_open(path, true);
+	s = w ? rec_writer_sink(w) : NULL;
+	if (s) {
+		s->begin(s, &info);
+		s->tick(s, 2000);
+		CHECK(is_old_file(path), "a tick gathered, no block yet: the old file");
+		s->end(s, 3000);
+		CHECK(!is_old_file(path), "the end's block written: the new recording is in place");
+	}
+	CHECK(w && rec_writer_close(w) == 0, "close");
+	CHECK(!stat(path, &st) && (st.st_mode & 07777) == 0600, "mode 0600 over a 0644 file: %o",
+	      st.st_mode & 07777);
+	CHECK(dir_entries(dir) == 1, "no temporary left");
+	{
+		char err[512];
+		struct rec_reader *r = rec_open(path, err, sizeof(err));
+		struct rec_item it;
+		int n, ends = 0;
+
+		CHECK(r, "the replaced recording opens: %s", err);
+		while (r && (n = rec_next(r, &it)) > 0)
+			ends += it.kind == REC_END;
+		CHECK(r && ends == 1 && !rec_warning(r), "and is complete");
+		rec_close(r);
+	}
+
+	/* without force an existing file is refused, and a symlink always */
+	CHECK(!rec_writer_open(path, false), "no --force: refused");
+	CHECK(!symlink(path, link), "symlink");
+	CHECK(!rec_writer_open(link, true), "a symlink is refused even with --force");
+	CHECK(dir_entries(dir) == 2, "nothing created by the refusals");
+
+	/* a character device is written in place, --force or not */
+	w = rec_writer_open("/dev/null", false);
+	CHECK(w, "/dev/null opens without --force");
+	if (w) {
+		s = rec_writer_sink(w);
+		s->begin(s, &info);
+		s->end(s, 3000);
+		CHECK(rec_writer_close(w) == 0, "/dev/null: written");
+	}
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/rec_test.XXXXXX", err[512];
@@ -268,6 +390,9 @@ int main(void)
 		got = read_all(r, 0, &rc);
 		CHECK(got >= 0 && got <= nitems && rc == 0 && rec_warning(r),
 		      "cut at %zu: %d items, rc %d, warning %s", off, got, rc, rec_warning(r));
+		/* the end marker is the last item: a cut file must never return it,
+		 * even cut in the deflate stream's last bytes (its Adler-32) */
+		CHECK(got < nitems, "cut at %zu of %zu: the end marker came back", off, size);
 		rec_close(r);
 	}
 	/* flip each byte: an error every time */
@@ -285,6 +410,7 @@ int main(void)
 	}
 	free(data);
 	unlink(path);
+	writer_files();
 	printf("rec: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -28,18 +28,30 @@ wait_for() {	# FILE PATTERN TENTHS
 		sleep 0.1
 	done
 }
+trap cleanup EXIT
 stat_conns() {
 	redis-cli -p "$PORT" info stats | sed -n 's/^total_connections_received:\([0-9]*\).*/\1/p'
 }
 
-redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no \
-	--daemonize no --logfile "$OUT/redis.log" &
-RPID=$!
-for _ in $(seq 100); do
-	redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
-	sleep 0.1
+# ours, not one an earlier run left on the port (ping alone would not tell);
+# a port in use is skipped: the next of ten is tried
+ours() { redis-cli -p "$PORT" info server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$RPID"; }
+for _ in $(seq 10); do
+	redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no \
+		--daemonize no --logfile "$OUT/redis.log" &
+	RPID=$!
+	for _ in $(seq 100); do
+		ours && break
+		kill -0 "$RPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	ours && break
+	kill -9 "$RPID" 2>/dev/null
+	wait "$RPID" 2>/dev/null
+	RPID=
+	PORT=$((PORT + 1))
 done
-redis-cli -p "$PORT" ping >/dev/null 2>&1 || fail "redis-server did not start"
+[ -n "$RPID" ] || fail "redis-server did not start: $(tail -n 2 "$OUT/redis.log")"
 before=$(stat_conns)
 
 "$ET" -p "$RPID" --json --attach="$MODE" --snapshot-interval 0.5 -w "$OUT/trace.etr" >"$J" \

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
 #include "log.h"
@@ -11,38 +11,35 @@
 #ifndef TRACEFS_MAGIC
 #define TRACEFS_MAGIC 0x74726163
 #endif
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
 
-static int is_fs(const char *path, long magic)
+static bool is_tracefs(const char *path)
 {
 	struct statfs st;
 
-	return !statfs(path, &st) && (long)st.f_type == magic;
+	return !statfs(path, &st) && (long)st.f_type == TRACEFS_MAGIC;
 }
 
-static int ensure(const char *path, const char *type, long magic)
+/*
+ * bpffs is not mounted: nothing here pins objects, so a mount would only
+ * be a change to the machine that outlives the session.
+ */
+const char *mounts_tracefs(bool may_mount, char *err, size_t errlen)
 {
-	if (is_fs(path, magic))
-		return 0;
-	if (mount("nodev", path, type, 0, NULL) && errno != EBUSY) {
-		int err = errno;
-
-		et_err("cannot mount %s on %s: %s; run: mount -t %s nodev %s", type, path,
-		       strerror(err), type, path);
-		return -err;
+	if (is_tracefs(ET_TRACEFS))
+		return ET_TRACEFS;
+	/* debugfs mounts tracefs here by itself when it is looked up */
+	if (is_tracefs(ET_DEBUG_TRACING))
+		return ET_DEBUG_TRACING;
+	if (!may_mount) {
+		snprintf(err, errlen, "tracefs is not mounted; run: mount -t tracefs nodev "
+			 ET_TRACEFS);
+		return NULL;
 	}
-	et_debug("mounted %s on %s", type, path);
-	return 0;
-}
-
-int mounts_ensure(void)
-{
-	int err = ensure(ET_TRACEFS, "tracefs", TRACEFS_MAGIC);
-
-	/* bpffs is only needed for pinning; failure is not fatal */
-	if (!is_fs("/sys/fs/bpf", BPF_FS_MAGIC) && mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
-		et_debug("bpffs not mounted on /sys/fs/bpf: %s", strerror(errno));
-	return err;
+	if (mount("nodev", ET_TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+		snprintf(err, errlen, "cannot mount tracefs on " ET_TRACEFS ": %s; run: "
+			 "mount -t tracefs nodev " ET_TRACEFS, strerror(errno));
+		return NULL;
+	}
+	et_debug("mounted tracefs on %s", ET_TRACEFS);
+	return ET_TRACEFS;
 }

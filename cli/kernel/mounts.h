@@ -2,13 +2,21 @@
 #ifndef EPOLLTRACE_MOUNTS_H
 #define EPOLLTRACE_MOUNTS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #define ET_TRACEFS "/sys/kernel/tracing"
+/* where tracefs appears inside debugfs (kernels before 4.1 had it only there) */
+#define ET_DEBUG_TRACING "/sys/kernel/debug/tracing"
 
 /*
- * Mount tracefs (libbpf resolves tracepoint ids through it) and bpffs if
- * they are not mounted, as perf and bpftrace do.  On failure, logs the
- * command that would fix it and returns -errno.
+ * Where tracefs is (libbpf resolves tracepoint ids through it).  If it is
+ * mounted nowhere and may_mount, mount it on ET_TRACEFS, as perf and
+ * bpftrace do; only a privileged caller should ask (an unprivileged one
+ * would only learn that mount(2) needs CAP_SYS_ADMIN).  Returns the
+ * directory, or NULL with why in err: what failed and the command that
+ * would fix it.  Prints nothing: the caller decides what the user needs.
  */
-int mounts_ensure(void);
+const char *mounts_tracefs(bool may_mount, char *err, size_t errlen);
 
 #endif

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
 #include "epolltrace.skel.h"
@@ -120,6 +122,15 @@ static const struct hook hook_table[] = {
 	},
 };
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+#define NOT_CHECKED "not checked: needs root"
+
 /* the kernel-internal ENOTSUPP, which BPF syscalls leak to user space */
 #define ENOTSUPP_KERNEL 524
 
@@ -187,10 +198,34 @@ static bool mode_allows(enum plan_mode m, const struct hook *h, struct rung *r)
 	return false;
 }
 
-static bool kprobes_available(void)
+/*
+ * May this process load and attach tracing programs?  The kernel asks
+ * bpf_capable() and perfmon_capable() (kernel/bpf/syscall.c): CAP_BPF
+ * and CAP_PERFMON (since 5.8, commit 2c78ee898d8f "bpf: Implement
+ * CAP_BPF"), or CAP_SYS_ADMIN.
+ * Effective capabilities, not the uid: root without them is refused too.
+ */
+static bool privileged(void)
 {
-	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
-	       !access(ET_TRACEFS "/kprobe_events", F_OK);
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+#define HAS(c) (!!(d[(c) >> 5].effective & (1u << ((c) & 31))))
+	return HAS(CAP_SYS_ADMIN) || (HAS(CAP_BPF) && HAS(CAP_PERFMON));
+#undef HAS
+}
+
+static bool kprobes_available(const struct plan *p)
+{
+	char path[96];
+
+	/* the PMU is in sysfs, readable by anyone; kprobe_events needs tracefs */
+	if (!access("/sys/bus/event_source/devices/kprobe/type", F_OK))
+		return true;
+	snprintf(path, sizeof(path), "%s/kprobe_events", p->tracefs);
+	return p->tracefs[0] && !access(path, F_OK);
 }
 
 /* Static checks that need no load: kallsyms, BTF, tracefs. */
@@ -240,13 +275,24 @@ static void precheck(struct plan *p, struct btf *vmlinux)
 				continue;
 			}
 			if (r->kind == RUNG_TRACEPOINT) {
-				if (access(ET_TRACEFS "/events/syscalls", F_OK))
+				char path[96];
+
+				/* unprivileged, tracefs is out of sight: not checked */
+				if (!p->tracefs[0]) {
+					if (p->checked)
+						snprintf(r->reason, sizeof(r->reason),
+							 "tracefs is not mounted, and mounting "
+							 "it failed");
+					continue;
+				}
+				snprintf(path, sizeof(path), "%s/events/syscalls", p->tracefs);
+				if (access(path, F_OK) && (p->checked || errno == ENOENT))
 					snprintf(r->reason, sizeof(r->reason),
-						 "no syscall tracepoints under " ET_TRACEFS
-						 "/events/syscalls (CONFIG_FTRACE_SYSCALLS?)");
+						 "no syscall tracepoints under %s "
+						 "(CONFIG_FTRACE_SYSCALLS?)", path);
 				continue;
 			}
-			if (r->kind == RUNG_KPROBE && !kprobes_available()) {
+			if (r->kind == RUNG_KPROBE && !kprobes_available(p)) {
 				snprintf(r->reason, sizeof(r->reason),
 					 "kprobes unavailable (kernel built without CONFIG_KPROBES)");
 				continue;
@@ -432,6 +478,7 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
 	      struct plan_loaded *out)
 {
 	struct btf *vmlinux;
+	const char *tracefs;
 	struct utsname u;
 	int err = 0;
 
@@ -451,10 +498,27 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
 		for (int j = 0; j < p->hooks[i].nrungs; j++)
 			mode_allows(mode, &p->hooks[i], &p->hooks[i].rungs[j]);
 
-	mounts_ensure();
+	/* privileges first: an unprivileged run mounts nothing and loads nothing */
+	p->checked = privileged();
+	tracefs = mounts_tracefs(p->checked, p->mount_err, sizeof(p->mount_err));
+	snprintf(p->tracefs, sizeof(p->tracefs), "%s", tracefs ? tracefs : "");
 	vmlinux = btf__load_vmlinux_btf();
 	precheck(p, vmlinux);
 	btf__free(vmlinux);
+	if (!p->checked) {
+		for (int i = 0; i < p->nhooks; i++) {
+			p->hooks[i].chosen = -1;
+			for (int j = 0; j < p->hooks[i].nrungs; j++) {
+				struct rung *r = &p->hooks[i].rungs[j];
+
+				r->tried = true;
+				r->unchecked = r->kind != RUNG_NAMED && !r->reason[0];
+			}
+		}
+		snprintf(p->fix, sizeof(p->fix),
+			 "run as root (or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+		return -EPERM;
+	}
 
 	/* each retry rejects at least one rung, so this terminates */
 	for (int tries = 0; tries < 64; tries++) {
@@ -472,18 +536,18 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
 	if (p->ok && err)
 		p->ok = false;
 	if (!p->ok) {
-		bool root = geteuid() == 0;
+		char path[96];
 
-		if (!root)
-			snprintf(p->fix, sizeof(p->fix),
-				 "run as root (or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
-		else if (access("/sys/kernel/btf/vmlinux", R_OK))
+		snprintf(path, sizeof(path), "%s/events/syscalls", p->tracefs);
+		if (access("/sys/kernel/btf/vmlinux", R_OK))
 			snprintf(p->fix, sizeof(p->fix),
 				 "this kernel has no BTF: it needs CONFIG_DEBUG_INFO_BTF=y");
-		else if (access(ET_TRACEFS "/events/syscalls", F_OK))
+		else if (!p->tracefs[0])
+			snprintf(p->fix, sizeof(p->fix), "%s", p->mount_err);
+		else if (access(path, F_OK))
 			snprintf(p->fix, sizeof(p->fix),
-				 "mount tracefs (mount -t tracefs nodev " ET_TRACEFS
-				 ") on a kernel with CONFIG_FTRACE_SYSCALLS=y");
+				 "this kernel has no syscall tracepoints (%s): it needs "
+				 "CONFIG_FTRACE_SYSCALLS=y", path);
 		else if (mode != PLAN_AUTO)
 			snprintf(p->fix, sizeof(p->fix),
 				 "--attach=%s does not work on this kernel; try --attach=auto",
@@ -562,42 +626,68 @@ static int views(const struct plan *p, struct view_row *v)
 	return n;
 }
 
+/* A hook whose outcome is unknown: some rung passed the static checks,
+ * and loading was not tried (no privileges). */
+static bool hook_unchecked(const struct hook *h)
+{
+	for (int j = 0; j < h->nrungs; j++)
+		if (h->rungs[j].unchecked)
+			return true;
+	return false;
+}
+
 void plan_print(const struct plan *p, FILE *f)
 {
 	struct view_row v[8];
 	int nv;
 
 	fprintf(f, "kernel %s %s, --attach=%s\n\n", p->kernel, p->machine, plan_mode_name(p->mode));
+	if (!p->checked)
+		fprintf(f, "Without privileges only BTF, kallsyms and the kprobe PMU can be read;\n"
+			   "whether a program loads and attaches is " NOT_CHECKED ".\n\n");
 	fprintf(f, "%-12s %-11s %-8s %s\n", "HOOK", "USING", "FIDELITY", "ATTACH POINT");
 	for (int i = 0; i < p->nhooks; i++) {
 		const struct hook *h = &p->hooks[i];
 		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
 
-		fprintf(f, "%-12s %-11s %-8s %s%s%s%s\n", h->name, c ? rung_kind_name(c->kind) : "-",
-			fidelity_name(c ? c->fid : h->fid_without),
-			c ? c->func : (h->without ? h->without : "NOT AVAILABLE"),
-			c && c->variant ? " (" : "", c && c->variant ? c->variant : "",
-			c && c->variant ? ")" : "");
+		if (hook_unchecked(h))
+			fprintf(f, "%-12s %-11s %-8s %s\n", h->name, "?", "?", NOT_CHECKED);
+		else
+			fprintf(f, "%-12s %-11s %-8s %s%s%s%s\n", h->name,
+				c ? rung_kind_name(c->kind) : "-",
+				fidelity_name(c ? c->fid : h->fid_without),
+				c ? c->func : (h->without ? h->without : "NOT AVAILABLE"),
+				c && c->variant ? " (" : "", c && c->variant ? c->variant : "",
+				c && c->variant ? ")" : "");
 		for (int j = 0; j < h->nrungs; j++) {
 			const struct rung *r = &h->rungs[j];
 
-			if (j == h->chosen || !r->reason[0])
+			if (j == h->chosen || (!r->reason[0] && !r->unchecked))
 				continue;
-			fprintf(f, "  %-10s %-10s %s%s%s%s: %s\n", "rejected", rung_kind_name(r->kind),
+			fprintf(f, "  %-10s %-10s %s%s%s%s: %s\n",
+				r->unchecked ? "unchecked" : "rejected", rung_kind_name(r->kind),
 				r->func, r->variant ? " (" : "", r->variant ? r->variant : "",
-				r->variant ? ")" : "", r->reason);
+				r->variant ? ")" : "", r->unchecked ? NOT_CHECKED : r->reason);
 		}
 	}
 	nv = views(p, v);
 	fprintf(f, "\n%-24s %-8s %s\n", "VIEW", "FIDELITY", "FROM");
 	for (int i = 0; i < nv; i++)
-		fprintf(f, "%-24s %-8s %s\n", v[i].view, fidelity_name(v[i].fid), v[i].why);
-	if (p->ok)
+		fprintf(f, "%-24s %-8s %s\n", v[i].view, p->checked ? fidelity_name(v[i].fid) : "?",
+			p->checked ? v[i].why : NOT_CHECKED);
+	if (!p->checked)
+		fprintf(f, "\nresult: " NOT_CHECKED "; %s\n", p->fix);
+	else if (p->ok)
 		fprintf(f, "\nresult: a full mode works on this kernel\n");
 	else
 		fprintf(f, "\nresult: no full mode works: %s\n", p->fix);
 }
 
+/*
+ * Without privileges: "checked": false, and null wherever the outcome is
+ * unknown (a hook's using/point/fidelity, a view's fidelity); an
+ * unchecked rung carries "unchecked" instead of "rejected".
+ */
 void plan_print_json(const struct plan *p, FILE *f)
 {
 	struct json_writer w;
@@ -609,6 +699,7 @@ void plan_print_json(const struct plan *p, FILE *f)
 	json_kv_str(&w, "kernel", p->kernel);
 	json_kv_str(&w, "machine", p->machine);
 	json_kv_str(&w, "attach", plan_mode_name(p->mode));
+	json_kv_bool(&w, "checked", p->checked);
 	json_kv_bool(&w, "ok", p->ok);
 	if (!p->ok)
 		json_kv_str(&w, "fix", p->fix);
@@ -617,14 +708,24 @@ void plan_print_json(const struct plan *p, FILE *f)
 	for (int i = 0; i < p->nhooks; i++) {
 		const struct hook *h = &p->hooks[i];
 		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
+		bool unknown = hook_unchecked(h);
 
 		json_obj_begin(&w);
 		json_kv_str(&w, "hook", h->name);
 		json_kv_str(&w, "what", h->what);
 		json_kv_bool(&w, "required", h->required);
-		json_kv_str(&w, "using", c ? rung_kind_name(c->kind) : "none");
-		json_kv_str(&w, "point", c ? c->func : "");
-		json_kv_str(&w, "fidelity", fidelity_name(c ? c->fid : h->fid_without));
+		if (unknown) {
+			json_key(&w, "using");
+			json_null(&w);
+			json_key(&w, "point");
+			json_null(&w);
+			json_key(&w, "fidelity");
+			json_null(&w);
+		} else {
+			json_kv_str(&w, "using", c ? rung_kind_name(c->kind) : "none");
+			json_kv_str(&w, "point", c ? c->func : "");
+			json_kv_str(&w, "fidelity", fidelity_name(c ? c->fid : h->fid_without));
+		}
 		json_key(&w, "tried");
 		json_arr_begin(&w);
 		for (int j = 0; j < h->nrungs; j++) {
@@ -640,6 +741,8 @@ void plan_print_json(const struct plan *p, FILE *f)
 			json_kv_bool(&w, "chosen", j == h->chosen);
 			if (r->reason[0])
 				json_kv_str(&w, "rejected", r->reason);
+			if (r->unchecked)
+				json_kv_str(&w, "unchecked", NOT_CHECKED);
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);
@@ -651,8 +754,14 @@ void plan_print_json(const struct plan *p, FILE *f)
 	for (int i = 0; i < nv; i++) {
 		json_obj_begin(&w);
 		json_kv_str(&w, "view", v[i].view);
-		json_kv_str(&w, "fidelity", fidelity_name(v[i].fid));
-		json_kv_str(&w, "from", v[i].why);
+		if (p->checked) {
+			json_kv_str(&w, "fidelity", fidelity_name(v[i].fid));
+			json_kv_str(&w, "from", v[i].why);
+		} else {
+			json_key(&w, "fidelity");
+			json_null(&w);
+			json_kv_str(&w, "from", NOT_CHECKED);
+		}
 		json_obj_end(&w);
 	}
 	json_arr_end(&w);

@@ -49,6 +49,8 @@ struct rung {
 	int ntok;
 	char reason[192];			/* why rejected, "" if not */
 	bool tried;
+	bool unchecked;				/* passed what could be checked without
+						 * privileges; load and attach untried */
 };
 
 struct hook {
@@ -70,6 +72,11 @@ struct plan {
 	char kernel[128];
 	char machine[65];
 	bool ok;		/* every required hook has a rung */
+	bool checked;		/* privileged: every rung was tried for real.  Without
+				 * privileges only the static checks ran (BTF, kallsyms,
+				 * the kprobe PMU) and the rest is "not checked" */
+	char tracefs[64];	/* where tracefs is, "" if nowhere */
+	char mount_err[256];	/* why not, and the command to run */
 	char fix[256];		/* what to do when !ok */
 };
 
@@ -97,7 +104,9 @@ const char *fidelity_name(enum fidelity f);
 const char *rung_kind_name(enum rung_kind k);
 
 /* Build the plan, load and attach.  On success fills out; the plan keeps
- * the per-rung outcome either way.  Returns 0 or -errno. */
+ * the per-rung outcome either way.  Returns 0 or -errno.  Privileges are
+ * decided first: without them nothing is mounted or loaded, the plan is
+ * marked unchecked, fix says how to get them, and -EPERM is returned. */
 int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *params,
 	      struct plan_loaded *out);
 void plan_unload(struct plan_loaded *l);

@@ -81,8 +81,9 @@ int rec_info_print(struct rec_reader *r, FILE *f)
 	fprintf(f, "file         %llu bytes, %zu blocks (%zu keyframes), %llu ticks, %.1f bytes/event\n",
 		(unsigned long long)size, nb, nkey, (unsigned long long)ticks,
 		events ? (double)size / events : 0.0);
+	/* the reader returns the end only from a whole block: then nothing is cut */
 	fprintf(f, "complete     %s\n", n < 0 ? "no: corrupt (see the error)" :
-		ended ? "yes (the session's end is recorded)" : "no: cut off");
+		ended && !rec_warning(r) ? "yes (the session's end is recorded)" : "no: cut off");
 	if (n < 0) {
 		et_err("%s", rec_error(r));
 		return 1;

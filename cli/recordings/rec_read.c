@@ -335,6 +335,21 @@ static struct rec_reader *open_common(struct rec_reader *r, const char *name, ch
 	return r;
 }
 
+static const char *file_type(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO (named pipe)";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
 struct rec_reader *rec_open(const char *path, char *err, size_t errlen)
 {
 	struct rec_reader *r = calloc(1, sizeof(*r));
@@ -344,7 +359,22 @@ struct rec_reader *rec_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * The type first: open() of a FIFO waits for a writer, and opening
+	 * some devices has effects of its own.  O_NONBLOCK and the fstat
+	 * after it cover a file swapped in between.
+	 */
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		free(r);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is %s, not a recording", path, file_type(st.st_mode));
+		free(r);
+		return NULL;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (r->fd < 0 || fstat(r->fd, &st)) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		if (r->fd >= 0)
@@ -353,7 +383,7 @@ struct rec_reader *rec_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s is %s, not a recording", path, file_type(st.st_mode));
 		close(r->fd);
 		free(r);
 		return NULL;
@@ -389,6 +419,15 @@ void rec_close(struct rec_reader *r)
 	free(r->snap.ready);
 	free(r->snap.waiters);
 	free(r);
+}
+
+int rec_fstat(const struct rec_reader *r, struct stat *st)
+{
+	if (r->fd < 0 || fstat(r->fd, st)) {
+		memset(st, 0, sizeof(*st));
+		return -1;
+	}
+	return 0;
 }
 
 const struct rec_header *rec_header(const struct rec_reader *r)
@@ -697,6 +736,18 @@ int rec_next(struct rec_reader *r, struct rec_item *it)
 		case REC_END:
 			if (pos != end)
 				goto bad;
+			/*
+			 * An end marker is proof of a complete recording only in
+			 * a whole block.  A block cut in its last bytes (the
+			 * deflate stream's end and its Adler-32, 1 to 5 bytes)
+			 * still inflates to every item, the end included: that
+			 * is a cut file all the same, its checksum unverified.
+			 */
+			if (r->blk_partial) {
+				r->truncated = true;
+				finish(r);
+				return 0;
+			}
 			r->saw_end = true;
 			return 1;
 		}

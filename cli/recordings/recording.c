@@ -7,6 +7,13 @@
  * it grows past REC_BLOCK_TARGET, before a snapshot round (which starts a
  * keyframe block) and at the end.  A kill loses at most the block being
  * gathered: the last ~100 ms.
+ *
+ * The file is an outfile (outfile.h): written to a temporary name, and
+ * renamed over the target when its first block is written, so that a
+ * session that fails before recording anything (no such pid, attach
+ * refused) leaves an older recording of that name as it was.  From then
+ * on the recording is at its path while it grows, as before: a kill, or
+ * a full disk, leaves it readable up to its last complete block.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +28,7 @@
 #include "fdkind.h"
 #include "grow.h"
 #include "log.h"
+#include "outfile.h"
 #include "rec_format.h"
 #include "recording.h"
 
@@ -34,9 +42,10 @@ struct rec_writer {
 	struct et_sink sink;
 	int fd;
 	char *path;
+	struct outfile out;
 	bool began, failed;
-	bool created;		/* by us (O_EXCL): removed if the session never began */
 	__u64 off;		/* bytes written */
+	__u64 hdr_end;		/* where the blocks start */
 	__u64 nevents;		/* events recorded */
 	/* the block being gathered */
 	unsigned char *raw;
@@ -63,9 +72,11 @@ static int write_all(struct rec_writer *w, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			et_err("recording %s: write failed at offset %llu: %s; the file is "
-			       "readable up to there", w->path, (unsigned long long)w->off,
-			       n < 0 ? strerror(errno) : "no progress");
+			/* no block yet: rec_writer_close discards it (an old file stays) */
+			et_err("recording %s: write failed at offset %llu: %s; %s", w->path,
+			       (unsigned long long)w->off, n < 0 ? strerror(errno) : "no progress",
+			       w->hdr_end && w->off > w->hdr_end ?
+			       "the file is readable up to there" : "nothing was recorded");
 			w->failed = true;
 			return -1;
 		}
@@ -119,7 +130,9 @@ static void block_write(struct rec_writer *w)
 		put_u32(hdr + 40, w->blk_events);
 		put_u32(hdr + 44, crc32(0, hdr, 44));
 		/* header and payload in one write: a cut leaves one partial block */
-		write_all(w, hdr, REC_BLOCK_HDR_SIZE + zlen);
+		if (!write_all(w, hdr, REC_BLOCK_HDR_SIZE + zlen) && !outfile_committed(&w->out) &&
+		    outfile_commit(&w->out))
+			w->failed = true;
 	}
 	w->rlen = 0;
 	w->nitems = 0;
@@ -378,34 +391,25 @@ static void w_begin(struct et_sink *s, const struct et_session_info *info)
 	w->began = true;
 	if (!write_all(w, fh, sizeof(fh)))
 		write_all(w, t, len);
+	w->hdr_end = w->off;
 	free(t);
 }
 
 struct rec_writer *rec_writer_open(const char *path, bool force)
 {
-	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
-	struct rec_writer *w;
-	int fd;
+	struct rec_writer *w = calloc(1, sizeof(*w));
 
-	fd = open(path, flags, 0600);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			et_err("%s exists; use --force to overwrite it", path);
-		else if (errno == ELOOP)
-			et_err("%s is a symbolic link; refusing to write through it", path);
-		else
-			et_err("cannot create %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	w = calloc(1, sizeof(*w));
 	if (!w || !(w->path = strdup(path))) {
 		et_err("out of memory");
 		free(w);
-		close(fd);
 		return NULL;
 	}
-	w->fd = fd;
-	w->created = !force;
+	if (outfile_open(&w->out, path, force, NULL)) {
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	w->fd = w->out.fd;
 	w->sink = (struct et_sink){ .record = w_record, .snapshot = w_snapshot, .flush = w_flush,
 				    .begin = w_begin, .tick = w_tick, .end = w_end };
 	return w;
@@ -438,13 +442,19 @@ int rec_writer_close(struct rec_writer *w)
 		et_err("recording %s: %s", w->path, strerror(errno));
 		w->failed = true;
 	}
-	if (close(w->fd) && !w->failed) {
-		et_err("recording %s: %s", w->path, strerror(errno));
+	/*
+	 * Not yet at its path: a block that failed part way (full disk) is
+	 * still data, and goes in place; a session that never got to record
+	 * anything leaves nothing behind, and the old file as it was.
+	 */
+	if (!outfile_committed(&w->out) && w->off > w->hdr_end && w->began &&
+	    outfile_commit(&w->out))
 		w->failed = true;
-	}
-	if (!w->began && w->created)
-		unlink(w->path);	/* nothing was traced: leave nothing behind */
-	ret = w->failed ? -1 : 0;
+	ret = outfile_committed(&w->out) ? 0 : 1;
+	if (outfile_close(&w->out))
+		w->failed = true;
+	if (w->failed)
+		ret = -1;
 	free(w->raw);
 	free(w->zbuf);
 	free(w->path);

@@ -19,6 +19,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <linux/types.h>
 #include "event.h"
 
@@ -47,9 +48,13 @@ enum rec_kind {
 struct rec_writer;
 
 /*
- * Create PATH for writing: mode 0600, O_NOFOLLOW, and refused if it
- * exists unless force (then truncated).  NULL on error, reported on
- * stderr in one line.  The header is written when the session begins.
+ * Open PATH for a recording, under outfile.h's rules: never through a
+ * symbolic link, an existing file replaced only with force, mode 0600.
+ * The recording is written to a temporary name and renamed to PATH when
+ * its first block is written: until then (no such pid, attach refused)
+ * an existing PATH is left as it was.  A device or FIFO is written in
+ * place.  NULL on error, reported on stderr in one line.  The header is
+ * written when the session begins.
  */
 struct rec_writer *rec_writer_open(const char *path, bool force);
 /* The sink to give the session (or a tee). */
@@ -60,8 +65,10 @@ bool rec_writer_failed(const struct rec_writer *w);
 /* Bytes written and events (records + snapshots) recorded so far. */
 void rec_writer_stats(const struct rec_writer *w, __u64 *bytes, __u64 *events);
 /*
- * Write what is buffered and close.  A file whose session never began
- * (attach failed) is removed.  Returns 0, or -1 if any write failed.
+ * Write what is buffered and close.  A recording that holds no block
+ * (the session never began, or ended before recording anything) is
+ * discarded: PATH stays as it was.  Returns 0, 1 if discarded, or -1 if
+ * any write failed.
  */
 int rec_writer_close(struct rec_writer *w);
 
@@ -129,6 +136,8 @@ struct rec_reader *rec_open(const char *path, char *err, size_t errlen);
 /* The same over a buffer (the fuzzer); data must outlive the reader. */
 struct rec_reader *rec_open_mem(const void *data, size_t size, char *err, size_t errlen);
 void rec_close(struct rec_reader *r);
+/* The opened file's stat (to refuse writing over it).  0, or -1 (a buffer). */
+int rec_fstat(const struct rec_reader *r, struct stat *st);
 
 const struct rec_header *rec_header(const struct rec_reader *r);
 /*
@@ -143,7 +152,10 @@ void rec_session_info(const struct rec_reader *r, struct et_session_info *info,
  * The next item.  Returns 1 with *it filled, 0 at the end of the
  * recording, -1 on a corrupt block or a malformed item (rec_error() says
  * what, naming the offset).  After 0, rec_warning() says whether the file
- * was cut off (NULL if it ended cleanly with its end marker).
+ * was cut off (NULL if it ended cleanly with its end marker).  The end
+ * marker (REC_END) comes only from a whole, checksummed block: a file cut
+ * anywhere, even in its last byte, never returns it and ends with a
+ * warning.
  */
 int rec_next(struct rec_reader *r, struct rec_item *it);
 const char *rec_error(const struct rec_reader *r);

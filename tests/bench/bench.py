@@ -817,7 +817,8 @@ def run_recordings(env, args, runs_log):
     load = start_load(env, ["--instances", "4", "--rate", "40000"])
     err = os.path.join(args.out, "logs", "record.err")
     try:
-        p = spawn([env.et, "record", "-p", str(load.pid), "-o", rec],
+        # --force: build/bench/rec stays from the last `make bench`
+        p = spawn([env.et, "record", "--force", "-p", str(load.pid), "-o", rec],
                   stdout=subprocess.DEVNULL, stderr=open(err, "w"))
         if not wait_attached(p.pid):
             raise HarnessError(f"recordings: epolltrace record did not attach: see {err}")
