@@ -290,6 +290,19 @@ static bool curses_on(struct tsink *ts)
 	nodelay(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(25);
+	/*
+	 * Home and End as terminals other than the one TERM names send them
+	 * (tmux and screen under TERM=xterm*, rxvt, the Linux console): else
+	 * their Esc would close the screen, as htop found too.
+	 */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033OH", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[8~", KEY_END);
+	define_key("\033[F", KEY_END);
+	define_key("\033OF", KEY_END);
 	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED,
 		  NULL);
 	ts->t.g = utf8 ? &tglyphs_utf8 : &tglyphs_ascii;

@@ -433,13 +433,17 @@ bool tui_filter_match(const struct tui_filter *f, const struct et_hdr *h)
 
 /* ---- small formatting helpers ------------------------------------------- */
 
+/* a duration in at most five columns (ages and countdowns fit narrow panes) */
 static const char *dur(__u64 ns, char *buf, size_t len)
 {
 	if (ns < 1000000ULL)
 		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
+	else if (ns < 1000000000ULL)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / 1000000));
 	else if (ns < 10000000000ULL)
-		snprintf(buf, len, "%.*fs", ns < 1000000000ULL ? 3 : 1, ns / 1e9);
-	else if (ns < 600000000000ULL)
+		snprintf(buf, len, "%llu.%02llus", (unsigned long long)(ns / 1000000000ULL),
+			 (unsigned long long)(ns % 1000000000ULL / 10000000ULL));
+	else if (ns < 1000000000000ULL)
 		snprintf(buf, len, "%llus", (unsigned long long)(ns / 1000000000ULL));
 	else
 		snprintf(buf, len, "%llum", (unsigned long long)(ns / 60000000000ULL));
@@ -775,9 +779,13 @@ static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const s
 		tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "tid %u %s", h->tid, d.what);
 }
 
-/* records of this instance (ep != 0) that pass the filter, newest at the bottom */
+/*
+ * Records of this instance (ep != 0) that pass the filter, newest at the
+ * bottom.  The title stays within title_w columns: left of where the
+ * panes above meet its top edge.
+ */
 static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, __u64 ep,
-		     bool focused)
+		     bool focused, int title_w)
 {
 	char title[96], brief[96];
 	const char *forms[] = { title, brief, "events" };
@@ -789,7 +797,7 @@ static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, 
 	snprintf(brief, sizeof(brief), "events%s%s%s", t->filter.on ? " /" : "",
 		 t->filter.on ? t->filter.text : "", skip ? " scrolled" : "");
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
-	pane_title(t, b, x, y, w, focused, forms, 3, NULL);
+	pane_title(t, b, x, y, title_w < w ? title_w : w, focused, forms, 3, NULL);
 	if (rows > 256)
 		rows = 256;
 	for (unsigned int i = 0; shown < rows; i++) {
@@ -1057,7 +1065,7 @@ static void overview(struct tui *t, struct tbuf *b)
 		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM,
 			  "No epoll instance yet. Waiting for the traced processes to use epoll...");
 	if (log_h)
-		log_pane(t, b, 0, 2 + list_h, b->w, log_h, 0, false);
+		log_pane(t, b, 0, 2 + list_h, b->w, log_h, 0, false, b->w);
 	if (explain_h)
 		explain_box(t, b, 2 + list_h + log_h, explain_h);
 	free(rows);
@@ -1237,8 +1245,8 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 	const char *forms[] = { title, brief, tiny, "wq" };
 	unsigned int asleep = model_asleep(in);
 	struct tcol c[] = {
-		{ "TID", 5, 7, true, 0, NULL }, { "COMM", 6, 10, false, 1, NULL },
-		{ "ASLEEP", 6, 7, false, 0, NULL }, { "TIMEOUT", 5, 9, false, 0, "LEFT" },
+		{ "TID", 5, 7, true, 0, NULL }, { "COMM", 6, 15, false, 1, NULL },
+		{ "ASLEEP", 6, 7, false, 0, NULL }, { "TIMEOUT", 5, 10, false, 0, "LEFT" },
 	};
 
 	snprintf(title, sizeof(title), "wq: %u asleep, %zu in epoll_wait", asleep, in->nwaiters);
@@ -1262,13 +1270,14 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 			__u64 end = wt->since_ns + (__u64)wt->timeout_ns;
 
 			/* " left" only where it fits */
-			snprintf(left, sizeof(left), wd[3] >= 9 ? "%s left" : "%s",
+			snprintf(left, sizeof(left), wd[3] >= 10 ? "%s left" : "%s",
 				 end > t->now_ns ? dur(end - t->now_ns, l, sizeof(l)) : "0");
 		}
 		if (wt->asleep && wt->asleep_since_ns && t->now_ns > wt->asleep_since_ns)
 			dur(t->now_ns - wt->asleep_since_ns, a, sizeof(a));
 		else
-			snprintf(a, sizeof(a), "%s", wt->asleep ? "asleep" : "running");
+			snprintf(a, sizeof(a), "%s",
+				 wt->asleep ? "asleep" : wd[2] >= 7 ? "running" : "awake");
 		snprintf(tid, sizeof(tid), "%u", wt->tid);
 		cell[0] = tid;
 		cell[1] = comm;
@@ -1398,7 +1407,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, w1 + 1, R + 3, in);
 		ready_pane(t, b, w1, top, w2 + 1, R + 3, in);
 		wait_pane(t, b, w1 + w2, top, b->w - w1 - w2, R + 3, in);
-		log_pane(t, b, 0, ys, b->w, M + 2, in->in.ep, t->focus == PANE_LOG);
+		log_pane(t, b, 0, ys, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, w1 + 1);
 		junction(b, w1, top, t->g->ttee);
 		junction(b, w1 + w2, top, t->g->ttee);
 		junction(b, 0, ys, t->g->ltee);
@@ -1424,7 +1433,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, b->w, R + 3, in);
 		ready_pane(t, b, 0, ys1, wl + 1, N + 3, in);
 		wait_pane(t, b, wl, ys1, b->w - wl, N + 3, in);
-		log_pane(t, b, 0, ys2, b->w, M + 2, in->in.ep, t->focus == PANE_LOG);
+		log_pane(t, b, 0, ys2, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, wl + 1);
 		junction(b, 0, ys1, t->g->ltee);
 		junction(b, b->w - 1, ys1, t->g->rtee);
 		junction(b, wl, ys1, t->g->ttee);
