@@ -151,7 +151,8 @@ else
 	fail "small: 60x16, the events pane shows rows" "$(screen redis)"
 fi
 if screen redis | grep -E "rbr:|rdllist:|─ events|epolltrace  pid" | grep -q "…"; then
-	fail "small: 60x16, no title cut or run into another" "$(screen redis | grep -E 'rbr:|rdllist:|events')"
+	fail "small: 60x16, no title cut or run into another" \
+		"$(screen redis | grep -E 'rbr:|rdllist:|events')"
 else
 	pass "small: 60x16, no title cut or run into another"
 fi
@@ -163,7 +164,8 @@ check "help: j scrolls a line" redis "^ lines 2-14 of " 30
 T send-keys -t redis NPage
 check "help: PgDn scrolls a page" redis "^ lines 14-26 of " 30
 T send-keys -t redis End
-check "help: End shows the end (the attach plan)" redis "^ lines [0-9]+-([0-9]+) of \\1 +\\(END\\)" 30
+check "help: End shows the end (the attach plan)" redis \
+	"^ lines [0-9]+-([0-9]+) of \\1 +\\(END\\)" 30
 check "help: ... its last line" redis "snapshot +iter" 10
 T send-keys -t redis Home
 check "help: Home goes back to the top" redis "^ lines 1-13 of " 30
@@ -180,7 +182,8 @@ resize 100 30
 check "help: Esc closes it" redis "rbr: [0-9]+ epitems" 30
 # the filter takes the names the log shows
 T send-keys -t redis / t r y _ t o _ w a k e _ u p Enter
-check "filter: an event name as the log shows it (try_to_wake_up)" redis "─ events /try_to_wake_up " 30
+check "filter: an event name as the log shows it (try_to_wake_up)" redis \
+	"─ events /try_to_wake_up " 30
 check "filter: ... the log shows those events" redis "^│ *[0-9.]+ try_to_wake_up tid " 100
 rows=$(pane_rows "─ events /" "^└" | grep -E '^│ *[0-9]+\.[0-9]+ ')
 if [ -n "$rows" ] && ! grep -vq "try_to_wake_up" <<<"$rows"; then
@@ -311,6 +314,16 @@ check "replay: the recorded target's comm (from the file, not /proc)" replay \
 	"^ *[0-9]+ epolltrace " 50
 T send-keys -t replay p
 check "replay: p pauses the clock" replay "REPLAY PAUSED" 30
+# in the help, End scrolls it (elsewhere in a replay it goes to the end)
+T resize-window -t replay -x 60 -y 16
+T send-keys -t replay '?'
+check "replay: the help at 60x16" replay "^ lines 1-13 of " 30
+T send-keys -t replay End
+check "replay: End scrolls the help, not the recording" replay \
+	"^ lines [0-9-]+ of [0-9]+ +\\(END\\)" 30
+T send-keys -t replay Escape
+T resize-window -t replay -x 150 -y 45
+check "replay: Esc closes the help" replay "overview: 2 instances" 30
 T send-keys -t replay :
 T send-keys -t replay "#" 4 0 Enter
 check "replay: : seeks to an event number" replay "#40/[0-9]+" 30

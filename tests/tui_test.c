@@ -538,16 +538,16 @@ static void test_help_scroll(void)
 		int w = sizes[i][0], h = sizes[i][1], total = 0, shown;
 		bool cut = false, seen_flags = false, seen_plan = false, seen_keys = false;
 
-		t.help_top = 0;
+		t.page_top = 0;
 		tbuf_resize(&b, w, h);
 		tui_format(&t, &b);
 		tbuf_row(&b, h - 2, row, sizeof(row));
 		CHECK(sscanf(row, " lines 1-%d of %d", &shown, &total) == 2 && shown == h - 3 &&
 		      total > shown, "%dx%d: the help says where it is: '%s'", w, h, row);
-		CHECK(t.help_rows == h - 3, "%dx%d: a page is %d rows", w, h, t.help_rows);
+		CHECK(t.page_rows == h - 3, "%dx%d: a page is %d rows", w, h, t.page_rows);
 		/* page through it all: every part shows, nothing is cut */
 		for (int top = 0; top <= total; top += 3) {
-			t.help_top = top;
+			t.page_top = top;
 			tui_format(&t, &b);
 			for (int y = 1; y < h - 2; y++) {
 				tbuf_row(&b, y, row, sizeof(row));
@@ -560,13 +560,13 @@ static void test_help_scroll(void)
 		CHECK(seen_keys && seen_flags && seen_plan && !cut,
 		      "%dx%d: scrolled, all the help shows, wrapped, not cut (%d %d %d)",
 		      w, h, seen_keys, seen_flags, seen_plan);
-		t.help_top = 1000000;		/* End */
+		t.page_top = 1000000;		/* End */
 		tui_format(&t, &b);
 		tbuf_row(&b, h - 2, row, sizeof(row));
-		CHECK(t.help_top == total - (h - 3) && strstr(row, "(END)") &&
+		CHECK(t.page_top == total - (h - 3) && strstr(row, "(END)") &&
 		      tbuf_find(&b, "ep_send_events_last_line") == h - 3,
 		      "%dx%d: End shows the last line, and says so: '%s'", w, h, row);
-		t.help_top = 1;
+		t.page_top = 1;
 		tui_format(&t, &b);
 		tbuf_row(&b, h - 2, row, sizeof(row));
 		CHECK(strstr(row, "lines 2-") && tbuf_find(&b, "Keys") < 0,
@@ -574,10 +574,10 @@ static void test_help_scroll(void)
 	}
 	/* tall enough for all of it */
 	tbuf_resize(&b, 120, 70);
-	t.help_top = 5;
+	t.page_top = 5;
 	tui_format(&t, &b);
 	tbuf_row(&b, 68, row, sizeof(row));
-	CHECK(t.help_top == 0 && strstr(row, "all ") && strstr(row, " lines"),
+	CHECK(t.page_top == 0 && strstr(row, "all ") && strstr(row, " lines"),
 	      "120x70: all of the help at once: '%s'", row);
 	tbuf_free(&b);
 	tui_free(&t);
@@ -664,6 +664,7 @@ static void test_filter_names(void)
 	      strstr(why, "fd wants a number, not 'x'"), "fd x: '%s'", why);
 	CHECK(!tui_filter_parse(&f, "kind nosuch", why, sizeof(why)) &&
 	      strstr(why, "no kind 'nosuch'") && strstr(why, "wakeup"), "kind nosuch: '%s'", why);
+	CHECK(!tui_filter_parse(&f, "?", why, sizeof(why)), "'?' (an unknown value's name) refused");
 	CHECK(!tui_filter_parse(&f, "event nosuch", why, sizeof(why)) &&
 	      strstr(why, "no event is named 'nosuch'"), "event nosuch: '%s'", why);
 	/* on the TUI: a rejected filter leaves the one in force; empty removes it */
@@ -723,6 +724,83 @@ static void test_prompt_and_note(void)
 	model_free(&m);
 }
 
+/* newest first, as the message log gives them: 40 lines, one of them long */
+static const char *message_stub(unsigned int n)
+{
+	static char line[256];
+
+	if (n >= 40)
+		return NULL;
+	if (n == 1)
+		return "libbpf: prog 'handle_callback': failed to attach: the kernel said no, "
+		       "and here is a long explanation of why that does not fit in sixty columns";
+	snprintf(line, sizeof(line), "message %u", 39 - n);
+	return line;
+}
+
+/* the messages scroll too, newest last, long lines wrapped */
+static void test_messages_scroll(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+	bool cut = false;
+	int total = 0, shown = 0;
+
+	setup(&t, &m);
+	t.screen = SCR_MESSAGES;
+	t.message = message_stub;
+	tbuf_resize(&b, 60, 16);
+	t.page_top = 1000000;		/* they open at the end */
+	tui_format(&t, &b);
+	tbuf_row(&b, 13, row, sizeof(row));
+	CHECK(strstr(row, "message 39"), "the newest last: '%s'", row);
+	tbuf_row(&b, 14, row, sizeof(row));
+	CHECK(sscanf(row, " lines %*d-%d of %d", &shown, &total) == 2 && shown == total &&
+	      strstr(row, "(END)") && total > 40, "where we are: '%s'", row);
+	for (int y = 1; y < 14; y++)
+		cut |= strchr(tbuf_row(&b, y, row, sizeof(row)), '~') != NULL;
+	CHECK(!cut && tbuf_find(&b, "sixty columns") > tbuf_find(&b, "libbpf: prog"),
+	      "a long message wraps, not cut");
+	t.page_top = 0;
+	tui_format(&t, &b);
+	tbuf_row(&b, 1, row, sizeof(row));
+	CHECK(strstr(row, "message 0") && t.page_rows == 13, "scrolled to the oldest: '%s'", row);
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* the replay's position stays on a narrow status line, and nothing overlaps it */
+static void test_replay_status(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+
+	setup(&t, &m);
+	t.st.replay = true;
+	t.st.paused = true;
+	t.st.speed = 2;
+	t.st.pos_ns = 3400000000ULL;
+	t.st.last_ns = 125000000000ULL;
+	t.st.event_no = 12345;
+	t.st.events = 987654;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		tbuf_resize(&b, sizes[i][0], sizes[i][1]);
+		tui_format(&t, &b);
+		tbuf_row(&b, sizes[i][1] - 1, row, sizeof(row));
+		CHECK(strstr(row, "REPLAY PAUSED") && strstr(row, "x2 3.4/125.0s #12345/987654") &&
+		      !strstr(row, "987654?") && !strstr(row, "987654 ?") && !strchr(row, '~'),
+		      "%dx%d: the replay's status: '%s'", sizes[i][0], sizes[i][1], row);
+	}
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
 int main(void)
 {
 	test_buf();
@@ -735,6 +813,8 @@ int main(void)
 	test_help_scroll();
 	test_filter_names();
 	test_prompt_and_note();
+	test_messages_scroll();
+	test_replay_status();
 	printf("tui: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -566,8 +566,8 @@ static void open_screen(struct tsink *ts, enum tui_screen scr)
 	if (ts->t.screen == SCR_OVERVIEW || ts->t.screen == SCR_INSTANCE)
 		ts->t.back = ts->t.screen;
 	ts->t.screen = scr;
-	if (scr == SCR_HELP)
-		ts->t.help_top = 0;
+	/* the help opens at its top, the messages at their end (the newest) */
+	ts->t.page_top = scr == SCR_HELP ? 0 : 1000000;
 	if (scr == SCR_MESSAGES)
 		ts->seen_msgs = et_log_captured();
 }
@@ -580,10 +580,13 @@ static void scroll_focus(struct tsink *ts, int delta)
 		tui_select_move(t, delta);
 		return;
 	}
-	if (t->screen == SCR_HELP) {	/* tui_format keeps it in range */
-		t->help_top += delta;
-		if (t->help_top < 0)
-			t->help_top = 0;
+	if (t->screen == SCR_HELP || t->screen == SCR_MESSAGES) {
+		/* tui_format keeps it in range */
+		t->page_top += delta;
+		if (t->page_top < 0)
+			t->page_top = 0;
+		if (t->page_top > 1000000)
+			t->page_top = 1000000;
 		return;
 	}
 	if (t->screen != SCR_INSTANCE)
@@ -596,7 +599,9 @@ static void scroll_focus(struct tsink *ts, int delta)
 		t->scroll[t->focus] = 0;
 }
 
-static void __attribute__((format(printf, 2, 3))) set_note(struct tsink *ts, const char *fmt, ...)
+/* a note on the status line, for a few seconds: why a filter or a seek was refused */
+static void __attribute__((format(printf, 2, 3)))
+set_note(struct tsink *ts, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -725,10 +730,12 @@ static void mouse_key(struct tsink *ts)
 	}
 }
 
-/* a page: the help's height, else ten rows */
+/* a page: the help's or the messages' height, else ten rows */
 static int page(const struct tui *t)
 {
-	return t->screen == SCR_HELP && t->help_rows > 2 ? t->help_rows - 1 : 10;
+	bool paged = t->screen == SCR_HELP || t->screen == SCR_MESSAGES;
+
+	return paged && t->page_rows > 2 ? t->page_rows - 1 : 10;
 }
 
 /* one key; returns nonzero to quit */
@@ -1169,13 +1176,13 @@ static bool replay_key(struct replay *rp, int ch)
 		break;
 	case KEY_HOME:
 	case '<':
-		if (ch == KEY_HOME && t->screen == SCR_HELP)
+		if (ch == KEY_HOME && (t->screen == SCR_HELP || t->screen == SCR_MESSAGES))
 			return false;	/* it scrolls the help */
 		seek(rp, true, 0);
 		break;
 	case KEY_END:
 	case '>':
-		if (ch == KEY_END && t->screen == SCR_HELP)
+		if (ch == KEY_END && (t->screen == SCR_HELP || t->screen == SCR_MESSAGES))
 			return false;
 		seek(rp, false, t->st.last_ns);
 		break;

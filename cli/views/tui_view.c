@@ -7,6 +7,7 @@
  * rdllist, the wait queue wq) over a log of the events, each named by the
  * kernel function it stands for.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +198,8 @@ static void known_add(const struct et_hdr *h)
 	struct et_desc d;
 
 	et_classify(h, &d);
-	if (!d.func || !*d.func || strlen(d.func) >= sizeof(known[0]))
+	/* a name, not a placeholder ("?" for a value out of range) */
+	if (!d.func || !isalpha((unsigned char)d.func[0]) || strlen(d.func) >= sizeof(known[0]))
 		return;
 	for (int i = 0; i < nknown; i++)
 		if (!strcmp(known[i], d.func))
@@ -480,6 +482,7 @@ struct part {
 	int prio;		/* 0: always kept */
 	enum tui_color color;
 	int x;			/* out: its column, -1 if dropped */
+	int cols;		/* out: its width as shown */
 };
 
 /* join the parts (NULL or "" texts skipped) in w columns; returns the columns used */
@@ -533,9 +536,10 @@ static int parts_fit(struct part *p, int n, const char *sep, int w, char *out, s
 			total += sepw;
 		}
 		p[i].x = total;
+		p[i].cols = tbuf_cols(t);
 		if (o < len)
 			o += snprintf(out + o, len - o, "%s", t);
-		total += tbuf_cols(t);
+		total += p[i].cols;
 	}
 	return total;
 }
@@ -544,8 +548,8 @@ static int parts_fit(struct part *p, int n, const char *sep, int w, char *out, s
 static void parts_paint(struct tbuf *b, const struct part *p, int n, int x0, int y)
 {
 	for (int i = 0; i < n; i++)
-		if (p[i].x >= 0 && p[i].color != TC_NORMAL && p[i].text)
-			tbuf_paint(b, x0 + p[i].x, y, tbuf_cols(p[i].text), p[i].color, 0);
+		if (p[i].x >= 0 && p[i].color != TC_NORMAL)
+			tbuf_paint(b, x0 + p[i].x, y, p[i].cols, p[i].color, 0);
 }
 
 /*
@@ -582,6 +586,13 @@ static void cols_fit(const struct tcol *c, int n, int w, int *wd)
 				total -= wd[i] + 1;
 				wd[i] = 0;
 			}
+	/* narrower still (no pane is, at the minimum size): never past the edge */
+	for (int i = n - 1; i >= 0 && total > w; i--) {
+		int cut = wd[i] < total - w ? wd[i] : total - w;
+
+		wd[i] -= cut;
+		total -= cut + (wd[i] ? 0 : 1);
+	}
 	for (int i = n - 1; i >= 0 && total < w; i--)
 		if (wd[i]) {
 			wd[i] += w - total;
@@ -700,19 +711,20 @@ static void status_line(struct tui *t, struct tbuf *b)
 	if (t->filter.on)
 		snprintf(filt, sizeof(filt), "/%s", t->filter.text);
 	/* in display order; what matters most survives a narrow terminal */
-	p[0] = (struct part){ state, NULL, 0, TC_STATUS, 0 };
-	p[1] = (struct part){ s->note, NULL, 0, TC_WARN, 0 };
-	p[2] = (struct part){ mode, brief_mode, 3, TC_STATUS, 0 };
-	p[3] = (struct part){ evs, NULL, 4, TC_STATUS, 0 };
-	p[4] = (struct part){ lost, NULL, s->lost ? 1 : 3, TC_STATUS, 0 };
-	p[5] = (struct part){ drift_s, NULL, drift ? 2 : 4, TC_STATUS, 0 };
-	p[6] = (struct part){ pos, NULL, 0, TC_STATUS, 0 };
-	p[7] = (struct part){ held, NULL, 1, TC_STATUS, 0 };
-	p[8] = (struct part){ msgs, NULL, 2, TC_WARN, 0 };
-	p[9] = (struct part){ filt, NULL, 2, TC_STATUS, 0 };
+	p[0] = (struct part){ state, NULL, 0, TC_STATUS, 0, 0 };
+	p[1] = (struct part){ s->note, NULL, 0, TC_WARN, 0, 0 };
+	p[2] = (struct part){ mode, brief_mode, 3, TC_STATUS, 0, 0 };
+	p[3] = (struct part){ evs, NULL, 4, TC_STATUS, 0, 0 };
+	p[4] = (struct part){ lost, NULL, s->lost ? 1 : 3, TC_STATUS, 0, 0 };
+	p[5] = (struct part){ drift_s, NULL, drift ? 2 : 4, TC_STATUS, 0, 0 };
+	p[6] = (struct part){ pos, NULL, 0, TC_STATUS, 0, 0 };
+	p[7] = (struct part){ held, NULL, 1, TC_STATUS, 0, 0 };
+	p[8] = (struct part){ msgs, NULL, 2, TC_WARN, 0, 0 };
+	p[9] = (struct part){ filt, NULL, 2, TC_STATUS, 0, 0 };
 	tbuf_fill(b, 0, y, b->w, 1, ' ', TC_STATUS);
 	/* the key hint only if it costs nothing that matters */
-	parts_fit(p, np, " | ", b->w - 2 - hw - 2, line, sizeof(line));
+	if (parts_fit(p, np, " | ", b->w - 2 - hw - 2, line, sizeof(line)) > b->w - 2 - hw - 2)
+		all = false;
 	for (int i = 0; i < np; i++)
 		if (p[i].text && *p[i].text && p[i].x < 0 && p[i].prio < 3)
 			all = false;
@@ -1061,9 +1073,11 @@ static void overview(struct tui *t, struct tbuf *b)
 			t->nrows_shown = i + 1;
 		}
 	}
-	if (!n)
-		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM,
-			  "No epoll instance yet. Waiting for the traced processes to use epoll...");
+	if (!n) {
+		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM, "No epoll instance yet.");
+		tbuf_text(b, t->g, 2, 4, b->w - 4, TC_DIM,
+			  "Waiting for the traced processes to use epoll...");
+	}
 	if (log_h)
 		log_pane(t, b, 0, 2 + list_h, b->w, log_h, 0, false, b->w);
 	if (explain_h)
@@ -1357,15 +1371,15 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 	snprintf(z, sizeof(z), "0-event wakeups %llu", (unsigned long long)in->cnt.zero_wakeups);
 	snprintf(zb, sizeof(zb), "0-wake %llu", (unsigned long long)in->cnt.zero_wakeups);
 	snprintf(dr, sizeof(dr), "drift %llu", (unsigned long long)in->drift);
-	p[0] = (struct part){ w, NULL, 0, TC_HEADER, 0 };
-	p[1] = (struct part){ rd, NULL, 0, TC_HEADER, 0 };
-	p[2] = (struct part){ as, NULL, 0, TC_HEADER, 0 };
-	p[3] = (struct part){ cb, cbb, 2, TC_HEADER, 0 };
-	p[4] = (struct part){ wk, wkb, 2, TC_HEADER, 0 };
-	p[5] = (struct part){ ev, evb, 3, TC_HEADER, 0 };
-	p[6] = (struct part){ z, zb, 3, TC_HEADER, 0 };
-	p[7] = (struct part){ dr, NULL, in->drift ? 1 : 3, TC_HEADER, 0 };
-	p[8] = (struct part){ in->resyncing ? "RESYNCING" : NULL, NULL, 0, TC_WARN, 0 };
+	p[0] = (struct part){ w, NULL, 0, TC_HEADER, 0, 0 };
+	p[1] = (struct part){ rd, NULL, 0, TC_HEADER, 0, 0 };
+	p[2] = (struct part){ as, NULL, 0, TC_HEADER, 0, 0 };
+	p[3] = (struct part){ cb, cbb, 2, TC_HEADER, 0, 0 };
+	p[4] = (struct part){ wk, wkb, 2, TC_HEADER, 0, 0 };
+	p[5] = (struct part){ ev, evb, 3, TC_HEADER, 0, 0 };
+	p[6] = (struct part){ z, zb, 3, TC_HEADER, 0, 0 };
+	p[7] = (struct part){ dr, NULL, in->drift ? 1 : 3, TC_HEADER, 0, 0 };
+	p[8] = (struct part){ in->resyncing ? "RESYNCING" : NULL, NULL, 0, TC_WARN, 0, 0 };
 	parts_fit(p, 9, "  ", b->w - 2, line, sizeof(line));
 	tbuf_text(b, t->g, 1, 1, b->w - 2, TC_HEADER, line);
 	parts_paint(b, p, 9, 1, 1);
@@ -1385,7 +1399,8 @@ static void instance_view(struct tui *t, struct tbuf *b)
 	if (!in) {
 		title_bar(t, b, "instance");
 		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM,
-			  "This instance is gone (closed and forgotten). Esc: back to the overview.");
+			  "This instance is gone (closed and forgotten).");
+		tbuf_text(b, t->g, 2, 4, b->w - 4, TC_DIM, "Esc: back to the overview.");
 		return;
 	}
 	comm_of(t, in->in.owner, in->in.owner, comm, sizeof(comm));
@@ -1467,7 +1482,7 @@ static const char *const help_lines[] = {
 	"  s / S             sort the overview by the next / previous column",
 	"  m                 messages (diagnostics from epolltrace and libbpf)",
 	"  ?                 this help          q  quit",
-	"  In this help:     Up/Down, j/k, PgUp/PgDn, Home/End scroll it",
+	"  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them",
 	"  Replay only:      + / - speed (x0.1 to x100), p pause, Space or . one event,",
 	"                    n the next event the filter passes (else of the last one's kind),",
 	"                    [ / ] 10 s back / on, Home or < / End or > start / end,",
@@ -1547,16 +1562,57 @@ static int help_wrap(const char *s, enum tui_color color, int w, struct help_row
 	return n;
 }
 
-/* The help scrolls (it is longer than a small terminal), with its position shown. */
+/*
+ * The help and the messages scroll (they are longer than a small
+ * terminal): rows from t->page_top, and where we are, as less says it.
+ */
+static void pager(struct tui *t, struct tbuf *b, const struct help_row *rows, int n)
+{
+	int w = b->w - 2, shown = b->h - 3;
+	char at[64], pct[16], line[256];
+	struct part p[4];
+
+	t->page_rows = shown;
+	if (t->page_top > n - shown)
+		t->page_top = n - shown;
+	if (t->page_top < 0)
+		t->page_top = 0;
+	for (int y = 0; y < shown && t->page_top + y < n; y++) {
+		const struct help_row *r = &rows[t->page_top + y];
+
+		tbuf_printf(b, t->g, 1 + r->indent, 1 + y, w - r->indent, r->color, "%.*s", r->n,
+			    r->s);
+	}
+	if (n > shown) {
+		snprintf(at, sizeof(at), "lines %d-%d of %d", t->page_top + 1,
+			 t->page_top + shown < n ? t->page_top + shown : n, n);
+		if (t->page_top + shown >= n)
+			snprintf(pct, sizeof(pct), "(END)");
+		else
+			snprintf(pct, sizeof(pct), "%d%%", (t->page_top + shown) * 100 / n);
+		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0, 0 };
+		p[1] = (struct part){ pct, NULL, 0, TC_KEY, 0, 0 };
+		p[2] = (struct part){ "Up/Down PgUp/PgDn Home/End scroll", "arrows scroll", 1,
+				      TC_NORMAL, 0, 0 };
+		p[3] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0, 0 };
+	} else {
+		snprintf(at, sizeof(at), "all %d lines", n);
+		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0, 0 };
+		p[1] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0, 0 };
+		p[2] = p[3] = (struct part){ NULL, NULL, 0, TC_NORMAL, 0, 0 };
+	}
+	parts_fit(p, 4, "  ", w, line, sizeof(line));
+	tbuf_text(b, t->g, 1, b->h - 2, w, TC_NORMAL, line);
+	parts_paint(b, p, 4, 1, b->h - 2);
+	tbuf_paint(b, 1, b->h - 2, tbuf_cols(line), TC_KEY, TA_REVERSE);
+}
+
 static void help(struct tui *t, struct tbuf *b)
 {
 	struct help_row rows[512];
 	char store[8192];
 	size_t used = 0;
-	int n = 0, nsrc = (int)(sizeof(help_lines) / sizeof(help_lines[0]));
-	int w = b->w - 2, shown = b->h - 3, y;
-	char at[64], pct[16], line[256];
-	struct part p[4];
+	int n = 0, nsrc = (int)(sizeof(help_lines) / sizeof(help_lines[0])), w = b->w - 2;
 
 	title_bar(t, b, "help (Esc or ? to close)");
 	for (int i = 0; i < nsrc && n < 512; i++) {
@@ -1589,57 +1645,36 @@ static void help(struct tui *t, struct tbuf *b)
 	}
 	for (int i = 0; i < t->nplan && n < 512; i++)
 		n += help_wrap(t->plan[i], TC_NORMAL, w, rows + n, 512 - n);
-	t->help_rows = shown;
-	if (t->help_top > n - shown)
-		t->help_top = n - shown;
-	if (t->help_top < 0)
-		t->help_top = 0;
-	for (y = 0; y < shown && t->help_top + y < n; y++) {
-		const struct help_row *r = &rows[t->help_top + y];
-
-		tbuf_printf(b, t->g, 1 + r->indent, 1 + y, w - r->indent, r->color, "%.*s", r->n,
-			    r->s);
-	}
-	/* where we are, as less says it */
-	if (n > shown) {
-		snprintf(at, sizeof(at), "lines %d-%d of %d", t->help_top + 1,
-			 t->help_top + shown < n ? t->help_top + shown : n, n);
-		snprintf(pct, sizeof(pct), "%s", t->help_top + shown >= n ? "(END)" : "");
-		if (!pct[0])
-			snprintf(pct, sizeof(pct), "%d%%", (t->help_top + shown) * 100 / n);
-		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0 };
-		p[1] = (struct part){ pct, NULL, 0, TC_KEY, 0 };
-		p[2] = (struct part){ "Up/Down PgUp/PgDn Home/End scroll", "arrows scroll", 1,
-				      TC_NORMAL, 0 };
-		p[3] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0 };
-	} else {
-		snprintf(at, sizeof(at), "all %d lines", n);
-		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0 };
-		p[1] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0 };
-		p[2] = p[3] = (struct part){ NULL, NULL, 0, TC_NORMAL, 0 };
-	}
-	parts_fit(p, 4, "  ", w, line, sizeof(line));
-	tbuf_text(b, t->g, 1, b->h - 2, w, TC_NORMAL, line);
-	parts_paint(b, p, 4, 1, b->h - 2);
-	tbuf_paint(b, 1, b->h - 2, tbuf_cols(line), TC_KEY, TA_REVERSE);
+	pager(t, b, rows, n);
 }
 
+#define MSG_MAX 256
+
+/* the message log, oldest first, wrapped; it opens at its end (tui.c) */
 static void messages(struct tui *t, struct tbuf *b)
 {
-	int rows = b->h - 3, shown = 0;
+	char (*store)[256] = malloc(MSG_MAX * sizeof(*store));
+	struct help_row *rows = calloc(MSG_MAX * 4, sizeof(*rows));
+	int nmsg = 0, n = 0;
 
 	title_bar(t, b, "messages (newest last; Esc to close)");
-	for (unsigned int i = 0; t->message && shown < rows; i++) {
-		const char *l = t->message(i);
+	/* (each line must be copied: the next call reuses its buffer) */
+	for (; store && rows && t->message && nmsg < MSG_MAX; nmsg++) {
+		const char *l = t->message(nmsg);
 
 		if (!l)
 			break;
-		tbuf_text(b, t->g, 1, 1 + rows - 1 - shown, b->w - 2,
-			  strstr(l, "error") ? TC_ERROR : TC_NORMAL, l);
-		shown++;
+		snprintf(store[nmsg], sizeof(store[0]), "%s", l);
 	}
-	if (!shown)
+	for (int i = nmsg - 1; rows && i >= 0 && n < MSG_MAX * 4; i--)
+		n += help_wrap(store[i], strstr(store[i], "error") ? TC_ERROR : TC_NORMAL, b->w - 2,
+			       rows + n, MSG_MAX * 4 - n);
+	if (n)
+		pager(t, b, rows, n);
+	else
 		tbuf_text(b, t->g, 1, 2, b->w - 2, TC_DIM, "(no messages)");
+	free(store);
+	free(rows);
 }
 
 void tui_format(struct tui *t, struct tbuf *b)

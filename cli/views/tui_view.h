@@ -110,8 +110,8 @@ struct tui {
 	bool input_sel;			/* the input is the old filter, selected:
 					 * typing replaces it */
 	char input[64];
-	int help_top;			/* first help line shown */
-	int help_rows;			/* help lines on screen (tui_format sets) */
+	int page_top;			/* help, messages: the first line shown */
+	int page_rows;			/* ... lines on screen (tui_format sets) */
 	struct tui_log log;
 	struct tui_touch touch[TUI_TOUCH_CAP];
 	struct tui_rate *rates;
