@@ -77,7 +77,10 @@ static void fdkind_stub(void *ctx, __u32 pid, int fd, struct fdkind *out)
 	(void)ctx;
 	(void)pid;
 	snprintf(out->kind, sizeof(out->kind), fd == 5 ? "tcp-listen" : "tcp");
-	snprintf(out->addr, sizeof(out->addr), "127.0.0.1:%d", 8000 + fd);
+	if (fd >= 20)	/* connections */
+		snprintf(out->addr, sizeof(out->addr), "127.0.0.1:6379 -> 127.0.0.1:%d", 40000 + fd);
+	else
+		snprintf(out->addr, sizeof(out->addr), "127.0.0.1:%d", 8000 + fd);
 }
 
 /* the row's words begin with these (blanks collapsed) */
@@ -404,6 +407,9 @@ static void instance_at(struct tui *t, struct tbuf *b, int w, int h, bool explai
 		rbr += strlen(row) > 8 && row[7] >= '0' && row[7] <= '9';
 	}
 	CHECK(rbr >= (h >= 24 && !explain ? 8 : 1), "%dx%d%s: %d rows of rbr", w, h, ex, rbr);
+	/* a connection's peer shows whole, at any width */
+	tbuf_row(b, y_rbr + 2, row, sizeof(row));
+	CHECK(strstr(row, "-> 127.0.0.1:400"), "%dx%d: the peer of a connection: '%s'", w, h, row);
 	tbuf_row(b, y_rdl, row, sizeof(row));
 	p = strstr(row, "+- wq: ");
 	wl = p ? (int)(p - row) : -1;

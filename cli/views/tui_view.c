@@ -1196,6 +1196,9 @@ static void tree_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		cell[1] = k.kind;
 		cell[2] = ev;
 		cell[3] = k.addr;
+		/* narrow: of "local -> peer", the peer tells connections apart */
+		if (wd[3] && tbuf_cols(k.addr) > wd[3] && strstr(k.addr, " -> "))
+			cell[3] = strstr(k.addr, " -> ") + 1;
 		if (ready && mark)
 			*mark = (struct tcell){ .ch = t->g->ready, .color = TC_READY };
 		cols_row(t, b, x + 3, ry, c, wd, 4, ready ? TC_READY : TC_NORMAL, cell);
