@@ -1414,9 +1414,13 @@ static void instance_view(struct tui *t, struct tbuf *b)
 	if (t->explain)
 		explain_h = 3;		/* its top edge is the log's bottom */
 	area = bottom - top - explain_h;
-	if (b->w >= 110) {
-		/* side by side: top edge, header, R rows, shared edge, M rows, bottom edge */
-		int w1 = b->w * 8 / 20, w2 = b->w * 5 / 20, ys;
+	if (b->w - 33 - 44 >= 70) {
+		/*
+		 * side by side: top edge, header, R rows, shared edge, M rows, bottom
+		 * edge.  rdllist and wq take what their columns need, rbr the rest,
+		 * and only where that leaves rbr room for a "local -> peer" address.
+		 */
+		int w2 = 33, w1 = b->w - w2 - 44, ys;
 
 		data = area - 4;
 		R = data * 3 / 5;
