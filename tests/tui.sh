@@ -98,6 +98,114 @@ check "redis: the listening socket in the rb-tree" redis "tcp-listen +IN +(0.0.0
 check "redis: connections with their addresses" redis \
 	"tcp +IN +127.0.0.1:$PORT -> 127.0.0.1:[0-9]+" 30
 check "redis: the ready-list and wait-queue panes" redis "rdllist: [0-9]+ ready.*wq: [0-9]+ asleep" 30
+
+# ---- small terminals: the instance view, the help and the filter -------------
+# rows of rbr on screen: between its title and the rdllist/wq edge, with an fd
+rbr_rows() {
+	screen redis | sed -n '/rbr: [0-9]* epitems/,/rdllist:/p' |
+		grep -cE '^(│|\|)( |●|\*) +[0-9]+ +[a-z?]'
+}
+# count_at_least NAME N COMMAND...: COMMAND prints a number that reaches N
+count_at_least() {
+	local name=$1 want=$2 i=0 n
+	shift 2
+	while n=$("$@"); [ "${n:-0}" -lt "$want" ] && [ $i -lt 30 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	if [ "${n:-0}" -ge "$want" ]; then pass "$name"; else
+		fail "$name" "$n (want $want): $(screen redis | head -n 14)"; fi
+}
+# the rows of one pane: from the line matching FROM (excluded) to the one matching TO
+pane_rows() { screen redis | sed -n "\\%$1%,\\%$2%p" | sed '1d;$d'; }
+# resize W H: resize the redis window and wait for a frame drawn at that width
+# (tmux shows the old frame clipped until then; the clock ends the title bar)
+resize() {
+	local i=0 l
+	T resize-window -t redis -x "$1" -y "$2"
+	while [ $i -lt 30 ]; do
+		l=$(screen redis | head -n 1 | sed 's/ *$//')
+		[ "${#l}" -eq $(($1 - 1)) ] && [ "${l%s}" != "$l" ] && return
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
+resize 80 24
+count_at_least "small: 80x24, the instance view shows 8 rows of rbr" 8 rbr_rows
+resize 100 30
+count_at_least "small: 100x30, 11 rows of rbr" 11 rbr_rows
+resize 60 16
+count_at_least "small: 60x16, the minimum, rbr shows rows" 1 rbr_rows
+# (no bracket expressions around box characters: they must match in any locale)
+check "small: 60x16, rdllist and wq side by side, titles whole" redis \
+	"^(├|\+)─ rdllist: [0-9]+ ready( \(sampled\))? ─+(┬|\+)─ wq: [0-9]+ asleep" 30
+if pane_rows "rdllist: [0-9]* ready" "─ events" | sed 1d |
+	grep -qE '^│ *(head|tail|[0-9]+ |\(empty).*│ *([0-9]+ |\(empty)'; then
+	pass "small: 60x16, rdllist and wq each show a row"
+else
+	fail "small: 60x16, rdllist and wq each show a row" "$(screen redis)"
+fi
+if pane_rows "─ events" "^└" | grep -qE '^│ *([0-9]+\.[0-9]+ [a-z_]|\(no event)'; then
+	pass "small: 60x16, the events pane shows rows"
+else
+	fail "small: 60x16, the events pane shows rows" "$(screen redis)"
+fi
+if screen redis | grep -E "rbr:|rdllist:|─ events|epolltrace  pid" | grep -q "…"; then
+	fail "small: 60x16, no title cut or run into another" \
+		"$(screen redis | grep -E 'rbr:|rdllist:|events')"
+else
+	pass "small: 60x16, no title cut or run into another"
+fi
+# the help scrolls at the minimum size, and says where it is
+T send-keys -t redis '?'
+check "help: at 60x16 it says which lines it shows" redis "^ lines 1-13 of [0-9]+ " 30
+T send-keys -t redis j
+check "help: j scrolls a line" redis "^ lines 2-14 of " 30
+T send-keys -t redis NPage
+check "help: PgDn scrolls a page" redis "^ lines 14-26 of " 30
+T send-keys -t redis End
+check "help: End shows the end (the attach plan)" redis \
+	"^ lines [0-9]+-([0-9]+) of \\1 +\\(END\\)" 30
+check "help: ... its last line" redis "snapshot +iter" 10
+T send-keys -t redis Home
+check "help: Home goes back to the top" redis "^ lines 1-13 of " 30
+T send-keys -t redis k
+check "help: k at the top stays there" redis "^ Keys" 30
+resize 80 24
+check "help: at 80x24 as well" redis "^ lines 1-21 of [0-9]+ " 30
+resize 100 30
+check "help: at 100x30 as well" redis "^ lines 1-27 of [0-9]+ " 30
+resize 160 70
+check "help: at 160x70, all of it at once" redis "^ all [0-9]+ lines" 30
+T send-keys -t redis Escape
+resize 100 30
+check "help: Esc closes it" redis "rbr: [0-9]+ epitems" 30
+# the filter takes the names the log shows
+T send-keys -t redis / t r y _ t o _ w a k e _ u p Enter
+check "filter: an event name as the log shows it (try_to_wake_up)" redis \
+	"─ events /try_to_wake_up " 30
+check "filter: ... the log shows those events" redis "^│ *[0-9.]+ try_to_wake_up tid " 100
+rows=$(pane_rows "─ events /" "^└" | grep -E '^│ *[0-9]+\.[0-9]+ ')
+if [ -n "$rows" ] && ! grep -vq "try_to_wake_up" <<<"$rows"; then
+	pass "filter: ... and only those"
+else
+	fail "filter: ... and only those" "$(pane_rows '─ events /' '^└')"
+fi
+T send-keys -t redis /
+check "filter: / again shows the filter in force" redis "filter .*/try_to_wake_up_" 30
+T send-keys -t redis e p _ s e n d _ e v e n t s Enter
+check "filter: typing replaces the old text" redis "─ events /ep_send_events " 30
+T send-keys -t redis / x y z C-u k i n d Space w a i t Enter
+check "filter: ^U erases the line" redis "─ events /kind wait " 30
+T send-keys -t redis / f d Space 6 Space k i n d Space w a i t C-w C-w Enter
+check "filter: ^W erases a word" redis "─ events /fd 6 \\(newest last\\)" 30
+T send-keys -t redis / b o g u s Enter
+check "filter: a rejected filter, and why, on the status line" redis \
+	"^ LIVE RUNNING \\| filter rejected: 'bogus' is not an fd, a kind or an event name" 30
+check "filter: ... the prompt stays, to put it right" redis "filter .*/bogus_" 10
+T send-keys -t redis Escape
+check "filter: Esc removes the filter" redis "─ events \\(newest last\\)" 30
+resize 160 70
 T send-keys -t redis p
 check "redis: p pauses the view" redis "LIVE PAUSED" 30
 check "redis: paused, events are held (tracing goes on)" redis "\| [1-9][0-9]* held" 50
@@ -153,7 +261,7 @@ T send-keys -t sleepers s s s
 check "sleepers: s s s sorts by asleep" sleepers "sorted by asleep" 30
 T send-keys -t sleepers g Enter
 check "sleepers: the wait queue shows the 3 threads asleep" sleepers "wq: 3 asleep, 3 in epoll_wait" 30
-n=$(screen sleepers | grep -cE "[0-9]+ +epolltrace +[0-9.]+(us|s|m) +never")
+n=$(screen sleepers | grep -cE "[0-9]+ +epolltrace +[0-9.]+(us|ms|s|m) +never")
 # (thread comms are cut to 10 columns: "epolltrace" fits)
 if [ "$n" = 3 ]; then pass "sleepers: each with its time asleep and no timeout"; else
 	fail "sleepers: each with its time asleep and no timeout" "$n rows: $(screen sleepers | grep -E 'asleep|never')"; fi
@@ -169,7 +277,7 @@ check "demo: two processes, classroom and pipeline" demo "overview: 2 instances"
 check "demo: the server's row" demo "^ *[0-9]+ classroom " 50
 T send-keys -t demo s g Enter
 check "demo: sorted by watched, the server opens first" demo "pid [0-9]+ \\(classroom\\) epfd" 30
-check "demo: its workers asleep on wq" demo "worker-[123] +[0-9.]+(us|s|m) " 100
+check "demo: its workers asleep on wq" demo "worker-[123] +[0-9.]+(us|ms|s|m) " 100
 check "demo: the ready list fills as a burst arrives" demo "rdllist: [1-9][0-9]* ready" 150
 check "demo: and drains" demo "rdllist: 0 ready" 150
 check "demo: the connections in the rb-tree" demo "tcp +IN +127.0.0.1:[0-9]+ -> 127" 30
@@ -206,6 +314,16 @@ check "replay: the recorded target's comm (from the file, not /proc)" replay \
 	"^ *[0-9]+ epolltrace " 50
 T send-keys -t replay p
 check "replay: p pauses the clock" replay "REPLAY PAUSED" 30
+# in the help, End scrolls it (elsewhere in a replay it goes to the end)
+T resize-window -t replay -x 60 -y 16
+T send-keys -t replay '?'
+check "replay: the help at 60x16" replay "^ lines 1-13 of " 30
+T send-keys -t replay End
+check "replay: End scrolls the help, not the recording" replay \
+	"^ lines [0-9-]+ of [0-9]+ +\\(END\\)" 30
+T send-keys -t replay Escape
+T resize-window -t replay -x 150 -y 45
+check "replay: Esc closes the help" replay "overview: 2 instances" 30
 T send-keys -t replay :
 T send-keys -t replay "#" 4 0 Enter
 check "replay: : seeks to an event number" replay "#40/[0-9]+" 30

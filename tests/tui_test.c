@@ -77,7 +77,10 @@ static void fdkind_stub(void *ctx, __u32 pid, int fd, struct fdkind *out)
 	(void)ctx;
 	(void)pid;
 	snprintf(out->kind, sizeof(out->kind), fd == 5 ? "tcp-listen" : "tcp");
-	snprintf(out->addr, sizeof(out->addr), "127.0.0.1:%d", 8000 + fd);
+	if (fd >= 20)	/* connections */
+		snprintf(out->addr, sizeof(out->addr), "127.0.0.1:6379 -> 127.0.0.1:%d", 40000 + fd);
+	else
+		snprintf(out->addr, sizeof(out->addr), "127.0.0.1:%d", 8000 + fd);
 }
 
 /* the row's words begin with these (blanks collapsed) */
@@ -229,7 +232,7 @@ static void test_instance(void)
 	tbuf_row(&b, tbuf_find(&b, "    6 tcp         IN"), row, sizeof(row));
 	CHECK(row[1] == '*', "fd 6 carries the ready mark: '%s'", row);
 	tbuf_row(&b, tbuf_find(&b, "head      6 tcp"), row, sizeof(row));
-	CHECK(strstr(row, "0.250s"), "fd 6 heads the ready list, queued for 0.250 s: '%s'", row);
+	CHECK(strstr(row, "250ms"), "fd 6 heads the ready list, queued for 250 ms: '%s'", row);
 	tbuf_row(&b, tbuf_find(&b, "worker-101"), row, sizeof(row));
 	CHECK(strstr(row, "    101 worker-101") && strstr(row, "left"),
 	      "the sleeper with its timeout countdown: '%s'", row);
@@ -246,7 +249,7 @@ static void test_instance(void)
 	CHECK(tbuf_find(&b, "ep_poll_callback") >= 0 && tbuf_find(&b, "200/epfd 4") < 0,
 	      "the log holds this instance's events only");
 	/* the filter */
-	CHECK(tui_filter_parse(&t.filter, "fd 7"), "parse 'fd 7'");
+	CHECK(tui_filter_parse(&t.filter, "fd 7", NULL, 0), "parse 'fd 7'");
 	tui_format(&t, &b);
 	CHECK(tbuf_find(&b, "ADD fd=7") >= 0 && tbuf_find(&b, "ADD fd=6") < 0 &&
 	      tbuf_find(&b, "events /fd 7") >= 0, "filtered by fd 7");
@@ -319,14 +322,17 @@ static void test_filter_and_log(void)
 	struct tui t;
 	struct et_ev_callback c = { .fd = 7 };
 
-	CHECK(tui_filter_parse(&f, "tid=42") && f.tid == 42 && f.fd == -1, "tid=42");
-	CHECK(tui_filter_parse(&f, "kind callback") && f.kind == ETK_CALLBACK, "kind callback");
-	CHECK(tui_filter_parse(&f, "call") && f.kind == ETK_CALLBACK, "a kind's prefix");
-	CHECK(tui_filter_parse(&f, "7") && f.fd == 7, "a bare number is an fd");
-	CHECK(!tui_filter_parse(&f, "fd") && !tui_filter_parse(&f, "bogus") &&
-	      !tui_filter_parse(&f, "fd -3") && !tui_filter_parse(&f, ""), "nonsense refused");
+	CHECK(tui_filter_parse(&f, "tid=42", NULL, 0) && f.tid == 42 && f.fd == -1, "tid=42");
+	CHECK(tui_filter_parse(&f, "kind callback", NULL, 0) && f.kinds == 1u << ETK_CALLBACK,
+	      "kind callback");
+	CHECK(tui_filter_parse(&f, "call", NULL, 0) && f.kinds == 1u << ETK_CALLBACK,
+	      "a kind's prefix");
+	CHECK(tui_filter_parse(&f, "7", NULL, 0) && f.fd == 7, "a bare number is an fd");
+	CHECK(!tui_filter_parse(&f, "fd", NULL, 0) && !tui_filter_parse(&f, "bogus", NULL, 0) &&
+	      !tui_filter_parse(&f, "fd -3", NULL, 0) && !tui_filter_parse(&f, "", NULL, 0),
+	      "nonsense refused");
 	hdr(&c.hdr, ET_EV_CALLBACK, 1, 42);
-	tui_filter_parse(&f, "fd 7 kind callback");
+	tui_filter_parse(&f, "fd 7 kind callback", NULL, 0);
 	CHECK(tui_filter_match(&f, &c.hdr), "fd 7 callback matches");
 	c.fd = 8;
 	CHECK(!tui_filter_match(&f, &c.hdr), "fd 8 does not");
@@ -347,6 +353,460 @@ static void test_filter_and_log(void)
 	model_free(&m);
 }
 
+/* the instance of setup(), grown: 43 epitems, 6 ready, 6 asleep */
+static void setup_big(struct tui *t, struct model *m)
+{
+	setup(t, m);
+	for (int i = 20; i < 60; i++)
+		add(t, &ia, i, IN);
+	for (int i = 20; i < 25; i++)
+		callback(t, &ia, i);
+	for (int i = 0; i < 5; i++)
+		waiter(t, &ia, 102 + i);
+	t->sel_ep = ia.ep;
+	t->now_ns = now;
+}
+
+/* rows y0..y1 (inclusive) with something in columns x0..x1 (exclusive) */
+static int rows_with_text(const struct tbuf *b, int y0, int y1, int x0, int x1)
+{
+	int n = 0;
+
+	for (int y = y0; y <= y1; y++)
+		for (int x = x0; x < x1; x++)
+			if (b->c[y * b->w + x].ch != ' ') {
+				n++;
+				break;
+			}
+	return n;
+}
+
+static const int sizes[][2] = { { 60, 16 }, { 80, 24 }, { 100, 30 } };
+
+/* the instance view at one size: every pane shows rows, titles stay whole */
+static void instance_at(struct tui *t, struct tbuf *b, int w, int h, bool explain)
+{
+	const char *ex = explain ? " explaining" : "";
+	int y_rbr, y_rdl, y_log, y_exp, wl, rbr = 0;
+	char row[512], r2[512], *p;
+	bool frame = true;
+
+	t->explain = explain;
+	tbuf_resize(b, w, h);
+	tui_format(t, b);
+	y_rbr = tbuf_find(b, "- rbr: ");
+	y_rdl = tbuf_find(b, "- rdllist: ");
+	y_log = tbuf_find(b, "- events");
+	CHECK(y_rbr == 2 && y_rdl > y_rbr && y_log > y_rdl,
+	      "%dx%d%s: the panes in order: rbr %d, rdllist %d, events %d", w, h, ex, y_rbr, y_rdl,
+	      y_log);
+	if (y_rbr < 0 || y_rdl < 0 || y_log < 0)
+		return;
+	for (int y = y_rbr + 2; y < y_rdl; y++) {
+		tbuf_row(b, y, row, sizeof(row));
+		rbr += strlen(row) > 8 && row[7] >= '0' && row[7] <= '9';
+	}
+	CHECK(rbr >= (h >= 24 && !explain ? 8 : 1), "%dx%d%s: %d rows of rbr", w, h, ex, rbr);
+	/* a connection's peer shows whole, at any width */
+	tbuf_row(b, y_rbr + 2, row, sizeof(row));
+	CHECK(strstr(row, "-> 127.0.0.1:400"), "%dx%d: the peer of a connection: '%s'", w, h, row);
+	tbuf_row(b, y_rdl, row, sizeof(row));
+	p = strstr(row, "+- wq: ");
+	wl = p ? (int)(p - row) : -1;
+	CHECK(wl > 0 && strstr(row, "rdllist: 6 ready") && strstr(row, "wq: 6 asleep") &&
+	      !strchr(row, '~'), "%dx%d: rdllist and wq titles whole, apart: '%s'", w, h, row);
+	tbuf_row(b, y_rbr, r2, sizeof(r2));
+	CHECK(strstr(r2, "rbr: 43 epitems") && !strchr(r2, '~'), "%dx%d: the rbr title: '%s'",
+	      w, h, r2);
+	tbuf_row(b, y_log, r2, sizeof(r2));
+	CHECK(strstr(r2, " events") && !strchr(r2, '~'), "%dx%d: the events title: '%s'", w, h,
+	      r2);
+	if (wl > 0) {
+		CHECK(b->c[y_log * w + wl].ch == '+' && b->c[y_rdl * w + wl].ch == '+',
+		      "%dx%d%s: the edges meet, no title over them: '%s'", w, h, ex, r2);
+		CHECK(rows_with_text(b, y_rdl + 2, y_log - 1, 1, wl) >= 1 &&
+		      tbuf_find(b, "|head ") > y_rdl, "%dx%d%s: rdllist shows its head", w, h, ex);
+		CHECK(rows_with_text(b, y_rdl + 2, y_log - 1, wl + 1, w - 1) >= 1 &&
+		      tbuf_find(b, "worker-101") > y_rdl, "%dx%d%s: wq shows a sleeper", w, h, ex);
+	}
+	y_exp = tbuf_find(b, "- what the kernel");
+	CHECK(rows_with_text(b, y_log + 1, y_exp > 0 ? y_exp - 1 : h - 3, 1, w - 1) >= 1,
+	      "%dx%d%s: the events pane shows a row", w, h, ex);
+	/* every row between the title bar and the status line is framed: nothing spills */
+	for (int y = 2; y < h - 1; y++) {
+		uint32_t l = b->c[y * w].ch, r = b->c[y * w + w - 1].ch;
+
+		if ((l != '|' && l != '+') || (r != '|' && r != '+'))
+			frame = false;
+	}
+	CHECK(frame, "%dx%d%s: every pane row is inside its frame", w, h, ex);
+	tbuf_row(b, h - 1, row, sizeof(row));
+	CHECK(strstr(row, "LIVE RUNNING") && (t->filter.on || strstr(row, "? help")) &&
+	      !strchr(row, '~'), "%dx%d: the status line fits: '%s'", w, h, row);
+}
+
+static void test_instance_sizes(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+
+	setup_big(&t, &m);
+	t.screen = SCR_INSTANCE;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		instance_at(&t, &b, sizes[i][0], sizes[i][1], false);
+		instance_at(&t, &b, sizes[i][0], sizes[i][1], true);
+		/* a long filter in the log's title */
+		CHECK(tui_set_filter(&t, "schedule epoll_wait tid 101", NULL, 0), "filter");
+		instance_at(&t, &b, sizes[i][0], sizes[i][1], false);
+		t.filter.on = false;
+	}
+	/* the counts line keeps what matters: RESYNCING, a drift */
+	for (size_t i = 0; i < m.ninst; i++)
+		if (m.inst[i]->in.ep == ia.ep) {
+			m.inst[i]->resyncing = true;
+			m.inst[i]->drift = 2;
+		}
+	t.explain = false;
+	tbuf_resize(&b, 60, 16);
+	tui_format(&t, &b);
+	tbuf_row(&b, 1, row, sizeof(row));
+	CHECK(strstr(row, "RESYNCING") && strstr(row, "drift 2") && strstr(row, "watched 43") &&
+	      !strchr(row, '~'), "60 columns: the counts keep RESYNCING and the drift: '%s'", row);
+	/* empty panes say so, whole */
+	t.sel_ep = ib.ep;
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "(empty: nothing ready)") > 0 &&
+	      tbuf_find(&b, "(empty: no thread waits)") > 0,
+	      "60x16: the empty panes say so");
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+static void test_overview_sizes(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+
+	setup_big(&t, &m);
+	t.sort = SORT_ZERO;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int w = sizes[i][0], h = sizes[i][1], y;
+
+		tbuf_resize(&b, w, h);
+		tui_format(&t, &b);
+		tbuf_row(&b, 0, row, sizeof(row));
+		/* the clock goes before it covers the title */
+		CHECK(strstr(row, "overview: 2 instances, sorted by 0-event wakeups"),
+		      "%dx%d: the title whole: '%s'", w, h, row);
+		tbuf_row(&b, h - 1, row, sizeof(row));
+		CHECK(strstr(row, "LIVE RUNNING") && strstr(row, "? help") && !strchr(row, '~'),
+		      "%dx%d: the status line fits: '%s'", w, h, row);
+		y = tbuf_find(&b, "- events");
+		CHECK(tbuf_find(&b, "server") == 2 && tbuf_find(&b, "other") == 3 && y > 3 &&
+		      rows_with_text(&b, y + 1, y + 1, 1, w - 1) == 1,
+		      "%dx%d: both instances and a row of events", w, h);
+	}
+	/* losses stay on a narrow status line, the rest goes first */
+	t.st.lost = 5;
+	t.st.paused = true;
+	t.st.pending = 7;
+	tbuf_resize(&b, 60, 16);
+	tui_format(&t, &b);
+	tbuf_row(&b, 15, row, sizeof(row));
+	CHECK(strstr(row, "LIVE PAUSED") && strstr(row, "lost 5") && strstr(row, "7 held") &&
+	      !strchr(row, '~'), "60 columns, paused with losses: '%s'", row);
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* the help scrolls, at every size from the minimum up, and says where it is */
+static void test_help_scroll(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+
+	setup(&t, &m);
+	t.screen = SCR_HELP;
+	snprintf(t.plan[0], sizeof(t.plan[0]), "  %-12s %-10s %-8s %s", "callback", "fentry",
+		 "exact", "ep_poll_callback");
+	snprintf(t.plan[1], sizeof(t.plan[1]), "  %-12s %-10s %-8s %s", "send", "fexit",
+		 "exact", "ep_send_events_last_line");
+	t.nplan = 2;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int w = sizes[i][0], h = sizes[i][1], total = 0, shown;
+		bool cut = false, seen_flags = false, seen_plan = false, seen_keys = false;
+
+		t.page_top = 0;
+		tbuf_resize(&b, w, h);
+		tui_format(&t, &b);
+		tbuf_row(&b, h - 2, row, sizeof(row));
+		CHECK(sscanf(row, " lines 1-%d of %d", &shown, &total) == 2 && shown == h - 3 &&
+		      total > shown, "%dx%d: the help says where it is: '%s'", w, h, row);
+		CHECK(t.page_rows == h - 3, "%dx%d: a page is %d rows", w, h, t.page_rows);
+		/* page through it all: every part shows, nothing is cut */
+		for (int top = 0; top <= total; top += 3) {
+			t.page_top = top;
+			tui_format(&t, &b);
+			for (int y = 1; y < h - 2; y++) {
+				tbuf_row(&b, y, row, sizeof(row));
+				cut |= strchr(row, '~') != NULL;
+				seen_keys |= strstr(row, "Keys") == row + 1;
+				seen_flags |= strstr(row, "Overview flags") != NULL;
+				seen_plan |= strstr(row, "ep_send_events_last_line") != NULL;
+			}
+		}
+		CHECK(seen_keys && seen_flags && seen_plan && !cut,
+		      "%dx%d: scrolled, all the help shows, wrapped, not cut (%d %d %d)",
+		      w, h, seen_keys, seen_flags, seen_plan);
+		t.page_top = 1000000;		/* End */
+		tui_format(&t, &b);
+		tbuf_row(&b, h - 2, row, sizeof(row));
+		CHECK(t.page_top == total - (h - 3) && strstr(row, "(END)") &&
+		      tbuf_find(&b, "ep_send_events_last_line") == h - 3,
+		      "%dx%d: End shows the last line, and says so: '%s'", w, h, row);
+		t.page_top = 1;
+		tui_format(&t, &b);
+		tbuf_row(&b, h - 2, row, sizeof(row));
+		CHECK(strstr(row, "lines 2-") && tbuf_find(&b, "Keys") < 0,
+		      "%dx%d: one line down: '%s'", w, h, row);
+	}
+	/* tall enough for all of it */
+	tbuf_resize(&b, 120, 70);
+	t.page_top = 5;
+	tui_format(&t, &b);
+	tbuf_row(&b, 68, row, sizeof(row));
+	CHECK(t.page_top == 0 && strstr(row, "all ") && strstr(row, " lines"),
+	      "120x70: all of the help at once: '%s'", row);
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* a record of a type, zeroed but for what picks its name */
+static const struct et_hdr *record_of(unsigned int type, int variant, unsigned char *buf)
+{
+	struct et_hdr *h = (struct et_hdr *)buf;
+
+	memset(buf, 0, 512);
+	h->type = type;
+	h->pid = h->tid = 100;
+	if (type == ET_EV_CTL)
+		((struct et_ev_ctl *)buf)->op = variant;
+	if (type == ET_EV_WAIT_ENTER)
+		((struct et_ev_wait_enter *)buf)->sys = variant;
+	return h;
+}
+
+/* the filter takes the names the log shows, and says why it does not */
+static void test_filter_names(void)
+{
+	union { struct et_hdr h; unsigned char b[512]; } r1, r2;
+	struct et_ev_callback cb = { .in = ia, .fd = 7 };
+	struct et_ev_ctl ctl = { .in = ia, .op = ET_CTL_ADD, .fd = 7 };
+	struct et_ev_wakeup wk = { .in = ia };
+	struct tui_filter f;
+	struct model m;
+	struct tui t;
+	char why[160];
+	int names = 0;
+
+	/* every name the log can show is a filter for exactly those records */
+	for (unsigned int type = 1; type < ET_EV_MAX; type++)
+		for (int v = 0; v < 4; v++) {
+			const struct et_hdr *h = record_of(type, v, r1.b);
+			struct et_desc d, d2;
+			bool others = true;
+
+			et_describe(h, &d);
+			if (!d.func || !*d.func)
+				continue;
+			names++;
+			why[0] = 0;
+			CHECK(tui_filter_parse(&f, d.func, why, sizeof(why)) &&
+			      tui_filter_match(&f, h),
+			      "the log's name '%s' filters its records (%s)", d.func, why);
+			for (unsigned int o = 1; o < ET_EV_MAX; o++) {
+				const struct et_hdr *h2 = record_of(o, 0, r2.b);
+
+				et_describe(h2, &d2);
+				if (d2.func && !strstr(d2.func, d.func) && tui_filter_match(&f, h2))
+					others = false;
+			}
+			CHECK(others, "'%s' passes no record of another name", d.func);
+		}
+	CHECK(names >= 12, "%d event names tried", names);
+	hdr(&cb.hdr, ET_EV_CALLBACK, 999, 999);
+	hdr(&ctl.hdr, ET_EV_CTL, 100, 100);
+	hdr(&wk.hdr, ET_EV_WAKEUP, 100, 101);
+	CHECK(tui_filter_parse(&f, "try_to_wake_up", why, sizeof(why)) &&
+	      tui_filter_match(&f, &wk.hdr) && !tui_filter_match(&f, &cb.hdr),
+	      "try_to_wake_up: the wakeups only");
+	CHECK(tui_filter_parse(&f, "ep_insert try_to_wake_up", why, sizeof(why)) &&
+	      tui_filter_match(&f, &wk.hdr) && tui_filter_match(&f, &ctl.hdr) &&
+	      !tui_filter_match(&f, &cb.hdr), "two names: either");
+	CHECK(tui_filter_parse(&f, "wake", why, sizeof(why)) && tui_filter_match(&f, &wk.hdr) &&
+	      !tui_filter_match(&f, &ctl.hdr), "part of a name");
+	CHECK(tui_filter_parse(&f, "ep_poll_callback fd 7", why, sizeof(why)) &&
+	      tui_filter_match(&f, &cb.hdr), "a name and an fd: both");
+	cb.fd = 8;
+	CHECK(!tui_filter_match(&f, &cb.hdr), "... fd 8 does not pass");
+	CHECK(tui_filter_parse(&f, "pid 100", why, sizeof(why)) && tui_filter_match(&f, &cb.hdr),
+	      "pid: the instance's owner, as the log shows it (the callback ran in pid 999)");
+	CHECK(tui_filter_parse(&f, "epfd 3 kind ctl,wakeup", why, sizeof(why)) &&
+	      tui_filter_match(&f, &ctl.hdr) && tui_filter_match(&f, &wk.hdr) &&
+	      !tui_filter_match(&f, &cb.hdr), "epfd 3, kinds ctl or wakeup");
+	/* rejected, with the reason */
+	CHECK(!tui_filter_parse(&f, "bogus", why, sizeof(why)) &&
+	      strstr(why, "'bogus' is not an fd, a kind or an event name"), "bogus: '%s'", why);
+	CHECK(!tui_filter_parse(&f, "fd x", why, sizeof(why)) &&
+	      strstr(why, "fd wants a number, not 'x'"), "fd x: '%s'", why);
+	CHECK(!tui_filter_parse(&f, "kind nosuch", why, sizeof(why)) &&
+	      strstr(why, "no kind 'nosuch'") && strstr(why, "wakeup"), "kind nosuch: '%s'", why);
+	CHECK(!tui_filter_parse(&f, "?", why, sizeof(why)), "'?' (an unknown value's name) refused");
+	CHECK(!tui_filter_parse(&f, "event nosuch", why, sizeof(why)) &&
+	      strstr(why, "no event is named 'nosuch'"), "event nosuch: '%s'", why);
+	/* on the TUI: a rejected filter leaves the one in force; empty removes it */
+	setup(&t, &m);
+	CHECK(tui_set_filter(&t, "try_to_wake_up", why, sizeof(why)) && t.filter.on &&
+	      !strcmp(t.filter.text, "try_to_wake_up"), "set");
+	CHECK(!tui_set_filter(&t, "nonsense", why, sizeof(why)) && t.filter.on &&
+	      !strcmp(t.filter.text, "try_to_wake_up"), "a rejected filter changes nothing");
+	CHECK(tui_set_filter(&t, "  ", why, sizeof(why)) && !t.filter.on, "blank: no filter");
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* the filter prompt and a note on the status line */
+static void test_prompt_and_note(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+	int y, x;
+
+	setup(&t, &m);
+	t.editing = true;
+	snprintf(t.input, sizeof(t.input), "kind wait");
+	t.input_sel = true;
+	tbuf_resize(&b, 60, 16);
+	tui_format(&t, &b);
+	tbuf_row(&b, 14, row, sizeof(row));
+	CHECK(strstr(row, "/kind wait_"), "60 columns: the prompt leaves room: '%s'", row);
+	x = (int)(strstr(row, "/kind") - row) + 1;
+	CHECK(b.c[14 * 60 + x].color == TC_SELECTED && (b.c[14 * 60 + x].attr & TA_REVERSE),
+	      "the old filter is shown selected");
+	t.input_sel = false;
+	tui_format(&t, &b);
+	CHECK(b.c[14 * 60 + x].color != TC_SELECTED, "not once a key kept it");
+	tbuf_resize(&b, 120, 30);
+	tui_format(&t, &b);
+	tbuf_row(&b, 28, row, sizeof(row));
+	CHECK(strstr(row, "Enter applies") && strstr(row, "^U") && strstr(row, "/kind wait_"),
+	      "wide: the prompt says how: '%s'", row);
+	t.editing = false;
+	t.st.note = "filter rejected: 'bogus' is not an fd, a kind or an event name";
+	tui_format(&t, &b);
+	y = b.h - 1;
+	tbuf_row(&b, y, row, sizeof(row));
+	CHECK(strstr(row, "LIVE RUNNING | filter rejected: "
+			  "'bogus' is not an fd, a kind or an event name"),
+	      "the status line says why: '%s'", row);
+	tbuf_resize(&b, 60, 16);
+	tui_format(&t, &b);
+	tbuf_row(&b, 15, row, sizeof(row));
+	CHECK(strstr(row, "LIVE RUNNING | filter rejected: 'bogus'"),
+	      "... at 60 columns too: '%s'", row);
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* newest first, as the message log gives them: 40 lines, one of them long */
+static const char *message_stub(unsigned int n)
+{
+	static char line[256];
+
+	if (n >= 40)
+		return NULL;
+	if (n == 1)
+		return "libbpf: prog 'handle_callback': failed to attach: the kernel said no, "
+		       "and here is a long explanation of why that does not fit in sixty columns";
+	snprintf(line, sizeof(line), "message %u", 39 - n);
+	return line;
+}
+
+/* the messages scroll too, newest last, long lines wrapped */
+static void test_messages_scroll(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+	bool cut = false;
+	int total = 0, shown = 0;
+
+	setup(&t, &m);
+	t.screen = SCR_MESSAGES;
+	t.message = message_stub;
+	tbuf_resize(&b, 60, 16);
+	t.page_top = 1000000;		/* they open at the end */
+	tui_format(&t, &b);
+	tbuf_row(&b, 13, row, sizeof(row));
+	CHECK(strstr(row, "message 39"), "the newest last: '%s'", row);
+	tbuf_row(&b, 14, row, sizeof(row));
+	CHECK(sscanf(row, " lines %*d-%d of %d", &shown, &total) == 2 && shown == total &&
+	      strstr(row, "(END)") && total > 40, "where we are: '%s'", row);
+	for (int y = 1; y < 14; y++)
+		cut |= strchr(tbuf_row(&b, y, row, sizeof(row)), '~') != NULL;
+	CHECK(!cut && tbuf_find(&b, "sixty columns") > tbuf_find(&b, "libbpf: prog"),
+	      "a long message wraps, not cut");
+	t.page_top = 0;
+	tui_format(&t, &b);
+	tbuf_row(&b, 1, row, sizeof(row));
+	CHECK(strstr(row, "message 0") && t.page_rows == 13, "scrolled to the oldest: '%s'", row);
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* the replay's position stays on a narrow status line, and nothing overlaps it */
+static void test_replay_status(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[512];
+
+	setup(&t, &m);
+	t.st.replay = true;
+	t.st.paused = true;
+	t.st.speed = 2;
+	t.st.pos_ns = 3400000000ULL;
+	t.st.last_ns = 125000000000ULL;
+	t.st.event_no = 12345;
+	t.st.events = 987654;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		tbuf_resize(&b, sizes[i][0], sizes[i][1]);
+		tui_format(&t, &b);
+		tbuf_row(&b, sizes[i][1] - 1, row, sizeof(row));
+		CHECK(strstr(row, "REPLAY PAUSED") && strstr(row, "x2 3.4/125.0s #12345/987654") &&
+		      !strstr(row, "987654?") && !strstr(row, "987654 ?") && !strchr(row, '~'),
+		      "%dx%d: the replay's status: '%s'", sizes[i][0], sizes[i][1], row);
+	}
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
 int main(void)
 {
 	test_buf();
@@ -354,6 +814,13 @@ int main(void)
 	test_instance();
 	test_status_and_screens();
 	test_filter_and_log();
+	test_instance_sizes();
+	test_overview_sizes();
+	test_help_scroll();
+	test_filter_names();
+	test_prompt_and_note();
+	test_messages_scroll();
+	test_replay_status();
 	printf("tui: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

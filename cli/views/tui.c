@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #define HOLD_MAX_BYTES (64u << 20)	/* records held while paused */
 #define COMM_TTL_NS (2ULL * 1000000000ULL)
 #define FDKIND_TTL_NS (1000000000ULL)
+#define NOTE_NS (8ULL * 1000000000ULL)	/* how long a note stays on the status line */
 
 /* ---- colour schemes ------------------------------------------------------ */
 
@@ -167,6 +169,8 @@ struct tsink {
 	__u64 last_wall;		/* replay: CLOCK_MONOTONIC of the last frame */
 	__u64 rate_at, rate_records;	/* for events/s */
 	unsigned long seen_msgs;
+	char note[160];			/* a note on the status line (a rejected filter) */
+	__u64 note_at;			/* CLOCK_MONOTONIC when it was set */
 	/* paused: what came meanwhile, in order */
 	struct held *hold_head, **hold_tail;
 	size_t hold_bytes;
@@ -286,6 +290,19 @@ static bool curses_on(struct tsink *ts)
 	nodelay(stdscr, TRUE);
 	curs_set(0);
 	set_escdelay(25);
+	/*
+	 * Home and End as terminals other than the one TERM names send them
+	 * (tmux and screen under TERM=xterm*, rxvt, the Linux console): else
+	 * their Esc would close the screen, as htop found too.
+	 */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033OH", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[8~", KEY_END);
+	define_key("\033[F", KEY_END);
+	define_key("\033OF", KEY_END);
 	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED,
 		  NULL);
 	ts->t.g = utf8 ? &tglyphs_utf8 : &tglyphs_ascii;
@@ -549,6 +566,8 @@ static void open_screen(struct tsink *ts, enum tui_screen scr)
 	if (ts->t.screen == SCR_OVERVIEW || ts->t.screen == SCR_INSTANCE)
 		ts->t.back = ts->t.screen;
 	ts->t.screen = scr;
+	/* the help opens at its top, the messages at their end (the newest) */
+	ts->t.page_top = scr == SCR_HELP ? 0 : 1000000;
 	if (scr == SCR_MESSAGES)
 		ts->seen_msgs = et_log_captured();
 }
@@ -561,6 +580,15 @@ static void scroll_focus(struct tsink *ts, int delta)
 		tui_select_move(t, delta);
 		return;
 	}
+	if (t->screen == SCR_HELP || t->screen == SCR_MESSAGES) {
+		/* tui_format keeps it in range */
+		t->page_top += delta;
+		if (t->page_top < 0)
+			t->page_top = 0;
+		if (t->page_top > 1000000)
+			t->page_top = 1000000;
+		return;
+	}
 	if (t->screen != SCR_INSTANCE)
 		return;
 	/* the log scrolls back in time upwards */
@@ -571,19 +599,69 @@ static void scroll_focus(struct tsink *ts, int delta)
 		t->scroll[t->focus] = 0;
 }
 
-/* A key into the input line (a filter, a seek target): 1 on Enter, -1 on
- * Esc (the line is ended either way), 0 while typing. */
+/* a note on the status line, for a few seconds: why a filter or a seek was refused */
+static void __attribute__((format(printf, 2, 3)))
+set_note(struct tsink *ts, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ts->note, sizeof(ts->note), fmt, ap);
+	va_end(ap);
+	ts->note_at = mono_ns();
+	ts->t.st.note = ts->note;
+}
+
+static void clear_note(struct tsink *ts)
+{
+	ts->t.st.note = NULL;
+	ts->note[0] = 0;
+}
+
+/* a note goes after a while (wall clock: a paused view shows it too) */
+static void note_expire(struct tsink *ts, __u64 wall)
+{
+	if (ts->t.st.note && wall > ts->note_at + NOTE_NS) {
+		clear_note(ts);
+		ts->dirty = true;
+	}
+}
+
+/*
+ * A key into the input line (a filter, a seek target): 1 on Enter, -1 on
+ * Esc (the line is ended either way), 0 while typing.  As in a shell,
+ * ^U erases the line and ^W the word before the cursor.  An old filter
+ * comes selected: typing replaces it, a cursor key keeps it for editing.
+ */
 static int edit_line(struct tui *t, int ch)
 {
 	size_t n = strlen(t->input);
+	bool sel = t->input_sel;
 
+	if (ch == KEY_RESIZE || ch == KEY_MOUSE)
+		return 0;
+	t->input_sel = false;
 	if (ch == 27 || ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
 		t->editing = t->seeking = false;
 		return ch == 27 ? -1 : 1;
 	}
+	if (sel && (ch == KEY_BACKSPACE || ch == 127 || ch == 8 || ch == KEY_DC ||
+		    (ch >= 32 && ch < 127))) {
+		t->input[0] = 0;	/* the selection goes */
+		n = 0;
+		if (ch < 32 || ch >= 127)
+			return 0;
+	}
 	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
 		if (n)
 			t->input[n - 1] = 0;
+	} else if (ch == 21) {		/* ^U */
+		t->input[0] = 0;
+	} else if (ch == 23) {		/* ^W: blanks, then the word */
+		while (n && t->input[n - 1] == ' ')
+			t->input[--n] = 0;
+		while (n && t->input[n - 1] != ' ')
+			t->input[--n] = 0;
 	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(t->input)) {
 		t->input[n] = (char)ch;
 		t->input[n + 1] = 0;
@@ -594,19 +672,33 @@ static int edit_line(struct tui *t, int ch)
 static void filter_key(struct tsink *ts, int ch)
 {
 	struct tui *t = &ts->t;
+	char why[128];
 	int done = edit_line(t, ch);
 
 	if (done < 0) {			/* Esc: no filter at all */
 		t->filter.on = false;
 		t->input[0] = 0;
+		clear_note(ts);
 	} else if (done > 0) {
-		if (!t->input[0])
-			t->filter.on = false;
-		else if (!tui_filter_parse(&t->filter, t->input))
-			et_warn("filter not understood: '%s' (try: fd 7, tid 1234, kind callback)",
-				t->input);
-		t->scroll[PANE_LOG] = 0;
+		if (tui_set_filter(t, t->input, why, sizeof(why))) {
+			clear_note(ts);
+		} else {
+			/* say why, and leave the text to be put right */
+			set_note(ts, "filter rejected: %s", why);
+			t->editing = true;
+		}
 	}
+}
+
+static void open_filter(struct tsink *ts)
+{
+	struct tui *t = &ts->t;
+
+	t->editing = true;
+	t->seeking = false;
+	snprintf(t->input, sizeof(t->input), "%s", t->filter.on ? t->filter.text : "");
+	t->input_sel = t->input[0] != 0;
+	clear_note(ts);
 }
 
 static void mouse_key(struct tsink *ts)
@@ -638,6 +730,14 @@ static void mouse_key(struct tsink *ts)
 	}
 }
 
+/* a page: the help's or the messages' height, else ten rows */
+static int page(const struct tui *t)
+{
+	bool paged = t->screen == SCR_HELP || t->screen == SCR_MESSAGES;
+
+	return paged && t->page_rows > 2 ? t->page_rows - 1 : 10;
+}
+
 /* one key; returns nonzero to quit */
 static int key(struct tsink *ts, int ch)
 {
@@ -663,10 +763,10 @@ static int key(struct tsink *ts, int ch)
 		scroll_focus(ts, 1);
 		break;
 	case KEY_PPAGE:
-		scroll_focus(ts, -10);
+		scroll_focus(ts, -page(t));
 		break;
 	case KEY_NPAGE:
-		scroll_focus(ts, 10);
+		scroll_focus(ts, page(t));
 		break;
 	case 'g':
 	case KEY_HOME:
@@ -712,8 +812,7 @@ static int key(struct tsink *ts, int ch)
 		}
 		break;
 	case '/':
-		t->editing = true;
-		snprintf(t->input, sizeof(t->input), "%s", t->filter.on ? t->filter.text : "");
+		open_filter(ts);
 		break;
 	case 's':
 		t->sort = (t->sort + 1) % SORT_MAX;
@@ -791,6 +890,7 @@ static void *ui_main(void *arg)
 		}
 		wtimeout(stdscr, 50);
 		per_second(ts);
+		note_expire(ts, ts->now);
 		/* the instance view shows ages and countdowns: keep them moving */
 		if (ts->t.screen == SCR_INSTANCE && !ts->t.st.paused && !ts->t.st.ended)
 			ts->dirty = true;
@@ -980,22 +1080,24 @@ static bool step(struct replay *rp)
 	return false;
 }
 
-/* the next event of a kind: the filter's, else the last event's */
+/* the next event the filter passes, else the next of the last event's kind */
 static void next_of_kind(struct replay *rp)
 {
 	struct tsink *ts = rp->ts;
 	const struct et_hdr *last = tui_log_get(&ts->t.log, 0);
+	const struct tui_filter *f = &ts->t.filter;
 	struct et_desc d;
-	int kind = ts->t.filter.on ? ts->t.filter.kind : -1;
+	int kind = -1;
 
-	if (kind < 0 && last) {
+	if (!f->on && last) {
 		et_classify(last, &d);
 		kind = (int)d.kind;
 	}
 	while (peek(rp)) {
 		if (rp->it.kind == REC_RECORD) {
 			et_classify(rp->it.rec, &d);
-			if (kind < 0 || (int)d.kind == kind) {
+			if (f->on ? tui_filter_match(f, rp->it.rec) :
+				    kind < 0 || (int)d.kind == kind) {
 				take(rp);
 				break;
 			}
@@ -1016,14 +1118,14 @@ static void seek_prompt_done(struct replay *rp)
 		unsigned long long n = strtoull(t->input + 1, &end, 10);
 
 		if (end == t->input + 1 || *end)
-			et_warn("seek: not an event number: '%s'", t->input);
+			set_note(rp->ts, "seek: not an event number: '%s'", t->input);
 		else
 			seek(rp, true, n);
 		return;
 	}
 	v = strtod(t->input, &end);
-	if (end == t->input || *end || v < 0)
-		et_warn("seek: not a time in seconds: '%s'", t->input);
+	if (end == t->input || *end || !(v >= 0 && v < 1e9))
+		set_note(rp->ts, "seek: not a time in seconds: '%s'", t->input);
 	else
 		seek(rp, false, t->st.first_ns + (__u64)(v * 1e9));
 }
@@ -1074,10 +1176,14 @@ static bool replay_key(struct replay *rp, int ch)
 		break;
 	case KEY_HOME:
 	case '<':
+		if (ch == KEY_HOME && (t->screen == SCR_HELP || t->screen == SCR_MESSAGES))
+			return false;	/* it scrolls the help */
 		seek(rp, true, 0);
 		break;
 	case KEY_END:
 	case '>':
+		if (ch == KEY_END && (t->screen == SCR_HELP || t->screen == SCR_MESSAGES))
+			return false;
 		seek(rp, false, t->st.last_ns);
 		break;
 	case ':':
@@ -1162,6 +1268,7 @@ int tui_replay(struct rec_reader *r, const struct tui_opts *o)
 		}
 		ts->now = ts->t.st.pos_ns;
 		per_second(ts);
+		note_expire(ts, now);
 		if (et_log_captured() != ts->seen_msgs)
 			ts->dirty = true;
 		getmaxyx(stdscr, h, w);

@@ -9,13 +9,14 @@
 
 const struct tglyphs tglyphs_utf8 = {
 	.hline = 0x2500, .vline = 0x2502, .tl = 0x250c, .tr = 0x2510, .bl = 0x2514,
-	.br = 0x2518, .ltee = 0x251c, .rtee = 0x2524, .ready = 0x25cf, .arrow = 0x2190,
-	.ellipsis = 0x2026,
+	.br = 0x2518, .ltee = 0x251c, .rtee = 0x2524, .ttee = 0x252c, .btee = 0x2534,
+	.ready = 0x25cf, .arrow = 0x2190, .ellipsis = 0x2026,
 };
 
 const struct tglyphs tglyphs_ascii = {
 	.hline = '-', .vline = '|', .tl = '+', .tr = '+', .bl = '+', .br = '+',
-	.ltee = '+', .rtee = '+', .ready = '*', .arrow = '<', .ellipsis = '~',
+	.ltee = '+', .rtee = '+', .ttee = '+', .btee = '+', .ready = '*', .arrow = '<',
+	.ellipsis = '~',
 };
 
 int tbuf_resize(struct tbuf *b, int w, int h)
@@ -174,6 +175,16 @@ void tbuf_box(struct tbuf *b, const struct tglyphs *g, int x, int y, int w, int 
 
 		(void)n;
 	}
+}
+
+int tbuf_cols(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
 }
 
 static size_t utf8_put(uint32_t cp, char *out, size_t len)

@@ -61,6 +61,7 @@ struct tbuf {
 /* The characters boxes and marks are drawn with. */
 struct tglyphs {
 	uint32_t hline, vline, tl, tr, bl, br, ltee, rtee;
+	uint32_t ttee, btee;	/* where panes that share an edge meet */
 	uint32_t ready;		/* the ready mark in the interest set */
 	uint32_t arrow;		/* queue direction in the ready list */
 	uint32_t ellipsis;	/* cut-off text */
@@ -89,6 +90,9 @@ void tbuf_paint(struct tbuf *b, int x, int y, int w, enum tui_color color, uint8
 /* a frame with a title in its top edge */
 void tbuf_box(struct tbuf *b, const struct tglyphs *g, int x, int y, int w, int h,
 	      enum tui_color color, const char *title);
+
+/* The columns a UTF-8 text takes (one per code point). */
+int tbuf_cols(const char *s);
 
 /* Row y as UTF-8 (trailing blanks dropped), for tests. */
 char *tbuf_row(const struct tbuf *b, int y, char *out, size_t len);

@@ -7,6 +7,8 @@
  * rdllist, the wait queue wq) over a log of the events, each named by the
  * kernel function it stands for.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +88,8 @@ int tui_init(struct tui *t, struct model *m, const struct tglyphs *g)
 	t->g = g;
 	t->filter.fd = -1;
 	t->filter.tid = -1;
-	t->filter.kind = -1;
+	t->filter.pid = -1;
+	t->filter.epfd = -1;
 	t->sort = SORT_PID;
 	return log_init(&t->log, TUI_LOG_CAP);
 }
@@ -181,56 +184,225 @@ static const struct tui_rate *rate_find(const struct tui *t, __u64 ep)
 
 /* ---- filters ------------------------------------------------------------- */
 
-bool tui_filter_parse(struct tui_filter *f, const char *text)
-{
-	struct tui_filter n = { .fd = -1, .tid = -1, .kind = -1 };
-	char buf[64], *tok, *save = NULL;
-	bool any = false;
+/*
+ * The event names the log can show: whatever describe.c calls each record,
+ * found by describing one of every kind (and every variant a field picks),
+ * so that the filter and the log never disagree on a name.
+ */
+#define KNOWN_MAX 64
+static char known[KNOWN_MAX][32];
+static int nknown = -1;
 
+static void known_add(const struct et_hdr *h)
+{
+	struct et_desc d;
+
+	et_classify(h, &d);
+	/* a name, not a placeholder ("?" for a value out of range) */
+	if (!d.func || !isalpha((unsigned char)d.func[0]) || strlen(d.func) >= sizeof(known[0]))
+		return;
+	for (int i = 0; i < nknown; i++)
+		if (!strcmp(known[i], d.func))
+			return;
+	if (nknown < KNOWN_MAX)
+		snprintf(known[nknown++], sizeof(known[0]), "%s", d.func);
+}
+
+static void known_init(void)
+{
+	union {
+		struct et_hdr h;
+		struct et_ev_ctl ctl;
+		struct et_ev_wait_enter wait;
+		unsigned char raw[LOG_SLOT];
+	} r;
+
+	if (nknown >= 0)
+		return;
+	nknown = 0;
+	for (unsigned int type = 1; type < ET_EV_MAX; type++) {
+		for (int v = 0; v < 8; v++) {
+			memset(&r, 0, sizeof(r));
+			r.h.type = type;
+			if (type == ET_EV_CTL)
+				r.ctl.op = v;
+			else if (type == ET_EV_WAIT_ENTER)
+				r.wait.sys = v;
+			known_add(&r.h);
+		}
+		for (int i = 0; i < 16; i++)
+			for (int j = i; j < 16; j++) {
+				memset(&r, 0, sizeof(r));
+				r.h.type = type;
+				r.h.flags = (__u16)(1u << i | 1u << j);
+				known_add(&r.h);
+			}
+	}
+}
+
+/* is s an event name, or part of one, that describe.c or the log has? */
+static bool func_known(const char *s, bool exact, const struct tui_log *log)
+{
+	known_init();
+	for (int i = 0; i < nknown; i++)
+		if (exact ? !strcmp(known[i], s) : strstr(known[i], s) != NULL)
+			return true;
+	for (unsigned int i = 0; log && i < log->count; i++) {
+		struct et_desc d;
+
+		et_classify(tui_log_get(log, i), &d);
+		if (d.func && (exact ? !strcmp(d.func, s) : strstr(d.func, s) != NULL))
+			return true;
+	}
+	return false;
+}
+
+static bool add_func(struct tui_filter *n, const char *s, char *why, size_t len)
+{
+	if (n->nfuncs >= TUI_FILTER_FUNCS) {
+		snprintf(why, len, "at most %d event names", TUI_FILTER_FUNCS);
+		return false;
+	}
+	snprintf(n->funcs[n->nfuncs++], sizeof(n->funcs[0]), "%s", s);
+	return true;
+}
+
+static bool number(const char *s, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return s[0] >= '0' && s[0] <= '9' && !*end && !errno && *v <= 0x7fffffff;
+}
+
+static void kinds_list(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int k = 0; k < ETK_MAX && n < len; k++)
+		n += snprintf(buf + n, len - n, "%s%s", k ? " " : "", et_kind_name(k));
+}
+
+static bool parse(struct tui_filter *f, const char *text, const struct tui_log *log, char *why,
+		  size_t len)
+{
+	struct tui_filter n = { .fd = -1, .tid = -1, .pid = -1, .epfd = -1 };
+	char buf[64], whole[64], kinds[96], *tok, *save = NULL;
+	const char *p = text;
+	bool any = false;
+	size_t l;
+
+	if (!why || !len) {
+		why = kinds;
+		len = sizeof(kinds);
+	}
+	/* a name with a blank in it ("epoll_wait ret"), typed whole */
+	while (*p == ' ')
+		p++;
+	snprintf(whole, sizeof(whole), "%s", p);
+	for (l = strlen(whole); l && whole[l - 1] == ' '; l--)
+		whole[l - 1] = 0;
+	if (strchr(whole, ' ') && func_known(whole, true, log)) {
+		add_func(&n, whole, why, len);
+		any = true;
+		goto done;
+	}
 	snprintf(buf, sizeof(buf), "%s", text);
-	for (char *p = buf; *p; p++)
-		if (*p == '=' || *p == ':' || *p == ',')
-			*p = ' ';
+	for (char *c = buf; *c; c++)
+		if (*c == '=' || *c == ':' || *c == ',' || *c == '\t')
+			*c = ' ';
 	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		char *end;
 		long v;
 
-		if (!strcmp(tok, "fd") || !strcmp(tok, "tid") || !strcmp(tok, "kind")) {
+		if (!strcmp(tok, "fd") || !strcmp(tok, "tid") || !strcmp(tok, "pid") ||
+		    !strcmp(tok, "epfd")) {
 			char *arg = strtok_r(NULL, " ", &save);
 
-			if (!arg)
+			if (!arg || !number(arg, &v)) {
+				snprintf(why, len, "%s wants a number%s%s%s", tok,
+					 arg ? ", not '" : " after it", arg ? arg : "",
+					 arg ? "'" : "");
 				return false;
-			if (!strcmp(tok, "kind")) {
-				n.kind = et_kind_parse(arg);
-				if (n.kind < 0)
-					return false;
-			} else {
-				v = strtol(arg, &end, 10);
-				if (*end || v < 0 || v > 0x7fffffff)
-					return false;
-				if (tok[0] == 'f')
-					n.fd = (int)v;
-				else
-					n.tid = v;
 			}
-			any = true;
-			continue;
-		}
-		v = strtol(tok, &end, 10);
-		if (!*end && v >= 0 && v <= 0x7fffffff) {
+			if (!strcmp(tok, "fd"))
+				n.fd = (int)v;
+			else if (!strcmp(tok, "tid"))
+				n.tid = v;
+			else if (!strcmp(tok, "pid"))
+				n.pid = v;
+			else
+				n.epfd = (int)v;
+		} else if (!strcmp(tok, "kind")) {
+			char *arg = strtok_r(NULL, " ", &save);
+			int k = arg ? et_kind_parse(arg) : -1;
+
+			if (k < 0) {
+				kinds_list(kinds, sizeof(kinds));
+				snprintf(why, len, "%s%s%s; kinds: %s",
+					 arg ? "no kind '" : "kind wants a kind", arg ? arg : "",
+					 arg ? "'" : "", kinds);
+				return false;
+			}
+			n.kinds |= 1u << k;
+		} else if (!strcmp(tok, "event") || !strcmp(tok, "func")) {
+			char *arg = strtok_r(NULL, " ", &save);
+
+			if (!arg || !func_known(arg, false, log)) {
+				snprintf(why, len, "%s%s%s", arg ? "no event is named '" :
+					 "event wants a name, as the log shows it", arg ? arg : "",
+					 arg ? "'" : "");
+				return false;
+			}
+			if (!add_func(&n, arg, why, len))
+				return false;
+		} else if (number(tok, &v)) {
 			n.fd = (int)v;		/* a bare number is an fd */
+		} else if (func_known(tok, true, log)) {
+			if (!add_func(&n, tok, why, len))	/* a name, exactly */
+				return false;
 		} else if (et_kind_parse(tok) >= 0) {
-			n.kind = et_kind_parse(tok);
+			n.kinds |= 1u << et_kind_parse(tok);
+		} else if (func_known(tok, false, log)) {
+			if (!add_func(&n, tok, why, len))	/* part of a name */
+				return false;
 		} else {
+			snprintf(why, len, "'%s' is not an fd, a kind or an event name", tok);
 			return false;
 		}
 		any = true;
 	}
-	if (!any)
+done:
+	if (!any) {
+		snprintf(why, len, "empty filter");
 		return false;
+	}
 	n.on = true;
-	snprintf(n.text, sizeof(n.text), "%s", text);
+	snprintf(n.text, sizeof(n.text), "%s", whole);
 	*f = n;
+	return true;
+}
+
+bool tui_filter_parse(struct tui_filter *f, const char *text, char *why, size_t len)
+{
+	return parse(f, text, NULL, why, len);
+}
+
+bool tui_set_filter(struct tui *t, const char *text, char *why, size_t len)
+{
+	const char *p = text;
+
+	while (*p == ' ')
+		p++;
+	if (!*p) {
+		t->filter.on = false;
+		t->scroll[PANE_LOG] = 0;
+		return true;
+	}
+	if (!parse(&t->filter, text, &t->log, why, len))
+		return false;
+	t->scroll[PANE_LOG] = 0;
 	return true;
 }
 
@@ -241,24 +413,39 @@ bool tui_filter_match(const struct tui_filter *f, const struct et_hdr *h)
 	if (!f->on)
 		return true;
 	et_classify(h, &d);
-	if (f->kind >= 0 && (int)d.kind != f->kind)
-		return false;
+	if (f->kinds || f->nfuncs) {
+		bool what = f->kinds & (1u << d.kind);
+
+		for (int i = 0; !what && i < f->nfuncs; i++)
+			what = d.func && strstr(d.func, f->funcs[i]);
+		if (!what)
+			return false;
+	}
 	if (f->fd >= 0 && d.fd != f->fd)
 		return false;
 	if (f->tid >= 0 && h->tid != (__u32)f->tid)
+		return false;
+	/* the pid the log shows: the instance's owner (a callback runs in the waker) */
+	if (f->pid >= 0 && (d.in ? d.in->owner : h->pid) != (__u32)f->pid)
+		return false;
+	if (f->epfd >= 0 && (!d.in || d.in->epfd != f->epfd))
 		return false;
 	return true;
 }
 
 /* ---- small formatting helpers ------------------------------------------- */
 
+/* a duration in at most five columns (ages and countdowns fit narrow panes) */
 static const char *dur(__u64 ns, char *buf, size_t len)
 {
 	if (ns < 1000000ULL)
 		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
+	else if (ns < 1000000000ULL)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / 1000000));
 	else if (ns < 10000000000ULL)
-		snprintf(buf, len, "%.*fs", ns < 1000000000ULL ? 3 : 1, ns / 1e9);
-	else if (ns < 600000000000ULL)
+		snprintf(buf, len, "%llu.%02llus", (unsigned long long)(ns / 1000000000ULL),
+			 (unsigned long long)(ns % 1000000000ULL / 10000000ULL));
+	else if (ns < 1000000000000ULL)
 		snprintf(buf, len, "%llus", (unsigned long long)(ns / 1000000000ULL));
 	else
 		snprintf(buf, len, "%llum", (unsigned long long)(ns / 60000000000ULL));
@@ -284,109 +471,345 @@ static void comm_of(const struct tui *t, __u32 pid, __u32 tid, char *buf, size_t
 		snprintf(buf, len, "?");
 }
 
+/*
+ * A line of parts, for the bars: when it does not fit, the parts take
+ * their short forms (the least important first), then the least important
+ * go, until it fits.
+ */
+struct part {
+	const char *text;
+	const char *brief;	/* a shorter form, or NULL */
+	int prio;		/* 0: always kept */
+	enum tui_color color;
+	int x;			/* out: its column, -1 if dropped */
+	int cols;		/* out: its width as shown */
+};
+
+/* join the parts (NULL or "" texts skipped) in w columns; returns the columns used */
+static int parts_fit(struct part *p, int n, const char *sep, int w, char *out, size_t len)
+{
+	int sepw = tbuf_cols(sep), total;
+	bool brief[16] = {}, keep[16];
+	size_t o = 0;
+
+	n = n > 16 ? 16 : n;
+	for (int i = 0; i < n; i++)
+		keep[i] = p[i].text && *p[i].text;
+	for (;;) {
+		int worst = -1, k = 0;
+
+		total = 0;
+		for (int i = 0; i < n; i++) {
+			if (!keep[i])
+				continue;
+			total += tbuf_cols(brief[i] ? p[i].brief : p[i].text) + (k++ ? sepw : 0);
+		}
+		if (total <= w)
+			break;
+		/* the least important part that can still be shortened, the rightmost of equals */
+		for (int i = 0; i < n; i++)
+			if (keep[i] && p[i].brief && !brief[i] &&
+			    (worst < 0 || p[i].prio >= p[worst].prio))
+				worst = i;
+		if (worst >= 0) {
+			brief[worst] = true;
+			continue;
+		}
+		/* else the least important part goes */
+		for (int i = 0; i < n; i++)
+			if (keep[i] && p[i].prio > 0 && (worst < 0 || p[i].prio >= p[worst].prio))
+				worst = i;
+		if (worst < 0)
+			break;
+		keep[worst] = false;
+	}
+	out[0] = 0;
+	total = 0;
+	for (int i = 0; i < n; i++) {
+		const char *t = brief[i] ? p[i].brief : p[i].text;
+
+		p[i].x = -1;
+		if (!keep[i])
+			continue;
+		if (o && o < len) {
+			o += snprintf(out + o, len - o, "%s", sep);
+			total += sepw;
+		}
+		p[i].x = total;
+		p[i].cols = tbuf_cols(t);
+		if (o < len)
+			o += snprintf(out + o, len - o, "%s", t);
+		total += p[i].cols;
+	}
+	return total;
+}
+
+/* colour the parts that asked for one (x0: where the line starts) */
+static void parts_paint(struct tbuf *b, const struct part *p, int n, int x0, int y)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i].x >= 0 && p[i].color != TC_NORMAL)
+			tbuf_paint(b, x0 + p[i].x, y, p[i].cols, p[i].color, 0);
+}
+
+/*
+ * Table columns: each has a preferred and a minimum width; when the row is
+ * too narrow the rightmost shrink first, then columns go by priority, and
+ * the last column shown takes what is left.  Cells cut short end in the
+ * ellipsis: a row never wraps.
+ */
+struct tcol {
+	const char *head;
+	int min, pref;
+	bool right;	/* right-aligned */
+	int prio;	/* 0: never dropped; higher numbers go first */
+	const char *brief;	/* the head where it is too narrow, or NULL */
+};
+
+static void cols_fit(const struct tcol *c, int n, int w, int *wd)
+{
+	int total = -1;
+
+	for (int i = 0; i < n; i++) {
+		wd[i] = c[i].pref;
+		total += wd[i] + 1;
+	}
+	for (int i = n - 1; i >= 0 && total > w; i--) {
+		int cut = wd[i] - c[i].min < total - w ? wd[i] - c[i].min : total - w;
+
+		wd[i] -= cut;
+		total -= cut;
+	}
+	for (int prio = 9; prio > 0 && total > w; prio--)
+		for (int i = n - 1; i >= 0 && total > w; i--)
+			if (c[i].prio == prio && wd[i]) {
+				total -= wd[i] + 1;
+				wd[i] = 0;
+			}
+	/* narrower still (no pane is, at the minimum size): never past the edge */
+	for (int i = n - 1; i >= 0 && total > w; i--) {
+		int cut = wd[i] < total - w ? wd[i] : total - w;
+
+		wd[i] -= cut;
+		total -= cut + (wd[i] ? 0 : 1);
+	}
+	for (int i = n - 1; i >= 0 && total < w; i--)
+		if (wd[i]) {
+			wd[i] += w - total;
+			break;
+		}
+}
+
+static void cols_row(const struct tui *t, struct tbuf *b, int x, int y, const struct tcol *c,
+		     const int *wd, int n, enum tui_color color, const char *const *cell)
+{
+	int last = n - 1;
+
+	while (last > 0 && !wd[last])
+		last--;
+	for (int i = 0; i <= last; i++) {
+		int pad;
+
+		if (!wd[i])
+			continue;
+		pad = c[i].right ? wd[i] - tbuf_cols(cell[i]) : 0;
+		if (pad < 0)
+			pad = 0;
+		/* the row is one colour */
+		tbuf_fill(b, x, y, wd[i] + (i < last), 1, ' ', color);
+		tbuf_text(b, t->g, x + pad, y, wd[i] - pad, color, cell[i]);
+		x += wd[i] + 1;
+	}
+}
+
+static void cols_head(const struct tui *t, struct tbuf *b, int x, int y, const struct tcol *c,
+		      const int *wd, int n)
+{
+	const char *h[16];
+
+	for (int i = 0; i < n && i < 16; i++)
+		h[i] = c[i].brief && tbuf_cols(c[i].head) > wd[i] ? c[i].brief : c[i].head;
+	cols_row(t, b, x, y, c, wd, n, TC_HEADER, h);
+}
+
+/*
+ * A pane's title in its top edge: the longest of the forms that fits,
+ * with what (a scroll position) at the right end if there is room too.
+ * A title is never cut: it must not run into its neighbour's.
+ */
+static void pane_title(const struct tui *t, struct tbuf *b, int x, int y, int w, bool focused,
+		       const char *const *forms, int nforms, const char *right)
+{
+	int room = w - 4, rw = right && *right ? tbuf_cols(right) + 3 : 0;
+
+	for (int i = 0; i < nforms; i++) {
+		int n = tbuf_cols(forms[i]) + 2;
+
+		if (n > room)
+			continue;
+		tbuf_printf(b, t->g, x + 2, y, n, TC_PANE_TITLE, " %s ", forms[i]);
+		if (focused)
+			tbuf_paint(b, x + 2, y, n, TC_KEY, TA_REVERSE);
+		if (rw && n + rw <= room)
+			tbuf_printf(b, t->g, x + w - 1 - rw, y, rw - 1, TC_BORDER, " %s ",
+				    right);
+		return;
+	}
+}
+
 static void title_bar(struct tui *t, struct tbuf *b, const char *what)
 {
-	tbuf_fill(b, 0, 0, b->w, 1, ' ', TC_TITLE);
-	tbuf_printf(b, t->g, 1, 0, b->w - 2, TC_TITLE, "epolltrace  %s", what);
-	if (t->last_ns) {
-		char right[48];
-		int n = snprintf(right, sizeof(right), "t=%.3fs", (t->last_ns - t->t0_ns) / 1e9);
+	char left[160], right[48] = "";
+	int lw, rw = 0;
 
-		if (n < b->w - 30)
-			tbuf_text(b, t->g, b->w - n - 1, 0, n, TC_TITLE, right);
-	}
+	tbuf_fill(b, 0, 0, b->w, 1, ' ', TC_TITLE);
+	snprintf(left, sizeof(left), "epolltrace  %s", what);
+	if (tbuf_cols(left) > b->w - 2)
+		snprintf(left, sizeof(left), "%s", what);
+	lw = tbuf_text(b, t->g, 1, 0, b->w - 2, TC_TITLE, left);
+	if (t->last_ns)
+		rw = snprintf(right, sizeof(right), "t=%.3fs", (t->last_ns - t->t0_ns) / 1e9);
+	/* the clock only where it does not touch the title */
+	if (rw && 1 + lw + 2 + rw <= b->w - 1)
+		tbuf_text(b, t->g, b->w - rw - 1, 0, rw, TC_TITLE, right);
 	tbuf_paint(b, 0, 0, b->w, TC_TITLE, TA_BOLD);
 }
 
 static void status_line(struct tui *t, struct tbuf *b)
 {
 	const struct tui_status *s = &t->st;
-	char left[256], ev[16];
+	char state[32], mode[128], brief_mode[64], ev[16], evs[32], lost[32], drift_s[32];
+	char pos[96], held[32], msgs[32], filt[80], line[512];
+	const char *hint = s->ended && !s->replay ? "q quit  ? help" : "? help  q quit";
 	__u64 drift = 0;
-	int y = b->h - 1, x;
+	struct part p[10];
+	int np = 10, y = b->h - 1, hw = (int)strlen(hint);
+	bool all = true;
 
 	for (size_t i = 0; i < t->m->ninst; i++)
 		drift += t->m->inst[i]->drift;
+	snprintf(state, sizeof(state), "%s%s", s->replay ? "REPLAY" : "LIVE",
+		 s->paused ? " PAUSED" : s->ended ? " ENDED" : " RUNNING");
+	snprintf(mode, sizeof(mode), "%s%s%s, ready list %s", s->mode ? s->mode : "?",
+		 s->via ? ", callbacks via " : "", s->via ? s->via : "",
+		 s->ready_exact ? "exact" : "sampled");
+	snprintf(brief_mode, sizeof(brief_mode), "%s %s", s->mode ? s->mode : "?",
+		 s->ready_exact ? "exact" : "sampled");
+	snprintf(evs, sizeof(evs), "%s ev/s", rate_str(s->events_per_s, ev, sizeof(ev)));
+	snprintf(lost, sizeof(lost), "lost %llu", (unsigned long long)s->lost);
+	snprintf(drift_s, sizeof(drift_s), "drift %llu", (unsigned long long)drift);
+	pos[0] = held[0] = msgs[0] = filt[0] = 0;
+	if (s->replay)
+		snprintf(pos, sizeof(pos), "x%g %.1f/%.1fs #%llu/%llu", s->speed,
+			 s->pos_ns > s->first_ns ? (s->pos_ns - s->first_ns) / 1e9 : 0.0,
+			 s->last_ns > s->first_ns ? (s->last_ns - s->first_ns) / 1e9 : 0.0,
+			 (unsigned long long)s->event_no, (unsigned long long)s->events);
+	if (s->paused && s->pending)
+		snprintf(held, sizeof(held), "%llu held", (unsigned long long)s->pending);
+	if (s->messages)
+		snprintf(msgs, sizeof(msgs), "%u msg (m)", s->messages);
+	if (t->filter.on)
+		snprintf(filt, sizeof(filt), "/%s", t->filter.text);
+	/* in display order; what matters most survives a narrow terminal */
+	p[0] = (struct part){ state, NULL, 0, TC_STATUS, 0, 0 };
+	p[1] = (struct part){ s->note, NULL, 0, TC_WARN, 0, 0 };
+	p[2] = (struct part){ mode, brief_mode, 3, TC_STATUS, 0, 0 };
+	p[3] = (struct part){ evs, NULL, 4, TC_STATUS, 0, 0 };
+	p[4] = (struct part){ lost, NULL, s->lost ? 1 : 3, TC_STATUS, 0, 0 };
+	p[5] = (struct part){ drift_s, NULL, drift ? 2 : 4, TC_STATUS, 0, 0 };
+	p[6] = (struct part){ pos, NULL, 0, TC_STATUS, 0, 0 };
+	p[7] = (struct part){ held, NULL, 1, TC_STATUS, 0, 0 };
+	p[8] = (struct part){ msgs, NULL, 2, TC_WARN, 0, 0 };
+	p[9] = (struct part){ filt, NULL, 2, TC_STATUS, 0, 0 };
 	tbuf_fill(b, 0, y, b->w, 1, ' ', TC_STATUS);
-	snprintf(left, sizeof(left), " %s%s | %s%s%s, ready list %s | %s ev/s | lost %llu | drift %llu",
-		 s->replay ? "REPLAY" : "LIVE",
-		 s->paused ? " PAUSED" : s->ended ? " ENDED" : " RUNNING",
-		 s->mode ? s->mode : "?", s->via ? ", callbacks via " : "", s->via ? s->via : "",
-		 s->ready_exact ? "exact" : "sampled",
-		 rate_str(s->events_per_s, ev, sizeof(ev)), (unsigned long long)s->lost,
-		 (unsigned long long)drift);
-	x = tbuf_text(b, t->g, 0, y, b->w, TC_STATUS, left);
-	if (s->replay && x < b->w - 8)
-		x += tbuf_printf(b, t->g, x, y, b->w - x, TC_STATUS, " | x%g %.1f/%.1fs #%llu/%llu",
-				 s->speed,
-				 s->pos_ns > s->first_ns ? (s->pos_ns - s->first_ns) / 1e9 : 0.0,
-				 s->last_ns > s->first_ns ? (s->last_ns - s->first_ns) / 1e9 : 0.0,
-				 (unsigned long long)s->event_no, (unsigned long long)s->events);
-	if (s->paused && s->pending && x < b->w - 8)
-		x += tbuf_printf(b, t->g, x, y, b->w - x, TC_STATUS, " | %llu held",
-				 (unsigned long long)s->pending);
-	if (s->messages && x < b->w - 12)
-		x += tbuf_printf(b, t->g, x, y, b->w - x, TC_WARN, " | %u msg (m)", s->messages);
-	if (t->filter.on && x < b->w - 12)
-		x += tbuf_printf(b, t->g, x, y, b->w - x, TC_STATUS, " | /%s", t->filter.text);
-	if (s->lost)
-		tbuf_paint(b, 0, y, x, TC_STATUS, 0);
-	if (x < b->w - 18) {
-		const char *hint = s->ended && !s->replay ? "q quit  ? help " : "? help  q quit ";
-		int n = (int)strlen(hint);
-
-		tbuf_text(b, t->g, b->w - n, y, n, TC_STATUS, hint);
-	}
-	tbuf_paint(b, 0, y, b->w, TC_STATUS, 0);
+	/* the key hint only if it costs nothing that matters */
+	if (parts_fit(p, np, " | ", b->w - 2 - hw - 2, line, sizeof(line)) > b->w - 2 - hw - 2)
+		all = false;
+	for (int i = 0; i < np; i++)
+		if (p[i].text && *p[i].text && p[i].x < 0 && p[i].prio < 3)
+			all = false;
+	if (!all)
+		parts_fit(p, np, " | ", b->w - 2, line, sizeof(line));
+	tbuf_text(b, t->g, 1, y, b->w - 1, TC_STATUS, line);
+	parts_paint(b, p, np, 1, y);
+	if (all)
+		tbuf_text(b, t->g, b->w - hw - 1, y, hw, TC_STATUS, hint);
 	if (s->paused)
-		tbuf_paint(b, 1, y, 13, TC_WARN, TA_REVERSE);
+		tbuf_paint(b, 1, y, tbuf_cols(state), TC_WARN, TA_REVERSE);
+	if (s->note && p[1].x >= 0)
+		tbuf_paint(b, 1 + p[1].x, y, tbuf_cols(s->note), TC_WARN, TA_REVERSE);
 }
 
-/* the filter being typed, on the row above the status line */
+/* the filter (or seek target) being typed, on the row above the status line */
 static void input_line(struct tui *t, struct tbuf *b)
 {
-	int y = b->h - 2;
+	const char *full = t->seeking ?
+		"seek to (seconds from the start, or #event; Enter goes, Esc cancels): " :
+		"filter (fd N, tid N, kind K, an event name; "
+		"Enter applies, Esc clears, ^U erases): /";
+	const char *brief = t->seeking ? "seek to (s, or #event): " : "filter: /";
+	const char *prompt = full, *in = t->input;
+	int y = b->h - 2, x, room, n = tbuf_cols(t->input);
 
 	tbuf_fill(b, 0, y, b->w, 1, ' ', TC_NORMAL);
-	if (t->seeking)
-		tbuf_printf(b, t->g, 0, y, b->w, TC_KEY,
-			    "seek to (seconds from the start, or #event; Esc cancels): %s_", t->input);
-	else
-		tbuf_printf(b, t->g, 0, y, b->w, TC_KEY,
-			    "filter (fd N, tid N, kind K; Esc clears): /%s_", t->input);
+	if (tbuf_cols(full) + n + 2 > b->w)
+		prompt = brief;
+	x = tbuf_text(b, t->g, 0, y, b->w, TC_KEY, prompt);
+	room = b->w - x - 1;
+	while (tbuf_cols(in) > room)	/* a long input shows its end */
+		in++;
+	x += tbuf_text(b, t->g, x, y, room, TC_NORMAL, in);
+	if (t->input_sel && *in)
+		tbuf_paint(b, x - tbuf_cols(in), y, tbuf_cols(in), TC_SELECTED, TA_REVERSE);
+	tbuf_text(b, t->g, x, y, 1, TC_KEY, "_");
 }
 
 /* ---- the event log pane ---------------------------------------------------- */
 
-static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const struct et_hdr *h)
+/*
+ * One record: time, the kernel function it stands for (the name the filter
+ * takes), whose instance (the overview's log only), then the details; cut
+ * with an ellipsis, never wrapped.
+ */
+static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const struct et_hdr *h,
+		     bool show_inst, int fw)
 {
+	double ts = h->ts_ns > t->t0_ns ? (h->ts_ns - t->t0_ns) / 1e9 : 0.0;
 	struct et_desc d;
 	int n;
 
 	et_describe(h, &d);
-	n = tbuf_printf(b, t->g, x, y, w, TC_DIM, "%10.6f ",
-			h->ts_ns > t->t0_ns ? (h->ts_ns - t->t0_ns) / 1e9 : 0.0);
-	n += tbuf_printf(b, t->g, x + n, y, w - n, (enum tui_color)(TC_K_INSTANCE + d.kind),
-			 "%-22s ", d.func);
-	if (d.in && n < w)
+	/* microseconds where there is room for them */
+	n = tbuf_printf(b, t->g, x, y, w, TC_DIM, w >= 72 ? "%10.6f " : "%8.3f ", ts);
+	if (n < w)
+		n += tbuf_printf(b, t->g, x + n, y, w - n, (enum tui_color)(TC_K_INSTANCE + d.kind),
+				 "%-*s ", fw, d.func);
+	if (show_inst && d.in && n < w)
 		n += tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "%u/epfd %d ", d.in->owner,
 				 d.in->epfd);
 	if (n < w)
-		n += tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "tid %u %s", h->tid, d.what);
-	(void)n;
+		tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "tid %u %s", h->tid, d.what);
 }
 
-/* records of this instance (ep != 0) that pass the filter, newest at the bottom */
+/*
+ * Records of this instance (ep != 0) that pass the filter, newest at the
+ * bottom.  The title stays within title_w columns: left of where the
+ * panes above meet its top edge.
+ */
 static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, __u64 ep,
-		     bool focused)
+		     bool focused, int title_w)
 {
-	char title[96];
-	int rows = h - 2, skip = t->scroll[PANE_LOG], shown = 0;
+	char title[96], brief[96];
+	const char *forms[] = { title, brief, "events" };
+	int rows = h - 2, skip = t->scroll[PANE_LOG], shown = 0, fw = 8;
 	const struct et_hdr *lines[256];
 
 	snprintf(title, sizeof(title), "events%s%s%s (newest last)", t->filter.on ? " /" : "",
 		 t->filter.on ? t->filter.text : "", skip ? " scrolled" : "");
-	tbuf_box(b, t->g, x, y, w, h, focused ? TC_KEY : TC_BORDER, title);
+	snprintf(brief, sizeof(brief), "events%s%s%s", t->filter.on ? " /" : "",
+		 t->filter.on ? t->filter.text : "", skip ? " scrolled" : "");
+	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
+	pane_title(t, b, x, y, title_w < w ? title_w : w, focused, forms, 3, NULL);
 	if (rows > 256)
 		rows = 256;
 	for (unsigned int i = 0; shown < rows; i++) {
@@ -406,10 +829,13 @@ static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, 
 			skip--;
 			continue;
 		}
+		/* the name column as wide as the longest name shown */
+		if (d.func && (int)strlen(d.func) > fw)
+			fw = (int)strlen(d.func);
 		lines[shown++] = r;
 	}
 	for (int i = 0; i < shown; i++)
-		log_line(t, b, x + 1, y + h - 2 - i, w - 2, lines[i]);
+		log_line(t, b, x + 1, y + h - 2 - i, w - 2, lines[i], !ep, fw);
 	if (!shown)
 		tbuf_text(b, t->g, x + 2, y + 1, w - 4, TC_DIM,
 			  t->log.total ? "(no event matches)" : "(no events yet)");
@@ -615,7 +1041,7 @@ static void overview(struct tui *t, struct tbuf *b)
 	tbuf_paint(b, 0, 1, b->w, TC_HEADER, TA_BOLD);
 	explain_h = t->explain ? 4 : 0;
 	log_h = (b->h - 3 - explain_h) * 2 / 5;
-	if (log_h < 5)
+	if (log_h < 3)
 		log_h = 0;
 	list_h = b->h - 3 - log_h - explain_h;
 
@@ -647,11 +1073,13 @@ static void overview(struct tui *t, struct tbuf *b)
 			t->nrows_shown = i + 1;
 		}
 	}
-	if (!n)
-		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM,
-			  "No epoll instance yet. Waiting for the traced processes to use epoll...");
+	if (!n) {
+		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM, "No epoll instance yet.");
+		tbuf_text(b, t->g, 2, 4, b->w - 4, TC_DIM,
+			  "Waiting for the traced processes to use epoll...");
+	}
 	if (log_h)
-		log_pane(t, b, 0, 2 + list_h, b->w, log_h, 0, false);
+		log_pane(t, b, 0, 2 + list_h, b->w, log_h, 0, false, b->w);
 	if (explain_h)
 		explain_box(t, b, 2 + list_h + log_h, explain_h);
 	free(rows);
@@ -707,75 +1135,118 @@ static int clamp_scroll(int *scroll, int n, int rows)
 	return *scroll;
 }
 
+/* "first-last of n" for a pane that does not show all its rows */
+static const char *range(int top, int rows, int n, char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (n > rows)
+		snprintf(buf, len, "%d-%d of %d", top + 1, top + rows < n ? top + rows : n, n);
+	return buf;
+}
+
 static void tree_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		      const struct model_inst *in)
 {
 	const struct model_item **items = calloc(in->nitems ? in->nitems : 1, sizeof(*items));
-	int rows = h - 3, top;
-	char title[96], ev[64];
+	int rows = h - 3, top, wd[4], evw = 8;
+	char title[96], brief[64], tiny[32], pos[48], ev[64], fd[16];
+	const char *forms[] = { title, brief, tiny, "rbr" };
+	struct tcol c[] = {
+		{ "FD", 5, 5, true, 0, NULL }, { "KIND", 6, 11, false, 2, NULL },
+		{ "EVENTS", 4, 8, false, 1, NULL }, { "ADDRESS", 0, 40, false, 3, NULL },
+	};
 
 	snprintf(title, sizeof(title), "rbr: %zu epitem%s, tree order", in->nitems,
 		 in->nitems == 1 ? "" : "s");
-	tbuf_box(b, t->g, x, y, w, h, t->focus == PANE_TREE ? TC_KEY : TC_BORDER, title);
-	tbuf_printf(b, t->g, x + 1, y + 1, w - 2, TC_HEADER, "  %5s %-11s %-8s %s", "FD", "KIND",
-		    "EVENTS", "ADDRESS");
+	snprintf(brief, sizeof(brief), "rbr: %zu epitem%s", in->nitems, in->nitems == 1 ? "" : "s");
+	snprintf(tiny, sizeof(tiny), "rbr: %zu", in->nitems);
+	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	if (!items)
 		return;
 	for (size_t i = 0; i < in->nitems; i++)
 		items[i] = &in->items[i];
 	qsort(items, in->nitems, sizeof(*items), tree_cmp);
 	top = clamp_scroll(&t->scroll[PANE_TREE], (int)in->nitems, rows);
+	pane_title(t, b, x, y, w, t->focus == PANE_TREE, forms, 4,
+		   range(top, rows, (int)in->nitems, pos, sizeof(pos)));
+	/* the events column as wide as the widest mask shown */
+	for (int r = 0; r < rows && top + r < (int)in->nitems; r++) {
+		int n = (int)strlen(et_events_str(items[top + r]->events & ~0x18u, ev, sizeof(ev)));
+
+		evw = n > evw ? (n < 24 ? n : 24) : evw;
+	}
+	c[2].pref = evw;
+	/* the ready mark, a blank, then the columns */
+	cols_fit(c, 4, w - 4, wd);
+	cols_head(t, b, x + 3, y + 1, c, wd, 4);
 	for (int r = 0; r < rows && top + r < (int)in->nitems; r++) {
 		const struct model_item *it = items[top + r];
 		struct fdkind k = { .kind = "?" };
 		bool ready = model_ready_index(in, it->fd) >= 0;
 		int ry = y + 2 + r;
 		struct tcell *mark = tbuf_at(b, x + 1, ry);
+		const char *cell[4];
 
 		if (t->env.fdkind)
 			t->env.fdkind(t->env.ctx, in->in.owner, it->fd, &k);
 		/* EPOLLERR and EPOLLHUP are always on: not worth a column */
 		et_events_str(it->events & ~0x18u, ev, sizeof(ev));
+		snprintf(fd, sizeof(fd), "%d", it->fd);
+		cell[0] = fd;
+		cell[1] = k.kind;
+		cell[2] = ev;
+		cell[3] = k.addr;
+		/* narrow: of "local -> peer", the peer tells connections apart */
+		if (wd[3] && tbuf_cols(k.addr) > wd[3] && strstr(k.addr, " -> "))
+			cell[3] = strstr(k.addr, " -> ") + 1;
 		if (ready && mark)
 			*mark = (struct tcell){ .ch = t->g->ready, .color = TC_READY };
-		tbuf_printf(b, t->g, x + 3, ry, w - 4, ready ? TC_READY : TC_NORMAL,
-			    "%5d %-11.11s %-8s %s", it->fd, k.kind, ev, k.addr);
+		cols_row(t, b, x + 3, ry, c, wd, 4, ready ? TC_READY : TC_NORMAL, cell);
 		if (touched(t, in->in.ep, SUB_FD(it->fd)))
 			tbuf_paint(b, x + 1, ry, w - 2, TC_CHANGED, 0);
 	}
 	if (!in->nitems)
 		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, "(empty: nothing watched)");
-	else if ((int)in->nitems > rows)
-		tbuf_printf(b, t->g, x + w - 14, y + h - 1, 12, TC_BORDER, " %d-%d ", top + 1,
-			    top + rows < (int)in->nitems ? top + rows : (int)in->nitems);
 	free(items);
 }
 
 static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		       const struct model_inst *in)
 {
-	int rows = h - 3, top;
-	char title[96], age[16];
+	int rows = h - 3, top, wd[4];
+	char title[96], brief[64], tiny[32], pos[48], age[16], fd[16];
+	const char *forms[] = { title, brief, tiny, "rdllist" };
 	bool sampled = !t->m->callbacks_visible || in->ready_unknown;
+	struct tcol c[] = {
+		{ "POS", 4, 5, false, 0, NULL }, { "FD", 3, 5, true, 0, NULL },
+		{ "KIND", 4, 10, false, 1, NULL }, { "QUEUED", 5, 8, false, 0, "AGE" },
+	};
 
 	snprintf(title, sizeof(title), "rdllist: %zu ready%s", in->nready,
 		 sampled ? " (sampled)" : "");
-	tbuf_box(b, t->g, x, y, w, h, t->focus == PANE_READY ? TC_KEY : TC_BORDER, title);
-	tbuf_printf(b, t->g, x + 1, y + 1, w - 2, TC_HEADER, "%-5s %5s %-9s %s", "POS", "FD",
-		    "KIND", "QUEUED");
+	snprintf(brief, sizeof(brief), "rdllist: %zu ready", in->nready);
+	snprintf(tiny, sizeof(tiny), "rdllist: %zu", in->nready);
+	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	top = clamp_scroll(&t->scroll[PANE_READY], (int)in->nready, rows);
+	pane_title(t, b, x, y, w, t->focus == PANE_READY, forms, 4,
+		   range(top, rows, (int)in->nready, pos, sizeof(pos)));
+	cols_fit(c, 4, w - 2, wd);
+	cols_head(t, b, x + 1, y + 1, c, wd, 4);
 	for (int r = 0; r < rows && top + r < (int)in->nready; r++) {
 		const struct model_ready *e = &in->ready[top + r];
 		struct fdkind k = { .kind = "?" };
 		int ry = y + 2 + r;
+		const char *cell[4];
 
 		if (t->env.fdkind)
 			t->env.fdkind(t->env.ctx, in->in.owner, e->fd, &k);
-		tbuf_printf(b, t->g, x + 1, ry, w - 2, TC_READY, "%-5s %5d %-9.9s %s",
-			    top + r == 0 ? "head" : top + r + 1 == (int)in->nready ? "tail" : "",
-			    e->fd, k.kind,
-			    e->since_ns && t->now_ns > e->since_ns ?
-			    dur(t->now_ns - e->since_ns, age, sizeof(age)) : "-");
+		snprintf(fd, sizeof(fd), "%d", e->fd);
+		cell[0] = top + r == 0 ? "head" : top + r + 1 == (int)in->nready ? "tail" : "";
+		cell[1] = fd;
+		cell[2] = k.kind;
+		cell[3] = e->since_ns && t->now_ns > e->since_ns ?
+			  dur(t->now_ns - e->since_ns, age, sizeof(age)) : "-";
+		cols_row(t, b, x + 1, ry, c, wd, 4, TC_READY, cell);
 		if (touched(t, in->in.ep, SUB_FD(e->fd)))
 			tbuf_paint(b, x + 1, ry, w - 2, TC_CHANGED, 0);
 	}
@@ -786,18 +1257,28 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		      const struct model_inst *in)
 {
-	int rows = h - 3, top;
-	char title[96], a[16], left[24], comm[32];
+	int rows = h - 3, top, wd[4];
+	char title[96], brief[64], tiny[32], pos[48], a[16], l[16], left[24], comm[32], tid[16];
+	const char *forms[] = { title, brief, tiny, "wq" };
 	unsigned int asleep = model_asleep(in);
+	struct tcol c[] = {
+		{ "TID", 5, 7, true, 0, NULL }, { "COMM", 6, 15, false, 1, NULL },
+		{ "ASLEEP", 6, 7, false, 0, NULL }, { "TIMEOUT", 5, 10, false, 0, "LEFT" },
+	};
 
 	snprintf(title, sizeof(title), "wq: %u asleep, %zu in epoll_wait", asleep, in->nwaiters);
-	tbuf_box(b, t->g, x, y, w, h, t->focus == PANE_WAIT ? TC_KEY : TC_BORDER, title);
-	tbuf_printf(b, t->g, x + 1, y + 1, w - 2, TC_HEADER, "%7s %-10s %-7s %s", "TID", "COMM",
-		    "ASLEEP", "TIMEOUT");
+	snprintf(brief, sizeof(brief), "wq: %u asleep, %zu waiting", asleep, in->nwaiters);
+	snprintf(tiny, sizeof(tiny), "wq: %u asleep", asleep);
+	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	top = clamp_scroll(&t->scroll[PANE_WAIT], (int)in->nwaiters, rows);
+	pane_title(t, b, x, y, w, t->focus == PANE_WAIT, forms, 4,
+		   range(top, rows, (int)in->nwaiters, pos, sizeof(pos)));
+	cols_fit(c, 4, w - 2, wd);
+	cols_head(t, b, x + 1, y + 1, c, wd, 4);
 	for (int r = 0; r < rows && top + r < (int)in->nwaiters; r++) {
 		const struct model_waiter *wt = &in->waiters[top + r];
 		int ry = y + 2 + r;
+		const char *cell[4];
 
 		comm_of(t, in->in.owner, wt->tid, comm, sizeof(comm));
 		if (wt->timeout_ns < 0) {
@@ -805,16 +1286,21 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		} else {
 			__u64 end = wt->since_ns + (__u64)wt->timeout_ns;
 
-			snprintf(left, sizeof(left), "%s left",
-				 end > t->now_ns ? dur(end - t->now_ns, a, sizeof(a)) : "0");
+			/* " left" only where it fits */
+			snprintf(left, sizeof(left), wd[3] >= 10 ? "%s left" : "%s",
+				 end > t->now_ns ? dur(end - t->now_ns, l, sizeof(l)) : "0");
 		}
 		if (wt->asleep && wt->asleep_since_ns && t->now_ns > wt->asleep_since_ns)
 			dur(t->now_ns - wt->asleep_since_ns, a, sizeof(a));
 		else
-			snprintf(a, sizeof(a), "%s", "");
-		tbuf_printf(b, t->g, x + 1, ry, w - 2, wt->asleep ? TC_ASLEEP : TC_NORMAL,
-			    "%7u %-10.10s %-7s %s", wt->tid, comm,
-			    wt->asleep ? (a[0] ? a : "asleep") : "running", left);
+			snprintf(a, sizeof(a), "%s",
+				 wt->asleep ? "asleep" : wd[2] >= 7 ? "running" : "awake");
+		snprintf(tid, sizeof(tid), "%u", wt->tid);
+		cell[0] = tid;
+		cell[1] = comm;
+		cell[2] = a;
+		cell[3] = left;
+		cols_row(t, b, x + 1, ry, c, wd, 4, wt->asleep ? TC_ASLEEP : TC_NORMAL, cell);
 		if (touched(t, in->in.ep, SUB_TID(wt->tid)))
 			tbuf_paint(b, x + 1, ry, w - 2, TC_CHANGED, 0);
 	}
@@ -826,11 +1312,13 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 {
 	const struct et_hdr *r = tui_log_get(&t->log, 0);
+	const char *forms[] = { "what the kernel just did (space: next)", "what the kernel did" };
 	struct et_desc d;
 	const char *s;
 	int x = 2, row = y + 1, w = b->w - 4;
 
-	tbuf_box(b, t->g, 0, y, b->w, h, TC_KEY, "what the kernel just did (space: next)");
+	tbuf_box(b, t->g, 0, y, b->w, h, TC_KEY, NULL);
+	pane_title(t, b, 0, y, b->w, false, forms, 2, NULL);
 	if (!r)
 		return;
 	et_describe(r, &d);
@@ -855,61 +1343,131 @@ static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 	}
 }
 
+static void junction(struct tbuf *b, int x, int y, uint32_t ch)
+{
+	struct tcell *c = tbuf_at(b, x, y);
+
+	if (c)
+		*c = (struct tcell){ .ch = ch, .color = TC_BORDER };
+}
+
+/* the counts in one line; the least useful go first when it is narrow */
+static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *in)
+{
+	const struct tui_rate *r = rate_find(t, in->in.ep);
+	char w[32], rd[32], as[32], cb[32], cbb[32], wk[32], wkb[32], ev[32], evb[32], z[48];
+	char zb[32], dr[32], c1[16], c2[16], c3[16], line[512];
+	struct part p[10];
+
+	rate_str(r ? r->callbacks : 0, c1, sizeof(c1));
+	rate_str(r ? r->wakeups : 0, c2, sizeof(c2));
+	rate_str(r ? r->events : 0, c3, sizeof(c3));
+	snprintf(w, sizeof(w), "watched %zu", in->nitems);
+	snprintf(rd, sizeof(rd), "ready %zu", in->nready);
+	snprintf(as, sizeof(as), "asleep %u", model_asleep(in));
+	snprintf(cb, sizeof(cb), "callbacks/s %s", c1);
+	snprintf(cbb, sizeof(cbb), "cb/s %s", c1);
+	snprintf(wk, sizeof(wk), "wakeups/s %s", c2);
+	snprintf(wkb, sizeof(wkb), "wake/s %s", c2);
+	snprintf(ev, sizeof(ev), "events/s %s", c3);
+	snprintf(evb, sizeof(evb), "ev/s %s", c3);
+	snprintf(z, sizeof(z), "0-event wakeups %llu", (unsigned long long)in->cnt.zero_wakeups);
+	snprintf(zb, sizeof(zb), "0-wake %llu", (unsigned long long)in->cnt.zero_wakeups);
+	snprintf(dr, sizeof(dr), "drift %llu", (unsigned long long)in->drift);
+	p[0] = (struct part){ w, NULL, 0, TC_HEADER, 0, 0 };
+	p[1] = (struct part){ rd, NULL, 0, TC_HEADER, 0, 0 };
+	p[2] = (struct part){ as, NULL, 0, TC_HEADER, 0, 0 };
+	p[3] = (struct part){ cb, cbb, 2, TC_HEADER, 0, 0 };
+	p[4] = (struct part){ wk, wkb, 2, TC_HEADER, 0, 0 };
+	p[5] = (struct part){ ev, evb, 3, TC_HEADER, 0, 0 };
+	p[6] = (struct part){ z, zb, 3, TC_HEADER, 0, 0 };
+	p[7] = (struct part){ dr, NULL, in->drift ? 1 : 3, TC_HEADER, 0, 0 };
+	p[8] = (struct part){ in->resyncing ? "RESYNCING" : NULL, NULL, 0, TC_WARN, 0, 0 };
+	parts_fit(p, 9, "  ", b->w - 2, line, sizeof(line));
+	tbuf_text(b, t->g, 1, 1, b->w - 2, TC_HEADER, line);
+	parts_paint(b, p, 9, 1, 1);
+}
+
+/*
+ * The instance view: the three parts of struct eventpoll over the log.
+ * Panes share their edges, so that a 24-row terminal still shows eight
+ * epitems and a 60x16 one a row of every pane.
+ */
 static void instance_view(struct tui *t, struct tbuf *b)
 {
 	const struct model_inst *in = sel_inst(t);
-	const struct tui_rate *r;
-	char title[128], comm[32], c1[16], c2[16], c3[16];
-	int top = 2, bottom = b->h - 1, panes_h, log_h, explain_h = 0;
+	char title[128], comm[32];
+	int top = 2, bottom = b->h - 1, explain_h = 0, area, data, R, N, M;
 
 	if (!in) {
 		title_bar(t, b, "instance");
 		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM,
-			  "This instance is gone (closed and forgotten). Esc: back to the overview.");
+			  "This instance is gone (closed and forgotten).");
+		tbuf_text(b, t->g, 2, 4, b->w - 4, TC_DIM, "Esc: back to the overview.");
 		return;
 	}
-	r = rate_find(t, in->in.ep);
 	comm_of(t, in->in.owner, in->in.owner, comm, sizeof(comm));
 	snprintf(title, sizeof(title), "pid %u (%s) epfd %d%s", in->in.owner, comm, in->in.epfd,
 		 in->closed_ns ? " [closed]" : "");
 	title_bar(t, b, title);
-	tbuf_printf(b, t->g, 1, 1, b->w - 2, TC_HEADER,
-		    "watched %zu  ready %zu  asleep %u  callbacks/s %s  wakeups/s %s  events/s %s"
-		    "  0-event wakeups %llu  drift %llu%s",
-		    in->nitems, in->nready, model_asleep(in),
-		    rate_str(r ? r->callbacks : 0, c1, sizeof(c1)),
-		    rate_str(r ? r->wakeups : 0, c2, sizeof(c2)),
-		    rate_str(r ? r->events : 0, c3, sizeof(c3)),
-		    (unsigned long long)in->cnt.zero_wakeups, (unsigned long long)in->drift,
-		    in->resyncing ? "  RESYNCING" : "");
+	inst_counts(t, b, in);
 	if (t->explain)
-		explain_h = 4;
-	bottom -= explain_h;
-	panes_h = (bottom - top) * 3 / 5;
-	if (panes_h < 6)
-		panes_h = bottom - top;
-	log_h = bottom - top - panes_h;
-	if (log_h < 4) {
-		panes_h += log_h;
-		log_h = 0;
-	}
-	if (b->w >= 110) {
-		int w1 = b->w * 8 / 20, w2 = b->w * 5 / 20, w3 = b->w - w1 - w2;
+		explain_h = 3;		/* its top edge is the log's bottom */
+	area = bottom - top - explain_h;
+	if (b->w - 33 - 44 >= 70) {
+		/*
+		 * side by side: top edge, header, R rows, shared edge, M rows, bottom
+		 * edge.  rdllist and wq take what their columns need, rbr the rest,
+		 * and only where that leaves rbr room for a "local -> peer" address.
+		 */
+		int w2 = 33, w1 = b->w - w2 - 44, ys;
 
-		tree_pane(t, b, 0, top, w1, panes_h, in);
-		ready_pane(t, b, w1, top, w2, panes_h, in);
-		wait_pane(t, b, w1 + w2, top, w3, panes_h, in);
+		data = area - 4;
+		R = data * 3 / 5;
+		M = data - R;
+		ys = top + 2 + R;
+		tree_pane(t, b, 0, top, w1 + 1, R + 3, in);
+		ready_pane(t, b, w1, top, w2 + 1, R + 3, in);
+		wait_pane(t, b, w1 + w2, top, b->w - w1 - w2, R + 3, in);
+		log_pane(t, b, 0, ys, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, w1 + 1);
+		junction(b, w1, top, t->g->ttee);
+		junction(b, w1 + w2, top, t->g->ttee);
+		junction(b, 0, ys, t->g->ltee);
+		junction(b, b->w - 1, ys, t->g->rtee);
+		junction(b, w1, ys, t->g->btee);
+		junction(b, w1 + w2, ys, t->g->btee);
 	} else {
-		int h1 = panes_h / 2, h2 = panes_h - h1, wl = b->w / 2;
+		/* stacked: rbr, then rdllist beside wq, then the log; six edge and header rows */
+		int wl = b->w * 9 / 20, ys1, ys2;
 
-		tree_pane(t, b, 0, top, b->w, h1, in);
-		ready_pane(t, b, 0, top + h1, wl, h2, in);
-		wait_pane(t, b, wl, top + h1, b->w - wl, h2, in);
+		data = area - 6;
+		R = data * 8 / 15;
+		N = data / 5;
+		R = R < 1 ? 1 : R;
+		N = N < 1 ? 1 : N;
+		M = data - R - N;
+		if (M < 1) {
+			R -= 1 - M;
+			M = 1;
+		}
+		ys1 = top + 2 + R;
+		ys2 = ys1 + 2 + N;
+		tree_pane(t, b, 0, top, b->w, R + 3, in);
+		ready_pane(t, b, 0, ys1, wl + 1, N + 3, in);
+		wait_pane(t, b, wl, ys1, b->w - wl, N + 3, in);
+		log_pane(t, b, 0, ys2, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, wl + 1);
+		junction(b, 0, ys1, t->g->ltee);
+		junction(b, b->w - 1, ys1, t->g->rtee);
+		junction(b, wl, ys1, t->g->ttee);
+		junction(b, 0, ys2, t->g->ltee);
+		junction(b, b->w - 1, ys2, t->g->rtee);
+		junction(b, wl, ys2, t->g->btee);
 	}
-	if (log_h)
-		log_pane(t, b, 0, top + panes_h, b->w, log_h, in->in.ep, t->focus == PANE_LOG);
-	if (explain_h)
-		explain_box(t, b, bottom, explain_h);
+	if (explain_h) {
+		explain_box(t, b, bottom - explain_h - 1, explain_h + 1);
+		junction(b, 0, bottom - explain_h - 1, t->g->ltee);
+		junction(b, b->w - 1, bottom - explain_h - 1, t->g->rtee);
+	}
 }
 
 /* ---- help and messages -------------------------------------------------------- */
@@ -923,12 +1481,17 @@ static const char *const help_lines[] = {
 	"  Tab               next pane in the instance view (rbr, rdllist, wq, events)",
 	"  p                 pause the view (tracing and recording go on)",
 	"  Space             when paused: apply the next event, and explain it",
-	"  /                 filter events: fd N, tid N, kind K (a bare number is an fd)",
+	"  /                 filter the events: by name, as the log shows it (try_to_wake_up,",
+	"                    ep_poll_callback; several: any of them), by kind (wakeup, ctl),",
+	"                    by fd N, tid N, pid N, epfd N (all of them); a bare number is",
+	"                    an fd.  In the prompt, typing replaces the old filter, ^U",
+	"                    erases it, ^W a word, Enter applies, Esc removes the filter",
 	"  s / S             sort the overview by the next / previous column",
 	"  m                 messages (diagnostics from epolltrace and libbpf)",
 	"  ?                 this help          q  quit",
+	"  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them",
 	"  Replay only:      + / - speed (x0.1 to x100), p pause, Space or . one event,",
-	"                    n the next event of the filter's kind (else of the last one's),",
+	"                    n the next event the filter passes (else of the last one's kind),",
 	"                    [ / ] 10 s back / on, Home or < / End or > start / end,",
 	"                    : seek to a time (seconds) or an event (#N)",
 	"",
@@ -947,39 +1510,178 @@ static const char *const help_lines[] = {
 	"  S the ready list is sampled (no ep_poll_callback hook)   X closed",
 };
 
-static void help(struct tui *t, struct tbuf *b)
-{
-	int n = (int)(sizeof(help_lines) / sizeof(help_lines[0])), y = 2;
+/* one screen row of the help: a piece of a source line */
+struct help_row {
+	const char *s;
+	int n, indent;
+	enum tui_color color;
+};
 
-	title_bar(t, b, "help (Esc or ? to close)");
-	for (int i = 0; i < n && y < b->h - 1; i++, y++)
-		tbuf_text(b, t->g, 1, y, b->w - 2,
-			  help_lines[i][0] && help_lines[i][0] != ' ' ? TC_HEADER : TC_NORMAL,
-			  help_lines[i]);
-	if (!t->nplan || y + 2 >= b->h - 1)
-		return;
-	tbuf_text(b, t->g, 1, ++y, b->w - 2, TC_HEADER,
-		  "This session's attach plan (hook, attached with, fidelity, point)");
-	for (int i = 0; i < t->nplan && ++y < b->h - 1; i++)
-		tbuf_text(b, t->g, 1, y, b->w - 2, TC_NORMAL, t->plan[i]);
+/*
+ * Where a help line's text goes on when it wraps: under its description
+ * (after the key column, two blanks or more before column 24), else a
+ * little in from where it starts.
+ */
+static int help_hang(const char *s)
+{
+	int lead = 0;
+
+	while (s[lead] == ' ')
+		lead++;
+	for (int i = lead; s[i] && i < 24; i++)
+		if (s[i] != ' ' && s[i + 1] == ' ' && s[i + 2] == ' ') {
+			int j = i + 1;
+
+			while (s[j] == ' ')
+				j++;
+			if (j < 24)
+				return j;
+			break;
+		}
+	return lead >= 4 ? lead : lead + 2;
 }
 
+/* wrap s into rows of at most w columns; returns the rows added */
+static int help_wrap(const char *s, enum tui_color color, int w, struct help_row *out, int room)
+{
+	int hang = help_hang(s), n = 0, indent = 0;
+
+	if (w - hang < 20)
+		hang = 2;
+	while (n < room) {
+		int len = (int)strlen(s), cut = len, avail = w - indent;
+
+		if (len > avail) {
+			cut = avail;
+			while (cut > 0 && s[cut] != ' ')
+				cut--;
+			if (cut <= 0)
+				cut = avail;
+		}
+		out[n++] = (struct help_row){ s, cut, indent, color };
+		s += cut;
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		indent = hang;
+	}
+	return n;
+}
+
+/*
+ * The help and the messages scroll (they are longer than a small
+ * terminal): rows from t->page_top, and where we are, as less says it.
+ */
+static void pager(struct tui *t, struct tbuf *b, const struct help_row *rows, int n)
+{
+	int w = b->w - 2, shown = b->h - 3;
+	char at[64], pct[16], line[256];
+	struct part p[4];
+
+	t->page_rows = shown;
+	if (t->page_top > n - shown)
+		t->page_top = n - shown;
+	if (t->page_top < 0)
+		t->page_top = 0;
+	for (int y = 0; y < shown && t->page_top + y < n; y++) {
+		const struct help_row *r = &rows[t->page_top + y];
+
+		tbuf_printf(b, t->g, 1 + r->indent, 1 + y, w - r->indent, r->color, "%.*s", r->n,
+			    r->s);
+	}
+	if (n > shown) {
+		snprintf(at, sizeof(at), "lines %d-%d of %d", t->page_top + 1,
+			 t->page_top + shown < n ? t->page_top + shown : n, n);
+		if (t->page_top + shown >= n)
+			snprintf(pct, sizeof(pct), "(END)");
+		else
+			snprintf(pct, sizeof(pct), "%d%%", (t->page_top + shown) * 100 / n);
+		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0, 0 };
+		p[1] = (struct part){ pct, NULL, 0, TC_KEY, 0, 0 };
+		p[2] = (struct part){ "Up/Down PgUp/PgDn Home/End scroll", "arrows scroll", 1,
+				      TC_NORMAL, 0, 0 };
+		p[3] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0, 0 };
+	} else {
+		snprintf(at, sizeof(at), "all %d lines", n);
+		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0, 0 };
+		p[1] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0, 0 };
+		p[2] = p[3] = (struct part){ NULL, NULL, 0, TC_NORMAL, 0, 0 };
+	}
+	parts_fit(p, 4, "  ", w, line, sizeof(line));
+	tbuf_text(b, t->g, 1, b->h - 2, w, TC_NORMAL, line);
+	parts_paint(b, p, 4, 1, b->h - 2);
+	tbuf_paint(b, 1, b->h - 2, tbuf_cols(line), TC_KEY, TA_REVERSE);
+}
+
+static void help(struct tui *t, struct tbuf *b)
+{
+	struct help_row rows[512];
+	char store[8192];
+	size_t used = 0;
+	int n = 0, nsrc = (int)(sizeof(help_lines) / sizeof(help_lines[0])), w = b->w - 2;
+
+	title_bar(t, b, "help (Esc or ? to close)");
+	for (int i = 0; i < nsrc && n < 512; i++) {
+		const char *l = help_lines[i];
+		int hang = help_hang(l), lead;
+		size_t o = used;
+
+		/* lines that go on under the description join it: they reflow together */
+		used += snprintf(store + used, sizeof(store) - used, "%s", l);
+		while (i + 1 < nsrc && used < sizeof(store)) {
+			const char *next = help_lines[i + 1];
+
+			for (lead = 0; next[lead] == ' '; lead++)
+				;
+			if (lead < 4 || lead != hang || !next[lead])
+				break;
+			used += snprintf(store + used, sizeof(store) - used, " %s", next + lead);
+			i++;
+		}
+		if (used >= sizeof(store) - 1)
+			break;
+		used++;		/* the terminating NUL */
+		n += help_wrap(store + o, l[0] && l[0] != ' ' ? TC_HEADER : TC_NORMAL, w,
+			       rows + n, 512 - n);
+	}
+	if (t->nplan && n + 2 < 512) {
+		rows[n++] = (struct help_row){ "", 0, 0, TC_NORMAL };
+		n += help_wrap("This session's attach plan (hook, attached with, fidelity, point)",
+			       TC_HEADER, w, rows + n, 512 - n);
+	}
+	for (int i = 0; i < t->nplan && n < 512; i++)
+		n += help_wrap(t->plan[i], TC_NORMAL, w, rows + n, 512 - n);
+	pager(t, b, rows, n);
+}
+
+#define MSG_MAX 256
+
+/* the message log, oldest first, wrapped; it opens at its end (tui.c) */
 static void messages(struct tui *t, struct tbuf *b)
 {
-	int rows = b->h - 3, shown = 0;
+	char (*store)[256] = malloc(MSG_MAX * sizeof(*store));
+	struct help_row *rows = calloc(MSG_MAX * 4, sizeof(*rows));
+	int nmsg = 0, n = 0;
 
 	title_bar(t, b, "messages (newest last; Esc to close)");
-	for (unsigned int i = 0; t->message && shown < rows; i++) {
-		const char *l = t->message(i);
+	/* (each line must be copied: the next call reuses its buffer) */
+	for (; store && rows && t->message && nmsg < MSG_MAX; nmsg++) {
+		const char *l = t->message(nmsg);
 
 		if (!l)
 			break;
-		tbuf_text(b, t->g, 1, 1 + rows - 1 - shown, b->w - 2,
-			  strstr(l, "error") ? TC_ERROR : TC_NORMAL, l);
-		shown++;
+		snprintf(store[nmsg], sizeof(store[0]), "%s", l);
 	}
-	if (!shown)
+	for (int i = nmsg - 1; rows && i >= 0 && n < MSG_MAX * 4; i--)
+		n += help_wrap(store[i], strstr(store[i], "error") ? TC_ERROR : TC_NORMAL, b->w - 2,
+			       rows + n, MSG_MAX * 4 - n);
+	if (n)
+		pager(t, b, rows, n);
+	else
 		tbuf_text(b, t->g, 1, 2, b->w - 2, TC_DIM, "(no messages)");
+	free(store);
+	free(rows);
 }
 
 void tui_format(struct tui *t, struct tbuf *b)

@@ -48,11 +48,21 @@ struct tui_rate {
 	double callbacks, wakeups, events;
 };
 
+#define TUI_FILTER_FUNCS 4
+
+/*
+ * What the event log shows.  The "what" (kinds and event names: any of
+ * them) and the "who" (fd, tid, pid, epfd: all of them) must both pass.
+ */
 struct tui_filter {
 	bool on;
 	int fd;			/* -1: any */
 	long tid;		/* -1: any */
-	int kind;		/* enum et_kind, -1: any */
+	long pid;		/* -1: any */
+	int epfd;		/* -1: any */
+	unsigned int kinds;	/* a bit per enum et_kind; 0: any */
+	int nfuncs;		/* event names (parts of them), as the log shows them */
+	char funcs[TUI_FILTER_FUNCS][32];
 	char text[64];		/* as typed */
 };
 
@@ -97,7 +107,11 @@ struct tui {
 	struct tui_filter filter;
 	bool editing;			/* typing a filter (or a seek target) */
 	bool seeking;			/* ... a seek target */
+	bool input_sel;			/* the input is the old filter, selected:
+					 * typing replaces it */
 	char input[64];
+	int page_top;			/* help, messages: the first line shown */
+	int page_rows;			/* ... lines on screen (tui_format sets) */
 	struct tui_log log;
 	struct tui_touch touch[TUI_TOUCH_CAP];
 	struct tui_rate *rates;
@@ -135,9 +149,15 @@ void tui_format(struct tui *t, struct tbuf *b);
 
 /* Overview navigation: move the selection by delta rows. */
 void tui_select_move(struct tui *t, int delta);
-/* Parse a filter ("fd 7", "tid 1234", "kind callback", "7", "callback");
- * false if it means nothing. */
-bool tui_filter_parse(struct tui_filter *f, const char *text);
+/*
+ * Parse a filter: "fd 7", "tid 1234", "pid 99", "epfd 3", "kind callback",
+ * an event name as the log shows it ("try_to_wake_up", or part of one),
+ * "7" (an fd), "callback" (a kind); several at once.  False if it means
+ * nothing, with the reason in why (f unchanged).
+ */
+bool tui_filter_parse(struct tui_filter *f, const char *text, char *why, size_t len);
+/* The same, also knowing the names in the log; empty text: no filter. */
+bool tui_set_filter(struct tui *t, const char *text, char *why, size_t len);
 /* Does the record pass the filter? */
 bool tui_filter_match(const struct tui_filter *f, const struct et_hdr *h);
 
