@@ -245,6 +245,7 @@ T send-keys -t redis q
 exited "redis: q quits and restores the terminal" redis
 
 # ---- threads asleep in epoll_wait ----------------------------------------------
+rm -f "$OUT/sleepers.truth"
 "$ET" demo --scenario sleepers --gate --truth "$OUT/sleepers.truth" 2>"$OUT/sleepers.err" &
 SPID=$!
 pids+=("$SPID")
