@@ -362,9 +362,16 @@ static int v_tick(struct et_sink *s, __u64 now)
 	v->next_ns += v->interval_ns;
 	if (v->next_ns <= now)	/* we fell behind: do not burst */
 		v->next_ns = now + v->interval_ns;
-	render(v, now, false);
-	if (v->count > 0 && --v->count == 0)
+	/*
+	 * The Nth refresh of -n N is the last word: "final": true, as at the
+	 * end of -d or of the targets.  Rendered here, at the tick, so that a
+	 * replay (which stops at the same tick) prints the same.
+	 */
+	if (v->count > 0 && --v->count == 0) {
+		render(v, now, true);
 		return 1;
+	}
+	render(v, now, false);
 	return 0;
 }
 
@@ -372,7 +379,7 @@ static void v_end(struct et_sink *s, __u64 now)
 {
 	struct view *v = (struct view *)s;
 
-	/* -n reached: that was the last word */
+	/* -n reached: its last refresh was the final one */
 	if (v->count != 0)
 		render(v, now, true);
 }
