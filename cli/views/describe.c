@@ -160,12 +160,12 @@ static void waker_str(const struct et_ev_wakeup *e, char *buf, size_t len)
 	const char *ctx = et_context_name(e->hdr.flags);
 
 	if (e->hdr.flags & ET_F_TIMER)
-		snprintf(buf, len, "by a timer (%s)", ctx);
+		snprintf(buf, len, "by a timer (%s)", ctx ? ctx : "irq");
 	else if (et_context_is_task(e->hdr.flags))
 		snprintf(buf, len, "by %u/%.16s%s", e->waker_tid, e->waker_comm,
 			 ctx ? "" : " (context unknown)");
 	else
-		snprintf(buf, len, "by an interrupt (%s)", ctx);
+		snprintf(buf, len, "by an interrupt (%s)", ctx ? ctx : "irq");
 }
 
 static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
