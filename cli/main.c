@@ -203,7 +203,8 @@ static const struct option_rule {
 	RULE(OPT_SUMMARY, "--summary", IN_TRACE | IN_REPLAY | IN_DEMO, "tracing, replay and demo"),
 	RULE(OPT_JSON_STATE, "--json-state", IN_TRACE | IN_REPLAY | IN_DEMO,
 	     "tracing, replay and demo"),
-	RULE(OPT_TUI, "--tui", IN_TRACE | IN_REPLAY | IN_DEMO, "tracing, replay and demo"),
+	RULE_IF(OPT_TUI, "--tui", IN_TRACE | IN_REPLAY | IN_DEMO, "tracing, replay and demo",
+		NEEDS_TUI),
 	RULE(OPT_TEXT, "--text", IN_TRACE | IN_DEMO, "tracing and demo"),
 	RULE_IF(OPT_THEME, "--theme", IN_TRACE | IN_REPLAY | IN_DEMO, "the TUI", NEEDS_TUI),
 	RULE_IF(OPT_ASCII, "--ascii", IN_TRACE | IN_REPLAY | IN_DEMO, "the TUI", NEEDS_TUI),
@@ -303,6 +304,10 @@ static int check_options(const struct cli *c, const char *sub)
 			ok = c->summary || c->json_state;
 			break;
 		case NEEDS_TUI:
+			if (stream_output(c) && r->opt == OPT_TUI) {
+				et_err("--tui and %s exclude each other", stream_output(c));
+				return -1;
+			}
 			if (stream_output(c)) {
 				et_err("%s applies to the TUI, not to %s", r->name, stream_output(c));
 				return -1;

@@ -371,6 +371,7 @@ refuse "replay --attach" "replay: --attach applies to" replay "$R" --json --atta
 refuse "replay -w" "replay: -w applies to tracing and demo" replay "$R" --json -w "$OUT/y.etr"
 refuse "replay --snapshot-interval" "replay: --snapshot-interval applies to" replay "$R" --json --snapshot-interval 1
 refuse "replay --text" "replay: --text applies to tracing and demo" replay "$R" --text
+refuse "replay --tui --json" "--tui and --json exclude each other" replay "$R" --tui --json
 refuse "info --json" "info: --json applies to" info "$R" --json
 refuse "info -n" "info: -n applies to" info "$R" -n 1
 refuse "export -n" "export: -n applies to" export "$R" --format jsonl -n 2
