@@ -111,8 +111,10 @@ static __always_inline unsigned int irq_context_flags(unsigned int hard, unsigne
 
 /*
  * Is this hrtimer one that expires in softirq context (HRTIMER_MODE_SOFT)?
- * hrtimer->is_soft appeared in v4.16 ("hrtimer: Implement support for
- * softirq based hrtimers"); before it every hrtimer expired in hard irq.
+ * hrtimer->is_soft appeared in v4.16 with the softirq hrtimer bases
+ * ("hrtimer: Add clock bases and hrtimer mode for soft irq context");
+ * before it every hrtimer expired in hard irq.  A wait's own timeout
+ * (schedule_hrtimeout_range, HRTIMER_MODE_ABS) is a hard one.
  */
 static __always_inline unsigned int hrtimer_is_soft(struct hrtimer *t)
 {
