@@ -154,7 +154,7 @@ assert not any(e["type"] == "callback" for e in ev), "callback records in tracep
 print(f"{len(st)} stats records")
 ' "$OUT/wake.jsonl"
 
-pycheck "--json wakeup: a timeout is a timer in irq context, with no waker; a write names its writer" '
+pycheck "--json wakeup: a timeout is a timer in irq context, no waker; a write names its writer" '
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 ids = json.load(open(sys.argv[2]))
@@ -197,7 +197,8 @@ pycheck "--text: a header saying what is traced and what ep_poll_callback gives"
 import json, re, sys
 lines = open(sys.argv[1]).read().splitlines()
 ids = json.load(open(sys.argv[2]))
-assert lines and lines[0].startswith("# epolltrace: tracing pid %d (python3) on Linux " % ids["writer"]), lines[:1]
+head = "# epolltrace: tracing pid %d (python3) on Linux " % ids["writer"]
+assert lines and lines[0].startswith(head), lines[:1]
 assert "--attach=tracepoint" in lines[0], lines[0]
 assert re.match(r"# ep_poll_callback: not attachable", lines[1]), lines[1]
 ' "$OUT/wake.txt" "$OUT/text.ids"
@@ -290,8 +291,7 @@ assert len(t) == 2 and "(final)" in t[1].splitlines()[0] and "(final)" not in t[
 rows = [l.split() for l in t[1].splitlines()[2:] if l.split()[0] == sys.argv[2]]
 assert rows and all(r[6] == "-" for r in rows), rows
 ' "$OUT/summary.txt" "$IP"
-kill -9 "$IP" 2>/dev/null
-wait "$IP" 2>/dev/null
+{ kill -9 "$IP"; wait "$IP"; } 2>/dev/null
 
 # ---- 5. the TUI's event log names the waker the same way ---------------------------------
 T -f /dev/null new-session -d -s keep "sleep 3600"
@@ -332,7 +332,8 @@ refuse() {
 		[ ! -s "$OUT/opt.out" ]; then
 		pass "$name: $(cat "$OUT/opt.err")"
 	else
-		fail "$name" "exit $rc, stderr: $(head -c 200 "$OUT/opt.err"), stdout: $(head -c 80 "$OUT/opt.out")"
+		fail "$name" "exit $rc, stderr: $(head -c 200 "$OUT/opt.err"),
+			stdout: $(head -c 80 "$OUT/opt.out")"
 	fi
 }
 # accept NAME ARGS...: these combinations are fine (exit 0)
@@ -352,37 +353,48 @@ R=$OUT/wake.etr
 refuse "--json -n" "-n applies to --summary and --json-state" "${P[@]}" --json -n 2
 refuse "--json -i" "-i applies to --summary and --json-state" "${P[@]}" --json -i 1
 refuse "-n with the TUI or text" "-n applies to --summary and --json-state" "${P[@]}" --text -n 1
-refuse "--theme with --text" "--theme applies to the TUI, not to --text" "${P[@]}" --text --theme mono
+refuse "--theme with --text" "--theme applies to the TUI, not to --text" \
+	"${P[@]}" --text --theme mono
 refuse "--ascii with --json" "--ascii applies to the TUI, not to --json" "${P[@]}" --json --ascii
-refuse "--ascii with --summary" "--ascii applies to the TUI, not to --summary" "${P[@]}" --summary --ascii
+refuse "--ascii with --summary" "--ascii applies to the TUI, not to --summary" \
+	"${P[@]}" --summary --ascii
 refuse "--rate outside demo" "--rate applies to demo" "${P[@]}" --json --rate 2
 refuse "--format outside export" "--format applies to export" "${P[@]}" --json --format jsonl
 refuse "-o while tracing" "-o applies to record and export" "${P[@]}" --json -o "$OUT/x"
 refuse "--force without a file" "--force applies to a file written with -o, -w or --truth" \
 	"${P[@]}" --json --force
-refuse "--force with export to stdout" "--force applies to a file" export "$R" --format jsonl --force
-refuse "--scale outside demo --scenario" "--scale applies to demo --scenario NAME" "${P[@]}" --json --scale 2
-refuse "--truth outside demo --scenario" "--truth applies to demo --scenario NAME" "${P[@]}" --json --truth "$OUT/t"
-refuse "--gate outside demo --scenario" "--gate applies to demo --scenario NAME" "${P[@]}" --json --gate
+refuse "--force with export to stdout" "--force applies to a file" \
+	export "$R" --format jsonl --force
+refuse "--scale outside demo --scenario" "--scale applies to demo --scenario NAME" \
+	"${P[@]}" --json --scale 2
+refuse "--truth outside demo --scenario" "--truth applies to demo --scenario NAME" \
+	"${P[@]}" --json --truth "$OUT/t"
+refuse "--gate outside demo --scenario" "--gate applies to demo --scenario NAME" \
+	"${P[@]}" --json --gate
 refuse "--list outside demo" "--list applies to demo" "${P[@]}" --json --list
 refuse "replay -d" "replay: -d applies to tracing, record, demo" replay "$R" --json -d 1
 refuse "replay -p" "replay: -p applies to tracing and record" replay "$R" --json -p 1
 refuse "replay --attach" "replay: --attach applies to" replay "$R" --json --attach tracepoint
 refuse "replay -w" "replay: -w applies to tracing and demo" replay "$R" --json -w "$OUT/y.etr"
-refuse "replay --snapshot-interval" "replay: --snapshot-interval applies to" replay "$R" --json --snapshot-interval 1
+refuse "replay --snapshot-interval" "replay: --snapshot-interval applies to" \
+	replay "$R" --json --snapshot-interval 1
 refuse "replay --text" "replay: --text applies to tracing and demo" replay "$R" --text
 refuse "replay --tui --json" "--tui and --json exclude each other" replay "$R" --tui --json
 refuse "info --json" "info: --json applies to" info "$R" --json
 refuse "info -n" "info: -n applies to" info "$R" -n 1
 refuse "export -n" "export: -n applies to" export "$R" --format jsonl -n 2
-refuse "export --summary" "export: --summary applies to tracing, replay and demo" export "$R" --format jsonl --summary
+refuse "export --summary" "export: --summary applies to tracing, replay and demo" \
+	export "$R" --format jsonl --summary
 refuse "probes -p" "probes: -p applies to tracing and record" probes -p 1
 refuse "probes -d" "probes: -d applies to" probes -d 1
 refuse "record -i" "record: -i applies to" record -o "$OUT/r.etr" "${P[@]}" -i 1 -d 0.5
 refuse "record --text" "record: --text applies to" record -o "$OUT/r.etr" "${P[@]}" --text -d 0.5
 refuse "demo --scenario NAME -d" "demo --scenario: -d applies to" demo --scenario threads -d 1
-refuse "demo --scenario NAME --attach" "demo --scenario: --attach applies to" demo --scenario threads --attach tracepoint
-refuse "demo --scenario classroom --truth" "--truth applies to demo --scenario NAME, not classroom" \
+refuse "demo --scenario NAME --attach" "demo --scenario: --attach applies to" \
+	demo --scenario threads --attach tracepoint
+refuse "demo --scenario classroom --truth" \
+	"--truth applies to demo --scenario NAME, not classroom" \
+	\
 	demo --scenario classroom --truth "$OUT/t"
 refuse "demo --list --scenario" "demo --list: --scenario applies to demo (without --list)" \
 	demo --list --scenario threads
