@@ -394,7 +394,6 @@ refuse "demo --scenario NAME --attach" "demo --scenario: --attach applies to" \
 	demo --scenario threads --attach tracepoint
 refuse "demo --scenario classroom --truth" \
 	"--truth applies to demo --scenario NAME, not classroom" \
-	\
 	demo --scenario classroom --truth "$OUT/t"
 refuse "demo --list --scenario" "demo --list: --scenario applies to demo (without --list)" \
 	demo --list --scenario threads
