@@ -100,11 +100,27 @@ static __always_inline unsigned int irq_context_flags(unsigned int hard, unsigne
 
 		pc = h->preempt_count;
 	}
-	if (pc & (ET_PC_HARDIRQ_MASK | ET_PC_NMI_MASK))
+	if (pc & ET_PC_NMI_MASK)
+		return ET_F_NMI | ET_F_CTX_KNOWN;
+	if (pc & ET_PC_HARDIRQ_MASK)
 		return hard | ET_F_CTX_KNOWN;
 	if (pc & ET_PC_SOFTIRQ_OFFSET)
 		return soft | ET_F_CTX_KNOWN;
 	return ET_F_CTX_KNOWN;
+}
+
+/*
+ * Is this hrtimer one that expires in softirq context (HRTIMER_MODE_SOFT)?
+ * hrtimer->is_soft appeared in v4.16 with the softirq hrtimer bases
+ * ("hrtimer: Add clock bases and hrtimer mode for soft irq context");
+ * before it every hrtimer expired in hard irq.  A wait's own timeout
+ * (schedule_hrtimeout_range, HRTIMER_MODE_ABS) is a hard one.
+ */
+static __always_inline unsigned int hrtimer_is_soft(struct hrtimer *t)
+{
+	if (!bpf_core_field_exists(t->is_soft))
+		return 0;
+	return BPF_CORE_READ(t, is_soft) ? 1 : 0;
 }
 
 #endif /* EPOLLTRACE_CORE_FIXES_H */

@@ -326,10 +326,69 @@ int BPF_PROG(tb_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	return 0;
 }
 
+/* three twins: the waker's context from the preempt count, from the irq
+ * account below, or unknown (see handle_waking) */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(tb_sched_waking, struct task_struct *p)
 {
-	handle_waking(p);
+	handle_waking(p, WAKER_CTX_PREEMPT);
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(tb_sched_waking_it, struct task_struct *p)
+{
+	handle_waking(p, WAKER_CTX_TRACKED);
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(tb_sched_waking_nc, struct task_struct *p)
+{
+	handle_waking(p, WAKER_CTX_NONE);
+	return 0;
+}
+
+/* the per-cpu irq account (handlers.bpf.h, irq_track) */
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(tb_irq_handler_entry)
+{
+	irq_track_hardirq(1);
+	return 0;
+}
+
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(tb_irq_handler_exit)
+{
+	irq_track_hardirq(0);
+	return 0;
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(tb_softirq_entry)
+{
+	irq_track_softirq(1);
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(tb_softirq_exit)
+{
+	irq_track_softirq(0);
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(tb_hrtimer_expire_entry, struct hrtimer *timer)
+{
+	irq_track_timer(1, timer);
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_exit")
+int BPF_PROG(tb_hrtimer_expire_exit, struct hrtimer *timer)
+{
+	irq_track_timer(0, timer);
 	return 0;
 }
 

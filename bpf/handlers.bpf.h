@@ -485,8 +485,129 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* sched_waking runs in the waker's context (sched_wakeup may not) */
-static __always_inline void handle_waking(struct task_struct *p)
+/*
+ * In which context a wakeup runs, for the wakeup record.  Three ways, the
+ * rungs of the "sleep" hook (cli/kernel/plan.c), best first:
+ *  - WAKER_CTX_PREEMPT: the preempt count (core_fixes.bpf.h: a per-cpu
+ *    ksym, so only where kallsyms has data symbols), plus the hrtimer
+ *    account below for the timer bit;
+ *  - WAKER_CTX_TRACKED: a per-cpu account kept by the irq_handler,
+ *    softirq and hrtimer_expire tracepoints.  It sees device interrupts,
+ *    softirqs (ksoftirqd's too) and every hrtimer expiry (a wait's own
+ *    timeout is one: schedule_hrtimeout_range -> hrtimer_wakeup); an IPI
+ *    or irq_work that wakes someone is not seen and counts as the task;
+ *  - WAKER_CTX_NONE: context unknown (ET_F_CTX_KNOWN clear).
+ */
+enum waker_ctx {
+	WAKER_CTX_NONE,
+	WAKER_CTX_PREEMPT,
+	WAKER_CTX_TRACKED,
+};
+
+#define IRQ_TRACK_TIMER_BITS 32
+
+struct irq_track {
+	__u32 hardirq;		/* inside irq_handler_entry .. exit */
+	__u32 softirq;		/* inside softirq_entry .. exit */
+	__u32 timers;		/* hrtimer expiries in progress (they nest) */
+	__u32 soft_timers;	/* bit n: the expiry at depth n is a softirq hrtimer */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irq_track);
+} irq_track SEC(".maps");
+
+static __always_inline struct irq_track *irq_track_get(void)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&irq_track, &k);
+}
+
+/*
+ * The exits are attached before the entries (plan.c lists them first), so
+ * an exit whose entry came before tracing began finds 0: never underflow.
+ */
+static __always_inline void irq_track_hardirq(int enter)
+{
+	struct irq_track *t = irq_track_get();
+
+	if (!t)
+		return;
+	if (enter)
+		t->hardirq++;
+	else if (t->hardirq)
+		t->hardirq--;
+}
+
+static __always_inline void irq_track_softirq(int enter)
+{
+	struct irq_track *t = irq_track_get();
+
+	if (!t)
+		return;
+	if (enter)
+		t->softirq++;
+	else if (t->softirq)
+		t->softirq--;
+}
+
+static __always_inline void irq_track_timer(int enter, struct hrtimer *timer)
+{
+	struct irq_track *t = irq_track_get();
+	__u32 d;
+
+	if (!t)
+		return;
+	if (!enter) {
+		if (t->timers)
+			t->timers--;
+		return;
+	}
+	d = t->timers;
+	if (d < IRQ_TRACK_TIMER_BITS) {
+		if (hrtimer_is_soft(timer))
+			t->soft_timers |= 1u << d;
+		else
+			t->soft_timers &= ~(1u << d);
+	}
+	t->timers = d + 1;
+}
+
+/* ET_F_* context flags of the current CPU, from the account above */
+static __always_inline __u16 irq_track_flags(enum waker_ctx how)
+{
+	struct irq_track *t = irq_track_get();
+	__u32 d;
+
+	if (!t)
+		return 0;
+	if (t->timers) {
+		d = t->timers - 1;
+		if (how == WAKER_CTX_PREEMPT)
+			return ET_F_TIMER;
+		if (d < IRQ_TRACK_TIMER_BITS && (t->soft_timers >> d) & 1)
+			return ET_F_CTX_KNOWN | ET_F_TIMER | ET_F_SOFTIRQ;
+		return ET_F_CTX_KNOWN | ET_F_TIMER | ET_F_HARDIRQ;
+	}
+	if (how == WAKER_CTX_PREEMPT)
+		return 0;
+	if (t->hardirq)
+		return ET_F_CTX_KNOWN | ET_F_HARDIRQ;
+	if (t->softirq)
+		return ET_F_CTX_KNOWN | ET_F_SOFTIRQ;
+	return ET_F_CTX_KNOWN;
+}
+
+/*
+ * sched_waking runs in the waker's context (sched_wakeup may not): a
+ * task, or an interrupt, in which case "current" is only the task it
+ * interrupted; hdr.flags tell which.
+ */
+static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx how)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
 	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
@@ -507,6 +628,11 @@ static __always_inline void handle_waking(struct task_struct *p)
 	}
 	if (!RESERVE(e, ET_EV_WAKEUP, ET_SRC_SCHED))
 		return;
+	if (how == WAKER_CTX_PREEMPT)
+		e->hdr.flags = irq_context_flags(ET_F_HARDIRQ, ET_F_SOFTIRQ) |
+			       irq_track_flags(how);
+	else if (how == WAKER_CTX_TRACKED)
+		e->hdr.flags = irq_track_flags(how);
 	id = bpf_get_current_pid_tgid();
 	e->hdr.pid = BPF_CORE_READ(p, tgid);
 	e->hdr.tid = tid;

@@ -286,6 +286,10 @@ struct trace_event_raw_sys_exit {
 	long int ret;
 };
 
+struct hrtimer {
+	u8 is_soft;
+};
+
 /* x86 per-cpu preempt count: a plain int up to 6.1 and again from 6.15,
  * inside struct pcpu_hot in between. */
 struct pcpu_hot {

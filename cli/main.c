@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,17 +100,196 @@ struct cli {
 	const char *output;	/* -o */
 	bool force;
 	const char *format;
+	unsigned long long given;	/* OPTION_RULES rows given: bit = row */
 };
 
-static int parse_double(const char *opt, const char *arg, double min, double *out)
+/* upper bounds of the numeric options (stated in their errors) */
+#define MAX_DURATION_S		31536000.0	/* a year */
+#define MAX_INTERVAL_S		86400.0		/* a day */
+#define MAX_SNAP_INTERVAL_S	3600.0		/* an hour */
+
+/*
+ * Where each option applies.  An option given where it does nothing is
+ * refused with one line, exit 2, never ignored: check_options() below.
+ */
+enum {
+	IN_TRACE = 1 << 0,	/* epolltrace [-p PID] [-- COMMAND] */
+	IN_RECORD = 1 << 1,
+	IN_REPLAY = 1 << 2,
+	IN_INFO = 1 << 3,
+	IN_EXPORT = 1 << 4,
+	IN_PROBES = 1 << 5,
+	IN_DEMO = 1 << 6,	/* demo: the classroom workload, traced live */
+	IN_SCENARIO = 1 << 7,	/* demo --scenario NAME: the workload alone */
+	IN_CLASSROOM = 1 << 8,	/* demo --scenario classroom: the workload alone */
+	IN_LIST = 1 << 9,	/* demo --list */
+	IN_ANY_DEMO = IN_DEMO | IN_SCENARIO | IN_CLASSROOM | IN_LIST,
+};
+
+/* what an option needs besides the subcommand */
+enum needs {
+	NEEDS_NOTHING,
+	NEEDS_STATE_VIEW,	/* -i, -n: --summary or --json-state */
+	NEEDS_TUI,		/* --theme, --ascii: not with a stream output */
+	NEEDS_FILE,		/* --force: a file to overwrite */
+};
+
+#define RULE(o, n, i, w) { .opt = (o), .name = (n), .in = (i), .where = (w) }
+#define RULE_IF(o, n, i, w, nd) { .opt = (o), .name = (n), .in = (i), .where = (w), .needs = (nd) }
+
+static const struct option_rule {
+	int opt;		/* getopt's value */
+	const char *name;	/* as the messages name it */
+	unsigned int in;	/* IN_* where it applies */
+	const char *where;	/* ... in words */
+	enum needs needs;
+} option_rules[] = {
+	RULE('p', "-p", IN_TRACE | IN_RECORD, "tracing and record"),
+	RULE('f', "-f", IN_TRACE | IN_RECORD, "tracing and record"),
+	RULE(OPT_JSON, "--json", IN_TRACE | IN_REPLAY | IN_DEMO | IN_PROBES,
+	     "tracing, replay, demo and probes (record writes only its file: trace with -w FILE "
+	     "to watch while recording)"),
+	RULE(OPT_SUMMARY, "--summary", IN_TRACE | IN_REPLAY | IN_DEMO, "tracing, replay and demo"),
+	RULE(OPT_JSON_STATE, "--json-state", IN_TRACE | IN_REPLAY | IN_DEMO,
+	     "tracing, replay and demo"),
+	RULE_IF(OPT_TUI, "--tui", IN_TRACE | IN_REPLAY | IN_DEMO, "tracing, replay and demo",
+		NEEDS_TUI),
+	RULE(OPT_TEXT, "--text", IN_TRACE | IN_DEMO, "tracing and demo"),
+	RULE_IF(OPT_THEME, "--theme", IN_TRACE | IN_REPLAY | IN_DEMO, "the TUI", NEEDS_TUI),
+	RULE_IF(OPT_ASCII, "--ascii", IN_TRACE | IN_REPLAY | IN_DEMO, "the TUI", NEEDS_TUI),
+	RULE_IF('i', "-i", IN_TRACE | IN_REPLAY | IN_DEMO, "--summary and --json-state",
+		NEEDS_STATE_VIEW),
+	RULE_IF('n', "-n", IN_TRACE | IN_REPLAY | IN_DEMO, "--summary and --json-state",
+		NEEDS_STATE_VIEW),
+	RULE('d', "-d", IN_TRACE | IN_RECORD | IN_DEMO | IN_CLASSROOM,
+	     "tracing, record, demo and demo --scenario classroom"),
+	RULE(OPT_ATTACH, "--attach", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
+	     "tracing, record, demo and probes"),
+	RULE(OPT_SNAP_INTERVAL, "--snapshot-interval", IN_TRACE | IN_RECORD | IN_DEMO,
+	     "tracing, record and demo"),
+	RULE(OPT_RING_SIZE, "--ring-size", IN_TRACE | IN_RECORD | IN_DEMO,
+	     "tracing, record and demo"),
+	RULE('w', "-w", IN_TRACE | IN_DEMO, "tracing and demo (record writes its file with -o)"),
+	RULE('o', "-o", IN_RECORD | IN_EXPORT,
+	     "record and export (to record while tracing, use -w FILE)"),
+	RULE_IF(OPT_FORCE, "--force", IN_TRACE | IN_RECORD | IN_EXPORT | IN_DEMO | IN_SCENARIO,
+	        "a file written with -o, -w or --truth", NEEDS_FILE),
+	RULE(OPT_FORMAT, "--format", IN_EXPORT, "export"),
+	RULE(OPT_SCENARIO, "--scenario", IN_SCENARIO | IN_CLASSROOM, "demo (without --list)"),
+	RULE(OPT_TRUTH, "--truth", IN_SCENARIO, "demo --scenario NAME, not classroom"),
+	RULE(OPT_GATE, "--gate", IN_SCENARIO, "demo --scenario NAME, not classroom"),
+	RULE(OPT_SCALE, "--scale", IN_SCENARIO, "demo --scenario NAME, not classroom"),
+	RULE(OPT_LIST, "--list", IN_LIST, "demo"),
+	RULE(OPT_RATE, "--rate", IN_DEMO | IN_CLASSROOM, "demo and demo --scenario classroom"),
+};
+
+#define NRULES (sizeof(option_rules) / sizeof(option_rules[0]))
+
+static void mark_given(struct cli *c, int opt)
+{
+	for (size_t i = 0; i < NRULES; i++)
+		if (option_rules[i].opt == opt)
+			c->given |= 1ULL << i;
+}
+
+/* Where are we: sub is the subcommand (NULL: tracing). */
+static unsigned int context_of(const struct cli *c, const char *sub, const char **label)
+{
+	static const struct { const char *sub; unsigned int in; } subs[] = {
+		{ "record", IN_RECORD }, { "replay", IN_REPLAY }, { "info", IN_INFO },
+		{ "export", IN_EXPORT }, { "probes", IN_PROBES },
+	};
+
+	*label = sub;
+	if (!sub)
+		return IN_TRACE;
+	if (!strcmp(sub, "demo")) {
+		if (c->list) {
+			*label = "demo --list";
+			return IN_LIST;
+		}
+		if (!c->scenario)
+			return IN_DEMO;
+		*label = "demo --scenario";
+		return strcmp(c->scenario, "classroom") ? IN_SCENARIO : IN_CLASSROOM;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(sub, subs[i].sub))
+			return subs[i].in;
+	return IN_TRACE;
+}
+
+/* the stream output chosen, for "--theme applies to the TUI, not to --json" */
+static const char *stream_output(const struct cli *c)
+{
+	return c->json ? "--json" : c->summary ? "--summary" : c->json_state ? "--json-state" :
+	       c->text ? "--text" : NULL;
+}
+
+/*
+ * Every option given must do something where it is given.  One line and
+ * exit 2 otherwise: "-n applies to --summary and --json-state".
+ */
+static int check_options(const struct cli *c, const char *sub)
+{
+	const char *label;
+	unsigned int in = context_of(c, sub, &label);
+
+	for (size_t i = 0; i < NRULES; i++) {
+		const struct option_rule *r = &option_rules[i];
+		bool ok = true;
+
+		if (!(c->given & (1ULL << i)))
+			continue;
+		if (!(r->in & in)) {
+			et_err("%s%s%s applies to %s", label ? label : "", label ? ": " : "",
+			       r->name, r->where);
+			return -1;
+		}
+		switch (r->needs) {
+		case NEEDS_NOTHING:
+			break;
+		case NEEDS_STATE_VIEW:
+			ok = c->summary || c->json_state;
+			break;
+		case NEEDS_TUI:
+			if (stream_output(c) && r->opt == OPT_TUI) {
+				et_err("--tui and %s exclude each other", stream_output(c));
+				return -1;
+			}
+			if (stream_output(c)) {
+				et_err("%s applies to the TUI, not to %s", r->name, stream_output(c));
+				return -1;
+			}
+			break;
+		case NEEDS_FILE:
+			ok = c->write || c->truth || ((in & (IN_RECORD | IN_EXPORT)) && c->output &&
+						      strcmp(c->output, "-"));
+			break;
+		}
+		if (!ok) {
+			et_err("%s applies to %s", r->name, r->where);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A number of seconds (or a rate): finite and within [min, max], which
+ * the error states; "nan", "inf" and 1e20 are refused (-d nan never ended).
+ */
+static int parse_double(const char *what, const char *opt, const char *arg, double min,
+			double max, const char *unit, double *out)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(arg, &end);
-	if (errno || end == arg || *end || v < min) {
-		et_err("invalid %s: '%s'", opt, arg);
+	if (errno || end == arg || *end || !isfinite(v) || v < min || v > max) {
+		et_err("invalid %s '%s': %s takes %.15g to %.15g%s%s", what, arg, opt, min, max,
+		       unit[0] ? " " : "", unit);
 		return -1;
 	}
 	*out = v;
@@ -145,6 +325,7 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 	c->interval = 1.0;
 	while ((opt = getopt_long(argc, argv, permute ? "p:fd:i:n:w:o:vVh" : "+p:fd:i:n:w:o:vVh",
 				  long_opts, NULL)) != -1) {
+		mark_given(c, opt);
 		switch (opt) {
 		case 'p':
 			if (parse_long("pid", optarg, 1, INT_MAX, &v))
@@ -162,7 +343,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			c->json = true;
 			break;
 		case 'd':
-			if (parse_double("duration", optarg, 0.001, &c->s.duration))
+			if (parse_double("duration", "-d", optarg, 0.001, MAX_DURATION_S, "seconds",
+					 &c->s.duration))
 				return -1;
 			break;
 		case OPT_ATTACH:
@@ -173,7 +355,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			}
 			break;
 		case OPT_SNAP_INTERVAL:
-			if (parse_double("snapshot interval", optarg, 0.01, &c->s.snapshot_interval))
+			if (parse_double("snapshot interval", "--snapshot-interval", optarg, 0.01,
+					 MAX_SNAP_INTERVAL_S, "seconds", &c->s.snapshot_interval))
 				return -1;
 			break;
 		case OPT_RING_SIZE:
@@ -238,7 +421,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			c->tui_o.ascii = true;
 			break;
 		case 'i':
-			if (parse_double("interval", optarg, 0.05, &c->interval))
+			if (parse_double("interval", "-i", optarg, 0.05, MAX_INTERVAL_S, "seconds",
+					 &c->interval))
 				return -1;
 			break;
 		case 'n':
@@ -246,12 +430,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 				return -1;
 			break;
 		case OPT_RATE:
-			if (parse_double("rate", optarg, 0.05, &c->rate))
+			if (parse_double("rate", "--rate", optarg, 0.05, 20, "", &c->rate))
 				return -1;
-			if (c->rate > 20) {
-				et_err("invalid rate: '%s' (0.05 to 20)", optarg);
-				return -1;
-			}
 			break;
 		case 'w':
 			c->write = optarg;
@@ -657,7 +837,7 @@ int main(int argc, char **argv)
 	help_sub = sub;
 	takes_file = sub && (!strcmp(sub, "replay") || !strcmp(sub, "info") ||
 			     !strcmp(sub, "export"));
-	if (parse(argc, argv, &c, takes_file))
+	if (parse(argc, argv, &c, takes_file) || check_options(&c, sub))
 		return 2;
 	if (takes_file) {
 		const char *file = file_operand(argc, argv, sub);

@@ -71,7 +71,9 @@ enum et_src {
 #define ET_F_TRUNCATED	(1u << 3)	/* a walk hit its bound */
 #define ET_F_SCANNING	(1u << 4)	/* SNAP: ovflist active (scan running) */
 #define ET_F_COUNTED	(1u << 5)	/* SNAP: watched counted by walk */
-#define ET_F_CTX_KNOWN	(1u << 6)	/* HARDIRQ/SOFTIRQ bits are meaningful */
+#define ET_F_CTX_KNOWN	(1u << 6)	/* HARDIRQ/SOFTIRQ/NMI/TIMER bits are meaningful */
+#define ET_F_NMI	(1u << 7)	/* ran in NMI context */
+#define ET_F_TIMER	(1u << 8)	/* WAKEUP: inside an hrtimer's expiry (a timeout, a timerfd) */
 
 enum et_ctl_op {
 	ET_CTL_ADD = 1,
@@ -168,6 +170,12 @@ struct et_ev_sleep {
 	struct et_inst in;
 };
 
+/*
+ * hdr.flags say in which context the wakeup ran (ET_F_CTX_KNOWN and the
+ * HARDIRQ/SOFTIRQ/NMI/TIMER bits).  In interrupt context the waker_*
+ * fields name the task that the interrupt happened to interrupt: nobody's
+ * doing, and the views do not show them as the waker.
+ */
 struct et_ev_wakeup {
 	struct et_hdr hdr;	/* pid/tid: the woken waiter */
 	struct et_inst in;

@@ -23,6 +23,10 @@ def main():
     accepted = int(open(sys.argv[3]).read())
     fails = []
 
+    # the session record (the plan in force), then the seed snapshot
+    if not trace or trace[0]["type"] != "session":
+        fails.append("the stream does not start with the session record")
+    trace = trace[1:]
     if not trace or trace[0]["type"] != "snapshot":
         fails.append("the stream does not start with the seed snapshot")
     # interest set per instance, seeded by the first snapshot round

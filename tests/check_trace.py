@@ -56,6 +56,15 @@ def main():
             window.append(t)
     full_truth, truth = truth, window
 
+    # the first record says which attach plan is in force, and only the first
+    if not trace or trace[0]["type"] != "session":
+        fails.append("the stream does not start with a session record")
+    elif trace[0]["callbacks_visible"] != (mode != "tracepoint"):
+        fails.append(f"mode {mode}: session says callbacks_visible "
+                     f"{trace[0]['callbacks_visible']}")
+    if any(e["type"] == "session" for e in trace[1:]):
+        fails.append("a session record after the first line")
+    trace = [e for e in trace if e["type"] != "session"]
     for e in trace:
         for k in ("type", "ts_ns", "pid", "tid"):
             if k not in e:
@@ -198,6 +207,11 @@ def main():
             "sleeps": sum(1 for e in trace if e["type"] == "sleep"),
             "wakeups": sum(1 for e in trace if e["type"] == "wakeup"),
         }
+        # what the plan cannot see is null, never 0
+        if mode == "tracepoint":
+            if c["callbacks"] is not None:
+                fails.append(f"tracepoint mode: counter callbacks = {c['callbacks']}, not null")
+            del want["callbacks"]
         for k, v in want.items():
             if c[k] != v:
                 fails.append(f"counter {k} = {c[k]}, the stream has {v}")

@@ -100,9 +100,18 @@ static const struct hook hook_table[] = {
 		.fid_without = FID_SAMPLED,
 		.without = "sleeping threads come from snapshots of the wait queue only",
 		.rungs = {
+			/* the waker's context: preempt count, irq account, unknown
+			 * (handlers.bpf.h, handle_waking); exits attach first */
 			R(RUNG_TP_BTF, "sched_switch+sched_waking", FID_DERIVED, "tb_sched_switch",
-			  "tb_sched_waking"),
-		}, .nrungs = 1,
+			  "tb_sched_waking", "tb_hrtimer_expire_exit", "tb_hrtimer_expire_entry"),
+			RV(RUNG_TP_BTF, "sched_switch+sched_waking", FID_DERIVED,
+			   "irq context from irq, softirq and hrtimer tracepoints", "tb_sched_switch",
+			   "tb_sched_waking_it", "tb_irq_handler_exit", "tb_softirq_exit",
+			   "tb_hrtimer_expire_exit", "tb_irq_handler_entry", "tb_softirq_entry",
+			   "tb_hrtimer_expire_entry"),
+			RV(RUNG_TP_BTF, "sched_switch+sched_waking", FID_DERIVED, "no irq context",
+			   "tb_sched_switch", "tb_sched_waking_nc"),
+		}, .nrungs = 3,
 	},
 	{
 		.name = "lifetime", .what = "threads and processes exit; forks followed (-f)",

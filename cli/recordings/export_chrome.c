@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "describe.h"
 #include "export.h"
 #include "json.h"
 #include "model.h"
@@ -94,15 +95,25 @@ static struct thr *thr_get(struct chrome *c, __u32 pid, __u32 tid)
 	return NULL;
 }
 
+/* an epfd as a JSON value: -1 (not known) is null */
+static const char *epfd_json(__s32 epfd, char *buf, size_t len)
+{
+	if (epfd < 0)
+		return "null";
+	snprintf(buf, len, "%d", epfd);
+	return buf;
+}
+
 static void span(struct chrome *c, const char *name, const struct thr *t, __u64 from, __u64 to,
 		 const char *args)
 {
 	__u64 d = to > from ? to - from : 0;
+	char ep[16];
 
 	ev_begin(c, "X", name, t->pid, t->tid, from);
-	fprintf(c->f, ",\"dur\":%llu.%03llu,\"cat\":\"epoll\",\"args\":{\"epfd\":%d,"
+	fprintf(c->f, ",\"dur\":%llu.%03llu,\"cat\":\"epoll\",\"args\":{\"epfd\":%s,"
 		"\"owner\":%u%s}}", (unsigned long long)(d / 1000), (unsigned long long)(d % 1000),
-		t->epfd, t->owner, args);
+		epfd_json(t->epfd, ep, sizeof(ep)), t->owner, args);
 }
 
 static void close_wait(struct chrome *c, struct thr *t, __u64 ts, const char *args)
@@ -134,7 +145,11 @@ static void counters(struct chrome *c, const struct model_inst *in, __u64 ts)
 	}
 	k->watched = in->nitems;
 	k->ready = in->nready;
-	snprintf(name, sizeof(name), "epfd %d (pid %u)", in->in.epfd, in->in.owner);
+	if (in->in.epfd >= 0)
+		snprintf(name, sizeof(name), "epfd %d (pid %u)", in->in.epfd, in->in.owner);
+	else
+		snprintf(name, sizeof(name), "epfd ? (pid %u, ep %llx)", in->in.owner,
+			 (unsigned long long)in->in.ep);
 	ev_begin(c, "C", name, in->in.owner, 0, ts);
 	fprintf(c->f, ",\"args\":{\"watched\":%zu,\"ready\":%zu}}", in->nitems, in->nready);
 }
@@ -162,7 +177,7 @@ static void c_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 	struct chrome *c = (struct chrome *)s;
 	const struct et_inst *in = inst_of(h);
 	struct thr *t;
-	char args[160];
+	char args[160], ep[16];
 
 	(void)size;
 	c->last_ts = h->ts_ns;
@@ -191,11 +206,19 @@ static void c_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		break;
 	case ET_EV_WAKEUP: {
 		const struct et_ev_wakeup *e = (const void *)h;
+		const char *ctx = et_context_name(h->flags);
+		char tid[16];
 
 		t = thr_get(c, h->pid, h->tid);
 		if (!t || !t->in_wait || !t->asleep)
 			break;
-		snprintf(args, sizeof(args), ",\"waker_tid\":%u", e->waker_tid);
+		/* an interrupt's wakeup is nobody's: current was only interrupted */
+		snprintf(tid, sizeof(tid), "%u", e->waker_tid);
+		snprintf(args, sizeof(args), ",\"waker_tid\":%s,\"waker_context\":%s%s%s,"
+			 "\"timer\":%s", et_context_is_task(h->flags) ? tid : "null",
+			 ctx ? "\"" : "", ctx ? ctx : "null", ctx ? "\"" : "",
+			 !(h->flags & ET_F_CTX_KNOWN) ? "null" :
+			 h->flags & ET_F_TIMER ? "true" : "false");
 		span(c, "asleep", t, t->sleep_ts, h->ts_ns, args);
 		t->asleep = false;
 		t->woken = true;
@@ -214,12 +237,18 @@ static void c_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 	}
 	case ET_EV_CALLBACK: {
 		const struct et_ev_callback *e = (const void *)h;
+		const char *ctx = et_context_name(h->flags);
+		char key[16];
 
 		if (!thr_get(c, h->pid, h->tid))
 			break;
+		/* key 0: the waker passed no poll flags */
+		snprintf(key, sizeof(key), "%u", e->key);
 		ev_begin(c, "i", "ep_poll_callback", h->pid, h->tid, h->ts_ns);
-		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%d,\"owner\":%u,"
-			"\"fd\":%d,\"key\":%u,\"comm\":", in->epfd, in->owner, e->fd, e->key);
+		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%s,\"owner\":%u,"
+			"\"fd\":%d,\"key\":%s,\"context\":%s%s%s,\"comm\":",
+			epfd_json(in->epfd, ep, sizeof(ep)), in->owner, e->fd, e->key ? key : "null",
+			ctx ? "\"" : "", ctx ? ctx : "null", ctx ? "\"" : "");
 		put_str(c->f, e->comm, ET_COMM_LEN);
 		fputs("}}", c->f);
 		break;
@@ -231,8 +260,8 @@ static void c_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		if (!thr_get(c, h->pid, h->tid))
 			break;
 		ev_begin(c, "i", "epoll_ctl", h->pid, h->tid, h->ts_ns);
-		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%d,\"op\":\"%s\","
-			"\"fd\":%d,\"ret\":%d}}", in->epfd,
+		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%s,\"op\":\"%s\","
+			"\"fd\":%d,\"ret\":%d}}", epfd_json(in->epfd, ep, sizeof(ep)),
 			e->op >= 1 && e->op <= 3 ? op[e->op] : "?", e->fd, e->ret);
 		break;
 	}
@@ -242,8 +271,8 @@ static void c_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		if (!thr_get(c, h->pid, h->tid))
 			break;
 		ev_begin(c, "i", "release", h->pid, h->tid, h->ts_ns);
-		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%d,\"fd\":%d}}",
-			in->epfd, e->fd);
+		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%s,\"fd\":%d}}",
+			epfd_json(in->epfd, ep, sizeof(ep)), e->fd);
 		break;
 	}
 	}
@@ -277,6 +306,7 @@ static void c_flush(struct et_sink *s)
 static void c_begin(struct et_sink *s, const struct et_session_info *info)
 {
 	struct chrome *c = (struct chrome *)s;
+	struct et_visible vis;
 
 	c->t0 = info->start_mono_ns;
 	c->m.callbacks_visible = info->callbacks_visible;
@@ -284,8 +314,11 @@ static void c_begin(struct et_sink *s, const struct et_session_info *info)
 	put_str(c->f, info->kernel ? info->kernel : "", 128);
 	fputs(",\"attach\":", c->f);
 	put_str(c->f, info->attach ? info->attach : "", 32);
-	fprintf(c->f, ",\"start_wall_ns\":%llu},\"traceEvents\":[",
-		(unsigned long long)info->start_wall_ns);
+	/* what the plan could not see is absent below, not zero */
+	et_session_visible(info, &vis);
+	fprintf(c->f, ",\"callbacks_visible\":%s,\"sleeps_visible\":%s,\"start_wall_ns\":%llu},"
+		"\"traceEvents\":[", vis.callbacks ? "true" : "false",
+		vis.sleeps ? "true" : "false", (unsigned long long)info->start_wall_ns);
 	c->first = true;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "describe.h"
+#include "event.h"
 
 const char *et_ctl_op_name(int op)
 {
@@ -21,12 +22,20 @@ const char *et_ctl_op_name(int op)
 const char *et_context_name(unsigned int flags)
 {
 	if (!(flags & ET_F_CTX_KNOWN))
-		return "unknown";
+		return NULL;
+	if (flags & ET_F_NMI)
+		return "nmi";
 	if (flags & ET_F_HARDIRQ)
 		return "hardirq";
 	if (flags & ET_F_SOFTIRQ)
 		return "softirq";
 	return "task";
+}
+
+bool et_context_is_task(unsigned int flags)
+{
+	return !(flags & ET_F_CTX_KNOWN) ||
+	       !(flags & (ET_F_NMI | ET_F_HARDIRQ | ET_F_SOFTIRQ | ET_F_TIMER));
 }
 
 const char *et_wait_sys_name(unsigned int sys)
@@ -37,15 +46,16 @@ const char *et_wait_sys_name(unsigned int sys)
 	return sys <= ET_WAIT_DO_EPOLL_WAIT ? n[sys] : "?";
 }
 
-char *et_events_str(__u32 mask, char *buf, size_t len)
+static char *events_str(__u32 mask, char *buf, size_t len, const char *prefix)
 {
 	static const struct { __u32 bit; const char *name; } bits[] = {
 		{ 0x001, "IN" }, { 0x004, "OUT" }, { 0x002, "PRI" }, { 0x008, "ERR" },
 		{ 0x010, "HUP" }, { 0x2000, "RDHUP" }, { 0x040, "RDNORM" },
 		{ 0x080, "RDBAND" }, { 0x100, "WRNORM" }, { 0x200, "WRBAND" },
-		{ 0x400, "MSG" }, { 1u << 28, "EXCL" }, { 1u << 29, "WAKEUP" },
+		{ 0x400, "MSG" }, { 1u << 28, "EXCLUSIVE" }, { 1u << 29, "WAKEUP" },
 		{ 1u << 30, "ONESHOT" }, { 1u << 31, "ET" },
 	};
+	bool full = prefix[0];
 	size_t n = 0;
 	__u32 rest = mask;
 
@@ -53,15 +63,42 @@ char *et_events_str(__u32 mask, char *buf, size_t len)
 		return buf;
 	buf[0] = 0;
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		const char *name = bits[i].name;
+
 		if (!(mask & bits[i].bit))
 			continue;
 		rest &= ~bits[i].bit;
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "", bits[i].name);
+		/* the short form keeps the TUI's columns narrow */
+		if (!full && bits[i].bit == 1u << 28)
+			name = "EXCL";
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s%s", n ? "|" : "", prefix, name);
 	}
 	if (rest)
 		n += snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "|" : "", rest);
 	if (!mask)
-		snprintf(buf, len, "0");
+		snprintf(buf, len, "%s", full ? "none" : "0");
+	return buf;
+}
+
+char *et_events_str(__u32 mask, char *buf, size_t len)
+{
+	return events_str(mask, buf, len, "");
+}
+
+char *et_epoll_events_str(__u32 mask, char *buf, size_t len)
+{
+	return events_str(mask, buf, len, "EPOLL");
+}
+
+/* "EAGAIN" for -11; the number if the name is not known */
+static const char *errno_str(int neg, char *buf, size_t len)
+{
+	const char *n = neg < 0 ? strerrorname_np(-neg) : NULL;
+
+	if (n)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "%d", neg);
 	return buf;
 }
 
@@ -102,8 +139,40 @@ what(struct et_desc *d, bool fmt, const char *f, ...)
 	va_end(ap);
 }
 
-static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
+/* more words after what() */
+static void __attribute__((format(printf, 2, 3)))
+append(struct et_desc *d, const char *f, ...)
 {
+	size_t n = strlen(d->what);
+	va_list ap;
+
+	if (n + 1 >= sizeof(d->what))
+		return;
+	va_start(ap, f);
+	vsnprintf(d->what + n, sizeof(d->what) - n, f, ap);
+	va_end(ap);
+}
+
+/* what a wakeup's waker was: a task, or an interrupt (then current is
+ * only whoever it interrupted) */
+static void waker_str(const struct et_ev_wakeup *e, char *buf, size_t len)
+{
+	const char *ctx = et_context_name(e->hdr.flags);
+
+	if (e->hdr.flags & ET_F_TIMER)
+		snprintf(buf, len, "by a timer (%s)", ctx ? ctx : "irq");
+	else if (et_context_is_task(e->hdr.flags))
+		snprintf(buf, len, "by %u/%.16s%s", e->waker_tid, e->waker_comm,
+			 ctx ? "" : " (context unknown)");
+	else
+		snprintf(buf, len, "by an interrupt (%s)", ctx ? ctx : "irq");
+}
+
+static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
+		     const struct et_visible *vis)
+{
+	char ev[160], num[24];
+
 	d->kind = ETK_META;
 	d->func = "";
 	d->in = NULL;
@@ -128,9 +197,18 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 			  "ep_remove";
 		d->in = &e->in;
 		d->fd = e->fd;
-		what(d, fmt, "%s fd=%d events=0x%x data=0x%llx ret=%d",
-			 et_ctl_op_name(e->op), e->fd, e->events, (unsigned long long)e->data,
-			 e->ret);
+		if (!fmt)
+			break;
+		if (e->op == ET_CTL_DEL)
+			what(d, fmt, "%s fd=%d", et_ctl_op_name(e->op), e->fd);
+		else
+			what(d, fmt, "%s fd=%d events=%s data=0x%llx", et_ctl_op_name(e->op),
+			     e->fd, et_epoll_events_str(e->events, ev, sizeof(ev)),
+			     (unsigned long long)e->data);
+		if (e->ret)
+			append(d, " failed: %s", errno_str(e->ret, num, sizeof(num)));
+		else if (e->queued > 0)
+			append(d, " (ready at once: queued on rdllist)");
 		break;
 	}
 	case ET_EV_RELEASE: {
@@ -145,13 +223,23 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 	}
 	case ET_EV_CALLBACK: {
 		const struct et_ev_callback *e = (const void *)h;
+		const char *ctx = et_context_name(h->flags);
 
 		d->kind = ETK_CALLBACK;
 		d->func = "ep_poll_callback";
 		d->in = &e->in;
 		d->fd = e->fd;
-		what(d, fmt, "fd=%d key=0x%x by %.16s (%s)", e->fd, e->key,
-			 e->comm, et_context_name(h->flags));
+		if (!fmt)
+			break;
+		/* key 0: the waker did not say which events (a plain wake_up) */
+		if (e->key)
+			what(d, fmt, "fd=%d %s", e->fd, et_epoll_events_str(e->key, ev, sizeof(ev)));
+		else
+			what(d, fmt, "fd=%d", e->fd);
+		if (ctx && strcmp(ctx, "task"))
+			append(d, " in %s", ctx);
+		else
+			append(d, " by %.16s", e->comm);
 		break;
 	}
 	case ET_EV_WAIT_ENTER: {
@@ -160,8 +248,11 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 		d->kind = ETK_WAIT;
 		d->func = et_wait_sys_name(e->sys);
 		d->in = &e->in;
-		what(d, fmt, "maxevents=%d timeout=%lldms", e->maxevents,
-			 e->timeout_ns < 0 ? -1LL : (long long)(e->timeout_ns / 1000000));
+		if (e->timeout_ns < 0)
+			what(d, fmt, "maxevents=%d timeout=infinite", e->maxevents);
+		else
+			what(d, fmt, "maxevents=%d timeout=%lldms", e->maxevents,
+			     (long long)(e->timeout_ns / 1000000));
 		break;
 	}
 	case ET_EV_SLEEP:
@@ -175,7 +266,8 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 		d->kind = ETK_WAKEUP;
 		d->func = "try_to_wake_up";
 		d->in = &e->in;
-		what(d, fmt, "by %u/%.16s", e->waker_tid, e->waker_comm);
+		if (fmt)
+			waker_str(e, d->what, sizeof(d->what));
 		break;
 	}
 	case ET_EV_WAIT_EXIT: {
@@ -184,8 +276,14 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 		d->kind = ETK_WAIT;
 		d->func = "epoll_wait ret";
 		d->in = &e->in;
-		what(d, fmt, "ret=%d slept=%lluus", e->ret,
-			 (unsigned long long)(e->slept_ns / 1000));
+		if (!fmt)
+			break;
+		if (e->ret < 0)
+			what(d, fmt, "failed: %s", errno_str(e->ret, num, sizeof(num)));
+		else
+			what(d, fmt, "%d event%s", e->ret, e->ret == 1 ? "" : "s");
+		if (!vis || vis->sleeps)
+			append(d, ", slept %lluus", (unsigned long long)(e->slept_ns / 1000));
 		break;
 	}
 	case ET_EV_SEND_EVENTS: {
@@ -194,7 +292,14 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 		d->kind = ETK_WAIT;
 		d->func = "ep_send_events";
 		d->in = &e->in;
-		what(d, fmt, "count=%d requeued=%d", e->count, e->requeued);
+		if (!fmt)
+			break;
+		if (e->count < 0)
+			what(d, fmt, "count unknown");
+		else
+			what(d, fmt, "%d to user space", e->count);
+		if (e->requeued >= 0)
+			append(d, ", %d left on the ready list", e->requeued);
 		break;
 	}
 	case ET_EV_SCAN: {
@@ -207,12 +312,24 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 			 e->truncated ? " (or more)" : "");
 		break;
 	}
-	case ET_EV_TASK_EXIT:
+	case ET_EV_TASK_EXIT: {
+		/* task->exit_code: the wait status (status << 8, or the signal) */
+		int code = ((const struct et_ev_task_exit *)h)->exit_code;
+		const char *sig = code & 0x7f ? sigabbrev_np(code & 0x7f) : NULL;
+
 		d->kind = ETK_TASK;
 		d->func = "do_exit";
-		what(d, fmt, "%s",
-			 h->flags & ET_F_GROUP_DEAD ? "process" : "thread");
+		what(d, fmt, "%s", h->flags & ET_F_GROUP_DEAD ? "process" : "thread");
+		if (!fmt)
+			break;
+		if (!(code & 0x7f))
+			append(d, ", exit status %d", (code >> 8) & 0xff);
+		else if (sig)
+			append(d, ", killed by SIG%s", sig);
+		else
+			append(d, ", killed by signal %d", code & 0x7f);
 		break;
+	}
 	case ET_EV_FORK:
 		d->kind = ETK_TASK;
 		d->func = "fork";
@@ -223,11 +340,12 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 		const struct et_ev_stats *e = (const void *)h;
 
 		d->func = "stats";
-		what(d, fmt, "callbacks=%llu waits=%llu events=%llu drops=%llu",
-			 (unsigned long long)e->cnt[ET_CNT_CALLBACKS],
+		what(d, fmt, "waits=%llu events=%llu drops=%llu",
 			 (unsigned long long)e->cnt[ET_CNT_WAIT_EXIT],
 			 (unsigned long long)e->cnt[ET_CNT_EVENTS_DELIVERED],
 			 (unsigned long long)e->cnt[ET_CNT_RB_DROPS]);
+		if (fmt && (!vis || vis->callbacks))
+			append(d, " callbacks=%llu", (unsigned long long)e->cnt[ET_CNT_CALLBACKS]);
 		break;
 	}
 	case ET_EV_LOST:
@@ -238,14 +356,28 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt)
 	}
 }
 
+void et_session_visible(const struct et_session_info *info, struct et_visible *vis)
+{
+	vis->callbacks = info->callbacks_visible;
+	vis->sleeps = true;
+	for (int i = 0; i < info->nhooks; i++)
+		if (!strcmp(info->hooks[i].hook, "sleep"))
+			vis->sleeps = strcmp(info->hooks[i].using, "-") != 0;
+}
+
 void et_describe(const struct et_hdr *h, struct et_desc *d)
 {
-	describe(h, d, true);
+	describe(h, d, true, NULL);
+}
+
+void et_describe_vis(const struct et_hdr *h, struct et_desc *d, const struct et_visible *vis)
+{
+	describe(h, d, true, vis);
 }
 
 void et_classify(const struct et_hdr *h, struct et_desc *d)
 {
-	describe(h, d, false);
+	describe(h, d, false, NULL);
 }
 
 const char *et_explain(const struct et_hdr *h)

@@ -2,6 +2,7 @@
 #ifndef EPOLLTRACE_DESCRIBE_H
 #define EPOLLTRACE_DESCRIBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "epolltrace.h"
@@ -33,7 +34,20 @@ struct et_desc {
 	char what[160];			/* the details */
 };
 
+/* What the attach plan lets the session see (struct et_session_info's
+ * hooks): words about what it cannot see are left out. */
+struct et_visible {
+	bool callbacks;		/* ep_poll_callback attached */
+	bool sleeps;		/* sched_switch/sched_waking attached: sleeps, wakeups */
+};
+
+struct et_session_info;
+/* what the session's plan sees, from its hooks (a recording's too) */
+void et_session_visible(const struct et_session_info *info, struct et_visible *vis);
+
 void et_describe(const struct et_hdr *h, struct et_desc *d);
+/* the same, for a session that sees only what vis says */
+void et_describe_vis(const struct et_hdr *h, struct et_desc *d, const struct et_visible *vis);
 /* The same without the words (what[] left empty): cheap, for every record. */
 void et_classify(const struct et_hdr *h, struct et_desc *d);
 /* One sentence on what the kernel just did, for the classroom. */
@@ -44,9 +58,14 @@ const char *et_kind_name(enum et_kind k);
 int et_kind_parse(const char *s);
 
 const char *et_ctl_op_name(int op);
+/* "task", "hardirq", "softirq", "nmi"; NULL if the record does not say */
 const char *et_context_name(unsigned int flags);
+/* a task's doing (or the context is unknown), not an interrupt's or a timer's */
+bool et_context_is_task(unsigned int flags);
 const char *et_wait_sys_name(unsigned int sys);
 /* "IN|OUT|ET" for an events mask; the kernel's private bits included */
 char *et_events_str(__u32 mask, char *buf, size_t len);
+/* the same with the names of <sys/epoll.h>: "EPOLLIN|EPOLLET" ("none" for 0) */
+char *et_epoll_events_str(__u32 mask, char *buf, size_t len);
 
 #endif

@@ -2,18 +2,158 @@
 /*
  * The streaming outputs: JSON Lines (a public interface, documented in the
  * docs/json.md; fields are only ever added) and a one-line-per-event text form.
+ *
+ * Both start with what the session is: the first JSON line is a "session"
+ * record, the text a "#" header.  What the attach plan cannot see is never
+ * printed as a number: JSON says null, the text leaves it out.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "describe.h"
+#include "fdkind.h"
 #include "json.h"
 #include "output.h"
+#include "recording.h"
+
+#define COMM_CACHE 1024
 
 struct out {
 	struct et_sink sink;
 	FILE *f;
+	struct et_visible vis;
+	bool replay;
+	bool began;
+	__u64 t0;		/* the session's start: text times count from here */
+	/* text: the comm of each thread, read once from /proc */
+	struct {
+		__u32 tid;
+		char comm[ET_COMM_LEN];
+	} comms[COMM_CACHE];
 };
+
+/*
+ * A target's comm as a recording's header holds it (recording.c's
+ * w_begin): from the header in a replay; live, the COMMAND's name for
+ * the spawned child (still stopped before its exec), else /proc.
+ */
+static void target_comm(const struct et_session_info *info, int i, char *buf, size_t len)
+{
+	const char *b;
+
+	if (info->comms) {
+		snprintf(buf, len, "%s", info->comms[i]);
+	} else if (info->cmd && i == info->npids - 1) {
+		b = strrchr(info->cmd, '/');
+		snprintf(buf, len, "%.15s", b ? b + 1 : info->cmd);
+	} else {
+		proc_comm(info->pids[i], info->pids[i], buf, len);
+	}
+}
+
+/*
+ * The snapshot interval as a recording's header keeps it ("%g"), so that
+ * the live stream and `export --format jsonl` say the same.
+ */
+static __u64 interval_ns(double s)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%g", s);
+	return (__u64)(strtod(buf, NULL) * 1e9 + 0.5);
+}
+
+/* ---- JSON Lines ------------------------------------------------------------ */
+
+/* a string as a recording's header can hold it; "" (unknown): null */
+#define HDR_MAX(field) (sizeof(((struct rec_header *)0)->field) - 1)
+
+static void j_str_max(struct json_writer *w, const char *k, const char *s, size_t max)
+{
+	json_key(w, k);
+	if (!s || !s[0])
+		json_null(w);
+	else
+		json_strn(w, s, strnlen(s, max));
+}
+
+static void j_u64_or_null(struct json_writer *w, const char *k, __u64 v, bool known)
+{
+	json_key(w, k);
+	if (known)
+		json_u64(w, v);
+	else
+		json_null(w);
+}
+
+static void j_s64_or_null(struct json_writer *w, const char *k, __s64 v, bool known)
+{
+	json_key(w, k);
+	if (known)
+		json_s64(w, v);
+	else
+		json_null(w);
+}
+
+/*
+ * The first line: which plan is in force, so that a consumer can tell "no
+ * callbacks happened" (callbacks_visible true, no callback records) from
+ * "callbacks cannot be seen here".  Only facts a recording's header holds:
+ * the same line comes out of `export --format jsonl` and `replay --json`.
+ */
+static void json_begin(struct et_sink *s, const struct et_session_info *info)
+{
+	struct out *o = (struct out *)s;
+	struct json_writer w;
+	char comm[64];
+
+	et_session_visible(info, &o->vis);
+	o->replay = info->replay;
+	o->t0 = info->start_mono_ns;
+	if (o->began)
+		return;
+	o->began = true;
+	json_init(&w, o->f);
+	json_obj_begin(&w);
+	json_kv_str(&w, "type", "session");
+	json_kv_u64(&w, "ts_ns", info->start_mono_ns);
+	json_kv_u64(&w, "start_wall_ns", info->start_wall_ns);
+	j_str_max(&w, "kernel", info->kernel, HDR_MAX(kernel));
+	j_str_max(&w, "machine", info->machine, HDR_MAX(machine));
+	j_str_max(&w, "attach", info->attach, HDR_MAX(attach));
+	json_kv_u64(&w, "snapshot_interval_ns", interval_ns(info->snapshot_interval));
+	json_kv_bool(&w, "all_processes", info->npids == 0);
+	json_key(&w, "targets");
+	json_arr_begin(&w);
+	for (int i = 0; i < info->npids && i < REC_MAX_TARGETS; i++) {
+		target_comm(info, i, comm, sizeof(comm));
+		json_obj_begin(&w);
+		json_kv_u64(&w, "pid", info->pids[i]);
+		j_str_max(&w, "comm", strcmp(comm, "?") ? comm : NULL, HDR_MAX(targets[0].comm));
+		json_obj_end(&w);
+	}
+	json_arr_end(&w);
+	j_str_max(&w, "command", info->cmd, HDR_MAX(command));
+	json_kv_bool(&w, "callbacks_visible", info->callbacks_visible);
+	json_kv_bool(&w, "sleeps_visible", o->vis.sleeps);
+	json_key(&w, "hooks");
+	json_arr_begin(&w);
+	for (int i = 0; i < info->nhooks && i < REC_MAX_HOOKS; i++) {
+		const struct et_hook_info *h = &info->hooks[i];
+
+		json_obj_begin(&w);
+		j_str_max(&w, "hook", h->hook, HDR_MAX(hooks[0].hook));
+		j_str_max(&w, "using", strcmp(h->using, "-") ? h->using : NULL,
+			  HDR_MAX(hooks[0].using));
+		j_str_max(&w, "fidelity", h->fidelity, HDR_MAX(hooks[0].fidelity));
+		j_str_max(&w, "point", h->point, HDR_MAX(hooks[0].point));
+		json_obj_end(&w);
+	}
+	json_arr_end(&w);
+	json_obj_end(&w);
+	fputc('\n', o->f);
+}
 
 static void j_hdr(struct json_writer *w, const char *type, const struct et_hdr *h)
 {
@@ -29,13 +169,25 @@ static void j_inst(struct json_writer *w, const struct et_inst *in)
 {
 	json_kv_hex(w, "ep", in->ep);
 	json_kv_u64(w, "owner", in->owner);
-	json_kv_s64(w, "epfd", in->epfd);
+	j_s64_or_null(w, "epfd", in->epfd, in->epfd >= 0);
 }
 
 static void j_comm(struct json_writer *w, const char *k, const char *comm)
 {
 	json_key(w, k);
 	json_strn(w, comm, strnlen(comm, ET_COMM_LEN));
+}
+
+/* "task", "hardirq", "softirq", "nmi", or null where the plan cannot tell */
+static void j_context(struct json_writer *w, unsigned int flags)
+{
+	const char *ctx = et_context_name(flags);
+
+	json_key(w, "context");
+	if (ctx)
+		json_str(w, ctx);
+	else
+		json_null(w);
 }
 
 static const char *const counter_names[ET_CNT_MAX] = {
@@ -52,17 +204,32 @@ static const char *const counter_names[ET_CNT_MAX] = {
 	[ET_CNT_SNAP_DROPS] = "snapshot_drops",
 };
 
-static void j_inst_counters(struct json_writer *w, const struct et_inst_counters *c)
+/* Can the plan see what this counter counts? */
+static bool counter_visible(const struct et_visible *vis, int i)
+{
+	switch (i) {
+	case ET_CNT_CALLBACKS:
+		return vis->callbacks;
+	case ET_CNT_SLEEPS:
+	case ET_CNT_WAKEUPS:
+	case ET_CNT_ZERO_WAKEUPS:	/* "slept and returned 0" needs the sleeps */
+		return vis->sleeps;
+	}
+	return true;
+}
+
+static void j_inst_counters(struct json_writer *w, const struct et_inst_counters *c,
+			    const struct et_visible *vis)
 {
 	json_key(w, "counters");
 	json_obj_begin(w);
-	json_kv_u64(w, "callbacks", c->callbacks);
+	j_u64_or_null(w, "callbacks", c->callbacks, vis->callbacks);
 	json_kv_u64(w, "wait_enter", c->wait_enter);
 	json_kv_u64(w, "wait_exit", c->wait_exit);
 	json_kv_u64(w, "events", c->events);
-	json_kv_u64(w, "zero_wakeups", c->zero_wakeups);
-	json_kv_u64(w, "sleeps", c->sleeps);
-	json_kv_u64(w, "wakeups", c->wakeups);
+	j_u64_or_null(w, "zero_wakeups", c->zero_wakeups, vis->sleeps);
+	j_u64_or_null(w, "sleeps", c->sleeps, vis->sleeps);
+	j_u64_or_null(w, "wakeups", c->wakeups, vis->sleeps);
 	json_obj_end(w);
 }
 
@@ -95,8 +262,12 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_u64(&w, "events", e->events);
 		json_kv_u64(&w, "data", e->data);
 		json_kv_s64(&w, "ret", e->ret);
+		/* ADD/MOD that succeeded: queued at once or not; else null */
+		json_key(&w, "queued");
 		if (e->queued >= 0)
-			json_kv_bool(&w, "queued", e->queued);
+			json_bool(&w, e->queued);
+		else
+			json_null(&w);
 		break;
 	}
 	case ET_EV_RELEASE: {
@@ -115,9 +286,10 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_s64(&w, "fd", e->fd);
 		json_kv_u64(&w, "events", e->events);
 		json_kv_u64(&w, "data", e->data);
-		json_kv_u64(&w, "key", e->key);
+		/* 0: the waker passed no poll flags (a plain wake_up) */
+		j_u64_or_null(&w, "key", e->key, e->key != 0);
 		j_comm(&w, "comm", e->comm);
-		json_kv_str(&w, "context", et_context_name(h->flags));
+		j_context(&w, h->flags);
 		break;
 	}
 	case ET_EV_WAIT_ENTER: {
@@ -125,7 +297,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 
 		j_inst(&w, &e->in);
 		json_kv_s64(&w, "maxevents", e->maxevents);
-		json_kv_s64(&w, "timeout_ns", e->timeout_ns);
+		json_kv_s64(&w, "timeout_ns", e->timeout_ns);	/* -1: infinite */
 		json_kv_str(&w, "syscall", et_wait_sys_name(e->sys));
 		break;
 	}
@@ -134,11 +306,24 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		break;
 	case ET_EV_WAKEUP: {
 		const struct et_ev_wakeup *e = (const void *)h;
+		bool known = h->flags & ET_F_CTX_KNOWN;
+		/* in an interrupt, current is whoever it interrupted */
+		bool task = et_context_is_task(h->flags);
 
 		j_inst(&w, &e->in);
-		json_kv_u64(&w, "waker_pid", e->waker_pid);
-		json_kv_u64(&w, "waker_tid", e->waker_tid);
-		j_comm(&w, "waker_comm", e->waker_comm);
+		j_u64_or_null(&w, "waker_pid", e->waker_pid, task);
+		j_u64_or_null(&w, "waker_tid", e->waker_tid, task);
+		json_key(&w, "waker_comm");
+		if (task)
+			json_strn(&w, e->waker_comm, strnlen(e->waker_comm, ET_COMM_LEN));
+		else
+			json_null(&w);
+		j_context(&w, h->flags);
+		json_key(&w, "timer");
+		if (known)
+			json_bool(&w, h->flags & ET_F_TIMER);
+		else
+			json_null(&w);
 		break;
 	}
 	case ET_EV_WAIT_EXIT: {
@@ -146,7 +331,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 
 		j_inst(&w, &e->in);
 		json_kv_s64(&w, "ret", e->ret);
-		json_kv_u64(&w, "slept_ns", e->slept_ns);
+		j_u64_or_null(&w, "slept_ns", e->slept_ns, o->vis.sleeps);
 		json_key(&w, "events");
 		json_arr_begin(&w);
 		for (unsigned int i = 0; i < e->ncopied; i++) {
@@ -163,12 +348,8 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		const struct et_ev_send_events *e = (const void *)h;
 
 		j_inst(&w, &e->in);
-		json_kv_s64(&w, "count", e->count);
-		json_key(&w, "requeued");
-		if (e->requeued < 0)
-			json_null(&w);
-		else
-			json_s64(&w, e->requeued);
+		j_s64_or_null(&w, "count", e->count, e->count >= 0);
+		j_s64_or_null(&w, "requeued", e->requeued, e->requeued >= 0);
 		break;
 	}
 	case ET_EV_SCAN: {
@@ -206,7 +387,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_key(&w, "counters");
 		json_obj_begin(&w);
 		for (int i = 0; i < ET_CNT_MAX; i++)
-			json_kv_u64(&w, counter_names[i], e->cnt[i]);
+			j_u64_or_null(&w, counter_names[i], e->cnt[i], counter_visible(&o->vis, i));
 		json_obj_end(&w);
 		break;
 	}
@@ -225,7 +406,7 @@ static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	j_hdr(&w, "snapshot", &snap->hdr);
 	j_inst(&w, &snap->in);
 	json_kv_u64(&w, "seq", snap->seq);
-	json_kv_s64(&w, "watched", snap->watched);
+	j_s64_or_null(&w, "watched", snap->watched, snap->watched >= 0);
 	json_key(&w, "fds");
 	json_arr_begin(&w);
 	for (__u32 i = 0; i < snap->nitems; i++) {
@@ -249,7 +430,7 @@ static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	json_kv_bool(&w, "scanning", snap->flags & ET_F_SCANNING);
 	json_kv_bool(&w, "truncated", snap->flags & ET_F_TRUNCATED);
 	if (snap->has_counters)
-		j_inst_counters(&w, &snap->cnt);
+		j_inst_counters(&w, &snap->cnt, &o->vis);
 	json_obj_end(&w);
 	fputc('\n', o->f);
 }
@@ -265,6 +446,7 @@ static struct out *out_alloc(FILE *f)
 
 	if (o) {
 		o->f = f;
+		o->vis = (struct et_visible){ .callbacks = true, .sleeps = true };
 		o->sink.flush = out_flush;
 	}
 	return o;
@@ -278,33 +460,142 @@ struct et_sink *out_json_new(FILE *f)
 		return NULL;
 	o->sink.record = json_record;
 	o->sink.snapshot = json_snapshot;
+	o->sink.begin = json_begin;
 	return &o->sink;
+}
+
+/* ---- text ---------------------------------------------------------------------- */
+
+/*
+ * Seconds since the session began, as the TUI's event log counts them.
+ * The hooks are attached just before the start is read: a record of
+ * those first microseconds counts as 0, nothing precedes the start.
+ */
+static double rel_s(const struct out *o, __u64 ts)
+{
+	return ts > o->t0 ? (ts - o->t0) / 1e9 : 0.0;
+}
+
+static const char *thread_comm(struct out *o, __u32 pid, __u32 tid)
+{
+	unsigned int h = (tid * 2654435761u) % COMM_CACHE;
+
+	if (!tid)
+		tid = pid;
+	if (o->comms[h].tid != tid || !o->comms[h].comm[0]) {
+		o->comms[h].tid = tid;
+		if (o->replay)	/* /proc here knows nothing of the recorded threads */
+			snprintf(o->comms[h].comm, sizeof(o->comms[h].comm), "?");
+		else
+			proc_comm(pid, tid, o->comms[h].comm, sizeof(o->comms[h].comm));
+	}
+	return o->comms[h].comm;
+}
+
+static void comm_forget(struct out *o, __u32 tid)
+{
+	unsigned int h = (tid * 2654435761u) % COMM_CACHE;
+
+	if (o->comms[h].tid == tid)
+		o->comms[h].comm[0] = 0;
+}
+
+static void text_begin(struct et_sink *s, const struct et_session_info *info)
+{
+	struct out *o = (struct out *)s;
+	time_t wall = info->start_wall_ns / 1000000000ULL;
+	const char *cb_point = "not attachable";
+	char when[32], comm[64];
+	struct tm tm;
+
+	et_session_visible(info, &o->vis);
+	o->replay = info->replay;
+	o->t0 = info->start_mono_ns;
+	if (o->began)
+		return;
+	o->began = true;
+	for (int i = 0; i < info->nhooks; i++)
+		if (!strcmp(info->hooks[i].hook, "callback"))
+			cb_point = info->hooks[i].point;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&wall, &tm));
+	fputs("# epolltrace: tracing ", o->f);
+	if (!info->npids)
+		fputs("every process but epolltrace", o->f);
+	for (int i = 0; i < info->npids; i++) {
+		target_comm(info, i, comm, sizeof(comm));
+		fprintf(o->f, "%spid %u (%s)", i ? ", " : "", info->pids[i], comm);
+	}
+	fprintf(o->f, " on Linux %s %s, --attach=%s, snapshots every %gs, started %s\n",
+		info->kernel ? info->kernel : "?", info->machine ? info->machine : "?",
+		info->attach ? info->attach : "?", info->snapshot_interval, when);
+	if (info->callbacks_visible)
+		fprintf(o->f, "# ep_poll_callback: seen, exact (%s)", cb_point);
+	else	/* cb_point says how the views cope without it */
+		fprintf(o->f, "# ep_poll_callback: not attachable, so no ep_poll_callback lines: %s",
+			cb_point);
+	if (!o->vis.sleeps)
+		fputs("; sleeps and wakeups: not seen", o->f);
+	fputs("; times: seconds since the start\n", o->f);
+	fprintf(o->f, "# %9s %-15s %7s %7s %-22s %s\n", "TIME", "COMM", "PID", "TID", "EVENT",
+		"DETAILS");
+}
+
+static void text_line(struct out *o, __u64 ts, const char *comm, __u32 pid, __u32 tid,
+		      const char *event, const struct et_inst *in, const char *what)
+{
+	char ids[2][16];
+
+	snprintf(ids[0], sizeof(ids[0]), "%u", pid);
+	snprintf(ids[1], sizeof(ids[1]), "%u", tid);
+	fprintf(o->f, "%11.6f %-15.15s %7s %7s %-22s", rel_s(o, ts), comm, pid ? ids[0] : "-",
+		tid ? ids[1] : "-", event);
+	if (in && in->epfd >= 0)
+		fprintf(o->f, " %u/epfd %d", in->owner, in->epfd);
+	else if (in)
+		fprintf(o->f, " %u/epfd ?", in->owner);
+	fprintf(o->f, "%s%s\n", what[0] ? " " : "", what);
 }
 
 static void text_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct out *o = (struct out *)s;
+	const char *comm, *ctx;
+	__u32 pid = h->pid, tid = h->tid;
 	struct et_desc d;
+	char irq[16];
 
 	(void)size;
-	et_describe(h, &d);
-	fprintf(o->f, "%llu.%06llu %7u %7u %-12s", (unsigned long long)(h->ts_ns / 1000000000ULL),
-		(unsigned long long)(h->ts_ns % 1000000000ULL / 1000), h->pid, h->tid,
-		et_type_name(h->type));
-	if (d.in)
-		fprintf(o->f, " epfd=%d(%u)", d.in->epfd, d.in->owner);
-	fprintf(o->f, " %s\n", d.what);
+	if (!o->t0)
+		o->t0 = h->ts_ns;
+	et_describe_vis(h, &d, &o->vis);
+	if (h->type == ET_EV_CALLBACK) {
+		/* the waker; in an interrupt, nobody: current was only interrupted */
+		ctx = et_context_name(h->flags);
+		if (ctx && strcmp(ctx, "task")) {
+			snprintf(irq, sizeof(irq), "[%s]", ctx);
+			comm = irq;
+			pid = tid = 0;
+		} else {
+			comm = ((const struct et_ev_callback *)h)->comm;
+		}
+	} else {
+		comm = thread_comm(o, h->pid, h->tid);
+	}
+	text_line(o, h->ts_ns, comm, pid, tid, d.func, d.in, d.what);
+	if (h->type == ET_EV_TASK_EXIT)
+		comm_forget(o, h->tid);
 }
 
 static void text_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 {
 	struct out *o = (struct out *)s;
+	char what[160];
 
-	fprintf(o->f, "%llu.%06llu %7u %7u %-12s epfd=%d(%u) watched=%lld ready=%u waiters=%u%s\n",
-		(unsigned long long)(snap->hdr.ts_ns / 1000000000ULL),
-		(unsigned long long)(snap->hdr.ts_ns % 1000000000ULL / 1000), snap->hdr.pid, 0,
-		"snapshot", snap->in.epfd, snap->in.owner, (long long)snap->watched, snap->nready,
-		snap->nwaiters, snap->flags & ET_F_TRUNCATED ? " (truncated)" : "");
+	snprintf(what, sizeof(what), "watched=%lld ready=%u waiters=%u%s",
+		 snap->watched >= 0 ? (long long)snap->watched : (long long)snap->nitems,
+		 snap->nready, snap->nwaiters, snap->flags & ET_F_TRUNCATED ? " (truncated)" : "");
+	text_line(o, snap->hdr.ts_ns, thread_comm(o, snap->hdr.pid, snap->hdr.pid),
+		  snap->hdr.pid, 0, "snapshot", &snap->in, what);
 }
 
 struct et_sink *out_text_new(FILE *f)
@@ -315,6 +606,7 @@ struct et_sink *out_text_new(FILE *f)
 		return NULL;
 	o->sink.record = text_record;
 	o->sink.snapshot = text_snapshot;
+	o->sink.begin = text_begin;
 	return &o->sink;
 }
 

@@ -6,9 +6,11 @@
  * whether the stream is live.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "describe.h"
 #include "fdkind.h"
 #include "json.h"
 #include "model.h"
@@ -33,6 +35,7 @@ struct view {
 	__u64 last_ns;		/* previous refresh, for rates */
 	bool printed_since_end;
 	const char *attach;
+	struct et_visible vis;	/* what the plan sees: the rest is null, or "-" */
 	/* a replay: /proc here knows nothing of the recorded processes */
 	bool replay;
 	struct {
@@ -75,6 +78,28 @@ static void comm_of(const struct view *v, __u32 pid, __u32 tid, char *buf, size_
 	proc_comm(pid, tid, buf, len);
 }
 
+static void __attribute__((format(printf, 3, 5)))
+fmt_num(char *buf, size_t len, const char *f, bool known, ...)
+{
+	va_list ap;
+
+	if (!known) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	va_start(ap, known);
+	vsnprintf(buf, len, f, ap);
+	va_end(ap);
+}
+
+static void fmt_rate(char *buf, size_t len, bool known, double r)
+{
+	if (known)
+		snprintf(buf, len, "%.1f", r);
+	else
+		snprintf(buf, len, "-");
+}
+
 static void render_summary(struct view *v, __u64 now, bool final)
 {
 	double secs = v->last_ns ? (now - v->last_ns) / 1e9 : 0;
@@ -91,7 +116,7 @@ static void render_summary(struct view *v, __u64 now, bool final)
 	for (size_t i = 0; i < v->m.ninst; i++) {
 		const struct model_inst *in = v->m.inst[i];
 		struct model_counters *p = prev_of(v, in);
-		char comm[17], flags[8] = "";
+		char comm[17], flags[8] = "", epfd[16], cb[24], wk[24], zero[24];
 
 		comm_of(v, in->in.owner, in->in.owner, comm, sizeof(comm));
 		if (!v->m.callbacks_visible)
@@ -100,17 +125,51 @@ static void render_summary(struct view *v, __u64 now, bool final)
 			strcat(flags, "R");
 		if (in->closed_ns)
 			strcat(flags, "X");
-		fprintf(v->f, "%7u %-15s %5d %7zu %5zu %5u %9.1f %9.1f %9.1f %6llu %5llu %s\n",
-			in->in.owner, comm, in->in.epfd, in->nitems, in->nready, model_asleep(in),
-			rate(in->cnt.callbacks, p->callbacks, secs),
-			rate(in->cnt.wakeups, p->wakeups, secs), rate(in->cnt.events, p->events, secs),
-			(unsigned long long)in->cnt.zero_wakeups, (unsigned long long)in->drift, flags);
+		/* what the plan cannot see is "-", never 0 */
+		fmt_num(epfd, sizeof(epfd), "%d", in->in.epfd >= 0, in->in.epfd);
+		fmt_rate(cb, sizeof(cb), v->vis.callbacks, rate(in->cnt.callbacks, p->callbacks, secs));
+		fmt_rate(wk, sizeof(wk), v->vis.sleeps, rate(in->cnt.wakeups, p->wakeups, secs));
+		fmt_num(zero, sizeof(zero), "%llu", v->vis.sleeps,
+			(unsigned long long)in->cnt.zero_wakeups);
+		fprintf(v->f, "%7u %-15s %5s %7zu %5zu %5u %9s %9s %9.1f %6s %5llu %s\n",
+			in->in.owner, comm, epfd, in->nitems, in->nready, model_asleep(in), cb, wk,
+			rate(in->cnt.events, p->events, secs), zero, (unsigned long long)in->drift,
+			flags);
 		*p = in->cnt;
 	}
 	fputc('\n', v->f);
 }
 
-static void j_hist(struct json_writer *w, const char *k, const __u64 *h)
+static void j_u64_or_null(struct json_writer *w, const char *k, __u64 v, bool known)
+{
+	json_key(w, k);
+	if (known)
+		json_u64(w, v);
+	else
+		json_null(w);
+}
+
+static void j_s64_or_null(struct json_writer *w, const char *k, __s64 v, bool known)
+{
+	json_key(w, k);
+	if (known)
+		json_s64(w, v);
+	else
+		json_null(w);
+}
+
+static void j_rate_or_null(struct json_writer *w, const char *k, double v, bool known)
+{
+	if (known) {
+		json_kv_rate(w, k, v);
+	} else {
+		json_key(w, k);
+		json_null(w);
+	}
+}
+
+/* known false: the plan cannot see what it would count (null) */
+static void j_hist(struct json_writer *w, const char *k, const __u64 *h, bool known)
 {
 	int last = -1;
 
@@ -118,6 +177,10 @@ static void j_hist(struct json_writer *w, const char *k, const __u64 *h)
 		if (h[i])
 			last = i;
 	json_key(w, k);
+	if (!known) {
+		json_null(w);
+		return;
+	}
 	json_arr_begin(w);
 	for (int i = 0; i <= last; i++)
 		json_u64(w, h[i]);
@@ -158,7 +221,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_obj_begin(&w);
 		json_kv_u64(&w, "pid", in->in.owner);
 		json_kv_str(&w, "comm", comm);
-		json_kv_s64(&w, "epfd", in->in.epfd);
+		j_s64_or_null(&w, "epfd", in->in.epfd, in->in.epfd >= 0);
 		json_kv_hex(&w, "ep", in->in.ep);
 		json_kv_u64(&w, "watched", in->nitems);
 		json_kv_bool(&w, "closed", in->closed_ns);
@@ -180,7 +243,8 @@ static void render_json(struct view *v, __u64 now, bool final)
 			json_kv_str(&w, "kind", fk.kind);
 			if (fk.addr[0])
 				json_kv_str(&w, "addr", fk.addr);
-			json_kv_u64(&w, "added_ns", it->added_ns);
+			/* 0: it was there before tracing began, when is not known */
+			j_u64_or_null(&w, "added_ns", it->added_ns, it->added_ns != 0);
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);
@@ -189,9 +253,11 @@ static void render_json(struct view *v, __u64 now, bool final)
 		for (size_t k = 0; k < in->nready; k++) {
 			json_obj_begin(&w);
 			json_kv_s64(&w, "fd", in->ready[k].fd);
-			json_kv_u64(&w, "events", in->ready[k].events);
-			json_kv_u64(&w, "age_ns", now > in->ready[k].since_ns ?
-					 now - in->ready[k].since_ns : 0);
+			/* 0: no callback said which events (a snapshot saw the item) */
+			j_u64_or_null(&w, "events", in->ready[k].events, in->ready[k].events != 0);
+			/* without callbacks, when an item was queued is not seen */
+			j_u64_or_null(&w, "age_ns", now > in->ready[k].since_ns ?
+				      now - in->ready[k].since_ns : 0, v->vis.callbacks);
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);
@@ -199,6 +265,8 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_arr_begin(&w);
 		for (size_t k = 0; k < in->nwaiters; k++) {
 			const struct model_waiter *wt = &in->waiters[k];
+			/* seen by a snapshot only: a real wait has maxevents >= 1 */
+			bool entered = wt->maxevents > 0;
 			char tcomm[17];
 
 			comm_of(v, in->in.owner, wt->tid, tcomm, sizeof(tcomm));
@@ -206,30 +274,32 @@ static void render_json(struct view *v, __u64 now, bool final)
 			json_kv_u64(&w, "tid", wt->tid);
 			json_kv_str(&w, "comm", tcomm);
 			json_kv_bool(&w, "asleep", wt->asleep);
-			json_kv_u64(&w, "since_ns", wt->since_ns);
-			json_kv_s64(&w, "timeout_ns", wt->timeout_ns);
-			json_kv_s64(&w, "maxevents", wt->maxevents);
+			j_u64_or_null(&w, "since_ns", wt->since_ns, entered);
+			j_s64_or_null(&w, "timeout_ns", wt->timeout_ns, entered);	/* -1: infinite */
+			j_s64_or_null(&w, "maxevents", wt->maxevents, entered);
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);
 		json_key(&w, "counters");
 		json_obj_begin(&w);
-		json_kv_u64(&w, "callbacks", in->cnt.callbacks);
-		json_kv_u64(&w, "wakeups", in->cnt.wakeups);
+		j_u64_or_null(&w, "callbacks", in->cnt.callbacks, v->vis.callbacks);
+		j_u64_or_null(&w, "wakeups", in->cnt.wakeups, v->vis.sleeps);
 		json_kv_u64(&w, "waits", in->cnt.waits);
 		json_kv_u64(&w, "events", in->cnt.events);
-		json_kv_u64(&w, "zero_wakeups", in->cnt.zero_wakeups);
+		j_u64_or_null(&w, "zero_wakeups", in->cnt.zero_wakeups, v->vis.sleeps);
 		json_kv_u64(&w, "ctl", in->cnt.ctl);
 		json_obj_end(&w);
 		json_key(&w, "rates");
 		json_obj_begin(&w);
-		json_kv_rate(&w, "callbacks_per_s", rate(in->cnt.callbacks, p->callbacks, secs));
-		json_kv_rate(&w, "wakeups_per_s", rate(in->cnt.wakeups, p->wakeups, secs));
+		j_rate_or_null(&w, "callbacks_per_s", rate(in->cnt.callbacks, p->callbacks, secs),
+			       v->vis.callbacks);
+		j_rate_or_null(&w, "wakeups_per_s", rate(in->cnt.wakeups, p->wakeups, secs),
+			       v->vis.sleeps);
 		json_kv_rate(&w, "events_per_s", rate(in->cnt.events, p->events, secs));
 		json_obj_end(&w);
-		j_hist(&w, "batch_log2", in->batch_hist);
-		j_hist(&w, "ready_ns_log2", in->ready_hist);
-		j_hist(&w, "sleep_ns_log2", in->sleep_hist);
+		j_hist(&w, "batch_log2", in->batch_hist, true);
+		j_hist(&w, "ready_ns_log2", in->ready_hist, v->vis.callbacks);
+		j_hist(&w, "sleep_ns_log2", in->sleep_hist, v->vis.sleeps);
 		json_obj_end(&w);
 		*p = in->cnt;
 	}
@@ -271,6 +341,7 @@ static void v_begin(struct et_sink *s, const struct et_session_info *info)
 	struct view *v = (struct view *)s;
 
 	v->m.callbacks_visible = info->callbacks_visible;
+	et_session_visible(info, &v->vis);
 	v->attach = info->attach;
 	v->replay = info->replay;
 	for (int i = 0; info->comms && i < info->npids && i < SESSION_TARGETS; i++) {
@@ -291,9 +362,16 @@ static int v_tick(struct et_sink *s, __u64 now)
 	v->next_ns += v->interval_ns;
 	if (v->next_ns <= now)	/* we fell behind: do not burst */
 		v->next_ns = now + v->interval_ns;
-	render(v, now, false);
-	if (v->count > 0 && --v->count == 0)
+	/*
+	 * The Nth refresh of -n N is the last word: "final": true, as at the
+	 * end of -d or of the targets.  Rendered here, at the tick, so that a
+	 * replay (which stops at the same tick) prints the same.
+	 */
+	if (v->count > 0 && --v->count == 0) {
+		render(v, now, true);
 		return 1;
+	}
+	render(v, now, false);
 	return 0;
 }
 
@@ -301,7 +379,7 @@ static void v_end(struct et_sink *s, __u64 now)
 {
 	struct view *v = (struct view *)s;
 
-	/* -n reached: that was the last word */
+	/* -n reached: its last refresh was the final one */
 	if (v->count != 0)
 		render(v, now, true);
 }
