@@ -182,6 +182,50 @@ static int parse_long(const char *opt, const char *arg, long min, long max, long
 	return 0;
 }
 
+/*
+ * -p 1,2,3 and -p "$(pidof nginx)" (spaces), as perf and pidstat take
+ * them; repeatable; a pid given twice is traced once.
+ */
+static int parse_pids(const char *arg, struct session_opts *o)
+{
+	static const char sep[] = ", \t\n";
+	const char *p = arg + strspn(arg, sep);
+
+	if (!*p) {
+		et_err("invalid pid: '%s' (no process id in it)", arg);
+		return -1;
+	}
+	while (*p) {
+		size_t len = strcspn(p, sep);
+		char one[32], *end;
+		bool dup = false;
+		long v;
+
+		snprintf(one, sizeof(one), "%.*s", (int)len, p);
+		errno = 0;
+		v = strtol(one, &end, 10);
+		if (errno || end == one || *end || v < 1 || v > INT_MAX || len >= sizeof(one)) {
+			if (len == strlen(arg))
+				et_err("invalid pid: '%s'", arg);
+			else
+				et_err("invalid pid: '%.*s' in '%s'", (int)len, p, arg);
+			return -1;
+		}
+		for (int i = 0; i < o->npids; i++)
+			dup |= o->pids[i] == v;
+		if (!dup) {
+			if (o->npids == SESSION_MAX_PIDS) {
+				et_err("too many pids (at most %d)", SESSION_MAX_PIDS);
+				return -1;
+			}
+			o->pids[o->npids++] = v;
+		}
+		p += len;
+		p += strspn(p, sep);
+	}
+	return 0;
+}
+
 /* permute: options may follow operands (replay FILE --json) */
 static int parse(int argc, char **argv, struct cli *c, bool permute)
 {
@@ -198,13 +242,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 				  long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			if (parse_long("pid", optarg, 1, INT_MAX, &v))
+			if (parse_pids(optarg, &c->s))
 				return -1;
-			if (c->s.npids == SESSION_MAX_PIDS) {
-				et_err("too many -p (at most %d)", SESSION_MAX_PIDS);
-				return -1;
-			}
-			c->s.pids[c->s.npids++] = v;
 			break;
 		case 'f':
 			c->s.follow = true;
