@@ -644,6 +644,14 @@ static int cmd_trace(struct cli *c, char **cmd)
 	} else	/* on a terminal, the TUI; piped, the text stream */
 		kind = tui_possible(why, sizeof(why)) ? OUT_TUI : OUT_TEXT;
 	c->s.cmd = cmd;
+	/*
+	 * The TUI owns the terminal: COMMAND's output goes to its message
+	 * log.  Every other view writes its data to stdout, which must carry
+	 * nothing else (a JSON reader chokes on a stray line): COMMAND's
+	 * stdout joins its stderr on ours.
+	 */
+	c->s.cmd_output = kind == OUT_TUI ? SESSION_CMD_LOG : SESSION_CMD_STDERR;
+	c->s.out = kind == OUT_TUI ? NULL : stdout;
 	if (c->write) {
 		rec = rec_writer_open(c->write, c->force);
 		if (!rec)
@@ -683,7 +691,12 @@ out:
 		out_free(view);
 	if (rec && finish_recording(rec, c->write, false))
 		ret = 1;
-	if (fflush(stdout) || ferror(stdout)) {
+	/*
+	 * A reader that stopped reading (--json | head -1) ended the session
+	 * as -d or -n would: the recording is complete, nothing is wrong, and
+	 * the status is 0 (a shell's pipefail would take 141 for a failure).
+	 */
+	if ((fflush(stdout) || ferror(stdout)) && !session_reader_gone(stdout)) {
 		et_err("writing output: %s", strerror(errno));
 		ret = 1;
 	}
