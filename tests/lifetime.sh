@@ -70,6 +70,14 @@ if [ "$rc" = 0 ] && [ ! -s "$OUT/pipe.err" ] && [ -s "$OUT/pipe.head" ] &&
 else
 	fail "--json -w F | head -1" "exit $rc; stderr: $(cat "$OUT/pipe.err"); info: $(grep complete <<<"$info")"
 fi
+# an idle target: nothing more is written, the reader's going is noticed anyway
+timeout 30 "$ET" --text -p "$EP" 2>"$OUT/idle.err" | head -n 1 >"$OUT/idle.head"
+rc=${PIPESTATUS[0]}
+if [ "$rc" = 0 ] && [ ! -s "$OUT/idle.err" ] && [ -s "$OUT/idle.head" ]; then
+	pass "--text -p IDLE | head -1: the session ends (exit 0)"
+else
+	fail "--text -p IDLE | head -1" "exit $rc (124: still running after 30 s); $(cat "$OUT/idle.err")"
+fi
 # a real write error is still one: /dev/full is no pipe
 "$ET" --json -p "$EP" -d 5 >/dev/full 2>"$OUT/full.err"
 rc=$?

@@ -466,7 +466,10 @@ static pid_t spawn_stopped(const struct session_opts *o, int *gate, int *log)
 			if (null > 2)
 				close(null);
 		} else if (o->cmd_output == SESSION_CMD_STDERR && dup2(2, 1) < 0) {
-			_exit(126);
+			/* no stderr: nowhere, rather than into the data stream */
+			null = open("/dev/null", O_WRONLY);
+			if (null < 0 || dup2(null, 1) < 0)
+				_exit(126);
 		}
 		if (read(p[0], &c, 1) != 1)
 			_exit(127);
@@ -694,8 +697,10 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			next_snap = t + o->snapshot_interval;
 		}
 		sink->flush(sink);
-		if (o->out && ferror(o->out))
-			break;	/* the reader is gone, or the disk full: main says which */
+		/* the reader is gone (even if nothing was written since), or the
+		 * disk is full: cmd_trace says which */
+		if (o->out && (ferror(o->out) || session_reader_gone(o->out)))
+			break;
 		if (sink->tick && sink->tick(sink, tn))
 			break;
 		if (end && t >= end)
