@@ -461,7 +461,8 @@ static pid_t spawn_stopped(const struct session_opts *o, int *gate, int *log)
 		signal(SIGPIPE, SIG_DFL);
 		if (o->cmd_output == SESSION_CMD_LOG) {
 			null = open("/dev/null", O_RDONLY);
-			if (null < 0 || dup2(null, 0) < 0 || dup2(lp[1], 1) < 0 || dup2(lp[1], 2) < 0)
+			if (null < 0 || dup2(null, 0) < 0 || dup2(lp[1], 1) < 0 ||
+			    dup2(lp[1], 2) < 0)
 				_exit(126);
 			if (null > 2)
 				close(null);
@@ -519,7 +520,11 @@ static void drain_cmd_log(struct session *s, bool last)
 					continue;
 			}
 			/* control bytes (colours, cursor moves) would reach the screen */
-			s->cmd_line[s->cmd_len++] = c == '\t' ? ' ' : c < 0x20 || c == 0x7f ? '?' : c;
+			if (c == '\t')
+				c = ' ';
+			else if (c < 0x20 || c == 0x7f)
+				c = '?';
+			s->cmd_line[s->cmd_len++] = c;
 		}
 	}
 	/* the end, or a pipe that still has writers (its daemons) */
