@@ -257,6 +257,7 @@ M=$!
 pids+=("$M")
 wait_for 100 sh -c "[ \$(wc -l <'$OUT/tree.txt') = 2 ]"
 want=$(awk '{print $2}' "$OUT/tree.txt" | sort | tr '\n' ' ' | sed 's/ $//')
+pids+=($want)
 "$ET" --json -d 1 -f -p "$M" >"$OUT/tree.json" 2>"$OUT/tree.err"
 got=$(owners "$OUT/tree.json")
 if [ "$got" = "$want" ]; then
@@ -264,8 +265,7 @@ if [ "$got" = "$want" ]; then
 else
 	fail "-p MASTER -f, existing tree" "owners '$got', want '$want'; $(head -c 200 "$OUT/tree.err")"
 fi
-kill "$M"
-pkill -P "$M" 2>/dev/null
+kill "$M" $want
 
 # nginx: a master and two workers, on a private prefix
 if command -v nginx >/dev/null; then
