@@ -311,6 +311,50 @@ static int parse_long(const char *opt, const char *arg, long min, long max, long
 	return 0;
 }
 
+/*
+ * -p 1,2,3 and -p "$(pidof nginx)" (spaces), as perf and pidstat take
+ * them; repeatable; a pid given twice is traced once.
+ */
+static int parse_pids(const char *arg, struct session_opts *o)
+{
+	static const char sep[] = ", \t\n";
+	const char *p = arg + strspn(arg, sep);
+
+	if (!*p) {
+		et_err("invalid pid: '%s' (no process id in it)", arg);
+		return -1;
+	}
+	while (*p) {
+		size_t len = strcspn(p, sep);
+		char one[32], *end;
+		bool dup = false;
+		long v;
+
+		snprintf(one, sizeof(one), "%.*s", (int)len, p);
+		errno = 0;
+		v = strtol(one, &end, 10);
+		if (errno || end == one || *end || v < 1 || v > INT_MAX || len >= sizeof(one)) {
+			if (len == strlen(arg))
+				et_err("invalid pid: '%s'", arg);
+			else
+				et_err("invalid pid: '%.*s' in '%s'", (int)len, p, arg);
+			return -1;
+		}
+		for (int i = 0; i < o->npids; i++)
+			dup |= o->pids[i] == v;
+		if (!dup) {
+			if (o->npids == SESSION_MAX_PIDS) {
+				et_err("too many pids (at most %d)", SESSION_MAX_PIDS);
+				return -1;
+			}
+			o->pids[o->npids++] = v;
+		}
+		p += len;
+		p += strspn(p, sep);
+	}
+	return 0;
+}
+
 /* permute: options may follow operands (replay FILE --json) */
 static int parse(int argc, char **argv, struct cli *c, bool permute)
 {
@@ -328,13 +372,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 		mark_given(c, opt);
 		switch (opt) {
 		case 'p':
-			if (parse_long("pid", optarg, 1, INT_MAX, &v))
+			if (parse_pids(optarg, &c->s))
 				return -1;
-			if (c->s.npids == SESSION_MAX_PIDS) {
-				et_err("too many -p (at most %d)", SESSION_MAX_PIDS);
-				return -1;
-			}
-			c->s.pids[c->s.npids++] = v;
 			break;
 		case 'f':
 			c->s.follow = true;
@@ -744,6 +783,14 @@ static int cmd_trace(struct cli *c, char **cmd)
 	} else	/* on a terminal, the TUI; piped, the text stream */
 		kind = tui_possible(why, sizeof(why)) ? OUT_TUI : OUT_TEXT;
 	c->s.cmd = cmd;
+	/*
+	 * The TUI owns the terminal: COMMAND's output goes to its message
+	 * log.  Every other view writes its data to stdout, which must carry
+	 * nothing else (a JSON reader chokes on a stray line): COMMAND's
+	 * stdout joins its stderr on ours.
+	 */
+	c->s.cmd_output = kind == OUT_TUI ? SESSION_CMD_LOG : SESSION_CMD_STDERR;
+	c->s.out = kind == OUT_TUI ? NULL : stdout;
 	if (c->write) {
 		rec = rec_writer_open(c->write, c->force);
 		if (!rec)
@@ -783,7 +830,12 @@ out:
 		out_free(view);
 	if (rec && finish_recording(rec, c->write, false))
 		ret = 1;
-	if (fflush(stdout) || ferror(stdout)) {
+	/*
+	 * A reader that stopped reading (--json | head -1) ended the session
+	 * as -d or -n would: the recording is complete, nothing is wrong, and
+	 * the status is 0 (a shell's pipefail would take 141 for a failure).
+	 */
+	if ((fflush(stdout) || ferror(stdout)) && !session_reader_gone(stdout)) {
 		et_err("writing output: %s", strerror(errno));
 		ret = 1;
 	}

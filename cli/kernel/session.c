@@ -3,7 +3,10 @@
  * A live tracing session: targets in, one ordered stream of records and
  * snapshots out.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,9 +34,13 @@ struct session {
 	struct bpf_link *iter_link;
 	struct snap_asm snap;
 	__u64 snap_due;			/* walked, delivered once the stream passes this */
-	pid_t alive[SESSION_MAX_PIDS];
+	pid_t alive[ET_MAX_TARGETS];	/* the targets map holds no more */
 	int nalive;
-	pid_t child;			/* spawned with -- CMD */
+	pid_t child;			/* spawned with -- CMD; -1 once reaped */
+	int child_status;		/* its wait status, once reaped */
+	int cmd_log;			/* read end of its output pipe (the TUI), or -1 */
+	char cmd_line[200];		/* a line of that output, so far */
+	size_t cmd_len;
 	__u64 drops[2];			/* last reported ring drops */
 	unsigned long bad_records;
 	int ncpus;
@@ -44,6 +52,14 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static bool is_target(const struct session *s, pid_t pid)
+{
+	for (int i = 0; i < s->nalive; i++)
+		if (s->alive[i] == pid)
+			return true;
+	return false;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -65,7 +81,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	} else if (((struct et_hdr *)data)->type == ET_EV_FORK) {
 		const struct et_ev_fork *f = data;
 
-		if (s->nalive < SESSION_MAX_PIDS)
+		if (s->nalive < ET_MAX_TARGETS && !is_target(s, f->child_pid))
 			s->alive[s->nalive++] = f->child_pid;
 	}
 	return 0;
@@ -223,6 +239,10 @@ static int add_target(struct session *s, pid_t pid)
 {
 	__u32 key = pid, val = s->o->follow ? ET_TGT_FOLLOW : 0;
 
+	if (s->nalive == ET_MAX_TARGETS) {
+		et_err("cannot add target %d: more than %d processes", pid, ET_MAX_TARGETS);
+		return -1;
+	}
 	if (bpf_map__update_elem(s->ld.skel->maps.targets, &key, sizeof(key), &val, sizeof(val),
 				 BPF_ANY)) {
 		et_err("cannot add target %d: %s", pid, strerror(errno));
@@ -232,42 +252,308 @@ static int add_target(struct session *s, pid_t pid)
 	return 0;
 }
 
-/* Fork the command stopped on a pipe; it execs once tracing is ready. */
-static pid_t spawn_stopped(char **argv, int *gate)
+/*
+ * A process's state, parent and flags, from /proc/PID/stat (proc(5)):
+ * "pid (comm) state ppid pgrp session tty_nr tpgid flags ...".  comm may
+ * hold spaces and parentheses: the fields start after the last ')'.
+ */
+struct proc_stat {
+	char comm[32];
+	char state;
+	pid_t ppid;
+	unsigned long flags;
+};
+
+static int proc_stat_read(pid_t pid, struct proc_stat *ps)
 {
-	int p[2];
+	char path[64], buf[512], *lp, *rp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	lp = strchr(buf, '(');
+	rp = strrchr(buf, ')');
+	if (!lp || !rp || rp < lp)
+		return -1;
+	snprintf(ps->comm, sizeof(ps->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+	if (sscanf(rp + 1, " %c %d %*d %*d %*d %*d %lu", &ps->state, &ps->ppid,
+		   &ps->flags) != 3)
+		return -1;
+	return 0;
+}
+
+/* include/linux/sched.h; the value has not changed since 2.6 */
+#define ET_PF_KTHREAD 0x00200000UL
+
+/* -p PID: say why a process that exists cannot be traced, before tracing */
+static int check_pid(pid_t pid)
+{
+	struct proc_stat ps;
+
+	if ((kill(pid, 0) && errno == ESRCH) || proc_stat_read(pid, &ps) || ps.state == 'X') {
+		et_err("no such process: %d", pid);
+		return -1;
+	}
+	if (ps.state == 'Z') {
+		et_err("cannot trace %d (%s): a zombie, it has exited and waits for its parent "
+		       "(%d) to reap it", pid, ps.comm, ps.ppid);
+		return -1;
+	}
+	if (ps.flags & ET_PF_KTHREAD) {
+		et_err("cannot trace %d (%s): a kernel thread, it makes no system calls and "
+		       "has no epoll instances", pid, ps.comm);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * -p MASTER -f: the children MASTER forked before we came (nginx's and
+ * haproxy's workers) are targets too, and theirs, recursively.  Forks
+ * after a process became a target reach us as ET_EV_FORK; a fork by one
+ * not yet added can land between a scan and its adding, so scan again
+ * until a scan finds nothing new.  /proc/PID/stat's ppid is the parent's
+ * thread group id, whichever of its threads forked.
+ */
+static int add_descendants(struct session *s)
+{
+	int before = s->nalive;
+
+	for (int round = 0; round < 16; round++) {
+		int added = 0;
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+
+		if (!d) {
+			et_warn("-f: cannot read /proc: %s", strerror(errno));
+			return 0;
+		}
+		while ((de = readdir(d))) {
+			struct proc_stat ps;
+			char *end;
+			long pid = strtol(de->d_name, &end, 10);
+
+			if (*end || pid <= 0 || pid == getpid() || is_target(s, pid))
+				continue;
+			if (proc_stat_read(pid, &ps) || ps.state == 'Z' || ps.state == 'X' ||
+			    !is_target(s, ps.ppid))
+				continue;
+			if (s->nalive == ET_MAX_TARGETS) {
+				et_warn("-f: more than %d processes; the others are not traced",
+					ET_MAX_TARGETS);
+				closedir(d);
+				return 0;
+			}
+			if (add_target(s, pid)) {
+				closedir(d);
+				return -1;
+			}
+			added++;
+		}
+		closedir(d);
+		/* /proc lists pids in order: a process whose pid is lower than
+		 * its parent's (pids wrap) is met before the parent became a
+		 * target, and found by the next round */
+		if (!added)
+			break;
+	}
+	if (s->nalive > before)
+		et_debug("-f: %d processes the targets had forked before tracing began",
+			 s->nalive - before);
+	return 0;
+}
+
+/*
+ * Find COMMAND as execvp() will, so that a typo fails before tracing
+ * starts, with the status a shell gives: 127 not found, 126 found but not
+ * runnable.  The child still reports what exec itself refuses.
+ */
+static int check_command(const char *name)
+{
+	char path[PATH_MAX], defpath[256];
+	const char *dirs, *p;
+	struct stat st;
+	bool denied = false;
+
+	if (strchr(name, '/')) {
+		if (stat(name, &st)) {
+			et_err("cannot run %s: %s", name, strerror(errno));
+			return errno == ENOENT ? 127 : 126;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			et_err("cannot run %s: %s", name, strerror(EISDIR));
+			return 126;
+		}
+		if (access(name, X_OK)) {
+			et_err("cannot run %s: %s", name, strerror(errno));
+			return 126;
+		}
+		return 0;
+	}
+	dirs = getenv("PATH");
+	if (!dirs) {	/* execvp's default */
+		if (!confstr(_CS_PATH, defpath, sizeof(defpath)))
+			snprintf(defpath, sizeof(defpath), "/bin:/usr/bin");
+		dirs = defpath;
+	}
+	for (p = dirs; *name; p++) {
+		const char *e = strchrnul(p, ':');
+		int dlen = e - p;
+
+		/* an empty element is the current directory */
+		if (snprintf(path, sizeof(path), "%.*s%s%s", dlen, p, dlen ? "/" : "", name) <
+			    (int)sizeof(path) &&
+		    !stat(path, &st)) {
+			if (!S_ISDIR(st.st_mode) && !access(path, X_OK))
+				return 0;
+			denied = true;
+		}
+		if (!*e)
+			break;
+		p = e;
+	}
+	et_err("cannot run %s: %s", name, denied ? strerror(EACCES) : "command not found");
+	return denied ? 126 : 127;
+}
+
+/*
+ * Fork the command stopped on a pipe; it execs once tracing is ready.
+ * Its output goes where o->cmd_output says: the TUI gets it through
+ * *log, a pipe whose lines go into the message log.
+ */
+static pid_t spawn_stopped(const struct session_opts *o, int *gate, int *log)
+{
+	int p[2], lp[2] = { -1, -1 };
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
-	pid = fork();
-	if (pid < 0)
+	if (o->cmd_output == SESSION_CMD_LOG && pipe2(lp, O_CLOEXEC)) {
+		close(p[0]);
+		close(p[1]);
 		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		if (lp[0] >= 0) {
+			close(lp[0]);
+			close(lp[1]);
+		}
+		return -1;
+	}
 	if (pid == 0) {
 		char c;
+		int null;
 
 		close(p[1]);
+		/* our SIGPIPE is ignored, and exec would keep that */
+		signal(SIGPIPE, SIG_DFL);
+		if (o->cmd_output == SESSION_CMD_LOG) {
+			null = open("/dev/null", O_RDONLY);
+			if (null < 0 || dup2(null, 0) < 0 || dup2(lp[1], 1) < 0 ||
+			    dup2(lp[1], 2) < 0)
+				_exit(126);
+			if (null > 2)
+				close(null);
+		} else if (o->cmd_output == SESSION_CMD_STDERR && dup2(2, 1) < 0) {
+			/* no stderr: nowhere, rather than into the data stream */
+			null = open("/dev/null", O_WRONLY);
+			if (null < 0 || dup2(null, 1) < 0)
+				_exit(126);
+		}
 		if (read(p[0], &c, 1) != 1)
 			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "epolltrace: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		execvp(o->cmd[0], o->cmd);
+		fprintf(stderr, "epolltrace: cannot run %s: %s\n", o->cmd[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(p[0]);
 	*gate = p[1];
+	if (lp[0] >= 0) {
+		close(lp[1]);
+		fcntl(lp[0], F_SETFL, O_NONBLOCK);
+		*log = lp[0];
+	}
 	return pid;
+}
+
+/* The command's output, line by line, into the log (the TUI's pane). */
+static void cmd_log_line(struct session *s)
+{
+	const char *name = strrchr(s->o->cmd[0], '/');
+
+	s->cmd_line[s->cmd_len] = 0;
+	et_info("[%s] %s", name ? name + 1 : s->o->cmd[0], s->cmd_line);
+	s->cmd_len = 0;
+}
+
+static void drain_cmd_log(struct session *s, bool last)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while (s->cmd_log >= 0 && (n = read(s->cmd_log, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && !last)
+				return;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			unsigned char c = buf[i];
+
+			if (c == '\n' || s->cmd_len == sizeof(s->cmd_line) - 1) {
+				cmd_log_line(s);
+				if (c == '\n')
+					continue;
+			}
+			/* control bytes (colours, cursor moves) would reach the screen */
+			if (c == '\t')
+				c = ' ';
+			else if (c < 0x20 || c == 0x7f)
+				c = '?';
+			s->cmd_line[s->cmd_len++] = c;
+		}
+	}
+	/* the end, or a pipe that still has writers (its daemons) */
+	if (s->cmd_len)
+		cmd_log_line(s);
+	if (s->cmd_log >= 0)
+		close(s->cmd_log);
+	s->cmd_log = -1;
 }
 
 static void reap_child(struct session *s)
 {
-	int st;
-
-	if (s->child > 0 && waitpid(s->child, &st, WNOHANG) == s->child) {
+	if (s->child > 0 && waitpid(s->child, &s->child_status, WNOHANG) == s->child) {
 		for (int i = 0; i < s->nalive; i++)
 			if (s->alive[i] == s->child)
 				s->alive[i--] = s->alive[--s->nalive];
 		s->child = -1;
 	}
+}
+
+bool session_reader_gone(FILE *f)
+{
+	struct pollfd p = { .fd = fileno(f), .events = POLLOUT };
+	struct stat st;
+
+	/* a pipe or socket with nobody reading polls as an error */
+	if (p.fd < 0 || fstat(p.fd, &st) || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return false;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
 /* The header facts of a recording: kernel, plan, clocks, targets. */
@@ -313,20 +599,28 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
 	};
-	struct session s = { .o = o, .sink = sink };
+	struct session s = { .o = o, .sink = sink, .cmd_log = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	double start, next_snap, end;
 	int gate = -1, ret = 1, err;
+	bool targets_gone = false;
 
 	s.ncpus = libbpf_num_possible_cpus();
-	for (int i = 0; i < o->npids; i++) {
-		if (kill(o->pids[i], 0) && errno == ESRCH) {
-			et_err("no such process: %d", o->pids[i]);
+	for (int i = 0; i < o->npids; i++)
+		if (check_pid(o->pids[i]))
 			return 1;
-		}
-	}
 	if (o->cmd) {
-		s.child = spawn_stopped(o->cmd, &gate);
+		err = check_command(o->cmd[0]);
+		if (err)
+			return err;
+	}
+	/*
+	 * A reader that goes away (--json | head -1) must end the session
+	 * cleanly, the recording complete: a write error, not a death.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	if (o->cmd) {
+		s.child = spawn_stopped(o, &gate, &s.cmd_log);
 		if (s.child < 0) {
 			et_err("cannot start %s: %s", o->cmd[0], strerror(errno));
 			return 1;
@@ -354,9 +648,12 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		sink->begin(sink, &info);
 	}
 	for (int i = 0; i < o->npids; i++)
-		if (add_target(&s, o->pids[i]))
+		if (!is_target(&s, o->pids[i]) && add_target(&s, o->pids[i]))
 			goto out_unload;
 	if (s.child > 0 && add_target(&s, s.child))
+		goto out_unload;
+	/* after the targets: what they fork from now on is followed already */
+	if (o->follow && o->npids && add_descendants(&s))
 		goto out_unload;
 
 	s.rb = ring_buffer__new(bpf_map__fd(s.ld.skel->maps.events), on_event, &s, NULL);
@@ -395,6 +692,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			break;
 		}
 		reap_child(&s);
+		drain_cmd_log(&s, false);
 		tn = mono_ns();
 		t = tn / 1e9;
 		deliver_snapshots(&s, false);
@@ -404,12 +702,18 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			next_snap = t + o->snapshot_interval;
 		}
 		sink->flush(sink);
+		/* the reader is gone (even if nothing was written since), or the
+		 * disk is full: cmd_trace says which */
+		if (o->out && (ferror(o->out) || session_reader_gone(o->out)))
+			break;
 		if (sink->tick && sink->tick(sink, tn))
 			break;
 		if (end && t >= end)
 			break;
-		if (!targets_alive(&s))
+		if (!targets_alive(&s)) {
+			targets_gone = true;
 			break;
+		}
 	}
 	/* the last word: everything still in the ring, then a final snapshot */
 	deliver_snapshots(&s, true);
@@ -424,6 +728,11 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		et_warn("%lu malformed records ignored", s.bad_records);
 	if (s.snap.incomplete)
 		et_warn("%lu snapshots incomplete (snapshot ring too small?)", s.snap.incomplete);
+	/* the stream says it too, but a stream sent to a file warns nobody */
+	if (s.drops[0] || s.drops[1])
+		et_warn("records lost: %llu events (the ring buffer was full; try a larger "
+			"--ring-size), %llu snapshot parts", (unsigned long long)s.drops[0],
+			(unsigned long long)s.drops[1]);
 
 out_rb:
 	ring_buffer__free(s.rb);
@@ -436,11 +745,17 @@ out_plan:
 	if (gate >= 0)
 		close(gate);
 	if (s.child > 0) {
-		int st;
-
 		/* the command does not outlive its tracer's session */
 		kill(s.child, SIGTERM);
-		waitpid(s.child, &st, 0);
+		waitpid(s.child, &s.child_status, 0);
+	}
+	drain_cmd_log(&s, true);
+	/* the command ended the session: its status, as strace gives it */
+	if (!ret && targets_gone && o->cmd) {
+		if (WIFEXITED(s.child_status))
+			ret = WEXITSTATUS(s.child_status);
+		else if (WIFSIGNALED(s.child_status))
+			ret = 128 + WTERMSIG(s.child_status);
 	}
 	return ret;
 }

@@ -3,11 +3,19 @@
 #define EPOLLTRACE_SESSION_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "event.h"
 #include "plan.h"
 
 #define SESSION_MAX_PIDS 64
+
+/* Where a traced COMMAND's stdout and stderr go. */
+enum session_cmd_output {
+	SESSION_CMD_INHERIT,	/* epolltrace's own (record: stdout carries nothing) */
+	SESSION_CMD_STDERR,	/* both to epolltrace's stderr: stdout carries data */
+	SESSION_CMD_LOG,	/* a pipe into the message log, stdin /dev/null: the TUI */
+};
 
 struct session_opts {
 	pid_t pids[SESSION_MAX_PIDS];
@@ -19,13 +27,25 @@ struct session_opts {
 	char **cmd;			/* -- CMD ARGS: spawn and trace */
 	unsigned long events_ring_bytes;
 	unsigned long snap_ring_bytes;
+	enum session_cmd_output cmd_output;
+	/* the stream a view writes its data to (stdout), or NULL: the
+	 * session ends when writing there fails (a reader that went away) */
+	FILE *out;
 };
 
 /*
- * Load the plan, trace until Ctrl-C/SIGTERM, the duration ends, or every
- * target has exited, and deliver every record and snapshot to sink in
- * order.  Returns the process exit status (0 ok, 1 error).
+ * Load the plan, trace until Ctrl-C/SIGTERM, the duration ends, the sink
+ * or the reader of o->out has had enough, or every target has exited, and
+ * deliver every record and snapshot to sink in order.
+ *
+ * Returns the process exit status: 1 when tracing failed; else, when the
+ * session ended because -- COMMAND (and what it forked, with -f) exited,
+ * COMMAND's status as a shell gives it (128+N if signal N killed it; 127
+ * or 126 if it could not be run); else 0.  SIGPIPE is ignored from here on.
  */
 int session_run(const struct session_opts *o, struct et_sink *sink);
+
+/* The reader of f (a pipe or socket) has gone away: EPIPE, not an error. */
+bool session_reader_gone(FILE *f);
 
 #endif

@@ -35,6 +35,11 @@
  *
  * Every duration is divided by the rate.  Nothing is printed unless
  * something fails.
+ *
+ * The schedule runs on a clock that stands still while the process is
+ * stopped (Ctrl-Z, SIGSTOP): a stop of any length resumes where it left
+ * off, rather than tripping the "no echo" watchdog or replaying the missed
+ * bursts back to back.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -64,6 +69,11 @@
 #include <sys/wait.h>
 #include "classroom.h"
 #include "clock.h"
+
+/* a gap this long between two readings of the clock: the process was stopped */
+#define PAUSE_NS	1000000000ULL
+/* the main loops' slice: no gap is longer while the process runs */
+#define SLICE_MS	100
 
 /* nominal durations at rate 1, in milliseconds */
 #define SLOT_MS		1500	/* one burst per slot */
@@ -103,7 +113,31 @@ static struct {
 	pthread_mutex_t lock;	/* nap's condition and the error message */
 	pthread_cond_t cond;
 	char err[256];
+	__u64 seen_ns;		/* atomic: the latest CLOCK_MONOTONIC reading */
+	__u64 paused_ns;	/* atomic: time spent stopped, so far */
 } g;
+
+/*
+ * The workload's clock, in seconds: CLOCK_MONOTONIC less the time the
+ * process spent stopped.  A stopped process runs no thread, so every
+ * thread reading this clock, the main loops at least every SLICE_MS, leaves
+ * no gap longer than that while it runs; the first reading after a longer
+ * gap credits it as a pause, for every thread at once.
+ */
+static double wl_s(void)
+{
+	__u64 now = mono_ns(), last = __atomic_load_n(&g.seen_ns, __ATOMIC_SEQ_CST);
+
+	while (now > last) {
+		if (__atomic_compare_exchange_n(&g.seen_ns, &last, now, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST)) {
+			if (last && now - last > PAUSE_NS)
+				__atomic_add_fetch(&g.paused_ns, now - last, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	return (now - __atomic_load_n(&g.paused_ns, __ATOMIC_SEQ_CST)) / 1e9;
+}
 
 static bool stopping(void)
 {
@@ -189,14 +223,23 @@ static struct timespec ts_at(double t)
 	return ts;
 }
 
-/* Sleeps until CLOCK_MONOTONIC time t, or until a stop.  true: stopping. */
+/*
+ * Sleeps until the workload's time t (wl_s()), or until a stop.  true:
+ * stopping.  The condition waits on CLOCK_MONOTONIC; after a pause the
+ * wait ends early and is taken up again, as far as the pause moved t.
+ */
 static bool nap_until(double t)
 {
-	struct timespec ts = ts_at(t);
-
 	pthread_mutex_lock(&g.lock);
-	while (!stopping() && pthread_cond_timedwait(&g.cond, &g.lock, &ts) != ETIMEDOUT)
-		;
+	while (!stopping()) {
+		double now = wl_s();
+		struct timespec ts;
+
+		if (now >= t)
+			break;
+		ts = ts_at(mono_s() + (t - now));
+		pthread_cond_timedwait(&g.cond, &g.lock, &ts);
+	}
 	pthread_mutex_unlock(&g.lock);
 	return stopping();
 }
@@ -204,7 +247,7 @@ static bool nap_until(double t)
 /* a nominal duration, scaled */
 static bool nap(long ms)
 {
-	return nap_until(mono_s() + scaled_ms(ms) / 1e3);
+	return nap_until(wl_s() + scaled_ms(ms) / 1e3);
 }
 
 static long rand_between(unsigned int *seed, long lo, long hi)
@@ -276,7 +319,7 @@ static struct {
 static void *producer_main(void *arg)
 {
 	unsigned int seed = 7;
-	double next = mono_s();
+	double next = wl_s();
 	int n = 0;
 
 	(void)arg;
@@ -348,7 +391,7 @@ static int child_main(pid_t parent)
 	sigset_t stopsigs;
 	pthread_t prod, cons;
 	bool have_prod = false, have_cons = false;
-	struct timespec slice = { 0, 100 * 1000000L };
+	struct timespec slice = { 0, SLICE_MS * 1000000L };
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
 		return 0;	/* the parent is gone already: nothing to show */
@@ -390,6 +433,7 @@ static int child_main(pid_t parent)
 	while (!stopping()) {
 		int sig = sigtimedwait(&stopsigs, NULL, &slice);
 
+		wl_s();	/* the clock's heartbeat */
 		if (sig > 0 || getppid() != parent)
 			request_stop();
 	}
@@ -711,7 +755,7 @@ static bool client_replies(struct client *c, double deadline)
 			return true;
 		if (stopping())
 			return false;
-		if (mono_s() > deadline) {
+		if (wl_s() > deadline) {
 			fail("client-%d: no echo within %.1f s", c->id,
 			     REPLY_SLOTS * scaled_ms(SLOT_MS) / 1e3);
 			return false;
@@ -837,7 +881,7 @@ int classroom_run(const struct classroom_opts *o)
 	};
 	static struct client clients[NCLIENTS];
 	double rate = o->rate > 0 ? o->rate : 1, end;
-	struct timespec slice = { 0, 100 * 1000000L };
+	struct timespec slice = { 0, SLICE_MS * 1000000L };
 	sigset_t sigs, oldmask, pending;
 	pid_t parent = getpid(), child;
 	int old_pdeath = 0, status = 0;
@@ -889,7 +933,7 @@ int classroom_run(const struct classroom_opts *o)
 		workers[i].started = true;
 	}
 	for (int i = 0; i < NCLIENTS; i++) {
-		clients[i] = (struct client){ .id = i + 1, .t0 = mono_s() + 0.3 / rate };
+		clients[i] = (struct client){ .id = i + 1, .t0 = wl_s() + 0.3 / rate };
 		for (int k = 0; k < CONNS; k++)
 			clients[i].fd[k] = -1;
 		if (pthread_create(&clients[i].th, NULL, client_main, &clients[i])) {
@@ -899,7 +943,7 @@ int classroom_run(const struct classroom_opts *o)
 		clients[i].started = true;
 	}
 
-	end = o->duration_s > 0 ? mono_s() + o->duration_s : 0;
+	end = o->duration_s > 0 ? wl_s() + o->duration_s : 0;
 	while (!stopping()) {
 		int sig = sigtimedwait(&sigs, NULL, &slice);
 
@@ -920,7 +964,8 @@ int classroom_run(const struct classroom_opts *o)
 		} else if (sig > 0) {
 			request_stop();
 		}
-		if (end && mono_s() >= end)
+		/* read every slice: the clock's heartbeat (wl_s) */
+		if (wl_s() >= end && end)
 			request_stop();
 	}
 
