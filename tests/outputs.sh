@@ -174,7 +174,7 @@ print(f"timer: {ctx}; task: woken by {by}")
 ' "$OUT/wake.jsonl" "$OUT/wake.ids"
 
 # ---- 2. the chrome export: the same context, null where not known ---------------
-"$ET" export "$OUT/wake.etr" --format chrome -o "$OUT/wake.chrome.json" 2>"$OUT/chrome.err"
+"$ET" export "$OUT/wake.etr" --format chrome --force -o "$OUT/wake.chrome.json" 2>"$OUT/chrome.err"
 pycheck "chrome export: otherData says callbacks_visible; asleep spans name the waker's context" '
 import json, sys
 tr = json.load(open(sys.argv[1]))
