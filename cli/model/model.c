@@ -91,6 +91,7 @@ struct inst_priv {
 	bool lost_resync;		/* records were lost: corrections are not drift */
 	bool partial_seed;		/* seeded from a walk that was no exact picture */
 	bool reseed;			/* reopened: the next walk seeds it anew */
+	unsigned int agree;		/* raced walks in a row that found nothing to correct */
 };
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t sz)
@@ -780,9 +781,12 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 	case ET_EV_LOST:
 		m->lost += ((const struct et_ev_lost *)h)->count;
 		/* we cannot know which: every instance is wrong until corrected */
-		for (size_t i = 0; i < m->ninst; i++)
-			if (!m->inst[i]->closed_ns)
-				m->inst[i]->resyncing = priv(m->inst[i])->lost_resync = true;
+		for (size_t i = 0; i < m->ninst; i++) {
+			if (m->inst[i]->closed_ns)
+				continue;
+			m->inst[i]->resyncing = priv(m->inst[i])->lost_resync = true;
+			priv(m->inst[i])->agree = 0;
+		}
 		break;
 	}
 	if (in)
@@ -959,12 +963,13 @@ static bool waiters_compare(struct model_inst *in, const struct et_snapshot *s, 
 	return differs;
 }
 
-/* what the kernel has and the model does not, or has otherwise */
-static void items_present(struct model *m, struct model_inst *in, const struct et_snapshot *s,
+/* what the kernel has and the model does not, or has otherwise; how many */
+static unsigned int items_present(struct model *m, struct model_inst *in, const struct et_snapshot *s,
 			  bool count, __u64 *drift, char *note, size_t notelen)
 {
 	struct inst_priv *p = priv(in);
 	__u64 ts = s->hdr.ts_ns;
+	unsigned int fixed = 0;
 
 	for (__u32 i = 0; i < s->nitems; i++) {
 		const struct et_snap_item *si = &s->items[i];
@@ -986,13 +991,16 @@ static void items_present(struct model *m, struct model_inst *in, const struct e
 				in->items[k].events = si->events;
 				in->items[k].data = si->data;
 				in->items[k].file = si->file;
+				fixed++;
 			}
 			continue;
 		}
 		fix_later(p, si->fd, ts, count, "watched by the kernel, not by the model");
 		item_add(in, &(struct model_item){ .fd = si->fd, .events = si->events,
 						   .data = si->data, .file = si->file });
+		fixed++;
 	}
+	return fixed;
 }
 
 /*
@@ -1002,12 +1010,13 @@ static void items_present(struct model *m, struct model_inst *in, const struct e
  * is gone when the next walk does not list it either.  A walk cut short
  * proves nothing gone.
  */
-static void items_absent(struct model *m, struct model_inst *in, const struct et_snapshot *s,
-			 const struct snap_ix *ix, bool count, bool at_once, __u64 *drift,
-			 char *note, size_t notelen)
+static unsigned int items_absent(struct model *m, struct model_inst *in,
+				 const struct et_snapshot *s, const struct snap_ix *ix, bool count,
+				 bool at_once, __u64 *drift, char *note, size_t notelen)
 {
 	struct inst_priv *p = priv(in);
 	__u64 ts = s->hdr.ts_ns;
+	unsigned int absent = 0;
 
 	for (size_t i = 0; i < in->nitems;) {
 		struct model_item *it = &in->items[i];
@@ -1020,6 +1029,7 @@ static void items_absent(struct model *m, struct model_inst *in, const struct et
 		}
 		in->compared++;
 		m->compared++;
+		absent++;
 		if (at_once) {
 			fix_later(p, it->fd, ts, count, "watched by the model, not by the kernel");
 			item_del(in, it->fd, it->file, false);
@@ -1044,6 +1054,7 @@ static void items_absent(struct model *m, struct model_inst *in, const struct et
 		suspect_drop(p, it->fd, it->file);
 		item_del(in, it->fd, it->file, false);
 	}
+	return absent;
 }
 
 static void apply_snapshot(struct model *m, const struct et_snapshot *s, const struct snap_ix *ix)
@@ -1055,6 +1066,7 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 	bool items_exact = !(dirty & (ET_F_ITEMS_MOVED | ET_F_ITEMS_CUT));
 	bool seeding, take_all, count;
 	bool settled[PART_MAX];
+	unsigned int differs;
 	__u64 drift = 0;
 	char note[96] = "";
 
@@ -1105,10 +1117,10 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 	}
 	proc_get(m, s->in.owner);
 	/* the interest set, item by item */
-	items_present(m, in, s, count, &drift, note, sizeof(note));
+	differs = items_present(m, in, s, count, &drift, note, sizeof(note));
 	if (!(dirty & ET_F_ITEMS_CUT))
-		items_absent(m, in, s, ix, count, items_exact && settled[PART_ITEMS], &drift, note,
-			     sizeof(note));
+		differs += items_absent(m, in, s, ix, count, items_exact && settled[PART_ITEMS],
+					&drift, note, sizeof(note));
 	/* the ready list: exact from the records when callbacks are seen,
 	 * else (sampled) whatever the latest walk showed */
 	if ((settled[PART_READY] || !m->callbacks_visible) && !(dirty & ET_F_READY_CUT)) {
@@ -1145,11 +1157,20 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 		in->drift += drift;
 		memcpy(in->drift_note, note, sizeof(note));
 	}
-	/* resyncing until a walk that is an exact picture of the interest set */
-	if (items_exact && !(dirty & ET_F_READY_CUT))
-		p->lost_resync = p->partial_seed = false;
-	else if (seeding)
+	/*
+	 * Resyncing until a walk that is an exact picture of the interest set,
+	 * or (the tree of a busy server changes during every walk) two raced
+	 * walks in a row, not cut short, that found every item not in flight
+	 * as the model has it.
+	 */
+	if (seeding && !items_exact)
 		p->partial_seed = true;
+	if (!(dirty & ET_F_ITEMS_CUT) && !differs && !seeding)
+		p->agree++;
+	else
+		p->agree = 0;
+	if ((items_exact && !(dirty & ET_F_READY_CUT)) || p->agree >= 2)
+		p->lost_resync = p->partial_seed = false;
 	in->resyncing = p->lost_resync || p->partial_seed;
 	p->reseed = false;
 	in->seen_snapshot = true;
