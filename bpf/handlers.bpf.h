@@ -555,7 +555,7 @@ static __always_inline void handle_exit(struct task_struct *p)
 	if (!RESERVE(e, ET_EV_TASK_EXIT, ET_SRC_SCHED))
 		return;
 	if (group_dead)
-		e->hdr.flags = ET_F_GROUP_DEAD;
+		e->hdr.flags = ET_F_GROUP_DEAD | (trace_all ? 0 : ET_F_UNTRACED);
 	e->exit_code = BPF_CORE_READ(p, exit_code);
 	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);

@@ -75,6 +75,9 @@ enum et_src {
 #define ET_F_SCANNING	(1u << 4)	/* SNAP: ovflist active (scan running) */
 #define ET_F_COUNTED	(1u << 5)	/* SNAP: watched counted by walk */
 #define ET_F_CTX_KNOWN	(1u << 6)	/* HARDIRQ/SOFTIRQ bits are meaningful */
+/* TASK_EXIT with GROUP_DEAD: the pid is no target any more (it may be given
+ * to a new process at once; a fork under -f makes it one again) */
+#define ET_F_UNTRACED	(1u << 11)
 /*
  * SNAP_END: which part of the picture is not exact.  ET_F_TRUNCATED is set
  * with any of them (and alone by older versions: then every part is suspect).

@@ -549,3 +549,5 @@ section_redis() {
 }
 want redis && section_redis
 
+
+exit 0

@@ -867,7 +867,7 @@ static void test_pid_reuse(void)
 	create(&m);
 	ctl(&m, ET_CTL_ADD, 5, IN);
 	hdr(&x.hdr, ET_EV_TASK_EXIT, PID);
-	x.hdr.flags = ET_F_GROUP_DEAD;
+	x.hdr.flags = ET_F_GROUP_DEAD | ET_F_UNTRACED;
 	model_apply(&m, &x.hdr);
 	hdr(&cr.hdr, ET_EV_EP_CREATE, PID);	/* the newcomer with the same pid */
 	applied = model_apply(&m, &cr.hdr);
@@ -881,6 +881,18 @@ static void test_pid_reuse(void)
 	hdr(&cr.hdr, ET_EV_EP_CREATE, PID);
 	applied = model_apply(&m, &cr.hdr);
 	CHECK(applied && model_find(&m, E2) && m.ignored == 2, "a followed fork takes it in again");
+	model_free(&m);
+
+	/* tracing every process, the tracer lets no pid go: a new process with
+	 * an old pid is one of all */
+	model_init(&m, true);
+	create(&m);
+	hdr(&x.hdr, ET_EV_TASK_EXIT, PID);
+	x.hdr.flags = ET_F_GROUP_DEAD;
+	model_apply(&m, &x.hdr);
+	hdr(&cr.hdr, ET_EV_EP_CREATE, PID);
+	applied = model_apply(&m, &cr.hdr);
+	CHECK(applied && model_find(&m, E2) && !m.ignored, "system-wide: the pid's newcomer is traced");
 	model_free(&m);
 }
 

@@ -620,10 +620,12 @@ static unsigned int parts_touched(unsigned int type)
 
 
 /*
- * Is this record about a process that exited before it?  Its pid may have
- * been given to a new process at once, which was never asked for (a fork
- * the session follows takes it in again).  Records where hdr.pid is not the
- * traced process (callbacks name the waker) are judged by their instance.
+ * Is this record about a process that exited before it, whose pid the
+ * tracer then let go (ET_F_UNTRACED: not when it traces every process)?
+ * The pid may have been given to a new process at once, which was never
+ * asked for (a fork the session follows takes it in again).  Records whose
+ * hdr.pid is not the traced process (callbacks name the waker) are judged
+ * by their instance.
  */
 static bool after_exit(struct model *m, const struct et_hdr *h)
 {
@@ -637,7 +639,7 @@ static bool after_exit(struct model *m, const struct et_hdr *h)
 	}
 	for (size_t i = 0; i < m->nprocs; i++)
 		if (m->procs[i].pid == h->pid)
-			return m->procs[i].exited_ns && h->ts_ns > m->procs[i].exited_ns;
+			return m->procs[i].untraced && h->ts_ns > m->procs[i].exited_ns;
 	return false;
 }
 
@@ -767,14 +769,21 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 				touch(m->inst[i], TOUCH_WAITERS, h->ts_ns);
 			}
 		if (h->flags & ET_F_GROUP_DEAD) {
-			proc_get(m, h->pid)->exited_ns = h->ts_ns;
+			struct model_proc *pr = proc_get(m, h->pid);
+
+			pr->exited_ns = h->ts_ns;
+			pr->untraced = h->flags & ET_F_UNTRACED;
 			close_owned(m, h->pid, h->ts_ns);
 		}
 		break;
-	case ET_EV_FORK:
+	case ET_EV_FORK: {
 		/* followed (-f): the child is traced, whatever its pid was before */
-		proc_get(m, ((const struct et_ev_fork *)h)->child_pid)->exited_ns = 0;
+		struct model_proc *pr = proc_get(m, ((const struct et_ev_fork *)h)->child_pid);
+
+		pr->exited_ns = 0;
+		pr->untraced = false;
 		break;
+	}
 	case ET_EV_SNAP_ROUND:
 		round_end(m, (const void *)h);
 		break;

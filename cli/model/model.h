@@ -103,6 +103,7 @@ struct model_inst {
 struct model_proc {
 	__u32 pid;
 	__u64 exited_ns;	/* 0: alive (or its pid taken again by a followed fork) */
+	bool untraced;		/* the tracer let the pid go at its exit */
 };
 
 struct model {
@@ -121,8 +122,9 @@ struct model {
 
 void model_init(struct model *m, bool callbacks_visible);
 void model_free(struct model *m);
-/* false if the record was ignored: it is about a process that had exited
- * (its pid reused), and the views should not show it either */
+/* false if the record was ignored: it is about a process after the exit
+ * of the one the pid was traced for (reused), and the views should not show
+ * it either */
 bool model_apply(struct model *m, const struct et_hdr *h);
 void model_apply_snapshot(struct model *m, const struct et_snapshot *s);
 /* Forget vanished instances and processes older than MODEL_LINGER_NS. */
