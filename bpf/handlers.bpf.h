@@ -21,8 +21,19 @@ static __always_inline void handle_create(__u8 src, long ret, __u32 flags, __u32
 	struct et_inst_val nv = {};
 	__u64 ep;
 
-	if (ret < 0 || !current_is_target())
+	if (ret < 0)
 		return;
+	if (!current_is_target()) {
+		/*
+		 * A new instance at the address of one we still watch: that one
+		 * was freed where no record saw it (close-on-exec, an exit); do
+		 * not take the stranger's instance for it.
+		 */
+		ep = current_ep(ret);
+		if (ep && inst_lookup(ep))
+			bpf_map_delete_elem(&instances, &ep);
+		return;
+	}
 	ep = current_ep(ret);
 	if (!ep)
 		return;
@@ -651,15 +662,26 @@ static __always_inline void handle_exit(struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid), tid = BPF_CORE_READ(p, pid);
 	struct et_ev_task_exit *e;
+	bool group_dead;
 
 	if (!is_target_tgid(tgid))
 		return;
 	bpf_map_delete_elem(&waits, &tid);
 	bpf_map_delete_elem(&ctls, &tid);
+	/* do_exit decremented signal->live before this tracepoint: 0 in the
+	 * last thread (and in any that exits after it, harmlessly) */
+	group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
+	/*
+	 * The pid may be handed to a new process at once: it is no target
+	 * (a fork under -f makes it one again, in handle_fork).  Before the
+	 * record: nothing of the newcomer may follow it.
+	 */
+	if (group_dead && !trace_all)
+		bpf_map_delete_elem(&targets, &tgid);
 	if (!RESERVE(e, ET_EV_TASK_EXIT, ET_SRC_SCHED))
 		return;
-	if (BPF_CORE_READ(p, signal, live.counter) == 0)
-		e->hdr.flags = ET_F_GROUP_DEAD;
+	if (group_dead)
+		e->hdr.flags = ET_F_GROUP_DEAD | (trace_all ? 0 : ET_F_UNTRACED);
 	e->exit_code = BPF_CORE_READ(p, exit_code);
 	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);

@@ -19,6 +19,17 @@
 
 /* round number, bumped by user space before each snapshot */
 __u64 snap_round = 0;
+/* the round the counters below describe (the iterator runs on one CPU at a
+ * time: user space reads it sequentially) */
+__u64 round_seen = 0;
+__u64 round_start_ns = 0;
+__u32 round_insts = 0;
+__u32 round_drops = 0;
+
+/* how often a tree walk may climb back from the root after a removal */
+#define SNAP_WALK_RECOVERIES	16
+/* the rb-tree's height bound (2 log2(n + 1) for 2^20 items is 40) */
+#define SNAP_TREE_DEPTH		64
 
 struct snap_scratch {
 	struct et_ev_snap_items items;
@@ -27,10 +38,18 @@ struct snap_scratch {
 	__u64 ep;
 	__u64 pos;		/* walk cursor */
 	__u64 head;		/* list head address for list walks */
+	__u64 last_file;	/* the tree walk's last key (ep_cmp_ffd order) */
+	__u64 best;		/* a descent's best successor so far */
+	__s64 watched;		/* the item count when the walk began, -1 unknown */
+	__s32 last_fd;
+	__u32 have_last;
+	__u32 descend;		/* 1: looking for last key's successor from the root */
+	__u32 depth;		/* steps of this descent */
+	__u32 recoveries;
 	__u32 nitems;
 	__u32 nready;
 	__u32 nwaiters;
-	__u32 truncated;
+	__u32 truncated;	/* ET_F_* of the parts not exact */
 };
 
 struct {
@@ -49,8 +68,36 @@ static __always_inline struct snap_scratch *scratch(void)
 
 static __always_inline void snap_out(void *rec, __u64 size)
 {
-	if (bpf_ringbuf_output(&snap_events, rec, size, 0))
+	if (bpf_ringbuf_output(&snap_events, rec, size, 0)) {
 		count(ET_CNT_SNAP_DROPS);
+		round_drops++;	/* the round proves nothing about absences */
+	}
+}
+
+/*
+ * A kernel address?  Unlinked list entries hold poison values
+ * (LIST_POISON1/2: 0x100/0x122 plus POISON_POINTER_DELTA, 0xdead... on
+ * 64-bit arches), and every kernel address is above these.
+ */
+static __always_inline int kaddr(__u64 p)
+{
+	return p >= 0xff00000000000000ULL;
+}
+
+/*
+ * Has ep_remove begun on this item?  It unhooks the item from its file
+ * first (hlist_del_rcu(&epi->fllink); list_del_rcu before v5.11, when
+ * f_ep_links became f_ep), which poisons the second word, and only then
+ * erases it from the tree (rb_erase_cached): an item whose fllink is
+ * still linked had valid tree links when they were read before.
+ */
+static __always_inline int epi_unlinked(struct epitem *epi)
+{
+	__u64 w = 0;
+
+	bpf_probe_read_kernel(&w, sizeof(w),
+			      (void *)epi + bpf_core_field_offset(struct epitem, fllink) + 8);
+	return !kaddr(w);
 }
 
 static __always_inline void flush_items(struct snap_scratch *s)
@@ -103,29 +150,114 @@ static __always_inline struct rb_node *rb_next_bounded(struct rb_node *node, __u
 	return NULL;
 }
 
+/* ep_cmp_ffd's order: by file address, then fd */
+static __always_inline int key_after(struct snap_scratch *s, __u64 file, int fd)
+{
+	return !s->have_last || file > s->last_file || (file == s->last_file && fd > s->last_fd);
+}
+
+/*
+ * The walk left the tree (it stood on an item being removed, or read
+ * links a rotation was rewriting): find the successor of the last key
+ * from the root, as ep_find descends, and go on from there.
+ */
+static __always_inline long walk_recover(struct snap_scratch *s)
+{
+	struct eventpoll *ep = (struct eventpoll *)s->ep;
+
+	s->truncated |= ET_F_ITEMS_MOVED;
+	if (++s->recoveries > SNAP_WALK_RECOVERIES) {
+		s->truncated |= ET_F_ITEMS_CUT;
+		s->pos = 0;
+		return 1;
+	}
+	s->descend = 1;
+	s->depth = 0;
+	s->best = 0;
+	s->pos = (__u64)BPF_CORE_READ(ep, rbr.rb_root.rb_node);
+	return 0;
+}
+
+/* one step of that descent */
+static __always_inline long walk_descend(struct snap_scratch *s)
+{
+	struct rb_node *node = (struct rb_node *)s->pos;
+	struct epitem *epi;
+	__u64 file;
+	int fd;
+
+	if (!node) {
+		s->descend = 0;
+		s->pos = s->best;	/* 0: nothing after the last key, the end */
+		return s->pos ? 0 : 1;
+	}
+	epi = ET_CONTAINER_OF(node, struct epitem, rbn);
+	if (++s->depth > SNAP_TREE_DEPTH || (__u64)BPF_CORE_READ(epi, ep) != s->ep) {
+		s->truncated |= ET_F_ITEMS_CUT;
+		s->pos = 0;
+		return 1;
+	}
+	file = (__u64)BPF_CORE_READ(epi, ffd.file);
+	fd = BPF_CORE_READ(epi, ffd.fd);
+	if (key_after(s, file, fd)) {
+		s->best = (__u64)node;
+		s->pos = (__u64)BPF_CORE_READ(node, rb_left);
+	} else {
+		s->pos = (__u64)BPF_CORE_READ(node, rb_right);
+	}
+	return 0;
+}
+
+/*
+ * One item of the interest set, in tree order.  Nothing holds ep->mtx:
+ * every item is checked to belong to this instance and to come after the
+ * last one, and a walk that stood on an item being removed climbs back
+ * from the root, so that the items it lists were in the tree when read and
+ * items it does not list were (nearly always) not.
+ */
 static long walk_tree_cb(__u32 i, void *ctx)
 {
 	struct snap_scratch *s = scratch();
 	struct rb_node *node;
 	struct epitem *epi;
-	__u32 k;
+	__u64 file;
+	__u32 k, trunc = 0;
+	int fd;
 
-	if (!s || !s->pos)
+	if (!s)
+		return 1;
+	if (s->descend)
+		return walk_descend(s);
+	if (!s->pos)
 		return 1;
 	node = (struct rb_node *)s->pos;
 	epi = ET_CONTAINER_OF(node, struct epitem, rbn);
+	file = (__u64)BPF_CORE_READ(epi, ffd.file);
+	fd = BPF_CORE_READ(epi, ffd.fd);
+	if ((__u64)BPF_CORE_READ(epi, ep) != s->ep || !key_after(s, file, fd))
+		return walk_recover(s);
 	k = s->items.n;
 	if (k < ET_SNAP_BATCH) {
-		s->items.item[k].fd = BPF_CORE_READ(epi, ffd.fd);
+		s->items.item[k].fd = fd;
 		s->items.item[k].events = BPF_CORE_READ(epi, event.events);
 		s->items.item[k].data = BPF_CORE_READ(epi, event.data);
-		s->items.item[k].file = (__u64)BPF_CORE_READ(epi, ffd.file);
+		s->items.item[k].file = file;
 		s->items.n = k + 1;
 	}
 	s->nitems++;
+	/* an item added and one removed while we walk leave the count as it
+	 * was: look at it at every step, not only at both ends */
+	if (s->watched >= 0 &&
+	    ep_watched_from_refcount((struct eventpoll *)s->ep) != s->watched)
+		s->truncated |= ET_F_ITEMS_MOVED;
+	s->last_file = file;
+	s->last_fd = fd;
+	s->have_last = 1;
 	if (s->items.n >= ET_SNAP_BATCH)
 		flush_items(s);
-	s->pos = (__u64)rb_next_bounded(node, &s->truncated);
+	s->pos = (__u64)rb_next_bounded(node, &trunc);
+	if (trunc || epi_unlinked(epi))
+		return walk_recover(s);
 	return s->pos ? 0 : 1;
 }
 
@@ -155,8 +287,8 @@ static long walk_rdllist_cb(__u32 i, void *ctx)
 	epi = ET_CONTAINER_OF(pos, struct epitem, rdllink);
 	ready_append(s, epi);
 	next = BPF_CORE_READ(pos, next);
-	if (next == pos) {	/* list_del_init'ed under us */
-		s->truncated = 1;
+	if (next == pos || !kaddr((__u64)next)) {	/* unlinked under us */
+		s->truncated |= ET_F_READY_CUT;
 		return 1;
 	}
 	s->pos = (__u64)next;
@@ -173,36 +305,48 @@ static long walk_ovflist_cb(__u32 i, void *ctx)
 	epi = (struct epitem *)s->pos;
 	ready_append(s, epi);
 	next = epi_ovflist_next(epi);
-	if (next == epi) {
-		s->truncated = 1;
+	if (next == epi || (next && !kaddr((__u64)next))) {
+		s->truncated |= ET_F_READY_CUT;
 		return 1;
 	}
 	s->pos = (__u64)next;
 	return 0;
 }
 
+/*
+ * One sleeper on ep->wq.  A woken one leaves it (list_del_init, or list_del
+ * when its wait timed out), and its entry lives on its stack: a walk that
+ * stood on it stops there, and says the list was cut.
+ */
 static long walk_waiters_cb(__u32 i, void *ctx)
 {
 	struct snap_scratch *s = scratch();
-	struct list_head *pos;
+	struct list_head *pos, *next;
 	struct wait_queue_entry *w;
 	struct task_struct *t;
-	__u32 k;
+	__u32 k, tid = 0;
 
 	if (!s || !s->pos || s->pos == s->head)
 		return 1;
 	pos = (struct list_head *)s->pos;
 	w = ET_CONTAINER_OF(pos, struct wait_queue_entry, entry);
 	t = BPF_CORE_READ(w, private);
+	if (t)
+		tid = BPF_CORE_READ(t, pid);
 	k = s->waiters.n;
-	if (k < ET_SNAP_BATCH && t) {
-		s->waiters.tid[k] = BPF_CORE_READ(t, pid);
+	if (k < ET_SNAP_BATCH && tid) {
+		s->waiters.tid[k] = tid;
 		s->waiters.n = k + 1;
 		s->nwaiters++;
 	}
 	if (s->waiters.n >= ET_SNAP_BATCH)
 		flush_waiters(s);
-	s->pos = (__u64)BPF_CORE_READ(pos, next);
+	next = BPF_CORE_READ(pos, next);
+	if (next == pos || !kaddr((__u64)next)) {
+		s->truncated |= ET_F_WAITERS_CUT;
+		return 1;
+	}
+	s->pos = (__u64)next;
 	return 0;
 }
 
@@ -211,6 +355,32 @@ static __always_inline void snap_hdr(struct et_hdr *h, __u16 type, __u32 owner)
 	fill_hdr(h, type, ET_SRC_ITER);
 	h->pid = owner;
 	h->tid = 0;
+}
+
+/* the first call of a round starts its counters */
+static __always_inline void round_begin(void)
+{
+	if (round_seen == snap_round)
+		return;
+	round_seen = snap_round;
+	round_start_ns = bpf_ktime_get_ns();
+	round_insts = 0;
+	round_drops = 0;
+}
+
+/* the iterator's last call (no task, no file): the round is over */
+static __always_inline void round_end(void)
+{
+	struct et_ev_snap_round r = {};
+
+	snap_hdr(&r.hdr, ET_EV_SNAP_ROUND, 0);
+	r.seq = snap_round;
+	r.start_ns = round_start_ns;
+	r.instances = round_insts;
+	r.drops = round_drops;
+	if (round_drops)
+		r.hdr.flags = ET_F_TRUNCATED;
+	snap_out(&r, sizeof(r));
 }
 
 SEC("iter/task_file")
@@ -230,15 +400,21 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	__u16 eflags = 0;
 	long watched;
 
-	if (!task || !file)
+	round_begin();
+	if (!task || !file) {
+		if (!task && !file)
+			round_end();
 		return 0;
+	}
 	tgid = task->tgid;
-	if (!is_target_tgid(tgid) || !is_epoll_file(file))
+	if (tgid == self_tgid || !is_epoll_file(file))
 		return 0;
 	ep = BPF_CORE_READ(file, private_data);
 	epaddr = (__u64)ep;
 	v = inst_lookup(epaddr);
 	if (!v) {
+		if (!is_target_tgid(tgid))
+			return 0;
 		/* seed: an instance that existed before tracing began */
 		nv.in.ep = epaddr;
 		nv.in.owner = tgid;
@@ -248,10 +424,16 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 		if (!v)
 			return 0;
 	}
-	/* a dup'd epfd or a second thread group sharing it: once per round */
+	/*
+	 * A traced instance is walked wherever it is held, by a target or by
+	 * another process it was shared with (fork without -f, SCM_RIGHTS):
+	 * a complete round that does not find it proves it gone.  A dup'd
+	 * epfd or a second holder: once per round.
+	 */
 	if (v->snap_seq == round)
 		return 0;
 	v->snap_seq = round;
+	round_insts++;
 	s = scratch();
 	if (!s)
 		return 0;
@@ -265,6 +447,8 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 
 	s->ep = epaddr;
 	s->nitems = s->nready = s->nwaiters = s->truncated = 0;
+	s->have_last = s->descend = s->recoveries = 0;
+	s->watched = watched;
 	snap_hdr(&s->items.hdr, ET_EV_SNAP_ITEMS, v->in.owner);
 	s->items.ep = epaddr;
 	s->items.n = 0;
@@ -279,14 +463,16 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	/* the interest set, in rb-tree order */
 	s->pos = (__u64)BPF_CORE_READ(ep, rbr.rb_leftmost);
 	bpf_loop(ET_MAX_TREE_ITEMS, walk_tree_cb, NULL, 0);
-	if (s->pos)
-		s->truncated = 1;
+	if (s->pos)	/* the loop's bound */
+		s->truncated |= ET_F_ITEMS_CUT;
 	flush_items(s);
 
 	/* the ready list, in queue order */
 	s->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, rdllist);
 	s->pos = (__u64)BPF_CORE_READ(ep, rdllist.next);
 	bpf_loop(ET_MAX_LIST_ITEMS, walk_rdllist_cb, NULL, 0);
+	if (s->pos && s->pos != s->head && !(s->truncated & ET_F_READY_CUT))
+		s->truncated |= ET_F_READY_CUT;	/* the loop's bound */
 	flush_ready(s);
 
 	/* events that arrived during a scan wait on ovflist */
@@ -299,11 +485,13 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 		flush_ready(s);
 	}
 
-	/* the threads asleep in epoll_wait */
+	/* the threads asleep in epoll_wait, every one of them */
 	s->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, wq) +
 		  bpf_core_field_offset(struct wait_queue_head, head);
 	s->pos = (__u64)BPF_CORE_READ(ep, wq.head.next);
 	bpf_loop(ET_MAX_WAITERS, walk_waiters_cb, NULL, 0);
+	if (s->pos && s->pos != s->head)
+		s->truncated |= ET_F_WAITERS_CUT;	/* more than ET_MAX_WAITERS, or cut */
 	flush_waiters(s);
 
 	snap_hdr(&end.hdr, ET_EV_SNAP_END, v->in.owner);
@@ -314,7 +502,8 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	 */
 	if (watched >= 0 && (ep_watched_from_refcount(ep) != watched ||
 			     s->nitems != (__u32)watched))
-		s->truncated = 1;
+		s->truncated |= ET_F_ITEMS_MOVED;
+	eflags |= s->truncated & ET_F_SNAP_PARTS;
 	if (s->truncated)
 		eflags |= ET_F_TRUNCATED;
 	if (watched < 0)

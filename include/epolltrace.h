@@ -25,7 +25,9 @@
 /* upper bounds for walks inside BPF (rb-tree, lists, waiters) */
 #define ET_MAX_TREE_ITEMS	(1 << 20)
 #define ET_MAX_LIST_ITEMS	(1 << 16)
-#define ET_MAX_WAITERS		256
+/* every sleeper is counted and sent; a wait queue longer than this is
+ * marked cut (ET_F_WAITERS_CUT), never passed off as complete */
+#define ET_MAX_WAITERS		(1 << 16)
 #define ET_MAX_FILE_EPS		8
 #define ET_MAX_TARGETS		1024
 #define ET_MAX_INSTANCES	65536
@@ -51,6 +53,7 @@ enum et_type {
 	ET_EV_LOST,		/* synthesized in user space: ring-buffer losses */
 	ET_EV_STATS,		/* synthesized in user space: exact counters */
 	ET_EV_SCAN,		/* ep_done_scan: the ready list a scan leaves */
+	ET_EV_SNAP_ROUND,	/* a snapshot round ended, after its snapshots */
 	ET_EV_MAX,
 };
 
@@ -68,12 +71,25 @@ enum et_src {
 #define ET_F_HARDIRQ	(1u << 0)	/* ran in hard irq context */
 #define ET_F_SOFTIRQ	(1u << 1)	/* ran in softirq context */
 #define ET_F_GROUP_DEAD	(1u << 2)	/* TASK_EXIT: whole process gone */
-#define ET_F_TRUNCATED	(1u << 3)	/* a walk hit its bound */
+#define ET_F_TRUNCATED	(1u << 3)	/* SNAP: not an exact picture (a walk cut short or raced) */
 #define ET_F_SCANNING	(1u << 4)	/* SNAP: ovflist active (scan running) */
 #define ET_F_COUNTED	(1u << 5)	/* SNAP: watched counted by walk */
 #define ET_F_CTX_KNOWN	(1u << 6)	/* HARDIRQ/SOFTIRQ/NMI/TIMER bits are meaningful */
 #define ET_F_NMI	(1u << 7)	/* ran in NMI context */
 #define ET_F_TIMER	(1u << 8)	/* WAKEUP: inside an hrtimer's expiry (a timeout, a timerfd) */
+/* TASK_EXIT with GROUP_DEAD: the pid is no target any more (it may be given
+ * to a new process at once; a fork under -f makes it one again) */
+#define ET_F_UNTRACED	(1u << 11)
+/*
+ * SNAP_END: which part of the picture is not exact.  ET_F_TRUNCATED is set
+ * with any of them (and alone by older versions: then every part is suspect).
+ */
+#define ET_F_ITEMS_MOVED (1u << 12)	/* SNAP: the rb-tree changed during the walk */
+#define ET_F_ITEMS_CUT	(1u << 13)	/* SNAP: the tree walk stopped short: items past
+					 * the last one listed are unknown */
+#define ET_F_READY_CUT	(1u << 14)	/* SNAP: the ready-list walk stopped short */
+#define ET_F_WAITERS_CUT (1u << 15)	/* SNAP: the wait-queue walk stopped short */
+#define ET_F_SNAP_PARTS	(ET_F_ITEMS_MOVED | ET_F_ITEMS_CUT | ET_F_READY_CUT | ET_F_WAITERS_CUT)
 
 enum et_ctl_op {
 	ET_CTL_ADD = 1,
@@ -266,6 +282,22 @@ struct et_ev_snap_end {
 	__u32 nready;
 	__u32 nwaiters;
 	__u32 pad;
+};
+
+/*
+ * The end of a snapshot round, written by the iterator's last call and
+ * delivered after the round's snapshots.  A complete round (no drops,
+ * hdr.flags without ET_F_TRUNCATED) visited every instance a traced
+ * process (or a process sharing a traced instance) held: one it did not
+ * visit is gone, closed where no record could see it (close-on-exec, an
+ * exit, a descriptor passed away).
+ */
+struct et_ev_snap_round {
+	struct et_hdr hdr;	/* pid, tid: 0 */
+	__u64 seq;		/* the round */
+	__u64 start_ns;		/* the round's first walk began after this */
+	__u32 instances;	/* instances walked */
+	__u32 drops;		/* snapshot records lost in this round */
 };
 
 struct et_ev_task_exit {

@@ -401,12 +401,20 @@ static void test_derived_release(void)
 	model_apply_snapshot(&m, &s);
 	CHECK(model_find(&m, EP)->nitems == 1 && model_find(&m, EP)->drift == 0,
 	      "confirmed by the next snapshot");
-	/* an instance closed at close()'s entry, walked once more: no phantom */
+	/* an instance closed at close()'s entry, walked once more before the
+	 * deferred fput: no phantom */
 	hdr(&c.hdr, ET_EV_EP_CLOSE, PID);
 	model_apply(&m, &c.hdr);
-	s = snap(items, 1, NULL, 0, NULL, 0);
+	s = snap_at(1000, items, 1, NULL, 0, NULL, 0);
 	model_apply_snapshot(&m, &s);
 	CHECK(!model_find(&m, EP) && m.ninst == 1, "a stale snapshot of a closed instance is ignored");
+	/* walked well after: it is alive (a process it was shared with holds
+	 * it), reopened and seeded anew, without drift */
+	s = snap(items, 1, NULL, 0, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP) && m.ninst == 1 && model_find(&m, EP)->nitems == 1 &&
+	      model_find(&m, EP)->drift == 0 && !model_find(&m, EP)->resyncing,
+	      "walked well after its close: reopened, reseeded");
 	model_free(&m);
 }
 
@@ -562,6 +570,332 @@ static void test_settle(void)
 	model_free(&m);
 }
 
+#define MS 1000000ull
+/* a snapshot item as ctl() adds it */
+#define ITEM(n) { .fd = (n), .events = IN | 0x18, .data = 0x100 + (n), .file = 0x5000 + (n) }
+
+static struct model_inst *cur(struct model *m)
+{
+	return model_find(m, EP);
+}
+
+/*
+ * The first walk of an instance from before tracing raced changes to its
+ * tree (redis under redis-benchmark -k 0 churns connections): it is no
+ * exact picture, but what it lists was there.  Seed from it, stay marked
+ * resyncing until an exact walk, and count what later walks correct.
+ */
+static void test_truncated_seed(void)
+{
+	struct et_snap_item all[4] = { ITEM(3), ITEM(6), ITEM(7), ITEM(9) };
+	struct et_snap_item seen[3] = { ITEM(3), ITEM(6), ITEM(9) };	/* fd 7 missed */
+	struct et_snapshot s;
+	struct model m;
+
+	model_init(&m, false);
+	s = snap(seen, 3, NULL, 0, NULL, 0);
+	s.flags = ET_F_TRUNCATED | ET_F_ITEMS_MOVED;
+	model_apply_snapshot(&m, &s);
+	CHECK(cur(&m) && cur(&m)->nitems == 3 && cur(&m)->resyncing && !cur(&m)->drift,
+	      "seeded from what a raced first walk listed, marked resyncing (%zu items)",
+	      cur(&m) ? cur(&m)->nitems : 0);
+	s = snap(all, 4, NULL, 0, NULL, 0);
+	s.flags = ET_F_TRUNCATED | ET_F_ITEMS_MOVED;
+	model_apply_snapshot(&m, &s);
+	CHECK(model_item_find(cur(&m), 7) && cur(&m)->resyncing,
+	      "a later raced walk adds what the first missed, still resyncing");
+	s = snap(all, 4, NULL, 0, NULL, 0);
+	s.flags = ET_F_TRUNCATED | ET_F_ITEMS_MOVED;
+	model_apply_snapshot(&m, &s);
+	CHECK(cur(&m)->drift == 1 && cur(&m)->resyncing,
+	      "that correction counts as drift (%llu): %s", (unsigned long long)cur(&m)->drift,
+	      cur(&m)->drift_note);
+	s = snap(all, 4, NULL, 0, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(!cur(&m)->resyncing && cur(&m)->drift == 1 && cur(&m)->nitems == 4,
+	      "an exact walk ends the resync");
+	model_free(&m);
+
+	/* a busy server's tree changes during every walk: two raced walks in a
+	 * row that find everything as the model has it end it too */
+	model_init(&m, false);
+	s = snap(seen, 3, NULL, 0, NULL, 0);
+	s.flags = ET_F_TRUNCATED | ET_F_ITEMS_MOVED;
+	model_apply_snapshot(&m, &s);
+	for (int i = 0; i < 2; i++) {
+		CHECK(cur(&m)->resyncing, "raced walk %d: still resyncing", i);
+		s = snap(seen, 3, NULL, 0, NULL, 0);
+		s.flags = ET_F_TRUNCATED | ET_F_ITEMS_MOVED;
+		model_apply_snapshot(&m, &s);
+	}
+	CHECK(!cur(&m)->resyncing && !cur(&m)->drift, "two raced walks that agree end it");
+	model_free(&m);
+}
+
+/* an fd added and removed every 10 ms: the interest set never settles */
+static void churn(struct model *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		now += 5 * MS;
+		ctl(m, ET_CTL_ADD, 20, IN);
+		now += 5 * MS;
+		ctl(m, ET_CTL_DEL, 20, 0);
+	}
+}
+
+/* a raced walk at the current time, delivered after 100 ms more of churn */
+static void churn_walk(struct model *m, struct et_snap_item *items, __u32 n, __u16 flags)
+{
+	struct et_snapshot s = snap_at(1000, items, n, NULL, 0, NULL, 0);
+
+	s.flags = flags;
+	churn(m, 10);
+	model_apply_snapshot(m, &s);
+	churn(m, 20);
+}
+
+/*
+ * Under steady churn the part-wise comparison never ran.  Item by item,
+ * what no record touched near the walk is compared: an item the records
+ * never showed (an io_uring EPOLL_CTL_ADD) is found, and an item removed
+ * where no record saw it is dropped once two walks agree.
+ */
+static void test_churn(void)
+{
+	struct et_snap_item base[2] = { ITEM(5), ITEM(6) };
+	struct et_snap_item with8[3] = { ITEM(5), ITEM(6), ITEM(8) };
+	struct et_snap_item no6[2] = { ITEM(5), ITEM(8) };
+	struct et_snap_item only8[1] = { ITEM(8) };
+	struct et_snap_item flight[3] = { ITEM(5), ITEM(8), ITEM(20) };
+	const __u16 moved = ET_F_TRUNCATED | ET_F_ITEMS_MOVED;
+	struct et_snapshot s;
+	struct model m;
+	__u64 c0;
+
+	model_init(&m, false);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN);
+	s = snap(base, 2, NULL, 0, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	churn(&m, 20);
+	c0 = m.compared;
+	churn_walk(&m, with8, 3, moved);
+	CHECK(model_item_find(cur(&m), 8) && m.compared == c0 + 3 && !cur(&m)->drift,
+	      "under churn, items compared (%llu) and an unseen ADD corrected",
+	      (unsigned long long)(m.compared - c0));
+	churn_walk(&m, with8, 3, moved);
+	CHECK(cur(&m)->drift == 1, "and counted when no record explained it: %s",
+	      cur(&m)->drift_note);
+	churn_walk(&m, no6, 2, moved);
+	CHECK(model_item_find(cur(&m), 6) && cur(&m)->drift == 1,
+	      "one raced walk without fd 6: not enough");
+	churn_walk(&m, no6, 2, moved);
+	CHECK(!model_item_find(cur(&m), 6) && cur(&m)->drift == 2,
+	      "two: fd 6 gone, drift %llu: %s", (unsigned long long)cur(&m)->drift,
+	      cur(&m)->drift_note);
+	/* a walk that skipped fd 5 once, then listed it: nothing happens */
+	churn_walk(&m, only8, 1, moved);
+	churn_walk(&m, no6, 2, moved);
+	churn_walk(&m, only8, 1, moved);
+	CHECK(model_item_find(cur(&m), 5) && cur(&m)->drift == 2,
+	      "missed once between two walks that list it: kept");
+	/* a walk cut short proves nothing gone */
+	churn_walk(&m, only8, 1, moved | ET_F_ITEMS_CUT);
+	churn_walk(&m, only8, 1, moved | ET_F_ITEMS_CUT);
+	CHECK(model_item_find(cur(&m), 5) && cur(&m)->drift == 2, "walks cut short remove nothing");
+	/* the churning fd is in flight: listed or not, never compared */
+	c0 = m.compared;
+	churn_walk(&m, flight, 3, moved);
+	churn_walk(&m, no6, 2, moved);
+	CHECK(m.compared == c0 + 4 && cur(&m)->drift == 2 && !model_item_find(cur(&m), 20),
+	      "items in flight skipped (%llu compared)", (unsigned long long)(m.compared - c0));
+	/* a MOD just before the walk, which shows the old mask: in flight */
+	ctl(&m, ET_CTL_MOD, 5, IN | 0x4);
+	churn_walk(&m, no6, 2, moved);
+	CHECK(cur(&m)->drift == 2 && model_item_find(cur(&m), 5)->events == (IN | 0x4 | 0x18),
+	      "a MOD in flight is not undone: %s", cur(&m)->drift_note);
+	model_free(&m);
+}
+
+/* a parts-blind truncated snapshot (an older recording, or parts lost in
+ * the ring): what it lists is believed, what it lacks proves nothing */
+static void test_old_truncated(void)
+{
+	struct et_snap_item two[2] = { ITEM(5), ITEM(9) };
+	struct et_snapshot s;
+	struct model m;
+
+	model_init(&m, false);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN);
+	for (int i = 0; i < 3; i++) {
+		s = snap(two, 2, NULL, 0, NULL, 0);
+		s.flags = ET_F_TRUNCATED;
+		model_apply_snapshot(&m, &s);
+	}
+	CHECK(model_item_find(cur(&m), 6) && model_item_find(cur(&m), 9) && cur(&m)->drift == 1,
+	      "presence only: fd 9 added (drift %llu), fd 6 kept",
+	      (unsigned long long)cur(&m)->drift);
+	model_free(&m);
+}
+
+/*
+ * 5000 threads asleep on one instance: every one is a waiter.  A walk of
+ * the wait queue cut short (it stood on a waiter being woken) drops none
+ * and says so.
+ */
+static void test_many_waiters(void)
+{
+	static __u32 tids[5000];
+	struct et_snapshot s;
+	struct model m;
+
+	for (int i = 0; i < 5000; i++)
+		tids[i] = 10000 + (i * 7919) % 5000;	/* queue order, not sorted */
+	model_init(&m, true);
+	s = snap(NULL, 0, NULL, 0, tids, 5000);
+	model_apply_snapshot(&m, &s);
+	CHECK(cur(&m)->nwaiters == 5000 && model_asleep(cur(&m)) == 5000 &&
+	      !cur(&m)->waiters_truncated && cur(&m)->waiters[0].tid == tids[0],
+	      "5000 waiters seeded in queue order (%zu)", cur(&m)->nwaiters);
+	s = snap(NULL, 0, NULL, 0, tids, 300);
+	s.flags = ET_F_TRUNCATED | ET_F_WAITERS_CUT;
+	model_apply_snapshot(&m, &s);
+	CHECK(cur(&m)->nwaiters == 5000 && cur(&m)->waiters_truncated && !cur(&m)->drift,
+	      "a walk cut short drops none and is marked");
+	s = snap(NULL, 0, NULL, 0, tids, 4000);
+	model_apply_snapshot(&m, &s);
+	CHECK(cur(&m)->nwaiters == 4000 && !cur(&m)->waiters_truncated && cur(&m)->drift == 1,
+	      "a whole walk: 4000 left, drift %llu", (unsigned long long)cur(&m)->drift);
+	/* a raced walk that lists a waiter twice: once */
+	s = snap(NULL, 0, NULL, 0, (__u32[]){ 77, 77, 78 }, 3);
+	model_apply_snapshot(&m, &s);
+	CHECK(cur(&m)->nwaiters == 2, "a tid listed twice is one waiter (%zu)", cur(&m)->nwaiters);
+	model_free(&m);
+}
+
+static void round_end(struct model *m, __u64 seq, __u64 start, __u32 drops, __u16 flags)
+{
+	struct et_ev_snap_round r = { .seq = seq, .start_ns = start, .drops = drops };
+
+	hdr(&r.hdr, ET_EV_SNAP_ROUND, 0);
+	r.hdr.pid = 0;
+	r.hdr.flags = flags;
+	model_apply(m, &r.hdr);
+}
+
+static void walk_of(struct model *m, __u64 ep, __u64 seq)
+{
+	struct et_snapshot s = snap_at(1000, NULL, 0, NULL, 0, NULL, 0);
+
+	s.in.ep = ep;
+	s.seq = seq;
+	model_apply_snapshot(m, &s);
+}
+
+/*
+ * An instance closed by close-on-exec at exec leaves no record in
+ * tracepoint mode: a complete round that does not walk it proves it gone.
+ * Only a complete round, only what existed before it began and saw no
+ * record during it.
+ */
+static void test_round_gone(void)
+{
+	const __u64 A = EP, B = EP + 0x1000, C = EP + 0x2000, D = EP + 0x3000;
+	struct et_ev_create cr = { .in = { .ep = D, .owner = PID, .epfd = 9 } };
+	struct et_ev_ctl c = { .in = { .ep = C, .owner = PID, .epfd = 8 }, .op = ET_CTL_ADD,
+			       .fd = 4, .events = IN };
+	struct model m;
+	__u64 start;
+
+	model_init(&m, false);
+	start = now;
+	walk_of(&m, A, 1);
+	walk_of(&m, B, 1);
+	walk_of(&m, C, 1);
+	round_end(&m, 1, start, 0, 0);
+	CHECK(model_find(&m, A) && model_find(&m, B) && model_find(&m, C), "all walked, all kept");
+	now += 10 * MS;
+	start = now;
+	walk_of(&m, A, 2);
+	walk_of(&m, C, 2);
+	round_end(&m, 2, start, 0, 0);
+	CHECK(model_find(&m, A) && !model_find(&m, B) && m.inst[1]->gone_ns && model_find(&m, C),
+	      "the one a complete round did not find is gone");
+	now += 10 * MS;
+	start = now;
+	walk_of(&m, A, 3);
+	round_end(&m, 3, start, 1, ET_F_TRUNCATED);	/* C's walk lost in the ring */
+	round_end(&m, 3, start, 0, ET_F_TRUNCATED);	/* ... or dropped half-way */
+	CHECK(model_find(&m, C), "an incomplete round removes nothing");
+	now += 10 * MS;
+	start = now;
+	walk_of(&m, A, 4);
+	hdr(&cr.hdr, ET_EV_EP_CREATE, PID);	/* after the walk passed its owner */
+	model_apply(&m, &cr.hdr);
+	hdr(&c.hdr, ET_EV_CTL, PID);		/* C in use during the round */
+	model_apply(&m, &c.hdr);
+	round_end(&m, 4, start, 0, 0);
+	CHECK(model_find(&m, C) && model_find(&m, D),
+	      "created or used during the round: kept");
+	now += 10 * MS;
+	round_end(&m, 5, now, 0, 0);
+	CHECK(!model_find(&m, A) && !model_find(&m, C) && !model_find(&m, D),
+	      "the next complete round without them: gone");
+	model_free(&m);
+}
+
+/*
+ * After a traced process exits its pid can be handed to a new process at
+ * once: its records are not the traced process's.  A fork the session
+ * follows takes the pid in again.
+ */
+static void test_pid_reuse(void)
+{
+	const __u64 E2 = EP + 0x1000;
+	struct et_ev_task_exit x = {};
+	struct et_ev_create cr = { .in = { .ep = E2, .owner = PID, .epfd = 3 } };
+	struct et_ev_ctl c = { .in = { .ep = E2, .owner = PID, .epfd = 3 }, .op = ET_CTL_ADD,
+			       .fd = 4, .events = IN };
+	struct et_ev_fork f = { .child_pid = PID };
+	struct model m;
+	bool applied;
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	hdr(&x.hdr, ET_EV_TASK_EXIT, PID);
+	x.hdr.flags = ET_F_GROUP_DEAD | ET_F_UNTRACED;
+	model_apply(&m, &x.hdr);
+	hdr(&cr.hdr, ET_EV_EP_CREATE, PID);	/* the newcomer with the same pid */
+	applied = model_apply(&m, &cr.hdr);
+	hdr(&c.hdr, ET_EV_CTL, PID);
+	model_apply(&m, &c.hdr);
+	CHECK(!applied && m.ignored == 2 && !model_find(&m, E2) && !model_find(&m, EP),
+	      "records after the exit are ignored (%llu)", (unsigned long long)m.ignored);
+	hdr(&f.hdr, ET_EV_FORK, 200);	/* a followed parent forks: the pid again */
+	f.hdr.pid = 200;
+	model_apply(&m, &f.hdr);
+	hdr(&cr.hdr, ET_EV_EP_CREATE, PID);
+	applied = model_apply(&m, &cr.hdr);
+	CHECK(applied && model_find(&m, E2) && m.ignored == 2, "a followed fork takes it in again");
+	model_free(&m);
+
+	/* tracing every process, the tracer lets no pid go: a new process with
+	 * an old pid is one of all */
+	model_init(&m, true);
+	create(&m);
+	hdr(&x.hdr, ET_EV_TASK_EXIT, PID);
+	x.hdr.flags = ET_F_GROUP_DEAD;
+	model_apply(&m, &x.hdr);
+	hdr(&cr.hdr, ET_EV_EP_CREATE, PID);
+	applied = model_apply(&m, &cr.hdr);
+	CHECK(applied && model_find(&m, E2) && !m.ignored, "system-wide: the pid's newcomer is traced");
+	model_free(&m);
+}
+
 static void test_buckets(void)
 {
 	CHECK(model_bucket(0) == 0 && model_bucket(1) == 1 && model_bucket(2) == 2 &&
@@ -585,6 +919,12 @@ int main(void)
 	test_derived_release();
 	test_scan_records();
 	test_settle();
+	test_truncated_seed();
+	test_churn();
+	test_old_truncated();
+	test_many_waiters();
+	test_round_gone();
+	test_pid_reuse();
 	test_buckets();
 	printf("model: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

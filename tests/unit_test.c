@@ -141,6 +141,19 @@ static void test_snap_asm(void)
 	feed_snapshot(&a, 0x1000, 100, 0, 1, &s);
 	CHECK(s && s->nitems == 68 && (s->flags & ET_F_TRUNCATED),
 	      "a lost batch marks the snapshot truncated (%u items)", s ? s->nitems : 0);
+	CHECK(s && (s->flags & ET_F_ITEMS_CUT) && !(s->flags & ET_F_READY_CUT),
+	      "... and says which part: the items (flags 0x%x)", s ? s->flags : 0);
+	/* the round's end comes out once, after its snapshots */
+	{
+		struct et_ev_snap_round r = { .hdr.type = ET_EV_SNAP_ROUND, .seq = 7 };
+		const struct et_hdr *h;
+
+		CHECK(!snap_asm_feed(&a, &r.hdr, sizeof(r)), "a round's end is no snapshot");
+		h = snap_asm_round(&a);
+		CHECK(h && h->type == ET_EV_SNAP_ROUND && !(h->flags & ET_F_TRUNCATED) &&
+		      ((const struct et_ev_snap_round *)h)->seq == 7 && !snap_asm_round(&a),
+		      "a complete round's end, once");
+	}
 
 	/* a part of another instance in the middle: incomplete, dropped */
 	{
@@ -150,6 +163,15 @@ static void test_snap_asm(void)
 		snap_asm_feed(&a, &b.hdr, sizeof(b));
 		CHECK(!snap_asm_feed(&a, &stray.hdr, sizeof(stray)) && a.incomplete == before + 1,
 		      "foreign part drops the snapshot");
+	}
+	/* ... which makes its round incomplete */
+	{
+		struct et_ev_snap_round r = { .hdr.type = ET_EV_SNAP_ROUND, .seq = 8 };
+		const struct et_hdr *h;
+
+		snap_asm_feed(&a, &r.hdr, sizeof(r));
+		h = snap_asm_round(&a);
+		CHECK(h && (h->flags & ET_F_TRUNCATED), "a round with a dropped snapshot: incomplete");
 	}
 	/* an END with no BEGIN yields nothing */
 	{

@@ -79,10 +79,19 @@ struct snap_asm {
 	struct et_snapshot cur;
 	bool open;
 	unsigned long incomplete;	/* snapshots dropped half-way */
+	unsigned long incomplete_round;	/* ... in the round going on */
+	bool round_ready;		/* a round's end, not yet taken */
+	struct et_ev_snap_round round;
 };
 
 /* Feed one part; returns the finished snapshot on END, else NULL. */
 const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr *h, size_t size);
+/*
+ * The end of a round, once after its SNAP_ROUND record was fed (after the
+ * round's snapshots), else NULL: a record for the sinks, marked
+ * ET_F_TRUNCATED if a snapshot of the round was dropped half-way.
+ */
+const struct et_hdr *snap_asm_round(struct snap_asm *a);
 void snap_asm_free(struct snap_asm *a);
 
 #endif

@@ -30,6 +30,7 @@ static const struct {
 	[ET_EV_LOST] = { "lost", sizeof(struct et_ev_lost) },
 	[ET_EV_STATS] = { "stats", sizeof(struct et_ev_stats) },
 	[ET_EV_SCAN] = { "scan", sizeof(struct et_ev_scan) },
+	[ET_EV_SNAP_ROUND] = { "snap_round", sizeof(struct et_ev_snap_round) },
 };
 
 size_t et_record_size(unsigned int type)
@@ -103,11 +104,26 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 
 	if (et_record_check(h, size))
 		return NULL;
+	if (h->type == ET_EV_SNAP_ROUND) {
+		if (a->open) {	/* the last snapshot never ended */
+			a->open = false;
+			a->incomplete++;
+			a->incomplete_round++;
+		}
+		memcpy(&a->round, h, sizeof(a->round));
+		if (a->incomplete_round)
+			a->round.hdr.flags |= ET_F_TRUNCATED;
+		a->incomplete_round = 0;
+		a->round_ready = true;
+		return NULL;
+	}
 	if (h->type == ET_EV_SNAP_BEGIN) {
 		const struct et_ev_snap_begin *b = (const void *)h;
 
-		if (a->open)
+		if (a->open) {
 			a->incomplete++;
+			a->incomplete_round++;
+		}
 		a->open = true;
 		s->hdr = b->hdr;
 		s->in = b->in;
@@ -153,9 +169,14 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 			break;
 		a->open = false;
 		s->flags = e->hdr.flags;
-		/* a part lost in the ring leaves the counts short */
-		if (s->nitems != e->nitems || s->nready != e->nready || s->nwaiters != e->nwaiters)
-			s->flags |= ET_F_TRUNCATED;
+		/* a part lost in the ring leaves the counts short: that part
+		 * may lack a batch anywhere, so it proves nothing absent */
+		if (s->nitems != e->nitems)
+			s->flags |= ET_F_TRUNCATED | ET_F_ITEMS_CUT;
+		if (s->nready != e->nready)
+			s->flags |= ET_F_TRUNCATED | ET_F_READY_CUT;
+		if (s->nwaiters != e->nwaiters)
+			s->flags |= ET_F_TRUNCATED | ET_F_WAITERS_CUT;
 		if (s->watched < 0)
 			s->watched = s->nitems;
 		return s;
@@ -166,7 +187,16 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 	/* a part that does not belong: the snapshot is incomplete */
 	a->open = false;
 	a->incomplete++;
+	a->incomplete_round++;
 	return NULL;
+}
+
+const struct et_hdr *snap_asm_round(struct snap_asm *a)
+{
+	if (!a->round_ready)
+		return NULL;
+	a->round_ready = false;
+	return &a->round.hdr;
 }
 
 void snap_asm_free(struct snap_asm *a)

@@ -91,8 +91,12 @@ static int on_snap(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct et_snapshot *snap = snap_asm_feed(&s->snap, data, size);
+	const struct et_hdr *round = snap_asm_round(&s->snap);
 	struct et_inst_val v;
 
+	/* a round's end comes after its snapshots: a record in the stream */
+	if (round)
+		s->sink->record(s->sink, round, sizeof(struct et_ev_snap_round));
 	if (!snap)
 		return 0;
 	/* the instance's exact counters ride along with its snapshot */

@@ -8,10 +8,12 @@
  *
  * Snapshots correct it.  A snapshot is walked at one moment while events
  * keep arriving, so a comparison is only sound for what did not change
- * after the snapshot was taken: items added later are kept, items removed
- * later are remembered (tombstones) and not resurrected, and the ready
- * list and waiters are compared only when nothing happened to the
- * instance since the walk began.
+ * near the walk: the interest set is compared item by item, skipping the
+ * items a record touched near the walk (in flight), and the ready list
+ * and waiters are compared only when nothing happened to them near it.
+ * A walk that raced changes to the tree (no lock is held) is still sound
+ * for what it lists; what it does not list is taken as gone only when a
+ * second walk agrees.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +21,28 @@
 #include "grow.h"
 #include "model.h"
 
+/*
+ * A removal derived at close()'s entry (tracepoint mode): the kernel may
+ * still hold the item until the deferred fput runs, so walks that still
+ * show it do not resurrect it until one no longer does.
+ */
 struct tomb {
 	__s32 fd;
-	bool pending;	/* derived at syscall entry: the kernel may still hold it */
 	__u64 file;
+};
+
+/* the newest record that changed the item of an fd (hash slot) */
+struct touch {
+	__s32 fd;
+	bool used;
 	__u64 ts;
+};
+
+/* an item a walk that raced changes did not list: gone if the next agrees */
+struct suspect {
+	__s32 fd;
+	__u64 file;
+	__u64 ts;	/* of the walk */
 };
 
 /*
@@ -62,10 +81,17 @@ struct inst_priv {
 	__u64 last_ns[PART_MAX];	/* the newest record touching each part */
 	struct pending_fix *fixes;
 	size_t nfix, cap_fix;
-	/* removals a snapshot may not have seen yet: kept until a snapshot
-	 * that began after them has been applied */
-	struct tomb *tombs;
+	struct tomb *tombs;		/* pending removals */
 	size_t ntomb, cap_tomb;
+	struct touch *touch;		/* fd -> newest change, open addressing */
+	size_t ntouch, cap_touch;	/* cap_touch: 0 or a power of 2 */
+	struct suspect *sus;
+	size_t nsus, cap_sus;
+	__u64 last_round;		/* the last snapshot round that walked it */
+	bool lost_resync;		/* records were lost: corrections are not drift */
+	bool partial_seed;		/* seeded from a walk that was no exact picture */
+	bool reseed;			/* reopened: the next walk seeds it anew */
+	unsigned int agree;		/* raced walks in a row that found nothing to correct */
 };
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t sz)
@@ -96,6 +122,8 @@ void model_init(struct model *m, bool callbacks_visible)
 static void inst_free(struct model_inst *in)
 {
 	free(((struct inst_priv *)in)->tombs);
+	free(((struct inst_priv *)in)->touch);
+	free(((struct inst_priv *)in)->sus);
 	free(((struct inst_priv *)in)->fixes);
 	free(in->items);
 	free(in->ready);
@@ -244,7 +272,7 @@ static void ready_add(struct model_inst *in, __s32 fd, __u32 events, __u64 ts)
 	in->ready[in->nready++] = (struct model_ready){ .fd = fd, .events = events, .since_ns = ts };
 }
 
-static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts, bool pending)
+static void item_del(struct model_inst *in, __s32 fd, __u64 file, bool pending)
 {
 	struct inst_priv *p = priv(in);
 	long i = item_index(in, fd, file), r;
@@ -255,22 +283,106 @@ static void item_del(struct model_inst *in, __s32 fd, __u64 file, __u64 ts, bool
 	r = model_ready_index(in, fd);
 	if (r >= 0)
 		ready_del(in, r);
-	if (ts) {
+	if (pending) {
 		p->tombs = grow(p->tombs, &p->cap_tomb, p->ntomb + 1, sizeof(*p->tombs));
-		p->tombs[p->ntomb++] = (struct tomb){ fd, pending, in->items[i].file, ts };
+		p->tombs[p->ntomb++] = (struct tomb){ fd, in->items[i].file };
 	}
 	memmove(in->items + i, in->items + i + 1, (in->nitems - i - 1) * sizeof(*in->items));
 	in->nitems--;
 }
 
-static bool removed_after(const struct model_inst *in, __s32 fd, __u64 ts)
+static bool pending_removal(const struct inst_priv *p, __s32 fd)
 {
-	const struct inst_priv *p = (const void *)in;
-
 	for (size_t i = 0; i < p->ntomb; i++)
-		if (p->tombs[i].fd == fd && (p->tombs[i].pending || p->tombs[i].ts >= ts))
+		if (p->tombs[i].fd == fd)
 			return true;
 	return false;
+}
+
+/* ---- changes per fd, for the comparison item by item ----------------------- */
+
+static size_t touch_slot(const struct touch *t, size_t cap, __s32 fd)
+{
+	size_t i = ((__u32)fd * 2654435761u) & (cap - 1);
+
+	while (t[i].used && t[i].fd != fd)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* rebuild with room for cap entries, keeping those changed at or after since */
+static void touch_rehash(struct inst_priv *p, size_t cap, __u64 since)
+{
+	struct touch *t = calloc(cap, sizeof(*t));
+	size_t n = 0;
+
+	if (!t)
+		abort();	/* the model cannot be half-updated */
+	for (size_t i = 0; i < p->cap_touch; i++) {
+		if (!p->touch[i].used || p->touch[i].ts < since)
+			continue;
+		t[touch_slot(t, cap, p->touch[i].fd)] = p->touch[i];
+		n++;
+	}
+	free(p->touch);
+	p->touch = t;
+	p->cap_touch = cap;
+	p->ntouch = n;
+}
+
+/* a record changed (or removed) the item of fd at ts */
+static void touch_fd(struct model_inst *in, __s32 fd, __u64 ts)
+{
+	struct inst_priv *p = priv(in);
+	size_t i;
+
+	if ((p->ntouch + 1) * 2 > p->cap_touch)
+		touch_rehash(p, p->cap_touch ? p->cap_touch * 2 : 16, 0);
+	i = touch_slot(p->touch, p->cap_touch, fd);
+	if (!p->touch[i].used) {
+		p->touch[i] = (struct touch){ .fd = fd, .used = true };
+		p->ntouch++;
+	}
+	if (ts > p->touch[i].ts)
+		p->touch[i].ts = ts;
+}
+
+static __u64 touched_at(const struct inst_priv *p, __s32 fd)
+{
+	size_t i;
+
+	if (!p->cap_touch)
+		return 0;
+	i = touch_slot(p->touch, p->cap_touch, fd);
+	return p->touch[i].used ? p->touch[i].ts : 0;
+}
+
+/*
+ * A walk at ts may show fd's item before or after a change recorded within
+ * MODEL_SETTLE_NS of it, or after it (the records of the following
+ * MODEL_SETTLE_NS are applied before the snapshot): in flight.
+ */
+static bool in_flight(const struct inst_priv *p, __s32 fd, __u64 ts)
+{
+	__u64 t = touched_at(p, fd);
+
+	return (t && t + MODEL_SETTLE_NS >= ts) || pending_removal(p, fd);
+}
+
+static struct suspect *suspect_find(struct inst_priv *p, __s32 fd, __u64 file)
+{
+	for (size_t i = 0; i < p->nsus; i++)
+		if (p->sus[i].fd == fd && (!file || !p->sus[i].file || p->sus[i].file == file))
+			return &p->sus[i];
+	return NULL;
+}
+
+static void suspect_drop(struct inst_priv *p, __s32 fd, __u64 file)
+{
+	struct suspect *x;
+
+	while ((x = suspect_find(p, fd, file)))
+		*x = p->sus[--p->nsus];
 }
 
 /* ---- waiters ------------------------------------------------------------- */
@@ -322,6 +434,7 @@ static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 	if (e->ret)
 		return in;
 	explain_fixes(in, e->fd, e->hdr.ts_ns);
+	touch_fd(in, e->fd, e->hdr.ts_ns);
 	switch (e->op) {
 	case ET_CTL_ADD:
 		/* the kernel always adds EPOLLERR|EPOLLHUP */
@@ -338,7 +451,7 @@ static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 		in->items[i].data = e->data;
 		break;
 	case ET_CTL_DEL:
-		item_del(in, e->fd, e->file, e->hdr.ts_ns, false);
+		item_del(in, e->fd, e->file, false);
 		break;
 	}
 	/*
@@ -414,6 +527,7 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 			it->events &= MODEL_EP_PRIVATE_BITS;	/* disarmed until MOD */
 			/* ep_send_events disarmed it, before this record */
 			touch(in, TOUCH_ITEMS, e->hdr.ts_ns);
+			touch_fd(in, it->fd, e->hdr.ts_ns);
 			if (m->scans_seen)
 				continue;
 		}
@@ -505,14 +619,73 @@ static unsigned int parts_touched(unsigned int type)
 }
 
 
+/*
+ * Is this record about a process that exited before it, whose pid the
+ * tracer then let go (ET_F_UNTRACED: not when it traces every process)?
+ * The pid may have been given to a new process at once, which was never
+ * asked for (a fork the session follows takes it in again).  Records whose
+ * hdr.pid is not the traced process (callbacks name the waker) are judged
+ * by their instance.
+ */
+static bool after_exit(struct model *m, const struct et_hdr *h)
+{
+	switch (h->type) {
+	case ET_EV_CALLBACK:
+	case ET_EV_LOST:
+	case ET_EV_STATS:
+	case ET_EV_SNAP_ROUND:
+	case ET_EV_TASK_EXIT:	/* a late thread of the group, or harmless */
+		return false;
+	}
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].pid == h->pid)
+			return m->procs[i].untraced && h->ts_ns > m->procs[i].exited_ns;
+	return false;
+}
+
+static __u64 last_record_ns(const struct model_inst *in)
+{
+	__u64 t = 0;
+
+	for (int k = 0; k < PART_MAX; k++)
+		if (priv((struct model_inst *)in)->last_ns[k] > t)
+			t = priv((struct model_inst *)in)->last_ns[k];
+	return t;
+}
+
+/*
+ * A complete round walked every instance a traced process (or one it
+ * shares an instance with) holds.  An open instance it did not walk, that
+ * existed before the round began and saw no record since, is gone: closed
+ * where no record could see it (close-on-exec at exec, tracepoint mode).
+ */
+static void round_end(struct model *m, const struct et_ev_snap_round *e)
+{
+	if ((e->hdr.flags & ET_F_TRUNCATED) || e->drops)
+		return;		/* an incomplete round proves nothing */
+	for (size_t i = 0; i < m->ninst; i++) {
+		struct model_inst *in = m->inst[i];
+
+		if (in->closed_ns || priv(in)->last_round == e->seq ||
+		    in->created_ns >= e->start_ns || last_record_ns(in) >= e->start_ns)
+			continue;
+		in->closed_ns = in->gone_ns = e->hdr.ts_ns;
+		inst_clear(in);
+	}
+}
+
 /* apply_*() return the instance they changed: one lookup per record */
-void model_apply(struct model *m, const struct et_hdr *h)
+bool model_apply(struct model *m, const struct et_hdr *h)
 {
 	struct model_inst *in = NULL;
 
 	m->records++;
 	if (h->ts_ns > m->now_ns)
 		m->now_ns = h->ts_ns;
+	if (after_exit(m, h)) {
+		m->ignored++;
+		return false;
+	}
 	switch (h->type) {
 	case ET_EV_EP_CREATE: {
 		const struct et_ev_create *e = (const void *)h;
@@ -545,8 +718,9 @@ void model_apply(struct model *m, const struct et_hdr *h)
 		 * when the syscall's deferred fput runs: until a snapshot no
 		 * longer shows the item, the kernel may still hold it.
 		 */
-		item_del(in, e->fd, e->file, h->ts_ns, h->src == ET_SRC_TRACEPOINT);
+		item_del(in, e->fd, e->file, h->src == ET_SRC_TRACEPOINT);
 		explain_fixes(in, e->fd, h->ts_ns);
+		touch_fd(in, e->fd, h->ts_ns);
 		break;
 	}
 	case ET_EV_CALLBACK:
@@ -595,23 +769,38 @@ void model_apply(struct model *m, const struct et_hdr *h)
 				touch(m->inst[i], TOUCH_WAITERS, h->ts_ns);
 			}
 		if (h->flags & ET_F_GROUP_DEAD) {
-			proc_get(m, h->pid)->exited_ns = h->ts_ns;
+			struct model_proc *pr = proc_get(m, h->pid);
+
+			pr->exited_ns = h->ts_ns;
+			pr->untraced = h->flags & ET_F_UNTRACED;
 			close_owned(m, h->pid, h->ts_ns);
 		}
 		break;
-	case ET_EV_FORK:
-		proc_get(m, ((const struct et_ev_fork *)h)->child_pid);
+	case ET_EV_FORK: {
+		/* followed (-f): the child is traced, whatever its pid was before */
+		struct model_proc *pr = proc_get(m, ((const struct et_ev_fork *)h)->child_pid);
+
+		pr->exited_ns = 0;
+		pr->untraced = false;
+		break;
+	}
+	case ET_EV_SNAP_ROUND:
+		round_end(m, (const void *)h);
 		break;
 	case ET_EV_LOST:
 		m->lost += ((const struct et_ev_lost *)h)->count;
 		/* we cannot know which: every instance is wrong until corrected */
-		for (size_t i = 0; i < m->ninst; i++)
-			if (!m->inst[i]->closed_ns)
-				m->inst[i]->resyncing = true;
+		for (size_t i = 0; i < m->ninst; i++) {
+			if (m->inst[i]->closed_ns)
+				continue;
+			m->inst[i]->resyncing = priv(m->inst[i])->lost_resync = true;
+			priv(m->inst[i])->agree = 0;
+		}
 		break;
 	}
 	if (in)
 		touch(in, parts_touched(h->type), h->ts_ns);
+	return true;
 }
 
 /* ---- snapshots ------------------------------------------------------------ */
@@ -676,39 +865,248 @@ static void fix_later(struct inst_priv *p, __s32 fd, __u64 ts, bool counts, cons
 						    .note = what };
 }
 
-/* a closed instance with this address, lingering */
-static bool closed_lingering(const struct model *m, __u64 ep)
+/* the newest closed instance with this address, lingering */
+static struct model_inst *closed_find(const struct model *m, __u64 ep)
 {
-	for (size_t i = 0; i < m->ninst; i++)
-		if (m->inst[i]->in.ep == ep && m->inst[i]->closed_ns)
-			return true;
-	return false;
+	for (size_t i = m->ninst; i > 0; i--)
+		if (m->inst[i - 1]->in.ep == ep && m->inst[i - 1]->closed_ns)
+			return m->inst[i - 1];
+	return NULL;
+}
+
+/* which parts of a snapshot are not an exact picture (ET_F_*) */
+static unsigned int snap_dirty(const struct et_snapshot *s)
+{
+	unsigned int d = s->flags & ET_F_SNAP_PARTS;
+
+	/* a walk from before the parts were told apart: none is exact */
+	if ((s->flags & ET_F_TRUNCATED) && !d)
+		d = ET_F_SNAP_PARTS;
+	return d;
+}
+
+static int tid_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* index of the first tid >= tid in a sorted array */
+static size_t tid_lower(const __u32 *sorted, size_t n, __u32 tid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (sorted[mid] < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool tid_in(const __u32 *sorted, size_t n, __u32 tid)
+{
+	size_t i = tid_lower(sorted, n, tid);
+
+	return i < n && sorted[i] == tid;
+}
+
+/*
+ * The waiters against the walked wait queue (thousands of threads can
+ * sleep on one instance: lookups are sorted).  Kernel waiters the model
+ * lacks are added, in queue order; model waiters asleep that the walk did
+ * not find are dropped if the walk was whole.  True if they differed.
+ */
+static bool waiters_compare(struct model_inst *in, const struct et_snapshot *s, bool whole,
+			    char *note, size_t notelen)
+{
+	size_t nm = in->nwaiters, nk = s->nwaiters;
+	__u32 *kt = nk ? malloc(nk * sizeof(*kt)) : NULL;
+	__u32 *mt = nm ? malloc(nm * sizeof(*mt)) : NULL;
+	bool *added = nk ? calloc(nk, sizeof(*added)) : NULL;
+	bool differs = false;
+
+	if ((nk && (!kt || !added)) || (nm && !mt))
+		abort();	/* the model cannot be half-updated */
+	for (size_t i = 0; i < nm; i++)
+		mt[i] = in->waiters[i].tid;
+	if (nm)
+		qsort(mt, nm, sizeof(*mt), tid_cmp);
+	if (nk) {
+		memcpy(kt, s->waiters, nk * sizeof(*kt));
+		qsort(kt, nk, sizeof(*kt), tid_cmp);
+	}
+	for (size_t i = 0; i < nk; i++) {
+		__u32 tid = s->waiters[i];
+		size_t at = tid_lower(kt, nk, tid);
+
+		/* listed twice by a walk that raced a wakeup: once */
+		if (tid_in(mt, nm, tid) || added[at])
+			continue;
+		added[at] = true;
+		differs = true;
+		in->waiters = grow(in->waiters, &in->cap_waiters, in->nwaiters + 1,
+				   sizeof(*in->waiters));
+		in->waiters[in->nwaiters++] = (struct model_waiter){
+			.tid = tid, .asleep = true, .timeout_ns = -1,
+			.since_ns = s->hdr.ts_ns, .asleep_since_ns = s->hdr.ts_ns };
+	}
+	for (size_t i = 0; whole && i < in->nwaiters;) {
+		if (!in->waiters[i].asleep || tid_in(kt, nk, in->waiters[i].tid)) {
+			i++;
+			continue;
+		}
+		differs = true;
+		in->waiters[i] = in->waiters[--in->nwaiters];
+	}
+	if (differs)
+		snprintf(note, notelen, "waiters: model %zu, kernel %zu%s", in->nwaiters, nk,
+			 whole ? "" : " (or more)");
+	free(kt);
+	free(mt);
+	free(added);
+	return differs;
+}
+
+/* what the kernel has and the model does not, or has otherwise; how many */
+static unsigned int items_present(struct model *m, struct model_inst *in, const struct et_snapshot *s,
+			  bool count, __u64 *drift, char *note, size_t notelen)
+{
+	struct inst_priv *p = priv(in);
+	__u64 ts = s->hdr.ts_ns;
+	unsigned int fixed = 0;
+
+	for (__u32 i = 0; i < s->nitems; i++) {
+		const struct et_snap_item *si = &s->items[i];
+		long k;
+
+		if (in_flight(p, si->fd, ts))
+			continue;	/* the walk may show it before or after a change */
+		suspect_drop(p, si->fd, si->file);
+		in->compared++;
+		m->compared++;
+		k = item_index(in, si->fd, si->file);
+		if (k >= 0) {
+			if (in->items[k].events != si->events || in->items[k].data != si->data) {
+				*drift += count;
+				snprintf(note, notelen, "fd %d: events 0x%x data 0x%llx, kernel 0x%x 0x%llx",
+					 si->fd, in->items[k].events,
+					 (unsigned long long)in->items[k].data, si->events,
+					 (unsigned long long)si->data);
+				in->items[k].events = si->events;
+				in->items[k].data = si->data;
+				in->items[k].file = si->file;
+				fixed++;
+			}
+			continue;
+		}
+		fix_later(p, si->fd, ts, count, "watched by the kernel, not by the model");
+		item_add(in, &(struct model_item){ .fd = si->fd, .events = si->events,
+						   .data = si->data, .file = si->file });
+		fixed++;
+	}
+	return fixed;
+}
+
+/*
+ * What the model has and the kernel does not.  An exact walk with nothing
+ * changing near it proves an item gone at once; a walk that raced changes
+ * may have missed it (a rotation, or the item it stood on removed), so it
+ * is gone when the next walk does not list it either.  A walk cut short
+ * proves nothing gone.
+ */
+static unsigned int items_absent(struct model *m, struct model_inst *in,
+				 const struct et_snapshot *s, const struct snap_ix *ix, bool count,
+				 bool at_once, __u64 *drift, char *note, size_t notelen)
+{
+	struct inst_priv *p = priv(in);
+	__u64 ts = s->hdr.ts_ns;
+	unsigned int absent = 0;
+
+	for (size_t i = 0; i < in->nitems;) {
+		struct model_item *it = &in->items[i];
+		struct suspect *x;
+
+		if (snap_has(s, ix, it->fd, it->file) || it->added_ns >= ts ||
+		    in_flight(p, it->fd, ts)) {
+			i++;
+			continue;
+		}
+		in->compared++;
+		m->compared++;
+		absent++;
+		if (at_once) {
+			fix_later(p, it->fd, ts, count, "watched by the model, not by the kernel");
+			item_del(in, it->fd, it->file, false);
+			continue;
+		}
+		x = suspect_find(p, it->fd, it->file);
+		if (!x) {
+			p->sus = grow(p->sus, &p->cap_sus, p->nsus + 1, sizeof(*p->sus));
+			p->sus[p->nsus++] = (struct suspect){ it->fd, it->file, ts };
+			i++;
+			continue;
+		}
+		if (x->ts >= ts) {	/* this walk's own suspicion */
+			i++;
+			continue;
+		}
+		if (count) {
+			*drift += 1;
+			snprintf(note, notelen, "fd %d watched by the model, not by the kernel (two walks)",
+				 it->fd);
+		}
+		suspect_drop(p, it->fd, it->file);
+		item_del(in, it->fd, it->file, false);
+	}
+	return absent;
 }
 
 static void apply_snapshot(struct model *m, const struct et_snapshot *s, const struct snap_ix *ix)
 {
-	struct model_inst *in;
+	struct model_inst *in = model_find(m, s->in.ep);
 	struct inst_priv *p;
-
-	/*
-	 * An instance closed at close()'s entry (tracepoint mode) can still be
-	 * walked until the deferred fput frees it: a stale picture, not a new
-	 * instance.  (A new instance at that address comes with ep_create.)
-	 */
-	if (!model_find(m, s->in.ep) && closed_lingering(m, s->in.ep))
-		return;
-	in = inst_get(m, &s->in);
-	p = priv(in);
 	__u64 ts = s->hdr.ts_ns;
-	bool count = in->seen_snapshot || in->created_ns;	/* else: seeding */
-	/* seeding or resyncing: take every part as it is, counting nothing */
-	bool take_all = !count || in->resyncing;
+	unsigned int dirty = snap_dirty(s);
+	bool items_exact = !(dirty & (ET_F_ITEMS_MOVED | ET_F_ITEMS_CUT));
+	bool seeding, take_all, count;
 	bool settled[PART_MAX];
+	unsigned int differs;
 	__u64 drift = 0;
 	char note[96] = "";
 
-	if (s->flags & ET_F_TRUNCATED)
-		return;		/* an incomplete picture corrects nothing */
+	if (!in) {
+		struct model_inst *old = closed_find(m, s->in.ep);
+
+		/*
+		 * An instance closed at close()'s entry (tracepoint mode) can
+		 * still be walked until the deferred fput frees it: a stale
+		 * picture, not a new instance.  (A new instance at that address
+		 * comes with ep_create.)  Walked well after its close, it is
+		 * alive: closed with a process that shared it, or a round missed
+		 * it.  It is reopened and seeded anew.
+		 */
+		if (old && old->closed_ns + MODEL_SETTLE_NS >= ts)
+			return;
+		if (old) {
+			in = old;
+			in->closed_ns = in->gone_ns = 0;
+			priv(in)->reseed = true;
+		} else {
+			in = inst_new(m, &s->in, 0);
+		}
+	}
+	p = priv(in);
+	p->last_round = s->seq;
+	/* an instance from before tracing began, seen for the first time */
+	seeding = p->reseed || (!in->seen_snapshot && !in->created_ns);
+	/* seeding or resyncing after a loss: take the kernel's word, counting nothing */
+	take_all = seeding || p->lost_resync;
+	count = !take_all;
 	for (int k = 0; k < PART_MAX; k++)
 		settled[k] = take_all || p->last_ns[k] + MODEL_SETTLE_NS < ts;
 	/* corrections of earlier walks that no record explained: drift */
@@ -727,52 +1125,20 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 		p->nfix = j;
 	}
 	proc_get(m, s->in.owner);
-	/* the interest set: what the kernel has and we do not */
-	for (__u32 i = 0; settled[PART_ITEMS] && i < s->nitems; i++) {
-		const struct et_snap_item *si = &s->items[i];
-		long k = item_index(in, si->fd, si->file);
-
-		if (k >= 0) {
-			if (in->items[k].events != si->events || in->items[k].data != si->data) {
-				drift += !in->items[k].added_ns || in->items[k].added_ns < ts;
-				snprintf(note, sizeof(note), "fd %d: events 0x%x data 0x%llx, kernel 0x%x 0x%llx",
-					 si->fd, in->items[k].events,
-					 (unsigned long long)in->items[k].data, si->events,
-					 (unsigned long long)si->data);
-				in->items[k].events = si->events;
-				in->items[k].data = si->data;
-				in->items[k].file = si->file;
-			}
-			continue;
-		}
-		if (removed_after(in, si->fd, ts))
-			continue;	/* the walk saw it just before it went */
-		fix_later(p, si->fd, ts, count && !in->resyncing,
-			  "watched by the kernel, not by the model");
-		item_add(in, &(struct model_item){ .fd = si->fd, .events = si->events,
-						   .data = si->data, .file = si->file });
-	}
-	/* ... and what we have and the kernel does not */
-	for (size_t i = 0; settled[PART_ITEMS] && i < in->nitems;) {
-		struct model_item *it = &in->items[i];
-
-		if (snap_has(s, ix, it->fd, it->file) || it->added_ns >= ts) {
-			i++;
-			continue;
-		}
-		fix_later(p, it->fd, ts, count && !in->resyncing,
-			  "watched by the model, not by the kernel");
-		item_del(in, it->fd, it->file, 0, false);
-	}
+	/* the interest set, item by item */
+	differs = items_present(m, in, s, count, &drift, note, sizeof(note));
+	if (!(dirty & ET_F_ITEMS_CUT))
+		differs += items_absent(m, in, s, ix, count, items_exact && settled[PART_ITEMS],
+					&drift, note, sizeof(note));
 	/* the ready list: exact from the records when callbacks are seen,
 	 * else (sampled) whatever the latest walk showed */
-	if (settled[PART_READY] || !m->callbacks_visible) {
+	if ((settled[PART_READY] || !m->callbacks_visible) && !(dirty & ET_F_READY_CUT)) {
 		bool differs = s->nready != in->nready;
 
 		for (__u32 i = 0; !differs && i < s->nready; i++)
 			differs = model_ready_index(in, s->ready[i]) < 0;
 		if (differs && m->callbacks_visible && settled[PART_READY] && !in->ready_unknown) {
-			drift++;
+			drift += count;
 			snprintf(note, sizeof(note),
 				 "ready list: model %zu (first fd %d), kernel %u (first fd %d)",
 				 in->nready, in->nready ? in->ready[0].fd : -1, s->nready,
@@ -789,56 +1155,52 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 	 * ep->wq holds the threads blocked in epoll_wait; a thread that is in
 	 * the syscall but still running (ready events found at once) is not
 	 * on it.  So: every kernel waiter must be a model waiter, and every
-	 * model waiter the model thinks asleep must be a kernel waiter.
+	 * model waiter the model thinks asleep must be a kernel waiter -- if
+	 * the walk reached the end of the queue.
 	 */
-	if (settled[PART_WAITERS]) {
-		bool differs = false;
-
-		for (__u32 i = 0; i < s->nwaiters; i++) {
-			if (waiter_find(in, s->waiters[i]))
-				continue;
-			differs = true;
-			in->waiters = grow(in->waiters, &in->cap_waiters, in->nwaiters + 1,
-					   sizeof(*in->waiters));
-			in->waiters[in->nwaiters++] = (struct model_waiter){
-				.tid = s->waiters[i], .asleep = true, .timeout_ns = -1,
-				.since_ns = ts, .asleep_since_ns = ts };
-		}
-		for (size_t i = 0; i < in->nwaiters;) {
-			bool found = false;
-
-			for (__u32 j = 0; j < s->nwaiters; j++)
-				found |= s->waiters[j] == in->waiters[i].tid;
-			if (found || !in->waiters[i].asleep) {
-				i++;
-				continue;
-			}
-			differs = true;
-			in->waiters[i] = in->waiters[--in->nwaiters];
-		}
-		if (differs) {
-			drift++;
-			snprintf(note, sizeof(note), "waiters: model %zu, kernel %u", in->nwaiters,
-				 s->nwaiters);
-		}
-	}
-	if (count && !in->resyncing && drift) {
+	in->waiters_truncated = dirty & ET_F_WAITERS_CUT;
+	if (settled[PART_WAITERS])
+		drift += waiters_compare(in, s, !(dirty & ET_F_WAITERS_CUT), note, sizeof(note)) &&
+			 count;
+	if (drift) {
 		in->drift += drift;
 		memcpy(in->drift_note, note, sizeof(note));
 	}
-	in->resyncing = false;
+	/*
+	 * Resyncing until a walk that is an exact picture of the interest set,
+	 * or (the tree of a busy server changes during every walk) two raced
+	 * walks in a row, not cut short, that found every item not in flight
+	 * as the model has it.
+	 */
+	if (seeding && !items_exact)
+		p->partial_seed = true;
+	if (!(dirty & ET_F_ITEMS_CUT) && !differs && !seeding)
+		p->agree++;
+	else
+		p->agree = 0;
+	if ((items_exact && !(dirty & ET_F_READY_CUT)) || p->agree >= 2)
+		p->lost_resync = p->partial_seed = false;
+	in->resyncing = p->lost_resync || p->partial_seed;
+	p->reseed = false;
 	in->seen_snapshot = true;
-	/* later snapshots begin later: older removals cannot matter to them,
-	 * but a pending one does until a snapshot shows the item gone */
-	{
+	/* a pending removal lasts until an exact walk no longer shows the item */
+	if (items_exact) {
 		size_t j = 0;
 
 		for (size_t i = 0; i < p->ntomb; i++)
-			if (p->tombs[i].ts >= ts ||
-			    (p->tombs[i].pending &&
-			     snap_has(s, ix, p->tombs[i].fd, p->tombs[i].file)))
+			if (snap_has(s, ix, p->tombs[i].fd, p->tombs[i].file))
 				p->tombs[j++] = p->tombs[i];
 		p->ntomb = j;
+	}
+	/* changes older than the window cannot matter to later walks */
+	if (p->ntouch)
+		touch_rehash(p, p->cap_touch, ts > MODEL_SETTLE_NS ? ts - MODEL_SETTLE_NS : 0);
+	/* suspicions about items the model no longer has */
+	for (size_t i = 0; i < p->nsus;) {
+		if (item_index(in, p->sus[i].fd, p->sus[i].file) < 0)
+			p->sus[i] = p->sus[--p->nsus];
+		else
+			i++;
 	}
 }
 

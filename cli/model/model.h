@@ -18,9 +18,12 @@
 /* how long vanished instances stay visible, marked (htop-style) */
 #define MODEL_LINGER_NS (3ULL * 1000000000ULL)
 /*
- * A snapshot part is compared with the model only when no record touching
- * it came within this long of the walk; a source of snapshots delivers each
- * one only after the records of the following MODEL_SETTLE_NS (model.c).
+ * A record touching something within this long of a walk (before or after
+ * it) makes it in flight: the walk may show it before or after the change.
+ * The interest set is compared item by item, skipping the items in flight;
+ * the ready list and the waiters as wholes, when nothing touched them.  A
+ * source of snapshots delivers each one only after the records of the
+ * following MODEL_SETTLE_NS (model.c).
  */
 #define MODEL_SETTLE_NS (100ULL * 1000000ULL)
 
@@ -80,14 +83,27 @@ struct model_inst {
 	__u64 sleep_hist[MODEL_HIST_BUCKETS];	/* ns asleep per wait */
 	__u64 drift;		/* corrections made by snapshots */
 	char drift_note[96];	/* what the last counted correction was */
-	bool resyncing;		/* events were lost: wrong until the next snapshot */
+	/*
+	 * May be wrong until a snapshot that is an exact picture: records
+	 * were lost, or the first pictures of an instance from before
+	 * tracing began were incomplete (its interest set changed while it
+	 * was walked).  Corrections meanwhile are made, and counted as drift
+	 * unless records were lost.
+	 */
+	bool resyncing;
 	bool ready_unknown;	/* a scan left more than a record holds */
 	bool seen_snapshot;
+	/* the last walk of the wait queue stopped short: more threads may
+	 * wait than the model lists */
+	bool waiters_truncated;
+	__u64 compared;		/* interest-set items snapshots compared with the model */
+	__u64 gone_ns;		/* closed because a complete round did not find it */
 };
 
 struct model_proc {
 	__u32 pid;
-	__u64 exited_ns;	/* 0: alive */
+	__u64 exited_ns;	/* 0: alive (or its pid taken again by a followed fork) */
+	bool untraced;		/* the tracer let the pid go at its exit */
 };
 
 struct model {
@@ -100,11 +116,16 @@ struct model {
 	bool scans_seen;	/* scan records come: they say what a scan leaves */
 	__u64 lost;
 	__u64 records;
+	__u64 ignored;		/* records of a process after its exit (a reused pid) */
+	__u64 compared;		/* interest-set items compared, every instance */
 };
 
 void model_init(struct model *m, bool callbacks_visible);
 void model_free(struct model *m);
-void model_apply(struct model *m, const struct et_hdr *h);
+/* false if the record was ignored: it is about a process after the exit
+ * of the one the pid was traced for (reused), and the views should not show
+ * it either */
+bool model_apply(struct model *m, const struct et_hdr *h);
 void model_apply_snapshot(struct model *m, const struct et_snapshot *s);
 /* Forget vanished instances and processes older than MODEL_LINGER_NS. */
 void model_expire(struct model *m);

@@ -212,9 +212,9 @@ static int parse_header(struct rec_reader *r)
 		return -1;
 	}
 	r->hdr.version = get_u32(fh + 8);
-	if (r->hdr.version != REC_VERSION) {
+	if (r->hdr.version < REC_VERSION_MIN || r->hdr.version > REC_VERSION) {
 		seterr(r, "unknown format version %u at offset 8 (this epolltrace reads "
-		       "version %u)", r->hdr.version, REC_VERSION);
+		       "versions %u to %u)", r->hdr.version, REC_VERSION_MIN, REC_VERSION);
 		return -1;
 	}
 	len = get_u32(fh + 12);

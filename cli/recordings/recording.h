@@ -24,7 +24,13 @@
 #include "event.h"
 
 #define REC_MAGIC		"EPOLLTRC"
-#define REC_VERSION		1
+/*
+ * 2 added the SNAP_ROUND record and the SNAP_END part flags; version 1 files
+ * hold a subset of version 2's records and read the same.  A reader older
+ * than a file refuses it by its version, not as a corrupt block.
+ */
+#define REC_VERSION		2
+#define REC_VERSION_MIN		1
 #define REC_FILE_HDR_SIZE	20	/* magic, version, header length, header CRC */
 #define REC_BLOCK_HDR_SIZE	48
 #define REC_MAX_HEADER		65536	/* header text, bytes */

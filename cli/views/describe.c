@@ -348,6 +348,14 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 			append(d, " callbacks=%llu", (unsigned long long)e->cnt[ET_CNT_CALLBACKS]);
 		break;
 	}
+	case ET_EV_SNAP_ROUND: {
+		const struct et_ev_snap_round *e = (const void *)h;
+
+		d->func = "snapshot round";
+		what(d, fmt, "round %llu: %u instances walked%s", (unsigned long long)e->seq,
+		     e->instances, (h->flags & ET_F_TRUNCATED) || e->drops ? ", incomplete" : "");
+		break;
+	}
 	case ET_EV_LOST:
 		d->func = "lost";
 		what(d, fmt, "%llu records lost",
@@ -438,6 +446,9 @@ const char *et_explain(const struct et_hdr *h)
 		       "from the next snapshot.";
 	case ET_EV_STATS:
 		return "Exact counters kept in BPF maps.";
+	case ET_EV_SNAP_ROUND:
+		return "A snapshot round walked every instance the traced processes hold; one "
+		       "a complete round did not find is gone.";
 	}
 	return "";
 }

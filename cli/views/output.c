@@ -381,6 +381,16 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_str(&w, "ring", e->ring ? "snapshots" : "events");
 		break;
 	}
+	case ET_EV_SNAP_ROUND: {
+		const struct et_ev_snap_round *e = (const void *)h;
+
+		json_kv_u64(&w, "seq", e->seq);
+		json_kv_u64(&w, "start_ns", e->start_ns);
+		json_kv_u64(&w, "instances", e->instances);
+		json_kv_u64(&w, "drops", e->drops);
+		json_kv_bool(&w, "complete", !(h->flags & ET_F_TRUNCATED) && !e->drops);
+		break;
+	}
 	case ET_EV_STATS: {
 		const struct et_ev_stats *e = (const void *)h;
 

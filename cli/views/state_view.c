@@ -123,6 +123,8 @@ static void render_summary(struct view *v, __u64 now, bool final)
 			strcat(flags, "S");	/* ready list sampled */
 		if (in->resyncing)
 			strcat(flags, "R");
+		if (in->waiters_truncated)
+			strcat(flags, "W");
 		if (in->closed_ns)
 			strcat(flags, "X");
 		/* what the plan cannot see is "-", never 0 */
@@ -203,6 +205,8 @@ static void render_json(struct view *v, __u64 now, bool final)
 	json_kv_bool(&w, "ready_sampled", !v->m.callbacks_visible);
 	json_kv_u64(&w, "records", v->m.records);
 	json_kv_u64(&w, "lost", v->m.lost);
+	json_kv_u64(&w, "ignored", v->m.ignored);
+	json_kv_u64(&w, "compared", v->m.compared);
 	json_key(&w, "instances");
 	json_arr_begin(&w);
 	for (size_t i = 0; i < v->m.ninst; i++) {
@@ -225,8 +229,11 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_kv_hex(&w, "ep", in->in.ep);
 		json_kv_u64(&w, "watched", in->nitems);
 		json_kv_bool(&w, "closed", in->closed_ns);
+		json_kv_bool(&w, "gone", in->gone_ns);
 		json_kv_bool(&w, "resyncing", in->resyncing);
 		json_kv_u64(&w, "drift", in->drift);
+		json_kv_u64(&w, "compared", in->compared);
+		json_kv_bool(&w, "waiters_truncated", in->waiters_truncated);
 		if (in->drift_note[0])
 			json_kv_str(&w, "drift_last", in->drift_note);
 		json_key(&w, "fds");

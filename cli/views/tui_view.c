@@ -116,7 +116,8 @@ void tui_apply(struct tui *t, const struct et_hdr *h, size_t size)
 {
 	struct et_desc d;
 
-	model_apply(t->m, h);
+	if (!model_apply(t->m, h))
+		return;		/* a process after its exit: not ours */
 	log_push(&t->log, h, size);
 	if (h->ts_ns > t->last_ns)
 		t->last_ns = h->ts_ns;
@@ -818,7 +819,7 @@ static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, 
 
 		if (!r)
 			break;
-		if (r->type == ET_EV_STATS)
+		if (r->type == ET_EV_STATS || r->type == ET_EV_SNAP_ROUND)
 			continue;
 		et_classify(r, &d);
 		if (ep && (!d.in || d.in->ep != ep))
@@ -950,10 +951,14 @@ static void ov_flags(const struct tui *t, const struct model_inst *in, char *f)
 
 	if (in->drift)
 		f[n++] = 'D';
-	if (in->resyncing || t->m->lost)
+	if (t->m->lost)
 		f[n++] = 'L';
+	if (in->resyncing)
+		f[n++] = 'R';
 	if (!t->m->callbacks_visible || in->ready_unknown)
 		f[n++] = 'S';
+	if (in->waiters_truncated)
+		f[n++] = 'W';
 	if (in->closed_ns)
 		f[n++] = 'X';
 	f[n] = 0;
@@ -1507,6 +1512,8 @@ static const char *const help_lines[] = {
 	"",
 	"Overview flags",
 	"  D drift: a snapshot corrected the model   L records were lost",
+	"  R resyncing: wrong until an exact snapshot (losses, or a first walk",
+	"    that raced changes)   W more threads wait than the walk listed",
 	"  S the ready list is sampled (no ep_poll_callback hook)   X closed",
 };
 
