@@ -104,6 +104,12 @@ void json_null(struct json_writer *w)
 	fputs("null", w->f);
 }
 
+static void json_kv_null(struct json_writer *w, const char *k)
+{
+	json_key(w, k);
+	json_null(w);
+}
+
 void json_kv_str(struct json_writer *w, const char *k, const char *v)
 {
 	json_key(w, k);
@@ -120,6 +126,22 @@ void json_kv_s64(struct json_writer *w, const char *k, int64_t v)
 {
 	json_key(w, k);
 	json_s64(w, v);
+}
+
+void json_kv_u64_or_null(struct json_writer *w, const char *k, uint64_t v, bool known)
+{
+	if (known)
+		json_kv_u64(w, k, v);
+	else
+		json_kv_null(w, k);
+}
+
+void json_kv_s64_or_null(struct json_writer *w, const char *k, int64_t v, bool known)
+{
+	if (known)
+		json_kv_s64(w, k, v);
+	else
+		json_kv_null(w, k);
 }
 
 void json_kv_bool(struct json_writer *w, const char *k, bool v)

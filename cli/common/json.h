@@ -32,6 +32,9 @@ void json_null(struct json_writer *w);
 void json_kv_str(struct json_writer *w, const char *k, const char *v);
 void json_kv_u64(struct json_writer *w, const char *k, uint64_t v);
 void json_kv_s64(struct json_writer *w, const char *k, int64_t v);
+/* the value, or null where the session cannot see it (!known) */
+void json_kv_u64_or_null(struct json_writer *w, const char *k, uint64_t v, bool known);
+void json_kv_s64_or_null(struct json_writer *w, const char *k, int64_t v, bool known);
 void json_kv_bool(struct json_writer *w, const char *k, bool v);
 void json_kv_hex(struct json_writer *w, const char *k, uint64_t v);
 /* a number with one decimal (rates) */

@@ -78,24 +78,6 @@ static void j_str_max(struct json_writer *w, const char *k, const char *s, size_
 		json_strn(w, s, strnlen(s, max));
 }
 
-static void j_u64_or_null(struct json_writer *w, const char *k, __u64 v, bool known)
-{
-	json_key(w, k);
-	if (known)
-		json_u64(w, v);
-	else
-		json_null(w);
-}
-
-static void j_s64_or_null(struct json_writer *w, const char *k, __s64 v, bool known)
-{
-	json_key(w, k);
-	if (known)
-		json_s64(w, v);
-	else
-		json_null(w);
-}
-
 /*
  * The first line: which plan is in force, so that a consumer can tell "no
  * callbacks happened" (callbacks_visible true, no callback records) from
@@ -169,7 +151,7 @@ static void j_inst(struct json_writer *w, const struct et_inst *in)
 {
 	json_kv_hex(w, "ep", in->ep);
 	json_kv_u64(w, "owner", in->owner);
-	j_s64_or_null(w, "epfd", in->epfd, in->epfd >= 0);
+	json_kv_s64_or_null(w, "epfd", in->epfd, in->epfd >= 0);
 }
 
 static void j_comm(struct json_writer *w, const char *k, const char *comm)
@@ -223,13 +205,13 @@ static void j_inst_counters(struct json_writer *w, const struct et_inst_counters
 {
 	json_key(w, "counters");
 	json_obj_begin(w);
-	j_u64_or_null(w, "callbacks", c->callbacks, vis->callbacks);
+	json_kv_u64_or_null(w, "callbacks", c->callbacks, vis->callbacks);
 	json_kv_u64(w, "wait_enter", c->wait_enter);
 	json_kv_u64(w, "wait_exit", c->wait_exit);
 	json_kv_u64(w, "events", c->events);
-	j_u64_or_null(w, "zero_wakeups", c->zero_wakeups, vis->sleeps);
-	j_u64_or_null(w, "sleeps", c->sleeps, vis->sleeps);
-	j_u64_or_null(w, "wakeups", c->wakeups, vis->sleeps);
+	json_kv_u64_or_null(w, "zero_wakeups", c->zero_wakeups, vis->sleeps);
+	json_kv_u64_or_null(w, "sleeps", c->sleeps, vis->sleeps);
+	json_kv_u64_or_null(w, "wakeups", c->wakeups, vis->sleeps);
 	json_obj_end(w);
 }
 
@@ -287,7 +269,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_u64(&w, "events", e->events);
 		json_kv_u64(&w, "data", e->data);
 		/* 0: the waker passed no poll flags (a plain wake_up) */
-		j_u64_or_null(&w, "key", e->key, e->key != 0);
+		json_kv_u64_or_null(&w, "key", e->key, e->key != 0);
 		j_comm(&w, "comm", e->comm);
 		j_context(&w, h->flags);
 		break;
@@ -311,8 +293,8 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		bool task = et_context_is_task(h->flags);
 
 		j_inst(&w, &e->in);
-		j_u64_or_null(&w, "waker_pid", e->waker_pid, task);
-		j_u64_or_null(&w, "waker_tid", e->waker_tid, task);
+		json_kv_u64_or_null(&w, "waker_pid", e->waker_pid, task);
+		json_kv_u64_or_null(&w, "waker_tid", e->waker_tid, task);
 		json_key(&w, "waker_comm");
 		if (task)
 			json_strn(&w, e->waker_comm, strnlen(e->waker_comm, ET_COMM_LEN));
@@ -331,7 +313,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 
 		j_inst(&w, &e->in);
 		json_kv_s64(&w, "ret", e->ret);
-		j_u64_or_null(&w, "slept_ns", e->slept_ns, o->vis.sleeps);
+		json_kv_u64_or_null(&w, "slept_ns", e->slept_ns, o->vis.sleeps);
 		json_key(&w, "events");
 		json_arr_begin(&w);
 		for (unsigned int i = 0; i < e->ncopied; i++) {
@@ -348,8 +330,8 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		const struct et_ev_send_events *e = (const void *)h;
 
 		j_inst(&w, &e->in);
-		j_s64_or_null(&w, "count", e->count, e->count >= 0);
-		j_s64_or_null(&w, "requeued", e->requeued, e->requeued >= 0);
+		json_kv_s64_or_null(&w, "count", e->count, e->count >= 0);
+		json_kv_s64_or_null(&w, "requeued", e->requeued, e->requeued >= 0);
 		break;
 	}
 	case ET_EV_SCAN: {
@@ -397,7 +379,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_key(&w, "counters");
 		json_obj_begin(&w);
 		for (int i = 0; i < ET_CNT_MAX; i++)
-			j_u64_or_null(&w, counter_names[i], e->cnt[i], counter_visible(&o->vis, i));
+			json_kv_u64_or_null(&w, counter_names[i], e->cnt[i], counter_visible(&o->vis, i));
 		json_obj_end(&w);
 		break;
 	}
@@ -416,7 +398,7 @@ static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	j_hdr(&w, "snapshot", &snap->hdr);
 	j_inst(&w, &snap->in);
 	json_kv_u64(&w, "seq", snap->seq);
-	j_s64_or_null(&w, "watched", snap->watched, snap->watched >= 0);
+	json_kv_s64_or_null(&w, "watched", snap->watched, snap->watched >= 0);
 	json_key(&w, "fds");
 	json_arr_begin(&w);
 	for (__u32 i = 0; i < snap->nitems; i++) {

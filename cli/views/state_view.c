@@ -142,24 +142,6 @@ static void render_summary(struct view *v, __u64 now, bool final)
 	fputc('\n', v->f);
 }
 
-static void j_u64_or_null(struct json_writer *w, const char *k, __u64 v, bool known)
-{
-	json_key(w, k);
-	if (known)
-		json_u64(w, v);
-	else
-		json_null(w);
-}
-
-static void j_s64_or_null(struct json_writer *w, const char *k, __s64 v, bool known)
-{
-	json_key(w, k);
-	if (known)
-		json_s64(w, v);
-	else
-		json_null(w);
-}
-
 static void j_rate_or_null(struct json_writer *w, const char *k, double v, bool known)
 {
 	if (known) {
@@ -225,7 +207,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_obj_begin(&w);
 		json_kv_u64(&w, "pid", in->in.owner);
 		json_kv_str(&w, "comm", comm);
-		j_s64_or_null(&w, "epfd", in->in.epfd, in->in.epfd >= 0);
+		json_kv_s64_or_null(&w, "epfd", in->in.epfd, in->in.epfd >= 0);
 		json_kv_hex(&w, "ep", in->in.ep);
 		json_kv_u64(&w, "watched", in->nitems);
 		json_kv_bool(&w, "closed", in->closed_ns);
@@ -251,7 +233,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 			if (fk.addr[0])
 				json_kv_str(&w, "addr", fk.addr);
 			/* 0: it was there before tracing began, when is not known */
-			j_u64_or_null(&w, "added_ns", it->added_ns, it->added_ns != 0);
+			json_kv_u64_or_null(&w, "added_ns", it->added_ns, it->added_ns != 0);
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);
@@ -261,9 +243,9 @@ static void render_json(struct view *v, __u64 now, bool final)
 			json_obj_begin(&w);
 			json_kv_s64(&w, "fd", in->ready[k].fd);
 			/* 0: no callback said which events (a snapshot saw the item) */
-			j_u64_or_null(&w, "events", in->ready[k].events, in->ready[k].events != 0);
+			json_kv_u64_or_null(&w, "events", in->ready[k].events, in->ready[k].events != 0);
 			/* without callbacks, when an item was queued is not seen */
-			j_u64_or_null(&w, "age_ns", now > in->ready[k].since_ns ?
+			json_kv_u64_or_null(&w, "age_ns", now > in->ready[k].since_ns ?
 				      now - in->ready[k].since_ns : 0, v->vis.callbacks);
 			json_obj_end(&w);
 		}
@@ -281,19 +263,19 @@ static void render_json(struct view *v, __u64 now, bool final)
 			json_kv_u64(&w, "tid", wt->tid);
 			json_kv_str(&w, "comm", tcomm);
 			json_kv_bool(&w, "asleep", wt->asleep);
-			j_u64_or_null(&w, "since_ns", wt->since_ns, entered);
-			j_s64_or_null(&w, "timeout_ns", wt->timeout_ns, entered);	/* -1: infinite */
-			j_s64_or_null(&w, "maxevents", wt->maxevents, entered);
+			json_kv_u64_or_null(&w, "since_ns", wt->since_ns, entered);
+			json_kv_s64_or_null(&w, "timeout_ns", wt->timeout_ns, entered);	/* -1: infinite */
+			json_kv_s64_or_null(&w, "maxevents", wt->maxevents, entered);
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);
 		json_key(&w, "counters");
 		json_obj_begin(&w);
-		j_u64_or_null(&w, "callbacks", in->cnt.callbacks, v->vis.callbacks);
-		j_u64_or_null(&w, "wakeups", in->cnt.wakeups, v->vis.sleeps);
+		json_kv_u64_or_null(&w, "callbacks", in->cnt.callbacks, v->vis.callbacks);
+		json_kv_u64_or_null(&w, "wakeups", in->cnt.wakeups, v->vis.sleeps);
 		json_kv_u64(&w, "waits", in->cnt.waits);
 		json_kv_u64(&w, "events", in->cnt.events);
-		j_u64_or_null(&w, "zero_wakeups", in->cnt.zero_wakeups, v->vis.sleeps);
+		json_kv_u64_or_null(&w, "zero_wakeups", in->cnt.zero_wakeups, v->vis.sleeps);
 		json_kv_u64(&w, "ctl", in->cnt.ctl);
 		json_obj_end(&w);
 		json_key(&w, "rates");
