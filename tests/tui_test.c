@@ -193,6 +193,21 @@ static void test_overview(void)
 	/* the event log under the table names kernel functions */
 	CHECK(tbuf_find(&b, "ep_poll_callback") > yb && tbuf_find(&b, "ep_insert") > yb,
 	      "the log names ep_poll_callback and ep_insert");
+	/* without ep_poll_callback its rate is unknown: "-", as --summary
+	 * prints it, never a 0.0 that reads as "no callbacks" */
+	m.callbacks_visible = false;
+	tui_format(&t, &b);
+	CHECK(starts_with_words(tbuf_row(&b, ya, row, sizeof(row)), "100 server 3 3 1 1 -"),
+	      "CB/s is '-' when callbacks are not seen: '%s'", row);
+	t.sel_ep = ia.ep;
+	t.screen = SCR_INSTANCE;
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "callbacks/s -") >= 0, "the instance's counts say callbacks/s -");
+	t.screen = SCR_OVERVIEW;
+	m.callbacks_visible = true;
+	tui_format(&t, &b);
+	CHECK(starts_with_words(tbuf_row(&b, ya, row, sizeof(row)), "100 server 3 3 1 1 0.0"),
+	      "CB/s is a number when callbacks are seen: '%s'", row);
 	/* narrow: low-priority columns go, the counts stay */
 	tbuf_resize(&b, 60, 20);
 	tui_format(&t, &b);

@@ -466,6 +466,18 @@ static const char *rate_str(double r, char *buf, size_t len)
 	return buf;
 }
 
+/* ep_poll_callback's rate: "-" where the plan cannot see callbacks, as in
+ * --summary (and null in JSON), never a 0.0 that reads as "none happened" */
+static const char *cb_rate_str(const struct tui *t, const struct tui_rate *r, char *buf,
+			       size_t len)
+{
+	if (!t->m->callbacks_visible) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	return rate_str(r ? r->callbacks : 0, buf, len);
+}
+
 static void comm_of(const struct tui *t, __u32 pid, __u32 tid, char *buf, size_t len)
 {
 	if (!t->env.comm || !t->env.comm(t->env.ctx, pid, tid, buf, len))
@@ -995,7 +1007,7 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 			if (model_asleep(in))
 				cc = TC_ASLEEP;
 			break;
-		case 6: rate_str(r ? r->callbacks : 0, cell, sizeof(cell)); break;
+		case 6: cb_rate_str(t, r, cell, sizeof(cell)); break;
 		case 7: rate_str(r ? r->wakeups : 0, cell, sizeof(cell)); break;
 		case 8: rate_str(r ? r->events : 0, cell, sizeof(cell)); break;
 		case 9: snprintf(cell, sizeof(cell), "%llu", (unsigned long long)in->cnt.zero_wakeups);
@@ -1364,7 +1376,7 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 	char zb[32], dr[32], c1[16], c2[16], c3[16], line[512];
 	struct part p[10];
 
-	rate_str(r ? r->callbacks : 0, c1, sizeof(c1));
+	cb_rate_str(t, r, c1, sizeof(c1));
 	rate_str(r ? r->wakeups : 0, c2, sizeof(c2));
 	rate_str(r ? r->events : 0, c3, sizeof(c3));
 	snprintf(w, sizeof(w), "watched %zu", in->nitems);
