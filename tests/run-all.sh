@@ -150,6 +150,8 @@ h={x["hook"]:x for x in p["hooks"]}
 assert h["ctl"]["using"]=="tracepoint", h["ctl"]
 assert h["snapshot"]["using"]=="iter", h["snapshot"]
 assert any("rejected" in t for t in h["callback"]["tried"]), h["callback"]
+# nothing attached: null, and the point says how the views cope (as the session record)
+assert h["callback"]["using"] is None and "snapshots" in h["callback"]["point"], h["callback"]
 assert {v["view"] for v in p["views"]} >= {"ready list (rdllist)","interest set (rb-tree)"}
 ' "$OUT/probes.json"; then
 	pass "probes --json"

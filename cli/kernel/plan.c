@@ -731,8 +731,17 @@ void plan_print_json(const struct plan *p, FILE *f)
 			json_key(&w, "fidelity");
 			json_null(&w);
 		} else {
-			json_kv_str(&w, "using", c ? rung_kind_name(c->kind) : "none");
-			json_kv_str(&w, "point", c ? c->func : "");
+			/* nothing attached: null, as the session record says it */
+			json_key(&w, "using");
+			if (c)
+				json_str(&w, rung_kind_name(c->kind));
+			else
+				json_null(&w);
+			json_key(&w, "point");	/* or how the views cope without it */
+			if (c || h->without)
+				json_str(&w, c ? c->func : h->without);
+			else
+				json_null(&w);
 			json_kv_str(&w, "fidelity", fidelity_name(c ? c->fid : h->fid_without));
 		}
 		json_key(&w, "tried");
