@@ -231,6 +231,10 @@ tm = [l for l in wk if l[36:43].strip() == str(ids["timer"])]
 tk = [l for l in wk if l[36:43].strip() == str(ids["task"])]
 assert len(tm) == 3 and all(re.search(r"by a timer \((hardirq|softirq)\)$", l) for l in tm), tm
 assert len(tk) == 1 and tk[0].endswith("by %d/python3" % ids["writer"]), tk
+# the 50 ms timeouts read in milliseconds, not as 50000us
+rets = [l for l in text.splitlines() if l[44:66].strip() == "epoll_wait ret" and
+        l[36:43].strip() == str(ids["timer"])]
+assert len(rets) == 3 and all(re.search(r"slept \d+\.\dms$", l) for l in rets), rets
 ' "$OUT/wake.txt" "$OUT/text.ids"
 
 # ---- 4. the state views: -n's final state, nulls --------------------------------------

@@ -282,8 +282,16 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 			what(d, fmt, "failed: %s", errno_str(e->ret, num, sizeof(num)));
 		else
 			what(d, fmt, "%d event%s", e->ret, e->ret == 1 ? "" : "s");
-		if (!vis || vis->sleeps)
-			append(d, ", slept %lluus", (unsigned long long)(e->slept_ns / 1000));
+		if (!vis || vis->sleeps) {
+			/* in the unit a person reads: 850us, 12.3ms, 2.01s */
+			if (e->slept_ns < 10000000ULL)
+				append(d, ", slept %lluus",
+				       (unsigned long long)(e->slept_ns / 1000));
+			else if (e->slept_ns < 10000000000ULL)
+				append(d, ", slept %.1fms", e->slept_ns / 1e6);
+			else
+				append(d, ", slept %.2fs", e->slept_ns / 1e9);
+		}
 		break;
 	}
 	case ET_EV_SEND_EVENTS: {
