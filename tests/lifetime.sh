@@ -366,3 +366,27 @@ if wait_for 300 on_screen job "^ *[0-9]+ classroom "; then
 else
 	fail "demo survives Ctrl-Z" "the TUI did not show the workload: $(screen job | grep -v '^ *$' | head -n 4)"
 fi
+
+# ---- 10. the command does not outlive a tracer killed with SIGKILL ---------------
+"$ET" --json -- sleep 300 >"$OUT/orphan.jsonl" 2>"$OUT/orphan.err" &
+tp=$!
+pids+=("$tp")
+child=""
+for _ in $(seq 100); do
+	child=$(pgrep -P "$tp" -x sleep | head -n 1)
+	[ -n "$child" ] && grep -q '"type":"session"' "$OUT/orphan.jsonl" 2>/dev/null && break
+	sleep 0.1
+done
+kill -9 "$tp" 2>/dev/null
+wait "$tp" 2>/dev/null
+gone=no
+for _ in $(seq 100); do
+	{ [ -z "$child" ] || ! kill -0 "$child" 2>/dev/null; } && { gone=yes; break; }
+	sleep 0.1
+done
+if [ -n "$child" ] && [ $gone = yes ]; then
+	pass "-- COMMAND: ends when its tracer is killed with SIGKILL"
+else
+	fail "-- COMMAND outlives a killed tracer" "child '${child}' still there: $(ps -o pid,stat,cmd -p "${child:-1}" | tail -n 1)"
+	[ -n "$child" ] && kill -9 "$child" 2>/dev/null
+fi

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -436,7 +437,7 @@ static int check_command(const char *name)
 static pid_t spawn_stopped(const struct session_opts *o, int *gate, int *log)
 {
 	int p[2], lp[2] = { -1, -1 };
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
@@ -446,6 +447,7 @@ static pid_t spawn_stopped(const struct session_opts *o, int *gate, int *log)
 		return -1;
 	}
 	fflush(NULL);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -461,6 +463,14 @@ static pid_t spawn_stopped(const struct session_opts *o, int *gate, int *log)
 		int null;
 
 		close(p[1]);
+		/*
+		 * The command does not outlive its tracer, even one killed
+		 * with SIGKILL (as strace's own tracees do not): it gets the
+		 * SIGTERM a normal end sends.  Checked again after the prctl,
+		 * in case the tracer died before it.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+			_exit(127);
 		/* our SIGPIPE is ignored, and exec would keep that */
 		signal(SIGPIPE, SIG_DFL);
 		if (o->cmd_output == SESSION_CMD_LOG) {
