@@ -267,7 +267,8 @@ int debuginfo_find(const char *explicit_path, bool must_match, struct debuginfo 
 		return 0;
 	}
 	debuginfo_package_hint(NULL, u.release, hint, sizeof(hint));
-	snprintf(err, errsize, "no debug info for the running kernel %s (build-id %s)%s; "
-		 "install %s, or give --vmlinux FILE", u.release, want_hex, why, hint);
+	/* the fix first; the files refused after it */
+	snprintf(err, errsize, "no debug info for the running kernel %s (build-id %s): "
+		 "install %s, or give --vmlinux FILE%s", u.release, want_hex, hint, why);
 	return -1;
 }

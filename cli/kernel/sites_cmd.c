@@ -80,11 +80,13 @@ int sites_command(int argc, char **argv)
 	/* resolve for whatever build the given file is: only attaching
 	 * needs the running kernel's build-id */
 	if (debuginfo_find(vmlinux, false, &di, err, sizeof(err))) {
-		et_err("sites: %s", err);
+		/* not et_err: the refused files' names and ids can be longer
+		 * than its line */
+		fprintf(stderr, "epolltrace: sites: %s\n", err);
 		return 1;
 	}
 	if (sites_resolve(&di, &s, err, sizeof(err))) {
-		et_err("sites: %s", err);
+		fprintf(stderr, "epolltrace: sites: %s\n", err);
 		return 1;
 	}
 	et_debug("sites: read %s in %.3f s", s.unit[0] ? s.unit : "every unit", s.read_s);
