@@ -168,8 +168,9 @@ static const char help_sites[] =
 "\n"
 "Examples:\n"
 "  epolltrace sites                         this kernel's sites\n"
-"  epolltrace sites --vmlinux /usr/lib/debug/boot/vmlinux-6.12.117+deb12-cloud-amd64 \\\n"
-"      -o 6.12.sites                        a sites file for another machine\n";
+"  epolltrace sites --json | jq '.sites[] | select(.usable)'\n"
+"  epolltrace sites --vmlinux ./vmlinux-6.12.117+deb12-cloud-amd64 -o 6.12.sites\n"
+"                                    a sites file for machines of that build\n";
 
 static const char help_record[] =
 "Usage: epolltrace record -o FILE [--force] [OPTIONS] [-p PID[,PID...]]...\n"

@@ -14,7 +14,7 @@
 
 enum { OPT_VMLINUX = 256, OPT_JSON, OPT_FORCE };
 
-static const struct option opts[] = {
+static const struct option long_opts[] = {
 	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -40,7 +40,7 @@ int sites_command(int argc, char **argv)
 
 	optind = 1;
 	opterr = 1;
-	while ((o = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "o:vh", long_opts, NULL)) != -1) {
 		switch (o) {
 		case OPT_VMLINUX:
 			vmlinux = optarg;
