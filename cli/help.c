@@ -161,7 +161,7 @@ static const char help_sites[] =
 "Options:\n"
 "      --vmlinux FILE      read FILE, a vmlinux with debug info, of any build\n"
 "                          (its build-id goes into the report and the file)\n"
-"  -o, --output FILE       also write the sites file (docs/sites.md), mode 0600\n"
+"  -o, --output FILE       also write the sites file (docs/internals.md), 0600\n"
 "      --force             replace FILE if it exists\n"
 "      --json              the report as one JSON object\n"
 "  -v, --verbose           more diagnostics (the time to read the DWARF)\n"

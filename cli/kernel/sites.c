@@ -562,7 +562,7 @@ int sites_write(const struct sites *s, FILE *f)
 	size_t n = 0;
 
 	build_id_hex(&s->id, hex);
-	fprintf(f, "# epolltrace sites file (docs/sites.md); one site per line:\n"
+	fprintf(f, "# epolltrace sites file (docs/internals.md); one site per line:\n"
 		"# site FUNCTION CONTAINER OFFSET inline|entry ADDRESS ARG=LOCATION/SIZE...\n");
 	fprintf(f, "epolltrace-sites 1\n");
 	fprintf(f, "build-id %s\n", hex);

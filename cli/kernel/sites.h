@@ -8,7 +8,7 @@
  * (.isra/.constprop clones included) of ep_insert, ep_poll, ep_send_events
  * and ep_done_scan, as containing symbol + offset (from DW_AT_entry_pc),
  * with where each argument lives at that address.  The sites file
- * (docs/sites.md) carries them to a machine without debug info.
+ * (docs/internals.md) carries them to a machine without debug info.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -59,7 +59,7 @@ void sites_free(struct sites *s);
 /* the report for people, and as one JSON object */
 void sites_print_text(const struct sites *s, FILE *f);
 void sites_print_json(const struct sites *s, FILE *f);
-/* the sites file (docs/sites.md); 0, or -1 if writing failed */
+/* the sites file (docs/internals.md); 0, or -1 if writing failed */
 int sites_write(const struct sites *s, FILE *f);
 
 /*

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * `epolltrace sites`: resolve the named functions' sites from the kernel's
- * debug info, print them, and write them to a sites file (docs/sites.md)
+ * debug info, print them, and write them to a sites file (docs/internals.md)
  * for machines that run the same build without debug info.
  */
 #include <getopt.h>
