@@ -1,19 +1,19 @@
 #!/bin/bash
-# `epolltrace sites` on real debug info: the Debian -dbg package of the
-# 6.12 cloud kernel the QEMU guests boot (tests/vm/fetch-dbg.sh fetches it
-# once into the VM cache, about 320 MB, and extracts only the vmlinux).
-# The sites and argument locations are checked against the table measured
-# for 6.12.117 (KERNEL_FACTS.md, "Inlined sites") and, with linux-perf,
-# against `perf probe -k VMLINUX -n -D`, which reads the same DWARF by
-# other code.  Also: the sites file, the lookup order's build-id check,
-# and this host's missing debug info.
+# `epolltrace sites` on real debug info: the Debian -dbg packages of the
+# 6.1 and 6.12 cloud kernels the QEMU guests boot (tests/vm/fetch-dbg.sh
+# fetches each once into the VM cache, 280-320 MB, and extracts only the
+# vmlinux).  The sites and argument locations are checked against the
+# tables measured for 6.1.192 and 6.12.117 (KERNEL_FACTS.md, "Inlined
+# sites") and, with linux-perf, against `perf probe -k VMLINUX -n -D`,
+# which reads the same DWARF by other code.  Also: the sites file, the
+# lookup order's build-id check, and this host's missing debug info.
 # Prints one line per check: "PASS name" or "FAIL name :: detail".
 #
 # usage: sites.sh EPOLLTRACE OUTDIR
-# env:   VM_CACHE (default build/vm), SITES_IMAGE (the image package whose
-#        -dbg is used; default linux-image-6.12.117+deb12-cloud-amd64, the
-#        build of the table; when the archive no longer has it, the current
-#        linux-image-6.12-cloud-amd64 is used and only checked against perf)
+# env:   VM_CACHE (default build/vm); SITES_IMAGE, SITES_IMAGE_61: the image
+#        packages whose -dbg is used (default the builds of the tables;
+#        when the archive no longer has one, the newest build of its series
+#        is used and checked against perf probe only)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ET=$(readlink -f "$1") OUT=$2
@@ -58,48 +58,50 @@ else
 	fi
 fi
 
-# ---- the 6.12 guest kernel's debug info --------------------------------------
-t0=$(date +%s)
-if ! V=$("$ROOT/tests/vm/fetch-dbg.sh" "$CACHE" "$IMAGE" 2>"$OUT/fetch.err"); then
-	if [ -z "${SITES_IMAGE:-}" ]; then
+# ---- the guest kernels' debug info --------------------------------------------
+# kernel TAG IMAGE META: fetch IMAGE's -dbg vmlinux (or, when the archive no
+# longer has IMAGE, the newest one META points to; then the measured table
+# does not apply and only perf probe checks the locations), resolve its
+# sites, check them.  Sets V, vid and J (its JSON report).
+kernel() {
+	local tag=$1 image=$2 meta=$3 table=$2 t0 img rc
+	t0=$(date +%s)
+	V=""
+	if ! V=$("$ROOT/tests/vm/fetch-dbg.sh" "$CACHE" "$image" 2>"$OUT/fetch-$tag.err") &&
+	   [ -z "${SITES_IMAGE:-}" ]; then
 		# the archive keeps only the newest build: take it, via the meta package
-		img=$("$ROOT/tests/vm/fetch-kernel.sh" "$CACHE" linux-image-6.12-cloud-amd64 \
-			2>>"$OUT/fetch.err") && img=$(basename "$(dirname "$(dirname "$img")")")
-		[ -n "$img" ] && IMAGE=$img &&
-			V=$("$ROOT/tests/vm/fetch-dbg.sh" "$CACHE" "$IMAGE" 2>>"$OUT/fetch.err")
+		img=$("$ROOT/tests/vm/fetch-kernel.sh" "$CACHE" "$meta" 2>>"$OUT/fetch-$tag.err") &&
+			img=$(basename "$(dirname "$(dirname "$img")")") && image=$img &&
+			V=$("$ROOT/tests/vm/fetch-dbg.sh" "$CACHE" "$image" 2>>"$OUT/fetch-$tag.err")
 	fi
-fi
-if [ -z "${V:-}" ] || [ ! -f "$V" ]; then
-	fail "fetch the -dbg vmlinux of $IMAGE" "$(tail -n 3 "$OUT/fetch.err")"
-	exit 0
-fi
-pass "fetch the -dbg vmlinux of $IMAGE ($(( $(date +%s) - t0 )) s, $(du -m "$V" | cut -f1) MB)"
-vid=$(readelf -n "$V" | awk '/Build ID:/ { print $3; exit }')
-
-"$ET" sites --vmlinux "$V" --json >"$OUT/sites.json" 2>"$OUT/sites.err"
-rc=$?
-"$ET" sites --vmlinux "$V" >"$OUT/sites.txt" 2>>"$OUT/sites.err"
-if [ $rc = 0 ] && [ ! -s "$OUT/sites.err" ]; then
-	pass "sites --vmlinux of another build: exit 0"
-else
-	fail "sites --vmlinux of another build" "rc=$rc $(cat "$OUT/sites.err")"
-fi
-
-# the JSON: build-id, the unit read, and the three functions' usable sites
-python3 - "$OUT/sites.json" "$vid" "$IMAGE" "$TABLE_IMAGE" >"$OUT/json.checks" 2>&1 <<'PY'
+	if [ -z "$V" ] || [ ! -f "$V" ]; then
+		fail "$tag: fetch the -dbg vmlinux of $image" "$(tail -n 3 "$OUT/fetch-$tag.err")"
+		return 1
+	fi
+	pass "$tag: fetch the -dbg vmlinux of $image ($(( $(date +%s) - t0 )) s, $(du -m "$V" | cut -f1) MB)"
+	vid=$(readelf -n "$V" | awk '/Build ID:/ { print $3; exit }')
+	J=$OUT/sites-$tag.json
+	"$ET" sites --vmlinux "$V" --json >"$J" 2>"$OUT/sites-$tag.err"
+	rc=$?
+	if [ $rc = 0 ] && [ ! -s "$OUT/sites-$tag.err" ]; then
+		pass "$tag: sites --vmlinux of another build: exit 0"
+	else
+		fail "$tag: sites --vmlinux of another build" "rc=$rc $(cat "$OUT/sites-$tag.err")"
+	fi
+	python3 - "$J" "$vid" "$image" "$table" "$tag" <<'PY'
 import json, sys
-path, vid, image, table_image = sys.argv[1:5]
+path, vid, image, table_image, tag = sys.argv[1:6]
 try:
     d = json.load(open(path))
 except Exception as e:
-    print(f"FAIL sites: JSON report :: {e}")
+    print(f"FAIL sites: {tag}: JSON report :: {e}")
     sys.exit()
 def check(name, ok, detail=""):
-    print(f"PASS sites: {name}" if ok else f"FAIL sites: {name} :: {detail}")
+    print(f"PASS sites: {tag}: {name}" if ok else f"FAIL sites: {tag}: {name} :: {detail}")
 check("build-id of the file, not the running kernel's",
       d.get("build_id") == vid and d.get("running_kernel") is False,
       f"{d.get('build_id')} vs readelf {vid}, running_kernel={d.get('running_kernel')}")
-check("only fs/eventpoll.c's unit is read", d.get("unit", "").endswith("fs/eventpoll.c"),
+check("only fs/eventpoll.c's unit is read", (d.get("unit") or "").endswith("fs/eventpoll.c"),
       str(d.get("unit")))
 sites = d.get("sites", [])
 def usable(fn):
@@ -111,18 +113,28 @@ for fn in ("ep_insert", "ep_poll", "ep_send_events"):
 check("ep_done_scan: its out-of-line entry at offset 0",
       any(s["kind"] == "entry" and s["offset"] == 0 and s["container"] == "ep_done_scan"
           for s in usable("ep_done_scan")), json.dumps(usable("ep_done_scan"))[:300])
-if image != table_image:
-    sys.exit()
-# the table measured in QEMU for 6.12.117 (KERNEL_FACTS.md)
-want = {
-    "ep_poll": ("do_epoll_wait", 0xeb, {"ep": "reg:r15", "events": "mem:sp+16",
-                                        "maxevents": "reg:si", "timeout": "reg:dx"}),
-    "ep_send_events": ("do_epoll_wait", 0x226, {"ep": "reg:r14", "events": "mem:sp+16",
-                                                "maxevents": "mem:sp+32"}),
-    "ep_insert": ("do_epoll_ctl", 0x3d1, {"ep": "out", "event": "reg:ax", "tfile": "reg:r12",
-                                          "fd": "reg:r13", "full_check": "mem:sp+16"}),
+# the tables measured in QEMU (KERNEL_FACTS.md, "Inlined sites")
+tables = {
+    "linux-image-6.12.117+deb12-cloud-amd64": {
+        "ep_poll": ("do_epoll_wait", 0xeb, {"ep": "reg:r15", "events": "mem:sp+16",
+                                            "maxevents": "reg:si", "timeout": "reg:dx"}),
+        "ep_send_events": ("do_epoll_wait", 0x226, {"ep": "reg:r14", "events": "mem:sp+16",
+                                                    "maxevents": "mem:sp+32"}),
+        "ep_insert": ("do_epoll_ctl", 0x3d1, {"ep": "out", "event": "reg:ax",
+                                              "tfile": "reg:r12", "fd": "reg:r13",
+                                              "full_check": "mem:sp+16"}),
+    },
+    "linux-image-6.1.0-57-cloud-amd64": {
+        "ep_poll": ("do_epoll_wait", 0x101, {"ep": "reg:r12", "events": "mem:sp+32",
+                                             "maxevents": "reg:si", "timeout": "reg:dx"}),
+        "ep_send_events": ("do_epoll_wait", 0x1f1, {"ep": "reg:r12", "events": "mem:sp+32",
+                                                    "maxevents": "mem:sp+28"}),
+        "ep_insert": ("do_epoll_ctl", 0x469, {"ep": "out"}),
+    },
 }
-for fn, (cont, off, args) in want.items():
+if image != table_image or image not in tables:
+    sys.exit()
+for fn, (cont, off, args) in tables[image].items():
     u = usable(fn)
     got = [(s["container"], s["offset"], {a["name"]: a["loc"] for a in s["args"]}) for s in u]
     ok = len(u) == 1 and got[0][0] == cont and got[0][1] == off and \
@@ -133,7 +145,47 @@ sizes = {a["name"]: a["size"] for s in usable("ep_poll") for a in s["args"]}
 check("argument sizes from the types (maxevents 4, ep 8)",
       sizes.get("maxevents") == 4 and sizes.get("ep") == 8, str(sizes))
 PY
-cat "$OUT/json.checks"
+	perf_check "$tag"
+}
+
+# ---- cross-check with perf probe (reads the same DWARF by other code) ----------
+perf_check() {	# tag; uses V and J
+	command -v perf >/dev/null 2>&1 && perf probe --help >/dev/null 2>&1 || return 0
+	python3 - "$V" "$J" "$1" <<'PY'
+import json, re, subprocess, sys
+v, j, tag = sys.argv[1:4]
+d = json.load(open(j))
+def perf_loc(loc):
+    m = re.fullmatch(r"reg:(\w+)", loc)
+    if m:
+        return "%" + m.group(1)
+    m = re.fullmatch(r"mem:(\w+)([+-]\d+)", loc)
+    if m:
+        n = int(m.group(2))
+        return f"{'+' if n >= 0 else ''}{n}(%{m.group(1)})"
+    return None
+for fn in ("ep_insert", "ep_poll", "ep_send_events"):
+    ours = [s for s in d["sites"] if s["function"] == fn and s["usable"]]
+    names = [a["name"] for a in ours[0]["args"] if perf_loc(a["loc"])] if ours else []
+    r = subprocess.run(["perf", "probe", "-k", v, "-n", "-D", " ".join([fn] + names)],
+                       capture_output=True, text=True)
+    theirs = sorted(l.split()[1] + " " + " ".join(
+        re.sub(r":\w+$", "", x) for x in l.split()[2:])
+        for l in r.stdout.splitlines() if l.startswith("p:"))
+    mine = sorted(f'{s["container"]}+{s["offset"]} ' + " ".join(
+        f'{a["name"]}={perf_loc(a["loc"])}' for a in s["args"] if a["name"] in names)
+        for s in ours)
+    ok = r.returncode == 0 and theirs and theirs == mine
+    print(f"PASS sites: {tag}: {fn} as perf probe -D sees it: {'; '.join(theirs)}" if ok else
+          f"FAIL sites: {tag}: {fn} as perf probe sees it :: perf {theirs} "
+          f"{r.stderr.strip()[:150]} ours {mine}")
+PY
+}
+
+kernel 6.1 "${SITES_IMAGE_61:-linux-image-6.1.0-57-cloud-amd64}" linux-image-cloud-amd64
+# the rest reads the 6.12 kernel's
+kernel 6.12 "$IMAGE" linux-image-6.12-cloud-amd64 || exit 0
+"$ET" sites --vmlinux "$V" >"$OUT/sites.txt" 2>>"$OUT/sites.err"
 
 # the text report says the same in words
 if grep -q "^build-id  $vid (not the running kernel)" "$OUT/sites.txt" &&
@@ -259,35 +311,4 @@ bad "an extra argument" 2 --vmlinux "$V" extra
 bad "--force without -o" 2 --vmlinux "$V" --force
 bad "an unknown option" 2 --bogus
 
-# ---- cross-check with perf probe (reads the same DWARF by other code) ----------
-if command -v perf >/dev/null 2>&1 && perf probe --help >/dev/null 2>&1; then
-	python3 - "$V" "$OUT/sites.json" <<'PY'
-import json, re, subprocess, sys
-v, j = sys.argv[1:3]
-d = json.load(open(j))
-def perf_loc(loc):
-    m = re.fullmatch(r"reg:(\w+)", loc)
-    if m:
-        return "%" + m.group(1)
-    m = re.fullmatch(r"mem:(\w+)([+-]\d+)", loc)
-    if m:
-        return f"{int(m.group(2))}(%{m.group(1)})".replace("(", "(", 1) if int(m.group(2)) < 0 \
-            else f"+{int(m.group(2))}(%{m.group(1)})"
-    return None
-for fn in ("ep_insert", "ep_poll", "ep_send_events"):
-    ours = [s for s in d["sites"] if s["function"] == fn and s["usable"]]
-    names = [a["name"] for a in ours[0]["args"] if perf_loc(a["loc"])] if ours else []
-    r = subprocess.run(["perf", "probe", "-k", v, "-n", "-D", " ".join([fn] + names)],
-                       capture_output=True, text=True)
-    theirs = sorted(l.split()[1] + " " + " ".join(
-        re.sub(r":\w+$", "", x) for x in l.split()[2:])
-        for l in r.stdout.splitlines() if l.startswith("p:"))
-    mine = sorted(f'{s["container"]}+{s["offset"]} ' + " ".join(
-        f'{a["name"]}={perf_loc(a["loc"])}' for a in s["args"] if a["name"] in names)
-        for s in ours)
-    ok = r.returncode == 0 and theirs and theirs == mine
-    print(f"PASS sites: {fn} as perf probe -D sees it: {'; '.join(theirs)}" if ok else
-          f"FAIL sites: {fn} as perf probe sees it :: perf {theirs} {r.stderr.strip()[:150]} ours {mine}")
-PY
-fi
 exit 0
