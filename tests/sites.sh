@@ -17,6 +17,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ET=$(readlink -f "$1") OUT=$2
+rm -rf "$OUT"		# nothing from an earlier run counts
 mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
 CACHE=${VM_CACHE:-$ROOT/build/vm}
@@ -221,7 +222,7 @@ else
 	fail "-o sites file" "rc=$rc mode=$mode $(cat "$OUT/o.err") $(head -n 6 "$F" 2>/dev/null)"
 fi
 # every site line of the file is a usable site of the JSON report
-python3 - "$F" "$OUT/sites.json" <<'PY' && pass "the file's sites are the report's" ||
+python3 - "$F" "$J" <<'PY' && pass "the file's sites are the report's" ||
 import json, sys
 f, j = sys.argv[1:3]
 lines = [l.split() for l in open(f) if l.startswith("site ")]
