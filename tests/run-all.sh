@@ -82,7 +82,8 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/sites_test.c cli/kernel/dwloc.c \
-	cli/kernel/debuginfo.c -ldw -lelf -o "$OUT/sites_test" 2>"$OUT/sites_test.build" &&
+	cli/kernel/debuginfo.c cli/kernel/sites.c cli/common/json.c cli/common/grow.c \
+	-ldw -lelf -o "$OUT/sites_test" 2>"$OUT/sites_test.build" &&
 	"$OUT/sites_test" >"$OUT/sites_test.log" 2>&1; then
 	pass "DWARF locations and build-ids: $(tail -n 1 "$OUT/sites_test.log")"
 else

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "debuginfo.h"
 #include "dwloc.h"
+#include "sites.h"
 
 #define OP(a) { .atom = (a) }
 #define OP1(a, n) { .atom = (a), .number = (Dwarf_Word)(n) }
@@ -160,12 +161,112 @@ static void test_hint(void)
 	hint_for("ID=arch\n", "Debian: linux-image-6.1.0-9-amd64-dbg");
 }
 
+static const char good_file[] =
+"# a comment\n"
+"epolltrace-sites 1\n"
+"build-id 7f76f39faf07f34cfa9fadd801e131bfa8cb6dc3\n"
+"# refused ep_poll x+0x1: a reason\n"
+"site ep_poll do_epoll_wait 0xeb inline 0xffffffff814b4eab ep=reg:r15/8 events=mem:sp+16/8 "
+"maxevents=reg:si/4 timeout=reg:dx/8\n"
+"site ep_done_scan ep_done_scan 0x0 entry 0xffffffff814b3d60 ep=reg:di/8 x=const:1/4 y=out/8\n"
+"end 2\n";
+
+static int read_text(const char *text, struct sites *s, char *err, size_t n)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	if (!f)
+		return -2;
+	r = sites_read(f, "t.sites", s, err, n);
+	fclose(f);
+	return r;
+}
+
+static void test_sites_file(void)
+{
+	struct sites s, t;
+	char err[512], *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	CHECK(read_text(good_file, &s, err, sizeof(err)) == 0, "good file: %s", err);
+	CHECK(s.n == 2 && s.v[0].inlined && s.v[0].off == 0xeb && s.v[0].nargs == 4 &&
+	      !strcmp(s.v[0].container, "do_epoll_wait") &&
+	      s.v[0].args[0].loc.kind == DWLOC_REG && s.v[0].args[0].loc.reg == 15 &&
+	      s.v[0].args[1].loc.kind == DWLOC_MEM && s.v[0].args[1].loc.off == 16 &&
+	      s.v[0].args[2].size == 4 && !s.v[1].inlined && s.v[1].addr == 0xffffffff814b3d60ull &&
+	      s.v[1].args[1].loc.kind == DWLOC_CONST && s.v[1].args[2].loc.kind == DWLOC_OUT,
+	      "good file's contents");
+	/* written back, it reads the same */
+	m = open_memstream(&buf, &len);
+	CHECK(m && sites_write(&s, m) == 0, "write");
+	fclose(m);
+	CHECK(read_text(buf, &t, err, sizeof(err)) == 0 && t.n == s.n &&
+	      build_id_eq(&t.id, &s.id) && !memcmp(t.v, s.v, s.n * sizeof(*s.v)),
+	      "round trip: %s", err);
+	free(buf);
+	sites_free(&t);
+	sites_free(&s);
+
+	static const struct { const char *text, *want; } bad[] = {
+		{ "", "not an epolltrace sites file" },
+		{ "hello\n", "not an epolltrace sites file" },
+		{ "epolltrace-sites 2\nbuild-id 00\nend 0\n", "format 2" },
+		{ "epolltrace-sites 1\nbuild-id 00\n", "cut short (no end" },
+		{ "epolltrace-sites 1\nend 0\n", "cut short (no build-id" },
+		{ "epolltrace-sites 1\nbuild-id 00\nend 1\n", ":3: the end line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nend x\n", ":3: the end line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nend 0\nend 0\n", ":4: text after" },
+		{ "epolltrace-sites 1\nbuild-id xyz\nend 0\n", ":2: bad build-id" },
+		{ "epolltrace-sites 1\nsite ep_poll a 0x1 inline 0x2\nend 1\n",
+		  ":2: a site before the build-id" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_foo a 0x1 inline 0x2\nend 1\n",
+		  ":3: bad site line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_poll a 1 inline 0x2\nend 1\n",
+		  ":3: bad site line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_poll a 0x1 inlined 0x2\nend 1\n",
+		  ":3: bad site line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_poll a 0x1 inline 0x2 ep=reg:rax/8\n"
+		  "end 1\n", ":3: bad site line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_poll a 0x1 inline 0x2 ep=reg:ax\n"
+		  "end 1\n", ":3: bad site line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_poll a 0x1 inline 0x2 =reg:ax/8\n"
+		  "end 1\n", ":3: bad site line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_poll a 0x1 inline 0x2 a=out/8 b=out/8 "
+		  "c=out/8 d=out/8 e=out/8 f=out/8 g=out/8 h=out/8 i=out/8\nend 1\n",
+		  ":3: too many words" },
+		{ "epolltrace-sites 1\nbuild-id 00\nsite ep_poll a 0x1\nend 1\n",
+		  ":3: bad site line" },
+		{ "epolltrace-sites 1\nbuild-id 00\nbogus\nend 0\n", ":3: unknown line" },
+	};
+	for (size_t i = 0; i < N(bad); i++) {
+		int r = read_text(bad[i].text, &s, err, sizeof(err));
+
+		CHECK(r == -1 && strstr(err, bad[i].want) && s.n == 0 && !s.v,
+		      "bad file %zu: r=%d err '%s', want '%s'", i, r, err, bad[i].want);
+	}
+	{
+		/* a line longer than the reader's buffer */
+		size_t n = 5000;
+		char *big = malloc(n + 64);
+
+		strcpy(big, "epolltrace-sites 1\n# ");
+		memset(big + strlen(big), 'x', n);
+		strcpy(big + strlen("epolltrace-sites 1\n# ") + n, "\nend 0\n");
+		CHECK(read_text(big, &s, err, sizeof(err)) == -1 && strstr(err, "too long"),
+		      "long line: %s", err);
+		free(big);
+	}
+}
+
 int main(void)
 {
 	test_decode();
 	test_format_parse();
 	test_build_id();
 	test_hint();
+	test_sites_file();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

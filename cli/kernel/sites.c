@@ -586,3 +586,185 @@ int sites_write(const struct sites *s, FILE *f)
 	fprintf(f, "end %zu\n", n);
 	return ferror(f) ? -1 : 0;
 }
+
+/* "NAME=LOCATION/SIZE" into a */
+static int parse_arg(char *w, struct site_arg *a)
+{
+	char *eq = strchr(w, '='), *sl = strrchr(w, '/'), *end;
+	unsigned long sz;
+
+	if (!eq || !sl || sl < eq || eq == w || (size_t)(eq - w) >= sizeof(a->name))
+		return -1;
+	*eq = 0;
+	*sl = 0;
+	snprintf(a->name, sizeof(a->name), "%s", w);
+	if (dwloc_parse(eq + 1, &a->loc))
+		return -1;
+	if (sl[1] < '0' || sl[1] > '9')
+		return -1;
+	errno = 0;
+	sz = strtoul(sl + 1, &end, 10);
+	if (*end || errno || sz > 64)
+		return -1;
+	a->size = (unsigned int)sz;
+	return 0;
+}
+
+static int parse_hex(const char *w, uint64_t *v)
+{
+	char *end;
+
+	if (strncmp(w, "0x", 2) || !w[2])
+		return -1;
+	errno = 0;
+	*v = strtoull(w + 2, &end, 16);
+	return *end || errno ? -1 : 0;
+}
+
+/* one "site" line's words after "site" */
+static int parse_site(char **w, int nw, struct site *st)
+{
+	size_t i;
+
+	if (nw < 5)
+		return -1;
+	for (i = 0; sites_functions[i] && strcmp(sites_functions[i], w[0]); i++)
+		;
+	if (!sites_functions[i] || strlen(w[1]) >= sizeof(st->container))
+		return -1;
+	memset(st, 0, sizeof(*st));
+	snprintf(st->func, sizeof(st->func), "%s", w[0]);
+	snprintf(st->container, sizeof(st->container), "%s", w[1]);
+	if (parse_hex(w[2], &st->off) || parse_hex(w[4], &st->addr))
+		return -1;
+	if (!strcmp(w[3], "inline"))
+		st->inlined = true;
+	else if (strcmp(w[3], "entry"))
+		return -1;
+	if (nw - 5 > SITE_MAX_ARGS)
+		return -1;
+	for (int k = 5; k < nw; k++)
+		if (parse_arg(w[k], &st->args[st->nargs++]))
+			return -1;
+	st->usable = true;
+	return 0;
+}
+
+int sites_read(FILE *f, const char *name, struct sites *s, char *err, size_t errsize)
+{
+	char line[2048];
+	size_t cap = 0, lineno = 0, ended;
+	bool header = false, have_id = false, done = false;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", name);
+	while (fgets(line, sizeof(line), f)) {
+		char *w[6 + SITE_MAX_ARGS], *save = NULL, *t;
+		int nw = 0;
+		size_t len = strlen(line);
+
+		lineno++;
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+			snprintf(err, errsize, "%s:%zu: line too long", name, lineno);
+			goto fail;
+		}
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		for (t = strtok_r(line, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+			if (nw == (int)(sizeof(w) / sizeof(w[0]))) {
+				snprintf(err, errsize, "%s:%zu: too many words", name, lineno);
+				goto fail;
+			}
+			w[nw++] = t;
+		}
+		if (!nw)
+			continue;
+		if (done) {
+			snprintf(err, errsize, "%s:%zu: text after the end line", name, lineno);
+			goto fail;
+		}
+		if (!header) {
+			if (strcmp(w[0], "epolltrace-sites")) {
+				snprintf(err, errsize, "%s: not an epolltrace sites file", name);
+				goto fail;
+			}
+			if (nw != 2 || strcmp(w[1], "1")) {
+				snprintf(err, errsize, "%s: sites file format %s; this epolltrace "
+					 "reads format 1", name, nw > 1 ? w[1] : "?");
+				goto fail;
+			}
+			header = true;
+		} else if (!strcmp(w[0], "build-id")) {
+			if (nw != 2 || have_id || build_id_parse(w[1], &s->id)) {
+				snprintf(err, errsize, "%s:%zu: bad build-id line", name, lineno);
+				goto fail;
+			}
+			have_id = true;
+		} else if (!strcmp(w[0], "site")) {
+			if (!have_id) {
+				snprintf(err, errsize, "%s:%zu: a site before the build-id", name,
+					 lineno);
+				goto fail;
+			}
+			if (s->n == cap && et_grow((void **)&s->v, &cap, s->n + 1, sizeof(*s->v))) {
+				snprintf(err, errsize, "%s: out of memory", name);
+				goto fail;
+			}
+			if (parse_site(w + 1, nw - 1, &s->v[s->n])) {
+				snprintf(err, errsize, "%s:%zu: bad site line", name, lineno);
+				goto fail;
+			}
+			s->n++;
+		} else if (!strcmp(w[0], "end")) {
+			char *end = NULL;
+
+			errno = 0;
+			if (nw == 2 && w[1][0] >= '0' && w[1][0] <= '9')
+				ended = strtoul(w[1], &end, 10);
+			if (!end || *end || errno || ended != s->n) {
+				snprintf(err, errsize, "%s:%zu: the end line does not count the %zu "
+					 "sites read", name, lineno, s->n);
+				goto fail;
+			}
+			done = true;
+		} else {
+			snprintf(err, errsize, "%s:%zu: unknown line '%.20s'", name, lineno, w[0]);
+			goto fail;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errsize, "%s: read error", name);
+		goto fail;
+	}
+	if (!header) {
+		snprintf(err, errsize, "%s: not an epolltrace sites file", name);
+		goto fail;
+	}
+	if (!done || !have_id) {
+		snprintf(err, errsize, "%s: cut short (no %s line)", name,
+			 have_id ? "end" : "build-id");
+		goto fail;
+	}
+	return 0;
+fail:
+	sites_free(s);
+	return -1;
+}
+
+int sites_check_running(const struct sites *s, char *err, size_t errsize)
+{
+	struct build_id run;
+	char a[2 * BUILD_ID_MAX + 1], b[2 * BUILD_ID_MAX + 1], e[256];
+
+	if (build_id_running(&run, e, sizeof(e))) {
+		snprintf(err, errsize, "%s: cannot check the build-id: %s", s->path, e);
+		return -1;
+	}
+	if (build_id_eq(&run, &s->id))
+		return 0;
+	build_id_hex(&s->id, a);
+	build_id_hex(&run, b);
+	snprintf(err, errsize, "%s is for another build: build-id %s, the running kernel's is %s",
+		 s->path, a, b);
+	return -1;
+}

@@ -61,6 +61,18 @@ void sites_print_text(const struct sites *s, FILE *f);
 void sites_print_json(const struct sites *s, FILE *f);
 /* the sites file (docs/internals.md); 0, or -1 if writing failed */
 int sites_write(const struct sites *s, FILE *f);
+/*
+ * Read a sites file written by sites_write (name: for messages).  Every
+ * site read is usable; s->path is name.  0, or -1 with one line in err
+ * (the line number and what is wrong): not a sites file, another format
+ * version, a bad line, no build-id, cut before its "end" line.
+ */
+int sites_read(FILE *f, const char *name, struct sites *s, char *err, size_t errsize);
+/*
+ * Are these sites for the running kernel?  0, or -1 with both build-ids
+ * in err: offsets of another build attach at the wrong place silently.
+ */
+int sites_check_running(const struct sites *s, char *err, size_t errsize);
 
 /*
  * `epolltrace sites [--vmlinux FILE] [-o FILE] [--force] [--json]`: argv[0]
