@@ -21,6 +21,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{},
 };
 
@@ -40,7 +41,7 @@ int sites_command(int argc, char **argv)
 
 	optind = 1;
 	opterr = 1;
-	while ((o = getopt_long(argc, argv, "o:vh", long_opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "o:vhV", long_opts, NULL)) != -1) {
 		switch (o) {
 		case OPT_VMLINUX:
 			vmlinux = optarg;
@@ -59,6 +60,9 @@ int sites_command(int argc, char **argv)
 			break;
 		case 'h':
 			help_print("sites", stdout);
+			return 0;
+		case 'V':
+			help_version(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "Try 'epolltrace sites --help'.\n");
