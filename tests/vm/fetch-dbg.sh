@@ -4,9 +4,11 @@
 # Fetch the debug-info package of a stock Debian kernel image package
 # (IMAGE_PKG-dbg, e.g. linux-image-6.12.117+deb12-cloud-amd64-dbg) and print
 # the path of its vmlinux.  A sibling of fetch-kernel.sh, sharing its cache:
-# the .deb is fetched with `apt-get download` into CACHE_DIR once, and only
+# the .deb is fetched with `apt-get download` into CACHE_DIR, only
 # ./usr/lib/debug/boot is extracted (the vmlinux; the modules' debug info is
-# most of the package and is not needed) into CACHE_DIR/IMAGE_PKG-dbg/.
+# most of the package and is not needed) into CACHE_DIR/IMAGE_PKG-dbg/, and
+# the .deb is then removed (280-320 MB): the extracted vmlinux, moved into
+# place only when complete, is the cache.
 # IMAGE_PKG must be a concrete image package: the -dbg package exists only
 # for those (fetch-kernel.sh resolves meta packages; pass its result).
 #
@@ -48,7 +50,7 @@ if command -v flock >/dev/null 2>&1; then
     flock 9
 fi
 
-if [ -n "$(cached_deb)" ] && v=$(find_vmlinux); then
+if v=$(find_vmlinux); then
     echo "$v"
     exit 0
 fi
@@ -89,6 +91,7 @@ if ! v=$(find_vmlinux); then
     rm -rf "${cache:?}/$pkg"
     mv "$tmp" "$cache/$pkg"
     v=$(find_vmlinux) || die "$deb has no usr/lib/debug/boot/vmlinux-*"
+    rm -f "$deb"
 fi
 
 echo "$v"
