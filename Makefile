@@ -30,6 +30,9 @@ LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lel
 LIBBPF_STATIC := $(shell pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 CURSES_STATIC := $(shell pkg-config --static --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
+# elfutils' libdw: the kernel's DWARF for `epolltrace sites` (cli/kernel/sites.c)
+DW_LIBS       := $(shell pkg-config --libs libdw 2>/dev/null || echo -ldw -lelf)
+DW_STATIC     := $(shell pkg-config --static --libs libdw 2>/dev/null || echo -ldw -lelf -lz -llzma -lbz2)
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
@@ -90,12 +93,12 @@ $(OUT)/cli/%.o: cli/%.c $(wildcard $(addsuffix /*.h,$(CLI_DIRS))) include/epollt
 
 epolltrace: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS) $(CURSES_LIBS) -lz -lpthread
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(DW_LIBS) $(LIBBPF_LIBS) $(CURSES_LIBS) -lz -lpthread
 
 # A static binary for minimal VM guests (tests/vm).
 $(OUT)/epolltrace.static: $(CLI_OBJS)
 	@echo "  LINK     $@"
-	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(LIBBPF_STATIC) $(CURSES_STATIC) -lz -lpthread
+	$(Q)$(CC) $(CFLAGS) -static $^ -o $@ $(DW_STATIC) $(LIBBPF_STATIC) $(CURSES_STATIC) -lz -lpthread
 
 static: deps $(OUT)/epolltrace.static
 

@@ -59,6 +59,7 @@ static const char help_trace[] =
 "  (none)    trace live: the TUI on a terminal, else one line per event\n"
 "  demo      watch a built-in workload in the TUI; scripted test workloads\n"
 "  probes    what this kernel lets epolltrace see, and why\n"
+"  sites     where ep_insert, ep_poll, ep_send_events sit, from debug info\n"
 "  record    trace into a recording file, with no screen\n"
 "  replay    show a recording again (TUI, --json, --summary, --json-state)\n"
 "  info      a recording's header, events, losses and size\n"
@@ -141,6 +142,35 @@ static const char help_probes[] =
 "  epolltrace probes                        what this kernel lets us see\n"
 "  epolltrace probes --attach=kprobe        would kprobes work here?\n"
 "  epolltrace probes --json | jq .views     the views' fidelity, as JSON\n";
+
+static const char help_sites[] =
+"Usage: epolltrace sites [--vmlinux FILE] [-o FILE [--force]] [--json] [-v]\n"
+"\n"
+"Read the kernel's debug info (DWARF, with elfutils) and print every site of\n"
+"ep_insert, ep_poll, ep_send_events and ep_done_scan: each inlined copy and\n"
+"out-of-line entry as SYMBOL+OFFSET, and where each argument lives there (a\n"
+"register, a stack slot, a constant, or optimized out).  Does not need root\n"
+"and loads nothing into the kernel.  Without --vmlinux, the debug info of the\n"
+"running kernel is searched for ($EPOLLTRACE_VMLINUX, then\n"
+"/usr/lib/debug/.build-id/, /usr/lib/debug/boot/vmlinux-R,\n"
+"/usr/lib/debug/lib/modules/R/vmlinux, /lib/modules/R/build/vmlinux,\n"
+"/boot/vmlinux-R) and a file is taken only if its build-id is the running\n"
+"kernel's; if none is, the message names the package to install.  Exits 0\n"
+"when ep_insert, ep_poll and ep_send_events each have a usable site, else 1.\n"
+"\n"
+"Options:\n"
+"      --vmlinux FILE      read FILE, a vmlinux with debug info, of any build\n"
+"                          (its build-id goes into the report and the file)\n"
+"  -o, --output FILE       also write the sites file (docs/internals.md), 0600\n"
+"      --force             replace FILE if it exists\n"
+"      --json              the report as one JSON object\n"
+"  -v, --verbose           more diagnostics (the time to read the DWARF)\n"
+"\n"
+"Examples:\n"
+"  epolltrace sites                         this kernel's sites\n"
+"  epolltrace sites --json | jq '.sites[] | select(.usable)'\n"
+"  epolltrace sites --vmlinux ./vmlinux-6.12.117+deb12-cloud-amd64 -o 6.12.sites\n"
+"                                    a sites file for machines of that build\n";
 
 static const char help_record[] =
 "Usage: epolltrace record -o FILE [--force] [OPTIONS] [-p PID[,PID...]]...\n"
@@ -225,8 +255,8 @@ static const char help_export[] =
 static const char help_help[] =
 "Usage: epolltrace help [SUBCOMMAND]\n"
 "\n"
-"Print the usage of SUBCOMMAND (demo, probes, record, replay, info, export,\n"
-"help; trace for the default command), the same as epolltrace SUBCOMMAND\n"
+"Print the usage of SUBCOMMAND (demo, probes, sites, record, replay, info,\n"
+"export, help; trace for the default command), the same as epolltrace SUBCOMMAND\n"
 "--help.  Alone, the overview (epolltrace --help).\n"
 "\n"
 "Examples:\n"
@@ -240,6 +270,7 @@ static const struct {
 	{ "trace", help_trace },
 	{ "demo", help_demo },
 	{ "probes", help_probes },
+	{ "sites", help_sites },
 	{ "record", help_record },
 	{ "replay", help_replay },
 	{ "info", help_info },
@@ -276,7 +307,7 @@ int help_command(int nargs, char **args)
 		return 2;
 	}
 	if (help_print(sub, stdout)) {
-		et_err("help: no subcommand '%s' (demo, probes, record, replay, info, export, help)",
+		et_err("help: no subcommand '%s' (demo, probes, sites, record, replay, info, export, help)",
 		       sub);
 		return 2;
 	}

@@ -11,7 +11,7 @@
 
 /*
  * The usage and examples of subcommand SUB on f: NULL or "trace" for the
- * default command (the overview), else "demo", "probes", "record",
+ * default command (the overview), else "demo", "probes", "sites", "record",
  * "replay", "info", "export" or "help".  -1 if SUB is none of them.
  */
 int help_print(const char *sub, FILE *f);

@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "recording.h"
 #include "session.h"
+#include "sites.h"
 #include "state_view.h"
 #include "tui.h"
 #include "workload.h"
@@ -878,6 +879,9 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "help"))
 		return help_command(argc - 2, argv + 2);
+	/* reads a file, loads no BPF: its own options (sites_cmd.c) */
+	if (argc > 1 && !strcmp(argv[1], "sites"))
+		return sites_command(argc - 1, argv + 1);
 	for (size_t i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(argv[1], subs[i])) {
 			sub = argv[1];

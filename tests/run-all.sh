@@ -80,6 +80,16 @@ else
 	fail "recordings, writer to reader" "$(cat "$OUT/rec.build" "$OUT/rec.log" 2>/dev/null | tail -n 20)"
 fi
 
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/sites_test.c cli/kernel/dwloc.c \
+	cli/kernel/debuginfo.c cli/kernel/sites.c cli/common/json.c cli/common/grow.c \
+	-ldw -lelf -o "$OUT/sites_test" 2>"$OUT/sites_test.build" &&
+	"$OUT/sites_test" >"$OUT/sites_test.log" 2>&1; then
+	pass "DWARF locations and build-ids: $(tail -n 1 "$OUT/sites_test.log")"
+else
+	fail "DWARF locations and build-ids" "$(cat "$OUT/sites_test.build" "$OUT/sites_test.log" 2>/dev/null | tail -n 20)"
+fi
+
 # the handlers only fentry/kprobe programs use, through this verifier.  The
 # programs are pinned in a bpffs of a private mount namespace: it is not
 # left mounted on the host, and the pins go with the namespace even if
@@ -335,6 +345,8 @@ step "outputs: the session record, nulls, text, options"
 run_suite outputs
 step "the model against the kernel under churn"
 run_suite model_live
+step "sites: the inlined sites from the 6.12 guest kernel's debug info"
+run_suite sites
 step "the manual: help, man page, completion"
 run_suite manual
 # ---- recordings -------------------------------------------------------------

@@ -1,0 +1,97 @@
+#!/bin/sh
+# fetch-dbg.sh CACHE_DIR IMAGE_PKG
+#
+# Fetch the debug-info package of a stock Debian kernel image package
+# (IMAGE_PKG-dbg, e.g. linux-image-6.12.117+deb12-cloud-amd64-dbg) and print
+# the path of its vmlinux.  A sibling of fetch-kernel.sh, sharing its cache:
+# the .deb is fetched with `apt-get download` into CACHE_DIR, only
+# ./usr/lib/debug/boot is extracted (the vmlinux; the modules' debug info is
+# most of the package and is not needed) into CACHE_DIR/IMAGE_PKG-dbg/, and
+# the .deb is then removed (280-320 MB): the extracted vmlinux, moved into
+# place only when complete, is the cache.
+# IMAGE_PKG must be a concrete image package: the -dbg package exists only
+# for those (fetch-kernel.sh resolves meta packages; pass its result).
+#
+# stdout: the absolute path of the vmlinux, nothing else.  Messages: stderr.
+# Exit status: 0 on success, 1 on any failure (with a one-line reason).
+
+set -eu
+
+me=fetch-dbg
+die() { echo "$me: $*" >&2; exit 1; }
+say() { echo "$me: $*" >&2; }
+
+[ $# -eq 2 ] || die "usage: $0 CACHE_DIR IMAGE_PKG"
+cache=$1
+case $2 in
+    ''|-*|*/*|*' '*) die "bad package name '$2'" ;;
+esac
+pkg=$2-dbg
+
+mkdir -p "$cache" || die "cannot create $cache"
+cache=$(cd "$cache" && pwd)
+
+find_vmlinux() {
+    for f in "$cache/$pkg"/usr/lib/debug/boot/vmlinux-*; do
+        [ -f "$f" ] && { echo "$f"; return 0; }
+    done
+    return 1
+}
+
+cached_deb() {
+    ls -t "$cache/$pkg"_*.deb 2>/dev/null | head -n 1
+}
+
+known() { apt-cache show --no-all-versions "$1" >/dev/null 2>&1; }
+
+# The same lock as fetch-kernel.sh: one apt-get at a time on this cache.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$cache/.lock"
+    flock 9
+fi
+
+if v=$(find_vmlinux); then
+    echo "$v"
+    exit 0
+fi
+
+command -v apt-cache >/dev/null 2>&1 || die "apt-cache not found (Debian/Ubuntu host needed)"
+if ! known "$pkg"; then
+    say "apt-cache does not know $pkg; running apt-get update"
+    apt-get update -qq >&2 || die "apt-get update failed"
+    known "$pkg" || die "no package named $pkg (after apt-get update)"
+fi
+
+deb=$(cached_deb)
+if [ -z "$deb" ]; then
+    say "downloading $pkg (about 300 MB)"
+    t0=$(date +%s)
+    tmp=$(mktemp -d "$cache/.dl.XXXXXX")
+    if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+        rm -rf "$tmp"
+        die "apt-get download $pkg failed"
+    fi
+    for f in "$tmp"/*.deb; do
+        [ -f "$f" ] || { rm -rf "$tmp"; die "apt-get download $pkg produced no .deb"; }
+        mv "$f" "$cache/"
+        deb=$cache/$(basename "$f")
+    done
+    rm -rf "$tmp"
+    say "downloaded $(basename "$deb") in $(( $(date +%s) - t0 )) s"
+    rm -rf "${cache:?}/$pkg"
+fi
+
+if ! v=$(find_vmlinux); then
+    say "extracting the vmlinux from $(basename "$deb")"
+    tmp=$(mktemp -d "$cache/.x.XXXXXX")
+    if ! dpkg-deb --fsys-tarfile "$deb" | (cd "$tmp" && tar -x ./usr/lib/debug/boot); then
+        rm -rf "$tmp"
+        die "extracting $deb failed (corrupt download? remove it and retry)"
+    fi
+    rm -rf "${cache:?}/$pkg"
+    mv "$tmp" "$cache/$pkg"
+    v=$(find_vmlinux) || die "$deb has no usr/lib/debug/boot/vmlinux-*"
+    rm -f "$deb"
+fi
+
+echo "$v"
