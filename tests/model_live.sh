@@ -162,6 +162,20 @@ section_churn() {
 		else
 			fail "a seed walk that raced changes" "$(cat "$OUT/seed.check")"
 		fi
+		# --json names the part the race spoiled: the tree, here
+		if python3 - "$raced.replay" >"$OUT/inexact.check" 2>&1 <<-'PY'
+	import json, sys
+	s = [json.loads(l) for l in open(sys.argv[1]) if '"type":"snapshot"' in l][0]
+	parts = {"items_moved", "items_cut", "ready_cut", "waiters_cut"}
+	assert s["truncated"] and s["inexact"] and set(s["inexact"]) <= parts, s.get("inexact")
+	assert set(s["inexact"]) & {"items_moved", "items_cut"}, s["inexact"]
+	print(",".join(s["inexact"]))
+	PY
+		then
+			pass "--json: a raced snapshot names its inexact part ($(cat "$OUT/inexact.check"))"
+		else
+			fail "--json: a raced snapshot's inexact parts" "$(cat "$OUT/inexact.check")"
+		fi
 	fi
 
 	# ---- 2. under steady churn, item by item ------------------------------------------

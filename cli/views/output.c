@@ -421,6 +421,19 @@ static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	json_arr_end(&w);
 	json_kv_bool(&w, "scanning", snap->flags & ET_F_SCANNING);
 	json_kv_bool(&w, "truncated", snap->flags & ET_F_TRUNCATED);
+	/* which parts the walk could not give exactly (none listed by an
+	 * older recording's truncated snapshot: then every part is suspect) */
+	json_key(&w, "inexact");
+	json_arr_begin(&w);
+	if (snap->flags & ET_F_ITEMS_MOVED)
+		json_str(&w, "items_moved");
+	if (snap->flags & ET_F_ITEMS_CUT)
+		json_str(&w, "items_cut");
+	if (snap->flags & ET_F_READY_CUT)
+		json_str(&w, "ready_cut");
+	if (snap->flags & ET_F_WAITERS_CUT)
+		json_str(&w, "waiters_cut");
+	json_arr_end(&w);
 	if (snap->has_counters)
 		j_inst_counters(&w, &snap->cnt, &o->vis);
 	json_obj_end(&w);
