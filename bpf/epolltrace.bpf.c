@@ -329,7 +329,7 @@ int in_ep_poll(struct pt_regs *ctx)
 	e->in = v->in;
 	e->maxevents = ok_max ? (__s32)max : -1;
 	e->site = idx;
-	e->timeout_ns = ok_to ? ts64_to_ns((struct timespec64 *)to) : -2;
+	e->deadline_ns = ok_to ? ts64_to_ns((struct timespec64 *)to) : -2;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -384,7 +384,9 @@ struct et_ev_ep_poll {
 	struct et_inst in;
 	__s32 maxevents;
 	__u32 site;		/* index of the site in the sites file's order */
-	__s64 timeout_ns;	/* -1: infinite; -2: not readable at the site */
+	/* ep_poll's timeout is do_epoll_wait's absolute expiry (CLOCK_MONOTONIC,
+	 * the clock of ts_ns): -1 infinite, 0 do not wait, -2 not readable */
+	__s64 deadline_ns;
 };
 
 struct et_ev_ep_send_events {

@@ -10,7 +10,7 @@ OUT=${OUT:-$ROOT/build/test}
 VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
 SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit sleepers"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
-VM_MODES=${VM_MODES:-"auto kprobe tracepoint"}
+VM_MODES=${VM_MODES:-"auto kprobe tracepoint inline"}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
 # a run killed by an older version of this script could leave a tmpfs
 # mounted under $OUT: unmount it, or rm -rf fails and old files stay
@@ -505,22 +505,56 @@ fi
 
 # ---- stock Debian kernels under QEMU ----------------------------------------
 step "Debian kernels under qemu-system-x86_64"
-vm_guest_script() {
+# inline mode: the sites are resolved here from the kernel's -dbg vmlinux
+# (tests/vm/fetch-dbg.sh) and the file is carried into the guest; the
+# guest also tries another build's sites file, which must be refused
+vm_guest_script() {	# kver other-sites-file-or-empty
 	cat <<EOF
 #!/bin/sh
 ip link set lo up 2>/dev/null
 echo "guest \$(uname -r)"
 epolltrace probes > /out/probes.txt 2>&1; echo \$? > /out/probes.rc
 epolltrace probes --json > /out/probes.json 2>/dev/null
+if [ -f /bin/sites-$1 ]; then
+	epolltrace probes --attach=inline --sites /bin/sites-$1 > /out/probes-inline.txt 2>&1
+	echo \$? > /out/probes-inline.rc
+	epolltrace probes --attach=inline --sites /bin/sites-$1 --json \
+		> /out/probes-inline.json 2>/dev/null
+fi
+if [ -n "$2" ]; then
+	epolltrace probes --attach=inline --sites /bin/$2 > /out/probes-other.txt 2>&1
+	echo \$? > /out/probes-other.rc
+fi
 for mode in $VM_MODES; do
+	sites=
+	[ \$mode = inline ] && sites=/bin/sites-$1
 	for sc in $SCENARIOS; do
-		scenario.sh epolltrace \$mode \$sc /out/\$mode/\$sc 2>/out/\$mode-\$sc.err
+		ET_SITES=\$sites scenario.sh epolltrace \$mode \$sc /out/\$mode/\$sc \
+			2>/out/\$mode-\$sc.err
 		echo \$? > /out/\$mode/\$sc/run.rc
 	done
 done
 exit 0
 EOF
 }
+# every kernel's sites file first: each guest gets another build's too
+declare -A VM_SITES=()
+if [[ " $VM_MODES " == *" inline "* ]]; then
+	mkdir -p "$OUT/vmbin"
+	for pkg in $VM_KERNELS; do
+		vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>/dev/null) || continue
+		kver=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
+		dbg=$(tests/vm/fetch-dbg.sh "$VM_CACHE" "linux-image-$kver" 2>"$OUT/fetch-dbg-$kver.err")
+		if [ -z "$dbg" ] || ! "$ET" sites --vmlinux "$dbg" -o "$OUT/vmbin/sites-$kver" --force \
+			>"$OUT/sites-$kver.txt" 2>&1; then
+			fail "vm $kver: sites from the -dbg vmlinux" \
+				"$(cat "$OUT/fetch-dbg-$kver.err" "$OUT/sites-$kver.txt" 2>/dev/null)"
+			continue
+		fi
+		pass "vm $kver: sites resolved on the host from $(basename "$dbg")"
+		VM_SITES[$kver]=$OUT/vmbin/sites-$kver
+	done
+fi
 for pkg in $VM_KERNELS; do
 	vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>"$OUT/fetch-$pkg.err")
 	if [ -z "$vmlinuz" ] || [ ! -f "$vmlinuz" ]; then
@@ -530,13 +564,21 @@ for pkg in $VM_KERNELS; do
 	kver=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
 	vo=$OUT/vm/$kver
 	mkdir -p "$vo"
-	vm_guest_script >"$vo/guest.sh"
+	other=
+	for k in "${!VM_SITES[@]}"; do
+		[ "$k" != "$kver" ] && other=sites-$k
+	done
+	vm_guest_script "$kver" "$other" >"$vo/guest.sh"
 	mkdir -p "$OUT/vmbin"
 	cp tests/scenario.sh tests/fdinfo.sh "$OUT/vmbin/"
 	cp build/epolltrace.static "$OUT/vmbin/epolltrace"
+	extra=()
+	for k in "${!VM_SITES[@]}"; do
+		extra+=("${VM_SITES[$k]}")
+	done
 	echo "   booting $kver"
 	if ! tests/vm/run-guest.sh --timeout "${VM_TIMEOUT:-900}" "$vmlinuz" "$vo/guest.sh" "$vo/out" \
-		"$OUT/vmbin/epolltrace" "$OUT/vmbin/scenario.sh" "$OUT/vmbin/fdinfo.sh" \
+		"$OUT/vmbin/epolltrace" "$OUT/vmbin/scenario.sh" "$OUT/vmbin/fdinfo.sh" "${extra[@]}" \
 		>"$vo/run.log" 2>&1; then
 		fail "vm $kver: guest run" "$(tail -n 5 "$vo/run.log")"
 		continue
@@ -547,7 +589,44 @@ for pkg in $VM_KERNELS; do
 	else
 		fail "vm $kver: probes" "$(cat "$vo/out/probes.txt" 2>/dev/null | head -30)"
 	fi
+	if [ -n "${VM_SITES[$kver]:-}" ]; then
+		# the four named functions attached: three inline, ep_poll_callback by fentry
+		if [ "$(cat "$vo/out/probes-inline.rc" 2>/dev/null)" = 0 ] &&
+			grep -q "^ep_insert  *inline" "$vo/out/probes-inline.txt" &&
+			grep -q "^ep_poll  *inline" "$vo/out/probes-inline.txt" &&
+			grep -q "^ep_send_events  *inline" "$vo/out/probes-inline.txt" &&
+			grep -q "^callback  *fentry  *exact  *ep_poll_callback" \
+				"$vo/out/probes-inline.txt" &&
+			grep -q "^INLINE SITES from the sites file" "$vo/out/probes-inline.txt" &&
+			python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+i = p["inline"]
+assert p["ok"] and i["links"] >= 3, i
+assert {s["function"] for s in i["sites"]} >= {"ep_insert", "ep_poll", "ep_send_events"}, i
+' "$vo/out/probes-inline.json" 2>"$vo/probes-inline.check"; then
+			pass "vm $kver: probes --attach=inline (ep_insert, ep_poll, ep_send_events inline)"
+		else
+			fail "vm $kver: probes --attach=inline" "$(head -40 "$vo/out/probes-inline.txt" \
+				"$vo/probes-inline.check" 2>/dev/null)"
+		fi
+	fi
+	if [ -n "$other" ]; then
+		oid=$(sed -n 's/^build-id //p' "$OUT/vmbin/$other")
+		mid=$(sed -n 's/^build-id //p' "${VM_SITES[$kver]:-/dev/null}")
+		if [ "$(cat "$vo/out/probes-other.rc" 2>/dev/null)" = 1 ] &&
+			grep -q "another build.*$oid.*$mid" "$vo/out/probes-other.txt"; then
+			pass "vm $kver: another build's sites file refused, both build-ids named"
+		else
+			fail "vm $kver: another build's sites file" \
+				"$(tail -n 3 "$vo/out/probes-other.txt" 2>/dev/null)"
+		fi
+	fi
 	for mode in $VM_MODES; do
+		if [ "$mode" = inline ] && [ -z "${VM_SITES[$kver]:-}" ]; then
+			fail "vm $kver inline: no sites file (see above)"
+			continue
+		fi
 		for sc in $SCENARIOS; do
 			d=$vo/out/$mode/$sc
 			if [ "$(cat "$d/run.rc" 2>/dev/null)" != 0 ]; then

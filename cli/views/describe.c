@@ -377,10 +377,13 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		if (!fmt)
 			break;
 		what(d, fmt, "wait loop entered, maxevents=%d", e->maxevents);
-		if (e->timeout_ns == -1)
+		if (e->deadline_ns == -1)
 			append(d, ", no timeout");
-		else if (e->timeout_ns >= 0)
-			append(d, ", timeout %lldns", (long long)e->timeout_ns);
+		else if (e->deadline_ns == 0)
+			append(d, ", does not wait");
+		else if (e->deadline_ns > 0)
+			append(d, ", times out in %.3fms",
+			       ((double)e->deadline_ns - (double)h->ts_ns) / 1e6);
 		append(d, " (inline site)");
 		break;
 	}

@@ -349,7 +349,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 
 		j_inst(&w, &e->in);
 		json_kv_s64_or_null(&w, "maxevents", e->maxevents, e->maxevents >= 0);
-		json_kv_s64_or_null(&w, "timeout_ns", e->timeout_ns, e->timeout_ns >= -1);
+		json_kv_s64_or_null(&w, "deadline_ns", e->deadline_ns, e->deadline_ns >= -1);
 		json_kv_u64(&w, "site", e->site);
 		break;
 	}
