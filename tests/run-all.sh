@@ -347,6 +347,8 @@ step "the model against the kernel under churn"
 run_suite model_live
 step "sites: the inlined sites from the 6.12 guest kernel's debug info"
 run_suite sites
+step "the inline rung on this host: why it cannot be used"
+run_suite inline
 step "the manual: help, man page, completion"
 run_suite manual
 # ---- recordings -------------------------------------------------------------
