@@ -200,6 +200,40 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 	else
 		fail "$1: replay" "$(cat "$2/replay.err" "$2/check-replay.txt" 2>/dev/null | head -n 12)"
 	fi
+	# inline mode: the recording carries the inline records as live showed
+	# them (both sessions saw every operation after the gate), and the
+	# chrome export shows them as instants
+	if [ "$3" = inline ] && [ "$(basename "$2")" = mixed ]; then
+		if "$ET" export "$2/state.etr" --format jsonl -o "$2/state-export.jsonl" \
+			2>"$2/inline-export.err" &&
+			"$ET" export "$2/state.etr" --format chrome -o "$2/state-chrome.json" \
+				2>>"$2/inline-export.err" &&
+			python3 - "$2/trace.jsonl" "$2/state-export.jsonl" "$2/state-chrome.json" \
+				>"$2/check-inline-rec.txt" 2>&1 <<'PY'
+import collections, json, sys
+def count(path):
+    c = collections.Counter()
+    for l in open(path):
+        e = json.loads(l)
+        if e["type"] in ("ep_insert", "ep_poll", "ep_send_events"):
+            assert e["src"] == "inline", e
+            c[e["type"]] += 1
+    return c
+live, rec = count(sys.argv[1]), count(sys.argv[2])
+assert live == rec and live["ep_insert"] > 0, (live, rec)
+ev = json.load(open(sys.argv[3]))["traceEvents"]
+n = sum(1 for e in ev if e["ph"] == "i" and e["name"] == "ep_insert")
+assert n == live["ep_insert"], (n, live)
+print(f"{live['ep_insert']} ep_insert, {live['ep_poll']} ep_poll, "
+      f"{live['ep_send_events']} ep_send_events")
+PY
+		then
+			pass "$1: the recording carries the inline records ($(cat "$2/check-inline-rec.txt"))"
+		else
+			fail "$1: inline records in the recording" \
+				"$(cat "$2/inline-export.err" "$2/check-inline-rec.txt" 2>/dev/null | tail -n 5)"
+		fi
+	fi
 	# where ep_poll_callback is attachable (fentry in the guests), the
 	# recording made in the guest exports it as instant events, here
 	if [ "$3" = auto-vm ] && [ "$(basename "$2")" = mixed ]; then
