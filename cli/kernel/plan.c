@@ -597,6 +597,15 @@ static bool inline_hook(const struct hook *h)
 	return h->nrungs > 0 && h->rungs[0].kind == RUNG_INLINE;
 }
 
+const char *plan_inline_unused(const struct plan *p)
+{
+	for (int i = 0; i < p->nhooks; i++)
+		if (inline_hook(&p->hooks[i]) && p->hooks[i].chosen < 0)
+			return p->hooks[i].rungs[0].reason[0] ? p->hooks[i].rungs[0].reason :
+			       "not attached";
+	return NULL;
+}
+
 /* Pick, for each hook, the first rung not yet rejected. */
 static void choose(struct plan *p)
 {

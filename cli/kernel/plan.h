@@ -119,6 +119,10 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *par
 void plan_unload(struct plan_loaded *l);
 void plan_free(struct plan *p);
 
+/* Why an inline hook (ep_insert, ep_poll, ep_send_events) has no rung in
+ * force, or NULL when all three are attached at their sites. */
+const char *plan_inline_unused(const struct plan *p);
+
 /* The hook's chosen fidelity (or its fallback). */
 enum fidelity plan_fidelity(const struct plan *p, const char *hook);
 
