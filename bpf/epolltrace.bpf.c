@@ -169,6 +169,199 @@ int BPF_KPROBE(kp_ep_done_scan, struct eventpoll *ep, struct list_head *txlist)
 	return 0;
 }
 
+/* ======================= inlined sites (kprobe + offset) ================= */
+
+/*
+ * The "inline" rung: ep_insert, ep_poll and ep_send_events are inlined
+ * into do_epoll_ctl / do_epoll_wait; user space resolves their sites from
+ * the kernel's DWARF (cli/kernel/sites.c) and attaches one kprobe link per
+ * site, with the site's index as BPF cookie.  Where each argument lives
+ * differs per site and per build, so it is data (inline_sites), decoded
+ * here.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ET_INLINE_MAX_SITES);
+	__type(key, __u32);
+	__type(value, struct et_isite);
+} inline_sites SEC(".maps");
+
+struct inline_regs {
+	__u64 w[sizeof(struct pt_regs) / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct inline_regs);
+} inline_scratch SEC(".maps");
+
+#define INLINE_NREGS (sizeof(struct pt_regs) / 8)
+
+/*
+ * One argument's value.  The verifier refuses a register index chosen at
+ * run time into ctx, so pt_regs is copied into a map value first and
+ * indexed there (KERNEL_FACTS.md, "Inlined sites", pitfall 6).  0 when
+ * the argument is absent or unreadable; *ok says which.
+ */
+static __always_inline __u64 inline_arg(const struct inline_regs *r, const struct et_iarg *a,
+					int *ok)
+{
+	__u64 v = 0, base;
+	__u32 reg = a->reg, size = a->size;
+
+	*ok = 0;
+	if (a->how == ET_ILOC_CONST) {
+		*ok = 1;
+		return a->value;
+	}
+	if (a->how != ET_ILOC_REG && a->how != ET_ILOC_MEM)
+		return 0;
+	if (reg >= INLINE_NREGS)
+		return 0;
+	base = r->w[reg];
+	if (a->how == ET_ILOC_REG) {
+		v = base;
+	} else {
+		if (size != 1 && size != 2 && size != 4 && size != 8)
+			return 0;
+		if (bpf_probe_read_kernel(&v, size & 15, (void *)(base + (__s64)a->off)))
+			return 0;
+	}
+	if (size == 4)
+		v = (__u32)v;
+	else if (size == 2)
+		v = (__u16)v;
+	else if (size == 1)
+		v = (__u8)v;
+	*ok = 1;
+	return v;
+}
+
+/* The site of this probe, and a copy of its registers. */
+static __always_inline const struct et_isite *inline_site(struct pt_regs *ctx, __u32 kind,
+							  struct inline_regs **regs, __u32 *idx)
+{
+	__u32 zero = 0, i = (__u32)bpf_get_attach_cookie(ctx);
+	const struct et_isite *s = bpf_map_lookup_elem(&inline_sites, &i);
+	struct inline_regs *r = bpf_map_lookup_elem(&inline_scratch, &zero);
+
+	if (!s || !r || s->kind != kind)
+		return NULL;
+	if (bpf_probe_read_kernel(r, sizeof(*r), ctx))
+		return NULL;
+	*regs = r;
+	*idx = i;
+	return s;
+}
+
+SEC("kprobe")
+int in_ep_insert(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), idx;
+	const struct et_isite *s;
+	struct inline_regs *r;
+	struct ctl_args *a;
+	struct et_inst_val *v;
+	struct et_ev_ep_insert *e;
+	struct epoll_event *ev;
+	int ok_ev, ok_file, ok_fd;
+	__u64 evp, file, fd;
+
+	/*
+	 * ep is optimized out at the site on the kernels seen (6.1, 6.12):
+	 * take it from the same thread's do_epoll_ctl entry, which the ctl
+	 * hook keeps in ctls; no entry, no target.
+	 */
+	a = bpf_map_lookup_elem(&ctls, &tid);
+	if (!a)
+		return 0;
+	v = inst_lookup(a->ep);
+	if (!v)
+		return 0;
+	s = inline_site(ctx, ET_INL_EP_INSERT, &r, &idx);
+	if (!s)
+		return 0;
+	evp = inline_arg(r, &s->arg[0], &ok_ev);
+	file = inline_arg(r, &s->arg[1], &ok_file);
+	fd = inline_arg(r, &s->arg[2], &ok_fd);
+	if (!RESERVE(e, ET_EV_EP_INSERT, ET_SRC_INLINE))
+		return 0;
+	e->in = v->in;
+	e->in.epfd = a->epfd;
+	e->fd = ok_fd ? (__s32)fd : a->fd;
+	e->file = ok_file ? file : a->file;
+	ev = (struct epoll_event *)evp;
+	if (ok_ev && ev) {
+		e->events = BPF_CORE_READ(ev, events);
+		e->data = BPF_CORE_READ(ev, data);
+	} else {
+		e->events = 0;
+		e->data = 0;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("kprobe")
+int in_ep_poll(struct pt_regs *ctx)
+{
+	const struct et_isite *s;
+	struct inline_regs *r;
+	struct et_inst_val *v;
+	struct et_ev_ep_poll *e;
+	int ok_ep, ok_max, ok_to;
+	__u64 ep, max, to;
+	__u32 idx;
+
+	s = inline_site(ctx, ET_INL_EP_POLL, &r, &idx);
+	if (!s)
+		return 0;
+	ep = inline_arg(r, &s->arg[0], &ok_ep);
+	v = ok_ep ? inst_lookup(ep) : NULL;
+	if (!v || !current_is_target())
+		return 0;
+	max = inline_arg(r, &s->arg[1], &ok_max);
+	to = inline_arg(r, &s->arg[2], &ok_to);
+	if (!RESERVE(e, ET_EV_EP_POLL, ET_SRC_INLINE))
+		return 0;
+	e->in = v->in;
+	e->maxevents = ok_max ? (__s32)max : -1;
+	e->site = idx;
+	e->deadline_ns = ok_to ? ts64_to_ns((struct timespec64 *)to) : -2;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("kprobe")
+int in_ep_send_events(struct pt_regs *ctx)
+{
+	const struct et_isite *s;
+	struct inline_regs *r;
+	struct et_inst_val *v;
+	struct et_ev_ep_send_events *e;
+	int ok_ep, ok_max;
+	__u64 ep, max;
+	__u32 idx;
+
+	s = inline_site(ctx, ET_INL_EP_SEND_EVENTS, &r, &idx);
+	if (!s)
+		return 0;
+	ep = inline_arg(r, &s->arg[0], &ok_ep);
+	v = ok_ep ? inst_lookup(ep) : NULL;
+	if (!v || !current_is_target())
+		return 0;
+	max = inline_arg(r, &s->arg[1], &ok_max);
+	if (!RESERVE(e, ET_EV_EP_SEND_EVENTS, ET_SRC_INLINE))
+		return 0;
+	e->in = v->in;
+	e->maxevents = ok_max ? (__s32)max : -1;
+	e->site = idx;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 /* ======================= syscall tracepoints ============================ */
 
 SEC("tracepoint/syscalls/sys_exit_epoll_create")

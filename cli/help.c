@@ -27,7 +27,11 @@
 #define SESSION_OPTS \
 "  -d, --duration S        stop after S seconds (else at Ctrl-C, or when every\n" \
 "                          target has exited)\n" \
-"      --attach MODE       auto (default), fentry, kprobe or tracepoint\n" \
+"      --attach MODE       auto (default), fentry, kprobe, tracepoint, or inline\n" \
+"                          (auto plus ep_insert, ep_poll and ep_send_events at\n" \
+"                          their inlined sites: needs kprobes and debug info)\n" \
+"      --sites FILE        the inlined sites from `epolltrace sites -o FILE`\n" \
+"                          (same kernel build); turns on the inline rung\n" \
 "      --snapshot-interval S  seconds between snapshots of the kernel (default 1)\n" \
 "      --ring-size MB      event ring buffer, MiB, rounded up to a power of 2\n" \
 "                          (default 8)\n" \
@@ -123,10 +127,11 @@ static const char help_demo[] =
 "  epolltrace demo --scenario threads --gate &  epolltrace -p $!\n";
 
 static const char help_probes[] =
-"Usage: epolltrace probes [--json] [--attach MODE] [-v]\n"
+"Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE] [-v]\n"
 "\n"
 "Print the attach plan for the running kernel: for each hook (create, ctl,\n"
-"close, callback, wait, send_events, sleep, lifetime, snapshot) the attach\n"
+"close, callback, wait, send_events, sleep, lifetime, ep_insert, ep_poll,\n"
+"ep_send_events, snapshot) the attach\n"
 "point that works here, its fidelity (exact, derived or sampled), every rung\n"
 "that was rejected and why, and what each view can show.  Exits 0 when a full\n"
 "mode works, else 1 with the fix (privileges, BTF, tracefs, the forced mode).\n"
@@ -135,7 +140,8 @@ static const char help_probes[] =
 "Options:\n"
 "      --json              the same report as one JSON object\n"
 "      --attach MODE       the plan with MODE forced: auto (default), fentry,\n"
-"                          kprobe or tracepoint\n"
+"                          kprobe, tracepoint or inline\n"
+"      --sites FILE        the inline rung's sites (`epolltrace sites -o FILE`)\n"
 "  -v, --verbose           more diagnostics (twice: libbpf's log)\n"
 "\n"
 "Examples:\n"

@@ -47,6 +47,7 @@ enum {
 	OPT_RATE,
 	OPT_FORCE,
 	OPT_FORMAT,
+	OPT_SITES,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "sites", required_argument, NULL, OPT_SITES },
 	{},
 };
 
@@ -176,6 +178,8 @@ static const struct option_rule {
 	RULE_IF(OPT_FORCE, "--force", IN_TRACE | IN_RECORD | IN_EXPORT | IN_DEMO | IN_SCENARIO,
 	        "a file written with -o, -w or --truth", NEEDS_FILE),
 	RULE(OPT_FORMAT, "--format", IN_EXPORT, "export"),
+	RULE(OPT_SITES, "--sites", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
+	     "tracing, record, demo and probes"),
 	RULE(OPT_SCENARIO, "--scenario", IN_SCENARIO | IN_CLASSROOM, "demo (without --list)"),
 	RULE(OPT_TRUTH, "--truth", IN_SCENARIO, "demo --scenario NAME, not classroom"),
 	RULE(OPT_GATE, "--gate", IN_SCENARIO, "demo --scenario NAME, not classroom"),
@@ -389,7 +393,8 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			break;
 		case OPT_ATTACH:
 			if (plan_mode_parse(optarg, &c->s.mode)) {
-				et_err("invalid --attach '%s': use auto, fentry, kprobe or tracepoint",
+				et_err("invalid --attach '%s': use auto, fentry, kprobe, tracepoint "
+				       "or inline",
 				       optarg);
 				return -1;
 			}
@@ -485,6 +490,9 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 		case OPT_FORMAT:
 			c->format = optarg;
 			break;
+		case OPT_SITES:
+			c->s.sites_file = optarg;
+			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace %s%s--help'.\n", help_sub ? help_sub : "",
 				help_sub ? " " : "");
@@ -501,6 +509,7 @@ static int cmd_probes(struct cli *c)
 		.trace_all = true,
 		.events_ring_bytes = 1ul << 20,
 		.snap_ring_bytes = 1ul << 20,
+		.sites_file = c->s.sites_file,
 	};
 	struct plan p;
 	struct plan_loaded ld;

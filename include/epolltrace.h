@@ -54,6 +54,9 @@ enum et_type {
 	ET_EV_STATS,		/* synthesized in user space: exact counters */
 	ET_EV_SCAN,		/* ep_done_scan: the ready list a scan leaves */
 	ET_EV_SNAP_ROUND,	/* a snapshot round ended, after its snapshots */
+	ET_EV_EP_INSERT,	/* ep_insert at its inlined site: an item is inserted */
+	ET_EV_EP_POLL,		/* ep_poll at its inlined site: the wait loop is entered */
+	ET_EV_EP_SEND_EVENTS,	/* ep_send_events at its site: the copy out starts */
 	ET_EV_MAX,
 };
 
@@ -65,6 +68,7 @@ enum et_src {
 	ET_SRC_ITER,
 	ET_SRC_SCHED,
 	ET_SRC_USER,
+	ET_SRC_INLINE,		/* a kprobe at an inlined site (sites file) */
 };
 
 /* hdr.flags */
@@ -359,6 +363,68 @@ struct et_inst_val {
 struct et_ev_stats {
 	struct et_hdr hdr;
 	__u64 cnt[ET_CNT_MAX];
+};
+
+/*
+ * The named functions at their inlined sites (the "inline" rung): one
+ * kprobe per site, its BPF cookie the index of the site in the
+ * inline_sites map, which says where each argument lives there.
+ */
+struct et_ev_ep_insert {
+	struct et_hdr hdr;
+	struct et_inst in;	/* ep from do_epoll_ctl's entry: optimized out at the site */
+	__s32 fd;
+	__u32 events;
+	__u64 data;
+	__u64 file;		/* the target struct file (identity only) */
+};
+
+struct et_ev_ep_poll {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__s32 maxevents;
+	__u32 site;		/* index of the site in the sites file's order */
+	/* ep_poll's timeout is do_epoll_wait's absolute expiry (CLOCK_MONOTONIC,
+	 * the clock of ts_ns): -1 infinite, 0 do not wait, -2 not readable */
+	__s64 deadline_ns;
+};
+
+struct et_ev_ep_send_events {
+	struct et_hdr hdr;
+	struct et_inst in;
+	__s32 maxevents;	/* -1: not readable at the site */
+	__u32 site;
+};
+
+#define ET_INLINE_MAX_SITES	32
+#define ET_INLINE_ARGS		4
+
+enum et_inline_kind {
+	ET_INL_EP_INSERT = 1,	/* args: event, tfile, fd */
+	ET_INL_EP_POLL,		/* args: ep, maxevents, timeout */
+	ET_INL_EP_SEND_EVENTS,	/* args: ep, maxevents */
+};
+
+enum et_iloc {
+	ET_ILOC_ABSENT = 0,	/* optimized out, or no such argument */
+	ET_ILOC_REG,		/* pt_regs word reg */
+	ET_ILOC_MEM,		/* memory at pt_regs word reg + off */
+	ET_ILOC_CONST,		/* value */
+};
+
+struct et_iarg {
+	__u8 how;		/* enum et_iloc */
+	__u8 reg;		/* index of the register in struct pt_regs, in words */
+	__u8 size;		/* bytes: 1, 2, 4 or 8 */
+	__u8 pad;
+	__s32 off;
+	__u64 value;
+};
+
+struct et_isite {
+	__u32 kind;		/* enum et_inline_kind; 0: unused */
+	__u32 pad;
+	struct et_iarg arg[ET_INLINE_ARGS];
 };
 
 /* Per-target flags (targets map value) */

@@ -26,6 +26,72 @@ def multiset_diff(name, want, got, fails, limit=5):
     return not missing and not extra
 
 
+EPOLLERR_HUP = 0x8 | 0x10
+# errors do_epoll_wait returns before it calls ep_poll
+WAIT_EARLY_ERRNO = {9, 14, 22}  # EBADF, EFAULT, EINVAL
+
+
+def check_inline(truth, ours, fails):
+    """--attach=inline: the named functions at their inlined sites."""
+    for e in ours:
+        if e["type"] in ("ep_insert", "ep_poll", "ep_send_events") and e["src"] != "inline":
+            fails.append(f"{e['type']} with src {e['src']}, not inline")
+            break
+    # ep_insert: once per successful ADD, with its fd and mask; do_epoll_ctl
+    # adds EPOLLERR|EPOLLHUP to the mask before calling it
+    multiset_diff("ep_insert",
+                  [(t["epfd"], t["fd"], t["events"] | EPOLLERR_HUP, t["data"])
+                   for t in truth if t["t"] == "ctl" and t["op"] == "ADD" and t["ret"] == 0],
+                  [(e["epfd"], e["fd"], e["events"], e["data"])
+                   for e in ours if e["type"] == "ep_insert"],
+                  fails)
+    # ep_poll: once per wait that got past do_epoll_wait's checks, the ones
+    # still asleep at the end included
+    want = collections.Counter(
+        t["tid"] for t in truth
+        if t["t"] == "wait" and (t["ret"] >= 0 or t["errno"] not in WAIT_EARLY_ERRNO))
+    for t in truth:
+        if t["t"] == "expect_waiters":
+            want.update(t["tids"])
+    got = collections.Counter(e["tid"] for e in ours if e["type"] == "ep_poll")
+    if want != got:
+        fails.append(f"ep_poll per thread {dict(got)} != waits that entered ep_poll "
+                     f"{dict(want)}")
+    enters = {}
+    for e in ours:
+        if e["type"] == "wait_enter":
+            enters.setdefault(e["tid"], set()).add((e["ep"], e["maxevents"]))
+    for e in ours:
+        if e["type"] in ("ep_poll", "ep_send_events") and \
+                (e["ep"], e["maxevents"]) not in enters.get(e["tid"], set()):
+            fails.append(f"{e['type']}: (ep, maxevents) of no wait of thread {e['tid']}: {e}")
+            break
+    # ep_send_events: at least once inside each wait that returned events,
+    # and each run ends in ep_done_scan (a scan record; ep_done_scan also
+    # runs when a nested instance is polled, hence <=), except the one a
+    # dying thread makes: it returns at once on a fatal signal, no scan
+    cur = {}
+    for e in ours:
+        if e["type"] == "wait_enter":
+            cur[e["tid"]] = 0
+        elif e["type"] == "ep_send_events" and e["tid"] in cur:
+            cur[e["tid"]] += 1
+        elif e["type"] == "wait_exit" and e["tid"] in cur:
+            if e["ret"] > 0 and cur[e["tid"]] == 0:
+                fails.append(f"wait of thread {e['tid']} returned {e['ret']} events "
+                             "without ep_send_events")
+            del cur[e["tid"]]
+    sends = collections.Counter((e["tid"], e["ep"]) for e in ours if e["type"] == "ep_send_events")
+    scans = collections.Counter((e["tid"], e["ep"]) for e in ours if e["type"] == "scan")
+    died = {e["tid"] for e in ours if e["type"] == "task_exit"}
+    for k, n in sends.items():
+        if n > scans[k] + (k[0] in died):
+            fails.append(f"thread {k[0]} ep {k[1]}: {n} ep_send_events, only {scans[k]} "
+                         "ep_done_scan")
+    if not sends and any(t["t"] == "wait" and t["ret"] > 0 for t in truth):
+        fails.append("no ep_send_events though waits returned events")
+
+
 def main():
     if len(sys.argv) != 5:
         raise SystemExit(__doc__)
@@ -136,7 +202,7 @@ def main():
     # every scenario but sleepers (whose wakeups come after the trace) makes
     # fds ready while traced
     scenario = next(t["name"] for t in full_truth if t["t"] == "scenario")
-    if mode in ("fentry", "kprobe", "auto-vm") and not cbs and scenario != "sleepers":
+    if mode in ("fentry", "kprobe", "auto-vm", "inline") and not cbs and scenario != "sleepers":
         fails.append(f"mode {mode}: no ep_poll_callback events")
     if mode == "tracepoint" and cbs:
         fails.append("tracepoint mode produced callback events")
@@ -249,13 +315,21 @@ def main():
                 fails.append(f"thread {tid}: not woken by the main thread {main_tid}: {wk}")
 
     # where ep_done_scan is attachable, the scan's re-queued count is known
-    if mode in ("fentry", "kprobe", "auto-vm"):
+    if mode in ("fentry", "kprobe", "auto-vm", "inline"):
         if not any(e["type"] == "send_events" and e["requeued"] is not None for e in ours):
             fails.append(f"mode {mode}: send_events never carries requeued")
         added = {(t["epfd"], t["fd"]) for t in full_truth if t["t"] == "ctl" and t["op"] == "ADD"}
         for e in cbs:
             if (e["epfd"], e["fd"]) not in added:
                 fails.append(f"callback for an item never added: {e}")
+                break
+
+    if mode == "inline":
+        check_inline(truth, ours, fails)
+    else:
+        for e in ours:
+            if e["type"] in ("ep_insert", "ep_poll", "ep_send_events"):
+                fails.append(f"mode {mode}: an inline record: {e}")
                 break
 
     lost = sum(e["count"] for e in trace if e["type"] == "lost")

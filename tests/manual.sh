@@ -234,7 +234,7 @@ ccase "replay's options" "--json --json-state" replay --js
 got=$(complete_words probes --)
 ok "completion: probes offers only its own options" \
 	"$([[ " $got " == *" --json "* && " $got " != *" --pid "* ]]; echo $?)" "got '$got'"
-ccase "--attach modes" "auto fentry kprobe tracepoint" --attach ""
+ccase "--attach modes" "auto fentry inline kprobe tracepoint" --attach ""
 ccase "--attach=MODE" "tracepoint" -p 1 --attach = tr
 ccase "export --format" "chrome jsonl" export x.etr --format ""
 ccase "--theme" "dark light mono" --theme ""

@@ -10,7 +10,7 @@ OUT=${OUT:-$ROOT/build/test}
 VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
 SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit sleepers"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
-VM_MODES=${VM_MODES:-"auto kprobe tracepoint"}
+VM_MODES=${VM_MODES:-"auto kprobe tracepoint inline"}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
 # a run killed by an older version of this script could leave a tmpfs
 # mounted under $OUT: unmount it, or rm -rf fails and old files stay
@@ -200,6 +200,40 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 	else
 		fail "$1: replay" "$(cat "$2/replay.err" "$2/check-replay.txt" 2>/dev/null | head -n 12)"
 	fi
+	# inline mode: the recording carries the inline records as live showed
+	# them (both sessions saw every operation after the gate), and the
+	# chrome export shows them as instants
+	if [ "$3" = inline ] && [ "$(basename "$2")" = mixed ]; then
+		if "$ET" export "$2/state.etr" --format jsonl -o "$2/state-export.jsonl" \
+			2>"$2/inline-export.err" &&
+			"$ET" export "$2/state.etr" --format chrome -o "$2/state-chrome.json" \
+				2>>"$2/inline-export.err" &&
+			python3 - "$2/trace.jsonl" "$2/state-export.jsonl" "$2/state-chrome.json" \
+				>"$2/check-inline-rec.txt" 2>&1 <<'PY'
+import collections, json, sys
+def count(path):
+    c = collections.Counter()
+    for l in open(path):
+        e = json.loads(l)
+        if e["type"] in ("ep_insert", "ep_poll", "ep_send_events"):
+            assert e["src"] == "inline", e
+            c[e["type"]] += 1
+    return c
+live, rec = count(sys.argv[1]), count(sys.argv[2])
+assert live == rec and live["ep_insert"] > 0, (live, rec)
+ev = json.load(open(sys.argv[3]))["traceEvents"]
+n = sum(1 for e in ev if e["ph"] == "i" and e["name"] == "ep_insert")
+assert n == live["ep_insert"], (n, live)
+print(f"{live['ep_insert']} ep_insert, {live['ep_poll']} ep_poll, "
+      f"{live['ep_send_events']} ep_send_events")
+PY
+		then
+			pass "$1: the recording carries the inline records ($(cat "$2/check-inline-rec.txt"))"
+		else
+			fail "$1: inline records in the recording" \
+				"$(cat "$2/inline-export.err" "$2/check-inline-rec.txt" 2>/dev/null | tail -n 5)"
+		fi
+	fi
 	# where ep_poll_callback is attachable (fentry in the guests), the
 	# recording made in the guest exports it as instant events, here
 	if [ "$3" = auto-vm ] && [ "$(basename "$2")" = mixed ]; then
@@ -347,6 +381,8 @@ step "the model against the kernel under churn"
 run_suite model_live
 step "sites: the inlined sites from the 6.12 guest kernel's debug info"
 run_suite sites
+step "the inline rung on this host: why it cannot be used"
+run_suite inline
 step "the manual: help, man page, completion"
 run_suite manual
 # ---- recordings -------------------------------------------------------------
@@ -505,22 +541,56 @@ fi
 
 # ---- stock Debian kernels under QEMU ----------------------------------------
 step "Debian kernels under qemu-system-x86_64"
-vm_guest_script() {
+# inline mode: the sites are resolved here from the kernel's -dbg vmlinux
+# (tests/vm/fetch-dbg.sh) and the file is carried into the guest; the
+# guest also tries another build's sites file, which must be refused
+vm_guest_script() {	# kver other-sites-file-or-empty
 	cat <<EOF
 #!/bin/sh
 ip link set lo up 2>/dev/null
 echo "guest \$(uname -r)"
 epolltrace probes > /out/probes.txt 2>&1; echo \$? > /out/probes.rc
 epolltrace probes --json > /out/probes.json 2>/dev/null
+if [ -f /bin/sites-$1 ]; then
+	epolltrace probes --attach=inline --sites /bin/sites-$1 > /out/probes-inline.txt 2>&1
+	echo \$? > /out/probes-inline.rc
+	epolltrace probes --attach=inline --sites /bin/sites-$1 --json \
+		> /out/probes-inline.json 2>/dev/null
+fi
+if [ -n "$2" ]; then
+	epolltrace probes --attach=inline --sites /bin/$2 > /out/probes-other.txt 2>&1
+	echo \$? > /out/probes-other.rc
+fi
 for mode in $VM_MODES; do
+	sites=
+	[ \$mode = inline ] && sites=/bin/sites-$1
 	for sc in $SCENARIOS; do
-		scenario.sh epolltrace \$mode \$sc /out/\$mode/\$sc 2>/out/\$mode-\$sc.err
+		ET_SITES=\$sites scenario.sh epolltrace \$mode \$sc /out/\$mode/\$sc \
+			2>/out/\$mode-\$sc.err
 		echo \$? > /out/\$mode/\$sc/run.rc
 	done
 done
 exit 0
 EOF
 }
+# every kernel's sites file first: each guest gets another build's too
+declare -A VM_SITES=()
+if [[ " $VM_MODES " == *" inline "* ]]; then
+	mkdir -p "$OUT/vmbin"
+	for pkg in $VM_KERNELS; do
+		vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>/dev/null) || continue
+		kver=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
+		dbg=$(tests/vm/fetch-dbg.sh "$VM_CACHE" "linux-image-$kver" 2>"$OUT/fetch-dbg-$kver.err")
+		if [ -z "$dbg" ] || ! "$ET" sites --vmlinux "$dbg" -o "$OUT/vmbin/sites-$kver" --force \
+			>"$OUT/sites-$kver.txt" 2>&1; then
+			fail "vm $kver: sites from the -dbg vmlinux" \
+				"$(cat "$OUT/fetch-dbg-$kver.err" "$OUT/sites-$kver.txt" 2>/dev/null)"
+			continue
+		fi
+		pass "vm $kver: sites resolved on the host from $(basename "$dbg")"
+		VM_SITES[$kver]=$OUT/vmbin/sites-$kver
+	done
+fi
 for pkg in $VM_KERNELS; do
 	vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>"$OUT/fetch-$pkg.err")
 	if [ -z "$vmlinuz" ] || [ ! -f "$vmlinuz" ]; then
@@ -530,13 +600,21 @@ for pkg in $VM_KERNELS; do
 	kver=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
 	vo=$OUT/vm/$kver
 	mkdir -p "$vo"
-	vm_guest_script >"$vo/guest.sh"
+	other=
+	for k in "${!VM_SITES[@]}"; do
+		[ "$k" != "$kver" ] && other=sites-$k
+	done
+	vm_guest_script "$kver" "$other" >"$vo/guest.sh"
 	mkdir -p "$OUT/vmbin"
 	cp tests/scenario.sh tests/fdinfo.sh "$OUT/vmbin/"
 	cp build/epolltrace.static "$OUT/vmbin/epolltrace"
+	extra=()
+	for k in "${!VM_SITES[@]}"; do
+		extra+=("${VM_SITES[$k]}")
+	done
 	echo "   booting $kver"
 	if ! tests/vm/run-guest.sh --timeout "${VM_TIMEOUT:-900}" "$vmlinuz" "$vo/guest.sh" "$vo/out" \
-		"$OUT/vmbin/epolltrace" "$OUT/vmbin/scenario.sh" "$OUT/vmbin/fdinfo.sh" \
+		"$OUT/vmbin/epolltrace" "$OUT/vmbin/scenario.sh" "$OUT/vmbin/fdinfo.sh" "${extra[@]}" \
 		>"$vo/run.log" 2>&1; then
 		fail "vm $kver: guest run" "$(tail -n 5 "$vo/run.log")"
 		continue
@@ -547,7 +625,44 @@ for pkg in $VM_KERNELS; do
 	else
 		fail "vm $kver: probes" "$(cat "$vo/out/probes.txt" 2>/dev/null | head -30)"
 	fi
+	if [ -n "${VM_SITES[$kver]:-}" ]; then
+		# the four named functions attached: three inline, ep_poll_callback by fentry
+		if [ "$(cat "$vo/out/probes-inline.rc" 2>/dev/null)" = 0 ] &&
+			grep -q "^ep_insert  *inline" "$vo/out/probes-inline.txt" &&
+			grep -q "^ep_poll  *inline" "$vo/out/probes-inline.txt" &&
+			grep -q "^ep_send_events  *inline" "$vo/out/probes-inline.txt" &&
+			grep -q "^callback  *fentry  *exact  *ep_poll_callback" \
+				"$vo/out/probes-inline.txt" &&
+			grep -q "^INLINE SITES from the sites file" "$vo/out/probes-inline.txt" &&
+			python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+i = p["inline"]
+assert p["ok"] and i["links"] >= 3, i
+assert {s["function"] for s in i["sites"]} >= {"ep_insert", "ep_poll", "ep_send_events"}, i
+' "$vo/out/probes-inline.json" 2>"$vo/probes-inline.check"; then
+			pass "vm $kver: probes --attach=inline (ep_insert, ep_poll, ep_send_events inline)"
+		else
+			fail "vm $kver: probes --attach=inline" "$(head -40 "$vo/out/probes-inline.txt" \
+				"$vo/probes-inline.check" 2>/dev/null)"
+		fi
+	fi
+	if [ -n "$other" ]; then
+		oid=$(sed -n 's/^build-id //p' "$OUT/vmbin/$other")
+		mid=$(sed -n 's/^build-id //p' "${VM_SITES[$kver]:-/dev/null}")
+		if [ "$(cat "$vo/out/probes-other.rc" 2>/dev/null)" = 1 ] &&
+			grep -q "another build.*$oid.*$mid" "$vo/out/probes-other.txt"; then
+			pass "vm $kver: another build's sites file refused, both build-ids named"
+		else
+			fail "vm $kver: another build's sites file" \
+				"$(tail -n 3 "$vo/out/probes-other.txt" 2>/dev/null)"
+		fi
+	fi
 	for mode in $VM_MODES; do
+		if [ "$mode" = inline ] && [ -z "${VM_SITES[$kver]:-}" ]; then
+			fail "vm $kver inline: no sites file (see above)"
+			continue
+		fi
 		for sc in $SCENARIOS; do
 			d=$vo/out/$mode/$sc
 			if [ "$(cat "$d/run.rc" 2>/dev/null)" != 0 ]; then

@@ -10,6 +10,9 @@
 # check_replay.py.  Exits non-zero if the run itself failed.
 set -u
 ET=$1 MODE=$2 SC=$3 OUT=$4
+# ET_SITES: a sites file for the inline rung (--attach=inline --sites FILE)
+SITES_OPT=
+[ -n "${ET_SITES:-}" ] && SITES_OPT="--sites=$ET_SITES"
 mkdir -p "$OUT"
 T=$OUT/truth.jsonl J=$OUT/trace.jsonl F=$OUT/fdinfo.txt S=$OUT/state.jsonl
 R=$OUT/state.etr
@@ -34,12 +37,14 @@ wait_for() {
 WPID=$!
 wait_for "$T" '"t":"ready"' 300 || fail "workload never reached its first gate"
 
-"$ET" -p "$WPID" --json --attach="$MODE" --snapshot-interval 0.5 >"$J" 2>"$OUT/trace.err" &
+"$ET" -p "$WPID" --json --attach="$MODE" $SITES_OPT --snapshot-interval 0.5 >"$J" \
+	2>"$OUT/trace.err" &
 TPID=$!
 # the state model, fed by a second session on the same process, which also
 # records (-w): replaying the file must give the same states (the -i of
 # the replay in tests/run-all.sh must be this one)
-"$ET" -p "$WPID" --json-state -i 0.3 --attach="$MODE" --snapshot-interval 0.5 -w "$R" >"$S" \
+"$ET" -p "$WPID" --json-state -i 0.3 --attach="$MODE" $SITES_OPT --snapshot-interval 0.5 \
+	-w "$R" >"$S" \
 	2>"$OUT/state.err" &
 SPID=$!
 # the seed snapshot is written once every hook is attached

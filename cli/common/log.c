@@ -10,7 +10,7 @@
 int et_verbose;
 
 #define LOG_LINES 256
-#define LOG_LEN 256
+#define LOG_LEN 512	/* the inline rung's reasons name a build-id and a package */
 
 struct log_ring {
 	char line[LOG_LINES][LOG_LEN];

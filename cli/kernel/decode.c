@@ -31,6 +31,9 @@ static const struct {
 	[ET_EV_STATS] = { "stats", sizeof(struct et_ev_stats) },
 	[ET_EV_SCAN] = { "scan", sizeof(struct et_ev_scan) },
 	[ET_EV_SNAP_ROUND] = { "snap_round", sizeof(struct et_ev_snap_round) },
+	[ET_EV_EP_INSERT] = { "ep_insert", sizeof(struct et_ev_ep_insert) },
+	[ET_EV_EP_POLL] = { "ep_poll", sizeof(struct et_ev_ep_poll) },
+	[ET_EV_EP_SEND_EVENTS] = { "ep_send_events", sizeof(struct et_ev_ep_send_events) },
 };
 
 size_t et_record_size(unsigned int type)
@@ -46,9 +49,9 @@ const char *et_type_name(unsigned int type)
 const char *et_src_name(unsigned int src)
 {
 	static const char *const n[] = { "tracepoint", "fentry", "kprobe", "iter", "sched",
-					 "user" };
+					 "user", "inline" };
 
-	return src <= ET_SRC_USER ? n[src] : "unknown";
+	return src <= ET_SRC_INLINE ? n[src] : "unknown";
 }
 
 int et_record_check(const void *data, size_t size)

@@ -4,6 +4,7 @@
  * running kernel, and why every better one was rejected.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <linux/capability.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
 #include "epolltrace.skel.h"
@@ -19,6 +21,9 @@
 #include "log.h"
 #include "mounts.h"
 #include "plan.h"
+#include "sites.h"
+#include <linux/types.h>
+#include "epolltrace.h"
 
 #define R(k, f, fi, ...) { .kind = (k), .func = (f), .fid = (fi), .progs = { __VA_ARGS__ } }
 #define RV(k, f, fi, v, ...) { .kind = (k), .func = (f), .fid = (fi), .variant = (v), \
@@ -122,6 +127,33 @@ static const struct hook hook_table[] = {
 			  "tb_sched_process_exit", "tb_sched_process_fork"),
 		}, .nrungs = 1,
 	},
+	/*
+	 * The named functions at their inlined sites: extra hooks, off unless
+	 * --attach=inline or --sites (the hooks above keep the records the
+	 * model is driven by).  KERNEL_FACTS.md, "Inlined sites".
+	 */
+	{
+		.name = "ep_insert", .what = "ep_insert at its inlined site: an item is inserted",
+		.without = "not by name: the ctl hook reports inserts",
+		.rungs = {
+			R(RUNG_INLINE, "ep_insert", FID_EXACT, "in_ep_insert"),
+		}, .nrungs = 1,
+	},
+	{
+		.name = "ep_poll", .what = "ep_poll at its inlined site: the wait loop is entered",
+		.without = "not by name: the wait hook reports waits",
+		.rungs = {
+			R(RUNG_INLINE, "ep_poll", FID_EXACT, "in_ep_poll"),
+		}, .nrungs = 1,
+	},
+	{
+		.name = "ep_send_events",
+		.what = "ep_send_events at its inlined site: the copy to user space starts",
+		.without = "not by name: the send_events hook reports the scans",
+		.rungs = {
+			R(RUNG_INLINE, "ep_send_events", FID_EXACT, "in_ep_send_events"),
+		}, .nrungs = 1,
+	},
 	{
 		.name = "snapshot", .what = "rb-tree, rdllist, ovflist and wait queue, read in place",
 		.required = true,
@@ -147,14 +179,14 @@ static const struct hook hook_table[] = {
 
 const char *plan_mode_name(enum plan_mode m)
 {
-	static const char *const n[] = { "auto", "fentry", "kprobe", "tracepoint" };
+	static const char *const n[] = { "auto", "fentry", "kprobe", "tracepoint", "inline" };
 
-	return m <= PLAN_TRACEPOINT ? n[m] : "?";
+	return m <= PLAN_INLINE ? n[m] : "?";
 }
 
 int plan_mode_parse(const char *s, enum plan_mode *m)
 {
-	for (int i = PLAN_AUTO; i <= PLAN_TRACEPOINT; i++) {
+	for (int i = PLAN_AUTO; i <= PLAN_INLINE; i++) {
 		if (!strcmp(s, plan_mode_name(i))) {
 			*m = i;
 			return 0;
@@ -173,9 +205,9 @@ const char *fidelity_name(enum fidelity f)
 const char *rung_kind_name(enum rung_kind k)
 {
 	static const char *const n[] = { "named", "fentry", "kprobe", "tracepoint", "tp_btf",
-					 "iter" };
+					 "iter", "inline" };
 
-	return k <= RUNG_ITER ? n[k] : "?";
+	return k <= RUNG_INLINE ? n[k] : "?";
 }
 
 static bool hook_has_kind(const struct hook *h, enum rung_kind k)
@@ -191,10 +223,10 @@ static bool mode_allows(enum plan_mode m, const struct hook *h, struct rung *r)
 {
 	enum rung_kind want;
 
-	if (m == PLAN_AUTO || r->kind == RUNG_NAMED)
+	if (m == PLAN_AUTO || m == PLAN_INLINE || r->kind == RUNG_NAMED)
 		return true;
 	if (m == PLAN_TRACEPOINT) {
-		if (r->kind != RUNG_FENTRY && r->kind != RUNG_KPROBE)
+		if (r->kind != RUNG_FENTRY && r->kind != RUNG_KPROBE && r->kind != RUNG_INLINE)
 			return true;
 		snprintf(r->reason, sizeof(r->reason), "skipped: --attach=tracepoint");
 		return false;
@@ -275,7 +307,7 @@ static void precheck(struct plan *p, struct btf *vmlinux)
 			struct rung *r = &h->rungs[j];
 			char buf[128], *tok, *save;
 
-			if (r->reason[0])
+			if (r->reason[0] || r->kind == RUNG_INLINE)
 				continue;
 			if (r->kind == RUNG_TP_BTF || r->kind == RUNG_ITER) {
 				if (!vmlinux)
@@ -342,6 +374,236 @@ static void precheck(struct plan *p, struct btf *vmlinux)
 	}
 	for (size_t n = 0; n < nq; n++)
 		free((char *)q[n].name);
+}
+
+/* ---- the inline rung ------------------------------------------------------ */
+
+/* struct pt_regs words of x86_64 by DWARF register number (dwloc.h) */
+static const int pt_regs_word[17] = {
+	[0] = 10 /* ax */, [1] = 12 /* dx */, [2] = 11 /* cx */, [3] = 5 /* bx */,
+	[4] = 13 /* si */, [5] = 14 /* di */, [6] = 4 /* bp */, [7] = 19 /* sp */,
+	[8] = 9, [9] = 8, [10] = 7, [11] = 6, [12] = 3, [13] = 2, [14] = 1, [15] = 0,
+	[16] = 16 /* ip */,
+};
+
+/* the arguments each program reads, in et_isite.arg[] order (epolltrace.h) */
+static const struct {
+	const char *func;
+	__u32 kind;
+	const char *args[ET_INLINE_ARGS];
+	const char *needed;	/* without it the record means nothing */
+} inline_kinds[] = {
+	{ "ep_insert", ET_INL_EP_INSERT, { "event", "tfile", "fd" }, NULL },
+	{ "ep_poll", ET_INL_EP_POLL, { "ep", "maxevents", "timeout" }, "ep" },
+	{ "ep_send_events", ET_INL_EP_SEND_EVENTS, { "ep", "maxevents" }, "ep" },
+};
+
+#define NINLINE_KINDS ((int)(sizeof(inline_kinds) / sizeof(inline_kinds[0])))
+
+static int inline_kind_of(const char *func)
+{
+	for (int i = 0; i < NINLINE_KINDS; i++)
+		if (!strcmp(inline_kinds[i].func, func))
+			return i;
+	return -1;
+}
+
+static const struct site_arg *site_arg_named(const struct site *st, const char *name)
+{
+	for (int i = 0; i < st->nargs; i++)
+		if (!strcmp(st->args[i].name, name))
+			return &st->args[i];
+	return NULL;
+}
+
+/* Where each argument lives, for the BPF program.  0, or -1 with why. */
+static int isite_fill(const struct site *st, int k, struct et_isite *is, char *why, size_t n)
+{
+	memset(is, 0, sizeof(*is));
+	is->kind = inline_kinds[k].kind;
+	for (int a = 0; a < ET_INLINE_ARGS && inline_kinds[k].args[a]; a++) {
+		const struct site_arg *sa = site_arg_named(st, inline_kinds[k].args[a]);
+		struct et_iarg *ia = &is->arg[a];
+
+		if (!sa)
+			continue;
+		ia->size = sa->size && sa->size <= 8 ? sa->size : 8;
+		switch (sa->loc.kind) {
+		case DWLOC_REG:
+		case DWLOC_MEM:
+			if (sa->loc.reg < 0 || sa->loc.reg > 16 ||
+			    sa->loc.off < INT32_MIN || sa->loc.off > INT32_MAX)
+				break;
+			ia->how = sa->loc.kind == DWLOC_REG ? ET_ILOC_REG : ET_ILOC_MEM;
+			ia->reg = pt_regs_word[sa->loc.reg];
+			ia->off = (__s32)sa->loc.off;
+			break;
+		case DWLOC_CONST:
+			ia->how = ET_ILOC_CONST;
+			ia->value = sa->loc.value;
+			break;
+		default:
+			break;
+		}
+		if (inline_kinds[k].needed && !strcmp(inline_kinds[k].needed, sa->name) &&
+		    ia->how == ET_ILOC_ABSENT) {
+			snprintf(why, n, "%.31s's %.31s is optimized out at %.100s+0x%llx", st->func, sa->name,
+				 st->container, (unsigned long long)st->off);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The inline rung's static checks: kprobes, and sites for the running
+ * kernel's build, from --sites FILE or from the debug info found.  Sites
+ * are resolved (DWARF read) only when the rung is wanted; otherwise the
+ * reason says what it would need.
+ */
+static void inline_prepare(struct plan *p, const struct plan_params *pp)
+{
+	bool wanted = p->mode == PLAN_INLINE || (pp->sites_file && p->mode != PLAN_TRACEPOINT);
+	char why[320] = "", err[300] = "";
+	bool kprobes = kprobes_available(p);
+
+	if (!kprobes)
+		snprintf(why, sizeof(why), "kprobes unavailable (kernel built without "
+			 "CONFIG_KPROBES)");
+	if (pp->sites_file) {
+		FILE *f = fopen(pp->sites_file, "r");
+		struct sites *s = calloc(1, sizeof(*s));
+
+		if (!s) {
+			snprintf(err, sizeof(err), "out of memory");
+		} else if (!f) {
+			snprintf(err, sizeof(err), "%s: %s", pp->sites_file, strerror(errno));
+			free(s);
+		} else if (sites_read(f, pp->sites_file, s, err, sizeof(err)) ||
+			   sites_check_running(s, err, sizeof(err))) {
+			sites_free(s);
+			free(s);
+		} else {
+			p->sites = s;
+			snprintf(p->sites_from, sizeof(p->sites_from), "sites file");
+		}
+		if (f)
+			fclose(f);
+	} else {
+		struct debuginfo di;
+
+		if (debuginfo_find(NULL, true, &di, err, sizeof(err))) {
+			/* err names the package to install */
+		} else if (!wanted) {
+			snprintf(err, sizeof(err), "off by default: debug info %.200s found; use "
+				 "--attach=inline", di.path);
+		} else if (kprobes) {
+			struct sites *s = calloc(1, sizeof(*s));
+
+			if (!s) {
+				snprintf(err, sizeof(err), "out of memory");
+			} else if (sites_resolve(&di, s, err, sizeof(err))) {
+				free(s);
+			} else {
+				p->sites = s;
+				snprintf(p->sites_from, sizeof(p->sites_from), "debug info");
+			}
+		}
+	}
+	if (err[0] && why[0]) {
+		size_t l = strlen(why);
+
+		snprintf(why + l, sizeof(why) - l, "; %s", err);
+	} else if (err[0]) {
+		snprintf(why, sizeof(why), "%s", err);
+	}
+	if (!why[0] && !wanted)
+		snprintf(why, sizeof(why), "off by default: use --attach=inline or --sites FILE");
+
+	for (int i = 0; i < p->nhooks; i++) {
+		for (int j = 0; j < p->hooks[i].nrungs; j++) {
+			struct rung *r = &p->hooks[i].rungs[j];
+			int k, usable = 0;
+			char swhy[200] = "";
+
+			if (r->kind != RUNG_INLINE || r->reason[0])
+				continue;
+			if (why[0]) {
+				snprintf(r->reason, sizeof(r->reason), "%s", why);
+				continue;
+			}
+			k = inline_kind_of(r->func);
+			for (size_t n = 0; p->sites && k >= 0 && n < p->sites->n; n++) {
+				const struct site *st = &p->sites->v[n];
+				struct et_isite is;
+
+				if (strcmp(st->func, r->func) || !st->usable)
+					continue;
+				if (n >= ET_INLINE_MAX_SITES) {
+					snprintf(swhy, sizeof(swhy), "more than %d sites",
+						 ET_INLINE_MAX_SITES);
+					continue;
+				}
+				if (!isite_fill(st, k, &is, swhy, sizeof(swhy)))
+					usable++;
+			}
+			if (!usable)
+				snprintf(r->reason, sizeof(r->reason), "no usable site of %.31s in %.100s%s%.140s",
+					 r->func, p->sites ? p->sites->path : "?",
+					 swhy[0] ? ": " : "", swhy);
+		}
+	}
+}
+
+/* Fill inline_sites and attach one kprobe link per usable site of r. */
+static int inline_attach(struct plan *p, struct rung *r, struct bpf_program *prog,
+			 struct plan_loaded *out)
+{
+	int k = inline_kind_of(r->func), fd, n = 0;
+
+	if (k < 0 || !p->sites)
+		return -ENOENT;
+	fd = bpf_map__fd(out->skel->maps.inline_sites);
+	for (size_t i = 0; i < p->sites->n && i < ET_INLINE_MAX_SITES; i++) {
+		const struct site *st = &p->sites->v[i];
+		LIBBPF_OPTS(bpf_kprobe_opts, o);
+		struct et_isite is;
+		struct bpf_link *link;
+		char why[200];
+		__u32 key = (__u32)i;
+
+		if (strcmp(st->func, r->func) || !st->usable || isite_fill(st, k, &is, why,
+									    sizeof(why)))
+			continue;
+		if (out->nlinks >= (int)(sizeof(out->links) / sizeof(out->links[0])))
+			return -E2BIG;
+		if (bpf_map_update_elem(fd, &key, &is, BPF_ANY))
+			return -errno;
+		/* the cookie selects the site's row: pitfall 6 (cookies need 5.15) */
+		o.offset = st->off;
+		o.bpf_cookie = i;
+		link = bpf_program__attach_kprobe_opts(prog, st->container, &o);
+		if (!link)
+			return -errno;
+		out->links[out->nlinks++] = link;
+		p->inline_links++;
+		n++;
+	}
+	return n ? 0 : -ENOENT;
+}
+
+static bool inline_hook(const struct hook *h)
+{
+	return h->nrungs > 0 && h->rungs[0].kind == RUNG_INLINE;
+}
+
+const char *plan_inline_unused(const struct plan *p)
+{
+	for (int i = 0; i < p->nhooks; i++)
+		if (inline_hook(&p->hooks[i]) && p->hooks[i].chosen < 0)
+			return p->hooks[i].rungs[0].reason[0] ? p->hooks[i].rungs[0].reason :
+			       "not attached";
+	return NULL;
 }
 
 /* Pick, for each hook, the first rung not yet rejected. */
@@ -451,6 +713,7 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 
 	out->skel = skel;
 	out->nlinks = 0;
+	p->inline_links = 0;
 	for (int i = 0; i < p->nhooks; i++) {
 		struct hook *h = &p->hooks[i];
 		struct rung *r;
@@ -462,6 +725,15 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 			struct bpf_link *link;
 
 			prog = bpf_object__find_program_by_name(skel->obj, r->progs[k]);
+			if (r->kind == RUNG_INLINE) {
+				err = inline_attach(p, r, prog, out);
+				if (err) {
+					plan_unload(out);
+					reject(p, r, "attach failed", err);
+					return -EAGAIN;
+				}
+				continue;
+			}
 			if (r->kind == RUNG_ITER)
 				link = bpf_program__attach_iter(prog, NULL);
 			else if (r->kind == RUNG_KPROBE)
@@ -514,6 +786,7 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
 	vmlinux = btf__load_vmlinux_btf();
 	precheck(p, vmlinux);
 	btf__free(vmlinux);
+	inline_prepare(p, pp);
 	if (!p->checked) {
 		for (int i = 0; i < p->nhooks; i++) {
 			p->hooks[i].chosen = -1;
@@ -534,7 +807,8 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
 		choose(p);
 		p->ok = true;
 		for (int i = 0; i < p->nhooks; i++)
-			if (p->hooks[i].required && p->hooks[i].chosen < 0)
+			if (p->hooks[i].chosen < 0 && (p->hooks[i].required ||
+			    (mode == PLAN_INLINE && inline_hook(&p->hooks[i]))))
 				p->ok = false;
 		if (!p->ok)
 			break;
@@ -548,7 +822,13 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
 		char path[96];
 
 		snprintf(path, sizeof(path), "%s/events/syscalls", p->tracefs);
-		if (access("/sys/kernel/btf/vmlinux", R_OK))
+		for (int i = 0; i < p->nhooks && mode == PLAN_INLINE && !p->fix[0]; i++)
+			if (inline_hook(&p->hooks[i]) && p->hooks[i].chosen < 0)
+				snprintf(p->fix, sizeof(p->fix), "--attach=inline: %s",
+					 p->hooks[i].rungs[0].reason);
+		if (p->fix[0])
+			;
+		else if (access("/sys/kernel/btf/vmlinux", R_OK))
 			snprintf(p->fix, sizeof(p->fix),
 				 "this kernel has no BTF: it needs CONFIG_DEBUG_INFO_BTF=y");
 		else if (!p->tracefs[0])
@@ -581,6 +861,11 @@ void plan_unload(struct plan_loaded *l)
 
 void plan_free(struct plan *p)
 {
+	if (p->sites) {
+		sites_free(p->sites);
+		free(p->sites);
+		p->sites = NULL;
+	}
 	free(p->hooks);
 	p->hooks = NULL;
 }
@@ -645,6 +930,71 @@ static bool hook_unchecked(const struct hook *h)
 	return false;
 }
 
+/* The sites the inline rung read: where from, and every site's arguments. */
+static void print_sites(const struct plan *p, FILE *f)
+{
+	char hex[2 * BUILD_ID_MAX + 1], loc[64];
+
+	if (!p->sites)
+		return;
+	build_id_hex(&p->sites->id, hex);
+	fprintf(f, "\nINLINE SITES from the %s %s (build-id %s)\n", p->sites_from, p->sites->path,
+		hex);
+	for (size_t i = 0; i < p->sites->n; i++) {
+		const struct site *st = &p->sites->v[i];
+
+		fprintf(f, "  %-15s %s+0x%llx %s", st->func, st->container,
+			(unsigned long long)st->off, st->inlined ? "inline" : "entry ");
+		for (int a = 0; a < st->nargs; a++) {
+			dwloc_format(&st->args[a].loc, loc, sizeof(loc));
+			fprintf(f, " %s=%s/%u", st->args[a].name, loc, st->args[a].size);
+		}
+		fputc('\n', f);
+	}
+}
+
+static void print_sites_json(const struct plan *p, struct json_writer *w)
+{
+	char hex[2 * BUILD_ID_MAX + 1], loc[64];
+
+	json_key(w, "inline");
+	if (!p->sites) {
+		json_null(w);
+		return;
+	}
+	build_id_hex(&p->sites->id, hex);
+	json_obj_begin(w);
+	json_kv_str(w, "from", p->sites_from);
+	json_kv_str(w, "file", p->sites->path);
+	json_kv_str(w, "build_id", hex);
+	json_kv_u64(w, "links", p->inline_links);
+	json_key(w, "sites");
+	json_arr_begin(w);
+	for (size_t i = 0; i < p->sites->n; i++) {
+		const struct site *st = &p->sites->v[i];
+
+		json_obj_begin(w);
+		json_kv_str(w, "function", st->func);
+		json_kv_str(w, "container", st->container);
+		json_kv_u64(w, "offset", st->off);
+		json_kv_str(w, "kind", st->inlined ? "inline" : "entry");
+		json_key(w, "args");
+		json_arr_begin(w);
+		for (int a = 0; a < st->nargs; a++) {
+			dwloc_format(&st->args[a].loc, loc, sizeof(loc));
+			json_obj_begin(w);
+			json_kv_str(w, "name", st->args[a].name);
+			json_kv_str(w, "loc", loc);
+			json_kv_u64(w, "size", st->args[a].size);
+			json_obj_end(w);
+		}
+		json_arr_end(w);
+		json_obj_end(w);
+	}
+	json_arr_end(w);
+	json_obj_end(w);
+}
+
 void plan_print(const struct plan *p, FILE *f)
 {
 	struct view_row v[8];
@@ -679,6 +1029,7 @@ void plan_print(const struct plan *p, FILE *f)
 				r->variant ? ")" : "", r->unchecked ? NOT_CHECKED : r->reason);
 		}
 	}
+	print_sites(p, f);
 	nv = views(p, v);
 	fprintf(f, "\n%-24s %-8s %s\n", "VIEW", "FIDELITY", "FROM");
 	for (int i = 0; i < nv; i++)
@@ -767,6 +1118,7 @@ void plan_print_json(const struct plan *p, FILE *f)
 		json_obj_end(&w);
 	}
 	json_arr_end(&w);
+	print_sites_json(p, &w);
 	json_key(&w, "views");
 	json_arr_begin(&w);
 	for (int i = 0; i < nv; i++) {

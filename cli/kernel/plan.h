@@ -17,6 +17,7 @@ enum plan_mode {
 	PLAN_FENTRY,
 	PLAN_KPROBE,
 	PLAN_TRACEPOINT,
+	PLAN_INLINE,		/* auto, and the named functions at their inlined sites */
 };
 
 enum rung_kind {
@@ -26,6 +27,7 @@ enum rung_kind {
 	RUNG_TRACEPOINT,
 	RUNG_TP_BTF,
 	RUNG_ITER,
+	RUNG_INLINE,		/* a kprobe per inlined site, from the sites (sites.h) */
 };
 
 enum fidelity {
@@ -47,7 +49,7 @@ struct rung {
 	/* filled by plan_build */
 	char attach_sym[2][128];			/* resolved symbols, per '+' token */
 	int ntok;
-	char reason[192];			/* why rejected, "" if not */
+	char reason[320];			/* why rejected, "" if not */
 	bool tried;
 	bool unchecked;				/* passed what could be checked without
 						 * privileges; load and attach untried */
@@ -77,7 +79,11 @@ struct plan {
 				 * the kprobe PMU) and the rest is "not checked" */
 	char tracefs[64];	/* where tracefs is, "" if nowhere */
 	char mount_err[256];	/* why not, and the command to run */
-	char fix[256];		/* what to do when !ok */
+	char fix[384];		/* what to do when !ok */
+	/* the inline rung: the sites used (NULL: none read), where from */
+	struct sites *sites;
+	char sites_from[32];	/* "sites file", "debug info" */
+	int inline_links;	/* kprobe links attached at inlined sites */
 };
 
 struct epolltrace_bpf;
@@ -86,7 +92,7 @@ struct bpf_link;
 /* Result of plan_load: a loaded, attached skeleton and its links. */
 struct plan_loaded {
 	struct epolltrace_bpf *skel;
-	struct bpf_link *links[64];
+	struct bpf_link *links[128];
 	int nlinks;
 	struct bpf_link *iter_link;	/* the snapshot iterator (also in links) */
 };
@@ -96,6 +102,7 @@ struct plan_params {
 	bool trace_all;
 	unsigned long events_ring_bytes;
 	unsigned long snap_ring_bytes;
+	const char *sites_file;		/* --sites: enables the inline rung */
 };
 
 const char *plan_mode_name(enum plan_mode m);
@@ -111,6 +118,10 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *par
 	      struct plan_loaded *out);
 void plan_unload(struct plan_loaded *l);
 void plan_free(struct plan *p);
+
+/* Why an inline hook (ep_insert, ep_poll, ep_send_events) has no rung in
+ * force, or NULL when all three are attached at their sites. */
+const char *plan_inline_unused(const struct plan *p);
 
 /* The hook's chosen fidelity (or its fallback). */
 enum fidelity plan_fidelity(const struct plan *p, const char *hook);

@@ -612,6 +612,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.trace_all = !o->npids && !o->cmd,
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
+		.sites_file = o->sites_file,
 	};
 	struct session s = { .o = o, .sink = sink, .cmd_log = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -650,6 +651,9 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		goto out_plan;
 	}
 	s.iter_link = s.ld.iter_link;
+	/* --sites in a mode that does not force the rung: say why it is not in use */
+	if (o->sites_file && plan_inline_unused(&s.plan))
+		et_warn("--sites %s is not used: %s", o->sites_file, plan_inline_unused(&s.plan));
 	if (sink->begin) {
 		struct et_hook_info hooks[s.plan.nhooks > 0 ? s.plan.nhooks : 1];
 		__u32 pids[SESSION_MAX_PIDS + 1];

@@ -22,6 +22,7 @@ struct session_opts {
 	int npids;
 	bool follow;			/* -f */
 	enum plan_mode mode;		/* --attach */
+	const char *sites_file;		/* --sites: the inline rung's sites */
 	double duration;		/* seconds, 0 = until stopped */
 	double snapshot_interval;	/* seconds */
 	char **cmd;			/* -- CMD ARGS: spawn and trace */

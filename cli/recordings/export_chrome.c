@@ -160,6 +160,7 @@ static const struct et_inst *inst_of(const struct et_hdr *h)
 	case ET_EV_EP_CREATE: case ET_EV_EP_CLOSE: case ET_EV_CTL: case ET_EV_RELEASE:
 	case ET_EV_CALLBACK: case ET_EV_WAIT_ENTER: case ET_EV_SLEEP: case ET_EV_WAKEUP:
 	case ET_EV_WAIT_EXIT: case ET_EV_SEND_EVENTS: case ET_EV_SCAN:
+	case ET_EV_EP_INSERT: case ET_EV_EP_POLL: case ET_EV_EP_SEND_EVENTS:
 		return (const struct et_inst *)(h + 1);
 	}
 	return NULL;
@@ -275,6 +276,19 @@ static void c_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 			epfd_json(in->epfd, ep, sizeof(ep)), e->fd);
 		break;
 	}
+	case ET_EV_EP_INSERT:
+	case ET_EV_EP_POLL:
+	case ET_EV_EP_SEND_EVENTS:
+		/* the named functions at their inlined sites (--attach=inline) */
+		if (!thr_get(c, h->pid, h->tid))
+			break;
+		ev_begin(c, "i", et_type_name(h->type), h->pid, h->tid, h->ts_ns);
+		fprintf(c->f, ",\"s\":\"t\",\"cat\":\"epoll\",\"args\":{\"epfd\":%s",
+			epfd_json(in->epfd, ep, sizeof(ep)));
+		if (h->type == ET_EV_EP_INSERT)
+			fprintf(c->f, ",\"fd\":%d", ((const struct et_ev_ep_insert *)h)->fd);
+		fputs("}}", c->f);
+		break;
 	}
 	if (in) {
 		const struct model_inst *mi = model_find(&c->m, in->ep);

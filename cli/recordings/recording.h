@@ -28,8 +28,10 @@
  * 2 added the SNAP_ROUND record and the SNAP_END part flags; version 1 files
  * hold a subset of version 2's records and read the same.  A reader older
  * than a file refuses it by its version, not as a corrupt block.
+ * 3 added the ep_insert, ep_poll and ep_send_events records of the inline
+ * rung (--attach=inline); versions 1 and 2 read the same.
  */
-#define REC_VERSION		2
+#define REC_VERSION		3
 #define REC_VERSION_MIN		1
 #define REC_FILE_HDR_SIZE	20	/* magic, version, header length, header CRC */
 #define REC_BLOCK_HDR_SIZE	48

@@ -356,6 +356,46 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 			append(d, " callbacks=%llu", (unsigned long long)e->cnt[ET_CNT_CALLBACKS]);
 		break;
 	}
+	case ET_EV_EP_INSERT: {
+		const struct et_ev_ep_insert *e = (const void *)h;
+
+		d->kind = ETK_CTL;
+		d->func = "ep_insert";
+		d->in = &e->in;
+		d->fd = e->fd;
+		what(d, fmt, "insert fd=%d events=%s data=0x%llx (inline site)", e->fd,
+		     fmt ? et_epoll_events_str(e->events, ev, sizeof(ev)) : "",
+		     (unsigned long long)e->data);
+		break;
+	}
+	case ET_EV_EP_POLL: {
+		const struct et_ev_ep_poll *e = (const void *)h;
+
+		d->kind = ETK_WAIT;
+		d->func = "ep_poll";
+		d->in = &e->in;
+		if (!fmt)
+			break;
+		what(d, fmt, "wait loop entered, maxevents=%d", e->maxevents);
+		if (e->deadline_ns == -1)
+			append(d, ", no timeout");
+		else if (e->deadline_ns == 0)
+			append(d, ", does not wait");
+		else if (e->deadline_ns > 0)
+			append(d, ", times out in %.3fms",
+			       ((double)e->deadline_ns - (double)h->ts_ns) / 1e6);
+		append(d, " (inline site)");
+		break;
+	}
+	case ET_EV_EP_SEND_EVENTS: {
+		const struct et_ev_ep_send_events *e = (const void *)h;
+
+		d->kind = ETK_WAIT;
+		d->func = "ep_send_events";
+		d->in = &e->in;
+		what(d, fmt, "copy to user space starts, maxevents=%d (inline site)", e->maxevents);
+		break;
+	}
 	case ET_EV_SNAP_ROUND: {
 		const struct et_ev_snap_round *e = (const void *)h;
 
@@ -454,6 +494,15 @@ const char *et_explain(const struct et_hdr *h)
 		       "from the next snapshot.";
 	case ET_EV_STATS:
 		return "Exact counters kept in BPF maps.";
+	case ET_EV_EP_INSERT:
+		return "ep_insert: the new epitem goes into the rb-tree and ep_item_poll hooks "
+		       "ep_poll_callback onto the file's wait queue (seen at its inlined site).";
+	case ET_EV_EP_POLL:
+		return "ep_poll: the wait enters the kernel's loop: take ready items at once, or "
+		       "join wq and sleep (seen at its inlined site).";
+	case ET_EV_EP_SEND_EVENTS:
+		return "ep_send_events: rdllist is taken for the copy to user space; until "
+		       "ep_done_scan, ep_poll_callback queues items on ovflist instead.";
 	case ET_EV_SNAP_ROUND:
 		return "A snapshot round walked every instance the traced processes hold; one "
 		       "a complete round did not find is gone.";

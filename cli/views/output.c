@@ -334,6 +334,33 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		json_kv_s64_or_null(&w, "requeued", e->requeued, e->requeued >= 0);
 		break;
 	}
+	case ET_EV_EP_INSERT: {
+		const struct et_ev_ep_insert *e = (const void *)h;
+
+		j_inst(&w, &e->in);
+		json_kv_s64(&w, "fd", e->fd);
+		json_kv_u64(&w, "events", e->events);
+		json_kv_u64(&w, "data", e->data);
+		json_kv_u64(&w, "file", e->file);
+		break;
+	}
+	case ET_EV_EP_POLL: {
+		const struct et_ev_ep_poll *e = (const void *)h;
+
+		j_inst(&w, &e->in);
+		json_kv_s64_or_null(&w, "maxevents", e->maxevents, e->maxevents >= 0);
+		json_kv_s64_or_null(&w, "deadline_ns", e->deadline_ns, e->deadline_ns >= -1);
+		json_kv_u64(&w, "site", e->site);
+		break;
+	}
+	case ET_EV_EP_SEND_EVENTS: {
+		const struct et_ev_ep_send_events *e = (const void *)h;
+
+		j_inst(&w, &e->in);
+		json_kv_s64_or_null(&w, "maxevents", e->maxevents, e->maxevents >= 0);
+		json_kv_u64(&w, "site", e->site);
+		break;
+	}
 	case ET_EV_SCAN: {
 		const struct et_ev_scan *e = (const void *)h;
 
