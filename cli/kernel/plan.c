@@ -107,8 +107,10 @@ static const struct hook hook_table[] = {
 		.rungs = {
 			/* the waker's context: preempt count, irq account, unknown
 			 * (handlers.bpf.h, handle_waking); exits attach first */
-			R(RUNG_TP_BTF, "sched_switch+sched_waking", FID_DERIVED, "tb_sched_switch",
-			  "tb_sched_waking", "tb_hrtimer_expire_exit", "tb_hrtimer_expire_entry"),
+			RV(RUNG_TP_BTF, "sched_switch+sched_waking", FID_DERIVED,
+			   "irq context from the preempt count, a per-cpu symbol that needs "
+			   "CONFIG_KALLSYMS_ALL", "tb_sched_switch",
+			   "tb_sched_waking", "tb_hrtimer_expire_exit", "tb_hrtimer_expire_entry"),
 			RV(RUNG_TP_BTF, "sched_switch+sched_waking", FID_DERIVED,
 			   "irq context from irq, softirq and hrtimer tracepoints", "tb_sched_switch",
 			   "tb_sched_waking_it", "tb_irq_handler_exit", "tb_softirq_exit",
@@ -1004,15 +1006,15 @@ void plan_print(const struct plan *p, FILE *f)
 	if (!p->checked)
 		fprintf(f, "Without privileges only BTF, kallsyms and the kprobe PMU can be read;\n"
 			   "whether a program loads and attaches is " NOT_CHECKED ".\n\n");
-	fprintf(f, "%-12s %-11s %-8s %s\n", "HOOK", "USING", "FIDELITY", "ATTACH POINT");
+	fprintf(f, "%-14s %-11s %-8s %s\n", "HOOK", "USING", "FIDELITY", "ATTACH POINT");
 	for (int i = 0; i < p->nhooks; i++) {
 		const struct hook *h = &p->hooks[i];
 		const struct rung *c = h->chosen >= 0 ? &h->rungs[h->chosen] : NULL;
 
 		if (hook_unchecked(h))
-			fprintf(f, "%-12s %-11s %-8s %s\n", h->name, "?", "?", NOT_CHECKED);
+			fprintf(f, "%-14s %-11s %-8s %s\n", h->name, "?", "?", NOT_CHECKED);
 		else
-			fprintf(f, "%-12s %-11s %-8s %s%s%s%s\n", h->name,
+			fprintf(f, "%-14s %-11s %-8s %s%s%s%s\n", h->name,
 				c ? rung_kind_name(c->kind) : "-",
 				fidelity_name(c ? c->fid : h->fid_without),
 				c ? c->func : (h->without ? h->without : "NOT AVAILABLE"),
