@@ -20,6 +20,7 @@ set -eu
 me=fetch-dbg
 die() { echo "$me: $*" >&2; exit 1; }
 say() { echo "$me: $*" >&2; }
+. "$(dirname "$0")/apt-fetch.sh"
 
 [ $# -eq 2 ] || die "usage: $0 CACHE_DIR IMAGE_PKG"
 cache=$1
@@ -42,8 +43,6 @@ cached_deb() {
     ls -t "$cache/$pkg"_*.deb 2>/dev/null | head -n 1
 }
 
-known() { apt-cache show --no-all-versions "$1" >/dev/null 2>&1; }
-
 # The same lock as fetch-kernel.sh: one apt-get at a time on this cache.
 if command -v flock >/dev/null 2>&1; then
     exec 9>"$cache/.lock"
@@ -55,28 +54,13 @@ if v=$(find_vmlinux); then
     exit 0
 fi
 
-command -v apt-cache >/dev/null 2>&1 || die "apt-cache not found (Debian/Ubuntu host needed)"
-if ! known "$pkg"; then
-    say "apt-cache does not know $pkg; running apt-get update"
-    apt-get update -qq >&2 || die "apt-get update failed"
-    known "$pkg" || die "no package named $pkg (after apt-get update)"
-fi
+apt_known "$pkg"
 
 deb=$(cached_deb)
 if [ -z "$deb" ]; then
     say "downloading $pkg (about 300 MB)"
     t0=$(date +%s)
-    tmp=$(mktemp -d "$cache/.dl.XXXXXX")
-    if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
-        rm -rf "$tmp"
-        die "apt-get download $pkg failed"
-    fi
-    for f in "$tmp"/*.deb; do
-        [ -f "$f" ] || { rm -rf "$tmp"; die "apt-get download $pkg produced no .deb"; }
-        mv "$f" "$cache/"
-        deb=$cache/$(basename "$f")
-    done
-    rm -rf "$tmp"
+    deb=$(apt_download "$pkg")
     say "downloaded $(basename "$deb") in $(( $(date +%s) - t0 )) s"
     rm -rf "${cache:?}/$pkg"
 fi

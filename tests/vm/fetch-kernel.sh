@@ -18,6 +18,7 @@ set -eu
 me=fetch-kernel
 die() { echo "$me: $*" >&2; exit 1; }
 say() { echo "$me: $*" >&2; }
+. "$(dirname "$0")/apt-fetch.sh"
 
 [ $# -eq 2 ] || die "usage: $0 CACHE_DIR PKG"
 cache=$1
@@ -42,8 +43,6 @@ cached_deb() {
     ls -t "$cache/$1"_*.deb 2>/dev/null | head -n 1
 }
 
-known() { apt-cache show --no-all-versions "$1" >/dev/null 2>&1; }
-
 # Serialise concurrent runs on the same cache (two `make check`s at once).
 if command -v flock >/dev/null 2>&1; then
     exec 9>"$cache/.lock"
@@ -56,13 +55,7 @@ if [ -n "$(cached_deb "$pkg")" ] && v=$(find_vmlinuz "$pkg"); then
     exit 0
 fi
 
-command -v apt-cache >/dev/null 2>&1 || die "apt-cache not found (Debian/Ubuntu host needed)"
-
-if ! known "$pkg"; then
-    say "apt-cache does not know $pkg; running apt-get update"
-    apt-get update -qq >&2 || die "apt-get update failed"
-    known "$pkg" || die "no package named $pkg (after apt-get update)"
-fi
+apt_known "$pkg"
 
 # Resolve meta packages: follow Depends on another linux-image-* package.
 image=$pkg
@@ -83,19 +76,7 @@ done
 deb=$(cached_deb "$image")
 if [ -z "$deb" ]; then
     say "downloading $image"
-    tmp=$(mktemp -d "$cache/.dl.XXXXXX")
-    # apt-get download writes into the current directory.  As root it warns
-    # that _apt cannot write there; the download still works.
-    if ! (cd "$tmp" && apt-get download -q "$image" >&2); then
-        rm -rf "$tmp"
-        die "apt-get download $image failed"
-    fi
-    for f in "$tmp"/*.deb; do
-        [ -f "$f" ] || { rm -rf "$tmp"; die "apt-get download $image produced no .deb"; }
-        mv "$f" "$cache/"
-        deb=$cache/$(basename "$f")
-    done
-    rm -rf "$tmp"
+    deb=$(apt_download "$image")
     rm -rf "${cache:?}/$image"      # a new .deb: unpack it afresh
 fi
 
