@@ -28,10 +28,17 @@
 "  -d, --duration S        stop after S seconds (else at Ctrl-C, or when every\n" \
 "                          target has exited)\n" \
 "      --attach MODE       auto (default), fentry, kprobe, tracepoint, or inline\n" \
-"                          (auto plus ep_insert, ep_poll and ep_send_events at\n" \
-"                          their inlined sites: needs kprobes and debug info)\n" \
+"                          (auto, and ep_insert, ep_poll and ep_send_events at\n" \
+"                          their inlined sites required).  Auto attaches them\n" \
+"                          too where kprobes and the kernel's debug info exist\n" \
 "      --sites FILE        the inlined sites from `epolltrace sites -o FILE`\n" \
 "                          (same kernel build); turns on the inline rung\n" \
+"      --vmlinux FILE      the running kernel's vmlinux with debug info (else\n" \
+"                          $EPOLLTRACE_VMLINUX, else the places `epolltrace\n" \
+"                          sites --help` lists); another build's is refused\n" \
+"      --no-cache          neither read nor write the sites cache\n" \
+"                          ($EPOLLTRACE_CACHE, else /var/cache/epolltrace:\n" \
+"                          sites/BUILD-ID, made 0700/0600 when resolved)\n" \
 "      --snapshot-interval S  seconds between snapshots of the kernel (default 1)\n" \
 "      --ring-size MB      event ring buffer, MiB, rounded up to a power of 2\n" \
 "                          (default 8)\n" \
@@ -127,7 +134,8 @@ static const char help_demo[] =
 "  epolltrace demo --scenario threads --gate &  epolltrace -p $!\n";
 
 static const char help_probes[] =
-"Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE] [-v]\n"
+"Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE] [--vmlinux FILE]\n"
+"                         [--no-cache] [-v]\n"
 "\n"
 "Print the attach plan for the running kernel: for each hook (create, ctl,\n"
 "close, callback, wait, send_events, sleep, lifetime, ep_insert, ep_poll,\n"
@@ -142,6 +150,8 @@ static const char help_probes[] =
 "      --attach MODE       the plan with MODE forced: auto (default), fentry,\n"
 "                          kprobe, tracepoint or inline\n"
 "      --sites FILE        the inline rung's sites (`epolltrace sites -o FILE`)\n"
+"      --vmlinux FILE      the running kernel's debug info, for the inline rung\n"
+"      --no-cache          neither read nor write the sites cache\n"
 "  -v, --verbose           more diagnostics (twice: libbpf's log)\n"
 "\n"
 "Examples:\n"
