@@ -134,8 +134,8 @@ static const char help_demo[] =
 "  epolltrace demo --scenario threads --gate &  epolltrace -p $!\n";
 
 static const char help_probes[] =
-"Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE] [--vmlinux FILE]\n"
-"                         [--no-cache] [-v]\n"
+"Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE]\n"
+"                         [--vmlinux FILE] [--no-cache] [-v]\n"
 "\n"
 "Print the attach plan for the running kernel: for each hook (create, ctl,\n"
 "close, callback, wait, send_events, sleep, lifetime, ep_insert, ep_poll,\n"
