@@ -50,6 +50,7 @@ enum {
 	OPT_SITES,
 	OPT_VMLINUX,
 	OPT_NO_CACHE,
+	OPT_DEBUGINFOD,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "sites", required_argument, NULL, OPT_SITES },
 	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{},
 };
 
@@ -188,6 +190,8 @@ static const struct option_rule {
 	     "tracing, record, demo, probes and sites"),
 	RULE(OPT_NO_CACHE, "--no-cache", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
 	     "tracing, record, demo and probes"),
+	RULE(OPT_DEBUGINFOD, "--debuginfod", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
+	     "tracing, record, demo, probes and sites"),
 	RULE(OPT_SCENARIO, "--scenario", IN_SCENARIO | IN_CLASSROOM, "demo (without --list)"),
 	RULE(OPT_TRUTH, "--truth", IN_SCENARIO, "demo --scenario NAME, not classroom"),
 	RULE(OPT_GATE, "--gate", IN_SCENARIO, "demo --scenario NAME, not classroom"),
@@ -511,6 +515,9 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 		case OPT_NO_CACHE:
 			c->s.no_cache = true;
 			break;
+		case OPT_DEBUGINFOD:
+			c->s.debuginfod = true;
+			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace %s%s--help'.\n", help_sub ? help_sub : "",
 				help_sub ? " " : "");
@@ -530,6 +537,7 @@ static int cmd_probes(struct cli *c)
 		.sites_file = c->s.sites_file,
 		.vmlinux = c->s.vmlinux,
 		.no_cache = c->s.no_cache,
+		.debuginfod = c->s.debuginfod,
 	};
 	struct plan p;
 	struct plan_loaded ld;

@@ -480,7 +480,7 @@ static void inline_find(struct plan *p, const struct plan_params *pp, const char
 	int r;
 
 	if (vmlinux) {
-		if (debuginfo_find(vmlinux, true, &di, err, errsize))
+		if (debuginfo_find(vmlinux, true, false, &di, err, errsize))
 			return;
 		have_di = true;
 	}
@@ -496,7 +496,8 @@ static void inline_find(struct plan *p, const struct plan_params *pp, const char
 		if (r < 0)
 			et_warn("the sites cache is refused: %s; reading the debug info again", e);
 	}
-	if (!have_di && debuginfo_find(NULL, true, &di, err, errsize))
+	if (!have_di && debuginfo_find(NULL, true, debuginfo_debuginfod_wanted(pp->debuginfod),
+				       &di, err, errsize))
 		return;	/* err names the package to install */
 	/* without privileges auto cannot attach anyway: finding the file is
 	 * enough to say the rung is possible (unchecked) */
@@ -569,8 +570,8 @@ static void inline_prepare(struct plan *p, const struct plan_params *pp)
 	} else if (!kprobes || !wanted) {
 		struct debuginfo di;
 
-		/* what the rung would need; no DWARF is read */
-		if (debuginfo_find(vmlinux, true, &di, err, sizeof(err))) {
+		/* what the rung would need; no DWARF is read, nothing fetched */
+		if (debuginfo_find(vmlinux, true, false, &di, err, sizeof(err))) {
 			/* err names the package to install */
 		} else if (!wanted) {
 			snprintf(err, sizeof(err), "not used with --attach=%s: debug info %.200s "

@@ -106,6 +106,7 @@ struct plan_params {
 	const char *sites_file;		/* --sites: enables the inline rung */
 	const char *vmlinux;		/* --vmlinux (else $EPOLLTRACE_VMLINUX) */
 	bool no_cache;			/* --no-cache: neither read nor write it */
+	bool debuginfod;		/* --debuginfod (or $DEBUGINFOD_URLS set) */
 };
 
 const char *plan_mode_name(enum plan_mode m);

@@ -615,6 +615,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.sites_file = o->sites_file,
 		.vmlinux = o->vmlinux,
 		.no_cache = o->no_cache,
+		.debuginfod = o->debuginfod,
 	};
 	struct session s = { .o = o, .sink = sink, .cmd_log = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };

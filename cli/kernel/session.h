@@ -25,6 +25,7 @@ struct session_opts {
 	const char *sites_file;		/* --sites: the inline rung's sites */
 	const char *vmlinux;		/* --vmlinux: the debug info to take */
 	bool no_cache;			/* --no-cache: the sites cache unused */
+	bool debuginfod;		/* --debuginfod: ask its servers for debug info */
 	double duration;		/* seconds, 0 = until stopped */
 	double snapshot_interval;	/* seconds */
 	char **cmd;			/* -- CMD ARGS: spawn and trace */
