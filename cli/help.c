@@ -28,10 +28,19 @@
 "  -d, --duration S        stop after S seconds (else at Ctrl-C, or when every\n" \
 "                          target has exited)\n" \
 "      --attach MODE       auto (default), fentry, kprobe, tracepoint, or inline\n" \
-"                          (auto plus ep_insert, ep_poll and ep_send_events at\n" \
-"                          their inlined sites: needs kprobes and debug info)\n" \
+"                          (auto, and ep_insert, ep_poll and ep_send_events at\n" \
+"                          their inlined sites required).  Auto attaches them\n" \
+"                          too where kprobes and the kernel's debug info exist\n" \
 "      --sites FILE        the inlined sites from `epolltrace sites -o FILE`\n" \
 "                          (same kernel build); turns on the inline rung\n" \
+"      --vmlinux FILE      the running kernel's vmlinux with debug info (else\n" \
+"                          $EPOLLTRACE_VMLINUX, else the places `epolltrace\n" \
+"                          sites --help` lists); another build's is refused\n" \
+"      --no-cache          neither read nor write the sites cache\n" \
+"                          ($EPOLLTRACE_CACHE, else /var/cache/epolltrace:\n" \
+"                          sites/BUILD-ID, made 0700/0600 when resolved)\n" \
+"      --debuginfod        when no debug info is found here, ask the servers of\n" \
+"                          $DEBUGINFOD_URLS (also when that is set)\n" \
 "      --snapshot-interval S  seconds between snapshots of the kernel (default 1)\n" \
 "      --ring-size MB      event ring buffer, MiB, rounded up to a power of 2\n" \
 "                          (default 8)\n" \
@@ -127,7 +136,8 @@ static const char help_demo[] =
 "  epolltrace demo --scenario threads --gate &  epolltrace -p $!\n";
 
 static const char help_probes[] =
-"Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE] [-v]\n"
+"Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE]\n"
+"                         [--vmlinux FILE] [--no-cache] [--debuginfod] [-v]\n"
 "\n"
 "Print the attach plan for the running kernel: for each hook (create, ctl,\n"
 "close, callback, wait, send_events, sleep, lifetime, ep_insert, ep_poll,\n"
@@ -142,6 +152,9 @@ static const char help_probes[] =
 "      --attach MODE       the plan with MODE forced: auto (default), fentry,\n"
 "                          kprobe, tracepoint or inline\n"
 "      --sites FILE        the inline rung's sites (`epolltrace sites -o FILE`)\n"
+"      --vmlinux FILE      the running kernel's debug info, for the inline rung\n"
+"      --no-cache          neither read nor write the sites cache\n"
+"      --debuginfod        ask $DEBUGINFOD_URLS for the debug info if not here\n"
 "  -v, --verbose           more diagnostics (twice: libbpf's log)\n"
 "\n"
 "Examples:\n"
@@ -150,7 +163,8 @@ static const char help_probes[] =
 "  epolltrace probes --json | jq .views     the views' fidelity, as JSON\n";
 
 static const char help_sites[] =
-"Usage: epolltrace sites [--vmlinux FILE] [-o FILE [--force]] [--json] [-v]\n"
+"Usage: epolltrace sites [--vmlinux FILE | --build-id HEX] [--debuginfod]\n"
+"                        [-o FILE [--force]] [--json] [-v]\n"
 "\n"
 "Read the kernel's debug info (DWARF, with elfutils) and print every site of\n"
 "ep_insert, ep_poll, ep_send_events and ep_done_scan: each inlined copy and\n"
@@ -161,12 +175,18 @@ static const char help_sites[] =
 "/usr/lib/debug/.build-id/, /usr/lib/debug/boot/vmlinux-R,\n"
 "/usr/lib/debug/lib/modules/R/vmlinux, /lib/modules/R/build/vmlinux,\n"
 "/boot/vmlinux-R) and a file is taken only if its build-id is the running\n"
-"kernel's; if none is, the message names the package to install.  Exits 0\n"
+"kernel's; if none is, the message names the package to install, and with\n"
+"--debuginfod or $DEBUGINFOD_URLS set the debuginfod servers are asked for it\n"
+"(elfutils' libdebuginfod).  Exits 0\n"
 "when ep_insert, ep_poll and ep_send_events each have a usable site, else 1.\n"
 "\n"
 "Options:\n"
 "      --vmlinux FILE      read FILE, a vmlinux with debug info, of any build\n"
 "                          (its build-id goes into the report and the file)\n"
+"      --build-id HEX      the vmlinux of that build, from the debuginfod\n"
+"                          servers of $DEBUGINFOD_URLS: sites for another\n"
+"                          machine (its build-id: `epolltrace probes`)\n"
+"      --debuginfod        ask them when no debug info is found here\n"
 "  -o, --output FILE       also write the sites file (docs/internals.md), 0600\n"
 "      --force             replace FILE if it exists\n"
 "      --json              the report as one JSON object\n"

@@ -48,6 +48,9 @@ enum {
 	OPT_FORCE,
 	OPT_FORMAT,
 	OPT_SITES,
+	OPT_VMLINUX,
+	OPT_NO_CACHE,
+	OPT_DEBUGINFOD,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +83,9 @@ static const struct option long_opts[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "sites", required_argument, NULL, OPT_SITES },
+	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{},
 };
 
@@ -180,6 +186,12 @@ static const struct option_rule {
 	RULE(OPT_FORMAT, "--format", IN_EXPORT, "export"),
 	RULE(OPT_SITES, "--sites", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
 	     "tracing, record, demo and probes"),
+	RULE(OPT_VMLINUX, "--vmlinux", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
+	     "tracing, record, demo, probes and sites"),
+	RULE(OPT_NO_CACHE, "--no-cache", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
+	     "tracing, record, demo and probes"),
+	RULE(OPT_DEBUGINFOD, "--debuginfod", IN_TRACE | IN_RECORD | IN_DEMO | IN_PROBES,
+	     "tracing, record, demo, probes and sites"),
 	RULE(OPT_SCENARIO, "--scenario", IN_SCENARIO | IN_CLASSROOM, "demo (without --list)"),
 	RULE(OPT_TRUTH, "--truth", IN_SCENARIO, "demo --scenario NAME, not classroom"),
 	RULE(OPT_GATE, "--gate", IN_SCENARIO, "demo --scenario NAME, not classroom"),
@@ -493,6 +505,19 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 		case OPT_SITES:
 			c->s.sites_file = optarg;
 			break;
+		case OPT_VMLINUX:
+			if (!*optarg) {
+				et_err("--vmlinux needs a file name");
+				return -1;
+			}
+			c->s.vmlinux = optarg;
+			break;
+		case OPT_NO_CACHE:
+			c->s.no_cache = true;
+			break;
+		case OPT_DEBUGINFOD:
+			c->s.debuginfod = true;
+			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace %s%s--help'.\n", help_sub ? help_sub : "",
 				help_sub ? " " : "");
@@ -510,6 +535,9 @@ static int cmd_probes(struct cli *c)
 		.events_ring_bytes = 1ul << 20,
 		.snap_ring_bytes = 1ul << 20,
 		.sites_file = c->s.sites_file,
+		.vmlinux = c->s.vmlinux,
+		.no_cache = c->s.no_cache,
+		.debuginfod = c->s.debuginfod,
 	};
 	struct plan p;
 	struct plan_loaded ld;

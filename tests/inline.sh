@@ -1,8 +1,10 @@
 #!/bin/bash
-# The inline rung on this host (--attach=inline, --sites FILE): where it
-# cannot be used, `probes` says why (no kprobes, no debug info and the
-# package to install, another build's sites file with both build-ids),
-# --attach=inline fails with that one line, and nothing else changes.
+# The inline rung on this host (auto, --attach=inline, --sites FILE,
+# --vmlinux FILE): where it cannot be used, `probes` says why (no kprobes,
+# no debug info and the package to install, another build's sites file or
+# vmlinux with both build-ids), --attach=inline fails with that one line,
+# and nothing else changes (no sites cache is made).  The cache itself is
+# unit-tested in tests/sites_test.c.
 # The rung itself attaches only in the QEMU guests (tests/run-all.sh,
 # "Debian kernels under qemu-system-x86_64", mode inline).
 # Prints one line per check: "PASS name" or "FAIL name :: detail".
@@ -78,11 +80,12 @@ for n in ("ep_insert", "ep_poll", "ep_send_events"):
     assert h[n]["using"] is None and h[n]["fidelity"] == "none", h[n]
     assert not h[n]["required"], h[n]
     t = h[n]["tried"]
-    assert len(t) == 1 and t[0]["kind"] == "inline" and t[0]["point"] == n, t
-    assert t[0]["rejected"] and not t[0]["chosen"], t
+    # the ranking: the function by name, then its inlined sites
+    assert [x["kind"] for x in t] == ["named", "inline"], t
+    assert all(x["point"] == n and x["rejected"] and not x["chosen"] for x in t), t
 PY
 then
-	pass "probes --json: inline null, the three hooks with their rejected rung"
+	pass "probes --json: inline null, the three hooks with their rejected rungs, named then inline"
 else
 	fail "probes --json" "$(tail -n 2 "$OUT/probes.check")"
 fi
@@ -150,6 +153,74 @@ if [ $rc = 0 ] && head -n 1 "$OUT/auto.jsonl" | grep -q '"hook":"ep_insert","usi
 else
 	fail "--sites in auto mode" "rc=$rc $(head -c 300 "$OUT/auto.jsonl") $(cat "$OUT/auto.err")"
 fi
+# ---- --vmlinux: another build's file is refused with both build-ids -------------
+# a small ELF with a GNU build-id note stands for another build's vmlinux:
+# the build-id is checked before anything else is read
+printf 'int main(void) { return 0; }\n' >"$OUT/other.c"
+gcc -Wl,--build-id=sha1 -o "$OUT/vmlinux-other" "$OUT/other.c" 2>"$OUT/gcc.err"
+VID=$(readelf -n "$OUT/vmlinux-other" 2>/dev/null | sed -n 's/.*Build ID: //p')
+REFUSED="vmlinux-other is another build: its build-id is $VID, the running kernel's is $RUNNING"
+"$ET" probes --vmlinux "$OUT/vmlinux-other" >"$OUT/pv.txt" 2>"$OUT/pv.err"
+rc=$?
+if [ -n "$VID" ] && [ $rc = 0 ] &&
+	grep -q "^  rejected   inline     ep_poll: .*$REFUSED" "$OUT/pv.txt" &&
+	grep -q "^result: a full mode works" "$OUT/pv.txt"; then
+	pass "probes --vmlinux of another build: the rung rejected, both build-ids named"
+else
+	fail "probes --vmlinux of another build" "rc=$rc vid=$VID $(grep inline "$OUT/pv.txt") $(cat "$OUT/gcc.err" "$OUT/pv.err")"
+fi
+EPOLLTRACE_VMLINUX=$OUT/vmlinux-other "$ET" probes --attach=inline >"$OUT/pve.txt" 2>"$OUT/pve.err"
+rc=$?
+if [ $rc = 1 ] && [ "$(wc -l <"$OUT/pve.err")" = 1 ] && grep -q "$REFUSED" "$OUT/pve.err"; then
+	pass "EPOLLTRACE_VMLINUX of another build, --attach=inline: exit 1, both build-ids"
+else
+	fail "EPOLLTRACE_VMLINUX of another build" "rc=$rc $(cat "$OUT/pve.err")"
+fi
+"$ET" --vmlinux "$OUT/vmlinux-other" -d 0.3 --json -- true >"$OUT/tv.jsonl" 2>"$OUT/tv.err"
+rc=$?
+if [ $rc = 0 ] && head -n 1 "$OUT/tv.jsonl" | grep -q '"hook":"ep_insert","using":null' &&
+	grep -q "^epolltrace: warning: --vmlinux .*vmlinux-other is not used: .*$VID" "$OUT/tv.err"; then
+	pass "tracing --vmlinux of another build: goes on without the rung, a warning says why"
+else
+	fail "tracing --vmlinux of another build" "rc=$rc $(cat "$OUT/tv.err")"
+fi
+"$ET" probes --vmlinux "$OUT/none" >"$OUT/pvn.txt" 2>&1
+if grep -q "^  rejected   inline     ep_insert: .*none: No such file or directory" "$OUT/pvn.txt"; then
+	pass "probes --vmlinux of a missing file: the file named"
+else
+	fail "probes --vmlinux of a missing file" "$(grep inline "$OUT/pvn.txt")"
+fi
+"$ET" probes --vmlinux= >/dev/null 2>"$OUT/pve2.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "^epolltrace: --vmlinux needs a file name" "$OUT/pve2.err"; then
+	pass "--vmlinux with an empty name: exit 2"
+else
+	fail "--vmlinux with an empty name" "rc=$rc $(cat "$OUT/pve2.err")"
+fi
+
+# ---- the sites cache: nothing read or written where the rung cannot be used ----
+EPOLLTRACE_CACHE=$OUT/cache "$ET" probes >"$OUT/pc.txt" 2>"$OUT/pc.err"
+rc=$?
+if [ $rc = 0 ] && [ ! -e "$OUT/cache" ] && [ ! -s "$OUT/pc.err" ] &&
+	cmp -s "$OUT/pc.txt" "$OUT/probes.txt"; then
+	pass "the sites cache: nothing made here (kprobes $kprobes), probes as without it"
+else
+	fail "the sites cache on this host" "rc=$rc $(ls -la "$OUT/cache" 2>&1) $(cat "$OUT/pc.err")"
+fi
+"$ET" probes --no-cache >"$OUT/pnc.txt" 2>"$OUT/pnc.err"
+rc=$?
+if [ $rc = 0 ] && cmp -s "$OUT/pnc.txt" "$OUT/probes.txt"; then
+	pass "probes --no-cache: accepted, the same plan"
+else
+	fail "probes --no-cache" "rc=$rc $(cat "$OUT/pnc.err")"
+fi
+if "$ET" probes --help | grep -q -- "--no-cache" && "$ET" --help | grep -q -- "--vmlinux FILE" &&
+	"$ET" --help | grep -q "/var/cache/epolltrace"; then
+	pass "help: --vmlinux, --no-cache and the cache's place"
+else
+	fail "help" "$("$ET" --help | grep -n "vmlinux\|cache")"
+fi
+
 # where it does not apply
 "$ET" replay "$OUT/x.etr" --sites "$OUT/other.sites" >/dev/null 2>"$OUT/pr.err"
 rc=$?
@@ -158,6 +229,15 @@ if [ $rc = 2 ] && grep -q "replay: --sites applies to tracing, record, demo and 
 else
 	fail "--sites given to replay" "rc=$rc $(cat "$OUT/pr.err")"
 fi
+for o in "--vmlinux=$OUT/vmlinux-other" --no-cache; do
+	"$ET" replay "$OUT/x.etr" "$o" >/dev/null 2>"$OUT/pr2.err"
+	rc=$?
+	if [ $rc = 2 ] && grep -q "replay: ${o%%=*} applies to tracing, record, demo" "$OUT/pr2.err"; then
+		pass "${o%%=*} given to replay: exit 2, where it applies"
+	else
+		fail "${o%%=*} given to replay" "rc=$rc $(cat "$OUT/pr2.err")"
+	fi
+done
 "$ET" probes --attach=bogus >/dev/null 2>"$OUT/pa.err"
 if grep -q "use auto, fentry, kprobe, tracepoint or inline" "$OUT/pa.err"; then
 	pass "--attach=bogus: the modes listed, inline among them"

@@ -676,6 +676,192 @@ assert {s["function"] for s in i["sites"]} >= {"ep_insert", "ep_poll", "ep_send_
 	done
 done
 
+# ---- the full path: the kernel's debug info inside the guest ---------------------
+# One kernel (VM_FULL, default the 6.12 one: its -dbg vmlinux is the smaller,
+# 340 MB; empty: skipped) boots again with its vmlinux where Debian puts it,
+# /usr/lib/debug/boot/vmlinux-R.  There plain auto mode finds it (another
+# build's file earlier in the lookup order is skipped), checks its build-id,
+# reads the sites, keeps them in the cache and attaches ep_insert, ep_poll
+# and ep_send_events at their inlined sites; the next start takes the cache;
+# a broken cache file is refused and replaced; another build's vmlinux
+# (its build-id note, copied with objcopy) is refused with both build-ids;
+# and the scenarios of VM_FULL_SCENARIOS run in plain auto mode, checked as
+# inline mode is.
+VM_FULL=${VM_FULL-linux-image-6.12-cloud-amd64}
+VM_FULL_SCENARIOS=${VM_FULL_SCENARIOS:-mixed}
+vm_full_script() {	# kver build-id other-build-id-or-empty
+	cat <<EOF
+#!/bin/sh
+ip link set lo up 2>/dev/null
+echo "guest \$(uname -r), its debug info at /usr/lib/debug/boot"
+mkdir -p /var/cache
+if [ -n "$3" ]; then
+	mkdir -p /usr/lib/debug/.build-id/$(echo "$2" | cut -c1-2)
+	cp /bin/vmlinux-other /usr/lib/debug/.build-id/$(echo "$2" | cut -c1-2)/$(echo "$2" | cut -c3-).debug
+fi
+epolltrace probes > /out/probes.txt 2>&1; echo \$? > /out/probes.rc
+epolltrace probes --json > /out/probes-cached.json 2>/out/probes-cached.err
+echo \$? > /out/probes-cached.rc
+stat -c '%a %U %n' /var/cache/epolltrace /var/cache/epolltrace/sites \
+	/var/cache/epolltrace/sites/* > /out/cache-modes.txt 2>&1
+epolltrace probes --no-cache > /out/probes-nocache.txt 2>&1
+echo "epolltrace-sites 1" > /var/cache/epolltrace/sites/$2
+epolltrace probes > /out/probes-bad.txt 2>/out/probes-bad.err; echo \$? > /out/probes-bad.rc
+epolltrace probes > /out/probes-again.txt 2>&1
+if [ -n "$3" ]; then
+	epolltrace probes --vmlinux /bin/vmlinux-other > /out/probes-other.txt 2>&1
+	echo \$? > /out/probes-other.rc
+	epolltrace probes --attach=inline --vmlinux /bin/vmlinux-other \
+		> /out/probes-other-inline.txt 2>/out/probes-other-inline.err
+	echo \$? > /out/probes-other-inline.rc
+fi
+# the scenarios start without a cache: both sessions of each resolve, and
+# both keep what they read (renamed into place, one after the other)
+rm -rf /var/cache/epolltrace
+for sc in $VM_FULL_SCENARIOS; do
+	scenario.sh epolltrace auto \$sc /out/auto/\$sc 2>/out/auto-\$sc.err
+	echo \$? > /out/auto/\$sc/run.rc
+done
+exit 0
+EOF
+}
+full_kver=
+if [ -n "$VM_FULL" ]; then
+	step "the full path in a guest: its debug info there, plain auto mode"
+	full_start=$(date +%s)
+	vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$VM_FULL" 2>"$OUT/fetch-full.err")
+	[ -n "$vmlinuz" ] && full_kver=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
+	dbg=
+	[ -n "$full_kver" ] &&
+		dbg=$(tests/vm/fetch-dbg.sh "$VM_CACHE" "linux-image-$full_kver" 2>>"$OUT/fetch-full.err")
+	if [ -z "$dbg" ]; then
+		fail "vm full path: the kernel and its -dbg vmlinux" "$(cat "$OUT/fetch-full.err")"
+	fi
+fi
+if [ -n "$VM_FULL" ] && [ -n "$dbg" ]; then
+	vo=$OUT/vm-full/$full_kver
+	mkdir -p "$vo/bin"
+	bid=$(readelf -n "$dbg" | sed -n 's/.*Build ID: //p' | head -n 1)
+	# another kernel's build-id, in a small ELF file: its notes, copied
+	oid=
+	for pkg in $VM_KERNELS; do
+		v=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>/dev/null) || continue
+		k=$(basename "$v" | sed 's/^vmlinuz-//')
+		[ "$k" = "$full_kver" ] && continue
+		od=$(tests/vm/fetch-dbg.sh "$VM_CACHE" "linux-image-$k" 2>/dev/null) || continue
+		objcopy --strip-all -j .notes "$od" "$vo/bin/vmlinux-other" 2>/dev/null || continue
+		oid=$(readelf -n "$vo/bin/vmlinux-other" | sed -n 's/.*Build ID: //p' | head -n 1)
+		break
+	done
+	vm_full_script "$full_kver" "$bid" "$oid" >"$vo/guest.sh"
+	cp tests/scenario.sh tests/fdinfo.sh "$vo/bin/"
+	cp build/epolltrace.static "$vo/bin/epolltrace"
+	files=("$vo/bin/epolltrace" "$vo/bin/scenario.sh" "$vo/bin/fdinfo.sh")
+	[ -n "$oid" ] && files+=("$vo/bin/vmlinux-other")
+	echo "   booting $full_kver with its vmlinux ($(( $(stat -c %s "$dbg") >> 20 )) MiB)"
+	# memory: the initrd and the unpacked vmlinux, both, while it unpacks
+	if ! tests/vm/run-guest.sh --timeout "${VM_TIMEOUT:-900}" --mem 2048 \
+		--put "$dbg:/usr/lib/debug/boot/vmlinux-$full_kver" \
+		"$vmlinuz" "$vo/guest.sh" "$vo/out" "${files[@]}" >"$vo/run.log" 2>&1; then
+		fail "vm $full_kver full path: guest run" "$(tail -n 5 "$vo/run.log")"
+	else
+		o=$vo/out
+		cache=/var/cache/epolltrace/sites/$bid
+		debug=/usr/lib/debug/boot/vmlinux-$full_kver
+		three_inline() {	# probes text: the four named functions attached
+			grep -q "^ep_insert  *inline  *exact  *ep_insert" "$1" &&
+				grep -q "^ep_poll  *inline  *exact  *ep_poll" "$1" &&
+				grep -q "^ep_send_events  *inline  *exact  *ep_send_events" "$1" &&
+				grep -q "^callback  *fentry  *exact  *ep_poll_callback" "$1" &&
+				grep -q "^result: a full mode works" "$1"
+		}
+		if [ "$(cat "$o/probes.rc" 2>/dev/null)" = 0 ] && [ -n "$bid" ] &&
+			three_inline "$o/probes.txt" &&
+			grep -q "^INLINE SITES from the debug info $debug (build-id $bid)" "$o/probes.txt" &&
+			grep -q "^  kept in the cache $cache$" "$o/probes.txt"; then
+			pass "vm $full_kver full path: probes in auto mode: ep_insert, ep_poll, ep_send_events inline from $debug (build-id checked), ep_poll_callback by fentry; cached"
+		else
+			fail "vm $full_kver full path: probes in auto mode" "$(head -c 3000 "$o/probes.txt" 2>/dev/null)"
+		fi
+		if [ -n "$oid" ]; then
+			if grep -q "^INLINE SITES from the debug info $debug" "$o/probes.txt"; then
+				pass "vm $full_kver full path: another build's file earlier in the lookup order skipped"
+			else
+				fail "vm $full_kver full path: lookup order" "$(grep -A1 INLINE "$o/probes.txt")"
+			fi
+		fi
+		if [ "$(cat "$o/probes-cached.rc" 2>/dev/null)" = 0 ] && [ ! -s "$o/probes-cached.err" ] &&
+			python3 - "$o/probes-cached.json" "$cache" "$bid" >"$vo/cached.check" 2>&1 <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+i = p["inline"]
+assert p["ok"] and p["attach"] == "auto", p["fix"]
+assert i["from"] == "cache" and i["file"] == sys.argv[2] and i["build_id"] == sys.argv[3], i
+assert i["cached"] is None and i["links"] >= 3, i
+h = {x["hook"]: x for x in p["hooks"]}
+for n in ("ep_insert", "ep_poll", "ep_send_events"):
+    assert h[n]["using"] == "inline", h[n]
+    assert [t["kind"] for t in h[n]["tried"]] == ["named", "inline"], h[n]
+assert h["callback"]["using"] == "fentry", h["callback"]
+PY
+		then
+			pass "vm $full_kver full path: the second start takes the sites from the cache (probes --json)"
+		else
+			fail "vm $full_kver full path: the second start" "$(cat "$vo/cached.check" "$o/probes-cached.err" 2>/dev/null | tail -n 5)"
+		fi
+		if [ "$(grep -c "^700 root /var/cache/epolltrace$\|^700 root /var/cache/epolltrace/sites$\|^600 root $cache$" \
+			"$o/cache-modes.txt" 2>/dev/null)" = 3 ] && [ "$(wc -l <"$o/cache-modes.txt")" = 3 ]; then
+			pass "vm $full_kver full path: the cache 0700/0600, one file, no temporary left"
+		else
+			fail "vm $full_kver full path: the cache's modes" "$(cat "$o/cache-modes.txt")"
+		fi
+		if three_inline "$o/probes-nocache.txt" &&
+			grep -q "^INLINE SITES from the debug info $debug" "$o/probes-nocache.txt" &&
+			! grep -q "kept in the cache" "$o/probes-nocache.txt"; then
+			pass "vm $full_kver full path: --no-cache reads the debug info, writes no cache"
+		else
+			fail "vm $full_kver full path: --no-cache" "$(grep -A1 INLINE "$o/probes-nocache.txt")"
+		fi
+		if [ "$(cat "$o/probes-bad.rc" 2>/dev/null)" = 0 ] && three_inline "$o/probes-bad.txt" &&
+			grep -q "^epolltrace: warning: the sites cache is refused: $cache: cut short (no build-id line); reading the debug info again$" \
+				"$o/probes-bad.err" &&
+			grep -q "^INLINE SITES from the debug info $debug" "$o/probes-bad.txt" &&
+			grep -q "^  kept in the cache $cache$" "$o/probes-bad.txt" &&
+			grep -q "^INLINE SITES from the cache $cache" "$o/probes-again.txt"; then
+			pass "vm $full_kver full path: a broken cache file refused with a warning, resolved again and replaced"
+		else
+			fail "vm $full_kver full path: a broken cache file" "$(cat "$o/probes-bad.err"; grep -A1 INLINE "$o/probes-bad.txt" "$o/probes-again.txt")"
+		fi
+		if [ -n "$oid" ]; then
+			msg="/bin/vmlinux-other is another build: its build-id is $oid, the running kernel's is $bid"
+			if [ "$(cat "$o/probes-other.rc" 2>/dev/null)" = 0 ] &&
+				grep -q "^  rejected   inline     ep_insert: $msg" "$o/probes-other.txt" &&
+				grep -q "^ep_insert  *-  *none" "$o/probes-other.txt" &&
+				[ "$(cat "$o/probes-other-inline.rc" 2>/dev/null)" = 1 ] &&
+				grep -q "$msg" "$o/probes-other-inline.err"; then
+				pass "vm $full_kver full path: another kernel's vmlinux (--vmlinux) refused, both build-ids named"
+			else
+				fail "vm $full_kver full path: another kernel's vmlinux" "$(grep inline "$o/probes-other.txt"; cat "$o/probes-other-inline.err")"
+			fi
+		fi
+		for sc in $VM_FULL_SCENARIOS; do
+			d=$o/auto/$sc
+			if [ "$(cat "$d/run.rc" 2>/dev/null)" != 0 ]; then
+				fail "vm $full_kver full auto $sc (run)" "$(cat "$o/auto-$sc.err" 2>/dev/null)"
+				continue
+			fi
+			if head -n 1 "$d/trace.jsonl" | grep -q '"hook":"ep_insert","using":"inline"'; then
+				pass "vm $full_kver full auto $sc: the session says ep_insert inline"
+			else
+				fail "vm $full_kver full auto $sc: session record" "$(head -c 600 "$d/trace.jsonl")"
+			fi
+			# plain auto, checked as inline mode: the records of the three
+			run_check "vm $full_kver full auto $sc" "$d" inline
+		done
+	fi
+	echo "   the full path took $(( $(date +%s) - full_start )) s"
+fi
+
 if [ $SKIP -gt 0 ]; then
 	echo "$PASS passed, $FAIL failed, $SKIP skipped ($SKIPWHY)"
 else

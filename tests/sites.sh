@@ -6,7 +6,8 @@
 # tables measured for 6.1.192 and 6.12.117 (KERNEL_FACTS.md, "Inlined
 # sites") and, with linux-perf, against `perf probe -k VMLINUX -n -D`,
 # which reads the same DWARF by other code.  Also: the sites file, the
-# lookup order's build-id check, and this host's missing debug info.
+# lookup order's build-id check, this host's missing debug info, and
+# debuginfod (a real server on 127.0.0.1:17100 in a network namespace).
 # Prints one line per check: "PASS name" or "FAIL name :: detail".
 #
 # usage: sites.sh EPOLLTRACE OUTDIR
@@ -293,6 +294,95 @@ else
 	fail "another build in the search is refused" "rc=$rc rid=$rid $(cat "$OUT/mis.err")"
 fi
 
+# ---- debuginfod: elfutils' client against a real server ---------------------------
+# debuginfod (Debian package debuginfod, in TEST_DEPS) serves the 6.12 -dbg
+# vmlinux on 127.0.0.1:17100, in a network namespace of its own (0.188 has
+# no listen address: it binds every interface, here only lo).  The client
+# (libdebuginfod, dlopen'ed) fetches it by build-id into $OUT/dcache.
+if ! command -v debuginfod >/dev/null; then
+	fail "debuginfod" "not installed (make test-deps)"
+else
+	cat >"$OUT/dfd.sh" <<'EOF'
+ET=$1 OUT=$2 V=$3 VID=$4
+ip link set lo up || exit 98
+debuginfod -F -p 17100 -d "$OUT/dfd.sqlite" -t 0 -g 0 -c 1 --disable-source-scan \
+	"$(dirname "$V")" >"$OUT/dfd-server.log" 2>&1 &
+S=$!
+trap 'kill $S 2>/dev/null; wait $S 2>/dev/null' EXIT
+# indexed when the server answers for the build-id (a 1-byte range)
+python3 - "$VID" <<'PY' || exit 97
+import sys, time, urllib.request
+url = f"http://127.0.0.1:17100/buildid/{sys.argv[1]}/debuginfo"
+for _ in range(600):
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=0-0"}),
+                               timeout=5).read()
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+export DEBUGINFOD_CACHE_PATH=$OUT/dcache
+(unset DEBUGINFOD_URLS; "$ET" sites --build-id "$VID" >"$OUT/dfd-nourl.out" 2>"$OUT/dfd-nourl.err"
+ echo $? >"$OUT/dfd-nourl.rc")
+export DEBUGINFOD_URLS=http://127.0.0.1:17100
+"$ET" sites --build-id "$VID" -o "$OUT/dfd.sites" >"$OUT/dfd.out" 2>"$OUT/dfd.err"
+echo $? >"$OUT/dfd.rc"
+"$ET" sites --build-id 0123456789abcdef0123456789abcdef01234567 >"$OUT/dfd-none.out" \
+	2>"$OUT/dfd-none.err"
+echo $? >"$OUT/dfd-none.rc"
+# the running kernel's, which the server does not have: the usual message, and why
+"$ET" sites --debuginfod >"$OUT/dfd-run.out" 2>"$OUT/dfd-run.err"
+echo $? >"$OUT/dfd-run.rc"
+# where the rung cannot be used (no kprobes here), probes asks nothing
+n=$(grep -c "GET /buildid" "$OUT/dfd-server.log")
+"$ET" probes --debuginfod >"$OUT/dfd-probes.txt" 2>&1
+echo $? >"$OUT/dfd-probes.rc"
+sleep 0.2
+echo $(($(grep -c "GET /buildid" "$OUT/dfd-server.log") - n)) >"$OUT/dfd-probes.asked"
+EOF
+	unshare -n bash "$OUT/dfd.sh" "$ET" "$OUT" "$V" "$vid" >"$OUT/dfd-run.log" 2>&1
+	rc=$?
+	if [ $rc != 0 ]; then
+		fail "debuginfod: the server on 127.0.0.1:17100" "rc=$rc $(tail -n 3 "$OUT/dfd-server.log" "$OUT/dfd-run.log")"
+	else
+		got=$OUT/dcache/$vid/debuginfo
+		if [ "$(cat "$OUT/dfd.rc")" = 0 ] && [ ! -s "$OUT/dfd.err" ] &&
+			grep -q "^vmlinux *$got" "$OUT/dfd.out" && cmp -s "$OUT/dfd.sites" "$F" &&
+			cmp -s "$got" "$V"; then
+			pass "debuginfod: sites --build-id fetches the 6.12 vmlinux, the same sites file as --vmlinux"
+		else
+			fail "debuginfod: sites --build-id" "rc=$(cat "$OUT/dfd.rc") $(cat "$OUT/dfd.err") $(head -n 2 "$OUT/dfd.out") $(diff "$OUT/dfd.sites" "$F" | head -n 4)"
+		fi
+		if [ "$(cat "$OUT/dfd-none.rc")" = 1 ] && [ ! -s "$OUT/dfd-none.out" ] &&
+			grep -qx "epolltrace: sites: debuginfod (http://127.0.0.1:17100): build-id 0123456789abcdef0123456789abcdef01234567: No such file or directory" \
+				"$OUT/dfd-none.err"; then
+			pass "debuginfod: a build-id the server does not have: exit 1, the server and the build-id named"
+		else
+			fail "debuginfod: an unknown build-id" "rc=$(cat "$OUT/dfd-none.rc") $(cat "$OUT/dfd-none.err")"
+		fi
+		if [ "$(cat "$OUT/dfd-run.rc")" = 1 ] && [ "$(wc -l <"$OUT/dfd-run.err")" = 1 ] &&
+			grep -q "no debug info for the running kernel $R (build-id $rid): install .*; debuginfod (http://127.0.0.1:17100): build-id $rid: No such file or directory" \
+				"$OUT/dfd-run.err"; then
+			pass "debuginfod: sites --debuginfod for this kernel: the package to install, and the server's answer"
+		else
+			fail "debuginfod: sites --debuginfod" "rc=$(cat "$OUT/dfd-run.rc") $(cat "$OUT/dfd-run.err")"
+		fi
+		if [ "$(cat "$OUT/dfd-nourl.rc")" = 1 ] &&
+			grep -qx "epolltrace: sites: debuginfod: DEBUGINFOD_URLS is not set" "$OUT/dfd-nourl.err"; then
+			pass "debuginfod: --build-id without DEBUGINFOD_URLS: exit 1, says so"
+		else
+			fail "debuginfod: no DEBUGINFOD_URLS" "rc=$(cat "$OUT/dfd-nourl.rc") $(cat "$OUT/dfd-nourl.err")"
+		fi
+		if [ "$(cat "$OUT/dfd-probes.rc")" = 0 ] && [ "$(cat "$OUT/dfd-probes.asked")" = 0 ]; then
+			pass "debuginfod: probes --debuginfod where the rung cannot be used asks the server nothing"
+		else
+			fail "debuginfod: probes --debuginfod" "rc=$(cat "$OUT/dfd-probes.rc") asked $(cat "$OUT/dfd-probes.asked")"
+		fi
+	fi
+	rm -rf "$OUT/dcache" "$OUT/dfd.sqlite"*
+fi
+
 # ---- bad input --------------------------------------------------------------------
 bad() {	# name, exit, args...
 	local name=$1 want=$2
@@ -311,5 +401,7 @@ bad "--vmlinux of a missing file" 1 --vmlinux "$OUT/none"
 bad "an extra argument" 2 --vmlinux "$V" extra
 bad "--force without -o" 2 --vmlinux "$V" --force
 bad "an unknown option" 2 --bogus
+bad "--build-id of bad hex" 2 --build-id xyz
+bad "--build-id and --vmlinux" 2 --build-id "$vid" --vmlinux "$V"
 
 exit 0

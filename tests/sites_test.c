@@ -4,9 +4,11 @@
  * build-id and package-hint helpers (cli/kernel/debuginfo.c), on
  * synthetic expressions: the shapes GCC gives arguments at inline sites.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <dwarf.h>
 #include "check.h"
 #include "debuginfo.h"
@@ -260,6 +262,103 @@ static void test_sites_file(void)
 	}
 }
 
+/* how many entries DIR has besides . and .. */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return d ? n : -1;
+}
+
+static void put(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0 && chmod(path, mode) == 0, "put %s", path);
+}
+
+/* The sites cache: $EPOLLTRACE_CACHE/sites/BUILD-ID, 0700 and 0600,
+ * written whole or not at all, and refused when it is not trustworthy. */
+static void test_cache(void)
+{
+	char root[] = "/tmp/sites_cache.XXXXXX", path[4096], dir[64], err[512], cmd[4400];
+	struct sites s, t;
+	struct build_id other;
+	struct stat st;
+
+	CHECK(mkdtemp(root) != NULL, "mkdtemp");
+	snprintf(dir, sizeof(dir), "%s/c", root);
+	setenv("EPOLLTRACE_CACHE", dir, 1);
+	CHECK(read_text(good_file, &s, err, sizeof(err)) == 0, "good file: %s", err);
+	snprintf(s.path, sizeof(s.path), "/usr/lib/debug/boot/vmlinux-test");
+
+	CHECK(sites_cache_path(&s.id, path, sizeof(path)) == 0 &&
+	      !strcmp(path + strlen(dir), "/sites/7f76f39faf07f34cfa9fadd801e131bfa8cb6dc3"),
+	      "cache path %s", path);
+	CHECK(sites_cache_load(&s.id, &t, err, sizeof(err)) == 0 && !t.v, "no cache yet: a miss");
+	CHECK(sites_cache_store(&s, path, sizeof(path), err, sizeof(err)) == 0, "store: %s", err);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700, "cache dir 0%o", st.st_mode);
+	snprintf(cmd, sizeof(cmd), "%s/sites", dir);
+	CHECK(stat(cmd, &st) == 0 && (st.st_mode & 07777) == 0700, "sites dir 0%o", st.st_mode);
+	CHECK(entries(cmd) == 1, "one file, no temporary left: %d", entries(cmd));
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "file 0%o", st.st_mode);
+	CHECK(sites_cache_load(&s.id, &t, err, sizeof(err)) == 1 && t.n == s.n &&
+	      !strcmp(t.path, path) && !memcmp(t.v, s.v, s.n * sizeof(*s.v)), "load: %s", err);
+	sites_free(&t);
+	/* stored again (a refused file replaced): still one file */
+	CHECK(sites_cache_store(&s, NULL, 0, err, sizeof(err)) == 0 && entries(cmd) == 1,
+	      "store twice: %s", err);
+
+	/* another build's sites under this build's name */
+	other = s.id;
+	other.b[0] ^= 0xff;
+	{
+		char opath[4096];
+
+		CHECK(sites_cache_path(&other, opath, sizeof(opath)) == 0, "other path");
+		CHECK(rename(path, opath) == 0, "rename");
+		CHECK(sites_cache_load(&other, &t, err, sizeof(err)) == -1 &&
+		      strstr(err, "is for build-id 7f76f39f") && strstr(err, "not 8076f39f") &&
+		      !t.v, "another build-id refused: %s", err);
+		CHECK(rename(opath, path) == 0, "rename back");
+	}
+	/* malformed: cut short */
+	put(path, "epolltrace-sites 1\nbuild-id 7f76f39faf07f34cfa9fadd801e131bfa8cb6dc3\n", 0600);
+	CHECK(sites_cache_load(&s.id, &t, err, sizeof(err)) == -1 && strstr(err, "cut short"),
+	      "malformed refused: %s", err);
+	/* writable by others: someone else could have chosen the offsets */
+	CHECK(sites_cache_store(&s, NULL, 0, err, sizeof(err)) == 0, "store: %s", err);
+	CHECK(chmod(path, 0622) == 0, "chmod");
+	CHECK(sites_cache_load(&s.id, &t, err, sizeof(err)) == -1 &&
+	      strstr(err, "writable by group or others"), "0622 refused: %s", err);
+	/* a symbolic link is not followed */
+	CHECK(unlink(path) == 0 && symlink("/etc/hostname", path) == 0, "symlink");
+	CHECK(sites_cache_load(&s.id, &t, err, sizeof(err)) == -1 && strstr(err, path),
+	      "symlink refused: %s", err);
+	CHECK(unlink(path) == 0, "unlink");
+	/* a directory where the cache should be: store fails, says where */
+	CHECK(sites_cache_store(&s, NULL, 0, err, sizeof(err)) == 0, "store: %s", err);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && touch %s", dir, dir);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	CHECK(sites_cache_store(&s, NULL, 0, err, sizeof(err)) == -1 && strstr(err, dir),
+	      "a file in the way: %s", err);
+	CHECK(sites_cache_load(&s.id, &t, err, sizeof(err)) == 0, "a miss: %s", err);
+	/* unset or empty: the documented default */
+	setenv("EPOLLTRACE_CACHE", "", 1);
+	CHECK(sites_cache_path(&s.id, path, sizeof(path)) == 0 &&
+	      !strncmp(path, "/var/cache/epolltrace/sites/", 28), "default %s", path);
+	unsetenv("EPOLLTRACE_CACHE");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	sites_free(&s);
+}
+
 int main(void)
 {
 	test_decode();
@@ -267,6 +366,7 @@ int main(void)
 	test_build_id();
 	test_hint();
 	test_sites_file();
+	test_cache();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 /*
  * Finding the kernel's debug info and checking its build-id: debuginfo.h.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -198,8 +199,85 @@ static void append(char *buf, size_t size, const char *a, const char *b)
 	snprintf(buf + l, size - l, "%s", b);
 }
 
-int debuginfo_find(const char *explicit_path, bool must_match, struct debuginfo *di,
-		   char *err, size_t errsize)
+bool debuginfo_debuginfod_wanted(bool flag)
+{
+	const char *u = getenv("DEBUGINFOD_URLS");
+
+	return flag || (u && *u);
+}
+
+/* elfutils' debuginfod.h, declared here: the library is loaded at run time */
+struct debuginfod_client;
+typedef struct debuginfod_client *(*dfd_begin_fn)(void);
+typedef int (*dfd_find_fn)(struct debuginfod_client *, const unsigned char *, int, char **);
+typedef void (*dfd_end_fn)(struct debuginfod_client *);
+
+int debuginfo_fetch(const struct build_id *id, struct debuginfo *di, char *err,
+		    size_t errsize)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	char hex[2 * BUILD_ID_MAX + 1], ghex[2 * BUILD_ID_MAX + 1], e[640];
+	struct debuginfod_client *c;
+	struct build_id got = {}, run = {};
+	static void *lib;
+	dfd_begin_fn begin;
+	dfd_find_fn find;
+	dfd_end_fn end;
+	char *path = NULL;
+	int fd;
+
+	build_id_hex(id, hex);
+	if (!urls || !*urls) {
+		snprintf(err, errsize, "debuginfod: DEBUGINFOD_URLS is not set");
+		return -1;
+	}
+	/* never unloaded: libcurl does not like to be */
+	if (!lib)
+		lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(err, errsize, "debuginfod: cannot load libdebuginfod.so.1 (install "
+			 "libdebuginfod1): %s", dlerror());
+		return -1;
+	}
+	begin = (dfd_begin_fn)dlsym(lib, "debuginfod_begin");
+	find = (dfd_find_fn)dlsym(lib, "debuginfod_find_debuginfo");
+	end = (dfd_end_fn)dlsym(lib, "debuginfod_end");
+	if (!begin || !find || !end || !(c = begin())) {
+		snprintf(err, errsize, "debuginfod: libdebuginfod.so.1 is unusable");
+		return -1;
+	}
+	fd = find(c, id->b, (int)id->len, &path);
+	end(c);
+	if (fd < 0) {
+		snprintf(err, errsize, "debuginfod (%.200s): build-id %s: %s", urls, hex,
+			 strerror(-fd));
+		free(path);
+		return -1;
+	}
+	close(fd);
+	/* a server can be wrong too: the file is checked like any other */
+	if (build_id_of_file(path, &got, e, sizeof(e))) {
+		snprintf(err, errsize, "debuginfod (%.200s): %s", urls, e);
+		free(path);
+		return -1;
+	}
+	if (!build_id_eq(&got, id)) {
+		build_id_hex(&got, ghex);
+		snprintf(err, errsize, "debuginfod (%.200s) sent %s, whose build-id is %s, not %s",
+			 urls, path, ghex, hex);
+		free(path);
+		return -1;
+	}
+	memset(di, 0, sizeof(*di));
+	snprintf(di->path, sizeof(di->path), "%s", path);
+	free(path);
+	di->id = got;
+	di->running = !build_id_running(&run, e, sizeof(e)) && build_id_eq(&run, &got);
+	return 0;
+}
+
+int debuginfo_find(const char *explicit_path, bool must_match, bool debuginfod,
+		   struct debuginfo *di, char *err, size_t errsize)
 {
 	char cand[5][512], why[2048] = "", e[640], want_hex[2 * BUILD_ID_MAX + 1];
 	char got_hex[2 * BUILD_ID_MAX + 1], hint[256];
@@ -265,6 +343,11 @@ int debuginfo_find(const char *explicit_path, bool must_match, struct debuginfo 
 		di->id = want;
 		di->running = true;
 		return 0;
+	}
+	if (debuginfod) {
+		if (!debuginfo_fetch(&want, di, e, sizeof(e)))
+			return 0;
+		append(why, sizeof(why), "; ", e);
 	}
 	debuginfo_package_hint(NULL, u.release, hint, sizeof(hint));
 	/* the fix first; the files refused after it */

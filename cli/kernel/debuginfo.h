@@ -47,11 +47,28 @@ struct debuginfo {
  *   /usr/lib/debug/.build-id/xx/rest.debug, /usr/lib/debug/boot/vmlinux-R,
  *   /usr/lib/debug/lib/modules/R/vmlinux, /lib/modules/R/build/vmlinux,
  *   /boot/vmlinux-R.
+ * When none is and debuginfod is true (the user opted in: --debuginfod, or
+ * $DEBUGINFOD_URLS set), the file is then asked of the debuginfod servers
+ * (debuginfo_fetch).
  * 0, or -1 with one line in err: the files refused with both build-ids, or
  * the package to install for this distribution.
  */
-int debuginfo_find(const char *explicit_path, bool must_match, struct debuginfo *di,
-		   char *err, size_t errsize);
+int debuginfo_find(const char *explicit_path, bool must_match, bool debuginfod,
+		   struct debuginfo *di, char *err, size_t errsize);
+
+/* Has the user opted in to debuginfod?  --debuginfod (flag), or a
+ * non-empty $DEBUGINFOD_URLS. */
+bool debuginfo_debuginfod_wanted(bool flag);
+
+/*
+ * The vmlinux of build id from the debuginfod servers of $DEBUGINFOD_URLS,
+ * with elfutils' client library (libdebuginfod.so.1, loaded when first
+ * needed: it is optional, and it brings libcurl).  The file lands in the
+ * client's cache ($DEBUGINFOD_CACHE_PATH, else ~/.cache/debuginfod_client)
+ * and is taken only if its build-id is id.  0, or -1 with one line in err.
+ */
+int debuginfo_fetch(const struct build_id *id, struct debuginfo *di, char *err,
+		    size_t errsize);
 
 /* The package that has the running kernel's vmlinux with debug info, for
  * this distribution (from /etc/os-release, or root's os_release file for

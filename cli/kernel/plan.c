@@ -130,31 +130,36 @@ static const struct hook hook_table[] = {
 		}, .nrungs = 1,
 	},
 	/*
-	 * The named functions at their inlined sites: extra hooks, off unless
-	 * --attach=inline or --sites (the hooks above keep the records the
-	 * model is driven by).  KERNEL_FACTS.md, "Inlined sites".
+	 * The named functions: extra hooks (the hooks above keep the records
+	 * the model is driven by).  Each ranks the function by name, then its
+	 * inlined sites (auto and --attach=inline, needs kprobes and the
+	 * sites: inline_prepare), then nothing: the enclosing function's hook
+	 * above reports the same moment.  KERNEL_FACTS.md, "Inlined sites".
 	 */
 	{
 		.name = "ep_insert", .what = "ep_insert at its inlined site: an item is inserted",
 		.without = "not by name: the ctl hook reports inserts",
 		.rungs = {
+			R(RUNG_NAMED, "ep_insert", FID_EXACT),
 			R(RUNG_INLINE, "ep_insert", FID_EXACT, "in_ep_insert"),
-		}, .nrungs = 1,
+		}, .nrungs = 2,
 	},
 	{
 		.name = "ep_poll", .what = "ep_poll at its inlined site: the wait loop is entered",
 		.without = "not by name: the wait hook reports waits",
 		.rungs = {
+			R(RUNG_NAMED, "ep_poll", FID_EXACT),
 			R(RUNG_INLINE, "ep_poll", FID_EXACT, "in_ep_poll"),
-		}, .nrungs = 1,
+		}, .nrungs = 2,
 	},
 	{
 		.name = "ep_send_events",
 		.what = "ep_send_events at its inlined site: the copy to user space starts",
 		.without = "not by name: the send_events hook reports the scans",
 		.rungs = {
+			R(RUNG_NAMED, "ep_send_events", FID_EXACT),
 			R(RUNG_INLINE, "ep_send_events", FID_EXACT, "in_ep_send_events"),
-		}, .nrungs = 1,
+		}, .nrungs = 2,
 	},
 	{
 		.name = "snapshot", .what = "rb-tree, rdllist, ovflist and wait queue, read in place",
@@ -458,17 +463,88 @@ static int isite_fill(const struct site *st, int k, struct et_isite *is, char *w
 }
 
 /*
+ * Sites for the running kernel from the cache or the debug info, for a
+ * plan that wants the rung on a kernel with kprobes.  vmlinux (--vmlinux
+ * or $EPOLLTRACE_VMLINUX) is checked first: another build's file is
+ * refused even when the cache has this build's sites.  Sets p->sites, or
+ * err.
+ */
+static void inline_find(struct plan *p, const struct plan_params *pp, const char *vmlinux,
+			char *err, size_t errsize)
+{
+	struct debuginfo di;
+	struct build_id run;
+	struct sites *s;
+	char e[600];
+	bool have_di = false;
+	int r;
+
+	if (vmlinux) {
+		if (debuginfo_find(vmlinux, true, false, &di, err, errsize))
+			return;
+		have_di = true;
+	}
+	if (!pp->no_cache && !build_id_running(&run, e, sizeof(e))) {
+		s = calloc(1, sizeof(*s));
+		r = s ? sites_cache_load(&run, s, e, sizeof(e)) : 0;
+		if (r == 1) {
+			p->sites = s;
+			snprintf(p->sites_from, sizeof(p->sites_from), "cache");
+			return;
+		}
+		free(s);
+		if (r < 0)
+			et_warn("the sites cache is refused: %s; reading the debug info again", e);
+	}
+	if (!have_di && debuginfo_find(NULL, true, debuginfo_debuginfod_wanted(pp->debuginfod),
+				       &di, err, errsize))
+		return;	/* err names the package to install */
+	/* without privileges auto cannot attach anyway: finding the file is
+	 * enough to say the rung is possible (unchecked) */
+	if (!p->checked && p->mode != PLAN_INLINE)
+		return;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errsize, "out of memory");
+		return;
+	}
+	if (sites_resolve(&di, s, err, errsize)) {
+		free(s);
+		return;
+	}
+	p->sites = s;
+	snprintf(p->sites_from, sizeof(p->sites_from), "debug info");
+	if (pp->no_cache || !p->checked)
+		return;
+	if (sites_cache_store(s, p->sites_cached, sizeof(p->sites_cached), e, sizeof(e))) {
+		et_warn("cannot keep the sites in the cache: %s", e);
+		p->sites_cached[0] = 0;
+	}
+}
+
+/*
  * The inline rung's static checks: kprobes, and sites for the running
- * kernel's build, from --sites FILE or from the debug info found.  Sites
- * are resolved (DWARF read) only when the rung is wanted; otherwise the
- * reason says what it would need.
+ * kernel's build, from --sites FILE, the cache or the debug info found.
+ * In auto mode the rung ranks after the named function (fentry/kprobe by
+ * name: absent where it is inlined) and before the enclosing function
+ * (the ctl, wait and send_events hooks), so the debug info is looked for
+ * whenever kprobes exist; forced fentry or kprobe modes use it only with
+ * --sites or --vmlinux.  DWARF is read only when the rung is wanted;
+ * otherwise the reason says what it would need.
  */
 static void inline_prepare(struct plan *p, const struct plan_params *pp)
 {
-	bool wanted = p->mode == PLAN_INLINE || (pp->sites_file && p->mode != PLAN_TRACEPOINT);
+	const char *vmlinux = pp->vmlinux && *pp->vmlinux ? pp->vmlinux :
+			      getenv("EPOLLTRACE_VMLINUX");
+	bool given, wanted;
 	char why[320] = "", err[300] = "";
 	bool kprobes = kprobes_available(p);
 
+	if (vmlinux && !*vmlinux)
+		vmlinux = NULL;
+	given = pp->sites_file || vmlinux;
+	wanted = p->mode == PLAN_AUTO || p->mode == PLAN_INLINE ||
+		 (given && p->mode != PLAN_TRACEPOINT);
 	if (!kprobes)
 		snprintf(why, sizeof(why), "kprobes unavailable (kernel built without "
 			 "CONFIG_KPROBES)");
@@ -491,26 +567,19 @@ static void inline_prepare(struct plan *p, const struct plan_params *pp)
 		}
 		if (f)
 			fclose(f);
-	} else {
+	} else if (!kprobes || !wanted) {
 		struct debuginfo di;
 
-		if (debuginfo_find(NULL, true, &di, err, sizeof(err))) {
+		/* what the rung would need; no DWARF is read, nothing fetched */
+		if (debuginfo_find(vmlinux, true, false, &di, err, sizeof(err))) {
 			/* err names the package to install */
 		} else if (!wanted) {
-			snprintf(err, sizeof(err), "off by default: debug info %.200s found; use "
-				 "--attach=inline", di.path);
-		} else if (kprobes) {
-			struct sites *s = calloc(1, sizeof(*s));
-
-			if (!s) {
-				snprintf(err, sizeof(err), "out of memory");
-			} else if (sites_resolve(&di, s, err, sizeof(err))) {
-				free(s);
-			} else {
-				p->sites = s;
-				snprintf(p->sites_from, sizeof(p->sites_from), "debug info");
-			}
+			snprintf(err, sizeof(err), "not used with --attach=%s: debug info %.200s "
+				 "found; use --attach=auto or inline", plan_mode_name(p->mode),
+				 di.path);
 		}
+	} else {
+		inline_find(p, pp, vmlinux, err, sizeof(err));
 	}
 	if (err[0] && why[0]) {
 		size_t l = strlen(why);
@@ -520,7 +589,8 @@ static void inline_prepare(struct plan *p, const struct plan_params *pp)
 		snprintf(why, sizeof(why), "%s", err);
 	}
 	if (!why[0] && !wanted)
-		snprintf(why, sizeof(why), "off by default: use --attach=inline or --sites FILE");
+		snprintf(why, sizeof(why), "not used with --attach=%s: use --attach=auto or inline, "
+			 "--sites FILE or --vmlinux FILE", plan_mode_name(p->mode));
 
 	for (int i = 0; i < p->nhooks; i++) {
 		for (int j = 0; j < p->hooks[i].nrungs; j++) {
@@ -594,17 +664,26 @@ static int inline_attach(struct plan *p, struct rung *r, struct bpf_program *pro
 	return n ? 0 : -ENOENT;
 }
 
+/* the hook's inline rung, or NULL */
+static const struct rung *inline_rung(const struct hook *h)
+{
+	for (int j = 0; j < h->nrungs; j++)
+		if (h->rungs[j].kind == RUNG_INLINE)
+			return &h->rungs[j];
+	return NULL;
+}
+
 static bool inline_hook(const struct hook *h)
 {
-	return h->nrungs > 0 && h->rungs[0].kind == RUNG_INLINE;
+	return inline_rung(h) != NULL;
 }
 
 const char *plan_inline_unused(const struct plan *p)
 {
 	for (int i = 0; i < p->nhooks; i++)
 		if (inline_hook(&p->hooks[i]) && p->hooks[i].chosen < 0)
-			return p->hooks[i].rungs[0].reason[0] ? p->hooks[i].rungs[0].reason :
-			       "not attached";
+			return inline_rung(&p->hooks[i])->reason[0] ?
+			       inline_rung(&p->hooks[i])->reason : "not attached";
 	return NULL;
 }
 
@@ -827,7 +906,7 @@ int plan_load(struct plan *p, enum plan_mode mode, const struct plan_params *pp,
 		for (int i = 0; i < p->nhooks && mode == PLAN_INLINE && !p->fix[0]; i++)
 			if (inline_hook(&p->hooks[i]) && p->hooks[i].chosen < 0)
 				snprintf(p->fix, sizeof(p->fix), "--attach=inline: %s",
-					 p->hooks[i].rungs[0].reason);
+					 inline_rung(&p->hooks[i])->reason);
 		if (p->fix[0])
 			;
 		else if (access("/sys/kernel/btf/vmlinux", R_OK))
@@ -942,6 +1021,8 @@ static void print_sites(const struct plan *p, FILE *f)
 	build_id_hex(&p->sites->id, hex);
 	fprintf(f, "\nINLINE SITES from the %s %s (build-id %s)\n", p->sites_from, p->sites->path,
 		hex);
+	if (p->sites_cached[0])
+		fprintf(f, "  kept in the cache %s\n", p->sites_cached);
 	for (size_t i = 0; i < p->sites->n; i++) {
 		const struct site *st = &p->sites->v[i];
 
@@ -969,6 +1050,11 @@ static void print_sites_json(const struct plan *p, struct json_writer *w)
 	json_kv_str(w, "from", p->sites_from);
 	json_kv_str(w, "file", p->sites->path);
 	json_kv_str(w, "build_id", hex);
+	json_key(w, "cached");	/* the cache file written now, or null */
+	if (p->sites_cached[0])
+		json_str(w, p->sites_cached);
+	else
+		json_null(w);
 	json_kv_u64(w, "links", p->inline_links);
 	json_key(w, "sites");
 	json_arr_begin(w);

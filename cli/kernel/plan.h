@@ -82,7 +82,8 @@ struct plan {
 	char fix[384];		/* what to do when !ok */
 	/* the inline rung: the sites used (NULL: none read), where from */
 	struct sites *sites;
-	char sites_from[32];	/* "sites file", "debug info" */
+	char sites_from[32];	/* "sites file", "debug info", "cache" */
+	char sites_cached[4096];	/* the cache file written, "" if none */
 	int inline_links;	/* kprobe links attached at inlined sites */
 };
 
@@ -103,6 +104,9 @@ struct plan_params {
 	unsigned long events_ring_bytes;
 	unsigned long snap_ring_bytes;
 	const char *sites_file;		/* --sites: enables the inline rung */
+	const char *vmlinux;		/* --vmlinux (else $EPOLLTRACE_VMLINUX) */
+	bool no_cache;			/* --no-cache: neither read nor write it */
+	bool debuginfod;		/* --debuginfod (or $DEBUGINFOD_URLS set) */
 };
 
 const char *plan_mode_name(enum plan_mode m);

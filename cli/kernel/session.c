@@ -613,6 +613,9 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
 		.sites_file = o->sites_file,
+		.vmlinux = o->vmlinux,
+		.no_cache = o->no_cache,
+		.debuginfod = o->debuginfod,
 	};
 	struct session s = { .o = o, .sink = sink, .cmd_log = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -654,6 +657,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	/* --sites in a mode that does not force the rung: say why it is not in use */
 	if (o->sites_file && plan_inline_unused(&s.plan))
 		et_warn("--sites %s is not used: %s", o->sites_file, plan_inline_unused(&s.plan));
+	else if (o->vmlinux && plan_inline_unused(&s.plan))
+		et_warn("--vmlinux %s is not used: %s", o->vmlinux, plan_inline_unused(&s.plan));
 	if (sink->begin) {
 		struct et_hook_info hooks[s.plan.nhooks > 0 ? s.plan.nhooks : 1];
 		__u32 pids[SESSION_MAX_PIDS + 1];

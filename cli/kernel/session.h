@@ -23,6 +23,9 @@ struct session_opts {
 	bool follow;			/* -f */
 	enum plan_mode mode;		/* --attach */
 	const char *sites_file;		/* --sites: the inline rung's sites */
+	const char *vmlinux;		/* --vmlinux: the debug info to take */
+	bool no_cache;			/* --no-cache: the sites cache unused */
+	bool debuginfod;		/* --debuginfod: ask its servers for debug info */
 	double duration;		/* seconds, 0 = until stopped */
 	double snapshot_interval;	/* seconds */
 	char **cmd;			/* -- CMD ARGS: spawn and trace */

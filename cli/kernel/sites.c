@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <dwarf.h>
 #include <gelf.h>
 #include <elfutils/libdw.h>
@@ -767,4 +768,137 @@ int sites_check_running(const struct sites *s, char *err, size_t errsize)
 	snprintf(err, errsize, "%s is for another build: build-id %s, the running kernel's is %s",
 		 s->path, a, b);
 	return -1;
+}
+
+/* ---- the sites cache (sites.h) --------------------------------------------- */
+
+static const char *cache_dir(void)
+{
+	const char *d = getenv("EPOLLTRACE_CACHE");
+
+	return d && *d ? d : "/var/cache/epolltrace";
+}
+
+int sites_cache_path(const struct build_id *id, char *buf, size_t size)
+{
+	char hex[2 * BUILD_ID_MAX + 1];
+	int n;
+
+	if (!id->len)
+		return -1;
+	build_id_hex(id, hex);
+	n = snprintf(buf, size, "%s/sites/%s", cache_dir(), hex);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int sites_cache_load(const struct build_id *id, struct sites *s, char *err, size_t errsize)
+{
+	char path[4096], e[512], want[2 * BUILD_ID_MAX + 1], got[2 * BUILD_ID_MAX + 1];
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	if (sites_cache_path(id, path, sizeof(path))) {
+		snprintf(err, errsize, "the cache path is too long");
+		return -1;
+	}
+	/* a planted symbolic link is not followed: O_NOFOLLOW */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == EACCES || errno == ENOTDIR)
+			return 0;
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* the offsets in it decide where kprobes go: only a file that no one
+	 * else could have written is taken */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022)) {
+		snprintf(err, errsize, "%s: %s", path,
+			 !S_ISREG(st.st_mode) ? "not a regular file" :
+			 st.st_uid != geteuid() ? "owned by another user" :
+			 "writable by group or others");
+		close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (sites_read(f, path, s, e, sizeof(e))) {
+		snprintf(err, errsize, "%s", e);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	if (!build_id_eq(&s->id, id)) {
+		build_id_hex(&s->id, got);
+		build_id_hex(id, want);
+		snprintf(err, errsize, "%s is for build-id %s, not %s", path, got, want);
+		sites_free(s);
+		return -1;
+	}
+	return 1;
+}
+
+/* mkdir with mode 0700 if absent; an existing directory is kept as it is */
+static int mkdir_0700(const char *d, char *err, size_t errsize)
+{
+	struct stat st;
+
+	if (!mkdir(d, 0700) || (errno == EEXIST && !stat(d, &st) && S_ISDIR(st.st_mode)))
+		return 0;
+	snprintf(err, errsize, "cannot create %s: %s", d, strerror(errno == EEXIST ? ENOTDIR :
+									 errno));
+	return -1;
+}
+
+int sites_cache_store(const struct sites *s, char *path, size_t pathsize, char *err,
+		      size_t errsize)
+{
+	char file[4096], dir[4096], tmp[4200];
+	FILE *f;
+	int fd;
+
+	if (sites_cache_path(&s->id, file, sizeof(file))) {
+		snprintf(err, errsize, "the cache path is too long");
+		return -1;
+	}
+	if (path)
+		snprintf(path, pathsize, "%s", file);
+	snprintf(dir, sizeof(dir), "%s", cache_dir());
+	if (mkdir_0700(dir, err, errsize))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/sites", cache_dir());
+	if (mkdir_0700(dir, err, errsize))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", file);
+	fd = mkstemp(tmp);	/* 0600, O_EXCL */
+	if (fd < 0) {
+		snprintf(err, errsize, "cannot create a file in %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	fprintf(f, "# the sites cache of epolltrace, resolved from %s\n", s->path);
+	if (sites_write(s, f) || fflush(f) || fsync(fd)) {
+		snprintf(err, errsize, "writing %s failed: %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return -1;
+	}
+	if (fclose(f) || rename(tmp, file)) {
+		snprintf(err, errsize, "cannot put %s in place: %s", file, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

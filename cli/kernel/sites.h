@@ -75,6 +75,32 @@ int sites_read(FILE *f, const char *name, struct sites *s, char *err, size_t err
 int sites_check_running(const struct sites *s, char *err, size_t errsize);
 
 /*
+ * The sites cache: the sites resolved from debug info, kept per build-id so
+ * that the next start reads no DWARF.  The directory is $EPOLLTRACE_CACHE,
+ * or /var/cache/epolltrace when it is unset or empty; the file is
+ * DIR/sites/BUILD-ID (hex), a sites file as sites_write makes it.
+ * Directories made here are 0700, the file 0600.
+ */
+/* the cache file for build-id id into buf; 0, or -1 if it does not fit */
+int sites_cache_path(const struct build_id *id, char *buf, size_t size);
+/*
+ * Read the cached sites of build id.  1: read, s filled (s->path is the
+ * cache file); 0: no cache file (or not readable by this user: a cache
+ * this user cannot read is a miss, not an error); -1: the file is
+ * refused, err says why (not a regular file, not this user's, writable
+ * by others, malformed, or another build-id): the caller resolves again
+ * and the store replaces it.
+ */
+int sites_cache_load(const struct build_id *id, struct sites *s, char *err, size_t errsize);
+/*
+ * Keep s in the cache, atomically: a 0600 temporary file in the same
+ * directory, fsync'd, renamed over the old one.  path (may be NULL)
+ * receives the cache file's name.  0, or -1 with the reason in err.
+ */
+int sites_cache_store(const struct sites *s, char *path, size_t pathsize, char *err,
+		      size_t errsize);
+
+/*
  * `epolltrace sites [--vmlinux FILE] [-o FILE] [--force] [--json]`: argv[0]
  * is "sites".  Returns the exit status (sites_cmd.c).
  */

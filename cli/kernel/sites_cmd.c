@@ -12,10 +12,12 @@
 #include "outfile.h"
 #include "sites.h"
 
-enum { OPT_VMLINUX = 256, OPT_JSON, OPT_FORCE };
+enum { OPT_VMLINUX = 256, OPT_JSON, OPT_FORCE, OPT_DEBUGINFOD, OPT_BUILD_ID };
 
 static const struct option long_opts[] = {
 	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
+	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
+	{ "build-id", required_argument, NULL, OPT_BUILD_ID },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -31,8 +33,9 @@ static const char *const needed[] = { "ep_insert", "ep_poll", "ep_send_events", 
 
 int sites_command(int argc, char **argv)
 {
-	const char *vmlinux = NULL, *output = NULL;
-	bool json = false, force = false;
+	const char *vmlinux = NULL, *output = NULL, *build_id = NULL;
+	bool json = false, force = false, debuginfod = false;
+	struct build_id want;
 	struct debuginfo di;
 	struct sites s;
 	struct outfile of;
@@ -51,6 +54,12 @@ int sites_command(int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			force = true;
+			break;
+		case OPT_DEBUGINFOD:
+			debuginfod = true;
+			break;
+		case OPT_BUILD_ID:
+			build_id = optarg;
 			break;
 		case OPT_JSON:
 			json = true;
@@ -81,9 +90,24 @@ int sites_command(int argc, char **argv)
 		et_err("sites: --vmlinux needs a file name");
 		return 2;
 	}
+	if (build_id && vmlinux) {
+		et_err("sites: --build-id and --vmlinux: give one of them");
+		return 2;
+	}
+	if (build_id && build_id_parse(build_id, &want)) {
+		et_err("sites: --build-id needs an even number of hex digits (at most %d): '%s'",
+		       2 * BUILD_ID_MAX, build_id);
+		return 2;
+	}
+	/* another machine's build, from the debuginfod servers */
+	if (build_id && debuginfo_fetch(&want, &di, err, sizeof(err))) {
+		fprintf(stderr, "epolltrace: sites: %s\n", err);
+		return 1;
+	}
 	/* resolve for whatever build the given file is: only attaching
 	 * needs the running kernel's build-id */
-	if (debuginfo_find(vmlinux, false, &di, err, sizeof(err))) {
+	if (!build_id && debuginfo_find(vmlinux, false, debuginfo_debuginfod_wanted(debuginfod),
+					&di, err, sizeof(err))) {
 		/* not et_err: the refused files' names and ids can be longer
 		 * than its line */
 		fprintf(stderr, "epolltrace: sites: %s\n", err);

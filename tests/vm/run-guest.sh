@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-guest.sh [--timeout SECS] [--mem MB] [--smp N] [--append ARGS]
-#              VMLINUZ GUEST_SCRIPT OUT_DIR [FILE...]
+#              [--put SRC:DEST]... VMLINUZ GUEST_SCRIPT OUT_DIR [FILE...]
 #
 # Boot VMLINUZ under qemu-system-x86_64 (TCG, no KVM needed) with a throw-away
 # busybox initramfs, run GUEST_SCRIPT in it and bring back every file the guest
@@ -18,6 +18,12 @@
 # is sent over the serial console (ttyS0) as gzip+base64 between marker lines
 # carrying a per-run random nonce, size and sha256.  A final marker carries the
 # script's exit code; then the guest powers off.
+#
+# --put SRC:DEST puts the file SRC at the absolute path DEST in the guest
+# (parent directories made), in an uncompressed cpio archive placed before
+# the compressed one: a large file (a 340 MB vmlinux) costs no gzip on the
+# host and no inflating under TCG, only a copy.  Give --mem enough for it
+# twice (the initrd and the unpacked file) while the kernel unpacks it.
 #
 # The host decodes the files into OUT_DIR (relative paths kept, sizes and
 # sha256 checked) and writes the raw console to OUT_DIR/console.log (the
@@ -56,6 +62,7 @@ timeout_s=300
 mem=1024
 smp=2
 append_extra=
+puts=()
 while [ $# -gt 0 ]; do
     case $1 in
         --timeout) [ $# -ge 2 ] || fail "--timeout needs a value"; timeout_s=$2; shift 2 ;;
@@ -66,6 +73,8 @@ while [ $# -gt 0 ]; do
         --smp=*) smp=${1#*=}; shift ;;
         --append) [ $# -ge 2 ] || fail "--append needs a value"; append_extra=$2; shift 2 ;;
         --append=*) append_extra=${1#*=}; shift ;;
+        --put) [ $# -ge 2 ] || fail "--put needs SRC:DEST"; puts+=("$2"); shift 2 ;;
+        --put=*) puts+=("${1#*=}"); shift ;;
         --) shift; break ;;
         -h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
         -*) fail "unknown option $1" ;;
@@ -81,6 +90,15 @@ case $mem in ''|*[!0-9]*) fail "bad --mem '$mem'" ;; esac
 case $smp in ''|*[!0-9]*|0) fail "bad --smp '$smp'" ;; esac
 [ -f "$vmlinuz" ] && [ -r "$vmlinuz" ] || fail "no kernel image $vmlinuz"
 [ -f "$script" ] && [ -r "$script" ] || fail "no guest script $script"
+for p in "${puts[@]}"; do
+    src=${p%%:*} dst=${p#*:}
+    [ "$src" != "$p" ] && [ -f "$src" ] && [ -r "$src" ] || fail "--put $p: no file ${src:-?}"
+    case $dst in
+        /*/..|/*/../*|*/./*|/|*//*|*/) fail "--put $p: bad guest path $dst" ;;
+        /?*) ;;
+        *) fail "--put $p: the guest path must be absolute" ;;
+    esac
+done
 for f in "$@"; do
     [ -e "$f" ] || fail "no such file $f"
     case $(basename -- "$f") in
@@ -209,9 +227,24 @@ EOF
 sed -i "s/@@MARKER@@/$marker/" "$root/init"
 chmod 755 "$root/init"
 
-initrd=$work/initrd.gz
+initrd=$work/initrd
+: >"$initrd"
+if [ ${#puts[@]} -gt 0 ]; then
+    # links to the files, archived as their contents (cpio -L): no copy
+    big=$work/big
+    for p in "${puts[@]}"; do
+        src=${p%%:*} dst=${p#*:}
+        mkdir -p "$big$(dirname -- "$dst")" || fail "cannot stage $dst"
+        ln -sfn "$(readlink -f -- "$src")" "$big$dst" || fail "cannot stage $dst"
+    done
+    # the kernel reads concatenated archives, compressed or not
+    # (Documentation/driver-api/early-userspace/buffer-format.rst)
+    ( cd "$big" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+      cpio --null -o -H newc -R 0:0 -L --quiet ) >"$initrd" ||
+        fail "cannot build the archive of --put files"
+fi
 ( cd "$root" && find . -print0 | LC_ALL=C sort -z |
-  cpio --null -o -H newc -R 0:0 --quiet | gzip -1 ) >"$initrd" ||
+  cpio --null -o -H newc -R 0:0 --quiet | gzip -1 ) >>"$initrd" ||
     fail "cannot build the initramfs"
 
 # --------------------------------------------------------------------- boot
