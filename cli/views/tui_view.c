@@ -1243,12 +1243,15 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 
 	snprintf(title, sizeof(title), "rdllist: %zu ready%s", in->nready,
 		 sampled ? " (sampled)" : "");
-	/* a transfer runs: what callbacks queue now waits on ovflist */
-	if (t->st.vis.transfers && in->il.scanning && !in->closed_ns)
-		snprintf(title, sizeof(title), "rdllist: %zu ready, ovflist active%s", in->nready,
-			 sampled ? " (sampled)" : "");
 	snprintf(brief, sizeof(brief), "rdllist: %zu ready", in->nready);
 	snprintf(tiny, sizeof(tiny), "rdllist: %zu", in->nready);
+	/* a transfer runs: what callbacks queue now waits on ovflist */
+	if (t->st.vis.transfers && in->il.scanning && !in->closed_ns) {
+		snprintf(title, sizeof(title), "rdllist: %zu ready, ovflist active%s", in->nready,
+			 sampled ? " (sampled)" : "");
+		snprintf(brief, sizeof(brief), "rdllist: %zu, ovflist active", in->nready);
+		snprintf(tiny, sizeof(tiny), "rdllist: %zu +ovflist", in->nready);
+	}
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	top = clamp_scroll(&t->scroll[PANE_READY], (int)in->nready, rows);
 	pane_title(t, b, x, y, w, t->focus == PANE_READY, forms, 4,
