@@ -1414,7 +1414,12 @@ static int inline_parts(const struct tui *t, const struct model_inst *in, struct
 		if (t->st.vis.callbacks)
 			snprintf(s->xf + strlen(s->xf), sizeof(s->xf) - strlen(s->xf),
 				 ", to ovflist %llu", (unsigned long long)il->ovf_callbacks);
-		snprintf(s->xfb, sizeof(s->xfb), "xfer %llu", (unsigned long long)il->transfers);
+		if (t->st.vis.callbacks)
+			snprintf(s->xfb, sizeof(s->xfb), "xfer %llu ovf %llu",
+				 (unsigned long long)il->transfers,
+				 (unsigned long long)il->ovf_callbacks);
+		else
+			snprintf(s->xfb, sizeof(s->xfb), "xfer %llu", (unsigned long long)il->transfers);
 		p[n++] = (struct part){ s->win, s->winb, 0, TC_WARN, 0, 0 };
 		p[n++] = (struct part){ s->xf, s->xfb, 2, TC_HEADER, 0, 0 };
 	}
