@@ -127,6 +127,9 @@ struct inline_priv {
 	size_t nxfer, cap_xfer;
 	struct pending_insert *ins;
 	size_t nins, cap_ins;
+	/* ready items marked ovflist since the window opened (or fewer: some
+	 * may have left the list); 0: no mark to clear at its end */
+	size_t marked;
 };
 
 static void inline_free(struct inline_priv *x)
@@ -756,8 +759,11 @@ static void scanning_update(struct model_inst *in)
 	for (size_t i = 0; in->il.scanning && i < x->nxfer; i++)
 		if (!in->il.scan_since_ns || x->xfer[i].start_ns < in->il.scan_since_ns)
 			in->il.scan_since_ns = x->xfer[i].start_ns;
-	for (size_t i = 0; !in->il.scanning && i < in->nready; i++)
+	if (in->il.scanning || !x || !x->marked)
+		return;
+	for (size_t i = 0; i < in->nready; i++)
 		in->ready[i].ovflist = false;
+	priv(in)->ilp->marked = 0;
 }
 
 static void xfer_drop(struct model_inst *in, long i)
@@ -849,8 +855,10 @@ static void callback_window(struct model_inst *in, const struct et_ev_callback *
 	in->il.ovf_callbacks++;
 	in->il.ovf_window++;
 	r = model_ready_index(in, e->fd);
-	if (r >= 0)
+	if (r >= 0 && !in->ready[r].ovflist) {
 		in->ready[r].ovflist = true;
+		priv(in)->ilp->marked++;
+	}
 }
 
 static struct model_inst *apply_ep_insert(struct model *m, const struct et_ev_ep_insert *e)
