@@ -6,7 +6,9 @@ usage: check_state.py STATE.jsonl FDINFO.txt TRUTH.jsonl
 At the end of a gated scenario the workload is at rest: every open
 instance's interest set (count and members) must equal /proc/PID/fdinfo,
 exactly the threads left asleep wait (asleep), the ready lists the workload expects are there, drift is 0
-and nothing is resyncing.
+and nothing is resyncing.  The inline rung's parts (ep_insert, ep_poll,
+transfers, each ready item's ovflist mark) are null unless the mode is
+inline, and there they are not.
 """
 import sys
 
@@ -49,6 +51,14 @@ def main():
             fails.append(f"epfd {epfd}: drift {i['drift']} (last: {i.get('drift_last')})")
         if i["resyncing"]:
             fails.append(f"epfd {epfd}: still resyncing")
+        # the inline rung's parts: null where the mode has no such hook
+        # (scenario.sh gives a sites file in inline mode only), never 0
+        inline = st["attach"] == "inline"
+        for k in ("ep_insert", "ep_poll", "transfers"):
+            if k not in i or (i[k] is None) == inline:
+                fails.append(f"epfd {epfd}: {k} is {i.get(k, 'missing')} in {st['attach']} mode")
+        if any("ovflist" not in r or (r["ovflist"] is None) == inline for r in i["ready"]):
+            fails.append(f"epfd {epfd}: ready ovflist marks in {st['attach']} mode: {i['ready']}")
         for x in i["fds"]:
             if x["kind"] in ("?", ""):
                 fails.append(f"epfd {epfd} fd {x['fd']}: kind unresolved")

@@ -896,6 +896,211 @@ static void test_pid_reuse(void)
 	model_free(&m);
 }
 
+/* ---- the inline rung's records ------------------------------------------ */
+
+#define E2 0xffff000000002000ull
+static const struct et_inst inst2 = { .ep = E2, .owner = PID, .epfd = EPFD + 1 };
+
+static void send_events(struct model *m, const struct et_inst *in, __u32 tid)
+{
+	struct et_ev_ep_send_events e = { .in = *in, .maxevents = 8 };
+
+	hdr(&e.hdr, ET_EV_EP_SEND_EVENTS, tid);
+	model_apply(m, &e.hdr);
+}
+
+static void done_scan(struct model *m, const struct et_inst *in, __u32 tid, __u64 after)
+{
+	struct et_ev_scan e = { .in = *in };
+
+	now += after;
+	hdr(&e.hdr, ET_EV_SCAN, tid);
+	model_apply(m, &e.hdr);
+}
+
+/* a callback as the BPF side writes it: with the item's mask */
+static void callback_on(struct model *m, const struct et_inst *in, int fd, __u32 mask, __u32 key)
+{
+	struct et_ev_callback e = { .in = *in, .fd = fd, .events = mask | 0x18, .key = key,
+				    .data = 0x100 + fd };
+
+	hdr(&e.hdr, ET_EV_CALLBACK, 999);
+	model_apply(m, &e.hdr);
+}
+
+static void ep_insert(struct model *m, __u32 tid, int fd, __u32 events, __u64 file)
+{
+	struct et_ev_ep_insert e = { .in = inst, .fd = fd, .events = events, .data = 0x100 + fd,
+				     .file = file };
+
+	hdr(&e.hdr, ET_EV_EP_INSERT, tid);
+	model_apply(m, &e.hdr);
+}
+
+static void test_transfer_window(void)
+{
+	struct model m;
+	struct model_inst *in;
+	long r;
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN);
+	in = model_find(&m, EP);
+	CHECK(!in->il.scanning && !in->il.transfers, "no transfer before ep_send_events");
+	send_events(&m, &inst, 200);
+	in = model_find(&m, EP);
+	CHECK(in->il.scanning && in->il.transfers == 1 && in->il.scan_since_ns == now,
+	      "ep_send_events opens the window");
+	callback_on(&m, &inst, 5, IN, IN);
+	r = model_ready_index(in, 5);
+	CHECK(in->il.ovf_callbacks == 1 && in->il.ovf_window == 1 && r >= 0 && in->ready[r].ovflist,
+	      "a callback inside the window went to ovflist");
+	callback_on(&m, &inst, 6, IN, 0x4);	/* EPOLLOUT: the item does not ask for it */
+	CHECK(in->il.ovf_callbacks == 1, "a callback the key filter stops is not chained");
+	callback_on(&m, &inst, 6, 0, IN);	/* disarmed: private bits only */
+	CHECK(in->il.ovf_callbacks == 1, "nor one for a disarmed item");
+	done_scan(&m, &inst, 200, 5000);
+	r = model_ready_index(in, 5);
+	CHECK(!in->il.scanning && in->il.transfers_ended == 1 && in->il.transfer_last_ns == 9000 &&
+	      in->il.transfer_max_ns == 9000 && in->il.transfer_total_ns == 9000,
+	      "ep_done_scan of the same thread ends it: %llu ns",
+	      (unsigned long long)in->il.transfer_last_ns);
+	CHECK(r < 0 || !in->ready[r].ovflist, "spliced back: no ready item is on ovflist");
+	callback_on(&m, &inst, 6, IN, IN);
+	CHECK(in->il.ovf_callbacks == 1 && in->il.ovf_window == 1 && is_ready(&m, 6) &&
+	      !in->ready[model_ready_index(in, 6)].ovflist,
+	      "a callback outside the window goes to rdllist");
+	/* a second, longer one: max and total */
+	send_events(&m, &inst, 200);
+	CHECK(in->il.ovf_window == 0, "a new window counts afresh");
+	done_scan(&m, &inst, 200, 9000);
+	CHECK(in->il.transfers == 2 && in->il.transfers_ended == 2 &&
+	      in->il.transfer_last_ns == 10000 && in->il.transfer_max_ns == 10000 &&
+	      in->il.transfer_total_ns == 19000, "last, max and total durations");
+	/* ep_done_scan with no transfer open (the epoll file polled) */
+	done_scan(&m, &inst, 200, 0);
+	CHECK(in->il.transfers_ended == 2 && !in->il.scanning, "a scan without a transfer ends none");
+	model_free(&m);
+}
+
+static void test_transfer_interleaved(void)
+{
+	struct model m;
+	struct model_inst *a, *b;
+	struct et_ev_create c2 = { .in = inst2 };
+
+	model_init(&m, true);
+	create(&m);
+	hdr(&c2.hdr, ET_EV_EP_CREATE, PID);
+	model_apply(&m, &c2.hdr);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	a = model_find(&m, EP);
+	b = model_find(&m, E2);
+	send_events(&m, &inst, 200);
+	send_events(&m, &inst2, 300);
+	send_events(&m, &inst, 201);	/* a second thread, queued on ep->mtx */
+	callback_on(&m, &inst2, 9, IN, IN);
+	CHECK(a->il.ovf_callbacks == 0 && b->il.ovf_callbacks == 1,
+	      "a callback counts for its own instance only");
+	done_scan(&m, &inst2, 200, 100);	/* thread 200 has no transfer on E2 */
+	done_scan(&m, &inst, 300, 100);		/* nor 300 on EP */
+	CHECK(a->il.scanning && b->il.scanning && !a->il.transfers_ended &&
+	      !b->il.transfers_ended, "another thread's or instance's scan ends nothing");
+	done_scan(&m, &inst, 200, 100);
+	CHECK(a->il.scanning && a->il.transfers_ended == 1,
+	      "one of two threads done: still scanning");
+	callback_on(&m, &inst, 5, IN, IN);
+	CHECK(a->il.ovf_callbacks == 1, "the other's window still diverts");
+	done_scan(&m, &inst, 201, 100);
+	done_scan(&m, &inst2, 300, 100);
+	CHECK(!a->il.scanning && !b->il.scanning && a->il.transfers == 2 &&
+	      a->il.transfers_ended == 2 && b->il.transfers == 1 && b->il.transfers_ended == 1,
+	      "each ended by its own thread's scan");
+	model_free(&m);
+}
+
+static void test_transfer_unended(void)
+{
+	struct model m;
+	struct model_inst *in;
+	struct et_ev_lost l = { .count = 3 };
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	in = model_find(&m, EP);
+	send_events(&m, &inst, 200);
+	hdr(&l.hdr, ET_EV_LOST, 0);
+	model_apply(&m, &l.hdr);
+	CHECK(!in->il.scanning && in->il.transfers == 1 && in->il.transfers_unended == 1,
+	      "records lost: the open transfer has no end, the window is closed");
+	callback_on(&m, &inst, 5, IN, IN);
+	done_scan(&m, &inst, 200, 100);
+	CHECK(!in->il.ovf_callbacks && !in->il.transfers_ended,
+	      "after the loss: no diversion, no end");
+	/* its end record lost alone: the next ep_send_events of the thread */
+	send_events(&m, &inst, 200);
+	send_events(&m, &inst, 200);
+	CHECK(in->il.transfers == 3 && in->il.transfers_unended == 2 && in->il.scanning,
+	      "a thread's new transfer: its previous one had no end");
+	/* the wait ended first (ep_send_events left at once on a fatal signal) */
+	wait_exit(&m, 200, NULL, 0);
+	CHECK(!in->il.scanning && in->il.transfers_unended == 3 && !in->il.transfers_ended,
+	      "the wait's exit closes its thread's transfer, unended");
+	/* the instance closed inside a window */
+	send_events(&m, &inst, 200);
+	{
+		struct et_ev_close c = { .in = inst };
+
+		hdr(&c.hdr, ET_EV_EP_CLOSE, PID);
+		model_apply(&m, &c.hdr);
+	}
+	CHECK(!in->il.scanning, "a closed instance is not scanning");
+	model_free(&m);
+}
+
+static void test_ep_insert_poll(void)
+{
+	struct model m;
+	struct model_inst *in;
+	struct et_ev_ep_poll p = { .in = inst, .maxevents = 7, .deadline_ns = 123456789 };
+
+	model_init(&m, true);
+	create(&m);
+	ep_insert(&m, PID, 5, IN | 0x18, 0x5005);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	in = model_find(&m, EP);
+	CHECK(in->il.inserts == 1 && !in->il.insert_drift && !in->il.insert_unpaired,
+	      "ep_insert and its ctl ADD agree: %s", in->il.insert_note);
+	ep_insert(&m, PID, 6, 0x4 | 0x18, 0x5006);	/* the kernel inserted OUT */
+	ctl(&m, ET_CTL_ADD, 6, IN);
+	CHECK(in->il.insert_drift == 1 && strstr(in->il.insert_note, "fd 6: ep_insert mask 0x1c"),
+	      "a mask that differs is drift: %s", in->il.insert_note);
+	ep_insert(&m, PID, 7, IN | 0x18, 0x9999);
+	ctl(&m, ET_CTL_ADD, 7, IN);
+	CHECK(in->il.insert_drift == 2 && strstr(in->il.insert_note, "file"),
+	      "so is another file: %s", in->il.insert_note);
+	ep_insert(&m, PID, 11, IN | 0x18, 0x500b);
+	ctl(&m, ET_CTL_ADD, 10, IN);
+	CHECK(in->il.insert_drift == 3 && strstr(in->il.insert_note, "ep_insert fd 11, ctl ADD fd 10"),
+	      "and another fd: %s", in->il.insert_note);
+	ep_insert(&m, PID, 8, 0, 0);	/* the mask not readable at the site */
+	ctl(&m, ET_CTL_ADD, 8, IN);
+	CHECK(in->il.insert_drift == 3, "an unreadable mask is not compared");
+	ep_insert(&m, 101, 9, IN | 0x18, 0x5009);	/* another thread's, pending */
+	ctl(&m, ET_CTL_ADD, 12, IN);
+	CHECK(in->il.insert_drift == 3 && in->il.insert_unpaired == 1 && in->il.inserts == 6,
+	      "a thread's ADD does not pair with another thread's ep_insert");
+	hdr(&p.hdr, ET_EV_EP_POLL, PID);
+	model_apply(&m, &p.hdr);
+	CHECK(in->il.polls == 1 && in->il.poll_maxevents == 7 &&
+	      in->il.poll_deadline_ns == 123456789 && in->il.poll_ts_ns == now,
+	      "ep_poll: counted, with its deadline");
+	model_free(&m);
+}
+
 static void test_buckets(void)
 {
 	CHECK(model_bucket(0) == 0 && model_bucket(1) == 1 && model_bucket(2) == 2 &&
@@ -925,6 +1130,10 @@ int main(void)
 	test_many_waiters();
 	test_round_gone();
 	test_pid_reuse();
+	test_transfer_window();
+	test_transfer_interleaved();
+	test_transfer_unended();
+	test_ep_insert_poll();
 	test_buckets();
 	printf("model: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

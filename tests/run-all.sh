@@ -234,6 +234,21 @@ PY
 				"$(cat "$2/inline-export.err" "$2/check-inline-rec.txt" 2>/dev/null | tail -n 5)"
 		fi
 	fi
+	# inline mode, every scenario: the model's transfers (ep_send_events to
+	# ep_done_scan), the callbacks they diverted to ovflist, and ep_insert
+	# paired with ctl ADD, against the records its own session recorded;
+	# the replay says the same
+	if [ "$3" = inline ]; then
+		if "$ET" export "$2/state.etr" --format jsonl -o "$2/state-records.jsonl" \
+			2>"$2/inline-model.err" &&
+			python3 tests/check_inline.py "$2/state.jsonl" "$2/state-records.jsonl" \
+				"$2/replay.jsonl" >"$2/check-inline.txt" 2>&1; then
+			pass "$1: model of the inline records ($(cat "$2/check-inline.txt"))"
+		else
+			fail "$1: model of the inline records" \
+				"$(cat "$2/inline-model.err" "$2/check-inline.txt" 2>/dev/null | head -n 12)"
+		fi
+	fi
 	# where ep_poll_callback is attachable (fentry in the guests), the
 	# recording made in the guest exports it as instant events, here
 	if [ "$3" = auto-vm ] && [ "$(basename "$2")" = mixed ]; then

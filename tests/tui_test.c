@@ -822,6 +822,61 @@ static void test_replay_status(void)
 	model_free(&m);
 }
 
+/* the inline rung: the transfer window, where the plan sees it */
+static void test_inline_transfer(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	struct et_ev_ep_send_events se = { .in = ia, .maxevents = 8 };
+	struct et_ev_scan sc = { .in = ia };
+	struct et_ev_ep_insert ins = { .in = ia, .fd = 8, .events = IN | 0x18, .file = 0x8f80 };
+	char row[512];
+
+	setup(&t, &m);
+	t.sel_ep = ia.ep;
+	t.screen = SCR_INSTANCE;
+	tbuf_resize(&b, 180, 40);
+	hdr(&se.hdr, ET_EV_EP_SEND_EVENTS, ia.owner, 101);
+	tui_apply(&t, &se.hdr, sizeof(se));
+	callback(&t, &ia, 5);
+	t.now_ns = now;
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "OVFLIST") < 0 && tbuf_find(&b, "transfers") < 0,
+	      "a plan without the inline rung shows no transfer");
+	t.st.vis = (struct et_visible){ .callbacks = true, .sleeps = true, .inserts = true,
+					.polls = true, .transfers = true };
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "OVFLIST ACTIVE (1 diverted)") == 1 &&
+	      row_color_at(&b, "OVFLIST ACTIVE", 1) >= 0, "the window is open, one callback diverted");
+	CHECK(tbuf_find(&b, "rdllist: 2, ovflist active") >= 0, "the ready pane says so");
+	tbuf_row(&b, tbuf_find(&b, "ovf       5 tcp-listen"), row, sizeof(row));
+	CHECK(row[0], "fd 5, called back in the window, is marked ovf: '%s'", row);
+	hdr(&ins.hdr, ET_EV_EP_INSERT, ia.owner, ia.owner);
+	tui_apply(&t, &ins.hdr, sizeof(ins));
+	add(&t, &ia, 8, IN);
+	now += 40000;
+	hdr(&sc.hdr, ET_EV_SCAN, ia.owner, 101);
+	tui_apply(&t, &sc.hdr, sizeof(sc));
+	t.now_ns = now;
+	tui_format(&t, &b);
+	tbuf_row(&b, 1, row, sizeof(row));
+	CHECK(!strstr(row, "OVFLIST") && strstr(row, "transfers 1 (last 4") &&
+	      strstr(row, "to ovflist 1") && strstr(row, "ep_insert 1") &&
+	      !strstr(row, "(drift)"), "ep_done_scan ended it: '%s'", row);
+	CHECK(tbuf_find(&b, "ovflist active") < 0 && tbuf_find(&b, "ovf       5") < 0,
+	      "spliced back: no ovf mark");
+	t.screen = SCR_OVERVIEW;
+	hdr(&se.hdr, ET_EV_EP_SEND_EVENTS, ia.owner, 101);
+	tui_apply(&t, &se.hdr, sizeof(se));
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "server"), row, sizeof(row));
+	CHECK(strstr(row, " O"), "the overview flags a running transfer: '%s'", row);
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
 int main(void)
 {
 	test_buf();
@@ -836,6 +891,7 @@ int main(void)
 	test_prompt_and_note();
 	test_messages_scroll();
 	test_replay_status();
+	test_inline_transfer();
 	printf("tui: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

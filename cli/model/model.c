@@ -92,6 +92,7 @@ struct inst_priv {
 	bool partial_seed;		/* seeded from a walk that was no exact picture */
 	bool reseed;			/* reopened: the next walk seeds it anew */
 	unsigned int agree;		/* raced walks in a row that found nothing to correct */
+	struct inline_priv *ilp;	/* open transfers, pending inserts; NULL until needed */
 };
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t sz)
@@ -99,6 +100,45 @@ static void *grow(void *arr, size_t *cap, size_t need, size_t sz)
 	if (et_grow(&arr, cap, need, sz))
 		abort();	/* the model cannot be half-updated */
 	return arr;
+}
+
+/*
+ * The inline rung's pairs, per instance.  A transfer is open from the
+ * ep_send_events record of a thread to the ep_done_scan of the same
+ * thread: threads are told apart because several can be inside
+ * ep_send_events at once (they queue on ep->mtx, each with its own
+ * window).  An ep_insert waits for the ctl record of its thread, written
+ * when do_epoll_ctl returns.
+ */
+struct open_transfer {
+	__u32 tid;
+	__u64 start_ns;
+};
+
+struct pending_insert {
+	__u32 tid;
+	__s32 fd;
+	__u32 events;		/* 0: not readable at the site */
+	__u64 file;
+};
+
+struct inline_priv {
+	struct open_transfer *xfer;
+	size_t nxfer, cap_xfer;
+	struct pending_insert *ins;
+	size_t nins, cap_ins;
+	/* ready items marked ovflist since the window opened (or fewer: some
+	 * may have left the list); 0: no mark to clear at its end */
+	size_t marked;
+};
+
+static void inline_free(struct inline_priv *x)
+{
+	if (!x)
+		return;
+	free(x->xfer);
+	free(x->ins);
+	free(x);
 }
 
 /* 0 for 0, else floor(log2(v)) + 1, capped */
@@ -121,6 +161,7 @@ void model_init(struct model *m, bool callbacks_visible)
 
 static void inst_free(struct model_inst *in)
 {
+	inline_free(((struct inst_priv *)in)->ilp);
 	free(((struct inst_priv *)in)->tombs);
 	free(((struct inst_priv *)in)->touch);
 	free(((struct inst_priv *)in)->sus);
@@ -404,9 +445,12 @@ static void waiter_del(struct model_inst *in, __u32 tid)
 	*w = in->waiters[--in->nwaiters];
 }
 
+static void inline_clear(struct model_inst *in);
+
 static void inst_clear(struct model_inst *in)
 {
 	in->nitems = in->nready = in->nwaiters = 0;
+	inline_clear(in);
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -561,7 +605,8 @@ static struct model_inst *apply_scan(struct model *m, const struct et_ev_scan *e
 		in->ready_unknown = true;
 		return in;
 	}
-	memcpy(old, in->ready, nold * sizeof(*old));
+	if (nold)	/* in->ready is NULL before the first item */
+		memcpy(old, in->ready, nold * sizeof(*old));
 	/* what left the list was delivered (or found not ready): time on it */
 	for (size_t i = 0; i < in->nready; i++) {
 		bool stays = false;
@@ -608,7 +653,12 @@ static unsigned int parts_touched(unsigned int type)
 		return TOUCH_READY | TOUCH_WAITERS;
 	case ET_EV_SCAN:
 	case ET_EV_SEND_EVENTS:
+	case ET_EV_EP_SEND_EVENTS:
 		return TOUCH_READY;
+	case ET_EV_EP_INSERT:	/* the item goes in, and on the ready list if ready */
+		return TOUCH_ITEMS | TOUCH_READY;
+	case ET_EV_EP_POLL:	/* the waiter may go to sleep */
+		return TOUCH_WAITERS;
 	case ET_EV_WAIT_ENTER:
 	case ET_EV_SLEEP:
 	case ET_EV_WAKEUP:
@@ -671,6 +721,235 @@ static void round_end(struct model *m, const struct et_ev_snap_round *e)
 			continue;
 		in->closed_ns = in->gone_ns = e->hdr.ts_ns;
 		inst_clear(in);
+	}
+}
+
+/* ---- the inline rung: ep_insert, ep_poll, ep_send_events ------------------ */
+
+static struct inline_priv *ilp_get(struct model_inst *in)
+{
+	struct inst_priv *p = priv(in);
+
+	if (!p->ilp) {
+		p->ilp = calloc(1, sizeof(*p->ilp));
+		if (!p->ilp)
+			abort();	/* the model cannot be half-updated */
+	}
+	return p->ilp;
+}
+
+static long xfer_index(const struct inline_priv *x, __u32 tid)
+{
+	for (size_t i = 0; x && i < x->nxfer; i++)
+		if (x->xfer[i].tid == tid)
+			return i;
+	return -1;
+}
+
+/*
+ * Scanning while a transfer is open.  When the last one ends, ep_done_scan
+ * has spliced ovflist back onto rdllist: no ready item is on ovflist now.
+ */
+static void scanning_update(struct model_inst *in)
+{
+	const struct inline_priv *x = priv(in)->ilp;
+
+	in->il.scanning = x && x->nxfer;
+	in->il.scan_since_ns = 0;
+	for (size_t i = 0; in->il.scanning && i < x->nxfer; i++)
+		if (!in->il.scan_since_ns || x->xfer[i].start_ns < in->il.scan_since_ns)
+			in->il.scan_since_ns = x->xfer[i].start_ns;
+	if (in->il.scanning || !x || !x->marked)
+		return;
+	for (size_t i = 0; i < in->nready; i++)
+		in->ready[i].ovflist = false;
+	priv(in)->ilp->marked = 0;
+}
+
+static void xfer_drop(struct model_inst *in, long i)
+{
+	struct inline_priv *x = priv(in)->ilp;
+
+	x->xfer[i] = x->xfer[--x->nxfer];
+	scanning_update(in);
+}
+
+/* the instance closed or records were lost: what was open will not end */
+static void inline_clear(struct model_inst *in)
+{
+	struct inline_priv *x = priv(in)->ilp;
+
+	if (!x)
+		return;
+	x->nins = 0;
+	x->nxfer = 0;
+	scanning_update(in);
+}
+
+static void inline_lost(struct model_inst *in)
+{
+	struct inline_priv *x = priv(in)->ilp;
+
+	if (x)
+		in->il.transfers_unended += x->nxfer;
+	inline_clear(in);
+}
+
+static struct model_inst *apply_ep_send_events(struct model *m,
+					       const struct et_ev_ep_send_events *e)
+{
+	struct model_inst *in = inst_get(m, &e->in);
+	struct inline_priv *x = ilp_get(in);
+	long i = xfer_index(x, e->hdr.tid);
+
+	in->il.transfers++;
+	if (i >= 0) {
+		/* the thread's earlier transfer never ended (its record lost) */
+		in->il.transfers_unended++;
+		x->xfer[i].start_ns = e->hdr.ts_ns;
+	} else {
+		if (!x->nxfer)
+			in->il.ovf_window = 0;
+		x->xfer = grow(x->xfer, &x->cap_xfer, x->nxfer + 1, sizeof(*x->xfer));
+		x->xfer[x->nxfer++] = (struct open_transfer){ e->hdr.tid, e->hdr.ts_ns };
+	}
+	scanning_update(in);
+	return in;
+}
+
+/*
+ * ep_done_scan of a thread that has a transfer open: it ends.  One
+ * without (the epoll file itself polled, nested in another instance or
+ * select(): __ep_eventpoll_poll scans too) is no transfer.
+ */
+static void transfer_end(struct model_inst *in, const struct et_hdr *h)
+{
+	struct inline_priv *x = priv(in)->ilp;
+	long i = xfer_index(x, h->tid);
+	__u64 d;
+
+	if (i < 0)
+		return;
+	d = h->ts_ns > x->xfer[i].start_ns ? h->ts_ns - x->xfer[i].start_ns : 0;
+	in->il.transfers_ended++;
+	in->il.transfer_last_ns = d;
+	in->il.transfer_total_ns += d;
+	if (d > in->il.transfer_max_ns)
+		in->il.transfer_max_ns = d;
+	xfer_drop(in, i);
+}
+
+/*
+ * A callback inside a transfer window: ep_poll_callback chains the item on
+ * ovflist -- if it gets that far: a disarmed one-shot item, or a key the
+ * item does not ask for, leaves before (the record carries the item's
+ * mask as the callback read it).
+ */
+static void callback_window(struct model_inst *in, const struct et_ev_callback *e)
+{
+	long r;
+
+	if (!in->il.scanning || !(e->events & ~MODEL_EP_PRIVATE_BITS) ||
+	    (e->key && !(e->key & e->events)))
+		return;
+	in->il.ovf_callbacks++;
+	in->il.ovf_window++;
+	r = model_ready_index(in, e->fd);
+	if (r >= 0 && !in->ready[r].ovflist) {
+		in->ready[r].ovflist = true;
+		priv(in)->ilp->marked++;
+	}
+}
+
+static struct model_inst *apply_ep_insert(struct model *m, const struct et_ev_ep_insert *e)
+{
+	struct model_inst *in = inst_get(m, &e->in);
+	struct inline_priv *x = ilp_get(in);
+	struct pending_insert pi = { e->hdr.tid, e->fd, e->events, e->file };
+	size_t i;
+
+	in->il.inserts++;
+	touch_fd(in, e->fd, e->hdr.ts_ns);
+	for (i = 0; i < x->nins && x->ins[i].tid != e->hdr.tid; i++)
+		;
+	if (i == x->nins)
+		x->ins = grow(x->ins, &x->cap_ins, ++x->nins, sizeof(*x->ins));
+	x->ins[i] = pi;
+	return in;
+}
+
+/*
+ * The ctl record of the thread whose ep_insert came before: the same
+ * insertion, told twice.  The mask ep_insert got has EPOLLERR|EPOLLHUP
+ * added, and EPOLLWAKEUP dropped without CAP_BLOCK_SUSPEND (do_epoll_ctl).
+ */
+static void insert_pair(struct model_inst *in, const struct et_ev_ctl *e)
+{
+	struct inline_priv *x = priv(in)->ilp;
+	struct pending_insert pi;
+	__u32 want = (e->events | 0x18) & ~MODEL_EPOLLWAKEUP;
+	size_t i;
+
+	for (i = 0; x && i < x->nins && x->ins[i].tid != e->hdr.tid; i++)
+		;
+	if (!x || i == x->nins) {
+		if (e->op == ET_CTL_ADD && !e->ret)
+			in->il.insert_unpaired++;
+		return;
+	}
+	pi = x->ins[i];
+	x->ins[i] = x->ins[--x->nins];
+	if (e->op != ET_CTL_ADD)
+		return;
+	if (pi.fd != e->fd)
+		snprintf(in->il.insert_note, sizeof(in->il.insert_note),
+			 "ep_insert fd %d, ctl ADD fd %d", pi.fd, e->fd);
+	else if (pi.events && (pi.events & ~MODEL_EPOLLWAKEUP) != want)
+		snprintf(in->il.insert_note, sizeof(in->il.insert_note),
+			 "fd %d: ep_insert mask 0x%x, ctl ADD 0x%x", e->fd, pi.events, want);
+	else if (pi.file && e->file && pi.file != e->file)
+		snprintf(in->il.insert_note, sizeof(in->il.insert_note),
+			 "fd %d: ep_insert file 0x%llx, ctl ADD 0x%llx", e->fd,
+			 (unsigned long long)pi.file, (unsigned long long)e->file);
+	else
+		return;
+	in->il.insert_drift++;
+}
+
+static struct model_inst *apply_ep_poll(struct model *m, const struct et_ev_ep_poll *e)
+{
+	struct model_inst *in = inst_get(m, &e->in);
+
+	in->il.polls++;
+	in->il.poll_maxevents = e->maxevents;
+	in->il.poll_deadline_ns = e->deadline_ns;
+	in->il.poll_ts_ns = e->hdr.ts_ns;
+	return in;
+}
+
+/* what the other records of an instance mean for the inline pairs */
+static void inline_follow(struct model_inst *in, const struct et_hdr *h)
+{
+	long i;
+
+	switch (h->type) {
+	case ET_EV_CTL:
+		insert_pair(in, (const void *)h);
+		break;
+	case ET_EV_CALLBACK:
+		callback_window(in, (const void *)h);
+		break;
+	case ET_EV_SCAN:
+		transfer_end(in, h);
+		break;
+	case ET_EV_WAIT_EXIT:
+		/* the wait is over: a transfer of its thread still open had no end */
+		i = xfer_index(priv(in)->ilp, h->tid);
+		if (i >= 0) {
+			in->il.transfers_unended++;
+			xfer_drop(in, i);
+		}
+		break;
 	}
 }
 
@@ -787,6 +1066,15 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 	case ET_EV_SNAP_ROUND:
 		round_end(m, (const void *)h);
 		break;
+	case ET_EV_EP_INSERT:
+		in = apply_ep_insert(m, (const void *)h);
+		break;
+	case ET_EV_EP_POLL:
+		in = apply_ep_poll(m, (const void *)h);
+		break;
+	case ET_EV_EP_SEND_EVENTS:
+		in = apply_ep_send_events(m, (const void *)h);
+		break;
 	case ET_EV_LOST:
 		m->lost += ((const struct et_ev_lost *)h)->count;
 		/* we cannot know which: every instance is wrong until corrected */
@@ -795,11 +1083,14 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 				continue;
 			m->inst[i]->resyncing = priv(m->inst[i])->lost_resync = true;
 			priv(m->inst[i])->agree = 0;
+			inline_lost(m->inst[i]);
 		}
 		break;
 	}
-	if (in)
+	if (in) {
+		inline_follow(in, h);
 		touch(in, parts_touched(h->type), h->ts_ns);
+	}
 	return true;
 }
 

@@ -47,6 +47,8 @@ struct model_ready {
 	__s32 fd;
 	__u32 events;		/* pending events (callback key), 0 unknown */
 	__u64 since_ns;
+	/* a callback during a transfer queued it on ovflist (struct model_inline) */
+	bool ovflist;
 };
 
 struct model_waiter {
@@ -65,6 +67,44 @@ struct model_counters {
 	__u64 events;		/* events delivered */
 	__u64 zero_wakeups;	/* waits that slept and returned 0 */
 	__u64 ctl;
+};
+
+/*
+ * What the named functions at their inlined sites add (--attach=inline:
+ * ep_insert, ep_poll and ep_send_events records).  Counted whatever the
+ * plan; a view shows them as unknown where the plan has no such hook
+ * (struct et_visible), never as 0.
+ *
+ * A transfer is ep_send_events's copy to user space: from its record to
+ * the ep_done_scan (ET_EV_SCAN) of the same thread and instance.  Inside
+ * it the kernel has set ep->ovflist to NULL (ep_start_scan), so
+ * ep_poll_callback chains items on ovflist instead of rdllist until
+ * ep_done_scan splices them back (fs/eventpoll.c, 5.11 to 6.12 alike).
+ * The window the records bound is close to the kernel's, not equal: it
+ * opens before ep_send_events takes ep->mtx and ep->lock, and closes
+ * when ep_done_scan is entered, before it takes ep->lock.
+ */
+struct model_inline {
+	__u64 inserts;		/* ep_insert records: items inserted */
+	/* an ep_insert whose fd, mask or file differs from the ctl ADD of the
+	 * same thread that follows it */
+	__u64 insert_drift;
+	__u64 insert_unpaired;	/* successful ctl ADDs no ep_insert came before */
+	char insert_note[96];	/* the last drift */
+	__u64 polls;		/* ep_poll records: waits that entered the wait loop */
+	__s32 poll_maxevents;	/* the last one's, -1 not readable */
+	/* the last one's absolute expiry (the records' clock): -1 infinite,
+	 * 0 do not wait, -2 not readable (struct et_ev_ep_poll) */
+	__s64 poll_deadline_ns;
+	__u64 poll_ts_ns;	/* when the last one entered, 0 none yet */
+	bool scanning;		/* a transfer runs: callbacks are chained on ovflist */
+	__u64 scan_since_ns;	/* when the oldest running transfer began */
+	__u64 transfers;	/* ep_send_events records: transfers begun */
+	__u64 transfers_ended;	/* ... ended by their ep_done_scan */
+	__u64 transfers_unended;	/* ... with no end record: lost, or the wait ended */
+	__u64 transfer_last_ns, transfer_max_ns, transfer_total_ns;	/* of the ended ones */
+	__u64 ovf_callbacks;	/* callbacks inside a transfer: chained on ovflist */
+	__u64 ovf_window;	/* ... inside the running transfer, or the last one */
 };
 
 struct model_inst {
@@ -98,6 +138,7 @@ struct model_inst {
 	bool waiters_truncated;
 	__u64 compared;		/* interest-set items snapshots compared with the model */
 	__u64 gone_ns;		/* closed because a complete round did not find it */
+	struct model_inline il;	/* the records of the inline rung */
 };
 
 struct model_proc {

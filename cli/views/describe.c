@@ -416,9 +416,19 @@ void et_session_visible(const struct et_session_info *info, struct et_visible *v
 {
 	vis->callbacks = info->callbacks_visible;
 	vis->sleeps = true;
-	for (int i = 0; i < info->nhooks; i++)
+	vis->inserts = vis->polls = vis->transfers = false;
+	for (int i = 0; i < info->nhooks; i++) {
+		bool on = strcmp(info->hooks[i].using, "-") != 0;
+
 		if (!strcmp(info->hooks[i].hook, "sleep"))
-			vis->sleeps = strcmp(info->hooks[i].using, "-") != 0;
+			vis->sleeps = on;
+		else if (!strcmp(info->hooks[i].hook, "ep_insert"))
+			vis->inserts = on;
+		else if (!strcmp(info->hooks[i].hook, "ep_poll"))
+			vis->polls = on;
+		else if (!strcmp(info->hooks[i].hook, "ep_send_events"))
+			vis->transfers = on;
+	}
 }
 
 void et_describe(const struct et_hdr *h, struct et_desc *d)

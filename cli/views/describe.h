@@ -39,6 +39,11 @@ struct et_desc {
 struct et_visible {
 	bool callbacks;		/* ep_poll_callback attached */
 	bool sleeps;		/* sched_switch/sched_waking attached: sleeps, wakeups */
+	/* the inline rung's hooks attached (--attach=inline): ep_insert,
+	 * ep_poll and ep_send_events records, transfers */
+	bool inserts;
+	bool polls;
+	bool transfers;
 };
 
 struct et_session_info;

@@ -100,6 +100,87 @@ static void fmt_rate(char *buf, size_t len, bool known, double r)
 		snprintf(buf, len, "-");
 }
 
+static void j_bool_or_null(struct json_writer *w, const char *k, bool v, bool known)
+{
+	if (known) {
+		json_kv_bool(w, k, v);
+	} else {
+		json_key(w, k);
+		json_null(w);
+	}
+}
+
+/*
+ * The inline rung's records (model_inline): each part is null where the
+ * plan has no such hook.  Deadlines and ages are the records' clock.
+ */
+static void j_inline(struct json_writer *w, const struct view *v, const struct model_inst *in)
+{
+	const struct model_inline *il = &in->il;
+	__s64 dl = il->poll_deadline_ns;
+	bool polled = il->polls && dl != -2;	/* -2: not readable at the site */
+
+	json_key(w, "ep_insert");
+	if (v->vis.inserts) {
+		json_obj_begin(w);
+		json_kv_u64(w, "count", il->inserts);
+		json_kv_u64(w, "drift", il->insert_drift);
+		json_kv_u64(w, "unpaired_adds", il->insert_unpaired);
+		if (il->insert_note[0])
+			json_kv_str(w, "drift_last", il->insert_note);
+		json_obj_end(w);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "ep_poll");
+	if (v->vis.polls) {
+		json_obj_begin(w);
+		json_kv_u64(w, "count", il->polls);
+		json_kv_s64_or_null(w, "maxevents_last", il->poll_maxevents,
+				    il->polls && il->poll_maxevents >= 0);
+		/* -1 infinite, 0 do not wait, else the absolute expiry and what
+		 * was left of it when the wait loop was entered */
+		json_kv_s64_or_null(w, "deadline_ns_last", dl, polled);
+		json_kv_s64_or_null(w, "timeout_ns_last",
+				    dl > 0 ? (dl > (__s64)il->poll_ts_ns ?
+					      dl - (__s64)il->poll_ts_ns : 0) : dl, polled);
+		json_obj_end(w);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "transfers");
+	if (v->vis.transfers) {
+		json_obj_begin(w);
+		json_kv_u64(w, "count", il->transfers);
+		json_kv_u64(w, "ended", il->transfers_ended);
+		json_kv_u64(w, "unended", il->transfers_unended);
+		json_kv_bool(w, "scanning", il->scanning && !in->closed_ns);
+		json_kv_u64_or_null(w, "scanning_since_ns", il->scan_since_ns,
+				    il->scanning && !in->closed_ns);
+		json_kv_u64_or_null(w, "last_ns", il->transfer_last_ns, il->transfers_ended);
+		json_kv_u64_or_null(w, "max_ns", il->transfer_max_ns, il->transfers_ended);
+		json_kv_u64(w, "total_ns", il->transfer_total_ns);
+		/* a callback inside a window is chained on ovflist, if it is seen */
+		json_kv_u64_or_null(w, "ovflist_callbacks", il->ovf_callbacks, v->vis.callbacks);
+		json_kv_u64_or_null(w, "ovflist_window", il->ovf_window, v->vis.callbacks);
+		json_obj_end(w);
+	} else {
+		json_null(w);
+	}
+}
+
+/* the --summary columns of the inline rung: where the plan sees transfers */
+static void summary_inline(struct view *v, const struct model_inst *in)
+{
+	char ovf[24];
+
+	if (!v->vis.transfers)
+		return;
+	fmt_num(ovf, sizeof(ovf), "%llu", v->vis.callbacks,
+		(unsigned long long)in->il.ovf_callbacks);
+	fprintf(v->f, " %7llu %6s", (unsigned long long)in->il.transfers, ovf);
+}
+
 static void render_summary(struct view *v, __u64 now, bool final)
 {
 	double secs = v->last_ns ? (now - v->last_ns) / 1e9 : 0;
@@ -111,8 +192,11 @@ static void render_summary(struct view *v, __u64 now, bool final)
 		v->attach, v->m.callbacks_visible ? "exact" : "sampled",
 		(unsigned long long)v->m.records, (unsigned long long)v->m.lost,
 		final ? "  (final)" : "");
-	fprintf(v->f, "%7s %-15s %5s %7s %5s %5s %9s %9s %9s %6s %5s %s\n", "PID", "COMM", "EPFD",
-		"WATCHED", "READY", "SLEEP", "CB/s", "WAKE/s", "EV/s", "ZERO", "DRIFT", "FLAGS");
+	fprintf(v->f, "%7s %-15s %5s %7s %5s %5s %9s %9s %9s %6s %5s", "PID", "COMM", "EPFD",
+		"WATCHED", "READY", "SLEEP", "CB/s", "WAKE/s", "EV/s", "ZERO", "DRIFT");
+	if (v->vis.transfers)
+		fprintf(v->f, " %7s %6s", "XFER", "OVF");
+	fprintf(v->f, " %s\n", "FLAGS");
 	for (size_t i = 0; i < v->m.ninst; i++) {
 		const struct model_inst *in = v->m.inst[i];
 		struct model_counters *p = prev_of(v, in);
@@ -127,16 +211,19 @@ static void render_summary(struct view *v, __u64 now, bool final)
 			strcat(flags, "W");
 		if (in->closed_ns)
 			strcat(flags, "X");
+		else if (in->il.scanning && v->vis.transfers)
+			strcat(flags, "O");	/* a transfer runs: ovflist active */
 		/* what the plan cannot see is "-", never 0 */
 		fmt_num(epfd, sizeof(epfd), "%d", in->in.epfd >= 0, in->in.epfd);
 		fmt_rate(cb, sizeof(cb), v->vis.callbacks, rate(in->cnt.callbacks, p->callbacks, secs));
 		fmt_rate(wk, sizeof(wk), v->vis.sleeps, rate(in->cnt.wakeups, p->wakeups, secs));
 		fmt_num(zero, sizeof(zero), "%llu", v->vis.sleeps,
 			(unsigned long long)in->cnt.zero_wakeups);
-		fprintf(v->f, "%7u %-15s %5s %7zu %5zu %5u %9s %9s %9.1f %6s %5llu %s\n",
-			in->in.owner, comm, epfd, in->nitems, in->nready, model_asleep(in), cb, wk,
-			rate(in->cnt.events, p->events, secs), zero, (unsigned long long)in->drift,
-			flags);
+		fprintf(v->f, "%7u %-15s %5s %7zu %5zu %5u %9s %9s %9.1f %6s %5llu", in->in.owner,
+			comm, epfd, in->nitems, in->nready, model_asleep(in), cb, wk,
+			rate(in->cnt.events, p->events, secs), zero, (unsigned long long)in->drift);
+		summary_inline(v, in);
+		fprintf(v->f, " %s\n", flags);
 		*p = in->cnt;
 	}
 	fputc('\n', v->f);
@@ -247,6 +334,9 @@ static void render_json(struct view *v, __u64 now, bool final)
 			/* without callbacks, when an item was queued is not seen */
 			json_kv_u64_or_null(&w, "age_ns", now > in->ready[k].since_ns ?
 				      now - in->ready[k].since_ns : 0, v->vis.callbacks);
+			/* queued on ovflist by a callback inside a transfer */
+			j_bool_or_null(&w, "ovflist", in->ready[k].ovflist,
+					     v->vis.transfers && v->vis.callbacks);
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);
@@ -289,6 +379,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		j_hist(&w, "batch_log2", in->batch_hist, true);
 		j_hist(&w, "ready_ns_log2", in->ready_hist, v->vis.callbacks);
 		j_hist(&w, "sleep_ns_log2", in->sleep_hist, v->vis.sleeps);
+		j_inline(&w, v, in);
 		json_obj_end(&w);
 		*p = in->cnt;
 	}

@@ -517,6 +517,7 @@ static void t_begin(struct et_sink *s, const struct et_session_info *info)
 	ts->m.callbacks_visible = info->callbacks_visible;
 	ts->t.st.mode = info->attach;
 	ts->t.st.ready_exact = info->callbacks_visible;
+	et_session_visible(info, &ts->t.st.vis);
 	for (int i = 0; i < info->nhooks; i++) {
 		const struct et_hook_info *hk = &info->hooks[i];
 

@@ -973,6 +973,8 @@ static void ov_flags(const struct tui *t, const struct model_inst *in, char *f)
 		f[n++] = 'W';
 	if (in->closed_ns)
 		f[n++] = 'X';
+	else if (t->st.vis.transfers && in->il.scanning)
+		f[n++] = 'O';	/* a transfer runs: ovflist active */
 	f[n] = 0;
 }
 
@@ -1014,7 +1016,7 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 			break;
 		case 10:
 			snprintf(cell, sizeof(cell), "%s", flags);
-			if (flags[0] && flags[0] != 'S' && flags[0] != 'X')
+			if (flags[0] && !strchr("SXO", flags[0]))
 				cc = TC_WARN;
 			break;
 		}
@@ -1243,6 +1245,13 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 		 sampled ? " (sampled)" : "");
 	snprintf(brief, sizeof(brief), "rdllist: %zu ready", in->nready);
 	snprintf(tiny, sizeof(tiny), "rdllist: %zu", in->nready);
+	/* a transfer runs: what callbacks queue now waits on ovflist */
+	if (t->st.vis.transfers && in->il.scanning && !in->closed_ns) {
+		snprintf(title, sizeof(title), "rdllist: %zu ready, ovflist active%s", in->nready,
+			 sampled ? " (sampled)" : "");
+		snprintf(brief, sizeof(brief), "rdllist: %zu, ovflist active", in->nready);
+		snprintf(tiny, sizeof(tiny), "rdllist: %zu +ovflist", in->nready);
+	}
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	top = clamp_scroll(&t->scroll[PANE_READY], (int)in->nready, rows);
 	pane_title(t, b, x, y, w, t->focus == PANE_READY, forms, 4,
@@ -1258,7 +1267,8 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 		if (t->env.fdkind)
 			t->env.fdkind(t->env.ctx, in->in.owner, e->fd, &k);
 		snprintf(fd, sizeof(fd), "%d", e->fd);
-		cell[0] = top + r == 0 ? "head" : top + r + 1 == (int)in->nready ? "tail" : "";
+		cell[0] = e->ovflist ? "ovf" : top + r == 0 ? "head" :
+			  top + r + 1 == (int)in->nready ? "tail" : "";
 		cell[1] = fd;
 		cell[2] = k.kind;
 		cell[3] = e->since_ns && t->now_ns > e->since_ns ?
@@ -1368,13 +1378,74 @@ static void junction(struct tbuf *b, int x, int y, uint32_t ch)
 		*c = (struct tcell){ .ch = ch, .color = TC_BORDER };
 }
 
+/*
+ * The inline rung's counts, appended to the instance's line where the plan
+ * sees them: the transfer window first (while ep_send_events copies out,
+ * ep_poll_callback chains items on ovflist), then the counters.
+ */
+struct inline_texts {
+	char win[64], winb[32], xf[96], xfb[32], ins[48], insb[32], poll[32];
+};
+
+static int inline_parts(const struct tui *t, const struct model_inst *in, struct part *p,
+			struct inline_texts *s)
+{
+	const struct model_inline *il = &in->il;
+	char l[16], mx[16];
+	int n = 0;
+
+	if (t->st.vis.transfers) {
+		bool on = il->scanning && !in->closed_ns;
+
+		if (on && t->st.vis.callbacks)
+			snprintf(s->win, sizeof(s->win), "OVFLIST ACTIVE (%llu diverted)",
+				 (unsigned long long)il->ovf_window);
+		else
+			snprintf(s->win, sizeof(s->win), "%s", on ? "OVFLIST ACTIVE" : "");
+		snprintf(s->winb, sizeof(s->winb), "%s", on ? "OVF" : "");
+		if (il->transfers_ended)
+			snprintf(s->xf, sizeof(s->xf), "transfers %llu (last %s, max %s)",
+				 (unsigned long long)il->transfers,
+				 dur(il->transfer_last_ns, l, sizeof(l)),
+				 dur(il->transfer_max_ns, mx, sizeof(mx)));
+		else
+			snprintf(s->xf, sizeof(s->xf), "transfers %llu",
+				 (unsigned long long)il->transfers);
+		if (t->st.vis.callbacks)
+			snprintf(s->xf + strlen(s->xf), sizeof(s->xf) - strlen(s->xf),
+				 ", to ovflist %llu", (unsigned long long)il->ovf_callbacks);
+		if (t->st.vis.callbacks)
+			snprintf(s->xfb, sizeof(s->xfb), "xfer %llu ovf %llu",
+				 (unsigned long long)il->transfers,
+				 (unsigned long long)il->ovf_callbacks);
+		else
+			snprintf(s->xfb, sizeof(s->xfb), "xfer %llu", (unsigned long long)il->transfers);
+		p[n++] = (struct part){ s->win, s->winb, 0, TC_WARN, 0, 0 };
+		p[n++] = (struct part){ s->xf, s->xfb, 2, TC_HEADER, 0, 0 };
+	}
+	if (t->st.vis.inserts) {
+		snprintf(s->ins, sizeof(s->ins), "ep_insert %llu%s", (unsigned long long)il->inserts,
+			 il->insert_drift ? " (drift)" : "");
+		snprintf(s->insb, sizeof(s->insb), "ins %llu", (unsigned long long)il->inserts);
+		p[n++] = (struct part){ s->ins, s->insb, il->insert_drift ? 1 : 3,
+					il->insert_drift ? TC_WARN : TC_HEADER, 0, 0 };
+	}
+	if (t->st.vis.polls) {
+		snprintf(s->poll, sizeof(s->poll), "ep_poll %llu", (unsigned long long)il->polls);
+		p[n++] = (struct part){ s->poll, NULL, 3, TC_HEADER, 0, 0 };
+	}
+	return n;
+}
+
 /* the counts in one line; the least useful go first when it is narrow */
 static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *in)
 {
 	const struct tui_rate *r = rate_find(t, in->in.ep);
 	char w[32], rd[32], as[32], cb[32], cbb[32], wk[32], wkb[32], ev[32], evb[32], z[48];
 	char zb[32], dr[32], c1[16], c2[16], c3[16], line[512];
-	struct part p[10];
+	struct part p[16];
+	struct inline_texts it;
+	int n;
 
 	cb_rate_str(t, r, c1, sizeof(c1));
 	rate_str(r ? r->wakeups : 0, c2, sizeof(c2));
@@ -1400,9 +1471,10 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 	p[6] = (struct part){ z, zb, 3, TC_HEADER, 0, 0 };
 	p[7] = (struct part){ dr, NULL, in->drift ? 1 : 3, TC_HEADER, 0, 0 };
 	p[8] = (struct part){ in->resyncing ? "RESYNCING" : NULL, NULL, 0, TC_WARN, 0, 0 };
-	parts_fit(p, 9, "  ", b->w - 2, line, sizeof(line));
+	n = 9 + inline_parts(t, in, p + 9, &it);
+	parts_fit(p, n, "  ", b->w - 2, line, sizeof(line));
 	tbuf_text(b, t->g, 1, 1, b->w - 2, TC_HEADER, line);
-	parts_paint(b, p, 9, 1, 1);
+	parts_paint(b, p, n, 1, 1);
 }
 
 /*
@@ -1517,6 +1589,8 @@ static const char *const help_lines[] = {
 	"            ordered as the kernel orders it (by file, then fd)",
 	"  rdllist   the ready list: epitems queued by ep_poll_callback, head first;",
 	"            epoll_wait takes them from the head (ep_send_events)",
+	"            (--attach=inline: \"ovflist active\" while ep_send_events copies",
+	"            out; callbacks meanwhile wait on ovflist, marked ovf)",
 	"  wq        the wait queue: threads asleep in epoll_wait, with the time",
 	"            asleep and what is left of their timeout",
 	"  events    each record named by the kernel function it stands for,",
@@ -1527,6 +1601,7 @@ static const char *const help_lines[] = {
 	"  R resyncing: wrong until an exact snapshot (losses, or a first walk",
 	"    that raced changes)   W more threads wait than the walk listed",
 	"  S the ready list is sampled (no ep_poll_callback hook)   X closed",
+	"  O a transfer runs: ovflist active (--attach=inline)",
 };
 
 /* one screen row of the help: a piece of a source line */

@@ -88,6 +88,9 @@ struct tui_status {
 	unsigned int messages;	/* unread lines in the message log */
 	const char *note;	/* a transient message, or NULL */
 	const char *via;	/* how ep_poll_callback is seen ("fentry", ...), or NULL */
+	/* what the plan sees (et_session_visible); the inline rung's counts
+	 * are shown only where its hooks are attached */
+	struct et_visible vis;
 	/* replay: where we are */
 	__u64 pos_ns, first_ns, last_ns;
 	__u64 event_no, events;
