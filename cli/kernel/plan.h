@@ -101,7 +101,6 @@ struct plan_params {
 	unsigned int self_tgid;
 	bool trace_all;
 	unsigned long events_ring_bytes;
-	unsigned long snap_ring_bytes;
 	const char *sites_file;		/* --sites: enables the inline rung */
 };
 
