@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@
  * items or 6000 list entries, and the walks are bounded (ET_MAX_*).
  */
 #define SNAP_MAX_PASSES	4096
+/* the round's record buffer grows by this much */
+#define SNAP_BUF_STEP	(256 << 10)
 
 struct session {
 	const struct session_opts *o;
@@ -167,11 +170,11 @@ static void report_counters(struct session *s)
 static int snap_keep(struct session *s, const char *buf, size_t n)
 {
 	if (s->snap_len + n > s->snap_cap) {
-		size_t cap = s->snap_cap ? s->snap_cap : 64 << 10;
+		/* in steps, not doubled: a large round's buffer is memory the
+		 * tracer holds until delivery, and realloc moves it by mremap */
+		size_t cap = (s->snap_len + n + SNAP_BUF_STEP - 1) / SNAP_BUF_STEP * SNAP_BUF_STEP;
 		char *p;
 
-		while (cap < s->snap_len + n)
-			cap *= 2;
 		p = realloc(s->snap_buf, cap);
 		if (!p)
 			return -ENOMEM;
@@ -768,6 +771,11 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		goto out_plan;
 	}
 	s.iter_link = s.ld.iter_link;
+	/*
+	 * Loading parsed the kernel's BTF and kallsyms (about 10 MB of heap,
+	 * freed by now): give those pages back, or they stay resident.
+	 */
+	malloc_trim(0);
 	/* --sites in a mode that does not force the rung: say why it is not in use */
 	if (o->sites_file && plan_inline_unused(&s.plan))
 		et_warn("--sites %s is not used: %s", o->sites_file, plan_inline_unused(&s.plan));
