@@ -34,7 +34,7 @@
 "                          (same kernel build); turns on the inline rung\n" \
 "      --snapshot-interval S  seconds between snapshots of the kernel (default 1)\n" \
 "      --ring-size MB      event ring buffer, MiB, rounded up to a power of 2\n" \
-"                          (default 8)\n" \
+"                          (default 4)\n" \
 "  -v, --verbose           more diagnostics on stderr (twice: libbpf's log)\n"
 
 #define VIEW_OPTS \

@@ -368,7 +368,7 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 
 	c->s.mode = PLAN_AUTO;
 	c->s.snapshot_interval = 1.0;
-	c->s.events_ring_bytes = 8ul << 20;
+	c->s.events_ring_bytes = 4ul << 20;
 	c->scale = 1;
 	c->interval = 1.0;
 	while ((opt = getopt_long(argc, argv, permute ? "p:fd:i:n:w:o:vVh" : "+p:fd:i:n:w:o:vVh",
