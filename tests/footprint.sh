@@ -105,8 +105,8 @@ PY
 }
 
 # ---- large instances, live and recorded ------------------------------------
-exec 3< <(exec python3 "$OUT/wl.py" big 12000:7000 5000:0 3)
-read -r -t 30 info <&3
+exec 8< <(exec python3 "$OUT/wl.py" big 12000:7000 5000:0 3)
+read -r -t 30 info <&8
 WPID=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pid"])' "${info:-{\}}" \
 	2>/dev/null)
 if [ -z "$WPID" ]; then
@@ -212,11 +212,11 @@ else
 	fail "no snapshot ring" "BPF map mappings ${kb:-unknown} kB resident, at most 3072 expected"
 fi
 kill "$WPID" 2>/dev/null
-exec 3<&-
+exec 8<&-
 
 # ---- churn: pictures of instances that change or go while half-written -------
-exec 4< <(exec python3 "$OUT/wl.py" churn 4)
-read -r -t 30 cinfo <&4
+exec 9< <(exec python3 "$OUT/wl.py" churn 4)
+read -r -t 30 cinfo <&9
 CPID=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pid"])' "${cinfo:-{\}}" \
 	2>/dev/null)
 if [ -z "$CPID" ]; then
@@ -227,7 +227,7 @@ PIDS+=("$CPID")
 "$ET" -p "$CPID" --json -d 3 --snapshot-interval 0.1 >"$OUT/churn.jsonl" 2>"$OUT/churn.err"
 rc=$?
 kill "$CPID" 2>/dev/null
-exec 4<&-
+exec 9<&-
 python3 - "$OUT/churn.jsonl" >"$OUT/churn.check" 2>&1 <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]

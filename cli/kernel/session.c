@@ -246,6 +246,9 @@ static void snap_finish(struct session *s, bool drain_events)
 	ssize_t n;
 
 	link = bpf_program__attach_iter(s->ld.skel->progs.snap_task_file, &opts);
+	if (!link)
+		et_debug("snapshot: no task-narrowed iterator (%s): passes over every task",
+			 strerror(errno));
 	bss->snap_cont = 1;
 	for (passes = 0; bss->snap_pending && passes < SNAP_MAX_PASSES; passes++) {
 		fd = bpf_iter_create(bpf_link__fd(link ? link : s->iter_link));
