@@ -214,6 +214,50 @@ fi
 kill "$WPID" 2>/dev/null
 exec 8<&-
 
+# ---- a large instance in the highest fd of the newest process: where no
+# newer process holds files, the iterator's last call comes right after the
+# picture's first part, and must come again after the continuation (the
+# QEMU guests, with no other process, always take this path) -----------------
+cat >"$OUT/last.py" <<'PY'
+import os, resource, select, time
+h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
+fds = [os.eventfd(0) for _ in range(3000)]
+ep = select.epoll()		# after the eventfds: the highest fd
+for fd in fds:
+    ep.register(fd, select.EPOLLIN)
+for fd in fds[:500]:
+    os.eventfd_write(fd, 1)
+time.sleep(2.5)
+PY
+"$ET" --json -- python3 "$OUT/last.py" >"$OUT/last.jsonl" 2>"$OUT/last.err"
+rc=$?
+if python3 - "$OUT/last.jsonl" >"$OUT/last.check" 2>&1 <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+snaps = [r for r in recs if r["type"] == "snapshot"]
+rounds = [r for r in recs if r["type"] == "snap_round"]
+assert len(snaps) >= 1, "no snapshot"
+for s in snaps:
+    assert s["watched"] == 3000 and len(s["fds"]) == 3000 and len(s["ready"]) == 500, \
+        (s["seq"], s["watched"], len(s["fds"]), len(s["ready"]))
+    assert not s["truncated"], s["inexact"]
+    # the round's end comes after the picture, and counts it
+    after = [r for r in rounds if r["seq"] == s["seq"]]
+    assert after and after[0]["instances"] == 1 and after[0]["complete"], after
+    assert recs.index(after[0]) > recs.index(s), "round end before the snapshot"
+print(f"{len(snaps)} snapshots of 3000 items, 500 ready")
+PY
+then
+	if [ $rc = 0 ] && ! grep -q . "$OUT/last.err"; then
+		pass "the last file shown: whole pictures, then the round's end ($(cat "$OUT/last.check"))"
+	else
+		fail "the last file shown" "rc=$rc $(head -c 300 "$OUT/last.err")"
+	fi
+else
+	fail "the last file shown" "$(tail -n 3 "$OUT/last.check")"
+fi
+
 # ---- churn: pictures of instances that change or go while half-written -------
 exec 9< <(exec python3 "$OUT/wl.py" churn 4)
 read -r -t 30 cinfo <&9
