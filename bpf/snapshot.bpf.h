@@ -108,8 +108,9 @@ static __always_inline struct snap_scratch *scratch(void)
  * Records go to the iterator's own output, read(2) by user space.  The
  * kernel keeps one buffer of PAGE_SIZE << 3 bytes per read and drops a
  * show's whole output if it overflows (kernel/bpf/bpf_iter.c,
- * bpf_seq_read, the same in v6.1, v6.12 and v6.18): every write is
- * checked against the room first, so nothing written is ever dropped.
+ * bpf_seq_read, since v5.8; tested on 6.1, 6.12 and 6.18): every write
+ * is checked against the room the seq file has left (read, not assumed),
+ * so nothing written is ever dropped.
  */
 static __always_inline void snap_out(struct seq_file *seq, struct snap_scratch *s,
 				     void *rec, __u32 size)
