@@ -242,7 +242,7 @@ static void snap_finish(struct session *s, bool drain_events)
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
 		    .link_info_len = sizeof(linfo));
 	struct bpf_link *link;
-	int fd, passes;
+	int fd, passes, err;
 	ssize_t n;
 
 	link = bpf_program__attach_iter(s->ld.skel->progs.snap_task_file, &opts);
@@ -259,9 +259,10 @@ static void snap_finish(struct session *s, bool drain_events)
 		n = snap_read(s, fd, 1);
 		if (n == 1)
 			n = snap_read(s, fd, SIZE_MAX);
+		err = errno;
 		close(fd);
-		if (n < 0 && errno != EAGAIN) {
-			et_warn("snapshot: read: %s", strerror(errno));
+		if (n < 0 && err != EAGAIN) {
+			et_warn("snapshot: read: %s", strerror(err));
 			break;
 		}
 		if (drain_events)
