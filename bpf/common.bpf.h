@@ -23,11 +23,6 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
-} snap_events SEC(".maps");
-
 /* tgid -> ET_TGT_* flags */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

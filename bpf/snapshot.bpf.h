@@ -3,9 +3,10 @@
  * Snapshots: an iter/task_file program that finds every epoll file of a
  * traced process and walks its struct eventpoll: the rb-tree of epitems
  * (in tree order), rdllist and ovflist, and the wait queue.  Records go to
- * the snapshot ring in batches; user space reads the iterator one instance
- * at a time (each instance writes 8 bytes to the seq file) and drains the
- * ring in between, so one instance must fit the ring, not all of them.
+ * the iterator's own output (bpf_seq_write), which user space read(2)s:
+ * no ring, so a round cannot lose records however large it is.  A picture
+ * larger than one read's buffer is written over several shows of the same
+ * file (snap_walk, snap_pending).
  *
  * Nothing here holds ep->mtx or ep->lock: epitems are freed through RCU
  * (the iterator runs under rcu_read_lock) but rbn shares a union with the
@@ -25,21 +26,36 @@ __u64 round_seen = 0;
 __u64 round_start_ns = 0;
 __u32 round_insts = 0;
 __u32 round_drops = 0;
+/*
+ * An instance whose picture did not fit one show (see snap_task_file):
+ * its eventpoll address, 0 if none, and the task whose files hold it.
+ * User space reads these and sets snap_cont while it reads the
+ * continuation passes that finish it.
+ */
+__u64 snap_pending = 0;
+__u32 snap_pending_tid = 0;
+__u32 snap_cont = 0;
 
 /* how often a tree walk may climb back from the root after a removal */
 #define SNAP_WALK_RECOVERIES	16
 /* the rb-tree's height bound (2 log2(n + 1) for 2^20 items is 40) */
 #define SNAP_TREE_DEPTH		64
 
+/* the parts of a picture, in the order they are written */
+enum { SNAP_PH_ITEMS, SNAP_PH_READY, SNAP_PH_OVF, SNAP_PH_WAITERS, SNAP_PH_END };
+
 struct snap_scratch {
 	struct et_ev_snap_items items;
 	struct et_ev_snap_ready ready;
 	struct et_ev_snap_waiters waiters;
+	struct et_inst in;	/* the instance walked (its map entry may go) */
 	__u64 ep;
-	__u64 pos;		/* walk cursor */
+	__u64 pos;		/* walk cursor, valid within one show only */
 	__u64 head;		/* list head address for list walks */
 	__u64 last_file;	/* the tree walk's last key (ep_cmp_ffd order) */
 	__u64 best;		/* a descent's best successor so far */
+	__u64 room;		/* bytes left in the seq buffer */
+	__u64 session;		/* the iterator (seq file) that showed it last */
 	__s64 watched;		/* the item count when the walk began, -1 unknown */
 	__s32 last_fd;
 	__u32 have_last;
@@ -50,14 +66,36 @@ struct snap_scratch {
 	__u32 nready;
 	__u32 nwaiters;
 	__u32 truncated;	/* ET_F_* of the parts not exact */
+	__u32 phase;		/* SNAP_PH_* */
+	__u32 ppos;		/* list entries passed in this phase (all shows) */
+	__u32 skip;		/* of them, still to pass again in this show */
+	__u32 full;		/* this show's room is spent */
+	__u32 tid;		/* the task and fd that hold it */
+	__u32 fd;
+	__u16 eflags;
 };
 
+/*
+ * A plain array, not per-CPU: a picture can span several shows, and the
+ * reading thread may migrate between its read() calls.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct snap_scratch);
 } snap_scratch SEC(".maps");
+
+/* the seq file's fill, for the room a show has left (fs/seq_file.c) */
+struct seq_file___et {
+	unsigned long size;
+	unsigned long count;
+} __attribute__((preserve_access_index));
+
+/* what the bpf_loop callbacks need besides the scratch */
+struct snap_ctx {
+	struct seq_file *seq;
+};
 
 static __always_inline struct snap_scratch *scratch(void)
 {
@@ -66,12 +104,32 @@ static __always_inline struct snap_scratch *scratch(void)
 	return bpf_map_lookup_elem(&snap_scratch, &zero);
 }
 
-static __always_inline void snap_out(void *rec, __u64 size)
+/*
+ * Records go to the iterator's own output, read(2) by user space.  The
+ * kernel keeps one buffer of PAGE_SIZE << 3 bytes per read and drops a
+ * show's whole output if it overflows (kernel/bpf/bpf_iter.c,
+ * bpf_seq_read, since v5.8; tested on 6.1, 6.12 and 6.18): every write
+ * is checked against the room the seq file has left (read, not assumed),
+ * so nothing written is ever dropped.
+ */
+static __always_inline void snap_out(struct seq_file *seq, struct snap_scratch *s,
+				     void *rec, __u32 size)
 {
-	if (bpf_ringbuf_output(&snap_events, rec, size, 0)) {
+	if (bpf_seq_write(seq, rec, size)) {
 		count(ET_CNT_SNAP_DROPS);
 		round_drops++;	/* the round proves nothing about absences */
+		return;
 	}
+	s->room = s->room > size ? s->room - size : 0;
+}
+
+/* Room for a batch of SIZE bytes and the END record after it? */
+static __always_inline int snap_room(struct snap_scratch *s, __u32 size)
+{
+	if (s->room >= size + sizeof(struct et_ev_snap_end))
+		return 1;
+	s->full = 1;
+	return 0;
 }
 
 /*
@@ -100,27 +158,27 @@ static __always_inline int epi_unlinked(struct epitem *epi)
 	return !kaddr(w);
 }
 
-static __always_inline void flush_items(struct snap_scratch *s)
+static __always_inline void flush_items(struct seq_file *seq, struct snap_scratch *s)
 {
 	if (!s->items.n)
 		return;
-	snap_out(&s->items, sizeof(s->items));
+	snap_out(seq, s, &s->items, sizeof(s->items));
 	s->items.n = 0;
 }
 
-static __always_inline void flush_ready(struct snap_scratch *s)
+static __always_inline void flush_ready(struct seq_file *seq, struct snap_scratch *s)
 {
 	if (!s->ready.n)
 		return;
-	snap_out(&s->ready, sizeof(s->ready));
+	snap_out(seq, s, &s->ready, sizeof(s->ready));
 	s->ready.n = 0;
 }
 
-static __always_inline void flush_waiters(struct snap_scratch *s)
+static __always_inline void flush_waiters(struct seq_file *seq, struct snap_scratch *s)
 {
 	if (!s->waiters.n)
 		return;
-	snap_out(&s->waiters, sizeof(s->waiters));
+	snap_out(seq, s, &s->waiters, sizeof(s->waiters));
 	s->waiters.n = 0;
 }
 
@@ -157,24 +215,34 @@ static __always_inline int key_after(struct snap_scratch *s, __u64 file, int fd)
 }
 
 /*
+ * Find the successor of the last key from the root, as ep_find descends.
+ * A later show resumes the walk so: no pointer into the tree is kept from
+ * one show to the next (the items it names may be freed in between).
+ */
+static __always_inline void walk_resume(struct snap_scratch *s)
+{
+	struct eventpoll *ep = (struct eventpoll *)s->ep;
+
+	s->descend = 1;
+	s->depth = 0;
+	s->best = 0;
+	s->pos = (__u64)BPF_CORE_READ(ep, rbr.rb_root.rb_node);
+}
+
+/*
  * The walk left the tree (it stood on an item being removed, or read
  * links a rotation was rewriting): find the successor of the last key
  * from the root, as ep_find descends, and go on from there.
  */
 static __always_inline long walk_recover(struct snap_scratch *s)
 {
-	struct eventpoll *ep = (struct eventpoll *)s->ep;
-
 	s->truncated |= ET_F_ITEMS_MOVED;
 	if (++s->recoveries > SNAP_WALK_RECOVERIES) {
 		s->truncated |= ET_F_ITEMS_CUT;
 		s->pos = 0;
 		return 1;
 	}
-	s->descend = 1;
-	s->depth = 0;
-	s->best = 0;
-	s->pos = (__u64)BPF_CORE_READ(ep, rbr.rb_root.rb_node);
+	walk_resume(s);
 	return 0;
 }
 
@@ -217,6 +285,7 @@ static __always_inline long walk_descend(struct snap_scratch *s)
  */
 static long walk_tree_cb(__u32 i, void *ctx)
 {
+	struct seq_file *seq = ((struct snap_ctx *)ctx)->seq;
 	struct snap_scratch *s = scratch();
 	struct rb_node *node;
 	struct epitem *epi;
@@ -229,6 +298,9 @@ static long walk_tree_cb(__u32 i, void *ctx)
 	if (s->descend)
 		return walk_descend(s);
 	if (!s->pos)
+		return 1;
+	/* a new batch only if it fits: the next show goes on from the last key */
+	if (!s->items.n && !snap_room(s, sizeof(s->items)))
 		return 1;
 	node = (struct rb_node *)s->pos;
 	epi = ET_CONTAINER_OF(node, struct epitem, rbn);
@@ -254,29 +326,50 @@ static long walk_tree_cb(__u32 i, void *ctx)
 	s->last_fd = fd;
 	s->have_last = 1;
 	if (s->items.n >= ET_SNAP_BATCH)
-		flush_items(s);
+		flush_items(seq, s);
 	s->pos = (__u64)rb_next_bounded(node, &trunc);
 	if (trunc || epi_unlinked(epi))
 		return walk_recover(s);
 	return s->pos ? 0 : 1;
 }
 
+/*
+ * A list walk that a later show resumes starts again from the head and
+ * passes the entries already written (s->skip): an entry's address is not
+ * kept from one show to the next.
+ */
+static __always_inline int list_skip(struct snap_scratch *s)
+{
+	if (!s->skip)
+		return 0;
+	s->skip--;
+	return 1;
+}
+
 /* one more entry of the ready list (rdllist or ovflist), in queue order */
-static __always_inline void ready_append(struct snap_scratch *s, struct epitem *epi)
+static __always_inline int ready_append(struct seq_file *seq, struct snap_scratch *s,
+					struct epitem *epi)
 {
 	__u32 k = s->ready.n;
 
+	if (list_skip(s))
+		return 0;
+	if (!k && !snap_room(s, sizeof(s->ready)))
+		return 1;
 	if (k < ET_SNAP_BATCH) {
 		s->ready.fd[k] = BPF_CORE_READ(epi, ffd.fd);
 		s->ready.n = k + 1;
 	}
 	s->nready++;
+	s->ppos++;
 	if (s->ready.n >= ET_SNAP_BATCH)
-		flush_ready(s);
+		flush_ready(seq, s);
+	return 0;
 }
 
 static long walk_rdllist_cb(__u32 i, void *ctx)
 {
+	struct seq_file *seq = ((struct snap_ctx *)ctx)->seq;
 	struct snap_scratch *s = scratch();
 	struct list_head *pos, *next;
 	struct epitem *epi;
@@ -285,7 +378,8 @@ static long walk_rdllist_cb(__u32 i, void *ctx)
 		return 1;
 	pos = (struct list_head *)s->pos;
 	epi = ET_CONTAINER_OF(pos, struct epitem, rdllink);
-	ready_append(s, epi);
+	if (ready_append(seq, s, epi))
+		return 1;
 	next = BPF_CORE_READ(pos, next);
 	if (next == pos || !kaddr((__u64)next)) {	/* unlinked under us */
 		s->truncated |= ET_F_READY_CUT;
@@ -297,13 +391,15 @@ static long walk_rdllist_cb(__u32 i, void *ctx)
 
 static long walk_ovflist_cb(__u32 i, void *ctx)
 {
+	struct seq_file *seq = ((struct snap_ctx *)ctx)->seq;
 	struct snap_scratch *s = scratch();
 	struct epitem *epi, *next;
 
 	if (!s || !s->pos || s->pos == (__u64)EP_UNACTIVE_PTR)
 		return 1;
 	epi = (struct epitem *)s->pos;
-	ready_append(s, epi);
+	if (ready_append(seq, s, epi))
+		return 1;
 	next = epi_ovflist_next(epi);
 	if (next == epi || (next && !kaddr((__u64)next))) {
 		s->truncated |= ET_F_READY_CUT;
@@ -320,6 +416,7 @@ static long walk_ovflist_cb(__u32 i, void *ctx)
  */
 static long walk_waiters_cb(__u32 i, void *ctx)
 {
+	struct seq_file *seq = ((struct snap_ctx *)ctx)->seq;
 	struct snap_scratch *s = scratch();
 	struct list_head *pos, *next;
 	struct wait_queue_entry *w;
@@ -329,18 +426,23 @@ static long walk_waiters_cb(__u32 i, void *ctx)
 	if (!s || !s->pos || s->pos == s->head)
 		return 1;
 	pos = (struct list_head *)s->pos;
-	w = ET_CONTAINER_OF(pos, struct wait_queue_entry, entry);
-	t = BPF_CORE_READ(w, private);
-	if (t)
-		tid = BPF_CORE_READ(t, pid);
-	k = s->waiters.n;
-	if (k < ET_SNAP_BATCH && tid) {
-		s->waiters.tid[k] = tid;
-		s->waiters.n = k + 1;
-		s->nwaiters++;
+	if (!list_skip(s)) {
+		if (!s->waiters.n && !snap_room(s, sizeof(s->waiters)))
+			return 1;
+		w = ET_CONTAINER_OF(pos, struct wait_queue_entry, entry);
+		t = BPF_CORE_READ(w, private);
+		if (t)
+			tid = BPF_CORE_READ(t, pid);
+		k = s->waiters.n;
+		if (k < ET_SNAP_BATCH && tid) {
+			s->waiters.tid[k] = tid;
+			s->waiters.n = k + 1;
+			s->nwaiters++;
+		}
+		s->ppos++;
+		if (s->waiters.n >= ET_SNAP_BATCH)
+			flush_waiters(seq, s);
 	}
-	if (s->waiters.n >= ET_SNAP_BATCH)
-		flush_waiters(s);
 	next = BPF_CORE_READ(pos, next);
 	if (next == pos || !kaddr((__u64)next)) {
 		s->truncated |= ET_F_WAITERS_CUT;
@@ -369,7 +471,7 @@ static __always_inline void round_begin(void)
 }
 
 /* the iterator's last call (no task, no file): the round is over */
-static __always_inline void round_end(void)
+static __always_inline void round_end(struct seq_file *seq, struct snap_scratch *s)
 {
 	struct et_ev_snap_round r = {};
 
@@ -380,32 +482,227 @@ static __always_inline void round_end(void)
 	r.drops = round_drops;
 	if (round_drops)
 		r.hdr.flags = ET_F_TRUNCATED;
-	snap_out(&r, sizeof(r));
+	snap_out(seq, s, &r, sizeof(r));
 }
 
+/* the next phase starts from its beginning */
+static __always_inline void phase_next(struct snap_scratch *s)
+{
+	s->phase++;
+	s->ppos = 0;
+}
+
+/* the picture's last record: what was walked and what of it is not exact */
+static __always_inline void snap_end(struct seq_file *seq, struct snap_scratch *s)
+{
+	struct eventpoll *ep = (struct eventpoll *)s->ep;
+	struct et_ev_snap_end end = {};
+	__u16 eflags = s->eflags;
+
+	snap_hdr(&end.hdr, ET_EV_SNAP_END, s->in.owner);
+	/*
+	 * Nothing here holds ep->mtx: if items came or went during the walk
+	 * (the count moved, or the tree held other than the count said), this
+	 * is no picture of one moment.  Say so rather than pass it off as one.
+	 */
+	if (s->watched >= 0 && (ep_watched_from_refcount(ep) != s->watched ||
+				s->nitems != (__u32)s->watched))
+		s->truncated |= ET_F_ITEMS_MOVED;
+	eflags |= s->truncated & ET_F_SNAP_PARTS;
+	if (s->truncated)
+		eflags |= ET_F_TRUNCATED;
+	if (s->watched < 0)
+		eflags |= ET_F_COUNTED;
+	end.hdr.flags = eflags;
+	end.in = s->in;
+	end.seq = snap_round;
+	end.nitems = s->nitems;
+	end.nready = s->nready;
+	end.nwaiters = s->nwaiters;
+	snap_out(seq, s, &end, sizeof(end));
+	snap_pending = 0;
+	s->phase = SNAP_PH_END;
+}
+
+/*
+ * Write as much of the picture as this show has room for, from where the
+ * last show stopped.  A picture that does not fit is left pending: user
+ * space reads continuation passes, each of which shows this file again,
+ * until the END record is out.
+ */
+static __always_inline void snap_walk(struct seq_file *seq, struct snap_scratch *s)
+{
+	struct eventpoll *ep = (struct eventpoll *)s->ep;
+	struct snap_ctx c = { .seq = seq };
+	struct epitem *ovf;
+
+	s->full = 0;
+	s->items.n = s->ready.n = s->waiters.n = 0;
+
+	if (s->phase == SNAP_PH_ITEMS) {
+		/* the interest set, in rb-tree order */
+		if (s->have_last)
+			walk_resume(s);
+		else
+			s->pos = (__u64)BPF_CORE_READ(ep, rbr.rb_leftmost);
+		bpf_loop(ET_MAX_TREE_ITEMS, walk_tree_cb, &c, 0);
+		if (s->pos && !s->full)	/* the loop's bound */
+			s->truncated |= ET_F_ITEMS_CUT;
+		flush_items(seq, s);
+		if (s->full)
+			goto pending;
+		phase_next(s);
+	}
+
+	if (s->phase == SNAP_PH_READY) {
+		/* the ready list, in queue order */
+		s->ready.ovf = 0;
+		s->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, rdllist);
+		s->pos = (__u64)BPF_CORE_READ(ep, rdllist.next);
+		s->skip = s->ppos;
+		bpf_loop(ET_MAX_LIST_ITEMS, walk_rdllist_cb, &c, 0);
+		if (!s->full && s->pos && s->pos != s->head)
+			s->truncated |= ET_F_READY_CUT;	/* the loop's bound */
+		flush_ready(seq, s);
+		if (s->full)
+			goto pending;
+		phase_next(s);
+	}
+
+	if (s->phase == SNAP_PH_OVF) {
+		/* events that arrived during a scan wait on ovflist */
+		ovf = BPF_CORE_READ(ep, ovflist);
+		if (ovf != EP_UNACTIVE_PTR) {
+			s->eflags |= ET_F_SCANNING;
+			s->ready.ovf = 1;
+			s->pos = (__u64)ovf;
+			s->skip = s->ppos;
+			bpf_loop(ET_MAX_LIST_ITEMS, walk_ovflist_cb, &c, 0);
+			flush_ready(seq, s);
+			if (s->full)
+				goto pending;
+		}
+		phase_next(s);
+	}
+
+	if (s->phase == SNAP_PH_WAITERS) {
+		/* the threads asleep in epoll_wait, every one of them */
+		s->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, wq) +
+			  bpf_core_field_offset(struct wait_queue_head, head);
+		s->pos = (__u64)BPF_CORE_READ(ep, wq.head.next);
+		s->skip = s->ppos;
+		bpf_loop(ET_MAX_WAITERS, walk_waiters_cb, &c, 0);
+		if (!s->full && s->pos && s->pos != s->head)
+			s->truncated |= ET_F_WAITERS_CUT;	/* more than ET_MAX_WAITERS, or cut */
+		flush_waiters(seq, s);
+		if (s->full)
+			goto pending;
+		phase_next(s);
+	}
+
+	snap_end(seq, s);
+	return;
+pending:
+	snap_pending = s->ep;
+	snap_pending_tid = s->tid;
+}
+
+/*
+ * The continuation pass did not find the pending instance where it was
+ * held (closed since, or its task gone): end its picture, the part that
+ * was not walked marked cut.
+ */
+static __always_inline void snap_lost(struct seq_file *seq, struct snap_scratch *s)
+{
+	if (s->phase == SNAP_PH_ITEMS)
+		s->truncated |= ET_F_ITEMS_CUT;
+	else if (s->phase == SNAP_PH_READY || s->phase == SNAP_PH_OVF)
+		s->truncated |= ET_F_READY_CUT;
+	else if (s->phase == SNAP_PH_WAITERS)
+		s->truncated |= ET_F_WAITERS_CUT;
+	snap_end(seq, s);
+}
+
+/* Overflow the seq buffer on purpose: the kernel calls the last show again. */
+static long pad_cb(__u32 i, void *ctx)
+{
+	struct seq_file *seq = ((struct snap_ctx *)ctx)->seq;
+	struct snap_scratch *s = scratch();
+
+	return !s || bpf_seq_write(seq, &s->items, sizeof(s->items)) ? 1 : 0;
+}
+
+/*
+ * The iterator's last call (no task, no file).  In the main pass with a
+ * picture still pending it must come again after the continuation: a show
+ * that overflows the buffer is thrown away and called again by the next
+ * read (bpf_seq_read: done_stop is set only without overflow).
+ */
+static __always_inline int snap_last(struct bpf_iter_meta *meta, struct snap_scratch *s)
+{
+	struct seq_file *seq = meta->seq;
+	struct snap_ctx c = { .seq = seq };
+
+	if (snap_pending) {
+		if (snap_cont && s->session != meta->session_id)
+			snap_lost(seq, s);
+		else if (!snap_cont)
+			bpf_loop(1 << 12, pad_cb, &c, 0);
+		return 0;
+	}
+	if (snap_cont)
+		return 0;
+	if (s->room < sizeof(struct et_ev_snap_round)) {
+		bpf_loop(1 << 12, pad_cb, &c, 0);
+		return 0;
+	}
+	round_end(seq, s);
+	return 0;
+}
+
+/*
+ * One file of one task.  The first show of an instance in a round writes
+ * its BEGIN record and as much of the picture as the seq buffer has room
+ * for; the rest waits (snap_pending) for continuation passes, and the
+ * main pass waits with it: every show returns 1 (the kernel shows the
+ * same object again on the next read) until the picture is complete, so
+ * the pictures come whole and one after another.
+ */
 SEC("iter/task_file")
 int snap_task_file(struct bpf_iter__task_file *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
+	struct seq_file___et *sf = (void *)seq;
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
 	struct et_ev_snap_begin b = {};
-	struct et_ev_snap_end end = {};
 	struct et_inst_val *v, nv = {};
 	struct snap_scratch *s;
 	struct eventpoll *ep;
-	struct epitem *ovf;
 	__u64 epaddr, round = snap_round;
 	__u32 tgid;
-	__u16 eflags = 0;
-	long watched;
 
 	round_begin();
+	s = scratch();
+	if (!s)
+		return 0;
+	s->room = BPF_CORE_READ(sf, size) - BPF_CORE_READ(sf, count);
 	if (!task || !file) {
 		if (!task && !file)
-			round_end();
+			return snap_last(ctx->meta, s);
 		return 0;
 	}
+	if (snap_pending) {
+		if (task->pid == s->tid && ctx->fd == s->fd &&
+		    (__u64)BPF_CORE_READ(file, private_data) == snap_pending) {
+			s->session = ctx->meta->session_id;
+			snap_walk(seq, s);
+			return 0;
+		}
+		return snap_cont ? 0 : 1;
+	}
+	if (snap_cont)
+		return 0;
 	tgid = task->tgid;
 	if (tgid == self_tgid || !is_epoll_file(file))
 		return 0;
@@ -432,92 +729,36 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	 */
 	if (v->snap_seq == round)
 		return 0;
+	/* no room for a start here: the next read begins with this file */
+	if (s->room < sizeof(b) + sizeof(s->items) + sizeof(struct et_ev_snap_end))
+		return 1;
 	v->snap_seq = round;
 	round_insts++;
-	s = scratch();
-	if (!s)
-		return 0;
 
 	snap_hdr(&b.hdr, ET_EV_SNAP_BEGIN, v->in.owner);
 	b.in = v->in;
 	b.seq = round;
-	watched = ep_watched_from_refcount(ep);
-	b.watched = watched;
-	snap_out(&b, sizeof(b));
+	b.watched = ep_watched_from_refcount(ep);
+	snap_out(seq, s, &b, sizeof(b));
 
+	s->in = v->in;
 	s->ep = epaddr;
+	s->tid = task->pid;
+	s->fd = ctx->fd;
+	s->session = ctx->meta->session_id;
+	s->phase = SNAP_PH_ITEMS;
+	s->ppos = 0;
+	s->eflags = 0;
 	s->nitems = s->nready = s->nwaiters = s->truncated = 0;
 	s->have_last = s->descend = s->recoveries = 0;
-	s->watched = watched;
+	s->watched = b.watched;
 	snap_hdr(&s->items.hdr, ET_EV_SNAP_ITEMS, v->in.owner);
 	s->items.ep = epaddr;
-	s->items.n = 0;
 	snap_hdr(&s->ready.hdr, ET_EV_SNAP_READY, v->in.owner);
 	s->ready.ep = epaddr;
-	s->ready.n = 0;
-	s->ready.ovf = 0;
 	snap_hdr(&s->waiters.hdr, ET_EV_SNAP_WAITERS, v->in.owner);
 	s->waiters.ep = epaddr;
-	s->waiters.n = 0;
-
-	/* the interest set, in rb-tree order */
-	s->pos = (__u64)BPF_CORE_READ(ep, rbr.rb_leftmost);
-	bpf_loop(ET_MAX_TREE_ITEMS, walk_tree_cb, NULL, 0);
-	if (s->pos)	/* the loop's bound */
-		s->truncated |= ET_F_ITEMS_CUT;
-	flush_items(s);
-
-	/* the ready list, in queue order */
-	s->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, rdllist);
-	s->pos = (__u64)BPF_CORE_READ(ep, rdllist.next);
-	bpf_loop(ET_MAX_LIST_ITEMS, walk_rdllist_cb, NULL, 0);
-	if (s->pos && s->pos != s->head && !(s->truncated & ET_F_READY_CUT))
-		s->truncated |= ET_F_READY_CUT;	/* the loop's bound */
-	flush_ready(s);
-
-	/* events that arrived during a scan wait on ovflist */
-	ovf = BPF_CORE_READ(ep, ovflist);
-	if (ovf != EP_UNACTIVE_PTR) {
-		eflags |= ET_F_SCANNING;
-		s->ready.ovf = 1;
-		s->pos = (__u64)ovf;
-		bpf_loop(ET_MAX_LIST_ITEMS, walk_ovflist_cb, NULL, 0);
-		flush_ready(s);
-	}
-
-	/* the threads asleep in epoll_wait, every one of them */
-	s->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, wq) +
-		  bpf_core_field_offset(struct wait_queue_head, head);
-	s->pos = (__u64)BPF_CORE_READ(ep, wq.head.next);
-	bpf_loop(ET_MAX_WAITERS, walk_waiters_cb, NULL, 0);
-	if (s->pos && s->pos != s->head)
-		s->truncated |= ET_F_WAITERS_CUT;	/* more than ET_MAX_WAITERS, or cut */
-	flush_waiters(s);
-
-	snap_hdr(&end.hdr, ET_EV_SNAP_END, v->in.owner);
-	/*
-	 * Nothing here holds ep->mtx: if items came or went during the walk
-	 * (the count moved, or the tree held other than the count said), this
-	 * is no picture of one moment.  Say so rather than pass it off as one.
-	 */
-	if (watched >= 0 && (ep_watched_from_refcount(ep) != watched ||
-			     s->nitems != (__u32)watched))
-		s->truncated |= ET_F_ITEMS_MOVED;
-	eflags |= s->truncated & ET_F_SNAP_PARTS;
-	if (s->truncated)
-		eflags |= ET_F_TRUNCATED;
-	if (watched < 0)
-		eflags |= ET_F_COUNTED;
-	end.hdr.flags = eflags;
-	end.in = v->in;
-	end.seq = round;
-	end.nitems = s->nitems;
-	end.nready = s->nready;
-	end.nwaiters = s->nwaiters;
-	snap_out(&end, sizeof(end));
-
-	/* one seq record per instance: user space reads one at a time */
-	bpf_seq_write(seq, &epaddr, sizeof(epaddr));
+	snap_walk(seq, s);
 	return 0;
 }
 

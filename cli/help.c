@@ -43,7 +43,7 @@
 "                          $DEBUGINFOD_URLS (also when that is set)\n" \
 "      --snapshot-interval S  seconds between snapshots of the kernel (default 1)\n" \
 "      --ring-size MB      event ring buffer, MiB, rounded up to a power of 2\n" \
-"                          (default 8)\n" \
+"                          (default 4)\n" \
 "  -v, --verbose           more diagnostics on stderr (twice: libbpf's log)\n"
 
 #define VIEW_OPTS \

@@ -380,8 +380,7 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 
 	c->s.mode = PLAN_AUTO;
 	c->s.snapshot_interval = 1.0;
-	c->s.events_ring_bytes = 8ul << 20;
-	c->s.snap_ring_bytes = 16ul << 20;
+	c->s.events_ring_bytes = 4ul << 20;
 	c->scale = 1;
 	c->interval = 1.0;
 	while ((opt = getopt_long(argc, argv, permute ? "p:fd:i:n:w:o:vVh" : "+p:fd:i:n:w:o:vVh",
@@ -533,7 +532,6 @@ static int cmd_probes(struct cli *c)
 		.self_tgid = getpid(),
 		.trace_all = true,
 		.events_ring_bytes = 1ul << 20,
-		.snap_ring_bytes = 1ul << 20,
 		.sites_file = c->s.sites_file,
 		.vmlinux = c->s.vmlinux,
 		.no_cache = c->s.no_cache,

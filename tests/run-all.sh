@@ -398,6 +398,8 @@ step "sites: the inlined sites from the 6.12 guest kernel's debug info"
 run_suite sites
 step "the inline rung on this host: why it cannot be used"
 run_suite inline
+step "snapshots through the iterator's output: large instances, no snapshot ring"
+run_suite footprint
 step "the manual: help, man page, completion"
 run_suite manual
 # ---- recordings -------------------------------------------------------------

@@ -769,7 +769,6 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 	skel->rodata->trace_all = pp->trace_all;
 	skel->rodata->ep_release_addr = p->ep_release_addr;
 	bpf_map__set_max_entries(skel->maps.events, pp->events_ring_bytes);
-	bpf_map__set_max_entries(skel->maps.snap_events, pp->snap_ring_bytes);
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, rung_of_prog(p, bpf_program__name(prog)) != NULL);
 

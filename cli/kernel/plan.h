@@ -102,7 +102,6 @@ struct plan_params {
 	unsigned int self_tgid;
 	bool trace_all;
 	unsigned long events_ring_bytes;
-	unsigned long snap_ring_bytes;
 	const char *sites_file;		/* --sites: enables the inline rung */
 	const char *vmlinux;		/* --vmlinux (else $EPOLLTRACE_VMLINUX) */
 	bool no_cache;			/* --no-cache: neither read nor write it */

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,15 +26,24 @@
 #include "model.h"
 #include "session.h"
 
+/*
+ * Continuation passes one picture may take: a pass writes at least 1280
+ * items or 6000 list entries, and the walks are bounded (ET_MAX_*).
+ */
+#define SNAP_MAX_PASSES	4096
+/* the round's record buffer grows by this much */
+#define SNAP_BUF_STEP	(256 << 10)
+
 struct session {
 	const struct session_opts *o;
 	struct et_sink *sink;
 	struct plan plan;
 	struct plan_loaded ld;
 	struct ring_buffer *rb;
-	struct ring_buffer *snap_rb;
 	struct bpf_link *iter_link;
 	struct snap_asm snap;
+	char *snap_buf;			/* a round's records, read from the iterator */
+	size_t snap_len, snap_cap;
 	__u64 snap_due;			/* walked, delivered once the stream passes this */
 	pid_t alive[ET_MAX_TARGETS];	/* the targets map holds no more */
 	int nalive;
@@ -88,9 +98,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int on_snap(void *ctx, void *data, size_t size)
+static void on_snap(struct session *s, const void *data, size_t size)
 {
-	struct session *s = ctx;
 	const struct et_snapshot *snap = snap_asm_feed(&s->snap, data, size);
 	const struct et_hdr *round = snap_asm_round(&s->snap);
 	struct et_inst_val v;
@@ -99,7 +108,7 @@ static int on_snap(void *ctx, void *data, size_t size)
 	if (round)
 		s->sink->record(s->sink, round, sizeof(struct et_ev_snap_round));
 	if (!snap)
-		return 0;
+		return;
 	/* the instance's exact counters ride along with its snapshot */
 	s->snap.cur.has_counters = !bpf_map__lookup_elem(s->ld.skel->maps.instances,
 							 &snap->in.ep, sizeof(snap->in.ep),
@@ -107,7 +116,6 @@ static int on_snap(void *ctx, void *data, size_t size)
 	if (s->snap.cur.has_counters)
 		s->snap.cur.cnt = v.cnt;
 	s->sink->snapshot(s->sink, snap);
-	return 0;
 }
 
 static __u64 read_counter(struct session *s, __u32 idx)
@@ -158,11 +166,119 @@ static void report_counters(struct session *s)
 	s->sink->record(s->sink, &st.hdr, sizeof(st));
 }
 
+/* Keep what one read of the iterator gave, for delivery. */
+static int snap_keep(struct session *s, const char *buf, size_t n)
+{
+	if (s->snap_len + n > s->snap_cap) {
+		/* in steps, not doubled: a large round's buffer is memory the
+		 * tracer holds until delivery, and realloc moves it by mremap */
+		size_t cap = (s->snap_len + n + SNAP_BUF_STEP - 1) / SNAP_BUF_STEP * SNAP_BUF_STEP;
+		char *p;
+
+		p = realloc(s->snap_buf, cap);
+		if (!p)
+			return -ENOMEM;
+		s->snap_buf = p;
+		s->snap_cap = cap;
+	}
+	memcpy(s->snap_buf + s->snap_len, buf, n);
+	s->snap_len += n;
+	return 0;
+}
+
+/* The kept records, in the order the iterator wrote them, to the sinks. */
+static void snap_feed(struct session *s)
+{
+	size_t off = 0, size;
+
+	while (off + sizeof(struct et_hdr) <= s->snap_len) {
+		const struct et_hdr *h = (const void *)(s->snap_buf + off);
+
+		size = et_record_size(h->type);
+		if (!size || off + size > s->snap_len || et_record_check(h, size)) {
+			s->bad_records++;
+			break;	/* no framing past a bad record */
+		}
+		on_snap(s, h, size);
+		off += size;
+	}
+	s->snap_len = 0;
+	/* a large round's buffer is not kept between rounds */
+	if (s->snap_cap > (1 << 20)) {
+		free(s->snap_buf);
+		s->snap_buf = NULL;
+		s->snap_cap = 0;
+	}
+}
+
 /*
- * One snapshot round.  The iterator writes 8 bytes per instance; reading
- * 8 bytes at a time makes each read() walk one instance, and the live
- * events are drained between walks.  The snapshots wait in their ring: they
- * are delivered by deliver_snapshots() once the stream has run
+ * One read(2) of an iterator into the round's records.  The kernel fills
+ * at most one buffer (PAGE_SIZE << 3) a read, and ends a read early with
+ * EAGAIN when a show asks to be called again.
+ */
+static ssize_t snap_read(struct session *s, int fd, size_t want)
+{
+	char buf[64 << 10];
+	ssize_t n = read(fd, buf, want < sizeof(buf) ? want : sizeof(buf));
+
+	if (n > 0 && snap_keep(s, buf, n))
+		return -1;
+	return n;
+}
+
+/*
+ * Finish the picture the iterator left pending: it did not fit one read.
+ * Each continuation pass is a new iterator over the files of the task that
+ * holds the instance (the whole system where the kernel cannot narrow a
+ * task iterator: before v6.1, commit f0d74c4da1f0); the program writes
+ * nothing until it shows that file again, then the next part.  A read of
+ * one byte ends the pass right after that show, and the rest of the part
+ * is already in the seq buffer.
+ */
+static void snap_finish(struct session *s, bool drain_events)
+{
+	struct epolltrace_bpf__bss *bss = s->ld.skel->bss;
+	union bpf_iter_link_info linfo = { .task.tid = bss->snap_pending_tid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+	struct bpf_link *link;
+	int fd, passes, err;
+	ssize_t n;
+
+	link = bpf_program__attach_iter(s->ld.skel->progs.snap_task_file, &opts);
+	if (!link)
+		et_debug("snapshot: no task-narrowed iterator (%s): passes over every task",
+			 strerror(errno));
+	bss->snap_cont = 1;
+	for (passes = 0; bss->snap_pending && passes < SNAP_MAX_PASSES; passes++) {
+		fd = bpf_iter_create(bpf_link__fd(link ? link : s->iter_link));
+		if (fd < 0) {
+			et_warn("snapshot: cannot create iterator: %s", strerror(errno));
+			break;
+		}
+		n = snap_read(s, fd, 1);
+		if (n == 1)
+			n = snap_read(s, fd, SIZE_MAX);
+		err = errno;
+		close(fd);
+		if (n < 0 && err != EAGAIN) {
+			et_warn("snapshot: read: %s", strerror(err));
+			break;
+		}
+		if (drain_events)
+			ring_buffer__consume(s->rb);
+	}
+	bss->snap_cont = 0;
+	/* a picture left half-way: snap_asm counts it incomplete */
+	bss->snap_pending = 0;
+	bpf_link__destroy(link);
+}
+
+/*
+ * One snapshot round.  The iterator writes the records; each read()
+ * walks the instances that fit its buffer, and the live events are
+ * drained between reads.  The snapshots wait in s->snap_buf: they are
+ * delivered by deliver_snapshots() once the stream has run
  * MODEL_SETTLE_NS past the walk, so that a record written at a function's
  * exit about a change the walk already saw comes before the snapshot.
  *
@@ -173,23 +289,32 @@ static void report_counters(struct session *s)
  */
 static int snapshot(struct session *s, bool drain_events)
 {
-	char buf[8];
-	int fd, n;
+	struct epolltrace_bpf__bss *bss = s->ld.skel->bss;
+	int fd, err = 0;
+	ssize_t n;
 
-	s->ld.skel->bss->snap_round++;
+	bss->snap_round++;
+	bss->snap_pending = 0;
 	fd = bpf_iter_create(bpf_link__fd(s->iter_link));
 	if (fd < 0) {
 		et_warn("snapshot: cannot create iterator: %s", strerror(errno));
 		return -errno;
 	}
 	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EAGAIN)
-			continue;
+		n = snap_read(s, fd, SIZE_MAX);
 		if (n < 0)
-			et_warn("snapshot: read: %s", strerror(errno));
+			err = errno;
 		if (drain_events)
 			ring_buffer__consume(s->rb);
+		if (bss->snap_pending) {
+			snap_finish(s, drain_events);
+			continue;
+		}
+		/* EAGAIN: the kernel's bound of objects a read (MAX_ITER_OBJECTS) */
+		if (n < 0 && err == EAGAIN)
+			continue;
+		if (n < 0)
+			et_warn("snapshot: read: %s", strerror(err));
 		if (n <= 0)
 			break;
 	}
@@ -197,7 +322,7 @@ static int snapshot(struct session *s, bool drain_events)
 	if (drain_events)
 		s->snap_due = mono_ns() + MODEL_SETTLE_NS;
 	else
-		ring_buffer__consume(s->snap_rb);
+		snap_feed(s);
 	return 0;
 }
 
@@ -224,7 +349,7 @@ static void deliver_snapshots(struct session *s, bool wait)
 	if (mono_ns() < s->snap_due)
 		return;
 	ring_buffer__consume(s->rb);
-	ring_buffer__consume(s->snap_rb);
+	snap_feed(s);
 	s->snap_due = 0;
 }
 
@@ -611,7 +736,6 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.self_tgid = getpid(),
 		.trace_all = !o->npids && !o->cmd,
 		.events_ring_bytes = o->events_ring_bytes,
-		.snap_ring_bytes = o->snap_ring_bytes,
 		.sites_file = o->sites_file,
 		.vmlinux = o->vmlinux,
 		.no_cache = o->no_cache,
@@ -654,6 +778,11 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		goto out_plan;
 	}
 	s.iter_link = s.ld.iter_link;
+	/*
+	 * Loading parsed the kernel's BTF and kallsyms (about 10 MB of heap,
+	 * freed by now): give those pages back, or they stay resident.
+	 */
+	malloc_trim(0);
 	/* --sites in a mode that does not force the rung: say why it is not in use */
 	if (o->sites_file && plan_inline_unused(&s.plan))
 		et_warn("--sites %s is not used: %s", o->sites_file, plan_inline_unused(&s.plan));
@@ -680,9 +809,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		goto out_unload;
 
 	s.rb = ring_buffer__new(bpf_map__fd(s.ld.skel->maps.events), on_event, &s, NULL);
-	s.snap_rb = ring_buffer__new(bpf_map__fd(s.ld.skel->maps.snap_events), on_snap, &s, NULL);
-	if (!s.rb || !s.snap_rb) {
-		et_err("cannot open ring buffers: %s", strerror(errno));
+	if (!s.rb) {
+		et_err("cannot open the ring buffer: %s", strerror(errno));
 		goto out_rb;
 	}
 
@@ -750,7 +878,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	if (s.bad_records)
 		et_warn("%lu malformed records ignored", s.bad_records);
 	if (s.snap.incomplete)
-		et_warn("%lu snapshots incomplete (snapshot ring too small?)", s.snap.incomplete);
+		et_warn("%lu snapshots incomplete", s.snap.incomplete);
 	/* the stream says it too, but a stream sent to a file warns nobody */
 	if (s.drops[0] || s.drops[1])
 		et_warn("records lost: %llu events (the ring buffer was full; try a larger "
@@ -759,8 +887,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 
 out_rb:
 	ring_buffer__free(s.rb);
-	ring_buffer__free(s.snap_rb);
 	snap_asm_free(&s.snap);
+	free(s.snap_buf);
 out_unload:
 	plan_unload(&s.ld);
 out_plan:

@@ -30,7 +30,6 @@ struct session_opts {
 	double snapshot_interval;	/* seconds */
 	char **cmd;			/* -- CMD ARGS: spawn and trace */
 	unsigned long events_ring_bytes;
-	unsigned long snap_ring_bytes;
 	enum session_cmd_output cmd_output;
 	/* the stream a view writes its data to (stdout), or NULL: the
 	 * session ends when writing there fails (a reader that went away) */

@@ -30,7 +30,7 @@ NGINX_PORT = 18080
 TARGET_LOSS = 0.02          # throughput loss with full tracing and recording
 TARGET_NS = 200             # ns per event per BPF program
 TARGET_RATE = 200_000       # records/s without ring-buffer loss
-TARGET_RSS_MB = 50          # at 100k watched fds
+TARGET_RSS_MB = 32          # at 100k watched fds (issue 11)
 TARGET_REPLAY = 5_000_000   # events/s
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
