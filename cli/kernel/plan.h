@@ -103,6 +103,7 @@ struct plan_params {
 	unsigned long events_ring_bytes;
 	unsigned long snap_ring_bytes;
 	const char *sites_file;		/* --sites: enables the inline rung */
+	unsigned long wakeup_bytes;	/* wake the reader at this fill, 0: per record */
 };
 
 const char *plan_mode_name(enum plan_mode m);

@@ -47,6 +47,16 @@ struct session {
 	int ncpus;
 };
 
+/*
+ * The reader is woken when an eighth of the event ring is full, and reads
+ * at least every READ_PERIOD_MS anyway: records wait at most that long,
+ * and a busy tracer takes them in batches rather than one wakeup (an
+ * irq_work on the traced CPU, a context switch here) per record.  The
+ * other seven eighths absorb the time the reader needs to get a CPU.
+ */
+#define WAKEUP_FRACTION 8
+#define READ_PERIOD_MS 10
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -613,6 +623,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
 		.sites_file = o->sites_file,
+		.wakeup_bytes = o->events_ring_bytes / WAKEUP_FRACTION,
 	};
 	struct session s = { .o = o, .sink = sink, .cmd_log = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -703,7 +714,10 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		__u64 tn;
 		double t;
 
-		err = ring_buffer__poll(s.rb, snapshot_wait_ms(&s, 100));
+		err = ring_buffer__poll(s.rb, snapshot_wait_ms(&s, READ_PERIOD_MS));
+		/* the records committed without a wakeup, in one batch */
+		if (!err)
+			err = ring_buffer__consume(s.rb);
 		if (err < 0 && err != -EINTR) {
 			et_err("ring buffer: %s", strerror(-err));
 			ret = 1;
