@@ -385,7 +385,7 @@ step "the inline rung on this host: why it cannot be used"
 run_suite inline
 step "the manual: help, man page, completion"
 run_suite manual
-# the fast reader and writers give the same answers (tests/speed.sh)
+step "speed: the fast reader and writers give the same answers"
 run_suite speed
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
