@@ -80,21 +80,29 @@ int main(void)
 	size_t la, lb;
 	FILE *fa = open_memstream(&a, &la), *fb = open_memstream(&b, &lb);
 	struct json_writer w;
-	char s[40], key[12];
+	char s[3000], key[12];
 
 	srandom(11);
 	for (int rec = 0; rec < 20000; rec++) {
 		int nv = 1 + random() % 12;
 
-		json_init(&w, fa);
+		/* both modes: every call to fa at once, or each line at its end */
+		if (rec & 1)
+			json_init_line(&w, fa);
+		else
+			json_init(&w, fa);
 		json_obj_begin(&w);
 		fputc('{', fb);
 		for (int i = 0; i < nv; i++) {
-			size_t n = random() % sizeof(s), kn = random() % sizeof(key);
+			size_t n = random() % (random() % 8 ? 40 : sizeof(s)), kn = random() % sizeof(key);
 			uint64_t v = num();
 
+			int mode = random() % 8;
+
+			/* mixed; every byte escaped (6 bytes out); none escaped */
 			for (size_t j = 0; j < sizeof(s); j++)
-				s[j] = random() % 4 ? 0x20 + random() % 0x5f : random() % 256;
+				s[j] = mode == 0 ? 1 + random() % 0x1f : mode == 1 ? 'a' + j % 26 :
+				       random() % 4 ? 0x20 + random() % 0x5f : random() % 256;
 			for (size_t j = 0; j < sizeof(key); j++)
 				key[j] = random() % 8 ? 'a' + random() % 26 : random() % 256;
 			key[kn] = 0;

@@ -97,7 +97,7 @@ static void json_begin(struct et_sink *s, const struct et_session_info *info)
 	if (o->began)
 		return;
 	o->began = true;
-	json_init(&w, o->f);
+	json_init_line(&w, o->f);
 	json_obj_begin(&w);
 	json_kv_str(&w, "type", "session");
 	json_kv_u64(&w, "ts_ns", info->start_mono_ns);
@@ -222,7 +222,7 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 	struct json_writer w;
 
 	(void)size;
-	json_init(&w, o->f);
+	json_init_line(&w, o->f);
 	json_obj_begin(&w);
 	j_hdr(&w, et_type_name(h->type), h);
 	switch (h->type) {
@@ -421,7 +421,7 @@ static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	struct out *o = (struct out *)s;
 	struct json_writer w;
 
-	json_init(&w, o->f);
+	json_init_line(&w, o->f);
 	json_obj_begin(&w);
 	j_hdr(&w, "snapshot", &snap->hdr);
 	j_inst(&w, &snap->in);
