@@ -101,7 +101,7 @@ int main(void)
 
 			/* mixed; every byte escaped (6 bytes out); none escaped */
 			for (size_t j = 0; j < sizeof(s); j++)
-				s[j] = mode == 0 ? 1 + random() % 0x1f : mode == 1 ? 'a' + j % 26 :
+				s[j] = mode == 0 ? 1 + random() % 0x1f : mode == 1 ? 'a' + (int)(j % 26) :
 				       random() % 4 ? 0x20 + random() % 0x5f : random() % 256;
 			for (size_t j = 0; j < sizeof(key); j++)
 				key[j] = random() % 8 ? 'a' + random() % 26 : random() % 256;
