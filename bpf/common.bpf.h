@@ -25,6 +25,12 @@ const volatile __u64 ep_release_addr = 0; /* ep_eventpoll_release, 0: unknown */
  * 0: the kernel's default (a waiting reader is woken by every record).
  */
 const volatile __u64 wakeup_bytes = 0;
+/*
+ * Set by the reader when a read found nothing and it goes to sleep for
+ * longer: the next record wakes it (and clears this), so that a record
+ * after a quiet spell is not kept waiting and an idle reader needs no timer.
+ */
+volatile __u32 reader_asleep = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -147,9 +153,15 @@ static __always_inline void ring_submit(void *rec)
 {
 	__u64 flags = 0;
 
-	if (wakeup_bytes)
-		flags = bpf_ringbuf_query(&events, ET_RB_AVAIL_DATA) >= wakeup_bytes ?
-			ET_RB_FORCE_WAKEUP : ET_RB_NO_WAKEUP;
+	if (wakeup_bytes) {
+		if (reader_asleep) {
+			reader_asleep = 0;
+			flags = ET_RB_FORCE_WAKEUP;
+		} else {
+			flags = bpf_ringbuf_query(&events, ET_RB_AVAIL_DATA) >= wakeup_bytes ?
+				ET_RB_FORCE_WAKEUP : ET_RB_NO_WAKEUP;
+		}
+	}
 	bpf_ringbuf_submit(rec, flags);
 }
 
