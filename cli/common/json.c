@@ -28,7 +28,7 @@ void json_init_line(struct json_writer *w, FILE *f)
 void json_flush(struct json_writer *w)
 {
 	if (w->len)
-		fwrite_unlocked(w->buf, 1, w->len, w->f);
+		fwrite(w->buf, 1, w->len, w->f);
 	w->len = 0;
 }
 
