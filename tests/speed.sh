@@ -110,7 +110,12 @@ int main(void)
 				fputc(',', fb);
 			ref_str(fb, key, strlen(key));
 			fputc(':', fb);
-			switch (random() % 7) {
+			switch (random() % 8) {
+			case 7:
+				s[n < sizeof(s) ? n : sizeof(s) - 1] = 0;
+				json_kv_str(&w, key, s);
+				ref_str(fb, s, strlen(s));
+				break;
 			case 0:
 				json_kv_u64(&w, key, v);
 				fprintf(fb, "%" PRIu64, v);

@@ -7,6 +7,7 @@
  * every call (json_init).  The bytes are those fprintf wrote.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <string.h>
 #include "json.h"
 
@@ -143,12 +144,19 @@ static const char digits2[] =
 /* v in decimal, as "%" PRIu64; neg: with a minus */
 static void put_u64(struct json_writer *w, uint64_t v, bool neg)
 {
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
+		1000000000000ull, 10000000000000ull, 100000000000000ull,
+		1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull,
+	};
 	char *p = room(w, 21);
 	unsigned int n = 1;
 
 	if (neg)
 		*p++ = '-';
-	for (uint64_t t = v; t >= 10; t /= 10)
+	while (n < 20 && v >= pow10[n])
 		n++;
 	w->len = p + n - w->buf;
 	p += n;
@@ -178,7 +186,7 @@ static void put_lit(struct json_writer *w, const char *s, size_t n)
 static void key(struct json_writer *w, const char *k)
 {
 	value_prefix(w);
-	put_escaped(w, k, strlen(k));
+	put_escaped(w, k, SIZE_MAX);	/* to the NUL */
 	*room(w, 1) = ':';
 	w->len++;
 	/* the value that follows takes no comma */
@@ -206,7 +214,7 @@ void json_strn(struct json_writer *w, const char *s, size_t n)
 
 void json_str(struct json_writer *w, const char *s)
 {
-	strn(w, s, strlen(s));
+	strn(w, s, SIZE_MAX);	/* to the NUL */
 	done(w);
 }
 
@@ -259,7 +267,7 @@ void json_null(struct json_writer *w)
 void json_kv_str(struct json_writer *w, const char *k, const char *v)
 {
 	key(w, k);
-	strn(w, v, strlen(v));
+	strn(w, v, SIZE_MAX);
 	done(w);
 }
 
