@@ -102,8 +102,8 @@ struct plan_params {
 	bool trace_all;
 	unsigned long events_ring_bytes;
 	unsigned long snap_ring_bytes;
-	const char *sites_file;		/* --sites: enables the inline rung */
 	unsigned long wakeup_bytes;	/* wake the reader at this fill, 0: per record */
+	const char *sites_file;		/* --sites: enables the inline rung */
 };
 
 const char *plan_mode_name(enum plan_mode m);

@@ -651,8 +651,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		.trace_all = !o->npids && !o->cmd,
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
-		.sites_file = o->sites_file,
 		.wakeup_bytes = o->events_ring_bytes / WAKEUP_FRACTION,
+		.sites_file = o->sites_file,
 	};
 	struct session s = { .o = o, .sink = sink, .cmd_log = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
