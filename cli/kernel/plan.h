@@ -100,9 +100,9 @@ struct plan_loaded {
 struct plan_params {
 	unsigned int self_tgid;
 	bool trace_all;
+	unsigned long wakeup_bytes;	/* wake the reader at this fill, 0: per record */
 	unsigned long events_ring_bytes;
 	unsigned long snap_ring_bytes;
-	unsigned long wakeup_bytes;	/* wake the reader at this fill, 0: per record */
 	const char *sites_file;		/* --sites: enables the inline rung */
 };
 

@@ -649,9 +649,9 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	struct plan_params pp = {
 		.self_tgid = getpid(),
 		.trace_all = !o->npids && !o->cmd,
+		.wakeup_bytes = o->events_ring_bytes / WAKEUP_FRACTION,
 		.events_ring_bytes = o->events_ring_bytes,
 		.snap_ring_bytes = o->snap_ring_bytes,
-		.wakeup_bytes = o->events_ring_bytes / WAKEUP_FRACTION,
 		.sites_file = o->sites_file,
 	};
 	struct session s = { .o = o, .sink = sink, .cmd_log = -1 };
