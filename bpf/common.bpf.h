@@ -17,6 +17,20 @@
 const volatile __u32 self_tgid = 0;	/* the tracer: never traced */
 const volatile __u32 trace_all = 0;	/* no -p: every process but us */
 const volatile __u64 ep_release_addr = 0; /* ep_eventpoll_release, 0: unknown */
+/*
+ * Wake the reader only once this many bytes wait in the event ring; below
+ * it, records are committed without a wakeup and the reader, which also
+ * polls on a timer, takes them in a batch.  A wakeup per record costs the
+ * traced CPU an irq_work and the reader a context switch per record.
+ * 0: the kernel's default (a waiting reader is woken by every record).
+ */
+const volatile __u64 wakeup_bytes = 0;
+/*
+ * Set by the reader when a read found nothing and it goes to sleep for
+ * longer: the next record wakes it (and clears this), so that a record
+ * after a quiet spell is not kept waiting and an idle reader needs no timer.
+ */
+volatile __u32 reader_asleep = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -122,6 +136,29 @@ static __always_inline void *reserve(__u64 size, __u16 type, __u8 src)
 }
 
 #define RESERVE(ptr, type, src) (ptr = reserve(sizeof(*(ptr)), type, src))
+
+/* include/uapi/linux/bpf.h's values (v5.8, 457f44363a88); the trimmed
+ * vmlinux.h has not got them */
+#define ET_RB_NO_WAKEUP		1
+#define ET_RB_FORCE_WAKEUP	2
+#define ET_RB_AVAIL_DATA	0
+
+/* Commit a reserved record, waking the reader per wakeup_bytes. */
+static __always_inline void ring_submit(void *rec)
+{
+	__u64 flags = 0;
+
+	if (wakeup_bytes) {
+		if (reader_asleep) {
+			reader_asleep = 0;
+			flags = ET_RB_FORCE_WAKEUP;
+		} else {
+			flags = bpf_ringbuf_query(&events, ET_RB_AVAIL_DATA) >= wakeup_bytes ?
+				ET_RB_FORCE_WAKEUP : ET_RB_NO_WAKEUP;
+		}
+	}
+	bpf_ringbuf_submit(rec, flags);
+}
 
 /* current->files->fdt->fd[fd], bounds-checked; NULL if not open. */
 static __always_inline struct file *fd_file(struct task_struct *task, int fd)

@@ -300,7 +300,7 @@ int in_ep_insert(struct pt_regs *ctx)
 		e->events = 0;
 		e->data = 0;
 	}
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 	return 0;
 }
 
@@ -330,7 +330,7 @@ int in_ep_poll(struct pt_regs *ctx)
 	e->maxevents = ok_max ? (__s32)max : -1;
 	e->site = idx;
 	e->deadline_ns = ok_to ? ts64_to_ns((struct timespec64 *)to) : -2;
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 	return 0;
 }
 
@@ -358,7 +358,7 @@ int in_ep_send_events(struct pt_regs *ctx)
 	e->in = v->in;
 	e->maxevents = ok_max ? (__s32)max : -1;
 	e->site = idx;
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 	return 0;
 }
 

@@ -47,7 +47,7 @@ static __always_inline void handle_create(__u8 src, long ret, __u32 flags, __u32
 	e->in = nv.in;
 	e->flags = flags;
 	e->legacy = legacy;
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 static __always_inline void handle_ep_close(__u8 src, __u64 ep)
@@ -59,7 +59,7 @@ static __always_inline void handle_ep_close(__u8 src, __u64 ep)
 		return;
 	if (RESERVE(e, ET_EV_EP_CLOSE, src)) {
 		e->in = v->in;
-		bpf_ringbuf_submit(e, 0);
+		ring_submit(e);
 	}
 	bpf_map_delete_elem(&instances, &ep);
 }
@@ -139,7 +139,7 @@ static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long 
 	e->pad = 0;
 	if (!ret && (a->op == ET_CTL_ADD || a->op == ET_CTL_MOD))
 		e->queued = item_queued((struct eventpoll *)a->ep, a->file, a->fd);
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 /* Fill ctl_args from the syscall's or do_epoll_ctl's arguments. */
@@ -219,7 +219,7 @@ static __always_inline void handle_release_file(__u8 src, struct file *file)
 		e->events = BPF_CORE_READ(epi, event.events);
 		e->data = BPF_CORE_READ(epi, event.data);
 		e->file = (__u64)file;
-		bpf_ringbuf_submit(e, 0);
+		ring_submit(e);
 	}
 }
 
@@ -266,7 +266,7 @@ static __always_inline void handle_callback(__u8 src, wait_queue_entry_t *wait, 
 	e->key = (__u32)(long)key;
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 /* ---- waits -------------------------------------------------------------- */
@@ -301,7 +301,7 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	e->sys = sys;
 	e->timeout_ns = timeout_ns;
 	e->ubuf = ubuf;
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 static __always_inline void handle_wait_exit(__u8 src, long ret)
@@ -342,7 +342,7 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		se->in = in;
 		se->count = ret;
 		se->requeued = st->requeued;
-		bpf_ringbuf_submit(se, 0);
+		ring_submit(se);
 	}
 	if (RESERVE(e, ET_EV_WAIT_EXIT, src)) {
 		e->in = in;
@@ -364,7 +364,7 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 			bpf_probe_read_user(&e->ev[i].events, 4, u);
 			bpf_probe_read_user(&e->ev[i].data, 8, u + 4);
 		}
-		bpf_ringbuf_submit(e, 0);
+		ring_submit(e);
 	}
 	bpf_map_delete_elem(&waits, &tid);
 }
@@ -462,7 +462,7 @@ static __always_inline void handle_done_scan(__u8 src, struct eventpoll *ep,
 	e->n = x->n;
 	e->truncated = x->total > ET_WAIT_MAX_EVENTS;
 	__builtin_memcpy(e->fd, x->fd, sizeof(e->fd));
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 /* ---- sleep and wakeup (sched tracepoints, every mode) ------------------ */
@@ -493,7 +493,7 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 	e->in.ep = st->ep;
 	e->in.owner = st->owner;
 	e->in.epfd = st->epfd;
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 /*
@@ -653,7 +653,7 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 	e->waker_pid = id >> 32;
 	e->waker_tid = (__u32)id;
 	bpf_get_current_comm(e->waker_comm, sizeof(e->waker_comm));
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 /* ---- process lifetime ---------------------------------------------------- */
@@ -684,7 +684,7 @@ static __always_inline void handle_exit(struct task_struct *p)
 		e->hdr.flags = ET_F_GROUP_DEAD | (trace_all ? 0 : ET_F_UNTRACED);
 	e->exit_code = BPF_CORE_READ(p, exit_code);
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 static __always_inline void handle_fork(struct task_struct *parent, struct task_struct *child)
@@ -703,7 +703,7 @@ static __always_inline void handle_fork(struct task_struct *parent, struct task_
 		return;
 	e->child_pid = ctgid;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	ring_submit(e);
 }
 
 #endif /* EPOLLTRACE_HANDLERS_BPF_H */

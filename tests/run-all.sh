@@ -402,6 +402,8 @@ step "snapshots through the iterator's output: large instances, no snapshot ring
 run_suite footprint
 step "the manual: help, man page, completion"
 run_suite manual
+step "speed: the fast reader and writers give the same answers"
+run_suite speed
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&

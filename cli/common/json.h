@@ -11,13 +11,27 @@
  * escaped completely: kernel strings such as comm are not sanitised, so
  * every control byte becomes \u00XX and invalid UTF-8 bytes too.
  */
+/* the most one piece of output takes in the buffer */
+#define JSON_ROOM 64
+
 struct json_writer {
 	FILE *f;
 	int depth;
 	bool need_comma[32];
+	bool line;		/* json_init_line: the caller writes nothing else */
+	size_t len;
+	char buf[1024];
 };
 
+/* Every call hands its bytes to f at once: the caller may write to f too. */
 void json_init(struct json_writer *w, FILE *f);
+/*
+ * The bytes go to f when a top-level value is complete (or the buffer is
+ * full): the caller writes nothing else to f until then.  The hot path.
+ */
+void json_init_line(struct json_writer *w, FILE *f);
+/* what is buffered, to f now */
+void json_flush(struct json_writer *w);
 void json_obj_begin(struct json_writer *w);
 void json_obj_end(struct json_writer *w);
 void json_arr_begin(struct json_writer *w);

@@ -768,6 +768,7 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 	skel->rodata->self_tgid = pp->self_tgid;
 	skel->rodata->trace_all = pp->trace_all;
 	skel->rodata->ep_release_addr = p->ep_release_addr;
+	skel->rodata->wakeup_bytes = pp->wakeup_bytes;
 	bpf_map__set_max_entries(skel->maps.events, pp->events_ring_bytes);
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, rung_of_prog(p, bpf_program__name(prog)) != NULL);

@@ -101,6 +101,7 @@ struct plan_loaded {
 struct plan_params {
 	unsigned int self_tgid;
 	bool trace_all;
+	unsigned long wakeup_bytes;	/* wake the reader at this fill, 0: per record */
 	unsigned long events_ring_bytes;
 	const char *sites_file;		/* --sites: enables the inline rung */
 	const char *vmlinux;		/* --vmlinux (else $EPOLLTRACE_VMLINUX) */

@@ -55,6 +55,7 @@ struct session {
 	__u64 drops[2];			/* last reported ring drops */
 	unsigned long bad_records;
 	int ncpus;
+	int last_read;			/* records the last read_ring() took */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -730,11 +731,50 @@ static void session_info_fill(struct session *s, struct et_session_info *info,
 	info->snapshot_interval = s->o->snapshot_interval;
 }
 
+/*
+ * The reader is woken when an eighth of the event ring is full, and reads
+ * at least every READ_PERIOD_MS anyway: records wait at most that long,
+ * and a busy tracer takes them in batches rather than one wakeup (an
+ * irq_work on the traced CPU, a context switch here) per record.  The
+ * other seven eighths absorb the time the reader needs to get a CPU.
+ */
+#define WAKEUP_FRACTION 8
+#define READ_PERIOD_MS 10
+
+/*
+ * One read of the event ring: the records committed without a wakeup, in
+ * one batch.  After a read that found nothing the reader sleeps up to the
+ * loop's 100 ms, asking the next record to wake it (reader_asleep); the
+ * read right after the flag is set takes what came before it was seen.
+ */
+static int read_ring(struct session *s)
+{
+	bool idle = s->last_read == 0;
+	int n;
+
+	if (idle) {
+		s->ld.skel->bss->reader_asleep = 1;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		n = ring_buffer__consume(s->rb);
+		if (n) {
+			s->ld.skel->bss->reader_asleep = 0;
+			s->last_read = n;
+			return n;
+		}
+	}
+	n = ring_buffer__poll(s->rb, snapshot_wait_ms(s, idle ? 100 : READ_PERIOD_MS));
+	if (!n)
+		n = ring_buffer__consume(s->rb);
+	s->last_read = n;
+	return n;
+}
+
 int session_run(const struct session_opts *o, struct et_sink *sink)
 {
 	struct plan_params pp = {
 		.self_tgid = getpid(),
 		.trace_all = !o->npids && !o->cmd,
+		.wakeup_bytes = o->events_ring_bytes / WAKEUP_FRACTION,
 		.events_ring_bytes = o->events_ring_bytes,
 		.sites_file = o->sites_file,
 		.vmlinux = o->vmlinux,
@@ -836,7 +876,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		__u64 tn;
 		double t;
 
-		err = ring_buffer__poll(s.rb, snapshot_wait_ms(&s, 100));
+		err = read_ring(&s);
 		if (err < 0 && err != -EINTR) {
 			et_err("ring buffer: %s", strerror(-err));
 			ret = 1;

@@ -198,6 +198,13 @@ static unsigned char *item_add(struct rec_writer *w, enum rec_kind kind, __u64 t
 	return dst;
 }
 
+_Static_assert(sizeof(struct et_ev_wait_exit) == offsetof(struct et_ev_wait_exit, ev) +
+	       ET_WAIT_MAX_EVENTS * sizeof(((struct et_ev_wait_exit *)0)->ev[0]),
+	       "ev[] ends a wait_exit record");
+_Static_assert(sizeof(struct et_ev_scan) == offsetof(struct et_ev_scan, fd) +
+	       ET_WAIT_MAX_EVENTS * sizeof(((struct et_ev_scan *)0)->fd[0]),
+	       "fd[] ends a scan record");
+
 static void w_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct rec_writer *w = (struct rec_writer *)s;
@@ -206,22 +213,27 @@ static void w_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 
 	if (size > sizeof(buf) || size < sizeof(*h))
 		return;
-	memcpy(buf, h, size);
-	/* unused array entries carry nothing: keep them out of the file */
+	/*
+	 * Unused array entries carry nothing: keep them out of the file.  The
+	 * arrays end their records (no tail padding), so the record ends
+	 * where the used entries do; only that much is copied.
+	 */
+	len = size;
 	if (h->type == ET_EV_WAIT_EXIT) {
-		struct et_ev_wait_exit *e = (void *)buf;
+		const struct et_ev_wait_exit *e = (const void *)h;
 
 		if (e->ncopied <= ET_WAIT_MAX_EVENTS)
-			memset(&e->ev[e->ncopied], 0,
-			       (ET_WAIT_MAX_EVENTS - e->ncopied) * sizeof(e->ev[0]));
+			len = offsetof(struct et_ev_wait_exit, ev) + e->ncopied * sizeof(e->ev[0]);
 	} else if (h->type == ET_EV_SCAN) {
-		struct et_ev_scan *e = (void *)buf;
+		const struct et_ev_scan *e = (const void *)h;
 
 		if (e->n <= ET_WAIT_MAX_EVENTS)
-			memset(&e->fd[e->n], 0, (ET_WAIT_MAX_EVENTS - e->n) * sizeof(e->fd[0]));
+			len = offsetof(struct et_ev_scan, fd) + e->n * sizeof(e->fd[0]);
 	}
+	if (len > size)
+		len = size;
+	memcpy(buf, h, len);
 	/* trailing zero bytes are implied: the reader zero-fills to the type's size */
-	len = size;
 	while (len > sizeof(*h) && !buf[len - 1])
 		len--;
 	item_add(w, REC_RECORD, h->ts_ns, buf + 8, len - 8);
