@@ -322,6 +322,9 @@ def main():
         ep_fd, b_fd = after["events"][0]["data"] >> 32, after["events"][0]["data"] & 0xFFFFFFFF
         if not any(s["epfd"] == ep_fd and s["scanning"] and s["ready"] == [b_fd] for s in snaps):
             fails.append(f"ovflist: no snapshot of epfd {ep_fd} scanning with fd {b_fd} on ovflist")
+        # blocked in the fault, not asleep on ep->wq: no sleep of the wait
+        if any(e["type"] == "sleep" and e["tid"] == waiter for e in ours):
+            fails.append(f"ovflist: thread {waiter} blocked in its copy-out, taken as a sleep")
 
     # where ep_done_scan is attachable, the scan's re-queued count is known
     if mode in ("fentry", "kprobe", "auto-vm", "inline"):
