@@ -467,6 +467,40 @@ static __always_inline void handle_done_scan(__u8 src, struct eventpoll *ep,
 
 /* ---- sleep and wakeup (sched tracepoints, every mode) ------------------ */
 
+#define SLEEP_WQ_WALK	8
+
+/*
+ * Whether a thread inside a wait that blocks now is asleep on the
+ * instance's wait queue.  ep_poll puts its entry at the head
+ * (__add_wait_queue_exclusive) just before it schedules, so it is among
+ * the first few.  Anything else that blocks inside epoll_wait is not a
+ * sleep of the wait: ep->mtx taken by another thread's transfer or ctl,
+ * or a fault in the copy-out that userfaultfd holds (the "ovflist"
+ * scenario).  A queue longer than the walk: taken as a sleep.
+ */
+static __always_inline bool sleeps_on_wq(__u64 ep, struct task_struct *t)
+{
+	__u64 head;
+	struct list_head *pos;
+
+	if (!ep)
+		return true;
+	head = ep + bpf_core_field_offset(struct eventpoll, wq) +
+	       bpf_core_field_offset(struct wait_queue_head, head);
+	pos = BPF_CORE_READ((struct eventpoll *)ep, wq.head.next);
+	for (int i = 0; i < SLEEP_WQ_WALK; i++) {
+		struct wait_queue_entry *w;
+
+		if (!pos || (__u64)pos == head)
+			return false;
+		w = ET_CONTAINER_OF(pos, struct wait_queue_entry, entry);
+		if (BPF_CORE_READ(w, private) == t)
+			return true;
+		pos = BPF_CORE_READ(pos, next);
+	}
+	return true;
+}
+
 static __always_inline void handle_switch(bool preempt, struct task_struct *prev)
 {
 	__u32 tid;
@@ -477,7 +511,7 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 		return;
 	tid = BPF_CORE_READ(prev, pid);
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st || st->sleep_ns)
+	if (!st || st->sleep_ns || !sleeps_on_wq(st->ep, prev))
 		return;
 	st->sleep_ns = bpf_ktime_get_ns();
 	st->slept++;

@@ -23,9 +23,14 @@ what the model's final state must say, and compares:
   unended where no record was lost;
 - the replay's final state says the same as the live one (every field of
   every state is compared by check_replay.py; this names the new ones).
+- the "ovflist" scenario (its truth.jsonl beside STATE says so): the
+  callback of the item made ready while the held wait copied out comes
+  between that wait's ep_send_events and its ep_done_scan, and the
+  instance's transfers count it in ovflist_callbacks.
 
 Prints one line of figures on success.
 """
+import os
 import sys
 
 from checklib import load_jsonl
@@ -105,6 +110,37 @@ def expected(records):
     return insts
 
 
+def check_ovflist(truth, records, fin, fails, figures):
+    """The ovflist scenario: ep_poll_callback inside the transfer window."""
+    waiter = next(t["waiter"] for t in truth if t["t"] == "uffd_fault")
+    held, after = [t for t in truth if t["t"] == "wait" and t["tid"] == waiter][:2]
+    ep_fd, a_fd = held["events"][0]["data"] >> 32, held["events"][0]["data"] & 0xFFFFFFFF
+    b_fd = after["events"][0]["data"] & 0xFFFFFFFF
+    creates = [r for r in records if r["type"] == "ep_create" and r["epfd"] == ep_fd]
+    if not creates:
+        fails.append(f"ovflist: no ep_create record for epfd {ep_fd}")
+        return
+    ep, tid = creates[-1]["ep"], held["tid"]
+    inside = found = False
+    for r in records:
+        if r.get("ep") != ep:
+            continue
+        if r["type"] == "ep_send_events" and r["tid"] == tid:
+            inside = True
+        elif r["type"] == "scan" and r["tid"] == tid:
+            inside = False
+        elif r["type"] == "callback" and r["fd"] == b_fd and inside:
+            found = True
+    if not found:
+        fails.append(f"ovflist: no callback for fd {b_fd} between an ep_send_events of thread "
+                     f"{tid} on epfd {ep_fd} and its ep_done_scan (fd {a_fd} was copied out)")
+    st = [i for i in fin["instances"] if i["ep"] == ep and not i["closed"]]
+    x = st[0]["transfers"] if st else None
+    if not x or not x["ovflist_callbacks"]:
+        fails.append(f"ovflist: epfd {ep_fd}: transfers {x}, no ovflist callback counted")
+    figures["ovflist-scenario callbacks in the window"] = int(found)
+
+
 def main():
     live = [s for s in load_jsonl(sys.argv[1]) if s.get("type") == "state"]
     records = load_jsonl(sys.argv[2])
@@ -169,6 +205,10 @@ def main():
         if inline_of(replay[-1]) != inline_of(fin):
             fails.append(f"replay's final inline fields differ: live {inline_of(fin)}, "
                          f"replay {inline_of(replay[-1])}")
+    truth_path = os.path.join(os.path.dirname(sys.argv[1]), "truth.jsonl")
+    truth = load_jsonl(truth_path) if os.path.exists(truth_path) else []
+    if any(t["t"] == "scenario" and t["name"] == "ovflist" for t in truth):
+        check_ovflist(truth, records, fin, fails, figures)
     for f in fails[:10]:
         print("  " + f)
     if fails:

@@ -314,6 +314,18 @@ def main():
             if not any(e["waker_tid"] == main_tid for e in wk):
                 fails.append(f"thread {tid}: not woken by the main thread {main_tid}: {wk}")
 
+    # ovflist: scenario.sh let the held wait go once a snapshot showed the
+    # scan; the item made ready meanwhile is on ovflist, rdllist is empty
+    if scen == "ovflist":
+        waiter = next(t["waiter"] for t in truth if t["t"] == "uffd_fault")
+        after = [t for t in truth if t["t"] == "wait" and t["tid"] == waiter][1]
+        ep_fd, b_fd = after["events"][0]["data"] >> 32, after["events"][0]["data"] & 0xFFFFFFFF
+        if not any(s["epfd"] == ep_fd and s["scanning"] and s["ready"] == [b_fd] for s in snaps):
+            fails.append(f"ovflist: no snapshot of epfd {ep_fd} scanning with fd {b_fd} on ovflist")
+        # blocked in the fault, not asleep on ep->wq: no sleep of the wait
+        if any(e["type"] == "sleep" and e["tid"] == waiter for e in ours):
+            fails.append(f"ovflist: thread {waiter} blocked in its copy-out, taken as a sleep")
+
     # where ep_done_scan is attachable, the scan's re-queued count is known
     if mode in ("fentry", "kprobe", "auto-vm", "inline"):
         if not any(e["type"] == "send_events" and e["requeued"] is not None for e in ours):

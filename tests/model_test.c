@@ -439,6 +439,38 @@ static void test_ovflist_and_sampled(void)
 	model_free(&m);
 }
 
+/*
+ * A walk during a transfer ("ovflist" scenario): fd 5, taken off rdllist
+ * by ep_send_events, is being copied out (on neither list); fd 6's
+ * callback came meanwhile and is on ovflist.  Not drift: the walk cannot
+ * see the scanner's private list.
+ */
+static void test_walk_during_transfer(void)
+{
+	struct model m;
+	struct et_snap_item items[2] = { { .fd = 5, .events = IN | 0x18, .data = 0x105 },
+					 { .fd = 6, .events = IN | 0x18, .data = 0x106 } };
+	__s32 ready[1] = { 6 };
+	struct et_snapshot s;
+
+	model_init(&m, true);
+	create(&m);
+	ctl(&m, ET_CTL_ADD, 5, IN);
+	ctl(&m, ET_CTL_ADD, 6, IN);
+	callback(&m, 5, IN);
+	callback(&m, 6, IN);
+	s = snap(items, 2, ready, 1, NULL, 0);
+	s.flags = ET_F_SCANNING;
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->drift == 0 && is_ready(&m, 5) && is_ready(&m, 6),
+	      "a walk during a transfer: the item being copied out is no drift");
+	s = snap(items, 2, ready, 1, NULL, 0);
+	model_apply_snapshot(&m, &s);
+	CHECK(model_find(&m, EP)->drift == 1 && !is_ready(&m, 5) && is_ready(&m, 6),
+	      "the same walk with no transfer running is drift, and corrects");
+	model_free(&m);
+}
+
 static void scan(struct model *m, const int *fds, __u32 n, bool truncated)
 {
 	struct et_ev_scan e = { .in = inst, .n = n, .truncated = truncated };
@@ -1120,6 +1152,7 @@ int main(void)
 	test_nested();
 	test_snapshots();
 	test_ovflist_and_sampled();
+	test_walk_during_transfer();
 	test_many_removals();
 	test_derived_release();
 	test_scan_records();

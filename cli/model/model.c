@@ -1422,8 +1422,12 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 		differs += items_absent(m, in, s, ix, count, items_exact && settled[PART_ITEMS],
 					&drift, note, sizeof(note));
 	/* the ready list: exact from the records when callbacks are seen,
-	 * else (sampled) whatever the latest walk showed */
-	if ((settled[PART_READY] || !m->callbacks_visible) && !(dirty & ET_F_READY_CUT)) {
+	 * else (sampled) whatever the latest walk showed.  Exact: not held
+	 * against a walk during a transfer (scanning), which misses the items
+	 * ep_send_events took off rdllist onto its private list until
+	 * ep_done_scan puts back the ones it keeps */
+	if ((settled[PART_READY] || !m->callbacks_visible) && !(dirty & ET_F_READY_CUT) &&
+	    !(m->callbacks_visible && (s->flags & ET_F_SCANNING))) {
 		bool differs = s->nready != in->nready;
 
 		for (__u32 i = 0; !differs && i < s->nready; i++)

@@ -48,6 +48,7 @@
 #include <sys/timerfd.h>
 #include "grow.h"
 #include "workload.h"
+#include "workload_ops.h"
 
 /* Debian 12's glibc has no epoll_pwait2() wrapper; the numbers are generic */
 #ifndef SYS_epoll_pwait2
@@ -2045,9 +2046,36 @@ static void sleepers_release(void)
 	sleepers.n = 0;
 }
 
+/* ---- what scenarios in other files use (workload_ops.h) ------------------ */
+
+static int gate(bool on, const char *what);
+static bool gate_on;	/* --gate */
+
+static int ops_wait(int epfd, struct epoll_event *ev, int maxevents, int timeout_ms)
+{
+	return ep_wait(WAIT_PLAIN, epfd, ev, maxevents, timeout_ms, NULL);
+}
+
+static int ops_wait_one(int epfd, uint64_t data, uint32_t mask, const char *what)
+{
+	return wait_one(WAIT_PLAIN, epfd, data, mask, what);
+}
+
+static int ops_hold(const char *what)
+{
+	return gate(gate_on, what);
+}
+
+const struct workload_ops workload_ops = {
+	.truth = truth, .fail = fail, .failed = failed, .ep_create = ep_create, .ctl = ctl,
+	.make_eventfd = make_eventfd, .bump_eventfd = bump_eventfd, .drain = drain,
+	.wait = ops_wait, .wait_one = ops_wait_one, .expect = expect,
+	.expect_ready = expect_ready, .hold = ops_hold,
+};
+
 static const char *const scenario_names[] = {
 	"mixed", "threads", "lt-et", "oneshot", "exclusive", "close-watched", "nested",
-	"thread-exit", "sleepers", "all", NULL,
+	"thread-exit", "ovflist", "sleepers", "all", NULL,
 };
 
 static const struct {
@@ -2062,6 +2090,7 @@ static const struct {
 	{ "closing watched fds: plain, with a dup, close_range, dup2", sc_close_watched },
 	{ "an epoll instance watched by another", sc_nested },
 	{ "a thread exits while asleep in epoll_pwait", sc_thread_exit },
+	{ "an item queued on ovflist: a wait's copy-out held by a userfaultfd fault", sc_ovflist },
 	{ "three threads left asleep in epoll_wait until the end", sc_sleepers },
 	{ "every scenario above, in order", NULL },
 };
@@ -2191,6 +2220,7 @@ int workload_run(const struct workload_opts *o)
 	memset(&sleepers, 0, sizeof(sleepers));
 	pthread_mutex_init(&wl.lock, NULL);
 	wl.truth = o->truth;
+	gate_on = o->gate;
 	wl.scenario = scenario_names[idx];
 	raise_nofile(scale, &oldlim);
 	/* the gate: blocked before any thread exists, so every thread inherits it */

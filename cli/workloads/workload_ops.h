@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef EPOLLTRACE_WORKLOAD_OPS_H
+#define EPOLLTRACE_WORKLOAD_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+/*
+ * What workload.c lends a scenario that lives in a file of its own: the
+ * wrappers that perform an epoll operation and write its ground-truth
+ * line, and keep the fd model that "expect" and the final closes use.
+ * Each does what its namesake in workload.c does (see there).
+ */
+struct workload_ops {
+	/* a ground-truth line about what the calling thread did */
+	void (*truth)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	/* prints the first failure, writes its line; returns -1 */
+	int (*fail)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	bool (*failed)(void);
+	int (*ep_create)(bool legacy);
+	int (*ctl)(int epfd, int op, int fd, uint32_t events, uint64_t data, int want_errno);
+	int (*make_eventfd)(void);
+	int (*bump_eventfd)(int fd);
+	int (*drain)(int fd);
+	/* epoll_wait and its line; returns what the call returned, errno kept */
+	int (*wait)(int epfd, struct epoll_event *ev, int maxevents, int timeout_ms);
+	/* an epoll_wait that must return exactly the one item data, with mask */
+	int (*wait_one)(int epfd, uint64_t data, uint32_t mask, const char *what);
+	int (*expect)(int epfd);
+	int (*expect_ready)(int epfd, int n, ...);
+	/*
+	 * With --gate: write {"t":WHAT} and wait for SIGUSR1 (blocked in every
+	 * thread of the workload); without: only the line
+	 */
+	int (*hold)(const char *what);
+};
+
+extern const struct workload_ops workload_ops;
+
+/* epoll_data the scenarios use: (epfd << 32) | fd */
+static inline uint64_t workload_tag(int epfd, int fd)
+{
+	return (uint64_t)epfd << 32 | (uint32_t)fd;
+}
+
+/* the scenarios in files of their own */
+int sc_ovflist(int scale);
+
+#endif
