@@ -269,6 +269,8 @@ int in_ep_insert(struct pt_regs *ctx)
 	int ok_ev, ok_file, ok_fd;
 	__u64 evp, file, fd;
 
+	if (!trace_all && !bit_maybe(&tgt_bits, bpf_get_current_pid_tgid() >> 32))
+		return 0;
 	/*
 	 * ep is optimized out at the site on the kernels seen (6.1, 6.12):
 	 * take it from the same thread's do_epoll_ctl entry, which the ctl
@@ -315,12 +317,15 @@ int in_ep_poll(struct pt_regs *ctx)
 	__u64 ep, max, to;
 	__u32 idx;
 
+	/* a site inside do_epoll_wait: every process's waits pass here */
+	if (!current_is_tracked())
+		return 0;
 	s = inline_site(ctx, ET_INL_EP_POLL, &r, &idx);
 	if (!s)
 		return 0;
 	ep = inline_arg(r, &s->arg[0], &ok_ep);
 	v = ok_ep ? inst_lookup(ep) : NULL;
-	if (!v || !current_is_target())
+	if (!v)
 		return 0;
 	max = inline_arg(r, &s->arg[1], &ok_max);
 	to = inline_arg(r, &s->arg[2], &ok_to);
@@ -345,12 +350,14 @@ int in_ep_send_events(struct pt_regs *ctx)
 	__u64 ep, max;
 	__u32 idx;
 
+	if (!current_is_tracked())
+		return 0;
 	s = inline_site(ctx, ET_INL_EP_SEND_EVENTS, &r, &idx);
 	if (!s)
 		return 0;
 	ep = inline_arg(r, &s->arg[0], &ok_ep);
 	v = ok_ep ? inst_lookup(ep) : NULL;
-	if (!v || !current_is_target())
+	if (!v)
 		return 0;
 	max = inline_arg(r, &s->arg[1], &ok_max);
 	if (!RESERVE(e, ET_EV_EP_SEND_EVENTS, ET_SRC_INLINE))
@@ -455,7 +462,7 @@ int tp_exit_epoll_pwait2(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_close")
 int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	if (current_is_target())
+	if (current_is_tracked())
 		handle_close_fd(ctx->args[0]);
 	return 0;
 }
@@ -479,7 +486,7 @@ int tp_enter_close_range(struct trace_event_raw_sys_enter *ctx)
 	struct fdtable *fdt;
 	__u32 r[2], max;
 
-	if (!current_is_target() || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
+	if (!current_is_tracked() || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
 		return 0;
 	fdt = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files, fdt);
 	max = BPF_CORE_READ(fdt, max_fds);
@@ -495,7 +502,7 @@ int tp_enter_close_range(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_dup2")
 int tp_enter_dup2(struct trace_event_raw_sys_enter *ctx)
 {
-	if (current_is_target() && ctx->args[0] != ctx->args[1] &&
+	if (current_is_tracked() && ctx->args[0] != ctx->args[1] &&
 	    current_fd_file(ctx->args[0]))
 		handle_close_fd(ctx->args[1]);
 	return 0;
@@ -504,7 +511,7 @@ int tp_enter_dup2(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_dup3")
 int tp_enter_dup3(struct trace_event_raw_sys_enter *ctx)
 {
-	if (current_is_target() && ctx->args[0] != ctx->args[1] &&
+	if (current_is_tracked() && ctx->args[0] != ctx->args[1] &&
 	    current_fd_file(ctx->args[0]))
 		handle_close_fd(ctx->args[1]);
 	return 0;
