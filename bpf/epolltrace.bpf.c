@@ -15,6 +15,34 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ======================= fentry / fexit ================================= */
 
+/*
+ * The create hook without a syscall tracepoint: do_epoll_create(flags)
+ * serves both syscalls (fs/eventpoll.c, v5.x to v6.12) and returns the fd
+ * it installed.  Which syscall called it, and epoll_create1's flags, are
+ * in the task's user registers: orig_ax and di on x86_64.
+ */
+#define NR_EPOLL_CREATE	213	/* x86_64 */
+
+static __always_inline void create_from_regs(__u8 src, int ret)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 nr = 0, di = 0;
+
+	bpf_probe_read_kernel(&nr, sizeof(nr), &r->orig_ax);
+	bpf_probe_read_kernel(&di, sizeof(di), &r->di);
+	if (nr == NR_EPOLL_CREATE)
+		handle_create(src, ret, 0, 1);
+	else
+		handle_create(src, ret, (__u32)di, 0);
+}
+
+SEC("fexit/do_epoll_create")
+int BPF_PROG(fx_do_epoll_create, int flags, int ret)
+{
+	create_from_regs(ET_SRC_FENTRY, ret);
+	return 0;
+}
+
 SEC("fentry/ep_poll_callback")
 int BPF_PROG(fe_ep_poll_callback, wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
 {
@@ -115,6 +143,13 @@ int BPF_KPROBE(kp_ep_poll_callback_nc, wait_queue_entry_t *wait, unsigned int mo
 	       void *key)
 {
 	handle_callback(ET_SRC_KPROBE, wait, key, false);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(krp_do_epoll_create, int ret)
+{
+	create_from_regs(ET_SRC_KPROBE, ret);
 	return 0;
 }
 

@@ -129,6 +129,7 @@ static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long 
 	if (!RESERVE(e, ET_EV_CTL, src))
 		return;
 	e->in = v->in;
+	e->in.epfd = a->epfd;	/* the caller's fd, as waits say: a sharer's may differ */
 	e->op = a->op;
 	e->fd = a->fd;
 	e->events = a->events;

@@ -332,6 +332,21 @@ def main():
                 fails.append(f"mode {mode}: an inline record: {e}")
                 break
 
+    # sharer: the child that holds the instance without being a target is
+    # found (one sharer record, its pid, the instance), before the run
+    for t in full_truth:
+        if t["t"] != "sharer":
+            continue
+        sh = [e for e in trace if e["type"] == "sharer"]
+        if [(e["pid"], e["owner"], e["epfd"]) for e in sh] != [(t["pid"], pid, t["epfd"])]:
+            fails.append(f"sharer {t['pid']} of epfd {t['epfd']}: sharer records {sh}")
+        first = min((e["ts_ns"] for e in ours if e["tid"] == t["pid"] and
+                     e["type"] in ("ctl", "wait_enter")), default=None)
+        if sh and first is not None and sh[0]["ts_ns"] > first:
+            fails.append("the sharer's activity came before the record that found it")
+        if not any(e["type"] == "ctl" and e["tid"] == t["pid"] for e in ours):
+            fails.append(f"no ctl of the sharer {t['pid']}")
+
     lost = sum(e["count"] for e in trace if e["type"] == "lost")
     if lost:
         fails.append(f"{lost} records lost")

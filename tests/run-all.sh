@@ -8,7 +8,7 @@ cd "$ROOT"
 ET=$ROOT/epolltrace
 OUT=${OUT:-$ROOT/build/test}
 VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
-SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit sleepers"}
+SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit sleepers sharer"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 VM_MODES=${VM_MODES:-"auto kprobe tracepoint inline"}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)

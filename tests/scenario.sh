@@ -50,6 +50,12 @@ SPID=$!
 # the seed snapshot is written once every hook is attached
 wait_for "$J" '"type":"snapshot"' 1200 || fail "tracer produced no seed snapshot"
 wait_for "$S" '"type":"state"' 1200 || fail "--json-state printed nothing"
+# sharer: a process that is no target holds an instance; the snapshot
+# round that finds it (the seed, or the next) must have, before the run
+if [ "$SC" = sharer ]; then
+	wait_for "$J" '"type":"sharer"' 1200 || fail "no sharer record"
+	wait_for "$S" '"sharers":\[[0-9]' 1200 || fail "--json-state shows no sharer"
+fi
 
 kill -USR1 "$WPID"
 wait_for "$T" '"t":"done"' 1200 || fail "workload did not finish"

@@ -34,9 +34,13 @@ static const struct hook hook_table[] = {
 	{
 		.name = "create", .what = "an epoll instance is created", .required = true,
 		.rungs = {
+			/* no syscall tracepoint where fentry or kprobes work: one
+			 * enabled puts every task on the syscall slow path */
+			R(RUNG_FENTRY, "do_epoll_create", FID_EXACT, "fx_do_epoll_create"),
+			R(RUNG_KPROBE, "do_epoll_create", FID_EXACT, "krp_do_epoll_create"),
 			R(RUNG_TRACEPOINT, "syscalls:sys_exit_epoll_create{,1}", FID_EXACT,
 			  "tp_exit_epoll_create", "tp_exit_epoll_create1"),
-		}, .nrungs = 1,
+		}, .nrungs = 3,
 	},
 	{
 		.name = "ctl", .what = "fds inserted, modified, removed (epoll_ctl)", .required = true,

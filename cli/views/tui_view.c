@@ -973,6 +973,8 @@ static void ov_flags(const struct tui *t, const struct model_inst *in, char *f)
 		f[n++] = 'W';
 	if (in->closed_ns)
 		f[n++] = 'X';
+	if (model_sharers(t->m, in))
+		f[n++] = 'H';	/* held by a sharer too */
 	f[n] = 0;
 }
 
