@@ -383,6 +383,8 @@ step "sites: the inlined sites from the 6.12 guest kernel's debug info"
 run_suite sites
 step "the inline rung on this host: why it cannot be used"
 run_suite inline
+step "bystanders and sharers: who pays, who is traced"
+run_suite bystander
 step "the manual: help, man page, completion"
 run_suite manual
 # ---- recordings -------------------------------------------------------------
