@@ -446,11 +446,18 @@ static __always_inline void handle_done_scan(__u8 src, struct eventpoll *ep,
 					     struct list_head *txlist)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0, ntx;
-	struct et_inst_val *v = inst_lookup((__u64)ep);
+	__u64 epp = (__u64)ep, epa = 0;
+	struct et_inst_val *v;
 	struct et_wait_state *st;
 	struct scan_ctx *x;
 	struct et_ev_scan *e;
 
+	/*
+	 * Under fentry, ep is a BTF pointer to the verifier, on which the
+	 * filter's shift is refused: read its value back as a number.
+	 */
+	bpf_probe_read_kernel(&epa, sizeof(epa), &epp);
+	v = inst_lookup(epa);
 	if (!v)
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
