@@ -184,14 +184,6 @@ static struct model_proc *proc_get(struct model *m, __u32 pid)
 	return &m->procs[m->nprocs++];
 }
 
-bool model_is_sharer_of(const struct model *m, __u32 pid, const struct model_inst *in)
-{
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (m->procs[i].pid == pid)
-			return m->procs[i].shares_ep && m->procs[i].shares_ep == in->in.ep;
-	return false;
-}
-
 size_t model_sharers(const struct model *m, const struct model_inst *in)
 {
 	size_t n = 0;

@@ -1529,6 +1529,8 @@ static const char *const help_lines[] = {
 	"  R resyncing: wrong until an exact snapshot (losses, or a first walk",
 	"    that raced changes)   W more threads wait than the walk listed",
 	"  S the ready list is sampled (no ep_poll_callback hook)   X closed",
+	"  H held by a sharer too: a process that is no target, traced from",
+	"    the snapshot round that found it",
 };
 
 /* one screen row of the help: a piece of a source line */
