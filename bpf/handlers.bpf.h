@@ -612,7 +612,9 @@ static __always_inline void irq_track_timer(int enter, struct hrtimer *timer)
 	}
 	d = t->timers;
 	if (d < IRQ_TRACK_TIMER_BITS) {
-		if (hrtimer_is_soft(timer))
+		/* timer is a tp_btf argument: a direct load, not a helper call
+		 * (hrtimer_is_soft in core_fixes.bpf.h, for where it is not) */
+		if (bpf_core_field_exists(timer->is_soft) ? timer->is_soft : 0)
 			t->soft_timers |= 1u << d;
 		else
 			t->soft_timers &= ~(1u << d);
