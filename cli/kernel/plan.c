@@ -1004,7 +1004,7 @@ static void print_sites_json(const struct plan *p, struct json_writer *w)
 /* What the plan in force costs others, and whom it sees: one line each. */
 static const char *const notes[] = {
 	"tracepoint mode puts every process's syscalls on the tracing slow path (an untraced "
-	"redis measured at 0.69-0.80 of its throughput with empty programs there): fentry "
+	"redis kept 0.87-0.92 of its throughput with empty programs there): fentry "
 	"and kprobe modes avoid it",
 	"a process holding a traced instance without being a target (a child forked before "
 	"tracing, an epoll fd passed over SCM_RIGHTS or pidfd_getfd) is a sharer: traced like "
