@@ -32,7 +32,9 @@
 /* The ranked table.  DESIGN.md "Hooks: a ranked plan per kernel". */
 static const struct hook hook_table[] = {
 	{
-		.name = "create", .what = "an epoll instance is created", .required = true,
+		.name = "create", .what = "an epoll instance is created",
+		.fid_without = FID_DERIVED,
+		.without = "instances are found at their first ctl or wait, or by a snapshot",
 		.rungs = {
 			/* no syscall tracepoint where fentry or kprobes work: one
 			 * enabled puts every task on the syscall slow path */
@@ -612,6 +614,36 @@ const char *plan_inline_unused(const struct plan *p)
 	return NULL;
 }
 
+/*
+ * A syscall tracepoint enabled at all puts every task of the machine on
+ * the syscall slow path.  Where only the create hook would need one (its
+ * fexit and kretprobe rungs failed, the other hooks use fentry or
+ * kprobes), go without it: instances are found at their first ctl or
+ * wait, or by a snapshot.
+ */
+#define LONE_TP "skipped: no other hook needs a syscall tracepoint, and one would slow " \
+		"every process's syscalls"
+
+static void drop_lone_syscall_tracepoint(struct plan *p)
+{
+	struct hook *create = NULL;
+
+	for (int i = 0; i < p->nhooks; i++) {
+		struct hook *h = &p->hooks[i];
+
+		if (h->chosen < 0 || h->rungs[h->chosen].kind != RUNG_TRACEPOINT)
+			continue;
+		if (strcmp(h->name, "create"))
+			return;
+		create = h;
+	}
+	if (!create)
+		return;
+	snprintf(create->rungs[create->chosen].reason, sizeof(create->rungs[0].reason),
+		 "%s", LONE_TP);
+	create->chosen = -1;
+}
+
 /* Pick, for each hook, the first rung not yet rejected. */
 static void choose(struct plan *p)
 {
@@ -619,6 +651,10 @@ static void choose(struct plan *p)
 		struct hook *h = &p->hooks[i];
 
 		h->chosen = -1;
+		/* decided anew each time: the other hooks may have fallen back */
+		for (int j = 0; j < h->nrungs; j++)
+			if (!strcmp(h->rungs[j].reason, LONE_TP))
+				h->rungs[j].reason[0] = 0;
 		for (int j = 0; j < h->nrungs; j++) {
 			if (h->rungs[j].kind == RUNG_NAMED) {
 				h->rungs[j].tried = true;
@@ -632,6 +668,7 @@ static void choose(struct plan *p)
 			h->rungs[j].tried = true;
 		}
 	}
+	drop_lone_syscall_tracepoint(p);
 }
 
 static struct rung *rung_of_prog(struct plan *p, const char *prog)
@@ -709,8 +746,13 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 			r = rung_of_prog(p, name);
 		epolltrace_bpf__destroy(skel);
 		if (!r) {
-			et_err("loading BPF programs failed: %s%s", strerror(-err),
-			       err_hint(RUNG_TRACEPOINT, err));
+			/* without tracefs the one line says that (and mounting it
+			 * needs CAP_SYS_ADMIN, whose lack is often the cause) */
+			if (!p->tracefs[0])
+				et_debug("loading BPF programs failed: %s", strerror(-err));
+			else
+				et_err("loading BPF programs failed: %s%s", strerror(-err),
+				       err_hint(RUNG_TRACEPOINT, err));
 			return err;
 		}
 		reject(p, r, "load failed", err);
