@@ -94,18 +94,97 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+/*
+ * The not-ours filter.  Every system-wide hook (syscall tracepoints,
+ * do_epoll_wait, sched_switch, sched_waking, ep_poll_callback) fires for
+ * every process on the machine and must turn a stranger away before any
+ * other work.  A hash lookup costs a hash and a bucket walk; these bitmaps
+ * cost one load (an array lookup the verifier inlines): a bit per id, the
+ * id folded into ET_FILTER_BITS.  A bit is set before its id enters the
+ * exact map and never cleared, so a clear bit proves "not ours"; a set one
+ * (ours, a dead target's, or a stranger folded onto it) sends the hook on
+ * to the exact map.
+ *   tgt_bits:  thread groups in targets (targets, followed children, sharers)
+ *   wait_bits: threads inside a traced wait (waits)
+ *   inst_bits: struct eventpoll addresses in instances
+ */
+#define ET_FILTER_WORDS	4096
+#define ET_FILTER_BITS	(ET_FILTER_WORDS * 64)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ET_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} tgt_bits SEC(".maps"), wait_bits SEC(".maps"), inst_bits SEC(".maps");
+
+static __always_inline int bit_maybe(void *map, __u32 id)
+{
+	__u32 k = (id >> 6) & (ET_FILTER_WORDS - 1);
+	__u64 *w = bpf_map_lookup_elem(map, &k);
+
+	return w && ((*w >> (id & 63)) & 1);
+}
+
+static __always_inline void bit_set(void *map, __u32 id)
+{
+	__u32 k = (id >> 6) & (ET_FILTER_WORDS - 1);
+	__u64 *w = bpf_map_lookup_elem(map, &k);
+
+	if (w && !((*w >> (id & 63)) & 1))
+		__sync_fetch_and_or(w, 1ULL << (id & 63));
+}
+
+/* eventpoll objects are at least 128 bytes apart (kmalloc-192 and up) */
+static __always_inline __u32 ep_bit(__u64 ep)
+{
+	return (__u32)(ep >> 7) ^ (__u32)(ep >> 25);
+}
+
+#define ET_TGT_NONE	0xffffffffu
+
+/* The targets-map flags of a thread group, ET_TGT_NONE if it is not ours. */
+static __always_inline __u32 tgid_flags(__u32 tgid)
+{
+	__u32 *f;
+
+	if (trace_all)
+		return tgid == self_tgid ? ET_TGT_NONE : 0;
+	if (!bit_maybe(&tgt_bits, tgid))
+		return ET_TGT_NONE;
+	f = bpf_map_lookup_elem(&targets, &tgid);
+	return f ? *f : ET_TGT_NONE;
+}
+
+/* a target, a followed child, or a sharer: its activity is traced */
+static __always_inline int is_tracked_tgid(__u32 tgid)
+{
+	return tgid_flags(tgid) != ET_TGT_NONE;
+}
+
+/* a target or followed child (not a sharer): its own instances are traced */
 static __always_inline int is_target_tgid(__u32 tgid)
 {
-	if (tgid == self_tgid)
-		return 0;
-	if (trace_all)
-		return 1;
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	__u32 f = tgid_flags(tgid);
+
+	return f != ET_TGT_NONE && !(f & ET_TGT_SHARER);
+}
+
+static __always_inline int current_is_tracked(void)
+{
+	return is_tracked_tgid(bpf_get_current_pid_tgid() >> 32);
 }
 
 static __always_inline int current_is_target(void)
 {
 	return is_target_tgid(bpf_get_current_pid_tgid() >> 32);
+}
+
+/* A thread group becomes ours: the bit first, so the filter never hides it. */
+static __always_inline void target_add(__u32 tgid, __u32 flags)
+{
+	bit_set(&tgt_bits, tgid);
+	bpf_map_update_elem(&targets, &tgid, &flags, BPF_ANY);
 }
 
 static __always_inline void fill_hdr(struct et_hdr *h, __u16 type, __u8 src)
@@ -214,7 +293,16 @@ static __always_inline __u64 current_ep(int epfd)
 
 static __always_inline struct et_inst_val *inst_lookup(__u64 ep)
 {
-	return ep ? bpf_map_lookup_elem(&instances, &ep) : NULL;
+	if (!ep || !bit_maybe(&inst_bits, ep_bit(ep)))
+		return NULL;
+	return bpf_map_lookup_elem(&instances, &ep);
+}
+
+/* Every insertion into instances goes through here: the bit first. */
+static __always_inline void inst_insert(__u64 ep, struct et_inst_val *nv, __u64 how)
+{
+	bit_set(&inst_bits, ep_bit(ep));
+	bpf_map_update_elem(&instances, &ep, nv, how);
 }
 
 /*
@@ -231,7 +319,7 @@ static __always_inline struct et_inst_val *inst_for_current(int epfd, __u64 ep)
 	nv.in.ep = ep;
 	nv.in.owner = bpf_get_current_pid_tgid() >> 32;
 	nv.in.epfd = epfd;
-	bpf_map_update_elem(&instances, &ep, &nv, BPF_NOEXIST);
+	inst_insert(ep, &nv, BPF_NOEXIST);
 	return inst_lookup(ep);
 }
 

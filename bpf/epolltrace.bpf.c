@@ -15,6 +15,34 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ======================= fentry / fexit ================================= */
 
+/*
+ * The create hook without a syscall tracepoint: do_epoll_create(flags)
+ * serves both syscalls (fs/eventpoll.c, v5.x to v6.12) and returns the fd
+ * it installed.  Which syscall called it, and epoll_create1's flags, are
+ * in the task's user registers: orig_ax and di on x86_64.
+ */
+#define NR_EPOLL_CREATE	213	/* x86_64 */
+
+static __always_inline void create_from_regs(__u8 src, int ret)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 nr = 0, di = 0;
+
+	bpf_probe_read_kernel(&nr, sizeof(nr), &r->orig_ax);
+	bpf_probe_read_kernel(&di, sizeof(di), &r->di);
+	if (nr == NR_EPOLL_CREATE)
+		handle_create(src, ret, 0, 1);
+	else
+		handle_create(src, ret, (__u32)di, 0);
+}
+
+SEC("fexit/do_epoll_create")
+int BPF_PROG(fx_do_epoll_create, int flags, int ret)
+{
+	create_from_regs(ET_SRC_FENTRY, ret);
+	return 0;
+}
+
 SEC("fentry/ep_poll_callback")
 int BPF_PROG(fe_ep_poll_callback, wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
 {
@@ -115,6 +143,13 @@ int BPF_KPROBE(kp_ep_poll_callback_nc, wait_queue_entry_t *wait, unsigned int mo
 	       void *key)
 {
 	handle_callback(ET_SRC_KPROBE, wait, key, false);
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(krp_do_epoll_create, int ret)
+{
+	create_from_regs(ET_SRC_KPROBE, ret);
 	return 0;
 }
 
@@ -269,6 +304,8 @@ int in_ep_insert(struct pt_regs *ctx)
 	int ok_ev, ok_file, ok_fd;
 	__u64 evp, file, fd;
 
+	if (!trace_all && !bit_maybe(&tgt_bits, bpf_get_current_pid_tgid() >> 32))
+		return 0;
 	/*
 	 * ep is optimized out at the site on the kernels seen (6.1, 6.12):
 	 * take it from the same thread's do_epoll_ctl entry, which the ctl
@@ -315,12 +352,15 @@ int in_ep_poll(struct pt_regs *ctx)
 	__u64 ep, max, to;
 	__u32 idx;
 
+	/* a site inside do_epoll_wait: every process's waits pass here */
+	if (!current_is_tracked())
+		return 0;
 	s = inline_site(ctx, ET_INL_EP_POLL, &r, &idx);
 	if (!s)
 		return 0;
 	ep = inline_arg(r, &s->arg[0], &ok_ep);
 	v = ok_ep ? inst_lookup(ep) : NULL;
-	if (!v || !current_is_target())
+	if (!v)
 		return 0;
 	max = inline_arg(r, &s->arg[1], &ok_max);
 	to = inline_arg(r, &s->arg[2], &ok_to);
@@ -345,12 +385,14 @@ int in_ep_send_events(struct pt_regs *ctx)
 	__u64 ep, max;
 	__u32 idx;
 
+	if (!current_is_tracked())
+		return 0;
 	s = inline_site(ctx, ET_INL_EP_SEND_EVENTS, &r, &idx);
 	if (!s)
 		return 0;
 	ep = inline_arg(r, &s->arg[0], &ok_ep);
 	v = ok_ep ? inst_lookup(ep) : NULL;
-	if (!v || !current_is_target())
+	if (!v)
 		return 0;
 	max = inline_arg(r, &s->arg[1], &ok_max);
 	if (!RESERVE(e, ET_EV_EP_SEND_EVENTS, ET_SRC_INLINE))
@@ -455,7 +497,7 @@ int tp_exit_epoll_pwait2(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_close")
 int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
-	if (current_is_target())
+	if (current_is_tracked())
 		handle_close_fd(ctx->args[0]);
 	return 0;
 }
@@ -479,7 +521,7 @@ int tp_enter_close_range(struct trace_event_raw_sys_enter *ctx)
 	struct fdtable *fdt;
 	__u32 r[2], max;
 
-	if (!current_is_target() || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
+	if (!current_is_tracked() || (ctx->args[2] & CLOSE_RANGE_CLOEXEC))
 		return 0;
 	fdt = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files, fdt);
 	max = BPF_CORE_READ(fdt, max_fds);
@@ -495,7 +537,7 @@ int tp_enter_close_range(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_dup2")
 int tp_enter_dup2(struct trace_event_raw_sys_enter *ctx)
 {
-	if (current_is_target() && ctx->args[0] != ctx->args[1] &&
+	if (current_is_tracked() && ctx->args[0] != ctx->args[1] &&
 	    current_fd_file(ctx->args[0]))
 		handle_close_fd(ctx->args[1]);
 	return 0;
@@ -504,7 +546,7 @@ int tp_enter_dup2(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_dup3")
 int tp_enter_dup3(struct trace_event_raw_sys_enter *ctx)
 {
-	if (current_is_target() && ctx->args[0] != ctx->args[1] &&
+	if (current_is_tracked() && ctx->args[0] != ctx->args[1] &&
 	    current_fd_file(ctx->args[0]))
 		handle_close_fd(ctx->args[1]);
 	return 0;

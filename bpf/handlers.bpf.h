@@ -41,7 +41,7 @@ static __always_inline void handle_create(__u8 src, long ret, __u32 flags, __u32
 	nv.in.owner = bpf_get_current_pid_tgid() >> 32;
 	nv.in.epfd = ret;
 	/* an address can be reused after a close we did not see: replace */
-	bpf_map_update_elem(&instances, &ep, &nv, BPF_ANY);
+	inst_insert(ep, &nv, BPF_ANY);
 	if (!RESERVE(e, ET_EV_EP_CREATE, src))
 		return;
 	e->in = nv.in;
@@ -129,6 +129,7 @@ static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long 
 	if (!RESERVE(e, ET_EV_CTL, src))
 		return;
 	e->in = v->in;
+	e->in.epfd = a->epfd;	/* the caller's fd, as waits say: a sharer's may differ */
 	e->op = a->op;
 	e->fd = a->fd;
 	e->events = a->events;
@@ -172,7 +173,7 @@ static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds
 	struct ctl_args a = {};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (!current_is_target())
+	if (!current_is_tracked())
 		return;
 	ctl_args_fill(&a, epfd, op, fd, epds, user);
 	bpf_map_update_elem(&ctls, &tid, &a, BPF_ANY);
@@ -180,9 +181,14 @@ static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds
 
 static __always_inline void ctl_exit(__u8 src, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ctl_args *a = bpf_map_lookup_elem(&ctls, &tid);
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct ctl_args *a;
 
+	/* ctl_enter kept arguments only for tracked thread groups */
+	if (!trace_all && !bit_maybe(&tgt_bits, id >> 32))
+		return;
+	a = bpf_map_lookup_elem(&ctls, &tid);
 	if (!a)
 		return;
 	handle_ctl(src, a, ret);
@@ -274,12 +280,17 @@ static __always_inline void handle_callback(__u8 src, wait_queue_entry_t *wait, 
 static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u64 ubuf,
 					      int maxevents, __s64 timeout_ns)
 {
-	__u64 ep = current_ep(epfd);
-	struct et_inst_val *v = inst_for_current(epfd, ep);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct et_wait_state st = {};
 	struct et_ev_wait_enter *e;
+	struct et_inst_val *v;
+	__u64 ep;
 
+	/* every process's waits come here: strangers leave before the fd walk */
+	if (!current_is_tracked())
+		return;
+	ep = current_ep(epfd);
+	v = inst_for_current(epfd, ep);
 	if (!v)
 		return;
 	count(ET_CNT_WAIT_ENTER);
@@ -292,6 +303,7 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	st.requeued = -1;
 	st.sys = sys;
 	st.enter_ns = bpf_ktime_get_ns();
+	bit_set(&wait_bits, tid);
 	bpf_map_update_elem(&waits, &tid, &st, BPF_ANY);
 	if (!RESERVE(e, ET_EV_WAIT_ENTER, src))
 		return;
@@ -307,13 +319,16 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 static __always_inline void handle_wait_exit(__u8 src, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
+	struct et_wait_state *st;
 	struct et_inst_val *v;
 	struct et_ev_send_events *se;
 	struct et_ev_wait_exit *e;
 	struct et_inst in;
 	__u32 n;
 
+	if (!bit_maybe(&wait_bits, tid))
+		return;
+	st = bpf_map_lookup_elem(&waits, &tid);
 	if (!st)
 		return;
 	in.ep = st->ep;
@@ -431,12 +446,23 @@ static __always_inline void handle_done_scan(__u8 src, struct eventpoll *ep,
 					     struct list_head *txlist)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0, ntx;
-	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
-	struct et_inst_val *v = inst_lookup((__u64)ep);
-	struct scan_ctx *x = bpf_map_lookup_elem(&scan_scratch, &zero);
+	__u64 epp = (__u64)ep, epa = 0;
+	struct et_inst_val *v;
+	struct et_wait_state *st;
+	struct scan_ctx *x;
 	struct et_ev_scan *e;
 
-	if (!v || !x)
+	/*
+	 * Under fentry, ep is a BTF pointer to the verifier, on which the
+	 * filter's shift is refused: read its value back as a number.
+	 */
+	bpf_probe_read_kernel(&epa, sizeof(epa), &epp);
+	v = inst_lookup(epa);
+	if (!v)
+		return;
+	st = bpf_map_lookup_elem(&waits, &tid);
+	x = bpf_map_lookup_elem(&scan_scratch, &zero);
+	if (!x)
 		return;
 	x->n = 0;
 	x->total = 0;
@@ -501,15 +527,21 @@ static __always_inline bool sleeps_on_wq(__u64 ep, struct task_struct *t)
 	return true;
 }
 
+/*
+ * prev and p below are tp_btf arguments, trusted pointers: read directly
+ * (a load), not with bpf_probe_read_kernel (a helper call).
+ */
 static __always_inline void handle_switch(bool preempt, struct task_struct *prev)
 {
 	__u32 tid;
 	struct et_wait_state *st;
 	struct et_ev_sleep *e;
 
-	if (preempt || BPF_CORE_READ(prev, __state) == TASK_RUNNING)
+	if (preempt)
 		return;
-	tid = BPF_CORE_READ(prev, pid);
+	tid = prev->pid;
+	if (!bit_maybe(&wait_bits, tid) || prev->__state == TASK_RUNNING)
+		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
 	if (!st || st->sleep_ns || !sleeps_on_wq(st->ep, prev))
 		return;
@@ -614,7 +646,9 @@ static __always_inline void irq_track_timer(int enter, struct hrtimer *timer)
 	}
 	d = t->timers;
 	if (d < IRQ_TRACK_TIMER_BITS) {
-		if (hrtimer_is_soft(timer))
+		/* timer is a tp_btf argument: a direct load, not a helper call
+		 * (hrtimer_is_soft in core_fixes.bpf.h, for where it is not) */
+		if (bpf_core_field_exists(timer->is_soft) ? timer->is_soft : 0)
 			t->soft_timers |= 1u << d;
 		else
 			t->soft_timers &= ~(1u << d);
@@ -654,11 +688,14 @@ static __always_inline __u16 irq_track_flags(enum waker_ctx how)
  */
 static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx how)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
-	struct et_wait_state *st = bpf_map_lookup_elem(&waits, &tid);
+	__u32 tid = p->pid;
+	struct et_wait_state *st;
 	struct et_ev_wakeup *e;
 	__u64 now, id;
 
+	if (!bit_maybe(&wait_bits, tid))
+		return;
+	st = bpf_map_lookup_elem(&waits, &tid);
 	if (!st || !st->sleep_ns)
 		return;
 	now = bpf_ktime_get_ns();
@@ -698,7 +735,7 @@ static __always_inline void handle_exit(struct task_struct *p)
 	struct et_ev_task_exit *e;
 	bool group_dead;
 
-	if (!is_target_tgid(tgid))
+	if (!is_tracked_tgid(tgid))
 		return;
 	bpf_map_delete_elem(&waits, &tid);
 	bpf_map_delete_elem(&ctls, &tid);
@@ -727,12 +764,12 @@ static __always_inline void handle_fork(struct task_struct *parent, struct task_
 	__u32 *flags;
 	struct et_ev_fork *e;
 
-	if (ptgid == ctgid || trace_all)
+	if (ptgid == ctgid || trace_all || !bit_maybe(&tgt_bits, ptgid))
 		return;
 	flags = bpf_map_lookup_elem(&targets, &ptgid);
 	if (!flags || !(*flags & ET_TGT_FOLLOW))
 		return;
-	bpf_map_update_elem(&targets, &ctgid, flags, BPF_ANY);
+	target_add(ctgid, *flags);
 	if (!RESERVE(e, ET_EV_FORK, ET_SRC_SCHED))
 		return;
 	e->child_pid = ctgid;

@@ -459,6 +459,29 @@ static __always_inline void snap_hdr(struct et_hdr *h, __u16 type, __u32 owner)
 	h->tid = 0;
 }
 
+/*
+ * A process holds a traced instance without being a target (a child forked
+ * before tracing, an epoll fd received over SCM_RIGHTS or pidfd_getfd): it
+ * becomes a sharer, filtered in like a target from now on, so that its
+ * waits and ctls on the instance are seen (not the instances it owns).
+ * One record says so, in the event ring: the model marks the process.
+ */
+static __always_inline void sharer_add(__u32 tgid, struct et_inst_val *v)
+{
+	__u32 flags = ET_TGT_SHARER;
+	struct et_ev_sharer *e;
+
+	bit_set(&tgt_bits, tgid);
+	if (bpf_map_update_elem(&targets, &tgid, &flags, BPF_NOEXIST))
+		return;
+	if (!RESERVE(e, ET_EV_SHARER, ET_SRC_ITER))
+		return;
+	e->hdr.pid = tgid;
+	e->hdr.tid = 0;
+	e->in = v->in;
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* the first call of a round starts its counters */
 static __always_inline void round_begin(void)
 {
@@ -716,11 +739,13 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 		nv.in.ep = epaddr;
 		nv.in.owner = tgid;
 		nv.in.epfd = ctx->fd;
-		bpf_map_update_elem(&instances, &epaddr, &nv, BPF_NOEXIST);
+		inst_insert(epaddr, &nv, BPF_NOEXIST);
 		v = inst_lookup(epaddr);
 		if (!v)
 			return 0;
 	}
+	if (!trace_all && !is_tracked_tgid(tgid))
+		sharer_add(tgid, v);
 	/*
 	 * A traced instance is walked wherever it is held, by a target or by
 	 * another process it was shared with (fork without -f, SCM_RIGHTS):

@@ -57,6 +57,7 @@ enum et_type {
 	ET_EV_EP_INSERT,	/* ep_insert at its inlined site: an item is inserted */
 	ET_EV_EP_POLL,		/* ep_poll at its inlined site: the wait loop is entered */
 	ET_EV_EP_SEND_EVENTS,	/* ep_send_events at its site: the copy out starts */
+	ET_EV_SHARER,		/* a process holds a traced instance without being a target */
 	ET_EV_MAX,
 };
 
@@ -429,6 +430,7 @@ struct et_isite {
 
 /* Per-target flags (targets map value) */
 #define ET_TGT_FOLLOW	(1u << 0)	/* add children on fork (-f) */
+#define ET_TGT_SHARER	(1u << 1)	/* holds a traced instance, not a target */
 
 /* Per-thread state of an in-flight wait (waits map value) */
 struct et_wait_state {
@@ -445,6 +447,16 @@ struct et_wait_state {
 	__u32 scans;		/* ep_send_events passes (ep_done_scan calls) */
 	__u32 sys;		/* enum et_wait_sys */
 	__u32 pad;
+};
+
+/*
+ * ET_EV_SHARER: hdr.pid holds the instance in; found by a snapshot round,
+ * it is traced like a target from then on (its waits and ctls on traced
+ * instances; its own instances stay untraced).
+ */
+struct et_ev_sharer {
+	struct et_hdr hdr;
+	struct et_inst in;
 };
 
 #endif /* EPOLLTRACE_H */

@@ -73,6 +73,12 @@ def main():
             got = sorted(r["fd"] for r in insts[t["epfd"]]["ready"])
             if got != sorted(t["fds"]):
                 fails.append(f"epfd {t['epfd']}: ready {got}, expected {t['fds']}")
+    # a sharer (a process holding an instance, no target) is marked on it
+    for t in truth:
+        if t["t"] == "sharer" and t["epfd"] in insts and \
+                insts[t["epfd"]].get("sharers") != [t["pid"]]:
+            fails.append(f"epfd {t['epfd']}: sharers {insts[t['epfd']].get('sharers')}, "
+                         f"expected [{t['pid']}]")
     for f in fails[:10]:
         print("  " + f)
     return 1 if fails else 0

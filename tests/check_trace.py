@@ -8,6 +8,7 @@ Prints one line per failed check and exits 1 if any failed, 0 otherwise.
 The checks are exact (multiset equality), never timing-based.
 """
 import collections
+import os
 import sys
 
 from checklib import load_fdinfo, load_jsonl
@@ -92,6 +93,19 @@ def check_inline(truth, ours, fails):
         fails.append("no ep_send_events though waits returned events")
 
 
+def load_progtypes(trace_path):
+    """{prog_type: count} from progtypes.txt beside the trace, None if absent."""
+    path = os.path.join(os.path.dirname(trace_path), "progtypes.txt")
+    if not os.path.exists(path):
+        return None
+    types = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) == 3 and f[1] == "prog_type:":
+            types[int(f[2])] = int(f[0])
+    return types
+
+
 def main():
     if len(sys.argv) != 5:
         raise SystemExit(__doc__)
@@ -130,6 +144,7 @@ def main():
                      f"{trace[0]['callbacks_visible']}")
     if any(e["type"] == "session" for e in trace[1:]):
         fails.append("a session record after the first line")
+    trace_all = trace
     trace = [e for e in trace if e["type"] != "session"]
     for e in trace:
         for k in ("type", "ts_ns", "pid", "tid"):
@@ -343,6 +358,41 @@ def main():
             if e["type"] in ("ep_insert", "ep_poll", "ep_send_events"):
                 fails.append(f"mode {mode}: an inline record: {e}")
                 break
+
+    # sharer: the child that holds the instance without being a target is
+    # found (one sharer record, its pid, the instance), before the run
+    for t in full_truth:
+        if t["t"] != "sharer":
+            continue
+        sh = [e for e in trace if e["type"] == "sharer"]
+        if [(e["pid"], e["owner"], e["epfd"]) for e in sh] != [(t["pid"], pid, t["epfd"])]:
+            fails.append(f"sharer {t['pid']} of epfd {t['epfd']}: sharer records {sh}")
+        first = min((e["ts_ns"] for e in ours if e["tid"] == t["pid"] and
+                     e["type"] in ("ctl", "wait_enter")), default=None)
+        if sh and first is not None and sh[0]["ts_ns"] > first:
+            fails.append("the sharer's activity came before the record that found it")
+        if not any(e["type"] == "ctl" and e["tid"] == t["pid"] for e in ours):
+            fails.append(f"no ctl of the sharer {t['pid']}")
+
+    # no syscall tracepoint outside tracepoint mode: each one enabled puts
+    # every task of the machine on the syscall slow path.  The plan says
+    # so, and the kernel too: the tracer holds no program of type
+    # tracepoint (5) or raw tracepoint (17) (tp_btf and fentry are 26)
+    hooks = trace_all[0].get("hooks", []) if trace_all and trace_all[0]["type"] == "session" \
+        else []
+    using = {h["hook"]: h["using"] for h in hooks}
+    types = load_progtypes(sys.argv[2])
+    if mode == "tracepoint":
+        if types is not None and 5 not in types:
+            fails.append(f"tracepoint mode, but no tracepoint program held: {types}")
+    else:
+        tps = [h for h, u in using.items() if u == "tracepoint"]
+        if tps:
+            fails.append(f"mode {mode}: hooks on syscall tracepoints: {tps}")
+        if types is None:
+            fails.append("no progtypes.txt (the programs the tracer held)")
+        elif 5 in types or 17 in types:
+            fails.append(f"mode {mode}: the tracer holds tracepoint programs: {types}")
 
     lost = sum(e["count"] for e in trace if e["type"] == "lost")
     if lost:

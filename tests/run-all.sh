@@ -8,7 +8,7 @@ cd "$ROOT"
 ET=$ROOT/epolltrace
 OUT=${OUT:-$ROOT/build/test}
 VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
-SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit ovflist sleepers"}
+SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit ovflist sleepers sharer"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 VM_MODES=${VM_MODES:-"auto kprobe tracepoint inline"}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
@@ -400,6 +400,8 @@ step "the inline rung on this host: why it cannot be used"
 run_suite inline
 step "snapshots through the iterator's output: large instances, no snapshot ring"
 run_suite footprint
+step "bystanders and sharers: who pays, who is traced"
+run_suite bystander
 step "the manual: help, man page, completion"
 run_suite manual
 step "speed: the fast reader and writers give the same answers"

@@ -50,6 +50,18 @@ SPID=$!
 # the seed snapshot is written once every hook is attached
 wait_for "$J" '"type":"snapshot"' 1200 || fail "tracer produced no seed snapshot"
 wait_for "$S" '"type":"state"' 1200 || fail "--json-state printed nothing"
+# the kernel's own account of the tracer's programs, for check_trace.py:
+# the type of every BPF program it holds (/proc/PID/fdinfo: prog_type, 5
+# tracepoint, 17 raw tracepoint, 26 tracing, 2 kprobe, 15 iterators are 26
+# too) and how many perf events it opened (kprobes and tracepoints)
+grep -h '^prog_type:' /proc/$TPID/fdinfo/* 2>/dev/null | sort | uniq -c >"$OUT/progtypes.txt"
+ls -l /proc/$TPID/fd 2>/dev/null | grep -c 'perf_event' >"$OUT/perf_events.txt"
+# sharer: a process that is no target holds an instance; the snapshot
+# round that finds it (the seed, or the next) must have, before the run
+if [ "$SC" = sharer ]; then
+	wait_for "$J" '"type":"sharer"' 1200 || fail "no sharer record"
+	wait_for "$S" '"sharers":\[[0-9]' 1200 || fail "--json-state shows no sharer"
+fi
 
 kill -USR1 "$WPID"
 # a scenario may stop at a third gate, "hold" (ovflist: a wait held in its

@@ -34,6 +34,7 @@ static const struct {
 	[ET_EV_EP_INSERT] = { "ep_insert", sizeof(struct et_ev_ep_insert) },
 	[ET_EV_EP_POLL] = { "ep_poll", sizeof(struct et_ev_ep_poll) },
 	[ET_EV_EP_SEND_EVENTS] = { "ep_send_events", sizeof(struct et_ev_ep_send_events) },
+	[ET_EV_SHARER] = { "sharer", sizeof(struct et_ev_sharer) },
 };
 
 size_t et_record_size(unsigned int type)

@@ -32,11 +32,17 @@
 /* The ranked table.  DESIGN.md "Hooks: a ranked plan per kernel". */
 static const struct hook hook_table[] = {
 	{
-		.name = "create", .what = "an epoll instance is created", .required = true,
+		.name = "create", .what = "an epoll instance is created",
+		.fid_without = FID_DERIVED,
+		.without = "instances are found at their first ctl or wait, or by a snapshot",
 		.rungs = {
+			/* no syscall tracepoint where fentry or kprobes work: one
+			 * enabled puts every task on the syscall slow path */
+			R(RUNG_FENTRY, "do_epoll_create", FID_EXACT, "fx_do_epoll_create"),
+			R(RUNG_KPROBE, "do_epoll_create", FID_EXACT, "krp_do_epoll_create"),
 			R(RUNG_TRACEPOINT, "syscalls:sys_exit_epoll_create{,1}", FID_EXACT,
 			  "tp_exit_epoll_create", "tp_exit_epoll_create1"),
-		}, .nrungs = 1,
+		}, .nrungs = 3,
 	},
 	{
 		.name = "ctl", .what = "fds inserted, modified, removed (epoll_ctl)", .required = true,
@@ -687,6 +693,36 @@ const char *plan_inline_unused(const struct plan *p)
 	return NULL;
 }
 
+/*
+ * A syscall tracepoint enabled at all puts every task of the machine on
+ * the syscall slow path.  Where only the create hook would need one (its
+ * fexit and kretprobe rungs failed, the other hooks use fentry or
+ * kprobes), go without it: instances are found at their first ctl or
+ * wait, or by a snapshot.
+ */
+#define LONE_TP "skipped: no other hook needs a syscall tracepoint, and one would slow " \
+		"every process's syscalls"
+
+static void drop_lone_syscall_tracepoint(struct plan *p)
+{
+	struct hook *create = NULL;
+
+	for (int i = 0; i < p->nhooks; i++) {
+		struct hook *h = &p->hooks[i];
+
+		if (h->chosen < 0 || h->rungs[h->chosen].kind != RUNG_TRACEPOINT)
+			continue;
+		if (strcmp(h->name, "create"))
+			return;
+		create = h;
+	}
+	if (!create)
+		return;
+	snprintf(create->rungs[create->chosen].reason, sizeof(create->rungs[0].reason),
+		 "%s", LONE_TP);
+	create->chosen = -1;
+}
+
 /* Pick, for each hook, the first rung not yet rejected. */
 static void choose(struct plan *p)
 {
@@ -694,6 +730,10 @@ static void choose(struct plan *p)
 		struct hook *h = &p->hooks[i];
 
 		h->chosen = -1;
+		/* decided anew each time: the other hooks may have fallen back */
+		for (int j = 0; j < h->nrungs; j++)
+			if (!strcmp(h->rungs[j].reason, LONE_TP))
+				h->rungs[j].reason[0] = 0;
 		for (int j = 0; j < h->nrungs; j++) {
 			if (h->rungs[j].kind == RUNG_NAMED) {
 				h->rungs[j].tried = true;
@@ -707,6 +747,7 @@ static void choose(struct plan *p)
 			h->rungs[j].tried = true;
 		}
 	}
+	drop_lone_syscall_tracepoint(p);
 }
 
 static struct rung *rung_of_prog(struct plan *p, const char *prog)
@@ -784,8 +825,13 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 			r = rung_of_prog(p, name);
 		epolltrace_bpf__destroy(skel);
 		if (!r) {
-			et_err("loading BPF programs failed: %s%s", strerror(-err),
-			       err_hint(RUNG_TRACEPOINT, err));
+			/* without tracefs the one line says that (and mounting it
+			 * needs CAP_SYS_ADMIN, whose lack is often the cause) */
+			if (!p->tracefs[0])
+				et_debug("loading BPF programs failed: %s", strerror(-err));
+			else
+				et_err("loading BPF programs failed: %s%s", strerror(-err),
+				       err_hint(RUNG_TRACEPOINT, err));
 			return err;
 		}
 		reject(p, r, "load failed", err);
@@ -1083,6 +1129,29 @@ static void print_sites_json(const struct plan *p, struct json_writer *w)
 	json_obj_end(w);
 }
 
+/* What the plan in force costs others, and whom it sees: one line each. */
+static const char *const notes[] = {
+	"tracepoint mode puts every process's syscalls on the tracing slow path (an untraced "
+	"redis kept 0.87-0.92 of its throughput with empty programs there): fentry "
+	"and kprobe modes avoid it",
+	"a process holding a traced instance without being a target (a child forked before "
+	"tracing, an epoll fd passed over SCM_RIGHTS or pidfd_getfd) is a sharer: traced like "
+	"a target from the first snapshot round that finds it, not before",
+};
+
+#define NNOTES ((int)(sizeof(notes) / sizeof(notes[0])))
+
+static bool note_applies(const struct plan *p, int i)
+{
+	if (i == 1)
+		return p->checked;
+	for (int k = 0; k < p->nhooks; k++)
+		if (p->hooks[k].chosen >= 0 &&
+		    p->hooks[k].rungs[p->hooks[k].chosen].kind == RUNG_TRACEPOINT)
+			return p->checked;
+	return false;
+}
+
 void plan_print(const struct plan *p, FILE *f)
 {
 	struct view_row v[8];
@@ -1129,6 +1198,9 @@ void plan_print(const struct plan *p, FILE *f)
 		fprintf(f, "\nresult: a full mode works on this kernel\n");
 	else
 		fprintf(f, "\nresult: no full mode works: %s\n", p->fix);
+	for (int i = 0; i < NNOTES; i++)
+		if (note_applies(p, i))
+			fprintf(f, "note: %s\n", notes[i]);
 }
 
 /*
@@ -1151,6 +1223,12 @@ void plan_print_json(const struct plan *p, FILE *f)
 	json_kv_bool(&w, "ok", p->ok);
 	if (!p->ok)
 		json_kv_str(&w, "fix", p->fix);
+	json_key(&w, "notes");
+	json_arr_begin(&w);
+	for (int i = 0; i < NNOTES; i++)
+		if (note_applies(p, i))
+			json_str(&w, notes[i]);
+	json_arr_end(&w);
 	json_key(&w, "hooks");
 	json_arr_begin(&w);
 	for (int i = 0; i < p->nhooks; i++) {

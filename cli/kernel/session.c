@@ -366,6 +366,22 @@ static bool targets_alive(struct session *s)
 	return s->nalive > 0;
 }
 
+/*
+ * The targets' bit in the not-ours filter (common.bpf.h, tgt_bits), set
+ * before the targets map: a clear bit turns a thread group away unseen.
+ */
+static int filter_bit_set(struct session *s, pid_t pid)
+{
+	const struct bpf_map *m = s->ld.skel->maps.tgt_bits;
+	__u32 nwords = bpf_map__max_entries(m), k = ((__u32)pid >> 6) % nwords;
+	__u64 w = 0;
+
+	if (bpf_map__lookup_elem(m, &k, sizeof(k), &w, sizeof(w), 0))
+		return -1;
+	w |= 1ULL << (pid & 63);
+	return bpf_map__update_elem(m, &k, sizeof(k), &w, sizeof(w), BPF_ANY);
+}
+
 static int add_target(struct session *s, pid_t pid)
 {
 	__u32 key = pid, val = s->o->follow ? ET_TGT_FOLLOW : 0;
@@ -374,7 +390,8 @@ static int add_target(struct session *s, pid_t pid)
 		et_err("cannot add target %d: more than %d processes", pid, ET_MAX_TARGETS);
 		return -1;
 	}
-	if (bpf_map__update_elem(s->ld.skel->maps.targets, &key, sizeof(key), &val, sizeof(val),
+	if (filter_bit_set(s, pid) ||
+	    bpf_map__update_elem(s->ld.skel->maps.targets, &key, sizeof(key), &val, sizeof(val),
 				 BPF_ANY)) {
 		et_err("cannot add target %d: %s", pid, strerror(errno));
 		return -1;

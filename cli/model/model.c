@@ -225,6 +225,16 @@ static struct model_proc *proc_get(struct model *m, __u32 pid)
 	return &m->procs[m->nprocs++];
 }
 
+size_t model_sharers(const struct model *m, const struct model_inst *in)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nprocs; i++)
+		n += m->procs[i].shares_ep && m->procs[i].shares_ep == in->in.ep &&
+		     !m->procs[i].exited_ns;
+	return n;
+}
+
 /* ---- interest set ------------------------------------------------------ */
 
 static int item_cmp(__s32 fd, __u64 file, const struct model_item *it)
@@ -1063,6 +1073,10 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 		pr->untraced = false;
 		break;
 	}
+	case ET_EV_SHARER:
+		/* found holding a traced instance: traced like a target from now on */
+		proc_get(m, h->pid)->shares_ep = ((const struct et_ev_sharer *)h)->in.ep;
+		break;
 	case ET_EV_SNAP_ROUND:
 		round_end(m, (const void *)h);
 		break;

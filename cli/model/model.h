@@ -145,6 +145,7 @@ struct model_proc {
 	__u32 pid;
 	__u64 exited_ns;	/* 0: alive (or its pid taken again by a followed fork) */
 	bool untraced;		/* the tracer let the pid go at its exit */
+	__u64 shares_ep;	/* a sharer (ET_EV_SHARER): the traced instance it holds */
 };
 
 struct model {
@@ -177,6 +178,8 @@ const struct model_item *model_item_find(const struct model_inst *in, __s32 fd);
 long model_ready_index(const struct model_inst *in, __s32 fd);
 /* waiters asleep on the wait queue (the others found events at once) */
 unsigned int model_asleep(const struct model_inst *in);
+/* how many sharers hold in */
+size_t model_sharers(const struct model *m, const struct model_inst *in);
 /* log2 bucket of a value (0 for 0) */
 unsigned int model_bucket(__u64 v);
 

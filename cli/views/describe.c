@@ -344,6 +344,13 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		what(d, fmt, "child=%u",
 			 ((const struct et_ev_fork *)h)->child_pid);
 		break;
+	case ET_EV_SHARER:
+		d->kind = ETK_TASK;
+		d->func = "sharer";
+		what(d, fmt, "pid=%u holds epfd %d of %u", h->pid,
+		     ((const struct et_ev_sharer *)h)->in.epfd,
+		     ((const struct et_ev_sharer *)h)->in.owner);
+		break;
 	case ET_EV_STATS: {
 		const struct et_ev_stats *e = (const void *)h;
 
@@ -499,6 +506,9 @@ const char *et_explain(const struct et_hdr *h)
 		return "A traced thread exited; if it was waiting it is no longer on wq.";
 	case ET_EV_FORK:
 		return "A traced process forked; the child shares the parent's instances.";
+	case ET_EV_SHARER:
+		return "A process that is no target holds a traced instance (inherited, or "
+		       "passed over a socket): it is traced like a target from now on.";
 	case ET_EV_LOST:
 		return "The ring buffer was full: records were lost; the model is resynced "
 		       "from the next snapshot.";

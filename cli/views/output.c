@@ -384,6 +384,9 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 	case ET_EV_FORK:
 		json_kv_u64(&w, "child", ((const struct et_ev_fork *)h)->child_pid);
 		break;
+	case ET_EV_SHARER:	/* hdr.pid holds the instance, not being a target */
+		j_inst(&w, &((const struct et_ev_sharer *)h)->in);
+		break;
 	case ET_EV_LOST: {
 		const struct et_ev_lost *e = (const void *)h;
 

@@ -213,6 +213,8 @@ static void render_summary(struct view *v, __u64 now, bool final)
 			strcat(flags, "X");
 		else if (in->il.scanning && v->vis.transfers)
 			strcat(flags, "O");	/* a transfer runs: ovflist active */
+		if (model_sharers(&v->m, in))
+			strcat(flags, "H");	/* held by a sharer too */
 		/* what the plan cannot see is "-", never 0 */
 		fmt_num(epfd, sizeof(epfd), "%d", in->in.epfd >= 0, in->in.epfd);
 		fmt_rate(cb, sizeof(cb), v->vis.callbacks, rate(in->cnt.callbacks, p->callbacks, secs));
@@ -294,6 +296,13 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_obj_begin(&w);
 		json_kv_u64(&w, "pid", in->in.owner);
 		json_kv_str(&w, "comm", comm);
+		/* processes holding it without being targets, traced like them */
+		json_key(&w, "sharers");
+		json_arr_begin(&w);
+		for (size_t k = 0; k < v->m.nprocs; k++)
+			if (v->m.procs[k].shares_ep == in->in.ep)
+				json_u64(&w, v->m.procs[k].pid);
+		json_arr_end(&w);
 		json_kv_s64_or_null(&w, "epfd", in->in.epfd, in->in.epfd >= 0);
 		json_kv_hex(&w, "ep", in->in.ep);
 		json_kv_u64(&w, "watched", in->nitems);

@@ -975,6 +975,8 @@ static void ov_flags(const struct tui *t, const struct model_inst *in, char *f)
 		f[n++] = 'X';
 	else if (t->st.vis.transfers && in->il.scanning)
 		f[n++] = 'O';	/* a transfer runs: ovflist active */
+	if (model_sharers(t->m, in))
+		f[n++] = 'H';	/* held by a sharer too */
 	f[n] = 0;
 }
 
@@ -1602,6 +1604,8 @@ static const char *const help_lines[] = {
 	"    that raced changes)   W more threads wait than the walk listed",
 	"  S the ready list is sampled (no ep_poll_callback hook)   X closed",
 	"  O a transfer runs: ovflist active (--attach=inline)",
+	"  H held by a sharer too: a process that is no target, traced from",
+	"    the snapshot round that found it",
 };
 
 /* one screen row of the help: a piece of a source line */

@@ -46,6 +46,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include "grow.h"
 #include "workload.h"
 #include "workload_ops.h"
@@ -907,18 +908,18 @@ static int expect_ready(int epfd, int n, ...)
  * while it runs).  Where that file does not exist (kernel config) or is not
  * ours to read, state S is the best evidence there is.
  */
-static int task_in_epoll_wait(pid_t tid)
+static int task_in_epoll_wait_of(const char *proc, pid_t tid)
 {
 	char path[64], buf[512], *p, *end;
 	long nr;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	snprintf(path, sizeof(path), "/proc/%s/task/%d/stat", proc, tid);
 	if (read_small(path, buf, sizeof(buf)) < 0)
 		return errno == ENOENT || errno == ESRCH ? -1 : -2;
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || p[2] != 'S')
 		return 0;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	snprintf(path, sizeof(path), "/proc/%s/task/%d/syscall", proc, tid);
 	if (read_small(path, buf, sizeof(buf)) < 0) {
 		if (errno == ENOENT || errno == EACCES || errno == EPERM)
 			return 1;
@@ -928,6 +929,11 @@ static int task_in_epoll_wait(pid_t tid)
 	if (end == buf)
 		return 0;
 	return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2;
+}
+
+static int task_in_epoll_wait(pid_t tid)
+{
+	return task_in_epoll_wait_of("self", tid);
 }
 
 /* threads of one scenario and what they got, under mu */
@@ -2073,9 +2079,182 @@ const struct workload_ops workload_ops = {
 	.expect_ready = expect_ready, .hold = ops_hold,
 };
 
+/*
+ * sharer: an instance passed over SCM_RIGHTS to a process that is no
+ * target.  Before the "ready" gate, a child is forked (so no tracer
+ * follows it) and receives the instance; after it, the child adds and
+ * removes an fd of its own on it, takes a ready item, and sleeps in
+ * epoll_wait until the parent makes the pipe ready.  A tracer that finds
+ * the child in a snapshot sees all of it, exactly.
+ */
+static struct {
+	pid_t pid;		/* the child, 0: none */
+	int sock;		/* the parent's end: one command byte, one reply byte */
+	int ep;
+	int p[2];
+} sharer;
+
+static int send_fd(int sock, int fd)
+{
+	char byte = 'f', ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			     .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : fail("sendmsg(SCM_RIGHTS): %s", strerror(errno));
+}
+
+static int recv_fd(int sock)
+{
+	char byte, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			     .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		return fail("recvmsg: %s", strerror(errno));
+	c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return fail("recvmsg: no fd came");
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* the child: commands until 'q' or EOF; its own truth lines carry its tid */
+static void sharer_child(int sock)
+{
+	uint64_t d = 0;
+	int ep = recv_fd(sock), e = -1, r;
+	char cmd;
+
+	if (ep < 0)
+		_exit(1);
+	while (read(sock, &cmd, 1) == 1 && cmd != 'q') {
+		if (cmd == 'd' && read(sock, &d, sizeof(d)) == sizeof(d))
+			continue;	/* the tag of the parent's pipe item */
+		r = -1;
+		if (cmd == 'c') {	/* an fd of its own, in and out of the interest set */
+			e = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			r = e < 0 ? fail("eventfd: %s", strerror(errno)) :
+			    ctl(ep, EPOLL_CTL_ADD, e, EPOLLIN, tag(ep, e), 0) ||
+			    ctl(ep, EPOLL_CTL_DEL, e, 0, 0, 0) ? -1 : 0;
+			if (e >= 0)
+				close(e);
+		} else if (cmd == 'w') {	/* the pipe is ready, or will be */
+			r = wait_one(WAIT_PLAIN, ep, d, EPOLLIN, "sharer: the child sees the pipe");
+		}
+		cmd = r ? 1 : 0;
+		if (write(sock, &cmd, 1) != 1)
+			break;
+	}
+	_exit(failed() ? 1 : 0);
+}
+
+static int sharer_cmd(char cmd)
+{
+	char r = 1;
+
+	if (write(sharer.sock, &cmd, 1) != 1)
+		return fail("sharer: the child is gone: %s", strerror(errno));
+	if (cmd != 'w' && read(sharer.sock, &r, 1) != 1)
+		return fail("sharer: the child is gone");
+	return cmd == 'w' || !r ? 0 : fail("sharer: the child failed ('%c')", cmd);
+}
+
+static int sharer_reply(void)
+{
+	char r = 1;
+
+	if (read(sharer.sock, &r, 1) != 1 || r)
+		return fail("sharer: the child's wait failed");
+	return 0;
+}
+
+/* before the gate: the child, and the instance it is given */
+static int sharer_setup(int scale)
+{
+	int sv[2];
+	uint64_t d;
+
+	(void)scale;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return fail("socketpair: %s", strerror(errno));
+	fflush(NULL);
+	sharer.pid = fork();
+	if (sharer.pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (!sharer.pid) {
+		close(sv[0]);
+		sharer_child(sv[1]);
+	}
+	close(sv[1]);
+	sharer.sock = sv[0];
+	sharer.ep = ep_create(false);
+	if (sharer.ep < 0 || make_pipe(sharer.p) ||
+	    ctl(sharer.ep, EPOLL_CTL_ADD, sharer.p[0], EPOLLIN, tag(sharer.ep, sharer.p[0]), 0) ||
+	    send_fd(sharer.sock, sharer.ep))
+		return -1;
+	d = tag(sharer.ep, sharer.p[0]);
+	if (write(sharer.sock, "d", 1) != 1 || write(sharer.sock, &d, sizeof(d)) != sizeof(d))
+		return fail("sharer: the child is gone");
+	truth("\"t\":\"sharer\",\"pid\":%d,\"epfd\":%d", sharer.pid, sharer.ep);
+	return expect(sharer.ep);
+}
+
+static int sc_sharer(int scale)
+{
+	char proc[16];
+	int r = 0;
+
+	/* in "all", the child comes now: a tracer already there sees it all */
+	if (!sharer.pid && sharer_setup(scale))
+		return -1;
+	/* the child's ctl, then a wait that finds the pipe ready */
+	if (sharer_cmd('c') || put_byte(sharer.p[1]) || sharer_cmd('w') || sharer_reply() ||
+	    drain(sharer.p[0]))
+		return -1;
+	/* a wait that sleeps until the parent writes */
+	if (sharer_cmd('w'))
+		return -1;
+	snprintf(proc, sizeof(proc), "%d", sharer.pid);
+	for (int i = 0; i < 2000; i++) {
+		r = task_in_epoll_wait_of(proc, sharer.pid);
+		if (r)
+			break;
+		usleep(i < 20 ? 100 : 2000);
+	}
+	if (r != 1)
+		return fail("sharer: the child never fell asleep in epoll_wait");
+	if (put_byte(sharer.p[1]) || sharer_reply() || drain(sharer.p[0]))
+		return -1;
+	if (wait_none(WAIT_PLAIN, sharer.ep, "sharer: nothing is left ready") ||
+	    expect(sharer.ep) || expect_ready(sharer.ep, 0))
+		return -1;
+	return 0;
+}
+
+/* after the run, gate or not: the child quits and is reaped */
+static void sharer_release(void)
+{
+	if (!sharer.pid)
+		return;
+	if (write(sharer.sock, "q", 1) != 1)
+		kill(sharer.pid, SIGKILL);
+	close(sharer.sock);
+	waitpid(sharer.pid, NULL, 0);
+	sharer.pid = 0;
+}
+
 static const char *const scenario_names[] = {
 	"mixed", "threads", "lt-et", "oneshot", "exclusive", "close-watched", "nested",
-	"thread-exit", "ovflist", "sleepers", "all", NULL,
+	"thread-exit", "ovflist", "sleepers", "sharer", "all", NULL,
 };
 
 static const struct {
@@ -2092,6 +2271,8 @@ static const struct {
 	{ "a thread exits while asleep in epoll_pwait", sc_thread_exit },
 	{ "an item queued on ovflist: a wait's copy-out held by a userfaultfd fault", sc_ovflist },
 	{ "three threads left asleep in epoll_wait until the end", sc_sleepers },
+	{ "an instance passed over SCM_RIGHTS to an untraced process that waits on it",
+	  sc_sharer },
 	{ "every scenario above, in order", NULL },
 };
 
@@ -2229,6 +2410,9 @@ int workload_run(const struct workload_opts *o)
 	pthread_sigmask(SIG_BLOCK, &usr1, &oldmask);
 
 	truth("\"t\":\"scenario\",\"name\":\"%s\",\"pid\":%d", wl.scenario, getpid());
+	/* the sharer's child is forked first: it inherits no instance */
+	if (scenario_info[idx].run == sc_sharer && sharer_setup(scale))
+		goto out;
 	pre = pre_existing(&pre_e);
 	if (pre < 0 || gate(o->gate, "ready"))
 		goto out;
@@ -2242,6 +2426,7 @@ int workload_run(const struct workload_opts *o)
 out:
 	wl.scenario = scenario_names[idx];
 	sleepers_release();
+	sharer_release();
 	close_everything();
 	truth("\"t\":\"exit\"");
 	free(wl.fd_file);
