@@ -247,6 +247,7 @@ class Env:
         self.features = {}      # record/replay/export/tui -> bool
         self.hooks = {}         # mode -> [(hook, using, point)] from probes --json
         self._points = {}       # mode -> [(point, program)] seen on a running tracer
+        self.floor_stats = {}   # mode -> ({point: (run_cnt, run_time_ns)}, requests)
 
     def probe(self):
         for m in ("fentry", "kprobe", "tracepoint"):
@@ -800,6 +801,32 @@ def start_floor(env, mode):
     return p, ids
 
 
+def run_floor(env, args, runs_log):
+    """Per working mode: the attach points, and an empty program's ns per
+    run on each while an untraced redis runs a fixed number of requests
+    (every run a bystander's: the floor of the not-ours path)."""
+    out = {}
+    srv = Redis(args.out, args.redis_requests)
+    srv.start()
+    try:
+        try:
+            srv.load()      # warm-up
+        except LoadFailed:
+            pass
+        for m in env.working_modes():
+            fp, ids = start_floor(env, m)
+            fl, wall, (_, _, nreq) = stats_window(env, fp.pid, srv.load)
+            reap(fp)
+            per_point = {ids[i]: (d["run_cnt"], d["run_time_ns"]) for i, d in fl.items()
+                         if i in ids}
+            env.floor_stats[m] = (per_point, nreq)
+            out[m] = dict(points=env.points(m), floor=per_point, requests=nreq, window_s=wall)
+            runs_log.write(json.dumps(dict(section="floor", mode=m, **out[m])) + "\n")
+    finally:
+        srv.stop()
+    return out
+
+
 def run_bpf_cost(env, args, runs_log):
     """Per working mode and program, ns per run on four paths:
     - not ours: the tracer traces an idle process while an untraced redis
@@ -831,14 +858,9 @@ def run_bpf_cost(env, args, runs_log):
                 reap(idle)
             res.update(background=by_name(bg), background_s=bg_s, notours=by_name(no),
                        notours_requests=nreq)
-            # the floor, same load
-            if args.floor:
-                fp, ids = start_floor(env, m)
-                fl, _, (_, _, fnreq) = stats_window(env, fp.pid, srv.load)
-                reap(fp)
-                res["floor"] = {ids[i]: (d["run_cnt"], d["run_time_ns"])
-                                for i, d in fl.items() if i in ids}
-                res["floor_requests"] = fnreq
+            # the floor, same load (measured by the floor section)
+            if m in env.floor_stats:
+                res["floor"], res["floor_requests"] = env.floor_stats[m]
             # traced redis
             p = start_tracer(env, args, srv.pids()[0], m, "redis")
             tr, _, (_, _, tnreq) = stats_window(env, p.pid, srv.load)
@@ -1483,6 +1505,26 @@ def report(env, args, R, wall):
                             f"{js[0]:.3f}" + (f" (floor {fl[0]:.3f})" if fl and fl[0] else ""),
                             ok))
 
+    # floor
+    if "floor" in R:
+        o.append("FLOOR  the attach points of each working mode (read from a running tracer's "
+                 "fds), an empty program on each (r0 = 0; exit):")
+        o.append(f"  the physical limit of the mode.  ns/run: during an untraced redis -n "
+                 f"{args.redis_requests}; the floor rows of OVERHEAD and BYSTANDER TAX are these "
+                 "programs, attached")
+        rows = []
+        for m, d in R["floor"].items():
+            tot_t = 0
+            for pt, prog in d["points"]:
+                c, t = d["floor"].get(pt, (0, 0))
+                tot_t += t
+                rows.append([m, pt, prog, str(c), ns(per(t, c))])
+            rows.append([m, "(all, ns per request)", "", "",
+                         ns(tot_t / d["requests"]) if d["requests"] else "-"])
+        o.append(table(rows, ["mode", "point", "epolltrace's program", "runs", "ns/run"],
+                       "lllrr"))
+        o.append("")
+
     # BPF cost
     if "bpf" in R:
         bpf = R["bpf"]
@@ -1512,6 +1554,7 @@ def report(env, args, R, wall):
                            key=lambda n: -(b["traced"].get(n, (0, 0))[0]))
             scale = b["ours_s"] / b["background_s"] if b["background_s"] else 0
             worst_no, worst_ours = (0, "-"), (0, "-")
+            worst_no_floor = [None]
             idle = []
             tot = {"notours": 0, "floor": 0, "traced": 0}
             for n in names:
@@ -1530,15 +1573,20 @@ def report(env, args, R, wall):
                 if not (nc or tc or oc > 0.5):
                     idle.append(n)
                     continue
-                no_ns, ours_ns = per(nt, nc), per(ot, oc) if oc >= 1 else None
+                raw = b["ours_raw"].get(n, (0, 0))[0]
+                no_ns = per(nt, nc)
+                # ours only where the traced load made most of the runs: what the
+                # background (other processes) made cannot be told apart
+                ours_ns = per(ot, oc) if oc >= 100 and oc >= 0.5 * raw else None
                 # system-wide programs only: those that ran for a bystander
                 if no_ns is not None and nc >= 100 and no_ns > worst_no[0]:
                     worst_no = (no_ns, n)
+                    worst_no_floor[0] = per(ft, fc)
                 if ours_ns is not None and ours_ns > worst_ours[0]:
                     worst_ours = (ours_ns, n)
                 pt = ",".join(p.split(":", 1)[1].split("/")[-1] for p in pts.get(n, [])) or "-"
                 rows.append([m, n, pt[:28], f"{nc}", ns(no_ns), ns(per(ft, fc)),
-                             f"{oc:.0f}", ns(ours_ns), ns(per(tt, tc)),
+                             f"{max(oc, 0):.0f}", ns(ours_ns), ns(per(tt, tc)),
                              f"{tc / b['traced_requests']:.2f}" if b["traced_requests"] else "-",
                              ""])
             if idle:
@@ -1552,7 +1600,9 @@ def report(env, args, R, wall):
                              ns(tot["traced"] / b["traced_requests"])
                              if b["traced_requests"] else "-", "", "sum of run time / requests"])
             targets.append((f"not-ours path <= 60 ns/run per system-wide program, {m}",
-                            f"worst {worst_no[0]:.0f} ns ({worst_no[1]})", worst_no[0] <= 60))
+                            f"worst {worst_no[0]:.0f} ns ({worst_no[1]}"
+                            + (f"; its floor {worst_no_floor[0]:.0f}" if worst_no_floor[0]
+                               else "") + ")", worst_no[0] <= 60))
             targets.append((f"ours path <= 200 ns per traced event per program, {m}",
                             f"worst {worst_ours[0]:.0f} ns ({worst_ours[1]})",
                             worst_ours[0] <= 200))
@@ -1772,7 +1822,8 @@ def main():
     t_start = time.time()
     env = Env(args.epolltrace, args.load, args.out, args.bpfbench)
     R = {}
-    runners = [("overhead", run_overhead), ("bystander", run_bystander), ("bpf", run_bpf_cost),
+    runners = [("overhead", run_overhead), ("bystander", run_bystander),
+               ("floor", run_floor), ("bpf", run_bpf_cost),
                ("capacity", run_capacity), ("footprint", run_footprint),
                ("reader", run_reader), ("recordings", run_recordings),
                ("inline", run_inline)]
@@ -1786,7 +1837,7 @@ def main():
                     log.write(json.dumps(dict(section="floor_points", mode=m,
                                               points=env.points(m))) + "\n")
             for name, fn in runners:
-                if name in only or (name == "bpf" and only == {"floor"}):
+                if name in only:
                     t0 = time.time()
                     sys.stderr.write(f"bench: {name}\n")
                     R[name] = fn(env, args, log)
