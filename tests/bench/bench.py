@@ -1773,13 +1773,13 @@ def main():
     ap.add_argument("--bpfbench", default="build/bench/bpfbench")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--server-budget", type=float, default=270,
+    ap.add_argument("--server-budget", type=float, default=330,
                     help="seconds of overhead rounds per server; at least 3 rounds run")
     ap.add_argument("--bystander-budget", type=float, default=150,
                     help="seconds of bystander rounds; at least 3 rounds run")
-    ap.add_argument("--redis-requests", type=int, default=120000)
+    ap.add_argument("--redis-requests", type=int, default=100000)
     ap.add_argument("--redis-seconds", type=float, default=3.0)
-    ap.add_argument("--wrk-seconds", type=int, default=3)
+    ap.add_argument("--wrk-seconds", type=int, default=2)
     ap.add_argument("--bpf-seconds", type=float, default=3.0)
     ap.add_argument("--bpf-rate", type=int, default=20000)
     ap.add_argument("--cap-seconds", type=float, default=3.0)
