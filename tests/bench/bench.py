@@ -1578,8 +1578,9 @@ def report(env, args, R, wall):
                 # ours only where the traced load made most of the runs: what the
                 # background (other processes) made cannot be told apart
                 ours_ns = per(ot, oc) if oc >= 100 and oc >= 0.5 * raw else None
-                # system-wide programs only: those that ran for a bystander
-                if no_ns is not None and nc >= 100 and no_ns > worst_no[0]:
+                # hooks only (an iterator is the tracer's own periodic walk, not a
+                # hook a bystander passes through), and only those that ran for one
+                if pts.get(n) and no_ns is not None and nc >= 100 and no_ns > worst_no[0]:
                     worst_no = (no_ns, n)
                     worst_no_floor[0] = per(ft, fc)
                 if ours_ns is not None and ours_ns > worst_ours[0]:
