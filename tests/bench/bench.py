@@ -1774,7 +1774,7 @@ def main():
     ap.add_argument("--bpfbench", default="build/bench/bpfbench")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--server-budget", type=float, default=330,
+    ap.add_argument("--server-budget", type=float, default=400,
                     help="seconds of overhead rounds per server; at least 3 rounds run")
     ap.add_argument("--bystander-budget", type=float, default=150,
                     help="seconds of bystander rounds; at least 3 rounds run")
