@@ -163,11 +163,31 @@ $(OUT)/bench/epoll_load: tests/bench/epoll_load.c | $(OUT)
 	@echo "  CC       $@"
 	$(Q)$(CC) -O2 -g $(WARN) -D_GNU_SOURCE $< -o $@ -lpthread
 
-# Overhead, BPF cost, capacity, footprint, recordings: one table on stdout
-# (details in build/bench/).  Not part of `make check`; under 20 minutes.
-bench: bench-deps epolltrace $(OUT)/bench/epoll_load
+# The tracers' attach points, empty programs on them (the floor), per-program
+# run time; static builds of both for the QEMU guest of the inline row.
+$(OUT)/bench/bpfbench: tests/bench/bpfbench.c | $(OUT)
+	@mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) -O2 -g $(WARN) -D_GNU_SOURCE $(LIBBPF_CFLAGS) $< -o $@ $(LIBBPF_LIBS)
+
+$(OUT)/bench/%.static: tests/bench/%.c | $(OUT)
+	@mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) -O2 $(WARN) -D_GNU_SOURCE $(LIBBPF_CFLAGS) -static $< -o $@ $(LIBBPF_STATIC) -lpthread
+
+BENCH_STATIC := $(OUT)/bench/epoll_load.static $(OUT)/bench/bpfbench.static \
+	$(OUT)/epolltrace.static
+
+# Overhead, bystander tax, floor, BPF cost, capacity, footprint, reader,
+# recordings, inline mode in a QEMU guest: one table on stdout (details in
+# build/bench/).  Not part of `make check`; under 25 minutes
+# (docs/benchmark.md; BENCH_ARGS="--only floor,bystander" runs a part).
+bench: bench-deps epolltrace $(OUT)/bench/epoll_load $(OUT)/bench/bpfbench
+	@# only the guest needs the static builds: without them it says why and is skipped
+	$(Q)$(MAKE) --no-print-directory $(BENCH_STATIC) || \
+		echo "bench: the static builds failed; the inline (guest) section will be skipped"
 	$(Q)tests/bench/bench.py --epolltrace ./epolltrace --load $(OUT)/bench/epoll_load \
-		--out $(OUT)/bench $(BENCH_ARGS)
+		--bpfbench $(OUT)/bench/bpfbench --out $(OUT)/bench $(BENCH_ARGS)
 
 check: test-deps epolltrace $(OUT)/epolltrace.static
 	$(Q)tests/run-all.sh

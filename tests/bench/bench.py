@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """epolltrace's benchmark (`make bench`): overhead on two real epoll servers,
-BPF cost per program, pipeline capacity, footprint, recordings.
+the tax on an untraced bystander, the floor (empty programs on the same
+attach points), BPF cost per program on the ours and not-ours paths,
+pipeline capacity, footprint, reader CPU per record, recordings, and the
+inline mode's programs in a QEMU guest.
 
 Prints one table on stdout; per-run figures go to OUT/runs.jsonl and the
 table to OUT/table.txt.  Exits 0 whether targets pass or miss, non-zero
@@ -13,6 +16,8 @@ overhead configurations run alternately, round after round, and each is
 compared with the untraced baseline of its own round.
 """
 import argparse
+import glob
+import resource
 import json
 import os
 import re
@@ -25,11 +30,12 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REDIS_PORT = 16379
-NGINX_PORT = 18080
+# the bench's own port range (17600-17699), loopback only
+REDIS_PORT = 17601
+NGINX_PORT = 17602
 TARGET_LOSS = 0.02          # throughput loss with full tracing and recording
 TARGET_NS = 200             # ns per event per BPF program
-TARGET_RATE = 200_000       # records/s without ring-buffer loss
+TARGET_RATE = 1_000_000     # records/s made without ring-buffer loss (issue 11)
 TARGET_RSS_MB = 32          # at 100k watched fds (issue 11)
 TARGET_REPLAY = 5_000_000   # events/s
 
@@ -145,6 +151,30 @@ def cpu_ticks(pid):
         return None
 
 
+def cpu_ns(pids):
+    """CPU time of every live thread of pids, in ns (schedstat: exact, unlike
+    the 10 ms ticks of /proc/PID/stat); None when a pid is gone"""
+    total = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return None
+        for t in tids:
+            try:
+                with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
+def children_cpu_ns():
+    """CPU of every reaped child so far (the load generators), in ns"""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return int((ru.ru_utime + ru.ru_stime) * 1e9)
+
+
 def vm_hwm_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -208,12 +238,16 @@ def median(xs):
 # what this binary and this kernel support
 
 class Env:
-    def __init__(self, et, load, out):
+    def __init__(self, et, load, out, bpfbench):
         self.et = os.path.abspath(et)
         self.load = os.path.abspath(load)
+        self.bpfbench = os.path.abspath(bpfbench)
         self.out = out
         self.modes = {}         # mode -> None (works) or the reason it does not
         self.features = {}      # record/replay/export/tui -> bool
+        self.hooks = {}         # mode -> [(hook, using, point)] from probes --json
+        self._points = {}       # mode -> [(point, program)] seen on a running tracer
+        self.floor_stats = {}   # mode -> ({point: (run_cnt, run_time_ns)}, requests)
 
     def probe(self):
         for m in ("fentry", "kprobe", "tracepoint"):
@@ -223,6 +257,8 @@ class Env:
                 d = json.loads(r.stdout)
             except ValueError:
                 raise HarnessError(f"epolltrace probes --json --attach={m}: {r.stderr.strip()}")
+            self.hooks[m] = [(h.get("hook"), h.get("using"), h.get("point"))
+                             for h in d.get("hooks", []) if h.get("using")]
             if d.get("ok"):
                 self.modes[m] = None
                 continue
@@ -256,6 +292,37 @@ class Env:
     def working_modes(self):
         return [m for m, why in self.modes.items() if why is None]
 
+    def points(self, mode):
+        """[(point, program)] that `epolltrace --attach=MODE` attaches, read
+        from a running tracer's own fds (bpfbench points): exactly what
+        `probes --json --attach=MODE` chose, brace sets expanded, plus the
+        helpers a hook's variant adds (the irq-context tracepoints of the
+        sleep hook).  Iterators are not attach points."""
+        if mode in self._points:
+            return self._points[mode]
+        idle = start_load(self, ["--instances", "1", "--rate", "0"])
+        err = os.path.join(self.out, "logs", f"points-{mode}.err")
+        try:
+            p = spawn([self.et, "-p", str(idle.pid), "--json", f"--attach={mode}"],
+                      stdout=subprocess.DEVNULL, stderr=open(err, "w"))
+            if not wait_attached(p.pid):
+                reap(p)
+                raise HarnessError(f"points ({mode}): epolltrace did not attach: see {err}")
+            r = subprocess.run([self.bpfbench, "points", str(p.pid)], capture_output=True,
+                               text=True)
+            reap(p)
+        finally:
+            reap(idle)
+        pts = [tuple(line.split()[::2][:2]) for line in r.stdout.splitlines()
+               if len(line.split()) == 3]
+        if not pts:
+            raise HarnessError(f"points ({mode}): none found: {r.stderr.strip()}")
+        self._points[mode] = pts
+        return pts
+
+    def floor_argv(self, mode):
+        return [self.bpfbench, "floor"] + sorted({pt for pt, _ in self.points(mode)})
+
 
 # --------------------------------------------------------------------------
 # servers and their load generators
@@ -284,21 +351,22 @@ class Redis:
         return [self.p.pid]
 
     def load(self, key=None):
-        """-> (requests/s, p99 ms).  redis-benchmark runs a number of
-        requests, not a time: with --redis-seconds, each configuration asks
-        for as many as its previous run served in that time (at most
-        --redis-requests), so a slow configuration (strace) does not run
-        ten times longer than the others, and a round stays short."""
+        """-> (requests/s, p99 ms, requests).  redis-benchmark runs a fixed
+        number of requests (--redis-requests), the same for every
+        configuration, so CPU per request compares like with like; only a
+        configuration whose last run took more than twice --redis-seconds
+        (strace) asks for as many as it served in --redis-seconds, so that
+        it does not run ten times longer than the others."""
         n = self.requests
-        if self.seconds and key in self.last:
-            n = max(10000, min(n, int(self.last[key] * self.seconds)))
+        if self.seconds and key in self.last and self.last[key] * self.seconds * 2 < n:
+            n = max(10000, int(self.last[key] * self.seconds))
         r = run_tracked(["redis-benchmark", "-p", str(REDIS_PORT), "-c", "50",
                          "-n", str(n), "-t", "get", "--csv"])
         for line in r.stdout.splitlines():
             f = [x.strip('"') for x in line.split(",")]
             if f and f[0] == "GET":
                 self.last[key] = float(f[1])
-                return float(f[1]), float(f[6])
+                return float(f[1]), float(f[6]), n
         raise LoadFailed(f"redis-benchmark exited {r.returncode} without a result: "
                          + (r.stdout + r.stderr)[-300:])
 
@@ -365,8 +433,11 @@ http {{
     def load(self, key=None):
         r = run_tracked(["wrk", "-t1", "-c50", f"-d{self.seconds}s", "--latency",
                          f"http://127.0.0.1:{NGINX_PORT}/"])
-        rps = p99 = None
+        rps = p99 = nreq = None
         for line in r.stdout.splitlines():
+            m = re.match(r"\s*(\d+) requests in", line)
+            if m:
+                nreq = int(m.group(1))
             m = re.match(r"\s*Requests/sec:\s+([\d.]+)", line)
             if m:
                 rps = float(m.group(1))
@@ -382,7 +453,7 @@ http {{
         m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                       r.stdout)
         self.errors = sum(int(x) for x in m.groups()) if m else 0
-        return rps, p99
+        return rps, p99, nreq
 
     def stop(self):
         if self.p:
@@ -490,18 +561,32 @@ class Tracer:
         return info
 
 
-def tracer_configs(env, out, rec_dir):
+def mode_configs(env, out, floor):
+    """epolltrace --json in each attach mode, each followed by its floor row"""
     et = env.et
-    cfgs = [Tracer("none", "no tracer", env, out, kind="none")]
+    cfgs = []
     for m, why in env.modes.items():
         label = f"epolltrace --json ({m})"
         if why is None:
             cfgs.append(Tracer(f"json-{m}", label, env, out,
                                argv=lambda pids, tag, m=m: [et] + sum([["-p", str(p)] for p in pids], [])
                                + ["--json", f"--attach={m}"]))
+            if floor:
+                cfgs.append(Tracer(f"floor-{m}", f"  floor ({m}): empty programs", env, out,
+                                   argv=lambda pids, tag, m=m: env.floor_argv(m)))
         else:
             cfgs.append(Tracer(f"json-{m}", label, env, out,
                                missing=f"unsupported on this kernel: {why}"))
+    return cfgs
+
+
+def bystander_configs(env, out, floor):
+    return [Tracer("none", "no tracer", env, out, kind="none")] + mode_configs(env, out, floor)
+
+
+def tracer_configs(env, out, rec_dir, floor=True):
+    et = env.et
+    cfgs = [Tracer("none", "no tracer", env, out, kind="none")] + mode_configs(env, out, floor)
     if env.features["record"]:
         cfgs.append(Tracer("record", "epolltrace record", env, out, kind="record",
                            argv=lambda pids, tag: [et, "record"] + sum([["-p", str(p)] for p in pids], [])
@@ -531,16 +616,40 @@ def tracer_configs(env, out, rec_dir):
     return cfgs
 
 
-skipped_rounds = {}
+skipped_rounds = {}     # (section, server) -> rounds run, when the budget cut them
 
 
 def run_overhead(env, args, runs_log):
     rec_dir = os.path.join(args.out, "rec")
     os.makedirs(rec_dir, exist_ok=True)
-    os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
     servers = [Redis(args.out, args.redis_requests, args.redis_seconds),
                Nginx(args.out, args.wrk_seconds)]
-    cfgs = tracer_configs(env, args.out, rec_dir)
+    cfgs = tracer_configs(env, args.out, rec_dir, floor=args.floor)
+    res = run_rounds(args, runs_log, "overhead", servers, cfgs, lambda srv: srv.pids(),
+                     args.server_budget)
+    return servers, cfgs, res
+
+
+def run_bystander(env, args, runs_log):
+    """An untraced redis-server under load while the tracer traces another,
+    idle process (epoll_load --rate 0: one instance, a waiter that times out
+    every 100 ms): what every other service on the host pays."""
+    servers = [Redis(args.out, args.redis_requests, args.redis_seconds)]
+    cfgs = bystander_configs(env, args.out, args.floor)
+    idle = start_load(env, ["--instances", "1", "--rate", "0"])
+    try:
+        res = run_rounds(args, runs_log, "bystander", servers, cfgs, lambda srv: [idle.pid],
+                         args.bystander_budget)
+    finally:
+        reap(idle)
+    return servers, cfgs, res
+
+
+def run_rounds(args, runs_log, section, servers, cfgs, targets, budget):
+    """Every configuration once per round, alternating; per run: throughput,
+    p99, the tracer's CPU and the CPU per request of server + load
+    generator + tracer (BPF programs run in the context of the task that
+    hit the hook, so their time is inside those figures already)."""
     active = [c for c in cfgs if not c.missing]
     res = {}    # (server, key) -> list of dicts per round
     for srv in servers:
@@ -554,63 +663,60 @@ def run_overhead(env, args, runs_log):
             for rnd in range(args.rounds):
                 # past the third round, stay inside this server's share of the budget
                 per_round = (time.time() - t_srv) / rnd if rnd else 0
-                if rnd >= 3 and time.time() - t_srv + per_round > args.server_budget:
-                    sys.stderr.write(f"  {srv.name}: {rnd} rounds (time budget)\n")
-                    skipped_rounds[srv.name] = rnd
+                if rnd >= 3 and time.time() - t_srv + per_round > budget:
+                    sys.stderr.write(f"  {section} {srv.name}: {rnd} rounds (time budget)\n")
+                    skipped_rounds[(section, srv.name)] = rnd
                     break
                 order = active[rnd % len(active):] + active[:rnd % len(active)]
                 if rnd % 2:
                     order.reverse()
                 for c in order:
-                    h = c.start(srv.pids())
-                    t0 = time.time()
+                    spids = srv.pids()
+                    h = c.start(targets(srv))
+                    tpid = [h["pid"]] if "pid" in h else []
                     try:
-                        try:
-                            rps, p99 = srv.load(c.key)
-                        except LoadFailed as e:
-                            sys.stderr.write(f"  {srv.name} {c.key}: {e}; once more\n")
+                        for attempt in (0, 1):
                             t0 = time.time()
-                            rps, p99 = srv.load(c.key)
+                            s0, k0, g0 = cpu_ns(spids), cpu_ns(tpid), children_cpu_ns()
+                            try:
+                                rps, p99, nreq = srv.load(c.key)
+                                break
+                            except LoadFailed as e:
+                                if attempt:
+                                    raise
+                                sys.stderr.write(f"  {srv.name} {c.key}: {e}; once more\n")
                     except LoadFailed as e:
                         c.stop(h)
-                        row = dict(section="overhead", server=srv.name, config=c.key,
+                        row = dict(section=section, server=srv.name, config=c.key,
                                    round=rnd, failed=str(e))
                         runs_log.write(json.dumps(row) + "\n")
                         res.setdefault((srv.name, c.key), []).append(row)
                         continue
                     wall = time.time() - t0
+                    s1, k1, g1 = cpu_ns(spids), cpu_ns(tpid), children_cpu_ns()
                     info = c.stop(h)
                     if "tracer_cpu_s" in info:
                         info["tracer_cpu_pct"] = 100 * info["tracer_cpu_s"] / wall
-                    row = dict(section="overhead", server=srv.name, config=c.key, round=rnd,
-                               rps=rps, p99_ms=p99, load_s=wall,
+                    if None not in (s0, s1, k0, k1) and nreq:
+                        info["cpu_ns_per_req"] = ((s1 - s0) + (k1 - k0) + (g1 - g0)) / nreq
+                        info["server_ns_per_req"] = (s1 - s0) / nreq
+                        info["client_ns_per_req"] = (g1 - g0) / nreq
+                        info["tracer_ns_per_req"] = (k1 - k0) / nreq
+                    row = dict(section=section, server=srv.name, config=c.key, round=rnd,
+                               rps=rps, p99_ms=p99, requests=nreq, load_s=wall,
                                socket_errors=getattr(srv, "errors", 0), **info)
                     runs_log.write(json.dumps(row) + "\n")
                     runs_log.flush()
                     res.setdefault((srv.name, c.key), []).append(row)
-                    sys.stderr.write(f"  {srv.name:5} round {rnd + 1}/{args.rounds} {c.key:16} "
-                                     f"{rps:10.0f} req/s p99 {p99:7.3f} ms\n")
+                    sys.stderr.write(f"  {section} {srv.name:5} round {rnd + 1}/{args.rounds} "
+                                     f"{c.key:18} {rps:10.0f} req/s p99 {p99:7.3f} ms\n")
         finally:
             srv.stop()
-    return servers, cfgs, res
+    return res
 
 
 # --------------------------------------------------------------------------
 # BPF cost per program, from the kernel's own run-time statistics
-
-def prog_ids(pid):
-    ids = []
-    for fd, t in fd_links(pid):
-        if "bpf-prog" in t:
-            try:
-                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                    m = re.search(r"^prog_id:\s*(\d+)", f.read(), re.M)
-                if m:
-                    ids.append(int(m.group(1)))
-            except OSError:
-                pass
-    return ids
-
 
 def set_bpf_stats(on):
     path = "/proc/sys/kernel/bpf_stats_enabled"
@@ -620,46 +726,169 @@ def set_bpf_stats(on):
         f.write("1" if on else "0")
 
 
-def run_bpf_cost(env, args, runs_log):
+def put_back_bpf_stats():
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    if path in restore_sysctl:
+        with open(path, "w") as f:
+            f.write(restore_sysctl.pop(path))
+
+
+def prog_stats(env, pid):
+    """{prog id: {name, type, run_cnt, run_time_ns}} of the programs pid holds"""
+    r = subprocess.run([env.bpfbench, "stats", str(pid)], capture_output=True, text=True)
+    out = {}
+    for line in r.stdout.splitlines():
+        d = json.loads(line)
+        out[d["id"]] = d
+    return out
+
+
+def stats_window(env, pid, fn):
+    """Run fn() with kernel.bpf_stats_enabled=1; -> ({id: {name, type,
+    run_cnt, run_time_ns}} counted over the window, seconds, fn's result)"""
+    set_bpf_stats(True)
+    try:
+        a = prog_stats(env, pid)
+        t0 = time.time()
+        got = fn()
+        wall = time.time() - t0
+        b = prog_stats(env, pid)
+    finally:
+        put_back_bpf_stats()
+    out = {}
+    for i, d in b.items():
+        d = dict(d)
+        d["run_cnt"] -= a.get(i, {}).get("run_cnt", 0)
+        d["run_time_ns"] -= a.get(i, {}).get("run_time_ns", 0)
+        out[i] = d
+    return out, wall, got
+
+
+def by_name(st):
+    """{program name: (run_cnt, run_time_ns)}, summed over programs of one name"""
+    out = {}
+    for d in st.values():
+        c, t = out.get(d["name"], (0, 0))
+        out[d["name"]] = (c + d["run_cnt"], t + d["run_time_ns"])
+    return out
+
+
+def start_tracer(env, args, pid, mode, tag):
+    err = os.path.join(args.out, "logs", f"bpfcost-{mode}-{tag}.err")
+    p = spawn([env.et, "-p", str(pid), "--json", f"--attach={mode}"],
+              stdout=subprocess.DEVNULL, stderr=open(err, "w"))
+    if not wait_attached(p.pid):
+        reap(p)
+        raise HarnessError(f"bpf cost ({mode}): epolltrace did not attach: see {err}")
+    time.sleep(0.3)     # the seed snapshot
+    return p
+
+
+def start_floor(env, mode):
+    """bpfbench floor on mode's points -> (process, {prog id: point})"""
+    p = spawn(env.floor_argv(mode), stdout=subprocess.PIPE, text=True)
+    ids = {}
+    for line in p.stdout:
+        f = line.split()
+        if f[0] == "point":
+            ids[int(f[2])] = f[1]
+        elif f[0] == "ready":
+            break
+    if not ids:
+        reap(p)
+        raise HarnessError(f"floor ({mode}): no empty program attached")
+    wait_attached(p.pid)
+    return p, ids
+
+
+def run_floor(env, args, runs_log):
+    """Per working mode: the attach points, and an empty program's ns per
+    run on each while an untraced redis runs a fixed number of requests
+    (every run a bystander's: the floor of the not-ours path)."""
     out = {}
     srv = Redis(args.out, args.redis_requests)
     srv.start()
     try:
+        try:
+            srv.load()      # warm-up
+        except LoadFailed:
+            pass
         for m in env.working_modes():
-            err = os.path.join(args.out, "logs", f"bpfcost-{m}.err")
-            p = spawn([env.et, "-p", str(srv.pids()[0]), "--json", f"--attach={m}"],
-                      stdout=subprocess.DEVNULL, stderr=open(err, "w"))
-            if not wait_attached(p.pid):
-                reap(p)
-                raise HarnessError(f"bpf cost ({m}): epolltrace did not attach: see {err}")
-            ids = prog_ids(p.pid)
-            set_bpf_stats(True)
+            fp, ids = start_floor(env, m)
+            fl, wall, (_, _, nreq) = stats_window(env, fp.pid, srv.load)
+            reap(fp)
+            per_point = {ids[i]: (d["run_cnt"], d["run_time_ns"]) for i, d in fl.items()
+                         if i in ids}
+            env.floor_stats[m] = (per_point, nreq)
+            out[m] = dict(points=env.points(m), floor=per_point, requests=nreq, window_s=wall)
+            runs_log.write(json.dumps(dict(section="floor", mode=m, **out[m])) + "\n")
+    finally:
+        srv.stop()
+    return out
+
+
+def run_bpf_cost(env, args, runs_log):
+    """Per working mode and program, ns per run on four paths:
+    - not ours: the tracer traces an idle process while an untraced redis
+      runs a fixed number of requests: every run is a bystander's;
+    - floor: an empty program on the same point, same load;
+    - traced redis: the tracer traces redis (mixed: redis-benchmark's own
+      epoll_waits and switches are not ours), and runs per request;
+    - ours: the tracer traces epoll_load (4 instances, paced writes, ctl
+      churn), minus the background runs the same tracer counted right
+      after, as long, with epoll_load stopped (other processes on the
+      machine)."""
+    out = {}
+    srv = Redis(args.out, args.redis_requests)
+    srv.start()
+    try:
+        try:
+            srv.load()      # warm-up
+        except LoadFailed:
+            pass
+        for m in env.working_modes():
+            res = dict(mode=m)
+            # not ours
+            idle = start_load(env, ["--instances", "1", "--rate", "0"])
             try:
-                t0 = time.time()
-                try:
-                    srv.load()
-                except LoadFailed:
-                    t0 = time.time()
-                    srv.load()
-                wall = time.time() - t0
-                r = subprocess.run(["bpftool", "prog", "show", "--json"],
-                                   capture_output=True, text=True, check=True)
+                p = start_tracer(env, args, idle.pid, m, "idle")
+                no, _, (_, _, nreq) = stats_window(env, p.pid, srv.load)
+                reap(p)
             finally:
-                path = "/proc/sys/kernel/bpf_stats_enabled"
-                with open(path, "w") as f:
-                    f.write(restore_sysctl.pop(path))
+                reap(idle)
+            res.update(notours=by_name(no), notours_requests=nreq)
+            # the floor, same load (measured by the floor section)
+            if m in env.floor_stats:
+                res["floor"], res["floor_requests"] = env.floor_stats[m]
+            # traced redis
+            p = start_tracer(env, args, srv.pids()[0], m, "redis")
+            tr, _, (_, _, tnreq) = stats_window(env, p.pid, srv.load)
             reap(p)
-            progs = []
-            for d in json.loads(r.stdout):
-                if d["id"] in ids:
-                    cnt, ns = d.get("run_cnt", 0), d.get("run_time_ns", 0)
-                    progs.append(dict(name=d["name"], type=d["type"], run_cnt=cnt,
-                                      run_time_ns=ns, ns_per_run=ns / cnt if cnt else None,
-                                      per_s=cnt / wall))
-            progs.sort(key=lambda x: -(x["run_cnt"]))
-            out[m] = progs
-            runs_log.write(json.dumps(dict(section="bpf_cost", mode=m, window_s=wall,
-                                           progs=progs)) + "\n")
+            res.update(traced=by_name(tr), traced_requests=tnreq)
+            # ours: epoll_load traced
+            load = start_load(env, ["--instances", "4", "--rate", str(args.bpf_rate),
+                                    "--spin", "1", "--ctl", "2000"])
+            try:
+                p = start_tracer(env, args, load.pid, m, "load")
+                ou, ou_s, _ = stats_window(env, p.pid, lambda: time.sleep(args.bpf_seconds))
+                # the background: the same tracer, the same length, right after,
+                # with the load stopped (SIGSTOP: its threads make no runs)
+                os.kill(load.pid, signal.SIGSTOP)
+                try:
+                    bg, bg_s, _ = stats_window(env, p.pid,
+                                               lambda: time.sleep(args.bpf_seconds))
+                finally:
+                    os.kill(load.pid, signal.SIGCONT)
+                reap(p)
+            finally:
+                reap(load)
+            res.update(ours_raw=by_name(ou), ours_s=ou_s, background=by_name(bg),
+                       background_s=bg_s)
+            res["points"] = env.points(m)
+            out[m] = res
+            runs_log.write(json.dumps(dict(section="bpf_cost", **res)) + "\n")
+            runs_log.flush()
+            sys.stderr.write(f"  bpf cost {m}: done\n")
     finally:
         srv.stop()
     return out
@@ -808,7 +1037,86 @@ def run_footprint(env, args, runs_log):
 
 
 # --------------------------------------------------------------------------
+# reader CPU per record, per view
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                return n
+            n += b.count(b"\n")
+
+
+def run_reader(env, args, runs_log):
+    """The tracer's own CPU per record at a fixed load, per view.  The
+    --json view's records are counted (its lines); the same load makes the
+    same records in the other views, so theirs are the --json run's records
+    per epoll_wait times their own run's epoll_waits (the load's counters)."""
+    tmp = "/dev/shm" if os.path.isdir("/dev/shm") else args.out
+    views = [("json", ["--json"]), ("summary", ["--summary"])]
+    if env.features["tui"]:
+        views.append(("tui", None))
+    if env.features["record"]:
+        views.append(("record", None))
+    rows, per_wait = [], None
+    for view, flags in views:
+        load = start_load(env, ["--instances", "4", "--rate", str(args.reader_rate)])
+        path = os.path.join(tmp, f"etbench-reader-{os.getpid()}.{view}")
+        err = os.path.join(args.out, "logs", f"reader-{view}.err")
+        h = tr = None
+        try:
+            if view == "tui":
+                tr = Tracer("tui", "TUI", env, args.out, kind="tui")
+                h = tr.start([load.pid])
+                pid = h["pid"]
+            else:
+                argv = ([env.et, "record", "--force", "-p", str(load.pid), "-o", path]
+                        if view == "record" else [env.et, "-p", str(load.pid)] + flags)
+                with open(path if view == "json" else os.devnull, "w") as f:
+                    p = spawn(argv, stdout=f, stderr=open(err, "w"))
+                pid = p.pid
+                if not wait_attached(pid):
+                    raise HarnessError(f"reader ({view}): epolltrace did not attach: see {err}")
+            time.sleep(1.0)
+            c0, k0 = load_counters(load), cpu_ns([pid])
+            n0 = count_lines(path) if view == "json" else None
+            time.sleep(args.reader_seconds)
+            c1, k1 = load_counters(load), cpu_ns([pid])
+            n1 = count_lines(path) if view == "json" else None
+            if tr:
+                tr.stop(h)
+            else:
+                reap(p)
+        finally:
+            reap(load)
+            if os.path.exists(path):
+                os.unlink(path)
+        waits = c1["waits"] - c0["waits"]
+        if view == "json":
+            records = n1 - n0
+            per_wait = records / waits if waits else None
+        else:
+            records = per_wait * waits if per_wait else None
+        row = dict(section="reader", view=view, seconds=c1["t"] - c0["t"], waits=waits,
+                   records=records, counted=view == "json", cpu_ns=k1 - k0,
+                   us_per_record=(k1 - k0) / records / 1e3 if records else None,
+                   records_per_s=records / (c1["t"] - c0["t"]) if records else None)
+        runs_log.write(json.dumps(row) + "\n")
+        rows.append(row)
+        sys.stderr.write(f"  reader: {view:8} {row['us_per_record'] or 0:.2f} us/record\n")
+    return rows
+
+
+# --------------------------------------------------------------------------
 # recordings: bytes per event, replay and export throughput
+
+def info_events(env, rec):
+    r = subprocess.run([env.et, "info", rec], capture_output=True, text=True)
+    m = re.search(r"^total\s+(\d+)", r.stdout, re.M)
+    return int(m.group(1)) if m else None
+
 
 def run_recordings(env, args, runs_log):
     if not env.features["record"]:
@@ -828,23 +1136,29 @@ def run_recordings(env, args, runs_log):
         reap(load)
     size = os.path.getsize(rec)
     res = dict(section="recordings", file_bytes=size)
-    events = None
+    events = info_events(env, rec)
     if env.features["replay"]:
         r = subprocess.run([env.et, "replay", rec, "--json"], capture_output=True)
         if r.returncode:
             raise HarnessError("replay failed: " + r.stderr.decode(errors="replace")[-300:])
-        events = r.stdout.count(b"\n")
-        res["events"] = events
-        res["bytes_per_event"] = size / events if events else None
+        if events is None:
+            events = r.stdout.count(b"\n")
+    res["events"] = events
+    res["bytes_per_event"] = size / events if events else None
     jobs = []
     if env.features["replay"]:
-        jobs.append(("replay", [env.et, "replay", rec, "--json"]))
+        # the whole file into the model: one refresh interval longer than
+        # the recording, so the one table printed is the state at its end
+        # (with the default -i 1, -n 1 would stop after the first second)
+        jobs.append(("replay --summary (into the model)",
+                     [env.et, "replay", rec, "--summary", "-i", "86400", "-n", "1"]))
+        jobs.append(("replay --json", [env.et, "replay", rec, "--json"]))
     if env.features["export"]:
         for fmt in ("jsonl", "chrome"):
-            jobs.append((f"export {fmt}", [env.et, "export", rec, "--format", fmt]))
+            jobs.append((f"export --format {fmt}", [env.et, "export", rec, "--format", fmt]))
     for name, argv in jobs:
         times = []
-        for _ in range(3):
+        for _ in range(5):
             t0 = time.perf_counter()
             r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             times.append(time.perf_counter() - t0)
@@ -852,6 +1166,191 @@ def run_recordings(env, args, runs_log):
                 raise HarnessError(f"{name} failed: " + r.stderr.decode(errors="replace")[-300:])
         res[name] = events / median(times) if events else None
     runs_log.write(json.dumps(res) + "\n")
+    return res
+
+
+# --------------------------------------------------------------------------
+# the inline mode (and fentry) in a QEMU guest: ns per run of each program
+
+GUEST_SCRIPT = r"""#!/bin/sh
+ip link set lo up 2>/dev/null
+echo "guest $(uname -r)"
+cd /tmp
+echo 1 > /proc/sys/kernel/bpf_stats_enabled
+cat /proc/sys/kernel/bpf_stats_enabled > /out/bpf_stats_enabled
+for mode in @MODES@; do
+	o=/out/$mode
+	mkdir -p $o
+	sites=
+	[ $mode = inline ] && sites="--sites /bin/sites"
+	epolltrace probes --attach=$mode $sites > $o/probes.txt 2>&1
+	echo $? > $o/probes.rc
+	epoll_load --instances 2 --rate @RATE@ --ctl @CTL@ > $o/load.txt &
+	LP=$!
+	i=0; while [ $i -lt 100 ] && ! grep -q ready $o/load.txt 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+	epolltrace -p $LP --attach=$mode $sites --json > /tmp/$mode.json 2> $o/et.err &
+	EP=$!
+	# attached when the number of attach points stops changing
+	last=-1; i=0
+	while [ $i -lt 120 ]; do
+		n=$(bpfbench points $EP 2>/dev/null | wc -l)
+		[ "$n" -gt 0 ] && [ "$n" = "$last" ] && break
+		last=$n; sleep 1; i=$((i+1))
+	done
+	sleep 1
+	bpfbench points $EP > $o/points.txt
+	bpfbench stats $EP > $o/stats0.jsonl
+	sleep @SECONDS@
+	bpfbench stats $EP > $o/stats1.jsonl
+	kill -INT $EP; wait $EP; echo $? > $o/et.rc
+	wc -l < /tmp/$mode.json > $o/records
+	rm -f /tmp/$mode.json
+	# the floor: empty programs on the same points, same load
+	bpfbench floor $(awk '{print $1}' $o/points.txt | sort -u) > $o/floor.txt 2> $o/floor.err &
+	FP=$!
+	i=0; while [ $i -lt 300 ] && ! grep -q ready $o/floor.txt 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+	bpfbench stats $FP > $o/fstats0.jsonl
+	sleep @SECONDS@
+	bpfbench stats $FP > $o/fstats1.jsonl
+	kill -INT $FP; wait $FP
+	kill -INT $LP; wait $LP
+done
+exit 0
+"""
+
+
+def find_guest_kernel(cache, want):
+    """-> (vmlinuz, -dbg vmlinux or None, kver) of the first cached kernel
+    whose version starts with `want`, or None"""
+    for d in sorted(glob.glob(os.path.join(cache, "linux-image-*"))):
+        if d.endswith("-dbg") or not os.path.isdir(d):
+            continue
+        for z in glob.glob(os.path.join(d, "boot", "vmlinuz-*")):
+            kver = os.path.basename(z)[len("vmlinuz-"):]
+            if not kver.startswith(want):
+                continue
+            dbg = glob.glob(os.path.join(cache, f"linux-image-{kver}-dbg", "usr", "lib", "debug",
+                                         "boot", f"vmlinux-{kver}"))
+            return z, (dbg[0] if dbg else None), kver
+    return None
+
+
+def read_stats(path):
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                d = json.loads(line)
+                out[d["id"]] = d
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def stats_delta(a, b):
+    out = {}
+    for i, d in b.items():
+        out[i] = dict(d, run_cnt=d["run_cnt"] - a.get(i, {}).get("run_cnt", 0),
+                      run_time_ns=d["run_time_ns"] - a.get(i, {}).get("run_time_ns", 0))
+    return out
+
+
+def run_inline(env, args, runs_log):
+    """-> dict(skipped=REASON) or dict(kver, modes={mode: {...}}, wall)"""
+    root = os.path.dirname(os.path.dirname(HERE))
+    cache = args.vm_cache
+    found = find_guest_kernel(cache, args.guest_kernel) if os.path.isdir(cache) else None
+    if not found:
+        return dict(skipped=f"no {args.guest_kernel} kernel cached in {cache} (VM_CACHE; "
+                    "tests/vm/fetch-kernel.sh fetches one; the bench does not download)")
+    vmlinuz, dbg, kver = found
+    modes = args.guest_modes.split(",")
+    note = None
+    bins = {n: os.path.join(os.path.dirname(env.load), n + ".static")
+            for n in ("epoll_load", "bpfbench")}
+    bins["epolltrace"] = os.path.join(root, "build", "epolltrace.static")
+    for n, f in bins.items():
+        if not os.path.exists(f):
+            return dict(skipped=f"no static {n} ({f}): `make bench` builds it")
+    for tool in ("qemu-system-x86_64", "cpio", "busybox"):
+        if not shutil.which(tool):
+            return dict(skipped=f"{tool} not installed (make test-deps)")
+    gdir = os.path.join(args.out, "guest")
+    shutil.rmtree(gdir, ignore_errors=True)
+    vmbin = os.path.join(gdir, "bin")
+    os.makedirs(vmbin)
+    for n, f in bins.items():
+        shutil.copy(f, os.path.join(vmbin, n))
+    files = [os.path.join(vmbin, n) for n in bins]
+    if "inline" in modes:
+        if not dbg:
+            modes.remove("inline")
+            note = f"no -dbg vmlinux cached for {kver}: inline skipped"
+        else:
+            sites = os.path.join(vmbin, "sites")
+            r = subprocess.run([env.et, "sites", "--vmlinux", dbg, "-o", sites, "--force"],
+                               capture_output=True, text=True)
+            with open(os.path.join(gdir, "sites.txt"), "w") as f:
+                f.write(r.stdout + r.stderr)
+            if r.returncode:
+                return dict(skipped="epolltrace sites failed: " + r.stderr.strip()[-200:])
+            files.append(sites)
+    if not modes:
+        return dict(skipped=note)
+    script = os.path.join(gdir, "guest.sh")
+    with open(script, "w") as f:
+        f.write(GUEST_SCRIPT.replace("@MODES@", " ".join(modes))
+                .replace("@RATE@", str(args.guest_rate)).replace("@CTL@", str(args.guest_ctl))
+                .replace("@SECONDS@", str(args.guest_seconds)))
+    gout = os.path.join(gdir, "out")
+    t0 = time.time()
+    sys.stderr.write(f"  inline: booting {kver} under TCG (at most {args.guest_timeout}s)\n")
+    r = run_tracked([os.path.join(root, "tests", "vm", "run-guest.sh"), "--timeout",
+                     str(args.guest_timeout), vmlinuz, script, gout] + files,
+                    timeout=args.guest_timeout + 60)
+    wall = time.time() - t0
+    with open(os.path.join(gdir, "run.log"), "w") as f:
+        f.write(r.stdout + r.stderr)
+    if r.returncode:
+        return dict(skipped=f"guest run failed (exit {r.returncode}, "
+                    f"{'timeout' if r.returncode == 124 else 'see ' + gdir + '/run.log'}): "
+                    + r.stderr.strip()[-150:], kver=kver, wall=wall)
+    res = dict(kver=kver, wall=wall, modes={}, note=note)
+    for m in modes:
+        o = os.path.join(gout, m)
+        pts = {}
+        try:
+            for line in open(os.path.join(o, "points.txt")):
+                f = line.split()
+                if len(f) == 3:
+                    pts.setdefault(f[2], []).append(f[0])
+        except OSError:
+            pass
+        st = stats_delta(read_stats(os.path.join(o, "stats0.jsonl")),
+                         read_stats(os.path.join(o, "stats1.jsonl")))
+        fids = {}
+        try:
+            for line in open(os.path.join(o, "floor.txt")):
+                f = line.split()
+                if f and f[0] == "point":
+                    fids[int(f[2])] = f[1]
+        except OSError:
+            pass
+        fst = stats_delta(read_stats(os.path.join(o, "fstats0.jsonl")),
+                          read_stats(os.path.join(o, "fstats1.jsonl")))
+        try:
+            probes_ok = open(os.path.join(o, "probes.rc")).read().strip() == "0"
+        except OSError:
+            probes_ok = False
+        try:
+            records = int(open(os.path.join(o, "records")).read().split()[0])
+        except (OSError, ValueError, IndexError):
+            records = None
+        res["modes"][m] = dict(programs=by_name(st), points=pts, probes_ok=probes_ok,
+                               records=records,
+                               floor={fids[i]: (d["run_cnt"], d["run_time_ns"])
+                                      for i, d in fst.items() if i in fids})
+    runs_log.write(json.dumps(dict(section="inline", **res)) + "\n")
     return res
 
 
@@ -877,9 +1376,74 @@ def table(rows, header, align=None):
     return "\n".join("  " + x for x in lines)
 
 
-def report(env, args, overhead, bpf, cap, foot, recs, wall):
+def ns(x):
+    return "-" if x is None else f"{x:.0f}"
+
+
+def per(t, c):
+    return t / c if c else None
+
+
+def ratio_rows(servers, cfgs, res):
+    """rows of an alternating-rounds table, and {(server, key): (median ratio,
+    (low, high), median extra ns/req)}"""
+    rows, stats = [], {}
+    for srv in servers:
+        rr_all = res.get((srv.name, "none"), [])
+        base = {r["round"]: r for r in rr_all if "failed" not in r}
+        for c in cfgs:
+            if c.missing:
+                rows.append([srv.name, c.label] + ["-"] * 8 + [c.missing])
+                continue
+            failed = [r for r in res.get((srv.name, c.key), []) if "failed" in r]
+            rr = [r for r in res.get((srv.name, c.key), []) if "failed" not in r]
+            if not rr:
+                rows.append([srv.name, c.label] + ["-"] * 8 +
+                            [f"every run failed: {failed[0]['failed'][:60]}" if failed
+                             else "not run"])
+                continue
+            rats = [r["rps"] / base[r["round"]]["rps"] for r in rr if r["round"] in base]
+            extra = [r["cpu_ns_per_req"] - base[r["round"]]["cpu_ns_per_req"] for r in rr
+                     if r["round"] in base and r.get("cpu_ns_per_req") is not None
+                     and base[r["round"]].get("cpu_ns_per_req") is not None]
+            rat = median(rats)
+            stats[(srv.name, c.key)] = (rat, (min(rats), max(rats)) if rats else None,
+                                        median(extra))
+            cpu_pct = median([r.get("tracer_cpu_pct") for r in rr])
+            note = []
+            bad = [r for r in rr if r.get("rc") not in (None, 0)]
+            if bad and c.key.startswith(("json", "record")):
+                note.append(f"exit {bad[0]['rc']} in {len(bad)} run(s)")
+            if failed:
+                note.append(f"{len(failed)} run(s) gave no figure")
+            serr = sum(r.get("socket_errors", 0) for r in rr)
+            if serr:
+                note.append(f"wrk: {serr} socket errors (timeouts)")
+            if c.key.startswith("floor-"):
+                js = stats.get((srv.name, "json-" + c.key[6:]))
+                if js and js[0] and rat:
+                    note.append(f"--json is {(rat - js[0]) * 100:.1f} points below this floor"
+                                if rat >= js[0] else
+                                f"--json is {(js[0] - rat) * 100:.1f} points above it (noise)")
+            cpu_req = median([r.get("cpu_ns_per_req") for r in rr])
+            rows.append([srv.name, c.label, fmt_rate(median([r["rps"] for r in rr])),
+                         f"{median([r['p99_ms'] for r in rr]):.3f}",
+                         f"{rat:.3f}" if rat else "-",
+                         f"{min(rats):.2f}-{max(rats):.2f}" if rats else "-",
+                         f"{cpu_pct:.0f}%" if cpu_pct is not None else "-",
+                         f"{cpu_req / 1e3:.1f}" if cpu_req else "-",
+                         f"{median(extra):+.0f}" if extra and c.key != "none" else "-",
+                         str(len(rr)), "; ".join(note)])
+    return rows, stats
+
+
+RATIO_HEADER = ["server", "configuration", "req/s", "p99 ms", "ratio", "range", "tracer CPU",
+                "CPU us/req", "extra ns/req", "runs", "note"]
+RATIO_ALIGN = "llrrrrrrrrl"
+
+
+def report(env, args, R, wall):
     o = []
-    servers, cfgs, res = overhead
     u = os.uname()
     cpu = "?"
     for line in open("/proc/cpuinfo"):
@@ -892,234 +1456,405 @@ def report(env, args, overhead, bpf, cap, foot, recs, wall):
         f"{m} {'yes' if why is None else 'no'}" for m, why in env.modes.items())
         + "   built: " + ", ".join(f"{k} {'yes' if v else 'no'}"
                                    for k, v in env.features.items()))
+    o.append(f"sections: {','.join(s for s in SECTIONS if s in args.only_set)}"
+             + ("" if args.floor else "  (no floor rows: 'floor' not in --only)"))
     o.append("")
     targets = []
 
-    # overhead
-    o.append(f"OVERHEAD  median of {args.rounds} alternating rounds"
-             + "".join(f" ({k}: {v}, time budget)" for k, v in skipped_rounds.items())
-             + "; ratio = throughput / untraced throughput of the same round (median), "
-             "range = lowest-highest")
-    o.append(f"  redis: redis-benchmark -c 50 -t get, -n up to {args.redis_requests} "
-             f"(about {args.redis_seconds:g}s a run);  "
-             f"nginx (1 worker): wrk -t1 -c50 -d{args.wrk_seconds}s;  loopback")
-    rows = []
-    ratio, spread = {}, {}
-    for srv in servers:
-        base = {r["round"]: r["rps"] for r in res.get((srv.name, "none"), [])
-                if "failed" not in r}
-        for c in cfgs:
-            if c.missing:
-                rows.append([srv.name, c.label, "-", "-", "-", "-", "-", c.missing])
-                continue
-            failed = [r for r in res.get((srv.name, c.key), []) if "failed" in r]
-            rr = [r for r in res.get((srv.name, c.key), []) if "failed" not in r]
-            if not rr:
-                rows.append([srv.name, c.label, "-", "-", "-", "-", "-",
-                             f"every run failed: {failed[0]['failed'][:60]}"])
-                continue
-            rats = [r["rps"] / base[r["round"]] for r in rr if r["round"] in base]
-            rat = median(rats)
-            ratio[(srv.name, c.key)] = rat
-            spread[(srv.name, c.key)] = (min(rats), max(rats)) if rats else None
-            cpu_pct = median([r.get("tracer_cpu_pct") for r in rr])
-            note = ""
-            bad = [r for r in rr if r.get("rc") not in (None, 0)]
-            if bad and c.key.startswith(("json", "record")):
-                note = f"exit {bad[0]['rc']} in {len(bad)} run(s)"
-            if failed:
-                note = (note + "; " if note else "") + f"{len(failed)} run(s) gave no figure"
-            serr = sum(r.get("socket_errors", 0) for r in rr)
-            if serr:
-                note = (note + "; " if note else "") + f"wrk: {serr} socket errors (timeouts)"
-            rows.append([srv.name, c.label, fmt_rate(median([r["rps"] for r in rr])),
-                         f"{median([r['p99_ms'] for r in rr]):.3f}",
-                         f"{rat:.3f}" if rat else "-",
-                         f"{min(rats):.2f}-{max(rats):.2f}" if rats else "-",
-                         f"{cpu_pct:.0f}%" if cpu_pct is not None else "-", note])
-    o.append(table(rows, ["server", "configuration", "req/s", "p99 ms", "ratio",
-                          "range", "tracer CPU", "note"], "llrrrrrl"))
-    o.append("")
-    def loss(srv, k):
-        r, sp = ratio.get((srv, k)), spread.get((srv, k))
-        if not r:
-            return "-"
-        # the per-round spread says whether the median means anything
-        return (f"{(1 - r) * 100:.1f}% (rounds {(1 - sp[1]) * 100:.0f}% to "
-                f"{(1 - sp[0]) * 100:.0f}%)")
+    def budget_note(section):
+        cut = {srv: n for (sec, srv), n in skipped_rounds.items() if sec == section}
+        return "".join(f" ({s}: {n} rounds, time budget)" for s, n in cut.items())
 
-    full = [k for k in (f"json-{m}" for m in env.working_modes())]
-    for k in full:
-        for srv in servers:
-            r = ratio.get((srv.name, k))
-            targets.append((f"throughput loss <= 2%, {srv.name}, {k.replace('json-', '--json ')}",
-                            loss(srv.name, k), r is not None and 1 - r <= TARGET_LOSS))
-    for srv in servers:
-        r = ratio.get((srv.name, "record"))
-        if env.features["record"]:
-            targets.append((f"throughput loss <= 2%, {srv.name}, record",
-                            loss(srv.name, "record"), r is not None and 1 - r <= TARGET_LOSS))
-        else:
-            targets.append((f"throughput loss <= 2%, {srv.name}, record", "not built yet", None))
+    # overhead
+    if "overhead" in R:
+        servers, cfgs, res = R["overhead"]
+        o.append(f"OVERHEAD  {args.rounds} alternating rounds{budget_note('overhead')}; "
+                 "ratio = median of throughput / untraced throughput of the same round, "
+                 "range = lowest-highest")
+        o.append(f"  redis: redis-benchmark -c 50 -t get -n {args.redis_requests} (fixed);  "
+                 f"nginx (1 worker): wrk -t1 -c50 -d{args.wrk_seconds}s;  loopback")
+        o.append("  CPU us/req = (server + load generator + tracer) CPU / requests (BPF run "
+                 "time is inside: it runs in the hooked task);")
+        o.append("  extra ns/req = median over rounds of that minus the untraced run's of the "
+                 "same round;  floor = empty programs on the mode's attach points")
+        rows, st = ratio_rows(servers, cfgs, res)
+        o.append(table(rows, RATIO_HEADER, RATIO_ALIGN))
+        o.append("")
+        for k in [f"json-{m}" for m in env.working_modes()] + ["record", "tui"]:
+            for srv in servers:
+                if (srv.name, k) not in st:
+                    continue
+                rat, sp, extra = st[(srv.name, k)]
+                fl = st.get((srv.name, "floor-" + k[5:])) if k.startswith("json-") else None
+                targets.append((f"traced throughput >= 0.98, {srv.name}, "
+                                f"{k.replace('json-', '--json ')}",
+                                f"{rat:.3f} (rounds {sp[0]:.2f}-{sp[1]:.2f}"
+                                + (f", floor {fl[0]:.3f}" if fl and fl[0] else "") + ")"
+                                if rat else "-", rat is not None and rat >= 0.98))
+
+    # bystander
+    if "bystander" in R:
+        servers, cfgs, res = R["bystander"]
+        o.append(f"BYSTANDER TAX  an untraced redis-server (-c 50 -t get -n "
+                 f"{args.redis_requests}) while the tracer traces another, idle process; "
+                 f"{args.rounds} alternating rounds{budget_note('bystander')}")
+        o.append("  ratio = median of throughput / no-tracer throughput of the same round; "
+                 "read each mode against its floor row (empty programs, same points)")
+        rows, st = ratio_rows(servers, cfgs, res)
+        o.append(table(rows, RATIO_HEADER, RATIO_ALIGN))
+        o.append("")
+        for m in env.working_modes():
+            js, fl = st.get(("redis", f"json-{m}")), st.get(("redis", f"floor-{m}"))
+            if not js or js[0] is None:
+                continue
+            ok = js[0] >= 0.99 or (fl is not None and fl[0] is not None and
+                                   fl[0] - js[0] <= 0.01)
+            targets.append((f"bystander >= 0.99 or within 1 point of the floor, {m}",
+                            f"{js[0]:.3f}" + (f" (floor {fl[0]:.3f})" if fl and fl[0] else ""),
+                            ok))
+
+    # floor
+    if "floor" in R:
+        o.append("FLOOR  the attach points of each working mode (read from a running tracer's "
+                 "fds), an empty program on each (r0 = 0; exit):")
+        o.append(f"  the physical limit of the mode.  ns/run: during an untraced redis -n "
+                 f"{args.redis_requests}; the floor rows of OVERHEAD and BYSTANDER TAX are these "
+                 "programs, attached")
+        rows = []
+        for m, d in R["floor"].items():
+            tot_t = 0
+            for pt, prog in d["points"]:
+                c, t = d["floor"].get(pt, (0, 0))
+                tot_t += t
+                rows.append([m, pt, prog, str(c), ns(per(t, c))])
+            rows.append([m, "(all, ns per request)", "", "",
+                         ns(tot_t / d["requests"]) if d["requests"] else "-"])
+        o.append(table(rows, ["mode", "point", "epolltrace's program", "runs", "ns/run"],
+                       "lllrr"))
+        o.append("")
 
     # BPF cost
-    o.append("BPF COST  ns per run of each program, kernel.bpf_stats_enabled during "
-             "one redis-benchmark run (-c 50 -n %d)" % args.redis_requests)
-    rows = []
-    for m, why in env.modes.items():
-        if why is not None:
-            rows.append([m, "-", "-", "-", "-", f"unsupported on this kernel: {why}"[:90]])
-            continue
-        worst, worst_name = 0, "-"
-        idle = []
-        for p in bpf.get(m, []):
-            if not p["run_cnt"]:
-                idle.append(p["name"])
+    if "bpf" in R:
+        bpf = R["bpf"]
+        o.append("BPF COST  ns per run of each program (kernel.bpf_stats_enabled: run_time_ns / "
+                 "run_cnt), per working attach mode")
+        o.append(f"  not ours: tracer on an idle process, untraced redis -n {args.redis_requests}"
+                 f" (every run a bystander's);  floor: an empty program on the same point, "
+                 "same load")
+        o.append(f"  ours: tracer on epoll_load (4 instances, {fmt_rate(args.bpf_rate)} writes/s,"
+                 f" 1 poll per wakeup, 2k ADD+DEL/s), {args.bpf_seconds:g}s, minus the "
+                 "background the same tracer counted right after, load stopped")
+        o.append("  traced redis: tracer on redis-server (mixed: redis-benchmark's own runs "
+                 "are not ours); runs/req of that run")
+        rows = []
+        for m, why in env.modes.items():
+            if why is not None:
+                rows.append([m, "-", "-", "-", "-", "-", "-", "-", "-", "-",
+                             f"unsupported on this kernel: {why}"[:80]])
                 continue
-            if p["ns_per_run"] > worst:
-                worst, worst_name = p["ns_per_run"], p["name"]
-            rows.append([m, p["name"], p["type"], f"{p['run_cnt']}", f"{p['ns_per_run']:.0f}",
-                         ""])
-        if idle:
-            rows.append([m, f"({len(idle)} more)", "", "0", "-", "never ran: " + " ".join(idle)])
-        over = [p["name"] for p in bpf.get(m, []) if p["run_cnt"] and p["ns_per_run"] > TARGET_NS]
-        if m not in bpf:
-            targets.append((f"BPF <= {TARGET_NS} ns/event per program, {m}", "not measured", None))
-            continue
-        targets.append((f"BPF <= {TARGET_NS} ns/event per program, {m}",
-                        f"worst {worst:.0f} ns ({worst_name}); {len(over)} over", worst <= TARGET_NS))
-    o.append(table(rows, ["mode", "program", "type", "runs", "ns/run", "note"], "lllrrl"))
-    o.append("")
+            if m not in bpf:
+                continue
+            b = bpf[m]
+            pts = {}
+            for pt, prog in b["points"]:
+                pts.setdefault(prog, []).append(pt)
+            names = sorted(set(b["notours"]) | set(b["traced"]) | set(b["ours_raw"]),
+                           key=lambda n: -(b["traced"].get(n, (0, 0))[0]))
+            scale = b["ours_s"] / b["background_s"] if b["background_s"] else 0
+            worst_no, worst_ours = (0, "-"), (0, "-")
+            worst_no_floor = [None]
+            idle = []
+            tot = {"notours": 0, "floor": 0, "traced": 0}
+            for n in names:
+                nc, nt = b["notours"].get(n, (0, 0))
+                tc, tt = b["traced"].get(n, (0, 0))
+                oc, ot = b["ours_raw"].get(n, (0, 0))
+                gc, gt = b["background"].get(n, (0, 0))
+                oc, ot = oc - gc * scale, ot - gt * scale
+                fc = ft = 0
+                for pt in pts.get(n, []):
+                    c, t = b.get("floor", {}).get(pt, (0, 0))
+                    fc, ft = fc + c, ft + t
+                tot["notours"] += nt
+                tot["traced"] += tt
+                tot["floor"] += ft
+                if not (nc or tc or oc > 0.5):
+                    idle.append(n)
+                    continue
+                raw = b["ours_raw"].get(n, (0, 0))[0]
+                no_ns = per(nt, nc)
+                # ours only where the traced load made most of the runs: what the
+                # background (other processes) made cannot be told apart
+                ours_ns = per(ot, oc) if oc >= 100 and oc >= 0.5 * raw else None
+                # hooks only (an iterator is the tracer's own periodic walk, not a
+                # hook a bystander passes through), and only those that ran for one
+                if pts.get(n) and no_ns is not None and nc >= 100 and no_ns > worst_no[0]:
+                    worst_no = (no_ns, n)
+                    worst_no_floor[0] = per(ft, fc)
+                if ours_ns is not None and ours_ns > worst_ours[0]:
+                    worst_ours = (ours_ns, n)
+                pt = ",".join(p.split(":", 1)[1].split("/")[-1] for p in pts.get(n, [])) or "-"
+                rows.append([m, n, pt[:28], f"{nc}", ns(no_ns), ns(per(ft, fc)),
+                             f"{max(oc, 0):.0f}", ns(ours_ns), ns(per(tt, tc)),
+                             f"{tc / b['traced_requests']:.2f}" if b["traced_requests"] else "-",
+                             ""])
+            if idle:
+                rows.append([m, f"({len(idle)} more)", "", "0", "-", "-", "0", "-", "-", "-",
+                             "never ran: " + " ".join(idle)])
+            nreq = b["notours_requests"] or 0
+            if nreq:
+                rows.append([m, "(all, BPF ns per request)", "", "", ns(tot["notours"] / nreq),
+                             ns(tot["floor"] / b["floor_requests"])
+                             if b.get("floor_requests") else "-", "", "",
+                             ns(tot["traced"] / b["traced_requests"])
+                             if b["traced_requests"] else "-", "", "sum of run time / requests"])
+            targets.append((f"not-ours path <= 60 ns/run per system-wide program, {m}",
+                            f"worst {worst_no[0]:.0f} ns ({worst_no[1]}"
+                            + (f"; its floor {worst_no_floor[0]:.0f}" if worst_no_floor[0]
+                               else "") + ")", worst_no[0] <= 60))
+            targets.append((f"ours path <= 200 ns per traced event per program, {m}",
+                            f"worst {worst_ours[0]:.0f} ns ({worst_ours[1]})",
+                            worst_ours[0] <= 200))
+        o.append(table(rows, ["mode", "program", "point", "not-ours runs", "ns/run",
+                              "floor ns/run", "ours runs", "ours ns/run", "traced redis ns/run",
+                              "runs/req", "note"], "lllrrrrrrrl"))
+        o.append("")
 
     # capacity
-    mode, steps = cap
-    o.append(f"CAPACITY  epoll_load: 4 instances x 1 eventfd, a waiter thread each, paced "
-             f"eventfd writes (+ N zero-timeout polls per wakeup);")
-    o.append(f"  epolltrace -p PID --json > tmpfs file, {args.cap_seconds:g}s per step, "
-             f"attach {'+'.join(env.working_modes())}; rates over the session (first to last "
-             f"record); made = written + lost")
-    rows = [[fmt_rate(s["target_writes_per_s"]), str(s["spin"]), fmt_rate(s["wakeups_per_s"]),
-             fmt_rate(s["waits_per_s"]), fmt_rate(s["offered_per_s"]),
-             fmt_rate(s["records_per_s"]), str(s["lost"]), f"{s['tracer_cpu_pct']:.0f}%",
-             f"{s['tracer_cpu_pct'] * 1e4 / s['records_per_s']:.1f}"
-             if s["records_per_s"] else "-"] for s in steps]
-    o.append(table(rows, ["writes/s", "polls/wakeup", "wakeups/s", "waits/s", "records/s made",
-                          "written", "lost", "tracer CPU", "us/record"], "rrrrrrrrr"))
-    ok = [s["offered_per_s"] or 0 for s in steps if not s["lost"]]
-    best = max(ok) if ok else 0
-    first_loss = next((s for s in steps if s["lost"]), None)
-    if first_loss:
-        o.append(f"  highest loss-free rate: {fmt_rate(best)} records/s; first loss at "
-                 f"{fmt_rate(first_loss['offered_per_s'])} records/s made "
-                 f"({fmt_rate(first_loss['records_per_s'])}/s written)")
-        verdict = best >= TARGET_RATE
-    else:
-        o.append(f"  no loss at any step; highest rate reached {fmt_rate(best)} records/s "
-                 f"(a lower bound: the load generator's limit on this machine)")
-        verdict = best >= TARGET_RATE
-    targets.append((f"no loss at {fmt_rate(TARGET_RATE)} records/s",
-                    f"loss-free up to {fmt_rate(best)}/s" if steps else "not measured",
-                    verdict if steps else None))
-    o.append("")
+    if "capacity" in R:
+        mode, steps = R["capacity"]
+        o.append("CAPACITY  epoll_load: 4 instances x 1 eventfd, a waiter thread each, paced "
+                 "eventfd writes (+ N zero-timeout polls per wakeup);")
+        o.append(f"  epolltrace -p PID --json > tmpfs file, {args.cap_seconds:g}s per step, "
+                 f"attach auto; rates over the session (first to last record); "
+                 f"made = written + lost")
+        rows = [[fmt_rate(s["target_writes_per_s"]), str(s["spin"]),
+                 fmt_rate(s["wakeups_per_s"]), fmt_rate(s["waits_per_s"]),
+                 fmt_rate(s["offered_per_s"]), fmt_rate(s["records_per_s"]), str(s["lost"]),
+                 f"{s['tracer_cpu_pct']:.0f}%",
+                 f"{s['tracer_cpu_pct'] * 1e4 / s['records_per_s']:.1f}"
+                 if s["records_per_s"] else "-"] for s in steps]
+        o.append(table(rows, ["writes/s", "polls/wakeup", "wakeups/s", "waits/s",
+                              "records/s made", "written", "lost", "tracer CPU", "us/record"],
+                       "rrrrrrrrr"))
+        ok = [s["offered_per_s"] or 0 for s in steps if not s["lost"]]
+        best = max(ok) if ok else 0
+        first_loss = next((s for s in steps if s["lost"]), None)
+        if first_loss:
+            o.append(f"  highest loss-free rate: {fmt_rate(best)} records/s; first loss at "
+                     f"{fmt_rate(first_loss['offered_per_s'])} records/s made "
+                     f"({fmt_rate(first_loss['records_per_s'])}/s written)")
+        else:
+            o.append(f"  no loss at any step; highest rate reached {fmt_rate(best)} records/s "
+                     f"(a lower bound: the load generator's limit on this machine)")
+        targets.append((f"no loss at {fmt_rate(TARGET_RATE)} records/s made",
+                        f"loss-free up to {fmt_rate(best)}/s" if steps else "not measured",
+                        best >= TARGET_RATE if steps else None))
+        o.append("")
 
     # footprint
-    o.append(f"FOOTPRINT  epolltrace -p PID while epoll_load holds 1 instance with N watched "
-             f"eventfds (2k writes/s);")
-    o.append(f"  CPU over {args.footprint_seconds:g}s after the seed snapshot; peak RSS "
-             f"(wait4 ru_maxrss); BPF-map mappings and heap resident at the end (smaps)")
-    rows = [[f"{r['fds'] // 1000}k", r["view"], f"{r['cpu_pct']:.1f}%",
-             f"{r['max_rss_mb']:.1f}", f"{r['bpf_map_mb']:.1f}", f"{r['heap_mb']:.1f}"]
-            for r in foot]
-    if not env.features["record"]:
-        rows.append(["-", "record", "-", "-", "-", "-"])
-    o.append(table(rows, ["fds", "view", "CPU", "max RSS MB", "of it BPF maps", "heap"],
-                   "llrrrr"))
-    if not env.features["record"]:
-        o.append("  record: not built yet")
-    for r in foot:
-        if r["fds"] == 100_000:
-            targets.append((f"RSS <= {TARGET_RSS_MB} MB at 100k fds, {r['view']}",
-                            f"{r['max_rss_mb']:.1f} MB", r["max_rss_mb"] <= TARGET_RSS_MB))
-    o.append("")
+    if "footprint" in R:
+        foot = R["footprint"]
+        o.append("FOOTPRINT  epolltrace -p PID while epoll_load holds 1 instance with N watched "
+                 "eventfds (2k writes/s);")
+        o.append(f"  CPU over {args.footprint_seconds:g}s after the seed snapshot; peak RSS "
+                 f"(wait4 ru_maxrss); BPF-map mappings and heap resident at the end (smaps)")
+        rows = [[f"{r['fds'] // 1000}k", r["view"], f"{r['cpu_pct']:.1f}%",
+                 f"{r['max_rss_mb']:.1f}", f"{r['bpf_map_mb']:.1f}", f"{r['heap_mb']:.1f}"]
+                for r in foot]
+        o.append(table(rows, ["fds", "view", "CPU", "max RSS MB", "of it BPF maps", "heap"],
+                       "llrrrr"))
+        for r in foot:
+            if r["fds"] == 100_000:
+                targets.append((f"RSS <= {TARGET_RSS_MB} MB at 100k fds, {r['view']}",
+                                f"{r['max_rss_mb']:.1f} MB", r["max_rss_mb"] <= TARGET_RSS_MB))
+        o.append("")
+
+    # reader
+    if "reader" in R:
+        o.append(f"READER  the tracer's own CPU per record, epoll_load 4 instances x "
+                 f"{fmt_rate(args.reader_rate)} writes/s, {args.reader_seconds:g}s per view; "
+                 "--json's records counted (lines),")
+        o.append("  the other views' estimated as --json's records per epoll_wait x their "
+                 "own epoll_waits")
+        rows = []
+        for r in R["reader"]:
+            rows.append([r["view"], fmt_rate(r["records_per_s"]),
+                         f"{r['cpu_ns'] / 1e9 / r['seconds'] * 100:.0f}%",
+                         f"{r['us_per_record']:.2f}" if r["us_per_record"] else "-",
+                         "counted" if r["counted"] else "estimated"])
+            if r["view"] in ("summary", "tui") and r["us_per_record"]:
+                targets.append((f"reader <= 0.3 us/record, {r['view']}",
+                                f"{r['us_per_record']:.2f} us", r["us_per_record"] <= 0.3))
+        o.append(table(rows, ["view", "records/s", "tracer CPU", "us/record", "records"],
+                       "lrrrl"))
+        o.append("")
 
     # recordings
-    o.append("RECORDINGS")
-    if recs is None:
-        o.append("  not built yet (no `record` subcommand): bytes/event, replay and export "
-                 "throughput not measured")
-        targets.append((f"replay >= {fmt_rate(TARGET_REPLAY)} events/s", "not built yet", None))
-    else:
-        rows = [["bytes/event", f"{recs.get('bytes_per_event') or 0:.1f}"
-                 if recs.get("bytes_per_event") else "-"]]
-        for k in ("replay", "export jsonl", "export chrome"):
-            rows.append([k + " events/s", fmt_rate(recs.get(k)) if k in recs else "not built yet"])
-        o.append(table(rows, ["measure", "value"]))
-        rp = recs.get("replay")
-        targets.append((f"replay >= {fmt_rate(TARGET_REPLAY)} events/s",
-                        fmt_rate(rp) + "/s" if rp else "not built yet",
-                        (rp >= TARGET_REPLAY) if rp else None))
-    o.append("")
+    if "recordings" in R:
+        recs = R["recordings"]
+        o.append("RECORDINGS  a recording of epoll_load (4 instances, 40k writes/s, "
+                 f"{args.cap_seconds:g}s); events/s = events in the file / wall time of the "
+                 "command (median of 5)")
+        if recs is None:
+            o.append("  not built yet (no `record` subcommand)")
+        else:
+            o.append(f"  events: {recs.get('events')} (epolltrace info)")
+            rows = [["bytes/event", "", f"{recs['bytes_per_event']:.1f}"
+                     if recs.get("bytes_per_event") else "-"]]
+            cmds = {"replay --summary (into the model)":
+                    "epolltrace replay FILE --summary -i 86400 -n 1",
+                    "replay --json": "epolltrace replay FILE --json",
+                    "export --format jsonl": "epolltrace export FILE --format jsonl",
+                    "export --format chrome": "epolltrace export FILE --format chrome"}
+            for k, cmd in cmds.items():
+                rows.append([k + " events/s", cmd, fmt_rate(recs.get(k)) if k in recs
+                             else "not built yet"])
+            o.append(table(rows, ["measure", "command (> /dev/null)", "value"], "llr"))
+            for k, goal in (("replay --summary (into the model)", 5e6),
+                            ("replay --json", 3e6), ("export --format jsonl", 3e6)):
+                v = recs.get(k)
+                targets.append((f"{k} >= {fmt_rate(goal)} events/s",
+                                fmt_rate(v) + "/s" if v else "not built yet",
+                                (v >= goal) if v else None))
+        o.append("")
 
-    o.append("TARGETS (not pass/fail tests)")
-    o.append(table([[t, v, "pass" if ok is True else "miss" if ok is False else "n/a"]
+    # inline, in a guest
+    if "inline" in R:
+        g = R["inline"]
+        o.append("INLINE MODE IN A QEMU GUEST  EMULATED (TCG, no KVM): ns/run figures are "
+                 "INDICATIVE ONLY, several times a real CPU's;")
+        o.append(f"  compare programs with each other and with the floor of the same run, "
+                 f"never with the host's rows")
+        if "skipped" in g:
+            o.append(f"  skipped: {g['skipped']}")
+        else:
+            o.append(f"  kernel {g['kver']}, guest wall {g['wall']:.0f}s; epoll_load 2 instances,"
+                     f" {fmt_rate(args.guest_rate)} writes/s, {fmt_rate(args.guest_ctl)} "
+                     f"ADD+DEL/s; the tracer on it, {args.guest_seconds}s window, then the floor"
+                     f" (empty programs on the same points), same window"
+                     + (f"; {g['note']}" if g.get("note") else ""))
+            rows = []
+            for m, d in g["modes"].items():
+                if not d["programs"]:
+                    rows.append([m, "-", "-", "-", "-", "-",
+                                 "no programs: see build/bench/guest/out/" + m])
+                    continue
+                idle = []
+                for n, (c, t) in sorted(d["programs"].items(), key=lambda x: -x[1][0]):
+                    pts = d["points"].get(n, [])
+                    fc = ft = 0
+                    for pt in pts:
+                        a, b = d["floor"].get(pt, (0, 0))
+                        fc, ft = fc + a, ft + b
+                    if not c:
+                        idle.append(n)
+                        continue
+                    pt = ",".join(p.split(":", 1)[1].split("/")[-1] for p in pts) or "-"
+                    kind = "inline" if any(p.startswith("kprobe:") and not p.endswith("+0")
+                                           for p in pts) else ""
+                    rows.append([m, n, pt[:34], str(c), ns(per(t, c)), ns(per(ft, fc)), kind])
+                if idle:
+                    rows.append([m, f"({len(idle)} more)", "", "0", "-", "-",
+                                 "never ran: " + " ".join(idle)])
+                if not d["probes_ok"]:
+                    rows.append([m, "-", "-", "-", "-", "-", "probes failed in the guest"])
+            o.append(table(rows, ["mode", "program", "point", "runs", "ns/run (TCG)",
+                                  "floor ns/run (TCG)", "note"], "lllrrrl"))
+        o.append("")
+
+    o.append("TARGETS (issue 11; figures, not pass/fail tests)")
+    o.append(table([[t, v, "met" if ok is True else "missed" if ok is False else "n/a"]
                     for t, v, ok in targets], ["target", "measured", "result"]))
     o.append("")
     o.append(f"bench wall time: {wall / 60:.1f} min; per-run figures: {args.out}/runs.jsonl")
     return "\n".join(o)
 
 
+SECTIONS = ("overhead", "bystander", "floor", "bpf", "capacity", "footprint", "reader",
+            "recordings", "inline")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epolltrace", default="./epolltrace")
     ap.add_argument("--load", default="build/bench/epoll_load")
+    ap.add_argument("--bpfbench", default="build/bench/bpfbench")
     ap.add_argument("--out", default="build/bench")
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--server-budget", type=float, default=300,
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--server-budget", type=float, default=400,
                     help="seconds of overhead rounds per server; at least 3 rounds run")
-    ap.add_argument("--redis-requests", type=int, default=150000)
+    ap.add_argument("--bystander-budget", type=float, default=150,
+                    help="seconds of bystander rounds; at least 3 rounds run")
+    ap.add_argument("--redis-requests", type=int, default=100000)
     ap.add_argument("--redis-seconds", type=float, default=3.0)
-    ap.add_argument("--wrk-seconds", type=int, default=3)
+    ap.add_argument("--wrk-seconds", type=int, default=2)
+    ap.add_argument("--bpf-seconds", type=float, default=3.0)
+    ap.add_argument("--bpf-rate", type=int, default=20000)
     ap.add_argument("--cap-seconds", type=float, default=3.0)
     ap.add_argument("--cap-steps", type=lambda s: [tuple(int(y) for y in x.split(":"))
                                                    for x in s.split(",")],
-                    default=[(10000, 0), (25000, 0), (40000, 0), (50000, 0), (60000, 0),
-                             (70000, 0), (85000, 0), (100000, 0), (100000, 2), (100000, 4),
-                             (100000, 8), (100000, 16), (100000, 32)],
+                    default=[(10000, 0), (25000, 0), (50000, 0), (100000, 0), (100000, 2),
+                             (100000, 4), (100000, 8), (100000, 16), (100000, 32)],
                     help="WRITES_PER_S:POLLS_PER_WAKEUP,...")
     ap.add_argument("--footprint-seconds", type=float, default=5.0)
-    ap.add_argument("--only", default="overhead,bpf,capacity,footprint,recordings",
-                    help="comma-separated sections (for development)")
+    ap.add_argument("--reader-rate", type=int, default=20000)
+    ap.add_argument("--reader-seconds", type=float, default=4.0)
+    ap.add_argument("--vm-cache", default=os.environ.get("VM_CACHE", "build/vm"))
+    ap.add_argument("--guest-kernel", default="6.12",
+                    help="the cached kernel whose version starts with this")
+    ap.add_argument("--guest-modes", default="inline,fentry")
+    ap.add_argument("--guest-seconds", type=int, default=10)
+    ap.add_argument("--guest-rate", type=int, default=2000)
+    ap.add_argument("--guest-ctl", type=int, default=500)
+    ap.add_argument("--guest-timeout", type=int, default=420)
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections: " + ",".join(SECTIONS))
+    ap.add_argument("--skip", default="", help="comma-separated sections to leave out")
     args = ap.parse_args()
     if args.rounds < 3:
         ap.error("--rounds must be at least 3")
+    only = set(x for x in args.only.split(",") if x) - set(args.skip.split(","))
+    bad = only - set(SECTIONS)
+    if bad:
+        ap.error(f"unknown section(s) {','.join(sorted(bad))}; sections: {','.join(SECTIONS)}")
+    args.only_set, args.floor = only, "floor" in only
     if os.geteuid() != 0:
         sys.stderr.write("bench: needs root (BPF, bpf_stats)\n")
         return 2
-    only = set(args.only.split(","))
     args.out = os.path.abspath(args.out)
+    args.vm_cache = os.path.abspath(args.vm_cache)
     for d in ("logs", "rec"):
         os.makedirs(os.path.join(args.out, d), exist_ok=True)
-    os.makedirs(args.out, exist_ok=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     t_start = time.time()
-    env = Env(args.epolltrace, args.load, args.out)
+    env = Env(args.epolltrace, args.load, args.out, args.bpfbench)
+    R = {}
+    runners = [("overhead", run_overhead), ("bystander", run_bystander),
+               ("floor", run_floor), ("bpf", run_bpf_cost),
+               ("capacity", run_capacity), ("footprint", run_footprint),
+               ("reader", run_reader), ("recordings", run_recordings),
+               ("inline", run_inline)]
     try:
         env.probe()
         with open(os.path.join(args.out, "runs.jsonl"), "w") as log:
-            log.write(json.dumps(dict(section="env", modes=env.modes,
-                                      features=env.features)) + "\n")
-            sys.stderr.write("bench: overhead\n")
-            overhead = run_overhead(env, args, log) if "overhead" in only else ([], [], {})
-            sys.stderr.write("bench: bpf cost\n")
-            bpf = run_bpf_cost(env, args, log) if "bpf" in only else {}
-            sys.stderr.write("bench: capacity\n")
-            cap = run_capacity(env, args, log) if "capacity" in only else ("-", [])
-            sys.stderr.write("bench: footprint\n")
-            foot = run_footprint(env, args, log) if "footprint" in only else []
-            sys.stderr.write("bench: recordings\n")
-            recs = run_recordings(env, args, log) if "recordings" in only else None
-        text = report(env, args, overhead, bpf, cap, foot, recs, time.time() - t_start)
+            log.write(json.dumps(dict(section="env", modes=env.modes, features=env.features,
+                                      hooks=env.hooks)) + "\n")
+            if args.floor:
+                for m in env.working_modes():
+                    log.write(json.dumps(dict(section="floor_points", mode=m,
+                                              points=env.points(m))) + "\n")
+            for name, fn in runners:
+                if name in only:
+                    t0 = time.time()
+                    sys.stderr.write(f"bench: {name}\n")
+                    R[name] = fn(env, args, log)
+                    log.write(json.dumps(dict(section="wall", part=name,
+                                              seconds=time.time() - t0)) + "\n")
+                    log.flush()
+                    sys.stderr.write(f"bench: {name} took {time.time() - t0:.0f}s\n")
+        text = report(env, args, R, time.time() - t_start)
     except (HarnessError, LoadFailed, subprocess.CalledProcessError, OSError) as e:
         cleanup()
         sys.stderr.write(f"bench: harness broke: {e}\n")

@@ -2,7 +2,7 @@
 /*
  * A synthetic epoll load for the capacity and footprint benchmarks.
  *
- *   epoll_load [--instances T] [--fds F] [--rate R] [--spin N] [--duration S]
+ *   epoll_load [--instances T] [--fds F] [--rate R] [--spin N] [--ctl C] [--duration S]
  *
  * T epoll instances, each watching F eventfds (level-triggered EPOLLIN),
  * each with one waiter thread blocked in epoll_wait.  A pacer thread
@@ -14,7 +14,10 @@
  * it then polls its instance N times more with a zero timeout (each poll a
  * wait_enter, send_events and wait_exit record, without a context switch),
  * so the record rate can be pushed past what wakeups alone reach on two
- * cores.
+ * cores.  With --ctl C, a thread adds a spare eventfd to the instances in
+ * turn and removes it again, C pairs a second (each ADD an ep_insert in the
+ * kernel: the inline ep_insert probe has no other work in this load).
+ * --rate 0 makes no writes at all: an idle target for the bystander bench.
  *
  * A process may not open more fds than its hard RLIMIT_NOFILE (20000 on
  * the build machine, without CAP_SYS_RESOURCE to raise it), yet an
@@ -55,6 +58,8 @@ static struct inst *insts;
 static int ninst = 1, nfds = 1;
 static double rate = 1000, duration;
 static int spin;
+static double ctl_rate;
+static _Atomic unsigned long ctls;
 static atomic_bool stopping;
 static _Atomic unsigned long writes;
 static int *live;		/* the fds the pacer writes to */
@@ -130,6 +135,14 @@ static void *pacer(void *arg)
 	while (!atomic_load(&stopping)) {
 		unsigned long due = (unsigned long)(rate * (now() - start));
 
+		if (rate == 0) {
+			/* idle: no wakeups of our own beyond the waiters' timeouts */
+			struct timespec ts = { 0, 100000000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+
 		/* a burst at most 1 ms long, then sleep until more is due */
 		for (int b = 0; sent < due && b < 4096; b++, sent++) {
 			if (write(live[next], &one, sizeof(one)) < 0)
@@ -146,6 +159,37 @@ static void *pacer(void *arg)
 	return NULL;
 }
 
+static void *churner(void *arg)
+{
+	int spare = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	unsigned long sent = 0, i = 0;
+	double start = now();
+
+	(void)arg;
+	if (spare < 0)
+		die("eventfd");
+	while (!atomic_load(&stopping)) {
+		unsigned long due = (unsigned long)(ctl_rate * (now() - start));
+
+		for (int b = 0; sent < due && b < 1024; b++, sent++, i++) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.fd = spare };
+			int ep = insts[i % ninst].ep;
+
+			if (epoll_ctl(ep, EPOLL_CTL_ADD, spare, &ev) ||
+			    epoll_ctl(ep, EPOLL_CTL_DEL, spare, NULL))
+				die("epoll_ctl (churn)");
+			ctls++;
+		}
+		if (sent >= due) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	close(spare);
+	return NULL;
+}
+
 static void report(double t0)
 {
 	unsigned long w = 0, k = 0, e = 0, z = 0;
@@ -157,8 +201,8 @@ static void report(double t0)
 		z += insts[i].zero;
 	}
 	printf("{\"t\":%.6f,\"elapsed\":%.6f,\"writes\":%lu,\"waits\":%lu,\"wakeups\":%lu,"
-	       "\"events\":%lu,\"zero\":%lu}\n",
-	       now(), now() - t0, (unsigned long)writes, w, k, e, z);
+	       "\"events\":%lu,\"zero\":%lu,\"ctls\":%lu}\n",
+	       now(), now() - t0, (unsigned long)writes, w, k, e, z, (unsigned long)ctls);
 	fflush(stdout);
 }
 
@@ -177,7 +221,7 @@ static double arg_num(const char *opt, const char *v, double min)
 int main(int argc, char **argv)
 {
 	sigset_t set;
-	pthread_t pt;
+	pthread_t pt, ct;
 	struct rlimit rl;
 	double t0;
 	long chunk, inchunk = 0;
@@ -187,7 +231,7 @@ int main(int argc, char **argv)
 
 		if (!v) {
 			fprintf(stderr, "usage: epoll_load [--instances T] [--fds F] [--rate R] "
-					"[--spin N] [--duration S]\n");
+					"[--spin N] [--ctl C] [--duration S]\n");
 			return 2;
 		}
 		if (!strcmp(o, "--instances"))
@@ -198,6 +242,8 @@ int main(int argc, char **argv)
 			rate = arg_num(o, v, 0);
 		else if (!strcmp(o, "--spin"))
 			spin = arg_num(o, v, 0);
+		else if (!strcmp(o, "--ctl"))
+			ctl_rate = arg_num(o, v, 0);
 		else if (!strcmp(o, "--duration"))
 			duration = arg_num(o, v, 0);
 		else {
@@ -278,6 +324,8 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	if (pthread_create(&pt, NULL, pacer, NULL))
 		die("pthread_create");
+	if (ctl_rate > 0 && pthread_create(&ct, NULL, churner, NULL))
+		die("pthread_create");
 	t0 = now();
 	printf("ready %d\n", getpid());
 	fflush(stdout);
@@ -297,6 +345,8 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stopping, true);
 	pthread_join(pt, NULL);
+	if (ctl_rate > 0)
+		pthread_join(ct, NULL);
 	for (int i = 0; i < ninst; i++)
 		pthread_join(insts[i].th, NULL);
 	report(t0);
