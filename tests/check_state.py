@@ -7,9 +7,12 @@ At the end of a gated scenario the workload is at rest: every open
 instance's interest set (count and members) must equal /proc/PID/fdinfo,
 exactly the threads left asleep wait (asleep), the ready lists the workload expects are there, drift is 0
 and nothing is resyncing.  The inline rung's parts (ep_insert, ep_poll,
-transfers, each ready item's ovflist mark) are null unless the mode is
-inline, and there they are not.
+transfers, each ready item's ovflist mark) are null unless the plan
+attached the inline rung (the session record of trace.jsonl, next to
+STATE, says so: auto mode uses it where the kernel's debug info is
+found), and there they are not.
 """
+import os
 import sys
 
 from checklib import load_fdinfo, load_jsonl
@@ -28,6 +31,14 @@ def main():
         print("  no final state")
         return 1
     st = finals[0]
+    inline = st["attach"] == "inline"
+    trace = os.path.join(os.path.dirname(sys.argv[1]), "trace.jsonl")
+    if os.path.exists(trace):
+        sess = next((r for r in load_jsonl(trace) if r["type"] == "session"), None)
+        if sess is None:
+            fails.append("no session record in trace.jsonl")
+        else:
+            inline = any(h["using"] == "inline" for h in sess["hooks"])
     insts = {i["epfd"]: i for i in st["instances"] if i["pid"] == pid and not i["closed"]}
     want_waiters = {}
     for t in truth:
@@ -52,8 +63,7 @@ def main():
         if i["resyncing"]:
             fails.append(f"epfd {epfd}: still resyncing")
         # the inline rung's parts: null where the mode has no such hook
-        # (scenario.sh gives a sites file in inline mode only), never 0
-        inline = st["attach"] == "inline"
+        # (the plan in the session record), never 0
         for k in ("ep_insert", "ep_poll", "transfers"):
             if k not in i or (i[k] is None) == inline:
                 fails.append(f"epfd {epfd}: {k} is {i.get(k, 'missing')} in {st['attach']} mode")
