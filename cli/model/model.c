@@ -225,13 +225,17 @@ static struct model_proc *proc_get(struct model *m, __u32 pid)
 	return &m->procs[m->nprocs++];
 }
 
+bool model_shares(const struct model_proc *p, const struct model_inst *in)
+{
+	return p->shares_ep && p->shares_ep == in->in.ep && !p->exited_ns;
+}
+
 size_t model_sharers(const struct model *m, const struct model_inst *in)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < m->nprocs; i++)
-		n += m->procs[i].shares_ep && m->procs[i].shares_ep == in->in.ep &&
-		     !m->procs[i].exited_ns;
+		n += model_shares(&m->procs[i], in);
 	return n;
 }
 

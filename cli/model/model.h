@@ -178,6 +178,8 @@ const struct model_item *model_item_find(const struct model_inst *in, __s32 fd);
 long model_ready_index(const struct model_inst *in, __s32 fd);
 /* waiters asleep on the wait queue (the others found events at once) */
 unsigned int model_asleep(const struct model_inst *in);
+/* a live process found holding in without being a target (a sharer) */
+bool model_shares(const struct model_proc *p, const struct model_inst *in);
 /* how many sharers hold in */
 size_t model_sharers(const struct model *m, const struct model_inst *in);
 /* log2 bucket of a value (0 for 0) */

@@ -300,7 +300,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		json_key(&w, "sharers");
 		json_arr_begin(&w);
 		for (size_t k = 0; k < v->m.nprocs; k++)
-			if (v->m.procs[k].shares_ep == in->in.ep)
+			if (model_shares(&v->m.procs[k], in))
 				json_u64(&w, v->m.procs[k].pid);
 		json_arr_end(&w);
 		json_kv_s64_or_null(&w, "epfd", in->in.epfd, in->in.epfd >= 0);
