@@ -58,6 +58,7 @@ enum et_type {
 	ET_EV_EP_POLL,		/* ep_poll at its inlined site: the wait loop is entered */
 	ET_EV_EP_SEND_EVENTS,	/* ep_send_events at its site: the copy out starts */
 	ET_EV_SHARER,		/* a process holds a traced instance without being a target */
+	ET_EV_LESSON,		/* user space (`learn`): a lesson's step, with its narration */
 	ET_EV_MAX,
 };
 
@@ -457,6 +458,50 @@ struct et_wait_state {
 struct et_ev_sharer {
 	struct et_hdr hdr;
 	struct et_inst in;
+};
+
+/*
+ * ET_EV_LESSON: written by `epolltrace learn` into the stream (and so into
+ * a recording), never by BPF.  A lesson is BEGIN, then for each step a
+ * BEFORE (what is about to happen) and, once the workload has done it, the
+ * kernel's state has settled and a snapshot was taken, an AFTER (what the
+ * kernel did); then END.  The records of a step's kernel events lie
+ * between its BEFORE and its AFTER.
+ */
+#define ET_LESSON_NAME_LEN	24
+#define ET_LESSON_HOOKS_LEN	64
+#define ET_LESSON_TEXT_LEN	448
+#define ET_LESSON_ARGS		6
+
+enum et_lesson_phase {
+	ET_LESSON_BEGIN = 0,	/* step 0; text: the lesson's title */
+	ET_LESSON_BEFORE,	/* text: what the step is about to do */
+	ET_LESSON_AFTER,	/* text: what the kernel did */
+	ET_LESSON_END,		/* step nsteps + 1 */
+};
+
+/* et_ev_lesson.touched: the structures a step touches, to highlight */
+#define ET_LT_RBR	(1u << 0)	/* the rb-tree of epitems */
+#define ET_LT_RDLLIST	(1u << 1)	/* the ready list */
+#define ET_LT_WQ	(1u << 2)	/* the wait queue (threads asleep in epoll_wait) */
+#define ET_LT_OVFLIST	(1u << 3)	/* the overflow list of a running scan */
+#define ET_LT_POLLWAIT	(1u << 4)	/* the watched file's wait queue (ep_poll_callback's entry) */
+
+struct et_ev_lesson {
+	struct et_hdr hdr;	/* src ET_SRC_USER; pid, tid: the lesson's workload */
+	__u64 ep[2];		/* the instances the step is about, side by side; 0: none */
+	__s32 epfd[2];		/* the workload's fds for them; -1: none */
+	__u16 step;		/* 1..nsteps; 0 with BEGIN, nsteps + 1 with END */
+	__u16 nsteps;
+	__u8 phase;		/* enum et_lesson_phase */
+	__u8 nargs;		/* values in arg[] */
+	__u16 touched;		/* ET_LT_* */
+	__s64 arg[ET_LESSON_ARGS];	/* the values of {0}..{5} in text */
+	char lesson[ET_LESSON_NAME_LEN];	/* the lesson's name, NUL-terminated */
+	/* the kernel functions the step runs, as the kernel spells them, comma-separated */
+	char hooks[ET_LESSON_HOOKS_LEN];
+	/* English narration, NUL-terminated: the gettext msgid, translated when shown */
+	char text[ET_LESSON_TEXT_LEN];
 };
 
 #endif /* EPOLLTRACE_H */

@@ -35,6 +35,7 @@ static const struct {
 	[ET_EV_EP_POLL] = { "ep_poll", sizeof(struct et_ev_ep_poll) },
 	[ET_EV_EP_SEND_EVENTS] = { "ep_send_events", sizeof(struct et_ev_ep_send_events) },
 	[ET_EV_SHARER] = { "sharer", sizeof(struct et_ev_sharer) },
+	[ET_EV_LESSON] = { "lesson", sizeof(struct et_ev_lesson) },
 };
 
 size_t et_record_size(unsigned int type)
@@ -77,6 +78,16 @@ int et_record_check(const void *data, size_t size)
 		       0 : -EINVAL;
 	case ET_EV_SCAN:
 		return ((const struct et_ev_scan *)data)->n <= ET_WAIT_MAX_EVENTS ? 0 : -EINVAL;
+	case ET_EV_LESSON: {
+		const struct et_ev_lesson *l = data;
+
+		/* strings are shown and translated: each must end inside its field */
+		if (l->nargs > ET_LESSON_ARGS || l->phase > ET_LESSON_END ||
+		    !memchr(l->lesson, 0, sizeof(l->lesson)) ||
+		    !memchr(l->hooks, 0, sizeof(l->hooks)) || !memchr(l->text, 0, sizeof(l->text)))
+			return -EINVAL;
+		return 0;
+	}
 	}
 	return 0;
 }

@@ -30,8 +30,10 @@
  * than a file refuses it by its version, not as a corrupt block.
  * 3 added the ep_insert, ep_poll and ep_send_events records of the inline
  * rung (--attach=inline); versions 1 and 2 read the same.
+ * 4 added the lesson record (`learn --record`) and the rb-tree's shape in
+ * snapshots; older versions read the same.
  */
-#define REC_VERSION		3
+#define REC_VERSION		4
 #define REC_VERSION_MIN		1
 #define REC_FILE_HDR_SIZE	20	/* magic, version, header length, header CRC */
 #define REC_BLOCK_HDR_SIZE	48
