@@ -2072,12 +2072,60 @@ static int ops_hold(const char *what)
 	return gate(gate_on, what);
 }
 
+static int ops_asleep(pid_t tid)
+{
+	return task_in_epoll_wait(tid);
+}
+
 const struct workload_ops workload_ops = {
 	.truth = truth, .fail = fail, .failed = failed, .ep_create = ep_create, .ctl = ctl,
 	.make_eventfd = make_eventfd, .bump_eventfd = bump_eventfd, .drain = drain,
 	.wait = ops_wait, .wait_one = ops_wait_one, .expect = expect,
 	.expect_ready = expect_ready, .hold = ops_hold,
+	.asleep = ops_asleep, .close_fd = close_fd, .make_pipe = make_pipe, .put_byte = put_byte,
+	.track = track, .track_dup = track_dup,
 };
+
+static void raise_nofile(int scale, struct rlimit *old);
+static void close_everything(void);
+static struct rlimit begin_lim;
+
+/* the state a run starts from; workload_run's first steps, for lessons too */
+static void begin(FILE *truth_sink, const char *name, int scale, struct rlimit *oldlim)
+{
+	memset(&wl, 0, sizeof(wl));
+	memset(&sleepers, 0, sizeof(sleepers));
+	pthread_mutex_init(&wl.lock, NULL);
+	wl.truth = truth_sink;
+	wl.scenario = name;
+	raise_nofile(scale, oldlim);
+}
+
+/* ... and its last: what the run made is closed and forgotten */
+static void end(struct rlimit *oldlim)
+{
+	close_everything();
+	truth("\"t\":\"exit\"");
+	free(wl.fd_file);
+	free(wl.files);
+	free(wl.items);
+	wl.fd_file = NULL;
+	wl.files = NULL;
+	wl.items = NULL;
+	if (oldlim->rlim_cur != RLIM_INFINITY)
+		setrlimit(RLIMIT_NOFILE, oldlim);
+}
+
+void workload_begin(FILE *truth_sink, const char *name)
+{
+	begin(truth_sink, name, 1, &begin_lim);
+}
+
+int workload_end(void)
+{
+	end(&begin_lim);
+	return failed() ? 1 : 0;
+}
 
 /*
  * sharer: an instance passed over SCM_RIGHTS to a process that is no
@@ -2397,13 +2445,8 @@ int workload_run(const struct workload_opts *o)
 		fprintf(stderr, "workload: scale %d is above %d\n", scale, MAX_SCALE);
 		return 1;
 	}
-	memset(&wl, 0, sizeof(wl));
-	memset(&sleepers, 0, sizeof(sleepers));
-	pthread_mutex_init(&wl.lock, NULL);
-	wl.truth = o->truth;
+	begin(o->truth, scenario_names[idx], scale, &oldlim);
 	gate_on = o->gate;
-	wl.scenario = scenario_names[idx];
-	raise_nofile(scale, &oldlim);
 	/* the gate: blocked before any thread exists, so every thread inherits it */
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
@@ -2427,16 +2470,10 @@ out:
 	wl.scenario = scenario_names[idx];
 	sleepers_release();
 	sharer_release();
-	close_everything();
-	truth("\"t\":\"exit\"");
-	free(wl.fd_file);
-	free(wl.files);
-	free(wl.items);
+	end(&oldlim);
 	/* a SIGUSR1 that came without a gate to take it must not kill us now */
 	while (sigtimedwait(&usr1, NULL, &zero) > 0)
 		;
 	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-	if (oldlim.rlim_cur != RLIM_INFINITY)
-		setrlimit(RLIMIT_NOFILE, &oldlim);
 	return failed() ? 1 : 0;
 }

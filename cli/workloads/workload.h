@@ -24,6 +24,15 @@ struct workload_opts {
  */
 int workload_run(const struct workload_opts *o);
 
+/*
+ * For runs that are no scenario (lessons): start from a clean state, the
+ * ground truth going to truth_sink (NULL: none) and naming the run name;
+ * workload_end() closes every fd the wrappers made and says 1 if any
+ * wrapper failed.  Between them, workload_ops (workload_ops.h) works.
+ */
+void workload_begin(FILE *truth_sink, const char *name);
+int workload_end(void);
+
 /* NULL-terminated list of scenario names, "all" last */
 const char *const *workload_scenarios(void);
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/types.h>
 
 /*
  * What workload.c lends a scenario that lives in a file of its own: the
@@ -34,6 +35,17 @@ struct workload_ops {
 	 * thread of the workload); without: only the line
 	 */
 	int (*hold)(const char *what);
+	/* 1: tid sleeps inside an epoll wait; 0: not (yet); -1: gone; -2: /proc unreadable */
+	int (*asleep)(pid_t tid);
+	/* close(fd) with its truth lines (the items it removes, if any) */
+	int (*close_fd)(int fd);
+	int (*make_pipe)(int p[2]);
+	/* one byte written to fd */
+	int (*put_byte)(int fd);
+	/* an fd made outside these wrappers (a socket, a dup), kind a short word, for the model */
+	int (*track)(int fd, const char *kind, const char *call);
+	/* newfd (what call returned) refers to oldfd's file as well */
+	int (*track_dup)(int newfd, int oldfd, const char *kind, const char *call);
 };
 
 extern const struct workload_ops workload_ops;
