@@ -403,7 +403,8 @@ static void hold(struct tsink *ts, const struct et_hdr *h, size_t size,
 
 	if (snap)
 		extra = snap->nitems * sizeof(*snap->items) + snap->nready * sizeof(*snap->ready) +
-			snap->nwaiters * sizeof(*snap->waiters);
+			snap->nwaiters * sizeof(*snap->waiters) +
+			(snap->has_shape ? snap->nitems * sizeof(*snap->tree) : 0);
 	else
 		extra = size;
 	if (ts->hold_bytes + extra > HOLD_MAX_BYTES) {
@@ -430,6 +431,11 @@ static void hold(struct tsink *ts, const struct et_hdr *h, size_t size,
 		p += snap->nready * sizeof(*snap->ready);
 		e->s.waiters = (void *)p;
 		memcpy(p, snap->waiters, snap->nwaiters * sizeof(*snap->waiters));
+		p += snap->nwaiters * sizeof(*snap->waiters);
+		e->s.tree = snap->has_shape ? (void *)p : NULL;
+		e->s.raw = NULL;
+		if (snap->has_shape)
+			memcpy(p, snap->tree, snap->nitems * sizeof(*snap->tree));
 	} else {
 		memcpy(e->data, h, size);
 	}

@@ -2072,11 +2072,16 @@ static int ops_hold(const char *what)
 	return gate(gate_on, what);
 }
 
+static int ops_dup(int fd)
+{
+	return track_dup(fcntl(fd, F_DUPFD_CLOEXEC, 0), fd, "dup", "fcntl(F_DUPFD_CLOEXEC)");
+}
+
 const struct workload_ops workload_ops = {
 	.truth = truth, .fail = fail, .failed = failed, .ep_create = ep_create, .ctl = ctl,
 	.make_eventfd = make_eventfd, .bump_eventfd = bump_eventfd, .drain = drain,
 	.wait = ops_wait, .wait_one = ops_wait_one, .expect = expect,
-	.expect_ready = expect_ready, .hold = ops_hold,
+	.expect_ready = expect_ready, .hold = ops_hold, .dup_fd = ops_dup,
 };
 
 /*
@@ -2254,7 +2259,7 @@ static void sharer_release(void)
 
 static const char *const scenario_names[] = {
 	"mixed", "threads", "lt-et", "oneshot", "exclusive", "close-watched", "nested",
-	"thread-exit", "ovflist", "sleepers", "sharer", "all", NULL,
+	"thread-exit", "ovflist", "sleepers", "sharer", "rbtree", "all", NULL,
 };
 
 static const struct {
@@ -2273,6 +2278,7 @@ static const struct {
 	{ "three threads left asleep in epoll_wait until the end", sc_sleepers },
 	{ "an instance passed over SCM_RIGHTS to an untraced process that waits on it",
 	  sc_sharer },
+	{ "rbr rebalanced: ascending and descending ADDs of dup'd fds, then DELs", sc_rbtree },
 	{ "every scenario above, in order", NULL },
 };
 

@@ -34,6 +34,8 @@ struct workload_ops {
 	 * thread of the workload); without: only the line
 	 */
 	int (*hold)(const char *what);
+	/* a new fd for fd's file (the lowest free one), tracked; -1 on failure */
+	int (*dup_fd)(int fd);
 };
 
 extern const struct workload_ops workload_ops;
@@ -46,5 +48,6 @@ static inline uint64_t workload_tag(int epfd, int fd)
 
 /* the scenarios in files of their own */
 int sc_ovflist(int scale);
+int sc_rbtree(int scale);
 
 #endif
