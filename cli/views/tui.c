@@ -318,6 +318,8 @@ static bool curses_on(struct tsink *ts)
 	} else {
 		ts->colors = false;
 	}
+	/* red and black by a letter too where colour is not seen */
+	ts->t.letters = !ts->colors || !utf8;
 	et_log_capture(true);
 	return true;
 }
@@ -826,6 +828,9 @@ static int key(struct tsink *ts, int ch)
 		break;
 	case 'S':
 		t->sort = (t->sort + SORT_MAX - 1) % SORT_MAX;
+		break;
+	case 't':
+		t->tree_shape = !t->tree_shape;
 		break;
 	case '?':
 		open_screen(ts, SCR_HELP);
