@@ -102,7 +102,26 @@ static void test_assembly(void)
 	/* no ET_F_SHAPE on END (the tree grew past the bound): no shape */
 	s = feed3(&a, good, 0);
 	CHECK(s && !s->has_shape, "END without ET_F_SHAPE: no shape");
-	/* a shape batch that does not follow its items' batch: incomplete */
+	/* a shape batch out of step with the items: no shape, the snapshot kept */
+	{
+		struct et_ev_snap_begin bg = { .in = ia, .seq = 1, .watched = 3 };
+		struct et_ev_snap_items it = { .ep = ia.ep, .n = 3 };
+		struct et_ev_snap_shape sh = { .ep = ia.ep, .n = 2 };
+		struct et_ev_snap_end end = { .in = ia, .seq = 1, .nitems = 3 };
+
+		hdr(&bg.hdr, ET_EV_SNAP_BEGIN);
+		hdr(&it.hdr, ET_EV_SNAP_ITEMS);
+		hdr(&sh.hdr, ET_EV_SNAP_SHAPE);
+		hdr(&end.hdr, ET_EV_SNAP_END);
+		end.hdr.flags = ET_F_SHAPE;
+		memcpy(it.item, items3, sizeof(items3));
+		snap_asm_feed(&a, &bg.hdr, sizeof(bg));
+		snap_asm_feed(&a, &it.hdr, sizeof(it));
+		snap_asm_feed(&a, &sh.hdr, sizeof(sh));
+		s = snap_asm_feed(&a, &end.hdr, sizeof(end));
+		CHECK(s && !s->has_shape && s->nitems == 3 && !(s->flags & ET_F_ITEMS_CUT),
+		      "a shape batch out of step: no shape, the items kept");
+	}
 	{
 		struct et_ev_snap_shape sh = { .ep = ia.ep, .n = 2 };
 
@@ -216,6 +235,14 @@ static void test_change(void)
 	struct tbuf b = {};
 	int used, y;
 
+	{
+		struct model_tree kept;
+
+		CHECK(tui_tree_copy(&kept, &before) && kept.nodes != before.nodes &&
+		      kept.n == 2 && kept.nodes[0].right == 1, "a shape kept by copy");
+		tui_tree_release(&kept);
+		CHECK(!kept.present && !kept.nodes, "and released");
+	}
 	CHECK(tui_tree_diff(&before, &after, mark) == 3, "three nodes changed");
 	CHECK(mark[2] == TT_NEW, "3 is new");
 	CHECK(mark[1] == (TT_RECOLOURED | TT_MOVED), "2: recoloured and moved (now the root)");

@@ -233,10 +233,13 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 	case ET_EV_SNAP_SHAPE: {
 		const struct et_ev_snap_shape *r = (const void *)h;
 
-		/* node[i] goes with item[i] of the batch just before it */
-		if (r->ep != s->in.ep || s->nraw + r->n != s->nitems ||
-		    append((void **)&s->raw, &s->nraw, &s->cap_raw, r->node, r->n, sizeof(*s->raw)))
+		if (r->ep != s->in.ep)
 			break;
+		/* node[i] goes with item[i] of the batch just before it; a shape
+		 * batch lost or out of step costs the shape, not the snapshot */
+		if (s->nraw == UINT32_MAX || s->nraw + r->n != s->nitems ||
+		    append((void **)&s->raw, &s->nraw, &s->cap_raw, r->node, r->n, sizeof(*s->raw)))
+			s->nraw = UINT32_MAX;
 		return NULL;
 	}
 	case ET_EV_SNAP_READY: {

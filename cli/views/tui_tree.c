@@ -388,3 +388,28 @@ bool tui_tree_pane(struct tbuf *b, const struct tglyphs *g, int x, int y, int w,
 		tbuf_text(b, g, x, y + th + 2, w, TC_WARN, note);
 	return true;
 }
+
+bool tui_tree_copy(struct model_tree *dst, const struct model_tree *src)
+{
+	*dst = *src;
+	dst->nodes = NULL;
+	dst->cap = 0;
+	if (!src->present || !src->n)
+		return true;
+	dst->nodes = malloc(src->n * sizeof(*dst->nodes));
+	if (!dst->nodes) {
+		dst->present = false;
+		dst->n = 0;
+		return false;
+	}
+	memcpy(dst->nodes, src->nodes, src->n * sizeof(*dst->nodes));
+	dst->cap = src->n;
+	return true;
+}
+
+void tui_tree_release(struct model_tree *t)
+{
+	free(t->nodes);
+	memset(t, 0, sizeof(*t));
+	t->root = -1;
+}

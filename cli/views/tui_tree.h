@@ -55,6 +55,14 @@ int tui_tree_draw_change(struct tbuf *b, const struct tglyphs *g, int x, int y, 
 			 bool letters);
 
 /*
+ * Keep a shape (the lessons keep the one before a step): dst gets its own
+ * copy of src's nodes; tui_tree_release frees them.  False if out of memory
+ * (dst then has no shape).
+ */
+bool tui_tree_copy(struct model_tree *dst, const struct model_tree *src);
+void tui_tree_release(struct model_tree *t);
+
+/*
  * rbr in the instance view: the tree and, under it, once, the line that
  * says whose order it is.  Returns false (nothing drawn) if t has no shape
  * or does not fit: the caller shows the list instead.
