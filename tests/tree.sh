@@ -20,6 +20,7 @@ OUT=$(readlink -f "$OUT")
 PY=
 SP=
 cleanup() {
+	tmux kill-session -t "et-tree-$$" 2>/dev/null
 	[ -n "$SP" ] && kill "$SP" 2>/dev/null
 	[ -n "$PY" ] && kill "$PY" 2>/dev/null
 	wait 2>/dev/null
@@ -52,6 +53,55 @@ if "$T/scenario.sh" "$ET" tracepoint rbtree "$D" 2>"$OUT/rbtree.err"; then
 	fi
 else
 	fail "scenario rbtree (run)" "$(cat "$OUT/rbtree.err")"
+fi
+
+# the TUI (tmux), replaying that recording: 't' in the instance view draws
+# the tree where it fits, the list where not; mono adds the letters
+tui_tree() {	# name WxH theme row(g: the first, G: the last) -> screen in $OUT/tui-NAME.txt
+	local s=et-tree-$$
+	tmux kill-session -t "$s" 2>/dev/null
+	tmux new-session -d -s "$s" -x "${2%x*}" -y "${2#*x}" \
+		"'$ET' replay '$D/state.etr' --theme $3; sleep 5" || return 1
+	sleep 1
+	tmux send-keys -t "$s" End
+	sleep 0.5
+	# sorted by watched: the 40-item instance first
+	tmux send-keys -t "$s" s
+	sleep 0.3
+	tmux send-keys -t "$s" "$4"
+	sleep 0.3
+	tmux send-keys -t "$s" Enter
+	sleep 0.5
+	tmux send-keys -t "$s" t
+	sleep 0.7
+	tmux capture-pane -t "$s" -p >"$OUT/tui-$1.txt"
+	tmux send-keys -t "$s" q
+	sleep 0.3
+	tmux kill-session -t "$s" 2>/dev/null
+}
+if [ -s "$D/state.etr" ] && command -v tmux >/dev/null; then
+	tui_tree wide 200x50 dark g
+	if grep -q "rbr: 40 epitems, as a tree" "$OUT/tui-wide.txt" &&
+		[ "$(grep -c "order: the kernel's (file, fd) key" "$OUT/tui-wide.txt")" = 1 ] &&
+		grep -q "┴" "$OUT/tui-wide.txt"; then
+		pass "TUI 200x50: 't' draws the 40 items as a tree, the order said once"
+	else
+		fail "TUI 200x50: the tree" "$(head -n 12 "$OUT/tui-wide.txt")"
+	fi
+	tui_tree narrow 80x24 dark g
+	if grep -q "rbr: 40 epitems, tree order" "$OUT/tui-narrow.txt" &&
+		! grep -q "order: the kernel's" "$OUT/tui-narrow.txt"; then
+		pass "TUI 80x24: too wide for a tree, the list"
+	else
+		fail "TUI 80x24: the list" "$(head -n 12 "$OUT/tui-narrow.txt")"
+	fi
+	tui_tree mono 80x24 mono G
+	if grep -q "rbr: 3 epitems, as a tree" "$OUT/tui-mono.txt" &&
+		grep -Eq "[0-9]+B" "$OUT/tui-mono.txt" && grep -Eq "[0-9]+R" "$OUT/tui-mono.txt"; then
+		pass "TUI mono: red and black by a letter too"
+	else
+		fail "TUI mono: letters" "$(head -n 12 "$OUT/tui-mono.txt")"
+	fi
 fi
 
 # the bound: ET_MAX_SHAPE_ITEMS (4096) items.  One eventfd dup'd into 4097
