@@ -202,6 +202,13 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 	else
 		fail "$1: model" "$(head -n 12 "$2/check-state.txt")"
 	fi
+	# rbr's shape in the final state: valid red-black trees in fdinfo's order
+	if python3 tests/check_tree.py "$2/state.jsonl" "$2/fdinfo.txt" "$2/truth.jsonl" \
+		>"$2/check-tree.txt" 2>&1; then
+		pass "$1: tree shape ($(cat "$2/check-tree.txt"))"
+	else
+		fail "$1: tree shape" "$(head -n 12 "$2/check-tree.txt")"
+	fi
 	# faithful replay: the recording the --json-state session wrote (-w),
 	# replayed headless with the same -i, gives the same states
 	if "$ET" replay "$2/state.etr" --json-state -i 0.3 >"$2/replay.jsonl" 2>"$2/replay.err" &&
