@@ -104,6 +104,58 @@ if [ -s "$D/state.etr" ] && command -v tmux >/dev/null; then
 	fi
 fi
 
+# stale, live: snapshots far apart (60 s); the seed shows 3 items, then an
+# ADD comes: the state keeps the seed's shape and says it is stale
+python3 - "$OUT/stale.txt" <<'PY' &
+import os, select, signal, sys, time
+ep = select.epoll()
+fds = [os.eventfd(0, os.EFD_NONBLOCK) for _ in range(4)]
+for fd in fds[:3]:
+    ep.register(fd, select.EPOLLIN)
+go = []
+signal.signal(signal.SIGUSR1, lambda *a: go.append(1))
+open(sys.argv[1], "w").write(f"{os.getpid()} {ep.fileno()}\n")
+while not go:
+    time.sleep(0.05)
+ep.register(fds[3], select.EPOLLIN)
+while True:
+    time.sleep(1)
+PY
+PY=$!
+for _ in $(seq 100); do [ -s "$OUT/stale.txt" ] && break; sleep 0.1; done
+read -r spid sepfd <"$OUT/stale.txt"
+"$ET" -p "$spid" --json-state -i 0.2 --attach=tracepoint --snapshot-interval 60 \
+	>"$OUT/stale.jsonl" 2>"$OUT/stale.err" &
+SP=$!
+for _ in $(seq 100); do grep -q '"tree":{' "$OUT/stale.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -USR1 "$PY"
+for _ in $(seq 100); do grep -q '"stale":true' "$OUT/stale.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$SP"
+wait "$SP"
+SP=
+kill "$PY"
+wait "$PY" 2>/dev/null
+PY=
+if r=$(python3 - "$OUT/stale.jsonl" "$sepfd" 2>&1 <<'PY'
+import json, sys
+seen = []
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    for i in o["instances"]:
+        if i["epfd"] == int(sys.argv[2]) and i["tree"] is not None:
+            seen.append((i["watched"], len(i["tree"]["nodes"]), i["tree"]["stale"], o["final"]))
+assert seen and seen[0][:3] == (3, 3, False), seen[:2]
+st = [s for s in seen if s[2]]
+assert st and st[0][:2] == (4, 3), ("no stale state of 4 watched, 3 nodes", seen)
+assert seen[-1] == (4, 4, False, True), ("the final snapshot: fresh, 4 nodes", seen[-1])
+print(f"seed 3 nodes, after the ADD {len(st)} stale state(s) with the old 3, the final 4")
+PY
+); then
+	pass "stale: $r"
+else
+	fail "stale between snapshots" "$r $(cat "$OUT/stale.err")"
+fi
+
 # the bound: ET_MAX_SHAPE_ITEMS (4096) items.  One eventfd dup'd into 4097
 # fds; at SIGUSR1 one is removed.
 ulimit -n 8192
