@@ -390,6 +390,12 @@ static int track_dup(int newfd, int oldfd, const char *kind, const char *call)
 	return newfd;
 }
 
+/* a dup of fd at the lowest free number, for scenarios in files of their own */
+static int ops_dup(int fd)
+{
+	return track_dup(fcntl(fd, F_DUPFD_CLOEXEC, 0), fd, "dup", "fcntl(F_DUPFD_CLOEXEC)");
+}
+
 static int close_fd(int fd)
 {
 	struct closing c = {};
@@ -2072,16 +2078,12 @@ static int ops_hold(const char *what)
 	return gate(gate_on, what);
 }
 
-static int ops_dup(int fd)
-{
-	return track_dup(fcntl(fd, F_DUPFD_CLOEXEC, 0), fd, "dup", "fcntl(F_DUPFD_CLOEXEC)");
-}
-
 const struct workload_ops workload_ops = {
 	.truth = truth, .fail = fail, .failed = failed, .ep_create = ep_create, .ctl = ctl,
+	.dup_fd = ops_dup,
 	.make_eventfd = make_eventfd, .bump_eventfd = bump_eventfd, .drain = drain,
 	.wait = ops_wait, .wait_one = ops_wait_one, .expect = expect,
-	.expect_ready = expect_ready, .hold = ops_hold, .dup_fd = ops_dup,
+	.expect_ready = expect_ready, .hold = ops_hold,
 };
 
 /*

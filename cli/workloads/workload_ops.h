@@ -23,6 +23,8 @@ struct workload_ops {
 	int (*make_eventfd)(void);
 	int (*bump_eventfd)(int fd);
 	int (*drain)(int fd);
+	/* a new fd for fd's file (the lowest free one), tracked; -1 on failure */
+	int (*dup_fd)(int fd);
 	/* epoll_wait and its line; returns what the call returned, errno kept */
 	int (*wait)(int epfd, struct epoll_event *ev, int maxevents, int timeout_ms);
 	/* an epoll_wait that must return exactly the one item data, with mask */
@@ -34,8 +36,6 @@ struct workload_ops {
 	 * thread of the workload); without: only the line
 	 */
 	int (*hold)(const char *what);
-	/* a new fd for fd's file (the lowest free one), tracked; -1 on failure */
-	int (*dup_fd)(int fd);
 };
 
 extern const struct workload_ops workload_ops;
