@@ -91,7 +91,7 @@ if [ -s "$D/state.etr" ] && command -v tmux >/dev/null; then
 	tui_tree narrow 80x24 dark g
 	if grep -q "rbr: 40 epitems, tree order" "$OUT/tui-narrow.txt" &&
 		! grep -q "order: the kernel's" "$OUT/tui-narrow.txt"; then
-		pass "TUI 80x24: too wide for a tree, the list"
+		pass "TUI 80x24: a tree too large for the pane, the list"
 	else
 		fail "TUI 80x24: the list" "$(head -n 12 "$OUT/tui-narrow.txt")"
 	fi

@@ -193,23 +193,22 @@ static void test_draw(void)
 
 	tbuf_resize(&b, 40, 10);
 	tui_tree_size(&t, false, &w, &h);
-	CHECK(w == 5 && h == 3, "3 nodes of one digit: 5 columns, 3 rows (got %dx%d)", w, h);
+	CHECK(w == 3 && h == 3, "3 nodes of one digit: 3 columns, 3 rows (got %dx%d)", w, h);
 	tbuf_clear(&b);
-	CHECK(tui_tree_draw(&b, &tglyphs_utf8, 0, 0, 5, 3, &t, false, NULL), "it fits 5x3");
-	CHECK(!strcmp(row_of(&b, 0), "  5"), "the root centred: '%s'", row_of(&b, 0));
-	CHECK(!strcmp(row_of(&b, 1), "┌─┴─┐"), "edges to both children: '%s'", row_of(&b, 1));
-	CHECK(!strcmp(row_of(&b, 2), "7   9"), "the children in tree order: '%s'",
-	      row_of(&b, 2));
-	CHECK(tbuf_at(&b, 0, 2)->color == TC_ERROR && tbuf_at(&b, 2, 0)->color == TC_NORMAL &&
-	      (tbuf_at(&b, 2, 0)->attr & TA_BOLD), "red in the red colour, black bold");
+	CHECK(tui_tree_draw(&b, &tglyphs_utf8, 0, 0, 3, 3, &t, false, NULL), "it fits 3x3");
+	CHECK(!strcmp(row_of(&b, 0), " 5"), "the root over its centre column: '%s'", row_of(&b, 0));
+	CHECK(!strcmp(row_of(&b, 1), "┌┴┐"), "edges to both children: '%s'", row_of(&b, 1));
+	CHECK(!strcmp(row_of(&b, 2), "7 9"), "the children in tree order: '%s'", row_of(&b, 2));
+	CHECK(tbuf_at(&b, 0, 2)->color == TC_ERROR && tbuf_at(&b, 1, 0)->color == TC_NORMAL &&
+	      (tbuf_at(&b, 1, 0)->attr & TA_BOLD), "red in the red colour, black bold");
 	tbuf_clear(&b);
-	CHECK(tui_tree_draw(&b, &tglyphs_ascii, 0, 0, 40, 3, &t, true, NULL), "with letters");
-	CHECK(strstr(row_of(&b, 0), "5B") && strstr(row_of(&b, 2), "7R") &&
-	      strstr(row_of(&b, 2), "9R") && strstr(row_of(&b, 1), "+--+--+"),
-	      "mono/ascii: R and B, ASCII edges: '%s' '%s'", row_of(&b, 1), row_of(&b, 2));
+	CHECK(tui_tree_draw(&b, &tglyphs_ascii, 0, 0, 5, 3, &t, true, NULL), "with letters");
+	CHECK(!strcmp(row_of(&b, 0), "  5B"), "mono/ascii: the root '%s'", row_of(&b, 0));
+	CHECK(!strcmp(row_of(&b, 1), "+-++"), "ASCII edges: '%s'", row_of(&b, 1));
+	CHECK(!strcmp(row_of(&b, 2), "7R 9R"), "R and B: '%s'", row_of(&b, 2));
 	tbuf_clear(&b);
-	CHECK(!tui_tree_draw(&b, &tglyphs_utf8, 0, 0, 4, 3, &t, false, NULL) &&
-	      tbuf_find(&b, "5") < 0, "4 columns: does not fit, nothing drawn");
+	CHECK(!tui_tree_draw(&b, &tglyphs_utf8, 0, 0, 2, 3, &t, false, NULL) &&
+	      tbuf_find(&b, "5") < 0, "2 columns: does not fit, nothing drawn");
 	CHECK(!tui_tree_draw(&b, &tglyphs_utf8, 0, 0, 40, 2, &t, false, NULL),
 	      "2 rows: does not fit");
 	CHECK(!tui_tree_draw(&b, &tglyphs_utf8, 0, 0, 40, 10, &bad, false, NULL),
@@ -217,6 +216,54 @@ static void test_draw(void)
 	t.present = false;
 	CHECK(!tui_tree_draw(&b, &tglyphs_utf8, 0, 0, 40, 10, &t, false, NULL),
 	      "no shape: not drawn");
+	tbuf_free(&b);
+}
+
+/* a balanced tree over positions lo..hi (in order), its root returned */
+static int balanced(struct model_tree_node *n, int lo, int hi)
+{
+	int mid = (lo + hi) / 2;
+
+	if (lo > hi)
+		return -1;
+	n[mid].fd = 100 + mid * 7;	/* 3-digit labels */
+	n[mid].black = mid % 3 != 0;
+	n[mid].left = balanced(n, lo, mid - 1);
+	n[mid].right = balanced(n, mid + 1, hi);
+	return mid;
+}
+
+/* 31 nodes: labels never overlap, and read left to right they are in order */
+static void test_layout_order(void)
+{
+	struct model_tree_node n[31];
+	struct model_tree t = mk(n, 31, balanced(n, 0, 30));
+	struct tbuf b = {};
+	int w, h, seen = 0, last_x = -1, last_fd = 0;
+	bool ordered = true;
+
+	tui_tree_size(&t, true, &w, &h);
+	CHECK(h == 9 && w < 31 * 5, "31 nodes, 5 levels: 9 rows, %d columns", w);
+	tbuf_resize(&b, w, h);
+	CHECK(tui_tree_draw(&b, &tglyphs_utf8, 0, 0, w, h, &t, true, NULL), "drawn");
+	/* every label found whole on its row; by column they ascend */
+	for (int x = 0; x < w; x++) {
+		for (int y = 0; y < h; y += 2) {
+			struct tcell *c = tbuf_at(&b, x, y);
+			int fd = 0, k = x;
+
+			if (!c || c->ch < '0' || c->ch > '9' ||
+			    (x > 0 && tbuf_at(&b, x - 1, y)->ch != ' '))
+				continue;
+			while (k < w && tbuf_at(&b, k, y)->ch >= '0' && tbuf_at(&b, k, y)->ch <= '9')
+				fd = fd * 10 + (int)(tbuf_at(&b, k++, y)->ch - '0');
+			ordered &= x > last_x && fd > last_fd;
+			last_x = x;
+			last_fd = fd;
+			seen++;
+		}
+	}
+	CHECK(seen == 31 && ordered, "%d labels found, left to right in order: %d", seen, ordered);
 	tbuf_free(&b);
 }
 
@@ -258,6 +305,16 @@ static void test_change(void)
 	      "the changes named: '%s'", y >= 0 ? row_of(&b, y) : "");
 	CHECK(strstr(row_of(&b, 1), "1B") && strstr(row_of(&b, 1), "2B"),
 	      "letters on both sides (the lit nodes lose their colour): '%s'", row_of(&b, 1));
+	/* in order left to right on both sides: 1 2 | 1 2 3 */
+	{
+		char r3[256];
+		const char *p;
+
+		snprintf(r3, sizeof(r3), "%s", row_of(&b, 3));
+		p = strstr(r3, "1R");
+		CHECK(p && strstr(p, "3R") && strstr(row_of(&b, 3), "2R") < p,
+		      "before's 2 left of after's 1, after's 1 left of its 3: '%s'", r3);
+	}
 	{
 		int x = (int)(strstr(row_of(&b, 3), "3R") - row_of(&b, 3));
 		struct tcell *c = tbuf_at(&b, x, 3);
@@ -265,13 +322,13 @@ static void test_change(void)
 		CHECK(c && c->color == TC_CHANGED && (c->attr & TA_REVERSE),
 		      "the new node lit, reversed");
 	}
-	/* narrow: one above the other */
+	/* narrow: one above the other (side by side takes 3 + 3 + 5 columns) */
 	tbuf_free(&b);
-	tbuf_resize(&b, 12, 14);
-	used = tui_tree_draw_change(&b, &tglyphs_utf8, 0, 0, 12, 14, &before, &after, false);
+	tbuf_resize(&b, 10, 14);
+	used = tui_tree_draw_change(&b, &tglyphs_utf8, 0, 0, 10, 14, &before, &after, false);
 	CHECK(used == 10 && tbuf_find(&b, "before") == 0 && tbuf_find(&b, "after") == 5,
 	      "stacked when narrow (%d rows, after at %d)", used, tbuf_find(&b, "after"));
-	CHECK(tui_tree_draw_change(&b, &tglyphs_utf8, 0, 0, 12, 6, &before, &after, false) == 0,
+	CHECK(tui_tree_draw_change(&b, &tglyphs_utf8, 0, 0, 10, 6, &before, &after, false) == 0,
 	      "too small: nothing");
 	/* removal: after is before without 3 */
 	tbuf_free(&b);
@@ -325,7 +382,7 @@ static void test_instance_view(void)
 	y = tbuf_find(&b, "order: the kernel's (file, fd) key");
 	CHECK(y >= 0 && tbuf_find(&b, "rbr: 3 epitems, as a tree") >= 0,
 	      "'t': the tree, and the line about the order");
-	CHECK(tbuf_find(&b, "┌─┴─┐") >= 0, "the edges drawn");
+	CHECK(tbuf_find(&b, "┌┴┐") >= 0, "the edges drawn");
 	t.letters = true;
 	tbuf_clear(&b);
 	tui_format(&t, &b);
@@ -364,6 +421,7 @@ int main(void)
 	test_assembly();
 	test_model();
 	test_draw();
+	test_layout_order();
 	test_change();
 	test_instance_view();
 	printf("tree: %d passed, %d failed\n", passed, failed);

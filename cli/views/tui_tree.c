@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rbr drawn as a tree (tui_tree.h).  The layout is the simplest that can
- * never cross an edge: each node has its own columns, in tree order (the
- * kernel's in-order walk, ep_show_fdinfo's order), and its own row pair
- * by depth: the label, then the edges down to its children.  A red-black
- * tree of n nodes is at most 2 log2(n + 1) deep, so the height stays small;
- * the width is what limits a tree to what fits.
+ * rbr drawn as a tree (tui_tree.h).  Each node has a row pair by depth
+ * (its label, then the edges down to its children) and a centre column of
+ * its own: its whole left subtree lies left of that column and its right
+ * subtree right of it, so the tree reads left to right in the kernel's
+ * order (the in-order walk, ep_show_fdinfo's order) and no edge can cross
+ * another.  Labels of different depths may share columns, which keeps a
+ * tree about half as wide as one column range per node.  A red-black tree
+ * of n nodes is at most 2 log2(n + 1) deep, so the height stays small; the
+ * width is what limits a tree to what fits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +43,7 @@ static int label(const struct model_tree_node *n, bool letters, char *buf, size_
 static bool layout(const struct model_tree *t, bool letters, struct layout *l)
 {
 	size_t n = t->n;
-	int *queue = NULL, qh = 0, qt = 0, maxd = 0, col = 0;
+	int *queue = NULL, qh = 0, qt = 0, maxd = 0, *el, *er, *off;
 	char buf[24];
 	bool ok = true;
 
@@ -79,19 +82,55 @@ static bool layout(const struct model_tree *t, bool letters, struct layout *l)
 			queue[qt++] = c;
 		}
 	}
-	free(queue);
-	if (!ok || qt != (int)n) {
+	el = calloc(n, sizeof(int));
+	er = calloc(n, sizeof(int));
+	off = calloc(n, sizeof(int));
+	if (!ok || qt != (int)n || !el || !er || !off) {
+		free(queue);
+		free(el);
+		free(er);
+		free(off);
 		layout_free(l);
 		return false;
 	}
-	/* columns: tree order, one blank between labels */
-	for (size_t i = 0; i < n; i++) {
+	/*
+	 * Children before parents (the breadth-first order backwards): each
+	 * subtree's extent left and right of its node's centre, and where its
+	 * children go: just far enough that the left subtree ends left of the
+	 * centre column and the right one starts right of it.
+	 */
+	for (int q = qt - 1; q >= 0; q--) {
+		int i = queue[q], lc = t->nodes[i].left, rc = t->nodes[i].right, h1;
+
 		l->lw[i] = label(&t->nodes[i], letters, buf, sizeof(buf));
-		l->x[i] = col;
-		col += l->lw[i] + 1;
+		h1 = (l->lw[i] - 1) / 2;
+		el[i] = -h1;
+		er[i] = l->lw[i] - 1 - h1;
+		if (lc >= 0) {
+			off[lc] = -(er[lc] + 1);
+			el[i] = off[lc] + el[lc] < el[i] ? off[lc] + el[lc] : el[i];
+		}
+		if (rc >= 0) {
+			off[rc] = -el[rc] + 1;
+			er[i] = off[rc] + er[rc] > er[i] ? off[rc] + er[rc] : er[i];
+		}
 	}
-	l->w = col - 1;
+	/* parents before children: each centre from its parent's */
+	off[t->root] = -el[t->root];
+	for (int q = 0; q < qt; q++) {
+		int i = queue[q], kids[2] = { t->nodes[i].left, t->nodes[i].right };
+
+		for (int k = 0; k < 2; k++)
+			if (kids[k] >= 0)
+				off[kids[k]] += off[i];
+		l->x[i] = off[i] - (l->lw[i] - 1) / 2;
+	}
+	l->w = er[t->root] - el[t->root] + 1;
 	l->h = 2 * maxd + 1;
+	free(queue);
+	free(el);
+	free(er);
+	free(off);
 	return true;
 }
 
