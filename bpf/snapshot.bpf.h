@@ -332,9 +332,9 @@ static long walk_tree_cb(__u32 i, void *ctx)
 		s->items.item[k].data = BPF_CORE_READ(epi, event.data);
 		s->items.item[k].file = file;
 		if (s->want_shape) {
-			/* rb_node has kept its three words since v2.6.18's
-			 * __rb_parent_color (include/linux/rbtree_types.h in 6.1,
-			 * 6.12 and 6.18): CO-RE reads them by name all the same */
+			/* rb_node is the same three words in 6.1, 6.12 and 6.18
+			 * (include/linux/rbtree_types.h): parent and colour in
+			 * one, right, left; CO-RE reads them by name all the same */
 			s->shape.node[k].node = (__u64)node;
 			s->shape.node[k].left = (__u64)BPF_CORE_READ(node, rb_left);
 			s->shape.node[k].right = (__u64)BPF_CORE_READ(node, rb_right);
