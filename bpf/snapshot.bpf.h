@@ -333,8 +333,9 @@ static long walk_tree_cb(__u32 i, void *ctx)
 		s->items.item[k].file = file;
 		if (s->want_shape) {
 			/* rb_node is the same three words in 6.1, 6.12 and 6.18
-			 * (include/linux/rbtree_types.h): parent and colour in
-			 * one, right, left; CO-RE reads them by name all the same */
+			 * (include/linux/rbtree_types.h; seen in the BTF of Debian
+			 * 6.1.192, 6.12.117 and 6.18.44): parent and colour in one,
+			 * right, left; CO-RE reads them by name all the same */
 			s->shape.node[k].node = (__u64)node;
 			s->shape.node[k].left = (__u64)BPF_CORE_READ(node, rb_left);
 			s->shape.node[k].right = (__u64)BPF_CORE_READ(node, rb_right);
