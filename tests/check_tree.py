@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The rb-tree's shape in --json-state against the kernel's.
 
-usage: check_tree.py STATE.jsonl FDINFO.txt TRUTH.jsonl [--min-nodes N]
+usage: check_tree.py STATE.jsonl FDINFO.txt TRUTH.jsonl [--min-nodes N] [--trace TRACE.jsonl]
        check_tree.py --self-test
 
 Takes the last state object: each instance of the workload (the truth's
@@ -11,7 +11,9 @@ nodes on every path from the root to a missing child; every node reached
 once from the root, each child's parent the node that names it) whose
 in-order walk gives the fds in the order of its /proc/PID/fdinfo/EPFD tfd
 lines (ep_show_fdinfo walks rb_first_cached/rb_next).  --min-nodes: at
-least one instance so checked has that many nodes.  --self-test: the
+least one instance so checked has that many nodes.  --trace: also the
+last `snapshot` record of each such instance in a --json stream, whose
+`tree` names nodes by their position in its `fds`.  --self-test: the
 validator rejects broken trees (so that the check can fail).
 """
 import json
@@ -141,6 +143,29 @@ def main():
             continue
         checked += 1
         biggest = max(biggest, len(fds))
+    if "--trace" in sys.argv:
+        snaps = {}
+        for line in open(sys.argv[sys.argv.index("--trace") + 1]):
+            e = json.loads(line)
+            if e.get("type") == "snapshot" and e["pid"] == pid:
+                snaps[e["epfd"]] = e
+        traced = 0
+        for epfd, e in snaps.items():
+            t = e.get("tree")
+            if epfd not in kernel or t is None or "items_moved" in e["inexact"] or \
+                    "items_cut" in e["inexact"]:
+                continue
+            nodes = [dict(n, fd=f["fd"]) for n, f in zip(t["nodes"], e["fds"])]
+            err, fds = validate({"root": t["root"], "nodes": nodes})
+            if err:
+                problems.append(f"--json snapshot of epfd {epfd}: {err}")
+            elif fds != kernel[epfd]:
+                problems.append(f"--json snapshot of epfd {epfd}: in-order {fds}, fdinfo "
+                                f"{kernel[epfd]}")
+            else:
+                traced += 1
+        if not traced:
+            problems.append("no --json snapshot with an exact tree")
     if problems:
         print("\n".join(problems))
         return 1
@@ -148,7 +173,8 @@ def main():
         print(f"no exact, fresh tree of {min_nodes} nodes or more (largest {biggest}, "
               f"{checked} checked)")
         return 1
-    print(f"{checked} trees valid, in fdinfo's order (largest {biggest} nodes)")
+    also = f", and {traced} in --json snapshots" if "--trace" in sys.argv else ""
+    print(f"{checked} trees valid, in fdinfo's order (largest {biggest} nodes){also}")
     return 0
 
 

@@ -202,9 +202,10 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 	else
 		fail "$1: model" "$(head -n 12 "$2/check-state.txt")"
 	fi
-	# rbr's shape in the final state: valid red-black trees in fdinfo's order
+	# rbr's shape in the final state and the last snapshots: valid
+	# red-black trees in fdinfo's order
 	if python3 tests/check_tree.py "$2/state.jsonl" "$2/fdinfo.txt" "$2/truth.jsonl" \
-		>"$2/check-tree.txt" 2>&1; then
+		--trace "$2/trace.jsonl" >"$2/check-tree.txt" 2>&1; then
 		pass "$1: tree shape ($(cat "$2/check-tree.txt"))"
 	else
 		fail "$1: tree shape" "$(head -n 12 "$2/check-tree.txt")"
@@ -723,7 +724,7 @@ assert {s["function"] for s in i["sites"]} >= {"ep_insert", "ep_poll", "ep_send_
 	d=$vo/out/tree/rbtree
 	if [ "$(cat "$d/run.rc" 2>/dev/null)" = 0 ] &&
 		python3 tests/check_tree.py "$d/state.jsonl" "$d/fdinfo.txt" "$d/truth.jsonl" \
-			--min-nodes 30 >"$vo/check-tree.txt" 2>&1; then
+			--min-nodes 30 --trace "$d/trace.jsonl" >"$vo/check-tree.txt" 2>&1; then
 		pass "vm $kver auto rbtree: $(cat "$vo/check-tree.txt")"
 	else
 		fail "vm $kver auto rbtree: the tree's shape" \

@@ -39,7 +39,7 @@ fi
 D=$OUT/rbtree
 if "$T/scenario.sh" "$ET" tracepoint rbtree "$D" 2>"$OUT/rbtree.err"; then
 	if r=$(python3 "$T/check_tree.py" "$D/state.jsonl" "$D/fdinfo.txt" "$D/truth.jsonl" \
-		--min-nodes 30 2>&1); then
+		--min-nodes 30 --trace "$D/trace.jsonl" 2>&1); then
 		pass "scenario rbtree, tracepoint mode: $r"
 	else
 		fail "scenario rbtree, tracepoint mode" "$r"
