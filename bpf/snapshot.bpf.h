@@ -46,6 +46,7 @@ enum { SNAP_PH_ITEMS, SNAP_PH_READY, SNAP_PH_OVF, SNAP_PH_WAITERS, SNAP_PH_END }
 
 struct snap_scratch {
 	struct et_ev_snap_items items;
+	struct et_ev_snap_shape shape;	/* the items' rb_nodes, when s->want_shape */
 	struct et_ev_snap_ready ready;
 	struct et_ev_snap_waiters waiters;
 	struct et_inst in;	/* the instance walked (its map entry may go) */
@@ -72,6 +73,7 @@ struct snap_scratch {
 	__u32 full;		/* this show's room is spent */
 	__u32 tid;		/* the task and fd that hold it */
 	__u32 fd;
+	__u32 want_shape;	/* the tree is small: send its shape (ET_F_SHAPE) */
 	__u16 eflags;
 };
 
@@ -158,11 +160,22 @@ static __always_inline int epi_unlinked(struct epitem *epi)
 	return !kaddr(w);
 }
 
+/* the room one batch of the tree walk takes: its items, and their shape */
+static __always_inline __u32 items_batch_size(struct snap_scratch *s)
+{
+	return sizeof(s->items) + (s->want_shape ? sizeof(s->shape) : 0);
+}
+
 static __always_inline void flush_items(struct seq_file *seq, struct snap_scratch *s)
 {
 	if (!s->items.n)
 		return;
 	snap_out(seq, s, &s->items, sizeof(s->items));
+	if (s->want_shape) {
+		/* node[i] describes item[i]: the batches go out in pairs */
+		s->shape.n = s->items.n;
+		snap_out(seq, s, &s->shape, sizeof(s->shape));
+	}
 	s->items.n = 0;
 }
 
@@ -299,8 +312,12 @@ static long walk_tree_cb(__u32 i, void *ctx)
 		return walk_descend(s);
 	if (!s->pos)
 		return 1;
+	/* without ep->refcount (before v6.4) the size is learnt by walking:
+	 * past the bound, the shape stops at a batch's start (no ET_F_SHAPE) */
+	if (!s->items.n && s->nitems >= ET_MAX_SHAPE_ITEMS)
+		s->want_shape = 0;
 	/* a new batch only if it fits: the next show goes on from the last key */
-	if (!s->items.n && !snap_room(s, sizeof(s->items)))
+	if (!s->items.n && !snap_room(s, items_batch_size(s)))
 		return 1;
 	node = (struct rb_node *)s->pos;
 	epi = ET_CONTAINER_OF(node, struct epitem, rbn);
@@ -314,6 +331,16 @@ static long walk_tree_cb(__u32 i, void *ctx)
 		s->items.item[k].events = BPF_CORE_READ(epi, event.events);
 		s->items.item[k].data = BPF_CORE_READ(epi, event.data);
 		s->items.item[k].file = file;
+		if (s->want_shape) {
+			/* rb_node is the same three words in 6.1, 6.12 and 6.18
+			 * (include/linux/rbtree_types.h; seen in the BTF of Debian
+			 * 6.1.192, 6.12.117 and 6.18.44): parent and colour in one,
+			 * right, left; CO-RE reads them by name all the same */
+			s->shape.node[k].node = (__u64)node;
+			s->shape.node[k].left = (__u64)BPF_CORE_READ(node, rb_left);
+			s->shape.node[k].right = (__u64)BPF_CORE_READ(node, rb_right);
+			s->shape.node[k].parent_color = BPF_CORE_READ(node, __rb_parent_color);
+		}
 		s->items.n = k + 1;
 	}
 	s->nitems++;
@@ -536,6 +563,10 @@ static __always_inline void snap_end(struct seq_file *seq, struct snap_scratch *
 		eflags |= ET_F_TRUNCATED;
 	if (s->watched < 0)
 		eflags |= ET_F_COUNTED;
+	/* the walk reached its end and every item went with its node: a walk
+	 * cut short has no shape (the nodes past the cut are unknown) */
+	if (s->want_shape && !(s->truncated & ET_F_ITEMS_CUT))
+		eflags |= ET_F_SHAPE;
 	end.hdr.flags = eflags;
 	end.in = s->in;
 	end.seq = snap_round;
@@ -755,7 +786,8 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	if (v->snap_seq == round)
 		return 0;
 	/* no room for a start here: the next read begins with this file */
-	if (s->room < sizeof(b) + sizeof(s->items) + sizeof(struct et_ev_snap_end))
+	if (s->room < sizeof(b) + sizeof(s->items) + sizeof(s->shape) +
+		      sizeof(struct et_ev_snap_end))
 		return 1;
 	v->snap_seq = round;
 	round_insts++;
@@ -777,8 +809,12 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	s->nitems = s->nready = s->nwaiters = s->truncated = 0;
 	s->have_last = s->descend = s->recoveries = 0;
 	s->watched = b.watched;
+	/* the shape only for small trees: a large one costs what it did */
+	s->want_shape = b.watched <= ET_MAX_SHAPE_ITEMS;
 	snap_hdr(&s->items.hdr, ET_EV_SNAP_ITEMS, v->in.owner);
 	s->items.ep = epaddr;
+	snap_hdr(&s->shape.hdr, ET_EV_SNAP_SHAPE, v->in.owner);
+	s->shape.ep = epaddr;
 	snap_hdr(&s->ready.hdr, ET_EV_SNAP_READY, v->in.owner);
 	s->ready.ep = epaddr;
 	snap_hdr(&s->waiters.hdr, ET_EV_SNAP_WAITERS, v->in.owner);

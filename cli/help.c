@@ -120,7 +120,7 @@ static const char help_demo[] =
 "      --list              the scenarios, one a line\n"
 "      --scenario NAME     run workload NAME (mixed, threads, lt-et, oneshot,\n"
 "                          exclusive, close-watched, nested, thread-exit,\n"
-"                          ovflist, sleepers, all, classroom)\n"
+"                          ovflist, sleepers, rbtree, all, classroom)\n"
 "      --truth FILE        write the ground truth as JSON Lines to FILE\n"
 "      --force             with --truth: overwrite an existing FILE\n"
 "      --gate              stop at \"ready\" and at \"done\" until SIGUSR1\n"

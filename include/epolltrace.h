@@ -59,6 +59,7 @@ enum et_type {
 	ET_EV_EP_SEND_EVENTS,	/* ep_send_events at its site: the copy out starts */
 	ET_EV_SHARER,		/* a process holds a traced instance without being a target */
 	ET_EV_LESSON,		/* user space (`learn`): a lesson's step, with its narration */
+	ET_EV_SNAP_SHAPE,	/* snapshot: the rb_nodes of the last ITEMS batch (small trees) */
 	ET_EV_MAX,
 };
 
@@ -95,6 +96,11 @@ enum et_src {
 					 * the last one listed are unknown */
 #define ET_F_READY_CUT	(1u << 14)	/* SNAP: the ready-list walk stopped short */
 #define ET_F_WAITERS_CUT (1u << 15)	/* SNAP: the wait-queue walk stopped short */
+/*
+ * SNAP_END: every item's rb_node was sent (SNAP_SHAPE records): the tree is
+ * at most ET_MAX_SHAPE_ITEMS items.  Its exactness is the items' (ITEMS_MOVED).
+ */
+#define ET_F_SHAPE	(1u << 9)
 #define ET_F_SNAP_PARTS	(ET_F_ITEMS_MOVED | ET_F_ITEMS_CUT | ET_F_READY_CUT | ET_F_WAITERS_CUT)
 
 enum et_ctl_op {
@@ -502,6 +508,33 @@ struct et_ev_lesson {
 	char hooks[ET_LESSON_HOOKS_LEN];
 	/* English narration, NUL-terminated: the gettext msgid, translated when shown */
 	char text[ET_LESSON_TEXT_LEN];
+};
+
+/*
+ * ET_EV_SNAP_SHAPE: the rb-tree's shape, for trees of at most
+ * ET_MAX_SHAPE_ITEMS items (larger ones send none: the walk's cost and the
+ * records stay those of the items alone).  Written right after each
+ * SNAP_ITEMS batch, node[i] for that batch's item[i]: the rb_node's address
+ * and its children's and parent's (identities only; user space turns them
+ * into positions in tree order).  parent_color is __rb_parent_color as read:
+ * bit 0 is the colour (1 black, 0 red: RB_BLACK in rbtree_augmented.h), the
+ * rest the parent's address (0 for the root).
+ */
+#define ET_MAX_SHAPE_ITEMS	4096
+
+struct et_snap_node {
+	__u64 node;
+	__u64 left;
+	__u64 right;
+	__u64 parent_color;
+};
+
+struct et_ev_snap_shape {
+	struct et_hdr hdr;
+	__u64 ep;
+	__u32 n;
+	__u32 pad;
+	struct et_snap_node node[ET_SNAP_BATCH];
 };
 
 #endif /* EPOLLTRACE_H */

@@ -64,11 +64,23 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tui_test.c cli/views/tui_view.c \
+	cli/views/tui_tree.c \
 	cli/views/tui_buf.c cli/views/describe.c cli/model/model.c cli/common/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
 	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
 	pass "TUI formatting: $(tail -n 1 "$OUT/tui.log")"
 else
 	fail "TUI formatting" "$(cat "$OUT/tui.build" "$OUT/tui.log" 2>/dev/null | tail -n 20)"
+fi
+
+# rbr's shape: assembly, model, drawing (tui_tree.c)
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tree_test.c \
+	cli/views/tui_tree.c cli/views/tui_view.c cli/views/tui_buf.c cli/views/describe.c \
+	cli/model/model.c cli/common/grow.c cli/kernel/decode.c -o "$OUT/tree_test" \
+	2>"$OUT/tree.build" && "$OUT/tree_test" >"$OUT/tree.log" 2>&1; then
+	pass "rb-tree shape: $(tail -n 1 "$OUT/tree.log")"
+else
+	fail "rb-tree shape" "$(cat "$OUT/tree.build" "$OUT/tree.log" 2>/dev/null | tail -n 20)"
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
@@ -189,6 +201,14 @@ run_check() {	# label dir mode: the event stream, then the model's final state
 		pass "$1: model"
 	else
 		fail "$1: model" "$(head -n 12 "$2/check-state.txt")"
+	fi
+	# rbr's shape in the final state and the last snapshots: valid
+	# red-black trees in fdinfo's order
+	if python3 tests/check_tree.py "$2/state.jsonl" "$2/fdinfo.txt" "$2/truth.jsonl" \
+		--trace "$2/trace.jsonl" >"$2/check-tree.txt" 2>&1; then
+		pass "$1: tree shape ($(cat "$2/check-tree.txt"))"
+	else
+		fail "$1: tree shape" "$(head -n 12 "$2/check-tree.txt")"
 	fi
 	# faithful replay: the recording the --json-state session wrote (-w),
 	# replayed headless with the same -i, gives the same states
@@ -402,6 +422,8 @@ step "snapshots through the iterator's output: large instances, no snapshot ring
 run_suite footprint
 step "bystanders and sharers: who pays, who is traced"
 run_suite bystander
+step "rbr as a tree: colours and children against the kernel's"
+run_suite tree
 step "the manual: help, man page, completion"
 run_suite manual
 step "speed: the fast reader and writers give the same answers"
@@ -591,6 +613,10 @@ for mode in $VM_MODES; do
 		echo \$? > /out/\$mode/\$sc/run.rc
 	done
 done
+# rbr's shape (tests/check_tree.py on the host): one mode is enough, the
+# snapshot iterator reads it alike in all of them
+scenario.sh epolltrace auto rbtree /out/tree/rbtree 2>/out/tree-rbtree.err
+echo \$? > /out/tree/rbtree/run.rc
 exit 0
 EOF
 }
@@ -695,6 +721,15 @@ assert {s["function"] for s in i["sites"]} >= {"ep_insert", "ep_poll", "ep_send_
 			run_check "vm $kver $mode $sc" "$d" "$m"
 		done
 	done
+	d=$vo/out/tree/rbtree
+	if [ "$(cat "$d/run.rc" 2>/dev/null)" = 0 ] &&
+		python3 tests/check_tree.py "$d/state.jsonl" "$d/fdinfo.txt" "$d/truth.jsonl" \
+			--min-nodes 30 --trace "$d/trace.jsonl" >"$vo/check-tree.txt" 2>&1; then
+		pass "vm $kver auto rbtree: $(cat "$vo/check-tree.txt")"
+	else
+		fail "vm $kver auto rbtree: the tree's shape" \
+			"$(cat "$vo/out/tree-rbtree.err" "$vo/check-tree.txt" 2>/dev/null | head -n 8)"
+	fi
 done
 
 # ---- the full path: the kernel's debug info inside the guest ---------------------

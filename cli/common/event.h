@@ -8,9 +8,20 @@
 #include "epolltrace.h"
 
 /*
+ * One node of the rb-tree's shape, for items[i] of a snapshot: its
+ * children and parent as positions in items[] (tree order), -1 for none.
+ */
+struct et_tree_node {
+	__s32 left;
+	__s32 right;
+	__s32 parent;
+	__u32 black;		/* 1 black, 0 red */
+};
+
+/*
  * Decoded records.  Live tracing and (later) replay produce the same
  * calls on a sink: one ordered stream of validated records, and whole
- * snapshots assembled from their BEGIN/ITEMS/READY/WAITERS/END parts.
+ * snapshots assembled from their BEGIN/ITEMS/SHAPE/READY/WAITERS/END parts.
  */
 struct et_snapshot {
 	struct et_hdr hdr;	/* of SNAP_BEGIN; pid = owner */
@@ -25,7 +36,27 @@ struct et_snapshot {
 	__u32 cap_items, cap_ready, cap_waiters;
 	bool has_counters;	/* cnt read from the instances map */
 	struct et_inst_counters cnt;
+	/*
+	 * The rb-tree's shape (trees of at most ET_MAX_SHAPE_ITEMS items):
+	 * tree[i] for items[i], root its position (-1: empty tree).  Exact
+	 * when the items are (flags without ET_F_ITEMS_MOVED/ITEMS_CUT).
+	 */
+	bool has_shape;
+	__s32 root;
+	struct et_tree_node *tree;
+	__u32 cap_tree;
+	/* assembly only: the SNAP_SHAPE records' nodes, as read */
+	struct et_snap_node *raw;
+	__u32 nraw, cap_raw;
 };
+
+/*
+ * Turn the nodes as read (addresses) into positions in tree order: fills
+ * s->tree and s->root from raw[0..nitems).  0 if every link names an item
+ * and exactly one node is the root; -1 if not (the tree moved during the
+ * walk): the links that name no item are -1 then.
+ */
+int et_shape_resolve(struct et_snapshot *s, const struct et_snap_node *raw);
 
 /* One hook of the attach plan, as a recording's header carries it. */
 struct et_hook_info {

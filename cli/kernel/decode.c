@@ -36,6 +36,7 @@ static const struct {
 	[ET_EV_EP_SEND_EVENTS] = { "ep_send_events", sizeof(struct et_ev_ep_send_events) },
 	[ET_EV_SHARER] = { "sharer", sizeof(struct et_ev_sharer) },
 	[ET_EV_LESSON] = { "lesson", sizeof(struct et_ev_lesson) },
+	[ET_EV_SNAP_SHAPE] = { "snap_shape", sizeof(struct et_ev_snap_shape) },
 };
 
 size_t et_record_size(unsigned int type)
@@ -71,6 +72,8 @@ int et_record_check(const void *data, size_t size)
 		return ((const struct et_ev_snap_items *)data)->n <= ET_SNAP_BATCH ? 0 : -EINVAL;
 	case ET_EV_SNAP_READY:
 		return ((const struct et_ev_snap_ready *)data)->n <= ET_SNAP_BATCH ? 0 : -EINVAL;
+	case ET_EV_SNAP_SHAPE:
+		return ((const struct et_ev_snap_shape *)data)->n <= ET_SNAP_BATCH ? 0 : -EINVAL;
 	case ET_EV_SNAP_WAITERS:
 		return ((const struct et_ev_snap_waiters *)data)->n <= ET_SNAP_BATCH ? 0 : -EINVAL;
 	case ET_EV_WAIT_EXIT:
@@ -113,6 +116,70 @@ static int append(void **arr, __u32 *len, __u32 *cap, const void *src, __u32 n, 
 	return 0;
 }
 
+/* an address and the position of its item in tree order */
+struct addr_pos {
+	__u64 addr;
+	__s32 pos;
+};
+
+static int addr_cmp(const void *a, const void *b)
+{
+	__u64 x = ((const struct addr_pos *)a)->addr, y = ((const struct addr_pos *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static __s32 addr_find(const struct addr_pos *m, __u32 n, __u64 addr, bool *bad)
+{
+	struct addr_pos key = { .addr = addr };
+	const struct addr_pos *f;
+
+	if (!addr)
+		return -1;
+	f = bsearch(&key, m, n, sizeof(*m), addr_cmp);
+	if (!f)
+		*bad = true;
+	return f ? f->pos : -1;
+}
+
+int et_shape_resolve(struct et_snapshot *s, const struct et_snap_node *raw)
+{
+	struct addr_pos *m;
+	bool bad = false;
+	int roots = 0;
+
+	s->root = -1;
+	if (grow((void **)&s->tree, &s->cap_tree, s->nitems ? s->nitems : 1, sizeof(*s->tree)))
+		return -1;
+	m = calloc(s->nitems ? s->nitems : 1, sizeof(*m));
+	if (!m)
+		return -1;
+	for (__u32 i = 0; i < s->nitems; i++) {
+		m[i].addr = raw[i].node;
+		m[i].pos = (__s32)i;
+	}
+	qsort(m, s->nitems, sizeof(*m), addr_cmp);
+	for (__u32 i = 1; i < s->nitems; i++)
+		if (m[i].addr == m[i - 1].addr)
+			bad = true;	/* one node listed twice */
+	for (__u32 i = 0; i < s->nitems; i++) {
+		struct et_tree_node *t = &s->tree[i];
+
+		t->left = addr_find(m, s->nitems, raw[i].left, &bad);
+		t->right = addr_find(m, s->nitems, raw[i].right, &bad);
+		t->parent = addr_find(m, s->nitems, raw[i].parent_color & ~3ULL, &bad);
+		t->black = raw[i].parent_color & 1;
+		if (!(raw[i].parent_color & ~3ULL)) {
+			s->root = (__s32)i;
+			roots++;
+		}
+	}
+	free(m);
+	if (roots != (s->nitems ? 1 : 0))
+		bad = true;
+	return bad ? -1 : 0;
+}
+
 const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr *h, size_t size)
 {
 	struct et_snapshot *s = &a->cur;
@@ -147,6 +214,9 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 		s->flags = 0;
 		s->nitems = s->nready = s->nwaiters = 0;
 		s->has_counters = false;
+		s->has_shape = false;
+		s->root = -1;
+		s->nraw = 0;
 		return NULL;
 	}
 	if (!a->open)
@@ -158,6 +228,18 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 		if (r->ep != s->in.ep || append((void **)&s->items, &s->nitems, &s->cap_items,
 						r->item, r->n, sizeof(*s->items)))
 			break;
+		return NULL;
+	}
+	case ET_EV_SNAP_SHAPE: {
+		const struct et_ev_snap_shape *r = (const void *)h;
+
+		if (r->ep != s->in.ep)
+			break;
+		/* node[i] goes with item[i] of the batch just before it; a shape
+		 * batch lost or out of step costs the shape, not the snapshot */
+		if (s->nraw == UINT32_MAX || s->nraw + r->n != s->nitems ||
+		    append((void **)&s->raw, &s->nraw, &s->cap_raw, r->node, r->n, sizeof(*s->raw)))
+			s->nraw = UINT32_MAX;
 		return NULL;
 	}
 	case ET_EV_SNAP_READY: {
@@ -194,6 +276,13 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 			s->flags |= ET_F_TRUNCATED | ET_F_WAITERS_CUT;
 		if (s->watched < 0)
 			s->watched = s->nitems;
+		/* a shape whose links name other nodes than the items walked:
+		 * the tree moved under the walk */
+		if ((s->flags & ET_F_SHAPE) && s->nraw == s->nitems) {
+			s->has_shape = true;
+			if (et_shape_resolve(s, s->raw))
+				s->flags |= ET_F_TRUNCATED | ET_F_ITEMS_MOVED;
+		}
 		return s;
 	}
 	default:
@@ -219,5 +308,7 @@ void snap_asm_free(struct snap_asm *a)
 	free(a->cur.items);
 	free(a->cur.ready);
 	free(a->cur.waiters);
+	free(a->cur.tree);
+	free(a->cur.raw);
 	memset(a, 0, sizeof(*a));
 }

@@ -169,6 +169,7 @@ static void inst_free(struct model_inst *in)
 	free(in->items);
 	free(in->ready);
 	free(in->waiters);
+	free(in->tree.nodes);
 	free(in);
 }
 
@@ -464,6 +465,7 @@ static void inline_clear(struct model_inst *in);
 static void inst_clear(struct model_inst *in)
 {
 	in->nitems = in->nready = in->nwaiters = 0;
+	in->tree.present = false;
 	inline_clear(in);
 }
 
@@ -498,6 +500,7 @@ static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 		/* the kernel always adds EPOLLERR|EPOLLHUP */
 		it.events |= 0x18;
 		item_add(in, &it);
+		in->tree.stale = true;	/* rb_insert_color may have rotated */
 		break;
 	case ET_CTL_MOD:
 		i = item_index(in, e->fd, e->file);
@@ -510,6 +513,7 @@ static struct model_inst *apply_ctl(struct model *m, const struct et_ev_ctl *e)
 		break;
 	case ET_CTL_DEL:
 		item_del(in, e->fd, e->file, false);
+		in->tree.stale = true;
 		break;
 	}
 	/*
@@ -883,6 +887,7 @@ static struct model_inst *apply_ep_insert(struct model *m, const struct et_ev_ep
 	size_t i;
 
 	in->il.inserts++;
+	in->tree.stale = true;
 	touch_fd(in, e->fd, e->hdr.ts_ns);
 	for (i = 0; i < x->nins && x->ins[i].tid != e->hdr.tid; i++)
 		;
@@ -1012,6 +1017,7 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 		 * longer shows the item, the kernel may still hold it.
 		 */
 		item_del(in, e->fd, e->file, h->src == ET_SRC_TRACEPOINT);
+		in->tree.stale = true;
 		explain_fixes(in, e->fd, h->ts_ns);
 		touch_fd(in, e->fd, h->ts_ns);
 		break;
@@ -1375,6 +1381,28 @@ static unsigned int items_absent(struct model *m, struct model_inst *in,
 	return absent;
 }
 
+/* the shape the walk read, if it brought one; a snapshot without one
+ * (the tree grew past the bound) leaves none: an old shape would mislead */
+static void tree_take(struct model_tree *t, const struct et_snapshot *s, unsigned int dirty)
+{
+	t->present = s->has_shape && (s->tree || !s->nitems);
+	t->n = 0;
+	if (!t->present)
+		return;
+	t->nodes = grow(t->nodes, &t->cap, s->nitems ? s->nitems : 1, sizeof(*t->nodes));
+	for (__u32 i = 0; i < s->nitems; i++) {
+		t->nodes[i].fd = s->items[i].fd;
+		t->nodes[i].left = s->tree[i].left;
+		t->nodes[i].right = s->tree[i].right;
+		t->nodes[i].black = s->tree[i].black;
+	}
+	t->n = s->nitems;
+	t->root = s->root;
+	t->exact = !(dirty & (ET_F_ITEMS_MOVED | ET_F_ITEMS_CUT));
+	t->stale = false;
+	t->ts_ns = s->hdr.ts_ns;
+}
+
 static void apply_snapshot(struct model *m, const struct et_snapshot *s, const struct snap_ix *ix)
 {
 	struct model_inst *in = model_find(m, s->in.ep);
@@ -1411,6 +1439,7 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 	}
 	p = priv(in);
 	p->last_round = s->seq;
+	tree_take(&in->tree, s, dirty);
 	/* an instance from before tracing began, seen for the first time */
 	seeding = p->reseed || (!in->seen_snapshot && !in->created_ns);
 	/* seeding or resyncing after a loss: take the kernel's word, counting nothing */

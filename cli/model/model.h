@@ -107,6 +107,27 @@ struct model_inline {
 	__u64 ovf_window;	/* ... inside the running transfer, or the last one */
 };
 
+/*
+ * The rb-tree's shape as the latest snapshot read it (small trees only:
+ * ET_MAX_SHAPE_ITEMS).  Nothing between snapshots says how an insert or a
+ * removal rebalanced it: the model marks it stale then, and does not guess.
+ */
+struct model_tree_node {
+	__s32 fd;
+	__s32 left, right;	/* positions in nodes[] (tree order), -1: none */
+	bool black;
+};
+
+struct model_tree {
+	struct model_tree_node *nodes;	/* in the kernel's (file, fd) order */
+	size_t n, cap;
+	__s32 root;		/* position in nodes[], -1: empty */
+	bool present;		/* the latest snapshot brought a shape */
+	bool exact;		/* ... from a walk that raced no change */
+	bool stale;		/* an insert or removal came since */
+	__u64 ts_ns;		/* of that snapshot */
+};
+
 struct model_inst {
 	struct et_inst in;
 	__u64 created_ns;	/* 0: before tracing */
@@ -139,6 +160,7 @@ struct model_inst {
 	__u64 compared;		/* interest-set items snapshots compared with the model */
 	__u64 gone_ns;		/* closed because a complete round did not find it */
 	struct model_inline il;	/* the records of the inline rung */
+	struct model_tree tree;	/* rbr's shape */
 };
 
 struct model_proc {

@@ -418,6 +418,7 @@ void rec_close(struct rec_reader *r)
 	free(r->snap.items);
 	free(r->snap.ready);
 	free(r->snap.waiters);
+	free(r->snap.tree);
 	free(r);
 }
 
@@ -582,12 +583,16 @@ static int decode_snapshot(struct rec_reader *r, const unsigned char *p, size_t 
 		return -1;
 	memcpy(&fx, p, sizeof(fx));
 	if (fx.nitems > ET_MAX_TREE_ITEMS || fx.nready > ET_MAX_TREE_ITEMS ||
-	    fx.nwaiters > ET_MAX_TREE_ITEMS || fx.has_counters > 1)
+	    fx.nwaiters > ET_MAX_TREE_ITEMS || fx.has_counters > 1 || fx.has_shape > 1)
 		return -1;
 	need = sizeof(fx) + (fx.has_counters ? sizeof(s->cnt) : 0) +
 	       (size_t)fx.nitems * sizeof(*s->items) + (size_t)fx.nready * sizeof(*s->ready) +
-	       (size_t)fx.nwaiters * sizeof(*s->waiters);
+	       (size_t)fx.nwaiters * sizeof(*s->waiters) +
+	       (fx.has_shape ? sizeof(s->root) + (size_t)fx.nitems * sizeof(*s->tree) : 0);
 	if (need != len)
+		return -1;
+	if (fx.has_shape &&
+	    snap_array((void **)&s->tree, &s->cap_tree, fx.nitems, sizeof(*s->tree)))
 		return -1;
 	if (snap_array((void **)&s->items, &s->cap_items, fx.nitems, sizeof(*s->items)) ||
 	    snap_array((void **)&s->ready, &s->cap_ready, fx.nready, sizeof(*s->ready)) ||
@@ -618,6 +623,26 @@ static int decode_snapshot(struct rec_reader *r, const unsigned char *p, size_t 
 	p += (size_t)fx.nready * sizeof(*s->ready);
 	if (fx.nwaiters)
 		memcpy(s->waiters, p, (size_t)fx.nwaiters * sizeof(*s->waiters));
+	p += (size_t)fx.nwaiters * sizeof(*s->waiters);
+	s->has_shape = fx.has_shape;
+	s->root = -1;
+	if (fx.has_shape) {
+		memcpy(&s->root, p, sizeof(s->root));
+		p += sizeof(s->root);
+		if (fx.nitems)
+			memcpy(s->tree, p, (size_t)fx.nitems * sizeof(*s->tree));
+		/* positions out of range would index past items[]: a damaged file */
+		if (s->root < -1 || s->root >= (__s32)fx.nitems)
+			return -1;
+		for (__u32 i = 0; i < fx.nitems; i++) {
+			const struct et_tree_node *t = &s->tree[i];
+
+			if (t->left < -1 || t->left >= (__s32)fx.nitems || t->right < -1 ||
+			    t->right >= (__s32)fx.nitems || t->parent < -1 ||
+			    t->parent >= (__s32)fx.nitems || t->black > 1)
+				return -1;
+		}
+	}
 	return 0;
 }
 

@@ -261,13 +261,16 @@ static void w_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	fx.watched = snap->watched;
 	fx.flags = snap->flags;
 	fx.has_counters = snap->has_counters;
+	fx.has_shape = snap->has_shape;
 	fx.nitems = snap->nitems;
 	fx.nready = snap->nready;
 	fx.nwaiters = snap->nwaiters;
 	blen = sizeof(fx) + (snap->has_counters ? sizeof(snap->cnt) : 0) +
 	       (size_t)snap->nitems * sizeof(*snap->items) +
 	       (size_t)snap->nready * sizeof(*snap->ready) +
-	       (size_t)snap->nwaiters * sizeof(*snap->waiters);
+	       (size_t)snap->nwaiters * sizeof(*snap->waiters) +
+	       (snap->has_shape ? sizeof(snap->root) +
+				  (size_t)snap->nitems * sizeof(*snap->tree) : 0);
 	p = item_add(w, REC_SNAPSHOT, snap->hdr.ts_ns, NULL, blen);
 	if (!p)
 		return;
@@ -285,6 +288,13 @@ static void w_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	p += (size_t)snap->nready * sizeof(*snap->ready);
 	if (snap->nwaiters)
 		memcpy(p, snap->waiters, (size_t)snap->nwaiters * sizeof(*snap->waiters));
+	p += (size_t)snap->nwaiters * sizeof(*snap->waiters);
+	if (snap->has_shape) {
+		memcpy(p, &snap->root, sizeof(snap->root));
+		p += sizeof(snap->root);
+		if (snap->nitems)
+			memcpy(p, snap->tree, (size_t)snap->nitems * sizeof(*snap->tree));
+	}
 	if (w->rlen >= REC_BLOCK_TARGET)
 		block_write(w);
 }

@@ -465,6 +465,27 @@ static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	if (snap->flags & ET_F_WAITERS_CUT)
 		json_str(&w, "waiters_cut");
 	json_arr_end(&w);
+	/* rbr's shape (small trees): nodes[i] is fds[i], children as positions */
+	json_key(&w, "tree");
+	if (snap->has_shape) {
+		json_obj_begin(&w);
+		json_kv_s64_or_null(&w, "root", snap->root, snap->root >= 0);
+		json_key(&w, "nodes");
+		json_arr_begin(&w);
+		for (__u32 i = 0; i < snap->nitems; i++) {
+			const struct et_tree_node *t = &snap->tree[i];
+
+			json_obj_begin(&w);
+			json_kv_str(&w, "color", t->black ? "black" : "red");
+			json_kv_s64_or_null(&w, "left", t->left, t->left >= 0);
+			json_kv_s64_or_null(&w, "right", t->right, t->right >= 0);
+			json_obj_end(&w);
+		}
+		json_arr_end(&w);
+		json_obj_end(&w);
+	} else {
+		json_null(&w);
+	}
 	if (snap->has_counters)
 		j_inst_counters(&w, &snap->cnt, &o->vis);
 	json_obj_end(&w);

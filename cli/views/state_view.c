@@ -260,6 +260,39 @@ static void j_hist(struct json_writer *w, const char *k, const __u64 *h, bool kn
 	json_arr_end(w);
 }
 
+/*
+ * rbr's shape from the latest snapshot (docs/json.md): null when none came
+ * (a tree larger than ET_MAX_SHAPE_ITEMS, or an older recording).  nodes
+ * are in tree order, the kernel's (file, fd) key; left, right and root are
+ * positions in nodes.
+ */
+static void j_tree(struct json_writer *w, const struct model_tree *t)
+{
+	json_key(w, "tree");
+	if (!t->present) {
+		json_null(w);
+		return;
+	}
+	json_obj_begin(w);
+	json_kv_bool(w, "exact", t->exact);
+	json_kv_bool(w, "stale", t->stale);
+	json_kv_s64_or_null(w, "root", t->root, t->root >= 0);
+	json_key(w, "nodes");
+	json_arr_begin(w);
+	for (size_t k = 0; k < t->n; k++) {
+		const struct model_tree_node *n = &t->nodes[k];
+
+		json_obj_begin(w);
+		json_kv_s64(w, "fd", n->fd);
+		json_kv_str(w, "color", n->black ? "black" : "red");
+		json_kv_s64_or_null(w, "left", n->left, n->left >= 0);
+		json_kv_s64_or_null(w, "right", n->right, n->right >= 0);
+		json_obj_end(w);
+	}
+	json_arr_end(w);
+	json_obj_end(w);
+}
+
 static void render_json(struct view *v, __u64 now, bool final)
 {
 	double secs = v->last_ns ? (now - v->last_ns) / 1e9 : 0;
@@ -389,6 +422,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		j_hist(&w, "ready_ns_log2", in->ready_hist, v->vis.callbacks);
 		j_hist(&w, "sleep_ns_log2", in->sleep_hist, v->vis.sleeps);
 		j_inline(&w, v, in);
+		j_tree(&w, &in->tree);
 		json_obj_end(&w);
 		*p = in->cnt;
 	}

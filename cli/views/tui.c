@@ -318,6 +318,8 @@ static bool curses_on(struct tsink *ts)
 	} else {
 		ts->colors = false;
 	}
+	/* red and black by a letter too where colour is not seen */
+	ts->t.letters = !ts->colors || !utf8;
 	et_log_capture(true);
 	return true;
 }
@@ -403,7 +405,8 @@ static void hold(struct tsink *ts, const struct et_hdr *h, size_t size,
 
 	if (snap)
 		extra = snap->nitems * sizeof(*snap->items) + snap->nready * sizeof(*snap->ready) +
-			snap->nwaiters * sizeof(*snap->waiters);
+			snap->nwaiters * sizeof(*snap->waiters) +
+			(snap->has_shape ? snap->nitems * sizeof(*snap->tree) : 0);
 	else
 		extra = size;
 	if (ts->hold_bytes + extra > HOLD_MAX_BYTES) {
@@ -430,6 +433,11 @@ static void hold(struct tsink *ts, const struct et_hdr *h, size_t size,
 		p += snap->nready * sizeof(*snap->ready);
 		e->s.waiters = (void *)p;
 		memcpy(p, snap->waiters, snap->nwaiters * sizeof(*snap->waiters));
+		p += snap->nwaiters * sizeof(*snap->waiters);
+		e->s.tree = snap->has_shape ? (void *)p : NULL;
+		e->s.raw = NULL;
+		if (snap->has_shape)
+			memcpy(p, snap->tree, snap->nitems * sizeof(*snap->tree));
 	} else {
 		memcpy(e->data, h, size);
 	}
@@ -820,6 +828,9 @@ static int key(struct tsink *ts, int ch)
 		break;
 	case 'S':
 		t->sort = (t->sort + SORT_MAX - 1) % SORT_MAX;
+		break;
+	case 't':
+		t->tree_shape = !t->tree_shape;
 		break;
 	case '?':
 		open_screen(ts, SCR_HELP);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "grow.h"
+#include "i18n.h"
+#include "tui_tree.h"
 #include "tui_view.h"
 
 #define LOG_SLOT 512	/* bytes per log slot: the largest record fits */
@@ -1184,6 +1186,14 @@ static void tree_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	if (!items)
 		return;
+	/* 't': the tree's shape, where a snapshot brought one and it fits */
+	if (t->tree_shape && tui_tree_pane(b, t->g, x + 2, y + 1, w - 4, h - 2, &in->tree,
+					   t->letters)) {
+		snprintf(title, sizeof(title), _("rbr: %zu epitems, as a tree"), in->tree.n);
+		pane_title(t, b, x, y, w, t->focus == PANE_TREE, forms, 4, "");
+		free(items);
+		return;
+	}
 	for (size_t i = 0; i < in->nitems; i++)
 		items[i] = &in->items[i];
 	qsort(items, in->nitems, sizeof(*items), tree_cmp);
@@ -1578,6 +1588,7 @@ static const char *const help_lines[] = {
 	"                    an fd.  In the prompt, typing replaces the old filter, ^U",
 	"                    erases it, ^W a word, Enter applies, Esc removes the filter",
 	"  s / S             sort the overview by the next / previous column",
+	"  t                 rbr as a tree (colours, children) where it fits, or as a list",
 	"  m                 messages (diagnostics from epolltrace and libbpf)",
 	"  ?                 this help          q  quit",
 	"  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them",

@@ -131,6 +131,10 @@ struct tui {
 	/* the attach plan, one line per hook, for the help screen */
 	char plan[16][120];
 	int nplan;
+	/* rbr drawn as a tree where it fits ('t'), red and black also by a
+	 * letter (mono theme, --ascii): cli/views/tui_tree.c */
+	bool tree_shape;
+	bool letters;
 	/* message log lines, newest first (tui.c fills) */
 	const char *(*message)(unsigned int n);
 };

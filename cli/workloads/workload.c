@@ -390,6 +390,12 @@ static int track_dup(int newfd, int oldfd, const char *kind, const char *call)
 	return newfd;
 }
 
+/* a dup of fd at the lowest free number, for scenarios in files of their own */
+static int ops_dup(int fd)
+{
+	return track_dup(fcntl(fd, F_DUPFD_CLOEXEC, 0), fd, "dup", "fcntl(F_DUPFD_CLOEXEC)");
+}
+
 static int close_fd(int fd)
 {
 	struct closing c = {};
@@ -2079,6 +2085,7 @@ static int ops_asleep(pid_t tid)
 
 const struct workload_ops workload_ops = {
 	.truth = truth, .fail = fail, .failed = failed, .ep_create = ep_create, .ctl = ctl,
+	.dup_fd = ops_dup,
 	.make_eventfd = make_eventfd, .bump_eventfd = bump_eventfd, .drain = drain,
 	.wait = ops_wait, .wait_one = ops_wait_one, .expect = expect,
 	.expect_ready = expect_ready, .hold = ops_hold,
@@ -2302,7 +2309,7 @@ static void sharer_release(void)
 
 static const char *const scenario_names[] = {
 	"mixed", "threads", "lt-et", "oneshot", "exclusive", "close-watched", "nested",
-	"thread-exit", "ovflist", "sleepers", "sharer", "all", NULL,
+	"thread-exit", "ovflist", "sleepers", "sharer", "rbtree", "all", NULL,
 };
 
 static const struct {
@@ -2321,6 +2328,7 @@ static const struct {
 	{ "three threads left asleep in epoll_wait until the end", sc_sleepers },
 	{ "an instance passed over SCM_RIGHTS to an untraced process that waits on it",
 	  sc_sharer },
+	{ "rbr rebalanced: ascending and descending ADDs of dup'd fds, then DELs", sc_rbtree },
 	{ "every scenario above, in order", NULL },
 };
 

@@ -24,6 +24,8 @@ struct workload_ops {
 	int (*make_eventfd)(void);
 	int (*bump_eventfd)(int fd);
 	int (*drain)(int fd);
+	/* a new fd for fd's file (the lowest free one), tracked; -1 on failure */
+	int (*dup_fd)(int fd);
 	/* epoll_wait and its line; returns what the call returned, errno kept */
 	int (*wait)(int epfd, struct epoll_event *ev, int maxevents, int timeout_ms);
 	/* an epoll_wait that must return exactly the one item data, with mask */
@@ -58,5 +60,6 @@ static inline uint64_t workload_tag(int epfd, int fd)
 
 /* the scenarios in files of their own */
 int sc_ovflist(int scale);
+int sc_rbtree(int scale);
 
 #endif
