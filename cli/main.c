@@ -679,7 +679,7 @@ static int cmd_replay(struct cli *c, const char *path)
 {
 	struct replay_opts ro = { .progress = isatty(STDERR_FILENO), .label = "replay" };
 	struct rec_reader *r;
-	struct et_sink *sink;
+	struct et_sink *sink, *guard = NULL;
 	int ret;
 
 	if (c->json + c->summary + c->json_state > 1) {
@@ -716,12 +716,22 @@ static int cmd_replay(struct cli *c, const char *path)
 				      c->count);
 	else
 		sink = out_json_new(stdout);
+	/* a lesson cut short is an error, not only a warning */
+	if (sink && rec_header(r)->lesson[0] && !(guard = learn_guard_new(sink))) {
+		if (c->summary || c->json_state)
+			state_view_free(sink);
+		else
+			out_free(sink);
+		sink = NULL;
+	}
 	if (!sink) {
 		et_err("out of memory");
 		rec_close(r);
 		return 1;
 	}
-	ret = replay_feed(r, sink, &ro);
+	ret = replay_feed(r, guard ? guard : sink, &ro);
+	if (guard && learn_guard_finish(guard, path))
+		ret = 1;
 	if (c->summary || c->json_state)
 		state_view_free(sink);
 	else

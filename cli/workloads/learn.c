@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include "clock.h"
@@ -359,8 +360,11 @@ static void list_lessons(void)
 /* the workload's process: waits for "start", then serves the steps */
 static int child_main(const struct lesson *l, int ctl, FILE *truth)
 {
-	char c;
+	char c, comm[16];
 
+	/* the lesson's name where the screens show a comm */
+	snprintf(comm, sizeof(comm), "lesson:%s", l->name);
+	prctl(PR_SET_NAME, comm);
 	/* the lesson does not outlive its driver */
 	signal(SIGPIPE, SIG_IGN);
 	do {
@@ -635,4 +639,97 @@ int learn_command(int argc, char **argv)
 	}
 	et_log_libbpf_init();
 	return run_lesson(l, &o);
+}
+
+/* ---- replay of a lesson's recording, headless --------------------------------- */
+
+struct learn_guard {
+	struct et_sink sink;
+	struct et_sink *next;
+	int step, nsteps;
+	bool ended;
+	char name[ET_LESSON_NAME_LEN];
+};
+
+static void g_record(struct et_sink *s, const struct et_hdr *h, size_t size)
+{
+	struct learn_guard *g = (struct learn_guard *)s;
+
+	if (h->type == ET_EV_LESSON) {
+		const struct et_ev_lesson *e = (const void *)h;
+
+		g->step = e->step;
+		g->nsteps = e->nsteps;
+		g->ended |= e->phase == ET_LESSON_END;
+		snprintf(g->name, sizeof(g->name), "%.*s", (int)sizeof(e->lesson) - 1, e->lesson);
+	}
+	g->next->record(g->next, h, size);
+}
+
+static void g_snapshot(struct et_sink *s, const struct et_snapshot *snap)
+{
+	struct learn_guard *g = (struct learn_guard *)s;
+
+	g->next->snapshot(g->next, snap);
+}
+
+static void g_flush(struct et_sink *s)
+{
+	struct learn_guard *g = (struct learn_guard *)s;
+
+	g->next->flush(g->next);
+}
+
+static void g_begin(struct et_sink *s, const struct et_session_info *info)
+{
+	struct learn_guard *g = (struct learn_guard *)s;
+
+	if (g->next->begin)
+		g->next->begin(g->next, info);
+}
+
+static int g_tick(struct et_sink *s, __u64 now)
+{
+	struct learn_guard *g = (struct learn_guard *)s;
+
+	return g->next->tick ? g->next->tick(g->next, now) : 0;
+}
+
+static void g_end(struct et_sink *s, __u64 now)
+{
+	struct learn_guard *g = (struct learn_guard *)s;
+
+	if (g->next->end)
+		g->next->end(g->next, now);
+}
+
+struct et_sink *learn_guard_new(struct et_sink *next)
+{
+	struct learn_guard *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->sink = (struct et_sink){ .record = g_record, .snapshot = g_snapshot, .flush = g_flush,
+				    .begin = g_begin, .tick = g_tick, .end = g_end };
+	g->next = next;
+	return &g->sink;
+}
+
+int learn_guard_finish(struct et_sink *s, const char *path)
+{
+	struct learn_guard *g = (struct learn_guard *)s;
+	int ret = 0;
+
+	if (!g->ended) {
+		if (g->nsteps)
+			et_err("%s: the lesson %s is cut off after step %d of %d (the recording is "
+			       "truncated)", path, g->name, g->step < g->nsteps ? g->step : g->nsteps,
+			       g->nsteps);
+		else
+			et_err("%s: the recording says it holds a lesson, but no lesson record is in "
+			       "it (truncated)", path);
+		ret = 1;
+	}
+	free(g);
+	return ret;
 }
