@@ -365,7 +365,7 @@ static int child_main(const struct lesson *l, int ctl, FILE *truth)
 	/* the lesson's name where the screens show a comm */
 	snprintf(comm, sizeof(comm), "lesson:%s", l->name);
 	prctl(PR_SET_NAME, comm);
-	/* the lesson does not outlive its driver */
+	/* a driver gone is the end of the lesson (EPIPE), not a death */
 	signal(SIGPIPE, SIG_IGN);
 	do {
 		if (read(ctl, &c, 1) != 1)
@@ -442,9 +442,13 @@ static int run_lesson(const struct lesson *l, struct learn_opts *o)
 	int ret = 1, status = 0;
 	char why[128];
 
-	if (tui && !o->record && !tui_possible(why, sizeof(why))) {
-		et_err("learn: %s; headless, use --json", why);
-		return 2;
+	/* --record alone off a terminal: the file only, every stop in turn */
+	if (tui && !tui_possible(why, sizeof(why))) {
+		if (!o->record) {
+			et_err("learn: %s; headless, use --json or --record FILE", why);
+			return 2;
+		}
+		tui = false;
 	}
 	if (tui && (!tui_lesson_sink_new || !tui_lesson_sink_free)) {
 		et_err("learn: this build has no lesson screen; use --json or --record FILE");
@@ -464,9 +468,6 @@ static int run_lesson(const struct lesson *l, struct learn_opts *o)
 	}
 	if (o->record && !(rec = rec_writer_open(o->record, o->force)))
 		goto out;
-	/* --record alone: the file only, every stop in turn */
-	if (tui && o->record && !tui_possible(why, sizeof(why)))
-		tui = false;
 	if (tui) {
 		view = tui_lesson_sink_new(&lo);
 		errs = tmpfile();
