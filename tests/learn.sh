@@ -36,6 +36,8 @@ else
 fi
 ALL=$(awk '{print $1}' "$OUT/list.txt")
 LESSONS=${LESSONS:-$ALL}
+# the lesson a check prefers, if it is run; else the first one run
+pick() { tr ' ' '\n' <<<"$LESSONS" | grep -x "$1" || tr ' ' '\n' <<<"$LESSONS" | grep . | head -1; }
 
 # ---- errors -------------------------------------------------------------------
 "$ET" learn no-such-lesson --json >"$OUT/unknown.out" 2>"$OUT/unknown.err"
@@ -80,7 +82,7 @@ for n in $LESSONS; do
 done
 
 # ---- the checker can fail: a step's snapshot taken away, a step's records moved --
-n=$(echo "$LESSONS" | grep -x wakeup || echo "$LESSONS" | head -1)
+n=$(pick wakeup)
 if [ -s "$OUT/$n.jsonl" ]; then
 	python3 - "$OUT/$n.jsonl" "$OUT/doctored.jsonl" <<'PY'
 import json, sys
@@ -104,7 +106,7 @@ PY
 fi
 
 # ---- recorded, then replayed without root --------------------------------------
-n=$(echo "$LESSONS" | grep -x lt-et || echo "$LESSONS" | head -1)
+n=$(pick lt-et)
 # shellcheck disable=SC2086
 timeout 60 "$ET" learn "$n" --json $ATTACH --record "$OUT/rec.etr" --truth "$OUT/rec.truth" \
 	>"$OUT/rec-live.jsonl" 2>"$OUT/rec.err"
@@ -150,7 +152,7 @@ if [ -s "$OUT/rec.etr" ]; then
 fi
 
 # ---- --record alone, off a terminal: the file only, every stop ----------------------
-n=$(echo "$LESSONS" | grep -x oneshot || echo "$LESSONS" | head -1)
+n=$(pick oneshot)
 # shellcheck disable=SC2086
 timeout 60 "$ET" learn "$n" $ATTACH --record "$OUT/alone.etr" --truth "$OUT/alone.truth" \
 	</dev/null >"$OUT/alone.out" 2>"$OUT/alone.err"

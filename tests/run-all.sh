@@ -11,6 +11,8 @@ VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
 SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit ovflist sleepers sharer"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 VM_MODES=${VM_MODES:-"auto kprobe tracepoint inline"}
+# the lessons in the guests (every one `learn` lists, unless narrowed), and how
+VM_LESSON_MODES=${VM_LESSON_MODES-"fentry kprobe"}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
 # a run killed by an older version of this script could leave a tmpfs
 # mounted under $OUT: unmount it, or rm -rf fails and old files stay
@@ -406,6 +408,8 @@ step "the manual: help, man page, completion"
 run_suite manual
 step "speed: the fast reader and writers give the same answers"
 run_suite speed
+step "lessons: learn, each lesson against its ground truth, recorded and replayed"
+run_suite learn
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
@@ -591,9 +595,38 @@ for mode in $VM_MODES; do
 		echo \$? > /out/\$mode/\$sc/run.rc
 	done
 done
+# the lessons, headless; checked on the host (tests/check_lesson.py)
+for mode in $VM_LESSON_MODES; do
+	mkdir -p /out/learn/\$mode
+	for l in $VM_LESSONS; do
+		epolltrace learn \$l --json --attach \$mode --truth /out/learn/\$mode/\$l.truth \
+			> /out/learn/\$mode/\$l.jsonl 2> /out/learn/\$mode/\$l.err
+		echo \$? > /out/learn/\$mode/\$l.rc
+	done
+done
 exit 0
 EOF
 }
+VM_LESSONS=${VM_LESSONS-$("$ET" learn 2>/dev/null | awk '{print $1}' | tr '\n' ' ')}
+# the lessons a guest ran: each against its ground truth, step by step
+vm_check_lessons() {	# kver dir
+	local mode l d=$2
+	for mode in $VM_LESSON_MODES; do
+		for l in $VM_LESSONS; do
+			if [ "$(cat "$d/$mode/$l.rc" 2>/dev/null)" != 0 ]; then
+				fail "vm $1 $mode lesson $l (run)" "$(head -c 400 "$d/$mode/$l.err" 2>/dev/null)"
+				continue
+			fi
+			if python3 tests/check_lesson.py "$d/$mode/$l.jsonl" "$d/$mode/$l.truth" \
+				>"$d/$mode/$l.check" 2>&1; then
+				pass "vm $1 $mode lesson $l: $(grep -c '^PASS' "$d/$mode/$l.check") checks against its truth (callbacks $(grep -o '"callbacks_visible":[a-z]*' "$d/$mode/$l.jsonl" | head -1 | cut -d: -f2))"
+			else
+				fail "vm $1 $mode lesson $l" "$(grep -v '^PASS' "$d/$mode/$l.check" | head -5)"
+			fi
+		done
+	done
+}
+
 # every kernel's sites file first: each guest gets another build's too
 declare -A VM_SITES=()
 if [[ " $VM_MODES " == *" inline "* ]]; then
@@ -695,6 +728,7 @@ assert {s["function"] for s in i["sites"]} >= {"ep_insert", "ep_poll", "ep_send_
 			run_check "vm $kver $mode $sc" "$d" "$m"
 		done
 	done
+	vm_check_lessons "$kver" "$vo/out/learn"
 done
 
 # ---- the full path: the kernel's debug info inside the guest ---------------------

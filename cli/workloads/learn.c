@@ -285,19 +285,36 @@ static int turn(void *ctx, struct session *s)
 		d->st = ST_AT_AFTER;
 		d->step = 0;
 	}
-	if (d->st == ST_FAILED)
-		return 1;
-	if (d->st != ST_DONE && read_replies(d, s))
-		return 1;
-	if (!d->want_next && !d->autoplay)
-		return 0;
-	if (d->st == ST_AT_BEFORE) {
-		d->want_next = false;
-		return ask(d, "run", d->step) ? 1 : 0;
-	}
-	if (d->st == ST_AT_AFTER && d->step < d->l->nsteps) {
-		d->want_next = false;
-		return ask(d, "before", d->step + 1) ? 1 : 0;
+	/*
+	 * A few stops a turn: a reply is waited for here (up to 100 ms, the
+	 * loop's own idle wait), not in the next turn, so that a stop costs
+	 * the workload's time, not a loop turn.  The step's records wait in
+	 * the ring meanwhile; session_sync() takes them before the snapshot.
+	 */
+	for (int i = 0; i < 4; i++) {
+		if (d->st == ST_WAIT) {
+			struct pollfd p = { .fd = d->ctl, .events = POLLIN };
+
+			if (poll(&p, 1, 100) < 0 && errno != EINTR)
+				return 1;
+		}
+		if (d->st != ST_DONE && d->st != ST_FAILED && read_replies(d, s))
+			return 1;
+		if (d->st == ST_FAILED)
+			return 1;
+		if (d->st == ST_WAIT || (!d->want_next && !d->autoplay))
+			return 0;
+		if (d->st == ST_AT_BEFORE) {
+			d->want_next = false;
+			if (ask(d, "run", d->step))
+				return 1;
+		} else if (d->st == ST_AT_AFTER && d->step < d->l->nsteps) {
+			d->want_next = false;
+			if (ask(d, "before", d->step + 1))
+				return 1;
+		} else {
+			return 0;
+		}
 	}
 	return 0;
 }
