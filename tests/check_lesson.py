@@ -79,9 +79,10 @@ def main():
            r["pid"] != pid or r["src"] != "user"]
     report(not bad, f"{tag}: the lesson records name the lesson, its steps and workload",
            f"{bad[:1]}")
+    # (a step may run no epoll function at all: a dup, an accept; hooks may be empty)
     texts = [r for _, r in lessons if r["phase"] in ("before", "after") and
-             (not r["text"] or not r["hooks"] or "{" in r["narration"])]
-    report(not texts, f"{tag}: every stop narrates (text, hooks, every {{N}} filled)",
+             (not r["text"] or "{" in r["narration"])]
+    report(not texts, f"{tag}: every stop narrates (text, every {{N}} filled)",
            f"{texts[:1]}")
 
     # ep addresses of the workload's epfds, as the stream learns them
