@@ -8,8 +8,9 @@
  * peer's sk_data_ready in the writer's context), and a wait's result is
  * awaited.
  *
- * The kernel facts the narration states are those of fs/eventpoll.c in
- * v5.15 (the seed's), v6.1 and v6.12, which agree on them:
+ * The kernel facts the narration states (the seed describes them for
+ * v5.15; tests/learn.sh holds every step's records and snapshot to them on
+ * 6.1 and 6.12 in the guests and on this machine's kernel):
  *  - do_epoll_create -> ep_alloc: wq, rdllist, rbr initialised empty;
  *  - ep_insert: the epitem is linked into rbr (ep_rbtree_insert, ordered
  *    by ep_cmp_ffd: file address, then fd), ep_item_poll -> the file's
@@ -515,10 +516,10 @@ static const struct lesson_step wakeup_steps[] = {
 		.before = N_("Data is about to arrive on socket 1 (fd {0}) and socket 3 (fd {2}) "
 			     "at once, while thread {4} sleeps."),
 		.after = N_("Each socket called ep_poll_callback: it ran twice and put both "
-			    "epitems on rdllist, and woke the thread on wq. The thread ran "
-			    "ep_send_events, which copied two events to user space: epoll_wait "
-			    "returned {5}. Level-triggered and not yet read, both epitems went back "
-			    "on rdllist."),
+			    "epitems on rdllist. The first call woke the thread on wq; by the time "
+			    "it ran, both were queued. It ran ep_send_events, which copied two "
+			    "events to user space: epoll_wait returned {5}. Level-triggered and "
+			    "not yet read, both epitems went back on rdllist."),
 		.hooks = "ep_poll_callback,ep_poll,ep_send_events",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ | ET_LT_POLLWAIT,
 		.run = wk_data,
