@@ -160,6 +160,7 @@ static const char help_learn[] =
 "      --pace S            auto-play: seconds per stop (0.1 to 3600; default 2)\n"
 "      --attach MODE       auto (default), fentry, kprobe, tracepoint or inline\n"
 "      --sites FILE, --vmlinux FILE  as for tracing (epolltrace --help)\n"
+"      --lang en|ko        the narration's language (default: the locale's)\n"
 "  -v, --verbose           more diagnostics on stderr\n"
 "\n"
 "Examples:\n"

@@ -43,6 +43,8 @@
 extern struct et_sink *tui_lesson_sink_new(const struct tui_lesson_opts *o)
 	__attribute__((weak));
 extern void tui_lesson_sink_free(struct et_sink *s) __attribute__((weak));
+/* --lang: the language's choice is another file's (lang.c) */
+extern int et_lang_set(const char *lang) __attribute__((weak));
 
 #define LEARN_MAX_EPFDS	64
 
@@ -342,6 +344,7 @@ enum {
 	OPT_SITES,
 	OPT_VMLINUX,
 	OPT_RUN,
+	OPT_LANG,
 };
 
 static const struct option long_opts[] = {
@@ -355,6 +358,7 @@ static const struct option long_opts[] = {
 	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
 	/* hidden, for tests: the workload alone, every step, no tracing */
 	{ "run-alone", no_argument, NULL, OPT_RUN },
+	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -596,6 +600,16 @@ int learn_command(int argc, char **argv)
 			break;
 		case OPT_RUN:
 			o.alone = true;
+			break;
+		case OPT_LANG:
+			if (!et_lang_set) {
+				et_err("--lang: this build has no message catalogues");
+				return 2;
+			}
+			if (et_lang_set(optarg)) {
+				et_err("invalid --lang '%s': use en or ko", optarg);
+				return 2;
+			}
 			break;
 		case 'v':
 			et_verbose++;
