@@ -598,8 +598,11 @@ done
 # the lessons, headless; checked on the host (tests/check_lesson.py)
 for mode in $VM_LESSON_MODES; do
 	mkdir -p /out/learn/\$mode
+	sites=
+	[ \$mode = inline ] && sites="--sites /bin/sites-$1"
 	for l in $VM_LESSONS; do
-		epolltrace learn \$l --json --attach \$mode --truth /out/learn/\$mode/\$l.truth \
+		epolltrace learn \$l --json --attach \$mode \$sites \
+			--truth /out/learn/\$mode/\$l.truth \
 			> /out/learn/\$mode/\$l.jsonl 2> /out/learn/\$mode/\$l.err
 		echo \$? > /out/learn/\$mode/\$l.rc
 	done

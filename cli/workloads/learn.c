@@ -388,6 +388,8 @@ static int child_main(const struct lesson *l, int ctl, FILE *truth)
 	prctl(PR_SET_NAME, comm);
 	/* a driver gone is the end of the lesson (EPIPE), not a death */
 	signal(SIGPIPE, SIG_IGN);
+	/* Ctrl-C is the driver's: it ends the session, and the lesson with it */
+	signal(SIGINT, SIG_IGN);
 	do {
 		if (read(ctl, &c, 1) != 1)
 			_exit(0);
