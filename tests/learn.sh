@@ -21,7 +21,7 @@ pass() { echo "PASS learn: $1"; }
 fail() { echo "FAIL learn: $1 :: $(echo "$2" | tr '\n' ' ' | cut -c1-400)"; }
 
 # ---- the list -----------------------------------------------------------------
-"$ET" learn >"$OUT/list.txt" 2>"$OUT/list.err"
+LC_ALL=C LANG=C "$ET" learn >"$OUT/list.txt" 2>"$OUT/list.err"
 rc=$?
 core="structures wakeup lt-et oneshot"
 missing=
@@ -35,6 +35,15 @@ else
 	fail "the list" "rc=$rc missing:$missing bad=$bad $(head -c 300 "$OUT/list.txt" "$OUT/list.err")"
 fi
 ALL=$(awk '{print $1}' "$OUT/list.txt")
+# in Korean, where this build has the catalogues: the same names, every title translated
+if "$ET" learn --lang ko >"$OUT/list-ko.txt" 2>"$OUT/list-ko.err"; then
+	if [ "$(awk '{print $1}' "$OUT/list-ko.txt")" = "$ALL" ] &&
+		! LC_ALL=C grep -q '^[a-z-]*  *[ -~]*$' "$OUT/list-ko.txt"; then
+		pass "the list in Korean (--lang ko): the same names, every title in Hangul"
+	else
+		fail "the list in Korean" "$(head -c 300 "$OUT/list-ko.txt")"
+	fi
+fi
 LESSONS=${LESSONS:-$ALL}
 # the lesson a check prefers, if it is run; else the first one run
 pick() { tr ' ' '\n' <<<"$LESSONS" | grep -x "$1" || tr ' ' '\n' <<<"$LESSONS" | grep . | head -1; }
