@@ -92,6 +92,20 @@ for n in $LESSONS; do
 	python3 "$HERE/check_lesson.py" "$OUT/$n.jsonl" "$OUT/$n.truth" | sed "s/^\(PASS\|FAIL\) /\1 learn: ($MODE) /"
 done
 
+# ---- a reader that stops reading ends the lesson, cleanly ------------------------
+n=$(pick structures)
+# shellcheck disable=SC2086
+timeout 60 "$ET" learn "$n" --json $ATTACH 2>"$OUT/head.err" | head -3 >"$OUT/head.out"
+rc=${PIPESTATUS[0]}
+sleep 0.5
+left=$(ps -eo comm= | grep -c "^lesson:$n")
+if [ "$rc" = 0 ] && [ "$(wc -l <"$OUT/head.out")" = 3 ] && [ ! -s "$OUT/head.err" ] &&
+	[ "$left" = 0 ]; then
+	pass "$n: learn --json | head -3: exit 0, nothing on stderr, no workload left"
+else
+	fail "$n: learn --json | head -3" "rc=$rc left=$left $(head -c 200 "$OUT/head.err")"
+fi
+
 # ---- the checker can fail: a step's snapshot taken away, a step's records moved --
 n=$(pick wakeup)
 if [ -s "$OUT/$n.jsonl" ]; then

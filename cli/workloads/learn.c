@@ -522,7 +522,8 @@ static int run_lesson(const struct lesson *l, struct learn_opts *o)
 		et_err("learn: lesson %s: the workload failed", l->name);
 	if (d.st == ST_FAILED || (WIFEXITED(status) && WEXITSTATUS(status)))
 		ret = 1;
-	else if (!ret && d.st != ST_DONE && !tui) {
+	/* (a reader that stopped reading, --json | head, ended it as it ends a trace) */
+	else if (!ret && d.st != ST_DONE && !tui && !(o->json && session_reader_gone(stdout))) {
 		et_err("learn: lesson %s: stopped at step %d of %d", l->name, d.step, l->nsteps);
 		ret = 1;
 	}
