@@ -67,11 +67,11 @@ struct learn {
 	size_t len;
 	enum learn_state st;
 	int step;			/* the stop we are at (or the reply awaited) */
+	char expect;			/* the reply awaited: 'b' before, 'a' after */
 	bool autoplay;			/* headless: every stop in turn */
 	bool want_next;			/* the presenter asked for the next stop */
 	struct { int epfd; __u64 ep; } eps[LEARN_MAX_EPFDS];
 	int neps;
-	struct lesson_reply last;	/* the last BEFORE's args and epfds */
 };
 
 /* ---- the sink: the instances' addresses, from the stream ----------------- */
@@ -199,6 +199,7 @@ static int ask(struct learn *d, const char *what, int step)
 	}
 	d->st = ST_WAIT;
 	d->step = step;
+	d->expect = what[0] == 'r' ? 'a' : 'b';
 	return 0;
 }
 
@@ -215,7 +216,8 @@ static int on_reply(struct learn *d, struct session *s, const char *line)
 {
 	struct lesson_reply r;
 
-	if (lesson_reply_parse(line, &r) || r.step != d->step || d->st != ST_WAIT) {
+	if (lesson_reply_parse(line, &r) || r.step != d->step || d->st != ST_WAIT ||
+	    (r.kind != 'f' && r.kind != d->expect)) {
 		et_err("learn: lesson %s: unexpected reply '%s'", d->l->name, line);
 		return -1;
 	}
@@ -225,14 +227,12 @@ static int on_reply(struct learn *d, struct session *s, const char *line)
 		return -1;
 	}
 	if (r.kind == 'b') {
-		d->last = r;
 		inject(d, s, ET_LESSON_BEFORE, r.step, &r);
 		d->st = ST_AT_BEFORE;
 	} else {
 		/* the kernel's state after the step, then the narration of it */
 		session_sync(s);
 		inject(d, s, ET_LESSON_AFTER, r.step, &r);
-		d->last = r;
 		d->st = ST_AT_AFTER;
 		if (r.step == d->l->nsteps)
 			finish(d, s, &r);
@@ -245,6 +245,7 @@ static int read_replies(struct learn *d, struct session *s)
 {
 	for (;;) {
 		ssize_t n = read(d->ctl, d->line + d->len, 1);
+
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
