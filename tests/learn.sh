@@ -106,6 +106,23 @@ else
 	fail "$n: learn --json | head -3" "rc=$rc left=$left $(head -c 200 "$OUT/head.err")"
 fi
 
+# ---- a step that fails: its reason, the step, exit 1, no workload left ----------
+# (wakeup's step 3 needs SCHED_FIFO: without CAP_SYS_NICE it cannot be exact)
+if command -v capsh >/dev/null && tr ' ' '\n' <<<"$LESSONS" | grep -qx wakeup; then
+	# shellcheck disable=SC2016
+	capsh --drop=cap_sys_nice -- -c '"$0" learn wakeup --json $1 >"$2/fail.out" 2>"$2/fail.err"' \
+		"$ET" "$ATTACH" "$OUT"
+	rc=$?
+	left=$(ps -eo comm= | grep -c "^lesson:wakeup")
+	if [ $rc = 1 ] && [ "$left" = 0 ] && grep -q "SCHED_FIFO for the two sends" "$OUT/fail.err" &&
+		grep -q "lesson wakeup: step 3 failed" "$OUT/fail.err" &&
+		! grep -q '"phase":"end"' "$OUT/fail.out"; then
+		pass "wakeup without CAP_SYS_NICE: step 3 fails with its reason, exit 1, no END, no workload left"
+	else
+		fail "wakeup without CAP_SYS_NICE" "rc=$rc left=$left $(cat "$OUT/fail.err")"
+	fi
+fi
+
 # ---- the checker can fail: a step's snapshot taken away, a step's records moved --
 n=$(pick wakeup)
 if [ -s "$OUT/$n.jsonl" ]; then

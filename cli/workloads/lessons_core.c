@@ -431,7 +431,7 @@ static int send_both(struct wakeup *p)
 	err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &fifo);
 	if (err) {
 		sched_setaffinity(0, sizeof(was), &was);
-		return W.fail("SCHED_FIFO for the two sends: %s (learn runs as root)",
+		return W.fail("SCHED_FIFO for the two sends: %s (needs CAP_SYS_NICE)",
 			      strerror(err));
 	}
 	r = send_bytes(p->s[0][1], 16) || send_bytes(p->s[2][1], 16) ? -1 : 0;
