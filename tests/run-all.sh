@@ -11,8 +11,12 @@ VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
 SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit ovflist sleepers sharer"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 VM_MODES=${VM_MODES:-"auto kprobe tracepoint inline"}
-# the lessons in the guests (every one `learn` lists, unless narrowed), and how
+# the lessons in the guests (every one `learn` lists, unless narrowed), and how:
+# a lesson costs about 5 s a mode under TCG (the attach, mostly), so each guest
+# runs them in one of VM_LESSON_MODES, the modes taking turns over the guests
+# (6.1: fentry, 6.12: kprobe); VM_LESSON_EVERY_MODE=1: every mode in every guest
 VM_LESSON_MODES=${VM_LESSON_MODES-"fentry kprobe"}
+VM_LESSON_EVERY_MODE=${VM_LESSON_EVERY_MODE:-0}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
 # a run killed by an older version of this script could leave a tmpfs
 # mounted under $OUT: unmount it, or rm -rf fails and old files stay
@@ -596,7 +600,7 @@ for mode in $VM_MODES; do
 	done
 done
 # the lessons, headless; checked on the host (tests/check_lesson.py)
-for mode in $VM_LESSON_MODES; do
+for mode in $VM_GUEST_LESSON_MODES; do
 	mkdir -p /out/learn/\$mode
 	sites=
 	[ \$mode = inline ] && sites="--sites /bin/sites-$1"
@@ -614,7 +618,7 @@ VM_LESSONS=${VM_LESSONS-$("$ET" learn 2>/dev/null | awk '{print $1}' | tr '\n' '
 # the lessons a guest ran: each against its ground truth, step by step
 vm_check_lessons() {	# kver dir
 	local mode l d=$2
-	for mode in $VM_LESSON_MODES; do
+	for mode in $VM_GUEST_LESSON_MODES; do
 		for l in $VM_LESSONS; do
 			if [ "$(cat "$d/$mode/$l.rc" 2>/dev/null)" != 0 ]; then
 				fail "vm $1 $mode lesson $l (run)" "$(head -c 400 "$d/$mode/$l.err" 2>/dev/null)"
@@ -648,7 +652,15 @@ if [[ " $VM_MODES " == *" inline "* ]]; then
 		VM_SITES[$kver]=$OUT/vmbin/sites-$kver
 	done
 fi
+vm_i=0
 for pkg in $VM_KERNELS; do
+	# this guest's lesson modes: one, in turn, or every one
+	read -r -a lesson_modes <<<"$VM_LESSON_MODES"
+	VM_GUEST_LESSON_MODES=$VM_LESSON_MODES
+	if [ "$VM_LESSON_EVERY_MODE" != 1 ] && [ ${#lesson_modes[@]} -gt 0 ]; then
+		VM_GUEST_LESSON_MODES=${lesson_modes[vm_i % ${#lesson_modes[@]}]}
+	fi
+	vm_i=$((vm_i + 1))
 	vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>"$OUT/fetch-$pkg.err")
 	if [ -z "$vmlinuz" ] || [ ! -f "$vmlinuz" ]; then
 		fail "vm $pkg: fetch kernel" "$(cat "$OUT/fetch-$pkg.err")"
