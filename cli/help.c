@@ -71,6 +71,7 @@ static const char help_trace[] =
 "Subcommands (epolltrace help SUBCOMMAND, or SUBCOMMAND --help, for more):\n"
 "  (none)    trace live: the TUI on a terminal, else one line per event\n"
 "  demo      watch a built-in workload in the TUI; scripted test workloads\n"
+"  learn     lessons: epoll's ideas happening in the kernel, step by step\n"
 "  probes    what this kernel lets epolltrace see, and why\n"
 "  sites     where ep_insert, ep_poll, ep_send_events sit, from debug info\n"
 "  record    trace into a recording file, with no screen\n"
@@ -135,6 +136,39 @@ static const char help_demo[] =
 "  epolltrace demo --text -d 5              five seconds as text\n"
 "  epolltrace demo --list                   the scripted workloads\n"
 "  epolltrace demo --scenario threads --gate &  epolltrace -p $!\n";
+
+static const char help_learn[] =
+"Usage: epolltrace learn\n"
+"       epolltrace learn NAME [--json | --record FILE [--force]] [--pace S]\n"
+"                        [--attach MODE]\n"
+"\n"
+"Alone, learn lists the lessons: the name, then the title.  With a NAME it\n"
+"runs that lesson: a scripted workload, traced, that stops before and after\n"
+"every step.  Each stop narrates the step in the kernel's terms (the function,\n"
+"the structure), and after a step a snapshot shows rbr, rdllist and wq as the\n"
+"kernel holds them.  Needs root; a lesson's recording replays without it.\n"
+"\n"
+"Keys: Space or Right: the next stop; Left: the previous; r: restart;\n"
+"a: auto-play; q: quit.\n"
+"\n"
+"Options:\n"
+"      --json              headless: every stop in turn, as JSON Lines (the\n"
+"                          lesson records among the events; docs/json.md)\n"
+"      --record FILE       also record the lesson (the narration in it); alone\n"
+"                          off a terminal, every stop in turn\n"
+"      --force             with --record: overwrite an existing FILE\n"
+"      --pace S            auto-play: seconds per stop (0.1 to 3600; default 2)\n"
+"      --attach MODE       auto (default), fentry, kprobe, tracepoint or inline\n"
+"      --sites FILE, --vmlinux FILE  as for tracing (epolltrace --help)\n"
+"      --lang en|ko        the narration's language (default: the locale's)\n"
+"  -v, --verbose           more diagnostics on stderr\n"
+"\n"
+"Examples:\n"
+"  epolltrace learn                         the lessons\n"
+"  epolltrace learn wakeup                  sleep and wakeup, step by step\n"
+"  epolltrace learn lt-et --record lt.etr   keep it; then, without root:\n"
+"  epolltrace replay lt.etr                 the same lesson, from the file\n"
+"  epolltrace learn oneshot --json | jq -c 'select(.type==\"lesson\")'\n";
 
 static const char help_probes[] =
 "Usage: epolltrace probes [--json] [--attach MODE] [--sites FILE]\n"
@@ -282,9 +316,9 @@ static const char help_export[] =
 static const char help_help[] =
 "Usage: epolltrace help [SUBCOMMAND]\n"
 "\n"
-"Print the usage of SUBCOMMAND (demo, probes, sites, record, replay, info,\n"
-"export, help; trace for the default command), the same as epolltrace SUBCOMMAND\n"
-"--help.  Alone, the overview (epolltrace --help).\n"
+"Print the usage of SUBCOMMAND (demo, learn, probes, sites, record, replay,\n"
+"info, export, help; trace for the default command), the same as epolltrace\n"
+"SUBCOMMAND --help.  Alone, the overview (epolltrace --help).\n"
 "\n"
 "Examples:\n"
 "  epolltrace help record\n"
@@ -296,6 +330,7 @@ static const struct {
 } helps[] = {
 	{ "trace", help_trace },
 	{ "demo", help_demo },
+	{ "learn", help_learn },
 	{ "probes", help_probes },
 	{ "sites", help_sites },
 	{ "record", help_record },

@@ -14,6 +14,7 @@
 #include "classroom.h"
 #include "export.h"
 #include "help.h"
+#include "learn.h"
 #include "log.h"
 #include "outfile.h"
 #include "output.h"
@@ -23,7 +24,12 @@
 #include "sites.h"
 #include "state_view.h"
 #include "tui.h"
+#include "tui_lesson.h"
 #include "workload.h"
+
+/* the lesson layout (tui_lesson.c) may be absent: a lesson then replays headless only */
+extern int tui_lesson_replay(struct rec_reader *r, const struct tui_lesson_opts *o)
+	__attribute__((weak));
 
 /* the subcommand being parsed, for -h and the hint after a bad option */
 static const char *help_sub;
@@ -673,7 +679,7 @@ static int cmd_replay(struct cli *c, const char *path)
 {
 	struct replay_opts ro = { .progress = isatty(STDERR_FILENO), .label = "replay" };
 	struct rec_reader *r;
-	struct et_sink *sink;
+	struct et_sink *sink, *guard = NULL;
 	int ret;
 
 	if (c->json + c->summary + c->json_state > 1) {
@@ -690,6 +696,14 @@ static int cmd_replay(struct cli *c, const char *path)
 		r = open_recording(path);
 		if (!r)
 			return 1;
+		/* a lesson's recording replays as the lesson, stop by stop */
+		if (rec_header(r)->lesson[0] && tui_lesson_replay) {
+			struct tui_lesson_opts lo = { .tui = &c->tui_o };
+
+			ret = tui_lesson_replay(r, &lo);
+			rec_close(r);
+			return ret;
+		}
 		ret = tui_replay(r, &c->tui_o);
 		rec_close(r);
 		return ret;
@@ -702,12 +716,22 @@ static int cmd_replay(struct cli *c, const char *path)
 				      c->count);
 	else
 		sink = out_json_new(stdout);
+	/* a lesson cut short is an error, not only a warning */
+	if (sink && rec_header(r)->lesson[0] && !(guard = learn_guard_new(sink))) {
+		if (c->summary || c->json_state)
+			state_view_free(sink);
+		else
+			out_free(sink);
+		sink = NULL;
+	}
 	if (!sink) {
 		et_err("out of memory");
 		rec_close(r);
 		return 1;
 	}
-	ret = replay_feed(r, sink, &ro);
+	ret = replay_feed(r, guard ? guard : sink, &ro);
+	if (guard && learn_guard_finish(guard, path))
+		ret = 1;
 	if (c->summary || c->json_state)
 		state_view_free(sink);
 	else
@@ -917,6 +941,9 @@ int main(int argc, char **argv)
 	/* reads a file, loads no BPF: its own options (sites_cmd.c) */
 	if (argc > 1 && !strcmp(argv[1], "sites"))
 		return sites_command(argc - 1, argv + 1);
+	/* lessons: their own options (cli/workloads/learn.c) */
+	if (argc > 1 && !strcmp(argv[1], "learn"))
+		return learn_command(argc - 1, argv + 1);
 	for (size_t i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(argv[1], subs[i])) {
 			sub = argv[1];

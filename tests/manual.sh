@@ -25,7 +25,7 @@ fail() { echo "FAIL manual: $1 :: $(echo "$2" | tr '\n' ' ' | cut -c1-400)"; }
 # ok NAME CONDITION-STATUS DETAIL
 ok() { if [ "$2" = 0 ]; then pass "$1"; else fail "$1" "$3"; fi; }
 
-SUBS="demo probes sites record replay info export help"
+SUBS="demo learn probes sites record replay info export help"
 MAN=$ROOT/docs/epolltrace.8
 COMP=$ROOT/docs/epolltrace.bash-completion
 
@@ -60,7 +60,7 @@ done
 long=$(cat "$OUT"/help-*.txt | awk 'length > 80')
 ok "every --help fits 80 columns" "$([ -z "$long" ]; echo $?)" "$long"
 n=$(for s in trace $SUBS; do md5sum <"$OUT/help-$s.txt"; done | sort -u | wc -l)
-ok "every subcommand's help differs" "$([ "$n" = 9 ]; echo $?)" "$n distinct texts of 9"
+ok "every subcommand's help differs" "$([ "$n" = 10 ]; echo $?)" "$n distinct texts of 10"
 # the options after the subcommand: help still wins (replay takes a FILE)
 "$ET" replay some.etr --help 2>&1 | cmp -s - "$OUT/help-replay.txt"
 ok "replay FILE --help: replay's help" $? "$("$ET" replay some.etr --help 2>&1 | head -2)"
@@ -135,7 +135,8 @@ fi
 
 # ---- every option is documented, in --help and in the man page ----------------
 # main.c's table, and sites' own: { "name", has_arg, NULL, 'x' or OPT_... }
-sed -n '/long_opts\[\] = {/,/^};/p' "$ROOT/cli/main.c" "$ROOT/cli/kernel/sites_cmd.c" | sort -u |
+sed -n '/long_opts\[\] = {/,/^};/p' "$ROOT/cli/main.c" "$ROOT/cli/kernel/sites_cmd.c" \
+	"$ROOT/cli/workloads/learn.c" | grep -v '"run-alone"' | sort -u |
 	sed -n 's/.*{ *"\([a-z-]*\)", *[a-z_]*, *NULL, *\(.*\) *}.*/\1 \2/p' >"$OUT/opts.txt"
 nopts=$(wc -l <"$OUT/opts.txt")
 if [ "$nopts" -lt 20 ]; then
@@ -226,7 +227,7 @@ chas() {
 	got=" $(complete_words "$@") "
 	ok "completion: $name" "$(grep -qE -- "$want" <<<"$got"; echo $?)" "got '$got'"
 }
-ccase "subcommands" "demo export help info probes record replay sites" ""
+ccase "subcommands" "demo export help info learn probes record replay sites" ""
 ccase "a subcommand's prefix" "record replay" re
 ccase "options of the default command" "--json --json-state" --js
 chas "--pid among the default command's options" " --pid " --
@@ -263,7 +264,7 @@ for s in replay info export; do
 done
 ccase "-o: any file" "$OUT/comp/a.etr $OUT/comp/b.txt $OUT/comp/sub" \
 	record -o "$OUT/comp/"
-ccase "help: subcommands" "demo export help info probes record replay sites trace" help ""
+ccase "help: subcommands" "demo export help info learn probes record replay sites trace" help ""
 ccase "-d: a number, nothing offered" "" -d ""
 chas "-- COMMAND: commands" " bash " -p 1 -- bas
 

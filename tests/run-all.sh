@@ -11,6 +11,12 @@ VM_CACHE=${VM_CACHE:-$ROOT/build/vm}
 SCENARIOS=${SCENARIOS:-"mixed threads lt-et oneshot exclusive close-watched nested thread-exit ovflist sleepers sharer"}
 VM_KERNELS=${VM_KERNELS-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"}
 VM_MODES=${VM_MODES:-"auto kprobe tracepoint inline"}
+# the lessons in the guests (every one `learn` lists, unless narrowed), and how:
+# a lesson costs about 5 s a mode under TCG (the attach, mostly), so each guest
+# runs them in one of VM_LESSON_MODES, the modes taking turns over the guests
+# (6.1: fentry, 6.12: kprobe); VM_LESSON_EVERY_MODE=1: every mode in every guest
+VM_LESSON_MODES=${VM_LESSON_MODES-"fentry kprobe"}
+VM_LESSON_EVERY_MODE=${VM_LESSON_EVERY_MODE:-0}
 CLI_INC=$(for d in cli cli/*/; do printf -- "-I%s " "${d%/}"; done)
 # a run killed by an older version of this script could leave a tmpfs
 # mounted under $OUT: unmount it, or rm -rf fails and old files stay
@@ -428,6 +434,8 @@ step "the manual: help, man page, completion"
 run_suite manual
 step "speed: the fast reader and writers give the same answers"
 run_suite speed
+step "lessons: learn, each lesson against its ground truth, recorded and replayed"
+run_suite learn
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
@@ -617,9 +625,41 @@ done
 # snapshot iterator reads it alike in all of them
 scenario.sh epolltrace auto rbtree /out/tree/rbtree 2>/out/tree-rbtree.err
 echo \$? > /out/tree/rbtree/run.rc
+# the lessons, headless; checked on the host (tests/check_lesson.py)
+for mode in $VM_GUEST_LESSON_MODES; do
+	mkdir -p /out/learn/\$mode
+	sites=
+	[ \$mode = inline ] && sites="--sites /bin/sites-$1"
+	for l in $VM_LESSONS; do
+		epolltrace learn \$l --json --attach \$mode \$sites \
+			--truth /out/learn/\$mode/\$l.truth \
+			> /out/learn/\$mode/\$l.jsonl 2> /out/learn/\$mode/\$l.err
+		echo \$? > /out/learn/\$mode/\$l.rc
+	done
+done
 exit 0
 EOF
 }
+VM_LESSONS=${VM_LESSONS-$("$ET" learn 2>/dev/null | awk '{print $1}' | tr '\n' ' ')}
+# the lessons a guest ran: each against its ground truth, step by step
+vm_check_lessons() {	# kver dir
+	local mode l d=$2
+	for mode in $VM_GUEST_LESSON_MODES; do
+		for l in $VM_LESSONS; do
+			if [ "$(cat "$d/$mode/$l.rc" 2>/dev/null)" != 0 ]; then
+				fail "vm $1 $mode lesson $l (run)" "$(head -c 400 "$d/$mode/$l.err" 2>/dev/null)"
+				continue
+			fi
+			if python3 tests/check_lesson.py "$d/$mode/$l.jsonl" "$d/$mode/$l.truth" \
+				>"$d/$mode/$l.check" 2>&1; then
+				pass "vm $1 $mode lesson $l: $(grep -c '^PASS' "$d/$mode/$l.check") checks against its truth (callbacks $(grep -o '"callbacks_visible":[a-z]*' "$d/$mode/$l.jsonl" | head -1 | cut -d: -f2))"
+			else
+				fail "vm $1 $mode lesson $l" "$(grep -v '^PASS' "$d/$mode/$l.check" | head -5)"
+			fi
+		done
+	done
+}
+
 # every kernel's sites file first: each guest gets another build's too
 declare -A VM_SITES=()
 if [[ " $VM_MODES " == *" inline "* ]]; then
@@ -638,7 +678,15 @@ if [[ " $VM_MODES " == *" inline "* ]]; then
 		VM_SITES[$kver]=$OUT/vmbin/sites-$kver
 	done
 fi
+vm_i=0
 for pkg in $VM_KERNELS; do
+	# this guest's lesson modes: one, in turn, or every one
+	read -r -a lesson_modes <<<"$VM_LESSON_MODES"
+	VM_GUEST_LESSON_MODES=$VM_LESSON_MODES
+	if [ "$VM_LESSON_EVERY_MODE" != 1 ] && [ ${#lesson_modes[@]} -gt 0 ]; then
+		VM_GUEST_LESSON_MODES=${lesson_modes[vm_i % ${#lesson_modes[@]}]}
+	fi
+	vm_i=$((vm_i + 1))
 	vmlinuz=$(tests/vm/fetch-kernel.sh "$VM_CACHE" "$pkg" 2>"$OUT/fetch-$pkg.err")
 	if [ -z "$vmlinuz" ] || [ ! -f "$vmlinuz" ]; then
 		fail "vm $pkg: fetch kernel" "$(cat "$OUT/fetch-$pkg.err")"
@@ -730,6 +778,7 @@ assert {s["function"] for s in i["sites"]} >= {"ep_insert", "ep_poll", "ep_send_
 		fail "vm $kver auto rbtree: the tree's shape" \
 			"$(cat "$vo/out/tree-rbtree.err" "$vo/check-tree.txt" 2>/dev/null | head -n 8)"
 	fi
+	vm_check_lessons "$kver" "$vo/out/learn"
 done
 
 # ---- the full path: the kernel's debug info inside the guest ---------------------

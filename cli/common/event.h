@@ -83,6 +83,7 @@ struct et_session_info {
 	const char *cmd;	/* -- COMMAND's argv[0], NULL if none (its pid is last) */
 	double snapshot_interval;	/* seconds */
 	bool replay;		/* the stream comes from a recording, not a kernel */
+	const char *lesson;	/* `learn`: the lesson the stream holds, else NULL */
 };
 
 struct et_sink {

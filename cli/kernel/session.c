@@ -354,6 +354,20 @@ static void deliver_snapshots(struct session *s, bool wait)
 	s->snap_due = 0;
 }
 
+void session_sync(struct session *s)
+{
+	/* a round already walked goes out first: its picture is older */
+	deliver_snapshots(s, true);
+	ring_buffer__consume(s->rb);
+	snapshot(s, true);
+	deliver_snapshots(s, true);
+}
+
+void session_inject(struct session *s, const struct et_hdr *h, size_t size)
+{
+	s->sink->record(s->sink, h, size);
+}
+
 static bool targets_alive(struct session *s)
 {
 	if (!s->o->npids && !s->child)
@@ -915,6 +929,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		if (o->out && (ferror(o->out) || session_reader_gone(o->out)))
 			break;
 		if (sink->tick && sink->tick(sink, tn))
+			break;
+		if (o->driver && o->driver->turn(o->driver->ctx, &s))
 			break;
 		if (end && t >= end)
 			break;

@@ -17,6 +17,18 @@ enum session_cmd_output {
 	SESSION_CMD_LOG,	/* a pipe into the message log, stdin /dev/null: the TUI */
 };
 
+struct session;
+
+/*
+ * A driver steering the traced workload from inside the loop (`learn`):
+ * turn() runs once each turn of the loop, after the ring was read, and may
+ * call session_sync() and session_inject().  Nonzero from turn(): stop.
+ */
+struct session_driver {
+	void *ctx;
+	int (*turn)(void *ctx, struct session *s);
+};
+
 struct session_opts {
 	pid_t pids[SESSION_MAX_PIDS];
 	int npids;
@@ -34,6 +46,7 @@ struct session_opts {
 	/* the stream a view writes its data to (stdout), or NULL: the
 	 * session ends when writing there fails (a reader that went away) */
 	FILE *out;
+	const struct session_driver *driver;	/* NULL: none */
 };
 
 /*
@@ -47,6 +60,15 @@ struct session_opts {
  * or 126 if it could not be run); else 0.  SIGPIPE is ignored from here on.
  */
 int session_run(const struct session_opts *o, struct et_sink *sink);
+
+/*
+ * For a driver's turn: every record the ring holds now delivered, then a
+ * snapshot round taken and delivered (after the records written before
+ * it), so that the next thing in the stream is the kernel's state now.
+ */
+void session_sync(struct session *s);
+/* A user-space record (src ET_SRC_USER) into the stream, now. */
+void session_inject(struct session *s, const struct et_hdr *h, size_t size);
 
 /* The reader of f (a pipe or socket) has gone away: EPIPE, not an error. */
 bool session_reader_gone(FILE *f);

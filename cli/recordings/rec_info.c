@@ -66,6 +66,8 @@ int rec_info_print(struct rec_reader *r, FILE *f)
 		fprintf(f, " %u (%s)", h->targets[i].pid, h->targets[i].comm);
 	fprintf(f, "%s%s\n", h->command[0] ? ", command " : "", h->command);
 	fprintf(f, "snapshots    every %g s\n", h->snapshot_interval);
+	if (h->lesson[0])
+		fprintf(f, "lesson       %s (epolltrace replay shows it as the lesson)\n", h->lesson);
 	fprintf(f, "\n%-12s %-11s %-8s %s\n", "HOOK", "USING", "FIDELITY", "ATTACH POINT");
 	for (int i = 0; i < h->nhooks; i++)
 		fprintf(f, "%-12s %-11s %-8s %s\n", h->hooks[i].hook, h->hooks[i].using,

@@ -188,6 +188,8 @@ static void parse_line(struct rec_header *h, const char *s, const char *end)
 		copy_word(t->comm, sizeof(t->comm), rest, end - rest);
 	} else if (n == 7 && !memcmp(w, "command", 7)) {
 		copy_word(h->command, sizeof(h->command), rest, rlen);
+	} else if (n == 6 && !memcmp(w, "lesson", 6)) {
+		copy_word(h->lesson, sizeof(h->lesson), rest, rlen);
 	}
 	/* unknown keys: a later version's; ignored */
 }
@@ -464,6 +466,7 @@ void rec_session_info(const struct rec_reader *r, struct et_session_info *info,
 	info->npids = h->ntargets;
 	info->cmd = h->command[0] ? h->command : NULL;
 	info->snapshot_interval = h->snapshot_interval;
+	info->lesson = h->lesson[0] ? h->lesson : NULL;
 	info->replay = true;
 }
 

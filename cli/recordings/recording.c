@@ -401,6 +401,8 @@ static void w_begin(struct et_sink *s, const struct et_session_info *info)
 	}
 	if (info->cmd)
 		hdr_line(&t, &len, &cap, "command", "%s", info->cmd);
+	if (info->lesson)
+		hdr_line(&t, &len, &cap, "lesson", "%s", info->lesson);
 	if (!t) {
 		et_err("recording %s: out of memory", w->path);
 		w->failed = true;

@@ -110,6 +110,7 @@ struct rec_header {
 	} targets[REC_MAX_TARGETS];	/* none: every process was traced */
 	int ntargets;
 	char command[128];		/* -- COMMAND's argv[0], "" if none */
+	char lesson[ET_LESSON_NAME_LEN];	/* `learn --record`: its lesson, "" if none */
 };
 
 /* One item of the stream.  Pointers stay valid until the next rec_next(),

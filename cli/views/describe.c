@@ -351,6 +351,16 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		     ((const struct et_ev_sharer *)h)->in.epfd,
 		     ((const struct et_ev_sharer *)h)->in.owner);
 		break;
+	case ET_EV_LESSON: {
+		static const char *const ph[] = { "begin", "before", "after", "end" };
+		const struct et_ev_lesson *e = (const void *)h;
+
+		d->kind = ETK_META;
+		d->func = "lesson";
+		what(d, fmt, "%.*s %s step %u/%u", (int)sizeof(e->lesson), e->lesson,
+		     ph[e->phase], e->step, e->nsteps);
+		break;
+	}
 	case ET_EV_STATS: {
 		const struct et_ev_stats *e = (const void *)h;
 
@@ -526,6 +536,9 @@ const char *et_explain(const struct et_hdr *h)
 	case ET_EV_SNAP_ROUND:
 		return "A snapshot round walked every instance the traced processes hold; one "
 		       "a complete round did not find is gone.";
+	case ET_EV_LESSON:
+		return "A lesson's stop (epolltrace learn): what a step is about to do, or what "
+		       "the kernel did, told after a snapshot of its state once the step was done.";
 	}
 	return "";
 }

@@ -15,6 +15,7 @@
 #include "describe.h"
 #include "fdkind.h"
 #include "json.h"
+#include "lesson.h"
 #include "output.h"
 #include "recording.h"
 
@@ -27,6 +28,9 @@ struct out {
 	bool replay;
 	bool began;
 	__u64 t0;		/* the session's start: text times count from here */
+	/* a lesson's step: the sources (1 << src) each record type came from
+	 * since its BEFORE, for the AFTER's seen_by */
+	__u8 seen[ET_EV_MAX];
 	/* text: the comm of each thread, read once from /proc */
 	struct {
 		__u32 tid;
@@ -118,6 +122,8 @@ static void json_begin(struct et_sink *s, const struct et_session_info *info)
 	}
 	json_arr_end(&w);
 	j_str_max(&w, "command", info->cmd, HDR_MAX(command));
+	if (info->lesson)
+		j_str_max(&w, "lesson", info->lesson, HDR_MAX(lesson));
 	json_kv_bool(&w, "callbacks_visible", info->callbacks_visible);
 	json_kv_bool(&w, "sleeps_visible", o->vis.sleeps);
 	json_key(&w, "hooks");
@@ -216,12 +222,104 @@ static void j_inst_counters(struct json_writer *w, const struct et_inst_counters
 	json_obj_end(w);
 }
 
+static const char *const lesson_phases[] = { "begin", "before", "after", "end" };
+static const char *const lesson_touched[] = { "rbr", "rdllist", "wq", "ovflist", "pollwait" };
+
+/* a kernel event of a lesson's step: what saw it */
+static bool lesson_step_record(unsigned int type)
+{
+	switch (type) {
+	case ET_EV_LOST: case ET_EV_STATS: case ET_EV_SNAP_ROUND: case ET_EV_LESSON:
+	case ET_EV_SNAP_BEGIN: case ET_EV_SNAP_ITEMS: case ET_EV_SNAP_READY:
+	case ET_EV_SNAP_WAITERS: case ET_EV_SNAP_END:
+		return false;
+	}
+	return type < ET_EV_MAX;
+}
+
+static void j_lesson(struct out *o, struct json_writer *w, const struct et_ev_lesson *e)
+{
+	char text[ET_LESSON_TEXT_LEN * 2];
+	const char *p;
+
+	json_key(w, "lesson");
+	json_strn(w, e->lesson, strnlen(e->lesson, sizeof(e->lesson)));
+	json_kv_str(w, "phase", lesson_phases[e->phase]);
+	json_kv_u64(w, "step", e->step);
+	json_kv_u64(w, "steps", e->nsteps);
+	json_key(w, "instances");
+	json_arr_begin(w);
+	for (int i = 0; i < 2; i++) {
+		if (e->epfd[i] < 0 && !e->ep[i])
+			continue;
+		json_obj_begin(w);
+		if (e->ep[i]) {
+			json_kv_hex(w, "ep", e->ep[i]);
+		} else {
+			json_key(w, "ep");
+			json_null(w);
+		}
+		json_kv_s64_or_null(w, "epfd", e->epfd[i], e->epfd[i] >= 0);
+		json_obj_end(w);
+	}
+	json_arr_end(w);
+	json_key(w, "args");
+	json_arr_begin(w);
+	for (int i = 0; i < e->nargs; i++)
+		json_s64(w, e->arg[i]);
+	json_arr_end(w);
+	json_key(w, "hooks");
+	json_arr_begin(w);
+	for (p = e->hooks; *p && p < e->hooks + sizeof(e->hooks);) {
+		size_t n = strcspn(p, ",");
+
+		json_strn(w, p, strnlen(p, n));
+		p += n;
+		p += *p == ',';
+	}
+	json_arr_end(w);
+	json_key(w, "touched");
+	json_arr_begin(w);
+	for (unsigned int i = 0; i < sizeof(lesson_touched) / sizeof(lesson_touched[0]); i++)
+		if (e->touched & (1u << i))
+			json_str(w, lesson_touched[i]);
+	json_arr_end(w);
+	json_key(w, "text");
+	json_strn(w, e->text, strnlen(e->text, sizeof(e->text)));
+	/* the English narration with its {N} filled in (the TUI translates) */
+	snprintf(text, sizeof(text), "%.*s", (int)sizeof(e->text), e->text);
+	{
+		char out[ET_LESSON_TEXT_LEN * 2];
+
+		lesson_format(out, sizeof(out), text, e->arg, e->nargs);
+		json_kv_str(w, "narration", out);
+	}
+	if (e->phase == ET_LESSON_AFTER) {
+		/* which attach points saw the step: its records' types and sources */
+		json_key(w, "seen_by");
+		json_arr_begin(w);
+		for (int t = 0; t < ET_EV_MAX; t++)
+			for (int src = 0; src < 8; src++)
+				if (o->seen[t] & (1u << src)) {
+					json_obj_begin(w);
+					json_kv_str(w, "type", et_type_name(t));
+					json_kv_str(w, "src", et_src_name(src));
+					json_obj_end(w);
+				}
+		json_arr_end(w);
+	}
+	if (e->phase == ET_LESSON_BEFORE || e->phase == ET_LESSON_AFTER)
+		memset(o->seen, 0, sizeof(o->seen));
+}
+
 static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct out *o = (struct out *)s;
 	struct json_writer w;
 
 	(void)size;
+	if (lesson_step_record(h->type) && h->src < 8)
+		o->seen[h->type] |= 1u << h->src;
 	json_init_line(&w, o->f);
 	json_obj_begin(&w);
 	j_hdr(&w, et_type_name(h->type), h);
@@ -386,6 +484,9 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 		break;
 	case ET_EV_SHARER:	/* hdr.pid holds the instance, not being a target */
 		j_inst(&w, &((const struct et_ev_sharer *)h)->in);
+		break;
+	case ET_EV_LESSON:
+		j_lesson(o, &w, (const void *)h);
 		break;
 	case ET_EV_LOST: {
 		const struct et_ev_lost *e = (const void *)h;
