@@ -23,6 +23,7 @@
 #include "sites.h"
 #include "state_view.h"
 #include "tui.h"
+#include "tui_lesson.h"
 #include "workload.h"
 
 /* the subcommand being parsed, for -h and the hint after a bad option */
@@ -690,7 +691,13 @@ static int cmd_replay(struct cli *c, const char *path)
 		r = open_recording(path);
 		if (!r)
 			return 1;
-		ret = tui_replay(r, &c->tui_o);
+		if (tui_lesson_in_recording(r)) {
+			struct tui_lesson_opts lo = { .tui = &c->tui_o };
+
+			ret = tui_lesson_replay(r, &lo);	/* the same lesson, its keys */
+		} else {
+			ret = tui_replay(r, &c->tui_o);
+		}
 		rec_close(r);
 		return ret;
 	}
