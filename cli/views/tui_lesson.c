@@ -138,9 +138,16 @@ static void ui_loop(struct lsink *ls)
 			break;
 		now = mono_ns();
 		pthread_mutex_lock(&ls->lock);
-		r = lv_tick(ls->lv, now);
-		if (r != LV_OK)
-			ls->dirty = true;
+		if (lv_autoplay(ls->lv)) {
+			int at = lv_stop(ls->lv);
+
+			r = lv_tick(ls->lv, now);
+			/* a stop shown, asked for, or the end said */
+			if (r != LV_OK || lv_stop(ls->lv) != at || !lv_autoplay(ls->lv))
+				ls->dirty = true;
+		} else {
+			r = LV_OK;
+		}
 		pthread_mutex_unlock(&ls->lock);
 		if (r == LV_ADVANCE)
 			advance(ls);

@@ -485,20 +485,20 @@ static void status_line(struct lesson_view *lv, struct tbuf *b)
 {
 	const struct tglyphs *g = lv->t.g;
 	const char *hint = _("Space/\u2192 next  \u2190 back  r restart  a auto  q quit");
-	const char *brief = _("Spc \u2190 r a q");
-	char left[400], wait[64] = "", lost[48] = "";
+	const char *brief = _("Spc/\u2192 \u2190 r a q");
+	char left[128], mode[160], wait[64] = "";
 	int y = b->h - 1, x, hw;
 
 	tbuf_fill(b, 0, y, b->w, 1, ' ', TC_STATUS);
 	if (lv->waiting)
 		snprintf(wait, sizeof(wait), _("running step %d\u2026"), next_step(lv));
-	if (lv->m.lost || lv->dropped)
-		snprintf(lost, sizeof(lost), _("lost %llu"),
+	snprintf(left, sizeof(left), "%s%s%s", lv->replay ? _("REPLAY") : _("LESSON"),
+		 lv->autoplay ? " " : "", lv->autoplay ? _("AUTO") : "");
+	snprintf(mode, sizeof(mode), " | %s, %s", lv->mode,
+		 lv->callbacks_visible ? _("ready list exact") : _("ready list sampled"));
+	if (lv->m.lost || lv->dropped)	/* losses are never silent */
+		snprintf(mode + strlen(mode), sizeof(mode) - strlen(mode), _(" | lost %llu"),
 			 (unsigned long long)(lv->m.lost + lv->dropped));
-	snprintf(left, sizeof(left), "%s%s%s | %s, %s%s%s", lv->replay ? _("REPLAY") : _("LESSON"),
-		 lv->autoplay ? " " : "", lv->autoplay ? _("AUTO") : "", lv->mode,
-		 lv->callbacks_visible ? _("ready list exact") : _("ready list sampled"),
-		 lost[0] ? " | " : "", lost);
 	x = 1 + tbuf_text(b, g, 1, y, b->w - 2, TC_STATUS, left);
 	if (lv->autoplay)
 		tbuf_paint(b, 1, y, x - 1, TC_STATUS, TA_BOLD);
@@ -516,6 +516,9 @@ static void status_line(struct lesson_view *lv, struct tbuf *b)
 		hint = brief;
 		hw = tbuf_cols(hint);
 	}
+	/* the attach mode where the keys leave room for it */
+	if (x + tbuf_cols(mode) + 2 + hw <= b->w - 1)
+		x += tbuf_text(b, g, x, y, b->w - x - 1, TC_STATUS, mode);
 	if (x + 2 + hw <= b->w - 1)
 		tbuf_text(b, g, b->w - 1 - hw, y, hw, TC_STATUS, hint);
 }
@@ -688,6 +691,8 @@ static void inst_column(struct lesson_view *lv, struct tbuf *b, int x, int y, in
 	}
 	snprintf(line, sizeof(line), _("epfd %d  pid %u  watched %zu  ready %zu  asleep %u"),
 		 in->in.epfd, in->in.owner, in->nitems, in->nready, model_asleep(in));
+	if (tbuf_cols(line) > w - 2)	/* the panes' titles count them too */
+		snprintf(line, sizeof(line), _("epfd %d  pid %u"), in->in.epfd, in->in.owner);
 	tbuf_text(b, t->g, x + 1, y, w - 2, TC_HEADER, line);
 	tbuf_paint(b, x + 1, y, tbuf_cols(line) < w - 2 ? tbuf_cols(line) : w - 2, TC_HEADER,
 		   TA_BOLD);
