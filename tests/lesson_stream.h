@@ -37,6 +37,8 @@ struct ls_out {
 	void (*stop)(void *ctx, int k);
 	/* feed only up to (and including) stop `until`; -1 all, END included */
 	int until;
+	/* ... and only once this many stops went by (the part after them) */
+	int after;
 	int stops;		/* stops fed so far */
 	__u64 now;
 };
@@ -57,9 +59,14 @@ static bool ls_done(const struct ls_out *o)
 	return o->until >= 0 && o->stops > o->until;
 }
 
+static bool ls_skip(const struct ls_out *o)
+{
+	return ls_done(o) || o->stops < o->after;
+}
+
 static void ls_emit(struct ls_out *o, const struct et_hdr *h, size_t size)
 {
-	if (!ls_done(o))
+	if (!ls_skip(o))
 		o->record(o->ctx, h, size);
 }
 
@@ -90,6 +97,10 @@ static void ls_lesson(struct ls_out *o, int phase, int step, const struct et_ins
 	snprintf(l.lesson, sizeof(l.lesson), "%s", "synthetic");
 	snprintf(l.hooks, sizeof(l.hooks), "%s", hooks);
 	snprintf(l.text, sizeof(l.text), "%s", text);
+	if (ls_skip(o)) {
+		o->stops += phase == ET_LESSON_BEFORE || phase == ET_LESSON_AFTER;
+		return;
+	}
 	o->record(o->ctx, &l.hdr, sizeof(l));
 	if (phase == ET_LESSON_BEFORE || phase == ET_LESSON_AFTER) {
 		if (o->stop)
@@ -131,7 +142,8 @@ static void ls_snap(struct ls_out *o, const struct et_inst *in, int nitems, cons
 	s.nitems = s.cap_items = (__u32)nitems;
 	s.nready = s.cap_ready = (__u32)nready;
 	s.nwaiters = s.cap_waiters = (__u32)nwait;
-	o->snapshot(o->ctx, &s);
+	if (!ls_skip(o))
+		o->snapshot(o->ctx, &s);
 }
 
 static void ls_create(struct ls_out *o, const struct et_inst *in)

@@ -98,6 +98,17 @@ else
 	exit 0
 fi
 
+# the live sink, driven as `learn` drives it (tests/lesson_live.c)
+LIVE=$OUT/lesson_live
+gcc -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -ffunction-sections -Wl,--gc-sections \
+	-I"$ROOT/include" $CLI_INC "$ROOT/tests/lesson_live.c" "$ROOT/cli/views/tui_lesson.c" \
+	"$ROOT/cli/views/tui_lesson_view.c" "$ROOT/cli/views/tui.c" "$ROOT/cli/views/tui_view.c" \
+	"$ROOT/cli/views/tui_buf.c" "$ROOT/cli/views/describe.c" "$ROOT/cli/model/model.c" \
+	"$ROOT/cli/common/grow.c" "$ROOT/cli/workloads/lesson.c" "$ROOT/cli/kernel/decode.c" \
+	"$ROOT/cli/kernel/fdkind.c" "$ROOT/cli/common/log.c" "$ROOT/cli/recordings/rec_read.c" \
+	"$ROOT/cli/common/outfile.c" $(pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo) \
+	-lz -lbpf -lpthread -o "$LIVE" 2>"$OUT/lesson_live.build" || LIVE=
+
 T -f /dev/null new-session -d -s keep "sleep 3600"
 T set-option -g remain-on-exit on
 T set-option -g default-terminal xterm-256color
@@ -178,3 +189,44 @@ check "an ordinary recording: replay's own screens" plain "overview: 2 instances
 absent "an ordinary recording: no lesson layout" plain "Space or → begins|step [0-9]/"
 keys plain q
 exited "an ordinary recording: q quits" plain
+
+# ---- live: the sink `learn` feeds, the lesson asked only when no stop is held ------------
+if [ -z "$LIVE" ]; then
+	fail "live: the test driver builds" "$(head -n 5 "$OUT/lesson_live.build")"
+	exit 0
+fi
+start live 80 24 env LANG=C.UTF-8 "$LIVE" "$OUT/advances"
+check "live: the lesson's title" live "Space or → begins the lesson"
+keys live Space
+check "live: Space with nothing held: 'running step 1…' while it runs" live "running step 1…"
+check "live: ... then step 1 when it comes" live "step 1/5: what is about to happen"
+for want in "step 1/5: what the kernel did" "step 2/5: what is about to happen" \
+	"step 2/5: what the kernel did"; do
+	keys live Space
+	wait_screen live "$want" 50 || fail "live: Space to '$want'" "$(screen live | head -n 3)"
+done
+check "live: forward stop by stop, each asked for" live "step 2/5: what the kernel did"
+keys live Left Left Space Space
+check "live: back and forth over held stops" live "step 2/5: what the kernel did"
+absent "live: ... without asking the lesson" live "running step"
+for want in "step 3/5: what is about to happen" "step 3/5: what the kernel did" \
+	"step 4/5: what is about to happen" "step 4/5: what the kernel did" \
+	"step 5/5: what is about to happen" "step 5/5: what the kernel did"; do
+	keys live Space
+	wait_screen live "$want" 50 || fail "live: Space to '$want'" "$(screen live | head -n 3)"
+done
+check "live: the last step, both instances" live "rbr: 3 epitems.*rbr: 1 epitem"
+# the workload is done and the session over: the screen stays for the class
+sleep 0.6
+keys live Space
+check "live: the session over: the screen stays, the end said" live "The lesson is over"
+keys live Left
+check "live: ... and ← still works" live "step 5/5: what is about to happen"
+keys live q
+exited "live: q quits" live
+if grep -qx "advances 10" "$OUT/advances" 2>/dev/null; then
+	pass "live: the lesson asked once per stop, never for a held one (10)"
+else
+	fail "live: the lesson asked once per stop, never for a held one (10)" \
+		"$(cat "$OUT/advances" 2>/dev/null || echo 'no count written')"
+fi
