@@ -484,14 +484,14 @@ static void title_bar(struct lesson_view *lv, struct tbuf *b)
 static void status_line(struct lesson_view *lv, struct tbuf *b)
 {
 	const struct tglyphs *g = lv->t.g;
-	const char *hint = _("Space/\u2192 next  \u2190 back  r restart  a auto  q quit");
-	const char *brief = _("Spc/\u2192 \u2190 r a q");
+	const char *hint = _("Space/→ next  ← back  r restart  a auto  q quit");
+	const char *brief = _("Spc/→ ← r a q");
 	char left[128], mode[160], wait[64] = "";
 	int y = b->h - 1, x, hw;
 
 	tbuf_fill(b, 0, y, b->w, 1, ' ', TC_STATUS);
 	if (lv->waiting)
-		snprintf(wait, sizeof(wait), _("running step %d\u2026"), next_step(lv));
+		snprintf(wait, sizeof(wait), _("running step %d…"), next_step(lv));
 	snprintf(left, sizeof(left), "%s%s%s", lv->replay ? _("REPLAY") : _("LESSON"),
 		 lv->autoplay ? " " : "", lv->autoplay ? _("AUTO") : "");
 	snprintf(mode, sizeof(mode), " | %s, %s", lv->mode,
@@ -537,8 +537,8 @@ static int narration_lines(struct lesson_view *lv, int k, int w, bool brief, str
 
 		n = wrap(out, n, "", lesson_title(lv, title, sizeof(title)), TC_HEADER, w);
 		n = wrap(out, n, "", lv->nstops || lv->begin >= 0 || lv->replay ?
-			 _("Space or \u2192 begins the lesson; q quits.") :
-			 _("Waiting for the lesson to begin\u2026"), TC_KEY, w);
+			 _("Space or → begins the lesson; q quits.") :
+			 _("Waiting for the lesson to begin…"), TC_KEY, w);
 		*core = n;
 		return n;
 	}
@@ -554,7 +554,7 @@ static int narration_lines(struct lesson_view *lv, int k, int w, bool brief, str
 		narration(l, text, sizeof(text));
 		n = wrap(out, n, _("The kernel: "), text, TC_HEADER, w);
 	} else {
-		n = wrap(out, n, "", _("Space or \u2192 runs this step."), TC_DIM, w);
+		n = wrap(out, n, "", _("Space or → runs this step."), TC_DIM, w);
 	}
 	/* the kernel's own spelling, comma-separated */
 	hooks[0] = 0;
@@ -825,7 +825,7 @@ void lv_format(struct lesson_view *lv, struct tbuf *b)
 		if (shown < n && rows > core) {
 			char more[64];
 
-			snprintf(more, sizeof(more), _("\u2026 and %d more"), n - shown);
+			snprintf(more, sizeof(more), _("… and %d more"), n - shown);
 			tbuf_text(b, g, 4, 2 + shown, b->w - 6, TC_DIM, more);
 		}
 	}
