@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 						     .until = -1, .after = LS_NSTOPS };
 				ls_run(&o);
 				nap(300);
-				break;	/* the workload is done: the session ends, the screen stays */
+				break;	/* the workload is done: the session ends */
 			}
 		}
 		if (s->tick(s, 0))

@@ -265,7 +265,8 @@ static void test_narration(void)
 	lv_format(lv, &b);
 	CHECK(tbuf_find(&b, "Next: epoll_ctl ADD puts fds 5 and 6 into the interest set.") == 2,
 	      "BEFORE's {0} and {1} filled: '%s'", row(&b, 2));
-	CHECK(tbuf_find(&b, "Space or \u2192 runs this step.") > 2, "a BEFORE says what Space does");
+	CHECK(tbuf_find(&b, "Space or \u2192 runs this step.") > 2,
+	      "a BEFORE says what Space does");
 	CHECK(tbuf_find(&b, "What the hooks saw") < 0, "no records before the step ran");
 	lv_press(lv, NULL, LV_NEXT, 0);	/* AFTER 2 */
 	lv_format(lv, &b);
@@ -462,6 +463,52 @@ static void test_marker_utf8(void)
 	lv_free(lv);
 }
 
+static void to_lv_record(void *ctx, const struct et_hdr *h, size_t size)
+{
+	lv_record(ctx, h, size);
+}
+
+static void to_lv_snapshot(void *ctx, const struct et_snapshot *sn)
+{
+	lv_snapshot(ctx, sn);
+}
+
+/* tracepoint mode sees no ep_poll_callback: the step shows only its snapshot, and says so */
+static void test_sampled(void)
+{
+	static const int f5[] = { 5 }, r5[] = { 5 };
+	static const __u32 m1[] = { LS_IN };
+	struct et_session_info tp = { .callbacks_visible = false, .attach = "tracepoint" };
+	struct lesson_view *lv = lv_new(&tglyphs_ascii, NULL, 2, true);
+	struct ls_out o = { .record = to_lv_record, .snapshot = to_lv_snapshot, .until = -1,
+			    .now = 1000000000ULL };
+	struct tbuf b = {};
+	int y;
+
+	o.ctx = lv;
+	tbuf_resize(&b, 100, 30);
+	lv_begin(lv, &tp);
+	ls_lesson(&o, ET_LESSON_BEGIN, 0, NULL, NULL, 0, "", "Sampled", 0, 0, 0);
+	ls_lesson(&o, ET_LESSON_BEFORE, 1, &ls_a, NULL, ET_LT_RDLLIST, "ep_poll_callback", LS_B3,
+		  1, 5, 0);
+	ls_snap(&o, &ls_a, 1, f5, m1, 1, r5, 0, NULL);
+	ls_lesson(&o, ET_LESSON_AFTER, 1, &ls_a, NULL, ET_LT_RDLLIST, "ep_poll_callback", LS_A3,
+		  1, 5, 0);
+	lv_press(lv, NULL, LV_NEXT, 0);
+	lv_press(lv, NULL, LV_NEXT, 0);
+	lv_format(lv, &b);
+	y = tbuf_find(&b, "What the hooks saw:");
+	CHECK(y > 0 && strstr(row(&b, y + 1), "iter") && strstr(row(&b, y + 1), "rdllist 1"),
+	      "only the snapshot: '%s'", y > 0 ? row(&b, y + 1) : "");
+	CHECK(tbuf_find(&b, "(no hook of this attach mode saw the step") > y,
+	      "... and the pane says no hook saw the step");
+	CHECK(tbuf_find(&b, "tracepoint, ready list sampled") == b.h - 1,
+	      "the status line: the mode, sampled: '%s'", row(&b, b.h - 1));
+	CHECK(tbuf_find(&b, "rdllist: 1 ready (sampled)") > y, "the snapshot's ready list");
+	tbuf_free(&b);
+	lv_free(lv);
+}
+
 int main(void)
 {
 	collect();
@@ -472,6 +519,7 @@ int main(void)
 	test_back();
 	test_auto();
 	test_marker_utf8();
+	test_sampled();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

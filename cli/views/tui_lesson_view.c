@@ -561,7 +561,7 @@ static int narration_lines(struct lesson_view *lv, int k, int w, bool brief, str
 	for (size_t i = 0, o = 0; i < sizeof(l->hooks) && l->hooks[i] && o + 3 < sizeof(hooks);
 	     i++) {
 		hooks[o++] = l->hooks[i];
-		if (l->hooks[i] == ',' && l->hooks[i + 1] != ' ')
+		if (l->hooks[i] == ',' && i + 1 < sizeof(l->hooks) && l->hooks[i + 1] != ' ')
 			hooks[o++] = ' ';
 		hooks[o] = 0;
 	}
@@ -574,6 +574,8 @@ static int narration_lines(struct lesson_view *lv, int k, int w, bool brief, str
 	if (l->phase != ET_LESSON_AFTER || !bl)
 		return n;
 	/* the step's own records: between its BEFORE and its AFTER */
+	int seen = 0;		/* of them, records of the step's work (not snapshots) */
+
 	for (size_t i = lv->stops[step_before_at(lv, k)] + 1; i < lv->stops[k]; i++) {
 		enum tui_color c;
 
@@ -588,11 +590,12 @@ static int narration_lines(struct lesson_view *lv, int k, int w, bool brief, str
 		out[n].color = c;
 		out[n++].indent = 2;
 		(*nrec)++;
+		seen += !lv->items[i].snap;
 	}
-	if (!*nrec && n < NLINES) {
+	if (!seen && n < NLINES) {
 		snprintf(out[n].s, sizeof(out[n].s), "%s",
-			 _("(no record: this attach mode sees none of it; the snapshot shows the "
-			   "result)"));
+			 _("(no hook of this attach mode saw the step: the snapshot shows what "
+			   "it did)"));
 		out[n].color = TC_DIM;
 		out[n++].indent = 0;
 	}
