@@ -27,10 +27,6 @@
 #include "tui_lesson.h"
 #include "workload.h"
 
-/* the lesson layout (tui_lesson.c) may be absent: a lesson then replays headless only */
-extern int tui_lesson_replay(struct rec_reader *r, const struct tui_lesson_opts *o)
-	__attribute__((weak));
-
 /* the subcommand being parsed, for -h and the hint after a bad option */
 static const char *help_sub;
 
@@ -696,15 +692,14 @@ static int cmd_replay(struct cli *c, const char *path)
 		r = open_recording(path);
 		if (!r)
 			return 1;
-		/* a lesson's recording replays as the lesson, stop by stop */
-		if (rec_header(r)->lesson[0] && tui_lesson_replay) {
+		/* a lesson's recording replays as the lesson, stop by stop, its keys */
+		if (rec_header(r)->lesson[0] || tui_lesson_in_recording(r)) {
 			struct tui_lesson_opts lo = { .tui = &c->tui_o };
 
 			ret = tui_lesson_replay(r, &lo);
-			rec_close(r);
-			return ret;
+		} else {
+			ret = tui_replay(r, &c->tui_o);
 		}
-		ret = tui_replay(r, &c->tui_o);
 		rec_close(r);
 		return ret;
 	}

@@ -88,6 +88,17 @@ if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 else
 	fail "rb-tree shape" "$(cat "$OUT/tree.build" "$OUT/tree.log" 2>/dev/null | tail -n 20)"
 fi
+# the lesson layout (lesson.c's other functions are unreferenced: --gc-sections drops them)
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -ffunction-sections -Wl,--gc-sections -Iinclude $CLI_INC \
+	tests/lesson_tui_test.c cli/views/tui_lesson_view.c cli/views/tui_view.c cli/views/tui_buf.c \
+	cli/views/describe.c cli/model/model.c cli/common/grow.c cli/workloads/lesson.c cli/kernel/decode.c \
+	-o "$OUT/lesson_tui_test" 2>"$OUT/lesson_tui.build" &&
+	"$OUT/lesson_tui_test" >"$OUT/lesson_tui.log" 2>&1; then
+	pass "TUI lesson layout: $(tail -n 1 "$OUT/lesson_tui.log")"
+else
+	fail "TUI lesson layout" "$(cat "$OUT/lesson_tui.build" "$OUT/lesson_tui.log" 2>/dev/null | tail -n 20)"
+fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/rec_test.c cli/recordings/recording.c cli/recordings/rec_read.c \
@@ -410,6 +421,8 @@ grep -q "^PASS classroom: all checks" "$OUT/classroom.txt" ||
 # ---- the TUI in tmux: live workloads, keys, resize, monochrome ---------------
 step "the TUI under tmux"
 run_suite tui
+
+run_suite lessontui
 
 # ---- the command line, files, process lifetime, outputs, the manual ----------
 step "files: overwrites, symlinks, modes, cuts"

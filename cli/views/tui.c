@@ -1297,6 +1297,33 @@ int tui_replay(struct rec_reader *r, const struct tui_opts *o)
 	return ret;
 }
 
+/* ---- the terminal, for another layout (tui.h) ------------------------------- */
+
+bool tui_term_on(struct et_sink *s)
+{
+	return curses_on((struct tsink *)s);
+}
+
+const struct tglyphs *tui_term_glyphs(const struct et_sink *s)
+{
+	return ((const struct tsink *)s)->t.g;
+}
+
+void tui_term_draw(struct et_sink *s, const struct tbuf *b)
+{
+	struct tsink *ts = (struct tsink *)s;
+
+	if (!ts->on || tbuf_resize(&ts->frame, b->w, b->h))
+		return;
+	memcpy(ts->frame.c, b->c, (size_t)b->w * b->h * sizeof(*b->c));
+	blit(ts);
+}
+
+bool tui_term_gone(void)
+{
+	return tui_signal || terminal_gone();
+}
+
 struct et_sink *tui_sink_new(const struct tui_opts *o)
 {
 	struct tsink *ts = calloc(1, sizeof(*ts));

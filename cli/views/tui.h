@@ -32,4 +32,19 @@ struct rec_reader;
  */
 int tui_replay(struct rec_reader *r, const struct tui_opts *o);
 
+/*
+ * The terminal for another layout (the lesson's, tui_lesson.c), owned by a
+ * sink from tui_sink_new() as for its own screens: the same themes, glyphs
+ * and drawing.  tui_term_on: false if the terminal cannot be opened (said
+ * on stderr); tui_sink_free() gives it back.  tui_term_draw writes a
+ * formatted buffer.  tui_term_gone: the terminal hung up, or a signal came
+ * while the TUI kept the screen.
+ */
+struct tbuf;
+struct tglyphs;
+bool tui_term_on(struct et_sink *s);
+const struct tglyphs *tui_term_glyphs(const struct et_sink *s);
+void tui_term_draw(struct et_sink *s, const struct tbuf *b);
+bool tui_term_gone(void);
+
 #endif

@@ -44,5 +44,8 @@ struct rec_reader;
 /* `replay FILE` of a lesson's recording: the same screens, no root.
  * Returns 0, or 1 if the file turned out corrupt. */
 int tui_lesson_replay(struct rec_reader *r, const struct tui_lesson_opts *o);
+/* Does the recording hold a lesson (a lesson record among its first
+ * items)?  The reader is rewound. */
+bool tui_lesson_in_recording(struct rec_reader *r);
 
 #endif

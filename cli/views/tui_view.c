@@ -1816,3 +1816,23 @@ void tui_format(struct tui *t, struct tbuf *b)
 	if (t->editing)
 		input_line(t, b);
 }
+
+/* ---- the panes, for another layout ------------------------------------------ */
+
+void tui_pane_rbr(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
+		  const struct model_inst *in)
+{
+	tree_pane(t, b, x, y, w, h, in);
+}
+
+void tui_pane_rdllist(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
+		      const struct model_inst *in)
+{
+	ready_pane(t, b, x, y, w, h, in);
+}
+
+void tui_pane_wq(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
+		 const struct model_inst *in)
+{
+	wait_pane(t, b, x, y, w, h, in);
+}

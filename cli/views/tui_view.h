@@ -173,4 +173,15 @@ const struct et_hdr *tui_log_get(const struct tui_log *l, unsigned int i);
 
 const char *tui_sort_name(enum tui_sort s);
 
+/*
+ * struct eventpoll's panes of one instance, each boxed at x, y, w, h
+ * (h - 3 rows of data), for another layout (the lesson's, tui_lesson.c).
+ */
+void tui_pane_rbr(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
+		  const struct model_inst *in);
+void tui_pane_rdllist(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
+		      const struct model_inst *in);
+void tui_pane_wq(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
+		 const struct model_inst *in);
+
 #endif

@@ -39,10 +39,6 @@
 #include "tui.h"
 #include "tui_lesson.h"
 
-/* the lesson layout is another file's; without it, --json still works */
-extern struct et_sink *tui_lesson_sink_new(const struct tui_lesson_opts *o)
-	__attribute__((weak));
-extern void tui_lesson_sink_free(struct et_sink *s) __attribute__((weak));
 /* --lang: the language's choice is another file's (lang.c) */
 extern int et_lang_set(const char *lang) __attribute__((weak));
 
@@ -473,10 +469,6 @@ static int run_lesson(const struct lesson *l, struct learn_opts *o)
 			return 2;
 		}
 		tui = false;
-	}
-	if (tui && (!tui_lesson_sink_new || !tui_lesson_sink_free)) {
-		et_err("learn: this build has no lesson screen; use --json or --record FILE");
-		return 2;
 	}
 	if (geteuid() != 0) {
 		et_err("learn: tracing the lesson needs root (a lesson's recording replays "
