@@ -15,6 +15,7 @@
 #include "export.h"
 #include "help.h"
 #include "lesson.h"
+#include "lesson_gate.h"
 #include "log.h"
 #include "outfile.h"
 #include "output.h"
@@ -200,7 +201,7 @@ static const struct option_rule {
 	     "tracing, record, demo, probes and sites"),
 	RULE(OPT_SCENARIO, "--scenario", IN_SCENARIO | IN_CLASSROOM, "demo (without --list)"),
 	RULE(OPT_TRUTH, "--truth", IN_SCENARIO | IN_LESSON, "demo --scenario NAME, not classroom"),
-	RULE(OPT_GATE, "--gate", IN_SCENARIO, "demo --scenario NAME, not classroom"),
+	RULE(OPT_GATE, "--gate", IN_SCENARIO | IN_LESSON, "demo --scenario NAME, not classroom"),
 	RULE(OPT_SCALE, "--scale", IN_SCENARIO, "demo --scenario NAME, not classroom"),
 	RULE(OPT_LIST, "--list", IN_LIST, "demo"),
 	RULE(OPT_RATE, "--rate", IN_DEMO | IN_CLASSROOM, "demo and demo --scenario classroom"),
@@ -570,7 +571,10 @@ static int cmd_probes(struct cli *c)
 
 static int cmd_demo_live(struct cli *c);
 
-/* demo --lesson NAME (hidden): every step in order, no driver; the truth for tests */
+/*
+ * demo --lesson NAME (hidden, for tests): every step in order, no driver,
+ * the truth to --truth; with --gate, held after each step (lesson_gate.h)
+ */
 static int cmd_demo_lesson(struct cli *c)
 {
 	const struct lesson *l = lesson_find(c->lesson);
@@ -591,7 +595,7 @@ static int cmd_demo_lesson(struct cli *c)
 			return 1;
 		}
 	}
-	ret = lesson_run(l, -1, f);
+	ret = c->gate ? lesson_run_gated(l, f) : lesson_run(l, -1, f);
 	if (f && outfile_finish(&truth))
 		ret = 1;
 	return ret ? 1 : 0;

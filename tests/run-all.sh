@@ -402,6 +402,8 @@ step "snapshots through the iterator's output: large instances, no snapshot ring
 run_suite footprint
 step "bystanders and sharers: who pays, who is traced"
 run_suite bystander
+step "lessons 5-8 as workloads: alone, and traced with a snapshot at every step"
+run_suite lessons
 step "the manual: help, man page, completion"
 run_suite manual
 step "speed: the fast reader and writers give the same answers"
