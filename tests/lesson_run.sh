@@ -5,7 +5,7 @@
 # rest).  POSIX sh: this also runs inside the busybox VM guests.
 #
 # usage: lesson_run.sh EPOLLTRACE MODE LESSON OUTDIR
-# Leaves OUTDIR/{truth.jsonl,trace.jsonl,trace.err,marks} for
+# Leaves OUTDIR/{truth.jsonl,trace.jsonl,trace.err,marks,progtypes.txt} for
 # tests/check_lesson_truth.py (--steps, --as-scenario) and check_trace.py:
 # marks has one line "STEP FIRST LAST" per step, the trace lines (1-based)
 # written while the lesson was held after it.  Exits non-zero (a reason on
@@ -45,6 +45,10 @@ wait_for() {
 TPID=$!
 wait_for "$T" '"t":"lesson"' 1200 || fail "the lesson never started: $(tail -n 2 "$OUT/trace.err")"
 WPID=$(sed -n '1s/.*"pid":\([0-9]*\).*/\1/p' "$T")
+# the kernel's account of the tracer's programs, for check_trace.py (as
+# tests/scenario.sh takes it): every hook is attached before the command runs
+grep -h '^prog_type:' /proc/$TPID/fdinfo/* 2>/dev/null | sort | uniq -c >"$OUT/progtypes.txt"
+ls -l /proc/$TPID/fd 2>/dev/null | grep -c 'perf_event' >"$OUT/perf_events.txt"
 N=$(sed -n '1s/.*"steps":\([0-9]*\).*/\1/p' "$T")
 k=1
 while [ "$k" -le "$N" ]; do
