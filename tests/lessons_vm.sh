@@ -24,7 +24,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT/bin"
 OUT=$(readlink -f "$OUT")
 
-pass() { echo "PASS lessons vm: $1"; }
+pass() { echo "PASS lessons vm: $*"; }
 fail() { echo "FAIL lessons vm: $1 :: $(echo "$2" | tr '\n' ' ' | cut -c1-600)"; }
 
 if [ ! -x "$STATIC" ]; then
@@ -74,13 +74,15 @@ for pkg in $VM_KERNELS; do
 					"$(cat "$G/$mode-$l.err" 2>/dev/null)"
 				continue
 			fi
-			python3 "$D/check_lesson_truth.py" --as-scenario "$R/truth.jsonl" "$R/scenario.jsonl"
+			python3 "$D/check_lesson_truth.py" --as-scenario "$R/truth.jsonl" \
+				"$R/scenario.jsonl"
 			if r=$(python3 "$D/check_lesson_truth.py" "$l" "$R/truth.jsonl" 2>&1) &&
 				r=$(python3 "$D/check_lesson_truth.py" --steps "$R/truth.jsonl" \
 					"$R/trace.jsonl" "$R/marks" 2>&1) &&
 				r=$(cd "$D" && python3 check_trace.py "$R/scenario.jsonl" \
 					"$R/trace.jsonl" "$OUT/empty.fdinfo" "$mode" 2>&1); then
-				pass "$kver $mode $l: each step's snapshot shows what it claims; the trace agrees"
+				pass "$kver $mode $l: each step's snapshot shows what it claims;" \
+					"the trace agrees"
 			else
 				fail "$kver $mode $l: traced, held at each step" "$r"
 			fi

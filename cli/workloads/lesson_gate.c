@@ -87,7 +87,8 @@ static void *gate_main(void *arg)
 		if (say(d->fd, "before", k) || hear(d->fd, &rb) || rb.kind != 'b' ||
 		    say(d->fd, "run", k) || hear(d->fd, &ra) || ra.kind != 'a') {
 			d->err = -1;
-			workload_ops.fail("lesson %s: step %d failed under the driver", d->l->name, k);
+			workload_ops.fail("lesson %s: step %d failed under the driver",
+					  d->l->name, k);
 			break;
 		}
 		lesson_format(before, sizeof(before), s->before, rb.arg, rb.nargs);
@@ -99,7 +100,8 @@ static void *gate_main(void *arg)
 		 * round that began after mono_ns saw the lesson at rest
 		 */
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		workload_ops.truth("\"t\":\"hold\",\"step\":%d,\"mono_ns\":%llu,\"epfd\":[%d,%d],"
+		workload_ops.truth("\"t\":\"hold\",\"step\":%d,\"mono_ns\":%llu,"
+				   "\"epfd\":[%d,%d],"
 				   "\"before\":\"%s\",\"after\":\"%s\",\"hooks\":\"%s\","
 				   "\"touched\":%u", k,
 				   (unsigned long long)now.tv_sec * 1000000000ULL + now.tv_nsec,

@@ -517,8 +517,8 @@ static int herd_run_2(struct lesson_rt *rt)
 		if (lt_await(&h->a[i], 1))
 			return -1;
 		if (h->a[i].val[0] != 1)
-			return W->fail("the kernel disagrees: herd: thread %d returned %lld events, "
-				       "expected 1", h->a[i].tid, h->a[i].val[0]);
+			return W->fail("the kernel disagrees: herd: thread %d returned %lld "
+				       "events, expected 1", h->a[i].tid, h->a[i].val[0]);
 		h->woken_a++;
 	}
 	lesson_args(rt, 3, (long long)h->woken_a, (long long)h->ep_a, (long long)h->l1);
@@ -608,8 +608,8 @@ static int herd_run_5(struct lesson_rt *rt)
 	for (int i = 0; i < HERD_N; i++)
 		woken += lt_reports(&h->b[i]) > 0;
 	if (woken != 1)
-		return W->fail("the kernel disagrees: exclusive: one connect woke %d of %d instances",
-			       woken, HERD_N);
+		return W->fail("the kernel disagrees: exclusive: one connect woke %d of %d "
+			       "instances", woken, HERD_N);
 	lt_go(&h->b[0]);
 	if (lt_await(&h->b[0], 2) || lt_join(&h->b[0]))
 		return -1;
@@ -642,11 +642,11 @@ static void herd_teardown(struct lesson_rt *rt)
 
 static const struct lesson_step herd_steps[] = {
 	{
-		.before = N_("One instance, one listening socket added level-triggered, and "
-			     "{0} threads that all call epoll_wait on it."),
-		.after = N_("ep_insert put the socket {2} in rbr and hung ep_poll_callback on its "
-			    "wait queue. Each of the {0} threads ran ep_poll, found rdllist empty "
-			    "and slept on wq of instance {1}: {0} entries, each added with "
+		.before = N_("One instance, one listening socket added level-triggered, and {0} "
+			     "threads that all call epoll_wait on it."),
+		.after = N_("ep_insert put the socket {2} in rbr and hung ep_poll_callback on "
+			    "its wait queue. Each of the {0} threads ran ep_poll, found rdllist "
+			    "empty and slept on wq of instance {1}: {0} entries, each added with "
 			    "__add_wait_queue_exclusive."),
 		.hooks = "ep_insert,ep_poll",
 		.touched = ET_LT_RBR | ET_LT_WQ | ET_LT_POLLWAIT,
@@ -654,12 +654,12 @@ static const struct lesson_step herd_steps[] = {
 		.run = herd_run_1,
 	},
 	{
-		.before = N_("One client connects to the listening socket. How many threads "
-			     "wake up?"),
+		.before = N_("One client connects to the listening socket. How many threads wake "
+			     "up?"),
 		.after = N_("ep_poll_callback queued the epitem on rdllist; wake_up woke one "
 			    "sleeper. Its ep_send_events put the level-triggered item back on "
-			    "rdllist and ep_done_scan woke the next sleeper, and so on: {0} threads "
-			    "woke, each with the same 1 event for socket {2}."),
+			    "rdllist and ep_done_scan woke the next sleeper, and so on: {0} "
+			    "threads woke, each with the same 1 event for socket {2}."),
 		.hooks = "ep_poll_callback,ep_send_events,ep_done_scan",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ | ET_LT_POLLWAIT,
 		.run = herd_run_2,
@@ -667,8 +667,8 @@ static const struct lesson_step herd_steps[] = {
 	{
 		.before = N_("Each woken thread calls accept4 on the socket, one after another."),
 		.after = N_("One connection, so one accept4 succeeded and {1} returned EAGAIN: "
-			    "{1} of {0} wakeups were for nothing. This is the thundering herd. The "
-			    "item stays on rdllist until a next scan finds the socket empty."),
+			    "{1} of {0} wakeups were for nothing. This is the thundering herd. "
+			    "The item stays on rdllist until a next scan finds the socket empty."),
 		.hooks = "",
 		.touched = ET_LT_RDLLIST,
 		.run = herd_run_3,
@@ -687,10 +687,11 @@ static const struct lesson_step herd_steps[] = {
 	{
 		.before = N_("One client connects to the second socket. How many threads wake up "
 			     "now?"),
-		.after = N_("The socket's wakeup called ep_poll_callback for instance {0}: it queued "
-			    "the item, woke thread {1} and returned 1, and __wake_up_common stops at "
-			    "an exclusive entry that returns 1. {2} threads slept on. Wakeups for "
-			    "one connection: {3} without EPOLLEXCLUSIVE, {4} with it."),
+		.after = N_("The socket's wakeup called ep_poll_callback for instance {0}: it "
+			    "queued the item, woke thread {1} and returned 1, and "
+			    "__wake_up_common stops at an exclusive entry that returns 1. {2} "
+			    "threads slept on. Wakeups for one connection: {3} on the shared "
+			    "instance, {4} with EPOLLEXCLUSIVE."),
 		.hooks = "ep_poll_callback,ep_send_events",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ | ET_LT_POLLWAIT,
 		.run = herd_run_5,
@@ -819,8 +820,8 @@ static int nested_run_5(struct lesson_rt *rt)
 	if (lt_asleep(rt, &s->t, s->outer))
 		return -1;
 	if (lt_reports(&s->t) != 2)
-		return W->fail("the kernel disagrees: nested: the outer wait returned with the pipe "
-			       "drained");
+		return W->fail("the kernel disagrees: nested: the outer wait returned with the "
+			       "pipe drained");
 	lesson_args(rt, 3, (long long)s->inner, (long long)s->p[0], (long long)s->outer);
 	return W->expect_ready(s->outer, 0) || W->expect_ready(s->inner, 0) ||
 	       W->expect(s->outer) || W->expect(s->inner);
@@ -836,41 +837,42 @@ static void nested_teardown(struct lesson_rt *rt)
 
 static const struct lesson_step nested_steps[] = {
 	{
-		.before = N_("An inner instance watches a pipe; an outer instance watches the inner "
-			     "one, as it would any file."),
-		.after = N_("The inner instance {0} holds the pipe {1} in its rbr; the outer {2} holds "
-			    "{0}. Adding {0} polled it: ep_eventpoll_poll hung {2}'s ep_poll_callback "
-			    "on {0}'s poll_wait (wq is for epoll_wait only). Adding {2} to {0} failed "
-			    "with ELOOP: ep_loop_check refuses cycles."),
+		.before = N_("An inner instance watches a pipe; an outer instance watches the "
+			     "inner one, as it would any file."),
+		.after = N_("The inner instance {0} holds the pipe {1} in its rbr; the outer {2} "
+			    "holds {0}. Adding {0} polled it: ep_eventpoll_poll hung {2}'s "
+			    "ep_poll_callback on {0}'s poll_wait (wq is for epoll_wait only). "
+			    "Adding {2} to {0} failed with ELOOP: ep_loop_check refuses cycles."),
 		.hooks = "ep_insert,ep_eventpoll_poll,ep_loop_check",
 		.touched = ET_LT_RBR | ET_LT_POLLWAIT,
 		.run = nested_run_1,
 	},
 	{
 		.before = N_("A thread calls epoll_wait on the outer instance."),
-		.after = N_("ep_poll found rdllist of {2} empty: thread {3} sleeps on {2}'s wq. The "
-			    "inner instance {0} has no sleeper on its wq, only {2}'s entry on its "
-			    "poll_wait."),
+		.after = N_("ep_poll found rdllist of {2} empty: thread {3} sleeps on {2}'s wq. "
+			    "The inner instance {0} has no sleeper on its wq, only {2}'s entry "
+			    "on its poll_wait."),
 		.hooks = "ep_poll",
 		.touched = ET_LT_WQ,
 		.run = nested_run_2,
 	},
 	{
 		.before = N_("A byte is written into the pipe."),
-		.after = N_("ep_poll_callback queued the pipe's epitem on rdllist of {0}. {0} had no "
-			    "sleeper but a poll_wait entry, so ep_poll_safewake ran ep_poll_callback "
-			    "for {2}'s item of {0}: queued on {2}'s rdllist, the thread woke. "
-			    "ep_send_events asked {0} with __ep_eventpoll_poll: ready. 1 event: {0}."),
+		.after = N_("ep_poll_callback queued the pipe's epitem on rdllist of {0}. {0} "
+			    "had no sleeper but a poll_wait entry, so ep_poll_safewake ran "
+			    "ep_poll_callback for {2}'s item of {0}: queued on {2}'s rdllist, "
+			    "the thread woke. ep_send_events asked {0} with __ep_eventpoll_poll: "
+			    "ready. 1 event: {0}."),
 		.hooks = "ep_poll_callback,ep_poll_safewake,ep_send_events",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ | ET_LT_POLLWAIT,
 		.run = nested_run_3,
 	},
 	{
-		.before = N_("Told that the inner instance is ready, the thread calls epoll_wait on it "
-			     "and reads the pipe."),
-		.after = N_("ep_send_events on {0} copied the pipe's event; the thread read the pipe "
-			    "empty. Both items were delivered level-triggered and put back: each "
-			    "rdllist still holds one item, though nothing is ready now."),
+		.before = N_("Told that the inner instance is ready, the thread calls epoll_wait "
+			     "on it and reads the pipe."),
+		.after = N_("ep_send_events on {0} copied the pipe's event; the thread read the "
+			    "pipe empty. Both items were delivered level-triggered and put back: "
+			    "each rdllist still holds one item, though nothing is ready now."),
 		.hooks = "ep_send_events",
 		.touched = ET_LT_RDLLIST,
 		.run = nested_run_4,
@@ -878,9 +880,9 @@ static const struct lesson_step nested_steps[] = {
 	{
 		.before = N_("The thread calls epoll_wait on the outer instance again."),
 		.after = N_("ep_send_events on {2} polled {0}: __ep_eventpoll_poll scanned {0}'s "
-			    "rdllist, found the pipe empty and dropped its item; {0} was not ready, so "
-			    "{2} dropped its item too. Both rdllists are empty and the thread sleeps "
-			    "on {2}'s wq."),
+			    "rdllist, found the pipe empty and dropped its item; {0} was not "
+			    "ready, so {2} dropped its item too. Both rdllists are empty and the "
+			    "thread sleeps on {2}'s wq."),
 		.hooks = "ep_poll,ep_send_events,ep_eventpoll_poll",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ,
 		.run = nested_run_5,
@@ -958,8 +960,9 @@ static int close_run_4(struct lesson_rt *rt)
 {
 	struct closep *s = lesson_priv(rt);
 
-	if (W->ctl(s->ep, EPOLL_CTL_DEL, s->p[0], 0, 0, EBADF) ||	/* no such fd now */
-	    W->ctl(s->ep, EPOLL_CTL_DEL, s->dup, 0, 0, ENOENT))	/* the key is not the dup's */
+	/* the closed number is no fd now; the dup's number is not the key */
+	if (W->ctl(s->ep, EPOLL_CTL_DEL, s->p[0], 0, 0, EBADF) ||
+	    W->ctl(s->ep, EPOLL_CTL_DEL, s->dup, 0, 0, ENOENT))
 		return -1;
 	lesson_args(rt, 2, (long long)s->p[0], (long long)s->dup);
 	return W->expect(s->ep) || kview(s->ep);
@@ -1032,28 +1035,30 @@ static const struct lesson_step close_steps[] = {
 	{
 		.before = N_("dup gives a second fd for the same struct file; then the program "
 			     "closes the first one."),
-		.after = N_("close({0}) dropped one reference to the file; {1} still holds it, so "
-			    "__fput did not run and neither did eventpoll_release. The epitem stays "
-			    "in rbr under its key: fdinfo still lists tfd {0}, a closed number."),
+		.after = N_("close({0}) dropped one reference to the file; {1} still holds it, "
+			    "so __fput did not run and neither did eventpoll_release. The epitem "
+			    "stays in rbr under its key: fdinfo still lists tfd {0}, a closed "
+			    "number."),
 		.hooks = "",
 		.touched = ET_LT_RBR,
 		.run = close_run_2,
 	},
 	{
 		.before = N_("A byte is written into the pipe."),
-		.after = N_("ep_poll_callback queued the epitem on rdllist and epoll_wait returned "
-			    "one event with data.fd {0}: an fd that is closed. Only {1} can read "
-			    "the byte."),
+		.after = N_("ep_poll_callback queued the epitem on rdllist and epoll_wait "
+			    "returned one event with data.fd {0}: an fd that is closed. Only {1} "
+			    "can read the byte."),
 		.hooks = "ep_poll_callback,ep_send_events",
 		.touched = ET_LT_RDLLIST,
 		.run = close_run_3,
 	},
 	{
-		.before = N_("The program tries to remove the item: EPOLL_CTL_DEL of the closed fd, "
-			     "then of the dup."),
+		.before = N_("The program tries to remove the item: EPOLL_CTL_DEL of the closed "
+			     "fd, then of the dup."),
 		.after = N_("DEL {0} failed with EBADF: no such fd. DEL {1} failed with ENOENT: "
-			    "ep_find looks up (file, {1}) and the item's key is (file, {0}). The "
-			    "epitem cannot be removed while the file is open."),
+			    "ep_find looks up (file, {1}) and the item's key is (file, {0}). No "
+			    "fd names that key now: the epitem goes only when the file's last fd "
+			    "is closed."),
 		.hooks = "ep_find",
 		.touched = ET_LT_RBR,
 		.run = close_run_4,
@@ -1070,9 +1075,9 @@ static const struct lesson_step close_steps[] = {
 	},
 	{
 		.before = N_("A byte is written into the old pipe."),
-		.after = N_("The old epitem woke and epoll_wait returned data.fd {0}; the program "
-			    "read fd {0}, the new pipe, and got EAGAIN. The byte is in the old file, "
-			    "which only {1} reaches: an event for the wrong file."),
+		.after = N_("The old epitem woke and epoll_wait returned data.fd {0}; the "
+			    "program read fd {0}, the new pipe, and got EAGAIN. The byte is in "
+			    "the old file, which only {1} reaches: an event for the wrong file."),
 		.hooks = "ep_poll_callback,ep_send_events",
 		.touched = ET_LT_RDLLIST,
 		.run = close_run_6,
@@ -1311,31 +1316,31 @@ static void pool_teardown(struct lesson_rt *rt)
 
 static const struct lesson_step pool_steps[] = {
 	{
-		.before = N_("A server: one instance with the listening socket, one poller thread "
-			     "in epoll_wait, and a pool of worker threads."),
-		.after = N_("ep_insert put the listening socket {1} in rbr of {0}. The poller {2} "
-			    "ran ep_poll, found rdllist empty and sleeps on wq. The {3} workers wait "
-			    "on a condition variable: epoll knows nothing of them."),
+		.before = N_("A server: one instance with the listening socket, one poller "
+			     "thread in epoll_wait, and a pool of worker threads."),
+		.after = N_("ep_insert put the listening socket {1} in rbr of {0}. The poller "
+			    "{2} ran ep_poll, found rdllist empty and sleeps on wq. The {3} "
+			    "workers wait on a condition variable: epoll knows nothing of them."),
 		.hooks = "ep_insert,ep_poll",
 		.touched = ET_LT_RBR | ET_LT_WQ,
 		.run = pool_run_1,
 	},
 	{
 		.before = N_("Two clients connect, one after the other."),
-		.after = N_("Each connect ran ep_poll_callback for the listener's epitem and woke the "
-			    "poller; accept4 gave {1}, then {2}, and ep_insert added each with "
-			    "EPOLLIN|EPOLLONESHOT. The listener's item, put back, was dropped by the "
-			    "next scan. The poller sleeps again."),
+		.after = N_("Each connect ran ep_poll_callback for the listener's epitem and "
+			    "woke the poller; accept4 gave {1}, then {2}, and ep_insert added "
+			    "each with EPOLLIN|EPOLLONESHOT. The listener's item, put back, was "
+			    "dropped by the next scan. The poller sleeps again."),
 		.hooks = "ep_poll_callback,ep_send_events,ep_insert",
 		.touched = ET_LT_RBR | ET_LT_RDLLIST | ET_LT_WQ,
 		.run = pool_run_2,
 	},
 	{
 		.before = N_("The first client sends a request."),
-		.after = N_("ep_poll_callback queued {0}'s epitem and woke the poller. ep_send_events "
-			    "copied the event and, EPOLLONESHOT, disarmed the item: its events are "
-			    "cleared (fdinfo shows only the flag). The poller handed {0} to worker "
-			    "{1} and sleeps again."),
+		.after = N_("ep_poll_callback queued {0}'s epitem and woke the poller. "
+			    "ep_send_events copied the event and, EPOLLONESHOT, disarmed the "
+			    "item: its events are cleared (fdinfo shows only the flag). The "
+			    "poller handed {0} to worker {1} and sleeps again."),
 		.hooks = "ep_poll_callback,ep_send_events",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ,
 		.run = pool_run_3,
@@ -1343,17 +1348,17 @@ static const struct lesson_step pool_steps[] = {
 	{
 		.before = N_("The client sends more while worker {1} still holds the connection."),
 		.after = N_("The socket woke its wait queue, but ep_poll_callback found the item "
-			    "disarmed and returned at once: nothing on rdllist, the poller sleeps on. "
-			    "No other thread can get {0} while worker {1} owns it."),
+			    "disarmed and returned at once: nothing on rdllist, the poller "
+			    "sleeps on. No other thread can get {0} while worker {1} owns it."),
 		.hooks = "ep_poll_callback",
 		.touched = ET_LT_POLLWAIT,
 		.run = pool_run_4,
 	},
 	{
 		.before = N_("The worker replies and re-arms the connection with EPOLL_CTL_MOD."),
-		.after = N_("ep_modify re-armed {0} and polled the socket: the bytes that came while "
-			    "it was disarmed were there, so it queued the item and woke the poller, "
-			    "which handed {0} to worker {1}. Nothing was lost."),
+		.after = N_("ep_modify re-armed {0} and polled the socket: the bytes that came "
+			    "while it was disarmed were there, so it queued the item and woke "
+			    "the poller, which handed {0} to worker {1}. Nothing was lost."),
 		.hooks = "ep_modify,ep_send_events",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ,
 		.run = pool_run_5,
@@ -1361,8 +1366,8 @@ static const struct lesson_step pool_steps[] = {
 	{
 		.before = N_("The second worker replies and re-arms the connection too."),
 		.after = N_("This time ep_modify found nothing to read: {0} is armed and off "
-			    "rdllist, and poller {2} sleeps on. One thread in epoll_wait, the work in "
-			    "a pool: the Tomcat NIO connector's design."),
+			    "rdllist, and poller {2} sleeps on. One thread in epoll_wait, the "
+			    "work in a pool: the Tomcat NIO connector's design."),
 		.hooks = "ep_modify",
 		.touched = ET_LT_RBR | ET_LT_WQ,
 		.run = pool_run_6,
