@@ -58,6 +58,19 @@ for l in $LESSONS; do
 	fi
 done
 
+# ---- under ASan and UBSan: the lessons alone and driven, in a loop -------------
+ROOT=$(dirname "$D")
+INC=$(for d in "$ROOT"/cli "$ROOT"/cli/*/; do printf -- "-I%s " "${d%/}"; done)
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -I"$ROOT/include" $INC "$D/lesson_asan.c" \
+	"$ROOT"/cli/workloads/{lesson,lessons_more,lesson_gate,workload,ovflist}.c \
+	"$ROOT/cli/common/grow.c" -lpthread -o "$OUT/lesson_asan" 2>"$OUT/lesson_asan.build" &&
+	timeout 120 "$OUT/lesson_asan" >"$OUT/lesson_asan.log" 2>&1; then
+	pass "alone and driven, in a loop, under ASan and UBSan"
+else
+	fail "under ASan and UBSan" "$(tail -n 5 "$OUT/lesson_asan.build" "$OUT/lesson_asan.log")"
+fi
+
 # ---- bad input ---------------------------------------------------------------
 "$ET" demo --lesson nosuch --truth "$OUT/nosuch.jsonl" >"$OUT/bad.out" 2>"$OUT/bad.err"
 rc=$?

@@ -3,6 +3,7 @@
 #define EPOLLTRACE_LESSON_GATE_H
 
 #include <stdio.h>
+#include <sys/types.h>	/* lesson.h uses pid_t */
 #include "lesson.h"
 
 /*
