@@ -748,6 +748,12 @@ done
 exit 0
 EOF
 }
+# lessons 5-8 in the same kernels, fentry and kprobe, held at every step
+if [ -n "$VM_KERNELS" ]; then
+	step "lessons 5-8 in the Debian kernels, held at every step"
+	export VM_CACHE VM_KERNELS
+	run_suite lessons_vm
+fi
 full_kver=
 if [ -n "$VM_FULL" ]; then
 	step "the full path in a guest: its debug info there, plain auto mode"

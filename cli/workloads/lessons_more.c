@@ -701,8 +701,8 @@ static const struct lesson_step herd_steps[] = {
 const struct lesson lesson_herd = {
 	.name = "herd",
 	.title = N_("The thundering herd, and EPOLLEXCLUSIVE"),
-	.seed = "000 (epoll internals, v5.15): epoll_wait, __add_wait_queue_exclusive(&ep->wq); "
-		"ep_poll_callback, wake_up(&ep->wq)",
+	.seed = "000, \"1. eventpoll 구조체\" (wq: several threads may wait on one instance); "
+		"\"epoll_wait\" (__add_wait_queue_exclusive); \"ep_poll_callback\" (wake_up)",
 	.ninst = 2,
 	.priv_size = sizeof(struct herd),
 	.setup = herd_setup,
@@ -892,8 +892,7 @@ static const struct lesson_step nested_steps[] = {
 const struct lesson lesson_nested = {
 	.name = "nested",
 	.title = N_("Nested epoll: an instance watched by another"),
-	.seed = "000 (epoll internals, v5.15): epoll_create, point 2, nested epoll "
-		"(epfd registered in another epfd)",
+	.seed = "000, \"epoll_create\": \"2. 계층적 epoll (Nested epoll)\"",
 	.ninst = 2,
 	.priv_size = sizeof(struct nested),
 	.setup = nested_setup,
@@ -1096,8 +1095,8 @@ static const struct lesson_step close_steps[] = {
 const struct lesson lesson_close = {
 	.name = "close",
 	.title = N_("The close pitfall: an epitem outlives its fd"),
-	.seed = "000 (epoll internals, v5.15): epitem, struct epoll_filefd { file, fd }; "
-		"ep_insert, attach_epitem(tfile, epi)",
+	.seed = "000, \"2. epitem 구조체\" (struct epoll_filefd { file, fd }); \"epoll_ctl\", "
+		"ep_insert (attach_epitem)",
 	.ninst = 1,
 	.priv_size = sizeof(struct closep),
 	.setup = close_setup,
@@ -1377,8 +1376,8 @@ static const struct lesson_step pool_steps[] = {
 const struct lesson lesson_pool = {
 	.name = "pool",
 	.title = N_("The acceptor and the worker pool"),
-	.seed = "000 (epoll internals, v5.15): theory, Tomcat NIOConnector "
-		"(one thread in epoll_wait hands sockets to a worker pool)",
+	.seed = "000, \"이론: epoll, 무엇이 다른가?\" (Tomcat NIOConnector: one thread in "
+		"epoll_wait hands sockets to a worker pool)",
 	.ninst = 1,
 	.priv_size = sizeof(struct pool),
 	.setup = pool_setup,
