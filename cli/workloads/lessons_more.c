@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -444,6 +445,7 @@ static int take(int fd, const char *why)
 struct herd {
 	struct lcrew crew;
 	struct lthread a[HERD_N];	/* N threads asleep on one instance */
+	struct lthread z;		/* the one woken for nothing */
 	struct lthread b[HERD_N];	/* one thread on each exclusive instance */
 	int ep_a, l1, ep_b[HERD_N], l2;
 	int woken_a, eagain_a;
@@ -463,6 +465,53 @@ static void herd_thread(struct lthread *t)
 		return;
 	c = accept_one(lfd);
 	lt_report(t, n, c, 0);
+}
+
+/*
+ * The sleeper of the 0-event wakeup: on the main thread's CPU (idx), at
+ * SCHED_IDLE, so that once woken it runs only when the main thread lets
+ * go of the CPU.  One wait, until teardown.
+ */
+static void zero_thread(struct lthread *t)
+{
+	struct herd *h = t->arg;
+	struct sched_param sp = { 0 };
+	struct epoll_event ev[4];
+	cpu_set_t cpus;
+	int n;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(t->idx, &cpus);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus) ||
+	    pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp)) {
+		W->fail("cannot pin thread %d to CPU %d at SCHED_IDLE", t->tid, t->idx);
+		return;
+	}
+	n = W->wait(h->ep_a, ev, 4, -1);
+	lt_report(t, n, n > 0 ? (long long)ev[0].data.u64 : -1, 0);
+}
+
+/* voluntary context switches of a thread of ours: each is one sleep; -1: unknown */
+static long long switches(pid_t tid)
+{
+	char path[64], buf[4096], *p;
+	long long v = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "\nvoluntary_ctxt_switches:");
+	if (p)
+		v = strtoll(p + 26, NULL, 10);
+	return v;
 }
 
 static int herd_setup(struct lesson_rt *rt)
@@ -553,6 +602,57 @@ static int herd_run_3(struct lesson_rt *rt)
 	return W->expect(h->ep_a) || W->expect_ready(h->ep_a, 1, h->l1);
 }
 
+/*
+ * A 0-event wakeup, made certain: the sleeper shares the main thread's CPU
+ * at SCHED_IDLE, and the main thread runs at SCHED_FIFO (when allowed)
+ * from the connect to the accept, so the woken thread cannot run its scan
+ * before the connection is taken.  Then ep_send_events finds nothing and
+ * ep_poll sleeps again without returning: one more voluntary switch.
+ */
+static int herd_run_zero(struct lesson_rt *rt)
+{
+	struct herd *h = lesson_priv(rt);
+	struct sched_param fifo = { .sched_priority = 1 }, other = { 0 };
+	cpu_set_t one, old;
+	int cpu = sched_getcpu(), c, rt_ok;
+	long long v0, v1;
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(old), &old))
+		return W->fail("sched_getcpu: %s", strerror(errno));
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return W->fail("cannot pin the main thread to CPU %d: %s", cpu, strerror(errno));
+	/* its first scan drops the item step 3 left: the socket is empty */
+	if (lt_start(&h->z, &h->crew, zero_thread, h, cpu) || lt_asleep(rt, &h->z, h->ep_a))
+		goto fail;
+	v0 = switches(h->z.tid);
+	rt_ok = !sched_setscheduler(0, SCHED_FIFO, &fifo);
+	c = client(1) < 0 ? -1 : accept_one(h->l1);
+	if (rt_ok)
+		sched_setscheduler(0, SCHED_OTHER, &other);
+	sched_setaffinity(0, sizeof(old), &old);
+	if (c < 0)
+		return c == -EAGAIN ? W->fail("herd: no connection to accept") : -1;
+	if (lt_asleep(rt, &h->z, h->ep_a))
+		return -1;
+	v1 = switches(h->z.tid);
+	if (lt_reports(&h->z))
+		return W->fail("herd: thread %d ran before the connection was taken%s", h->z.tid,
+			       rt_ok ? "" : " (no SCHED_FIFO for the main thread: run as root)");
+	if (v0 < 0 || v1 != v0 + 1)
+		return W->fail("herd: thread %d slept %lld more times, expected 1", h->z.tid,
+			       v1 - v0);
+	W->truth("\"t\":\"zero_wakeup\",\"who\":%d,\"epfd\":%d,\"listener\":%d,"
+		 "\"switches\":[%lld,%lld],\"returned\":0,\"fifo\":%s", h->z.tid, h->ep_a, h->l1,
+		 v0, v1, rt_ok ? "true" : "false");
+	lesson_args(rt, 4, (long long)h->ep_a, (long long)h->z.tid, v0, v1);
+	return W->expect(h->ep_a) || W->expect_ready(h->ep_a, 0);
+fail:
+	sched_setaffinity(0, sizeof(old), &old);
+	return -1;
+}
+
 static int herd_prepare_4(struct lesson_rt *rt)
 {
 	lesson_args(rt, 1, (long long)HERD_N);
@@ -636,6 +736,7 @@ static void herd_teardown(struct lesson_rt *rt)
 	struct herd *h = lesson_priv(rt);
 
 	crew_stop(&h->crew, h->a, HERD_N);
+	crew_stop(&h->crew, &h->z, 1);
 	crew_stop(&h->crew, h->b, HERD_N);
 	stop_signal_restore();
 }
@@ -672,6 +773,17 @@ static const struct lesson_step herd_steps[] = {
 		.hooks = "",
 		.touched = ET_LT_RDLLIST,
 		.run = herd_run_3,
+	},
+	{
+		.before = N_("A thread sleeps on the instance again. A client connects, and another "
+			     "thread accepts the connection before the woken one can run."),
+		.after = N_("ep_poll_callback queued the item and woke thread {1}. When it ran, "
+			    "ep_send_events polled the socket, found nothing to accept and dropped the "
+			    "item: 0 events, so ep_poll put the thread back on wq of {0} without "
+			    "returning. A 0-event wakeup: its sleeps went from {2} to {3}."),
+		.hooks = "ep_poll_callback,ep_send_events,ep_poll",
+		.touched = ET_LT_RDLLIST | ET_LT_WQ,
+		.run = herd_run_zero,
 	},
 	{
 		.before = N_("Now {0} instances, each with one thread asleep in epoll_wait, all "
