@@ -13,10 +13,15 @@
  * run ep_poll_callback synchronously, in the writer's own context: when
  * connect() or write() returns, every wakeup it causes has happened.
  *
- * The kernel's behaviour narrated here was read in fs/eventpoll.c (v6.1,
- * v6.12) and kernel/sched/wait.c:
+ * The kernel's behaviour narrated here was read in fs/eventpoll.c (the
+ * 5.x scan_ready_list era and a 2026 tree; the functions named are in
+ * 6.1 and 6.12 alike) and kernel/sched/wait.c, and every step's state was
+ * seen by the tracer's snapshots on 6.1, 6.12 and 6.18 (tests/lessons.sh,
+ * tests/lessons_vm.sh):
  *  - ep_poll() queues its sleeper with __add_wait_queue_exclusive(), and
  *    ep_poll_callback() wakes ep->wq with wake_up(): one sleeper per call;
+ *    a woken sleeper whose ep_send_events() copies nothing sleeps again
+ *    inside ep_poll() without returning (a 0-event wakeup);
  *  - ep_done_scan() wakes ep->wq again when the scan left items queued
  *    (level-triggered ones put back): the next sleeper wakes, and so on;
  *  - ep_ptable_queue_proc() hangs an EPOLLEXCLUSIVE item's entry with
