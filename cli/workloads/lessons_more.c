@@ -780,12 +780,13 @@ static const struct lesson_step herd_steps[] = {
 		.run = herd_run_3,
 	},
 	{
-		.before = N_("A thread sleeps on the instance again. A client connects, and another "
-			     "thread accepts the connection before the woken one can run."),
+		.before = N_("A thread sleeps on the instance again. A client connects, and "
+			     "another thread accepts the connection before the woken one can run."),
 		.after = N_("ep_poll_callback queued the item and woke thread {1}. When it ran, "
-			    "ep_send_events polled the socket, found nothing to accept and dropped the "
-			    "item: 0 events, so ep_poll put the thread back on wq of {0} without "
-			    "returning. A 0-event wakeup: its sleeps went from {2} to {3}."),
+			    "ep_send_events polled the socket, found nothing to accept and "
+			    "dropped the item: 0 events, so ep_poll put the thread back on wq of "
+			    "{0} without returning. A 0-event wakeup: its sleeps went from {2} "
+			    "to {3}."),
 		.hooks = "ep_poll_callback,ep_send_events,ep_poll",
 		.touched = ET_LT_RDLLIST | ET_LT_WQ,
 		.run = herd_run_zero,
@@ -818,8 +819,10 @@ static const struct lesson_step herd_steps[] = {
 const struct lesson lesson_herd = {
 	.name = "herd",
 	.title = N_("The thundering herd, and EPOLLEXCLUSIVE"),
-	.seed = "000, \"1. eventpoll 구조체\" (wq: several threads may wait on one instance); "
-		"\"epoll_wait\" (__add_wait_queue_exclusive); \"ep_poll_callback\" (wake_up)",
+	.seed = "000_eff1739510b3b6d7.txt: \"1. eventpoll 구조체: epoll 인스턴스의 본체\" (wq: "
+		"several threads may wait on one instance), \"epoll_wait: 이벤트 발생을 기다리다\" "
+		"(__add_wait_queue_exclusive), \"ep_poll_callback: 이벤트 발생을 epoll에게 알리는 "
+		"시작\" (wake_up(&ep->wq))",
 	.ninst = 2,
 	.priv_size = sizeof(struct herd),
 	.setup = herd_setup,
@@ -1009,7 +1012,8 @@ static const struct lesson_step nested_steps[] = {
 const struct lesson lesson_nested = {
 	.name = "nested",
 	.title = N_("Nested epoll: an instance watched by another"),
-	.seed = "000, \"epoll_create\": \"2. 계층적 epoll (Nested epoll)\"",
+	.seed = "000_eff1739510b3b6d7.txt: \"epoll_create: epoll 인스턴스의 탄생\", "
+		"\"2. 계층적 epoll (Nested epoll)\"",
 	.ninst = 2,
 	.priv_size = sizeof(struct nested),
 	.setup = nested_setup,
@@ -1212,8 +1216,9 @@ static const struct lesson_step close_steps[] = {
 const struct lesson lesson_close = {
 	.name = "close",
 	.title = N_("The close pitfall: an epitem outlives its fd"),
-	.seed = "000, \"2. epitem 구조체\" (struct epoll_filefd { file, fd }); \"epoll_ctl\", "
-		"ep_insert (attach_epitem)",
+	.seed = "000_eff1739510b3b6d7.txt: \"2. epitem 구조체: 감시 대상 FD의 대리자\" "
+		"(struct epoll_filefd { file, fd }), \"epoll_ctl: 감시 목록 편집하기\" "
+		"(ep_insert, attach_epitem)",
 	.ninst = 1,
 	.priv_size = sizeof(struct closep),
 	.setup = close_setup,
@@ -1493,8 +1498,8 @@ static const struct lesson_step pool_steps[] = {
 const struct lesson lesson_pool = {
 	.name = "pool",
 	.title = N_("The acceptor and the worker pool"),
-	.seed = "000, \"이론: epoll, 무엇이 다른가?\" (Tomcat NIOConnector: one thread in "
-		"epoll_wait hands sockets to a worker pool)",
+	.seed = "000_eff1739510b3b6d7.txt: \"이론: epoll, 무엇이 다른가?\" (Tomcat "
+		"NIOConnector: one thread in epoll_wait hands sockets to a worker pool)",
 	.ninst = 1,
 	.priv_size = sizeof(struct pool),
 	.setup = pool_setup,
