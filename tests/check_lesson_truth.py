@@ -270,7 +270,8 @@ def as_scenario(src, dst):
                             "tid": les["pid"]}) + "\n")
         f.write(json.dumps({"t": "ready", "tid": les["pid"]}) + "\n")
         for t in truth:
-            if t["t"] != "expect_ready":
+            if t["t"] not in ("expect_ready", "expect_waiters", "expect_callbacks",
+                              "expect_wakeups"):
                 f.write(json.dumps(t) + "\n")
         f.write(json.dumps({"t": "done", "tid": les["pid"]}) + "\n")
 
@@ -288,6 +289,9 @@ def check_steps(truth_path, trace_path, marks_path, fails):
     if sorted(marks) != list(range(1, nsteps + 1)):
         fails.append(f"held at steps {sorted(marks)}, expected 1..{nsteps}")
     interest, ready, fdinfo, asleep, live = {}, {}, {}, collections.defaultdict(set), set()
+    waiters, cbs, wks = {}, {}, {}
+    session = trace[0] if trace and trace[0]["type"] == "session" else {}
+    prev_last = 0
     step = 0
     for t in truth:
         k = t["t"]
@@ -297,7 +301,13 @@ def check_steps(truth_path, trace_path, marks_path, fails):
             live.discard(t["epfd"])
         elif k == "step" and t["phase"] == "run":
             step = t["step"]
-            fdinfo = {}
+            fdinfo, waiters, cbs, wks = {}, {}, {}, {}
+        elif k == "expect_waiters":
+            waiters[t["epfd"]] = sorted(t["tids"])
+        elif k == "expect_callbacks":
+            cbs[t["epfd"]] = collections.Counter(t["fds"])
+        elif k == "expect_wakeups":
+            wks[t["epfd"]] = collections.Counter(t["tids"])
         elif k == "expect":
             interest[t["epfd"]] = sorted(t["fds"])
         elif k == "expect_ready":
@@ -338,6 +348,27 @@ def check_steps(truth_path, trace_path, marks_path, fails):
                 if sorted(s["waiters"]) != sorted(asleep[ep]):
                     fails.append(f"{where}: wq {sorted(s['waiters'])}, expected "
                                  f"{sorted(asleep[ep])}")
+                if ep in waiters and sorted(s["waiters"]) != waiters[ep]:
+                    fails.append(f"{where}: wq {sorted(s['waiters'])}, expect_waiters "
+                                 f"{waiters[ep]}")
+            # what the step did: its records, from the last hold's end to this one's
+            seg = [e for e in trace[prev_last:last] if e.get("owner") == pid]
+            prev_last = last
+            where = f"step {t['step']}"
+            if session.get("callbacks_visible"):
+                for ep, want in cbs.items():
+                    got = collections.Counter(e["fd"] for e in seg
+                                              if e["type"] == "callback" and e["epfd"] == ep)
+                    if got != want:
+                        fails.append(f"{where}, epfd {ep}: callbacks {dict(got)}, expected "
+                                     f"{dict(want)}")
+            if session.get("sleeps_visible"):
+                for ep, want in wks.items():
+                    got = collections.Counter(e["tid"] for e in seg
+                                              if e["type"] == "wakeup" and e["epfd"] == ep)
+                    if got != want:
+                        fails.append(f"{where}, epfd {ep}: wakeups {dict(got)}, expected "
+                                     f"{dict(want)}")
             # the narration, its {N} filled in, as a driver shows it
             for part in ("before", "after"):
                 if "\u2013" in t[part] or "{" in t[part]:

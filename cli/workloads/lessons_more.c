@@ -48,6 +48,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,33 @@ static int lt_asleep(struct lesson_rt *rt, struct lthread *t, int epfd)
 	W->truth("\"t\":\"asleep\",\"who\":%d,\"epfd\":%d", t->tid, epfd);
 	return 0;
 }
+
+/*
+ * What the tracer must see at the end of this step, for the driver's
+ * checker (tests/check_lesson.py) and tests/check_lesson_truth.py --steps:
+ * {"t":WHAT,"epfd":E,KEY:[...]}, with WHAT expect_waiters (the threads on
+ * wq now, "tids"), expect_callbacks (the items whose ep_poll_callback ran
+ * in the step, "fds", as a multiset) or expect_wakeups (the threads woken
+ * from wq in the step, "tids").  n values follow, as ints.
+ */
+static void expect_list(const char *what, int epfd, int n, ...)
+{
+	char list[256];
+	size_t o = 0;
+	va_list ap;
+
+	list[0] = 0;
+	va_start(ap, n);
+	for (int i = 0; i < n && o + 16 < sizeof(list); i++)
+		o += snprintf(list + o, sizeof(list) - o, "%s%d", i ? "," : "", va_arg(ap, int));
+	va_end(ap);
+	W->truth("\"t\":\"%s\",\"epfd\":%d,\"%s\":[%s]", what, epfd,
+		 strcmp(what, "expect_callbacks") ? "tids" : "fds", list);
+}
+
+#define WAITERS(ep, ...)	expect_list("expect_waiters", ep, __VA_ARGS__)
+#define CALLBACKS(ep, ...)	expect_list("expect_callbacks", ep, __VA_ARGS__)
+#define WAKEUPS(ep, ...)	expect_list("expect_wakeups", ep, __VA_ARGS__)
 
 static void stop_handler(int sig)
 {
@@ -553,6 +581,7 @@ static int herd_run_1(struct lesson_rt *rt)
 		if (lt_asleep(rt, &h->a[i], h->ep_a))
 			return -1;
 	lesson_args(rt, 3, (long long)HERD_N, (long long)h->ep_a, (long long)h->l1);
+	WAITERS(h->ep_a, 3, h->a[0].tid, h->a[1].tid, h->a[2].tid);
 	return W->expect(h->ep_a) || kview(h->ep_a) || W->expect_ready(h->ep_a, 0);
 }
 
@@ -576,6 +605,10 @@ static int herd_run_2(struct lesson_rt *rt)
 		h->woken_a++;
 	}
 	lesson_args(rt, 3, (long long)h->woken_a, (long long)h->ep_a, (long long)h->l1);
+	/* one callback; each thread woken once, the first by it, the others by a scan */
+	CALLBACKS(h->ep_a, 1, h->l1);
+	WAKEUPS(h->ep_a, 3, h->a[0].tid, h->a[1].tid, h->a[2].tid);
+	WAITERS(h->ep_a, 0);
 	/* the last scan put the item back and found no sleeper to wake */
 	return W->expect_ready(h->ep_a, 1, h->l1);
 }
@@ -603,6 +636,7 @@ static int herd_run_3(struct lesson_rt *rt)
 		 "\"threads\":%d,\"woken\":%d,\"accepted\":%d,\"eagain\":%d", h->ep_a, h->l1,
 		 HERD_N, h->woken_a, accepted, h->eagain_a);
 	lesson_args(rt, 3, (long long)h->woken_a, (long long)h->eagain_a, (long long)h->l1);
+	WAITERS(h->ep_a, 0);
 	/* queued by the last scan; the accept made it not ready, but no scan ran since */
 	return W->expect(h->ep_a) || W->expect_ready(h->ep_a, 1, h->l1);
 }
@@ -652,6 +686,9 @@ static int herd_run_zero(struct lesson_rt *rt)
 		 "\"switches\":[%lld,%lld],\"returned\":0,\"fifo\":%s", h->z.tid, h->ep_a, h->l1,
 		 v0, v1, rt_ok ? "true" : "false");
 	lesson_args(rt, 4, (long long)h->ep_a, (long long)h->z.tid, v0, v1);
+	CALLBACKS(h->ep_a, 1, h->l1);
+	WAKEUPS(h->ep_a, 1, h->z.tid);
+	WAITERS(h->ep_a, 1, h->z.tid);
 	return W->expect(h->ep_a) || W->expect_ready(h->ep_a, 0);
 fail:
 	sched_setaffinity(0, sizeof(old), &old);
@@ -688,6 +725,9 @@ static int herd_run_4(struct lesson_rt *rt)
 			return -1;
 	lesson_args(rt, 4, (long long)HERD_N, (long long)h->l2, (long long)h->ep_b[0],
 		    (long long)h->ep_b[HERD_N - 1]);
+	WAITERS(h->ep_a, 1, h->z.tid);
+	for (int i = 0; i < HERD_N; i++)
+		WAITERS(h->ep_b[i], 1, h->b[i].tid);
 	return 0;
 }
 
@@ -728,6 +768,19 @@ static int herd_run_5(struct lesson_rt *rt)
 		 list, h->l2, HERD_N, woken, h->ep_b[0]);
 	lesson_args(rt, 5, (long long)h->ep_b[0], (long long)h->b[0].tid, (long long)(HERD_N - 1),
 		    (long long)h->woken_a, (long long)woken);
+	/* the walk of the socket's wait queue ended at the first instance */
+	for (int i = 0; i < HERD_N; i++) {
+		if (i) {
+			CALLBACKS(h->ep_b[i], 0);
+			WAKEUPS(h->ep_b[i], 0);
+			WAITERS(h->ep_b[i], 1, h->b[i].tid);
+		} else {
+			CALLBACKS(h->ep_b[0], 1, h->l2);
+			WAKEUPS(h->ep_b[0], 1, h->b[0].tid);
+			WAITERS(h->ep_b[0], 0);
+		}
+	}
+	WAITERS(h->ep_a, 1, h->z.tid);
 	/* b0 scanned and put the item back; the walk never reached the others */
 	for (int i = 0; i < HERD_N; i++)
 		if (W->expect(h->ep_b[i]) ||
@@ -897,6 +950,8 @@ static int nested_run_2(struct lesson_rt *rt)
 		return -1;
 	lesson_args(rt, 4, (long long)s->inner, (long long)s->p[0], (long long)s->outer,
 		    (long long)s->t.tid);
+	WAITERS(s->outer, 1, s->t.tid);
+	WAITERS(s->inner, 0);
 	return W->expect_ready(s->outer, 0) || W->expect_ready(s->inner, 0);
 }
 
@@ -913,8 +968,13 @@ static int nested_run_3(struct lesson_rt *rt)
 	/*
 	 * The inner scan (__ep_eventpoll_poll) found the pipe ready and put
 	 * it back; the outer scan delivered the inner item and, level-
-	 * triggered, put it back.
+	 * triggered, put it back.  One callback each: the pipe's on the
+	 * inner instance, the inner's poll_wait one on the outer.
 	 */
+	CALLBACKS(s->inner, 1, s->p[0]);
+	CALLBACKS(s->outer, 1, s->inner);
+	WAKEUPS(s->outer, 1, s->t.tid);
+	WAITERS(s->outer, 0);
 	return W->expect_ready(s->outer, 1, s->inner) || W->expect_ready(s->inner, 1, s->p[0]);
 }
 
@@ -928,6 +988,7 @@ static int nested_run_4(struct lesson_rt *rt)
 	if (s->t.val[0] != 1 || (uint64_t)s->t.val[1] != workload_tag(s->inner, s->p[0]))
 		return W->fail("the kernel disagrees: nested: the inner wait returned %lld events, "
 			       "expected the pipe", s->t.val[0]);
+	WAITERS(s->outer, 0);
 	/* both delivered level-triggered and put back; no scan since the read */
 	return W->expect_ready(s->outer, 1, s->inner) || W->expect_ready(s->inner, 1, s->p[0]);
 }
@@ -943,6 +1004,9 @@ static int nested_run_5(struct lesson_rt *rt)
 		return W->fail("the kernel disagrees: nested: the outer wait returned with the "
 			       "pipe drained");
 	lesson_args(rt, 3, (long long)s->inner, (long long)s->p[0], (long long)s->outer);
+	/* asleep again without a wakeup: its scan found nothing */
+	WAKEUPS(s->outer, 0);
+	WAITERS(s->outer, 1, s->t.tid);
 	return W->expect_ready(s->outer, 0) || W->expect_ready(s->inner, 0) ||
 	       W->expect(s->outer) || W->expect(s->inner);
 }
@@ -1072,6 +1136,7 @@ static int close_run_3(struct lesson_rt *rt)
 	    take(s->dup, "the dup reads the byte") < 0)
 		return -1;
 	lesson_args(rt, 2, (long long)s->p[0], (long long)s->dup);
+	CALLBACKS(s->ep, 1, s->p[0]);
 	/* delivered level-triggered and put back; no scan since the read */
 	return W->expect_ready(s->ep, 1, s->p[0]);
 }
@@ -1127,6 +1192,8 @@ static int close_run_6(struct lesson_rt *rt)
 	W->truth("\"t\":\"pitfall\",\"event_fd\":%d,\"read_ret\":-1,\"errno\":%d,"
 		 "\"data_in\":%d", s->q[0], EAGAIN, s->dup);
 	lesson_args(rt, 2, (long long)s->q[0], (long long)s->dup);
+	/* one callback, the old file's item's: the new pipe heard nothing */
+	CALLBACKS(s->ep, 1, s->p[0]);
 	/* the old item, delivered and put back; the new one never ready */
 	return W->expect_ready(s->ep, 1, s->p[0]);
 }
@@ -1340,6 +1407,7 @@ static int pool_run_1(struct lesson_rt *rt)
 			return -1;
 	lesson_args(rt, 4, (long long)s->ep, (long long)s->lst, (long long)s->poller.tid,
 		    (long long)POOL_WORKERS);
+	WAITERS(s->ep, 1, s->poller.tid);
 	return W->expect(s->ep) || W->expect_ready(s->ep, 0);
 }
 
@@ -1357,6 +1425,9 @@ static int pool_run_2(struct lesson_rt *rt)
 	if (s->nconn != 2)
 		return W->fail("pool: the poller accepted %d connections, expected 2", s->nconn);
 	lesson_args(rt, 3, (long long)s->lst, (long long)s->conn[0], (long long)s->conn[1]);
+	CALLBACKS(s->ep, 2, s->lst, s->lst);
+	WAKEUPS(s->ep, 2, s->poller.tid, s->poller.tid);
+	WAITERS(s->ep, 1, s->poller.tid);
 	/* the listener's item, put back, was dropped by the next scan: nothing to accept */
 	return W->expect(s->ep) || kview(s->ep) || W->expect_ready(s->ep, 0);
 }
@@ -1372,6 +1443,9 @@ static int pool_run_3(struct lesson_rt *rt)
 		return W->fail("pool: worker %d took fd %lld (%lld bytes), expected fd %d", w->tid,
 			       w->val[0], w->val[1], s->conn[0]);
 	lesson_args(rt, 2, (long long)s->conn[0], (long long)w->tid);
+	CALLBACKS(s->ep, 1, s->conn[0]);
+	WAKEUPS(s->ep, 1, s->poller.tid);
+	WAITERS(s->ep, 1, s->poller.tid);
 	/* delivered and disarmed: not put back; fdinfo shows its events cleared */
 	return kview(s->ep) || W->expect_ready(s->ep, 0);
 }
@@ -1387,6 +1461,10 @@ static int pool_run_4(struct lesson_rt *rt)
 		return W->fail("the kernel disagrees: pool: a disarmed item woke the poller");
 	W->truth("\"t\":\"disarmed\",\"fd\":%d,\"poller_wakeups\":3", s->conn[0]);
 	lesson_args(rt, 2, (long long)s->conn[0], (long long)s->worker[0].tid);
+	/* the callback ran, and returned at once */
+	CALLBACKS(s->ep, 1, s->conn[0]);
+	WAKEUPS(s->ep, 0);
+	WAITERS(s->ep, 1, s->poller.tid);
 	return W->expect_ready(s->ep, 0);
 }
 
@@ -1402,6 +1480,10 @@ static int pool_run_5(struct lesson_rt *rt)
 		return W->fail("pool: worker %d took fd %lld (%lld bytes), expected fd %d (4)",
 			       w1->tid, w1->val[0], w1->val[1], s->conn[0]);
 	lesson_args(rt, 2, (long long)s->conn[0], (long long)w1->tid);
+	/* ep_modify queued it and woke the poller itself: no callback */
+	CALLBACKS(s->ep, 0);
+	WAKEUPS(s->ep, 1, s->poller.tid);
+	WAITERS(s->ep, 1, s->poller.tid);
 	return W->expect_ready(s->ep, 0);
 }
 
@@ -1423,6 +1505,14 @@ static int pool_run_6(struct lesson_rt *rt)
 	W->truth("\"t\":\"pool\",\"poller_wakeups\":4,\"connections\":2,\"handoffs\":2,"
 		 "\"replies\":2");
 	lesson_args(rt, 3, (long long)s->conn[0], (long long)s->ep, (long long)s->poller.tid);
+	/*
+	 * The client's read freed the two replies, charged to the
+	 * connection that sent them: each ran its write-space wakeup, whose
+	 * EPOLLOUT key the item does not want (ep_poll_callback returns)
+	 */
+	CALLBACKS(s->ep, 2, s->conn[0], s->conn[0]);
+	WAKEUPS(s->ep, 0);
+	WAITERS(s->ep, 1, s->poller.tid);
 	return W->expect(s->ep) || kview(s->ep) || W->expect_ready(s->ep, 0);
 }
 
