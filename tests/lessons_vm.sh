@@ -4,7 +4,7 @@
 # traced and held at every step in each of VM_LESSON_MODES, each step's
 # snapshot held against the rbr, rdllist and wq it claims, and the trace
 # against the truth (tests/check_trace.py).  One guest per kernel, about
-# 35 s (6.1, one mode) to 60 s (6.12, two modes) of TCG each.
+# 55 s of TCG each with two modes (2026-12-01, this 2-core host, shared).
 # Prints one line per check: "PASS name" or "FAIL name :: detail".
 #
 # usage: lessons_vm.sh EPOLLTRACE OUTDIR
