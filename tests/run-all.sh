@@ -443,6 +443,8 @@ step "bystanders and sharers: who pays, who is traced"
 run_suite bystander
 step "rbr as a tree: colours and children against the kernel's"
 run_suite tree
+step "lessons 5-8 as workloads: alone, and traced with a snapshot at every step"
+run_suite lessons
 step "the manual: help, man page, completion"
 run_suite manual
 step "speed: the fast reader and writers give the same answers"
@@ -843,6 +845,12 @@ done
 exit 0
 EOF
 }
+# lessons 5-8 in the same kernels, fentry and kprobe, held at every step
+if [ -n "$VM_KERNELS" ]; then
+	step "lessons 5-8 in the Debian kernels, held at every step"
+	export VM_CACHE VM_KERNELS
+	run_suite lessons_vm
+fi
 full_kver=
 if [ -n "$VM_FULL" ]; then
 	step "the full path in a guest: its debug info there, plain auto mode"
