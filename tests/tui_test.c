@@ -3,6 +3,7 @@
  * The TUI's formatting, checked on the attributed buffer without a
  * terminal: what the screens say, where, and in which colour.
  */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
@@ -879,6 +880,11 @@ static void test_inline_transfer(void)
 
 int main(void)
 {
+	/* as main() does: widths (wcwidth) need a UTF-8 character set */
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		printf("FAIL no C.UTF-8 locale\n");
+		return 1;
+	}
 	test_buf();
 	test_overview();
 	test_instance();

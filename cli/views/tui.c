@@ -31,6 +31,7 @@
 #include "clock.h"
 #include "fdkind.h"
 #include "recording.h"
+#include "lang.h"
 #include "log.h"
 #include "tui.h"
 #include "tui_view.h"
@@ -274,8 +275,8 @@ static bool curses_on(struct tsink *ts)
 	const char *theme = ts->o.theme;
 	bool utf8;
 
-	setlocale(LC_CTYPE, "");
-	utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8") && !ts->o.ascii;
+	/* main set the locale first (lang.c: a missing one falls back to C.UTF-8) */
+	utf8 = et_lang_utf8() && !ts->o.ascii;
 	if (!newterm(NULL, stdout, stdin)) {
 		et_err("cannot open the terminal (TERM=%s)", getenv("TERM") ? getenv("TERM") : "");
 		return false;
@@ -373,6 +374,9 @@ static void blit(struct tsink *ts)
 			const struct tcell *c = &b->c[y * b->w + x];
 			attr_t a = cell_attr(ts, c);
 
+			/* a double-width character's right half: the left one drew it */
+			if (c->ch == TBUF_WIDE_TAIL)
+				continue;
 			if (c->ch < 0x80) {
 				mvaddch(y, x, (chtype)c->ch | a);
 			} else {
