@@ -119,7 +119,8 @@ int et_lang_set(const char *lang)
 const char *et_lang(void)
 {
 	/* the catalogue's own header, translated only where a catalogue is in use */
-	const char *h = dgettext(ET_TEXTDOMAIN, "");
+	static const char header[] = "";
+	const char *h = dgettext(ET_TEXTDOMAIN, header);
 
 	return h && strstr(h, "Language: ko") ? "ko" : "en";
 }
@@ -127,11 +128,6 @@ const char *et_lang(void)
 bool et_lang_utf8(void)
 {
 	return !ascii_only;
-}
-
-const char *et_unknown(void)
-{
-	return ascii_only ? "-" : "\u2013";
 }
 
 void et_lang_restore_env(void)

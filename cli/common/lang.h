@@ -15,8 +15,6 @@ int et_lang_set(const char *lang);
 const char *et_lang(void);
 /* can the terminal show more than ASCII (a UTF-8 character set)? */
 bool et_lang_utf8(void);
-/* "–" (U+2013), or "-" where only ASCII shows: a value not known */
-const char *et_unknown(void);
 /* in a child about to exec a traced COMMAND: the environment as it was given */
 void et_lang_restore_env(void);
 

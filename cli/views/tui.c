@@ -30,6 +30,7 @@
 #include <curses.h>
 #include "clock.h"
 #include "fdkind.h"
+#include "i18n.h"
 #include "recording.h"
 #include "lang.h"
 #include "log.h"
@@ -307,6 +308,7 @@ static bool curses_on(struct tsink *ts)
 	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED,
 		  NULL);
 	ts->t.g = utf8 ? &tglyphs_utf8 : &tglyphs_ascii;
+	et_unknown_ascii(!utf8);	/* the log's "–" as the frame's glyphs */
 	ts->colors = has_colors() && !getenv("NO_COLOR") && (!theme || strcmp(theme, "mono"));
 	ts->theme = &themes[0];
 	for (size_t i = 0; theme && i < sizeof(themes) / sizeof(themes[0]); i++)
@@ -443,32 +445,38 @@ static void hold(struct tsink *ts, const struct et_hdr *h, size_t size,
 	ts->t.st.pending++;
 }
 
-/* Apply the oldest held item; returns false when none is left.  With
- * records_only, snapshots on the way are applied too and stepping stops
- * at the next record. */
+/* Apply the oldest held item (a record or a snapshot); 0 when none is left. */
+static int release_item(void *ctx)
+{
+	struct tsink *ts = ctx;
+	struct held *e = ts->hold_head;
+
+	if (!e)
+		return 0;
+	ts->hold_head = e->next;
+	if (!ts->hold_head)
+		ts->hold_tail = &ts->hold_head;
+	ts->hold_bytes -= e->size;
+	ts->t.st.pending--;
+	if (e->snap)
+		tui_apply_snapshot(&ts->t, &e->s);
+	else
+		apply(ts, (const void *)e->data, e->size);
+	free(e);
+	ts->dirty = true;
+	return 1;
+}
+
+/*
+ * One step of what was held: up to and including the next record of what
+ * is on screen (the instance view: its instance only, issue 12); the
+ * records of other instances on the way are applied, unseen, so that the
+ * model stays exact.  Returns false when nothing of it is left.
+ */
 static bool release_one(struct tsink *ts)
 {
-	for (;;) {
-		struct held *e = ts->hold_head;
-		bool was_record;
-
-		if (!e)
-			break;
-		ts->hold_head = e->next;
-		if (!ts->hold_head)
-			ts->hold_tail = &ts->hold_head;
-		ts->hold_bytes -= e->size;
-		ts->t.st.pending--;
-		was_record = !e->snap;
-		if (e->snap)
-			tui_apply_snapshot(&ts->t, &e->s);
-		else
-			apply(ts, (const void *)e->data, e->size);
-		free(e);
-		ts->dirty = true;
-		if (was_record)
-			return true;
-	}
+	if (tui_step(&ts->t, release_item, ts))
+		return true;
 	/* a gap in what was held: the model must resync */
 	if (ts->hold_dropped) {
 		struct et_ev_lost l = { .count = ts->hold_dropped };
@@ -556,8 +564,9 @@ static void toggle_pause(struct tsink *ts)
 {
 	ts->t.st.paused = !ts->t.st.paused;
 	if (!ts->t.st.paused) {
-		while (release_one(ts))
+		while (release_item(ts))
 			;
+		release_one(ts);	/* nothing left: a gap, if any, is applied */
 		ts->t.explain = false;
 	}
 }
@@ -689,7 +698,7 @@ static void filter_key(struct tsink *ts, int ch)
 			clear_note(ts);
 		} else {
 			/* say why, and leave the text to be put right */
-			set_note(ts, "filter rejected: %s", why);
+			set_note(ts, _("filter rejected: %s"), why);
 			t->editing = true;
 		}
 	}
@@ -1076,13 +1085,21 @@ static void seek(struct replay *rp, bool by_event, __u64 to)
 	ts->dirty = true;
 }
 
-/* one event (and any snapshot or tick before it) */
+/* the next item of the recording, applied; 0 at the end */
+static int replay_item(void *ctx)
+{
+	struct replay *rp = ctx;
+
+	if (!peek(rp))
+		return 0;
+	take(rp);
+	return 1;
+}
+
+/* one event of what is on screen (and whatever comes before it) */
 static bool step(struct replay *rp)
 {
-	while (peek(rp))
-		if (take(rp))
-			return true;
-	return false;
+	return tui_step(&rp->ts->t, replay_item, rp);
 }
 
 /* the next event the filter passes, else the next of the last event's kind */
@@ -1123,14 +1140,14 @@ static void seek_prompt_done(struct replay *rp)
 		unsigned long long n = strtoull(t->input + 1, &end, 10);
 
 		if (end == t->input + 1 || *end)
-			set_note(rp->ts, "seek: not an event number: '%s'", t->input);
+			set_note(rp->ts, _("seek: not an event number: '%s'"), t->input);
 		else
 			seek(rp, true, n);
 		return;
 	}
 	v = strtod(t->input, &end);
 	if (end == t->input || *end || !(v >= 0 && v < 1e9))
-		set_note(rp->ts, "seek: not a time in seconds: '%s'", t->input);
+		set_note(rp->ts, _("seek: not a time in seconds: '%s'"), t->input);
 	else
 		seek(rp, false, t->st.first_ns + (__u64)(v * 1e9));
 }

@@ -139,6 +139,31 @@ void tui_apply_snapshot(struct tui *t, const struct et_snapshot *s)
 	model_apply_snapshot(t->m, s);
 }
 
+bool tui_step_match(const struct tui *t, const struct et_hdr *h)
+{
+	struct et_desc d;
+
+	if (!h || h->type == ET_EV_STATS || h->type == ET_EV_SNAP_ROUND)
+		return false;
+	if (t->screen != SCR_INSTANCE)
+		return true;
+	et_classify(h, &d);
+	return d.in && d.in->ep == t->sel_ep;
+}
+
+bool tui_step(struct tui *t, int (*apply_next)(void *ctx), void *ctx)
+{
+	for (;;) {
+		__u64 before = t->log.total;
+
+		if (apply_next(ctx) <= 0)
+			return false;
+		/* a record the model took is the log's newest */
+		if (t->log.total != before && tui_step_match(t, tui_log_get(&t->log, 0)))
+			return true;
+	}
+}
+
 static struct tui_rate *rate_of(struct tui *t, const struct model_inst *in)
 {
 	for (size_t i = 0; i < t->nrates; i++)
@@ -470,7 +495,7 @@ static const char *rate_str(double r, char *buf, size_t len)
 /* a value not known: "–" (U+2013), "-" where only ASCII shows; never a -1 or 0 */
 static const char *tui_unknown(const struct tui *t)
 {
-	return t->g->ellipsis == 0x2026 ? "\u2013" : "-";
+	return t->g == &tglyphs_utf8 ? "\u2013" : "-";
 }
 
 /* ep_poll_callback's rate: "–" where the plan cannot see callbacks, as in
@@ -485,10 +510,25 @@ static const char *cb_rate_str(const struct tui *t, const struct tui_rate *r, ch
 	return rate_str(r ? r->callbacks : 0, buf, len);
 }
 
+/* an epfd, or "–" for one not known (an instance a snapshot found held by no fd) */
+static const char *epfd_str(const struct tui *t, int epfd, char *buf, size_t len)
+{
+	if (epfd < 0)
+		return tui_unknown(t);
+	snprintf(buf, len, "%d", epfd);
+	return buf;
+}
+
+/* an fd's kind: "–" where not known (a replay: kinds are not recorded) */
+static const char *kind_str(const struct tui *t, const struct fdkind *k)
+{
+	return strcmp(k->kind, "?") ? k->kind : tui_unknown(t);
+}
+
 static void comm_of(const struct tui *t, __u32 pid, __u32 tid, char *buf, size_t len)
 {
 	if (!t->env.comm || !t->env.comm(t->env.ctx, pid, tid, buf, len))
-		snprintf(buf, len, "?");
+		snprintf(buf, len, "%s", tui_unknown(t));
 }
 
 /*
@@ -813,6 +853,7 @@ static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const s
 		     bool show_inst, int fw)
 {
 	double ts = h->ts_ns > t->t0_ns ? (h->ts_ns - t->t0_ns) / 1e9 : 0.0;
+	char epfd[16];
 	struct et_desc d;
 	int n;
 
@@ -823,8 +864,8 @@ static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const s
 		n += tbuf_printf(b, t->g, x + n, y, w - n, (enum tui_color)(TC_K_INSTANCE + d.kind),
 				 "%-*s ", fw, d.func);
 	if (show_inst && d.in && n < w)
-		n += tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "%u/epfd %d ", d.in->owner,
-				 d.in->epfd);
+		n += tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "%u/epfd %s ", d.in->owner,
+				 epfd_str(t, d.in->epfd, epfd, sizeof(epfd)));
 	if (n < w)
 		tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "tid %u %s", h->tid, d.what);
 }
@@ -1010,7 +1051,7 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 			const struct model_inst *in, bool first_of_proc, bool selected)
 {
 	const struct tui_rate *r = rate_find(t, in->in.ep);
-	char cell[32], comm[32], flags[8];
+	char cell[32], comm[32], flags[8], num[16];
 	int x = 0;
 	enum tui_color c = in->closed_ns ? TC_DIM : TC_NORMAL;
 
@@ -1025,7 +1066,9 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 		switch (i) {
 		case 0: if (first_of_proc) snprintf(cell, sizeof(cell), "%u", in->in.owner); break;
 		case 1: if (first_of_proc) snprintf(cell, sizeof(cell), "%s", comm); break;
-		case 2: snprintf(cell, sizeof(cell), "%d", in->in.epfd); break;
+		case 2: snprintf(cell, sizeof(cell), "%s", epfd_str(t, in->in.epfd, num,
+								      sizeof(num)));
+			break;
 		case 3: snprintf(cell, sizeof(cell), "%zu", in->nitems); break;
 		case 4:
 			snprintf(cell, sizeof(cell), "%zu", in->nready);
@@ -1244,7 +1287,7 @@ static void tree_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		et_events_str(it->events & ~0x18u, ev, sizeof(ev));
 		snprintf(fd, sizeof(fd), "%d", it->fd);
 		cell[0] = fd;
-		cell[1] = k.kind;
+		cell[1] = kind_str(t, &k);
 		cell[2] = ev;
 		cell[3] = k.addr;
 		/* narrow: of "local -> peer", the peer tells connections apart */
@@ -1303,7 +1346,7 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 		cell[0] = e->ovflist ? "ovf" : top + r == 0 ? C_("ready list", "head") :
 			  top + r + 1 == (int)in->nready ? C_("ready list", "tail") : "";
 		cell[1] = fd;
-		cell[2] = k.kind;
+		cell[2] = kind_str(t, &k);
 		cell[3] = e->since_ns && t->now_ns > e->since_ns ?
 			  dur(t->now_ns - e->since_ns, age, sizeof(age)) : tui_unknown(t);
 		cols_row(t, b, x + 1, ry, c, wd, 4, TC_READY, cell);
@@ -1376,20 +1419,32 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 /* the last record applied, explained: for stepping in the classroom */
 static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 {
-	const struct et_hdr *r = tui_log_get(&t->log, 0);
+	const struct et_hdr *r = NULL;
 	const char *forms[] = { _("what the kernel just did (space: next)"),
 				_("what the kernel did") };
 	struct et_desc d;
 	const char *s;
-	int x = 2, row = y + 1, w = b->w - 4;
+	char who[96], num[16];
+	int x = 2, row = y + 1, w = b->w - 4, n;
 
 	tbuf_box(b, t->g, 0, y, b->w, h, TC_KEY, NULL);
 	pane_title(t, b, 0, y, b->w, false, forms, 2, NULL);
+	/* the newest event of what is on screen (stepping skips the others) */
+	for (unsigned int i = 0; !r && i < t->log.count; i++)
+		if (tui_step_match(t, tui_log_get(&t->log, i)))
+			r = tui_log_get(&t->log, i);
 	if (!r)
 		return;
 	et_describe(r, &d);
-	tbuf_printf(b, t->g, x, row, w, (enum tui_color)(TC_K_INSTANCE + d.kind), "%s %s",
-		    d.func, d.what);
+	/* whose it is: the instance's owner and epfd, the thread that did it */
+	if (d.in)
+		snprintf(who, sizeof(who), _("pid %u tid %u epfd %s:"), d.in->owner, r->tid,
+			 epfd_str(t, d.in->epfd, num, sizeof(num)));
+	else
+		snprintf(who, sizeof(who), _("pid %u tid %u:"), r->pid, r->tid);
+	n = tbuf_text(b, t->g, x, row, w, TC_HEADER, who);
+	tbuf_printf(b, t->g, x + n + 1, row, w - n - 1, (enum tui_color)(TC_K_INSTANCE + d.kind),
+		    "%s %s", d.func, d.what);
 	s = et_explain(r);
 	/* word-wrap the sentence over the remaining rows */
 	for (row++; *s && row < y + h - 1; row++) {
@@ -1514,7 +1569,7 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 static void instance_view(struct tui *t, struct tbuf *b)
 {
 	const struct model_inst *in = sel_inst(t);
-	char title[128], comm[32];
+	char title[128], comm[32], num[16];
 	int top = 2, bottom = b->h - 1, explain_h = 0, area, data, R, N, M;
 
 	if (!in) {
@@ -1525,8 +1580,8 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		return;
 	}
 	comm_of(t, in->in.owner, in->in.owner, comm, sizeof(comm));
-	snprintf(title, sizeof(title), "pid %u (%s) epfd %d%s", in->in.owner, comm, in->in.epfd,
-		 in->closed_ns ? _(" [closed]") : "");
+	snprintf(title, sizeof(title), "pid %u (%s) epfd %s%s", in->in.owner, comm,
+		 epfd_str(t, in->in.epfd, num, sizeof(num)), in->closed_ns ? _(" [closed]") : "");
 	title_bar(t, b, title);
 	inst_counts(t, b, in);
 	if (t->explain)
@@ -1603,7 +1658,8 @@ static const char *const help_lines[] = {
 	N_("  Tab               next pane in the instance view (rbr, rdllist, wq, "
 	   "events)"),
 	N_("  p                 pause the view (tracing and recording go on)"),
-	N_("  Space             when paused: apply the next event, and explain it"),
+	N_("  Space             when paused: apply the next event of the instance on screen "
+	   "(of any, in the overview), and explain it"),
 	N_("  /                 filter the events: by name, as the log shows it "
 	   "(try_to_wake_up, ep_poll_callback; several: any of them), by kind "
 	   "(wakeup, ctl), by fd N, tid N, pid N, epfd N (all of them); a bare number "
