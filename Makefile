@@ -218,7 +218,7 @@ bench: bench-deps epolltrace $(OUT)/bench/epoll_load $(OUT)/bench/bpfbench
 	$(Q)tests/bench/bench.py --epolltrace ./epolltrace --load $(OUT)/bench/epoll_load \
 		--bpfbench $(OUT)/bench/bpfbench --out $(OUT)/bench $(BENCH_ARGS)
 
-check: test-deps epolltrace $(OUT)/epolltrace.static
+check: test-deps epolltrace mo $(OUT)/epolltrace.static
 	$(Q)tests/run-all.sh
 
 clean:
