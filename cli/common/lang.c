@@ -58,6 +58,13 @@ static void bind_catalogues(void)
 		}
 	}
 	bindtextdomain(ET_TEXTDOMAIN, dir);
+	/*
+	 * glibc's own messages (strerror, strsignal) follow LC_MESSAGES and
+	 * LANGUAGE too: "Operation not permitted" would turn Korean inside
+	 * probes --json and the recordings' notes, which programs read.  Our
+	 * catalogue only: libc's domain is bound where no catalogue is.
+	 */
+	bindtextdomain("libc", "/nonexistent/epolltrace-keeps-libc-english");
 	/* the catalogues are UTF-8, and so is what the TUI decodes */
 	bind_textdomain_codeset(ET_TEXTDOMAIN, "UTF-8");
 	textdomain(ET_TEXTDOMAIN);
