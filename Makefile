@@ -55,7 +55,7 @@ Q := @
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: mo all deps test-deps bench-deps bench check install uninstall clean static demo fuzz pot \
+.PHONY: mo all deps test-deps bench-deps bench check install uninstall clean static demo fuzz pot update-po \
 	FORCE
 
 all: deps epolltrace mo
@@ -106,7 +106,7 @@ PO_FILES := $(wildcard cli/po/*.po)
 MO_FILES := $(patsubst cli/po/%.po,$(OUT)/locale/%/LC_MESSAGES/epolltrace.mo,$(PO_FILES))
 XGETTEXT_FLAGS := --language=C --keyword=_ --keyword=N_ --keyword=C_:1c,2 --from-code=UTF-8 \
 	--package-name=epolltrace --package-version=$(VERSION) --add-comments=TRANSLATORS: \
-	--sort-by-file
+	--sort-by-file --add-location=file
 
 mo: $(MO_FILES)
 
@@ -118,6 +118,12 @@ $(OUT)/locale/%/LC_MESSAGES/epolltrace.mo: cli/po/%.po | $(OUT)
 pot:
 	@echo "  XGETTEXT cli/po/epolltrace.pot"
 	$(Q)xgettext $(XGETTEXT_FLAGS) -o cli/po/epolltrace.pot $(sort $(shell find cli -name '*.c'))
+
+# After `make pot`: the new messages into every catalogue, to translate
+# (tests/i18n.sh fails while one is missing or fuzzy).
+update-po: pot
+	$(Q)for po in $(PO_FILES); do msgmerge --quiet --update --backup=none \
+		--add-location=file $$po cli/po/epolltrace.pot || exit 1; done
 
 # A static binary for minimal VM guests (tests/vm).
 $(OUT)/epolltrace.static: $(CLI_OBJS)

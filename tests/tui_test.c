@@ -1017,7 +1017,7 @@ static void test_korean_screens(void)
 	y = tbuf_find(&b, "server");
 	x_head = col_of(&b, 1, "\xea\xb0\x90\xec\x8b\x9c");	/* 감시 */
 	tbuf_row(&b, y, row, sizeof(row));
-	/* right-aligned: the header's last cell (감시's right half) over the count's last digit */
+	/* right-aligned: the header's last cell (감시's right half) over the last digit */
 	x_num = x_head + 3;
 	CHECK(x_head > 0 && b.c[1 * b.w + x_num].ch == TBUF_WIDE_TAIL &&
 	      b.c[y * b.w + x_num].ch == '3' && b.c[y * b.w + x_num + 1].ch == ' ' &&

@@ -380,7 +380,8 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->kind = ETK_WAIT;
 		d->func = "ep_send_events";
 		d->in = &e->in;
-		what(d, fmt, _("copy to user space starts, maxevents=%d (inline site)"), e->maxevents);
+		what(d, fmt, _("copy to user space starts, maxevents=%d (inline site)"),
+		     e->maxevents);
 		break;
 	}
 	case ET_EV_SNAP_ROUND: {
@@ -452,7 +453,8 @@ const char *et_explain(const struct et_hdr *h)
 			       "(poll_wait), and queues the item on rdllist at once if the file "
 			       "is already ready.");
 		case ET_CTL_MOD:
-			return _("epoll_ctl(MOD) -> ep_modify: the epitem's events change; the file "
+			return _("epoll_ctl(MOD) -> ep_modify: the epitem's events change; "
+			       "the file "
 			       "is polled again and the item queued if it is ready now.");
 		default:
 			return _("epoll_ctl(DEL) -> ep_remove: the epitem leaves the rb-tree, its "

@@ -744,7 +744,8 @@ static void status_line(struct tui *t, struct tbuf *b)
 	__u64 drift = 0;
 	struct part p[10];
 	int np = 10, y = b->h - 1, hw = tbuf_cols(hint);
-	const char *exact = s->ready_exact ? C_("ready list", "exact") : C_("ready list", "sampled");
+	const char *exact = s->ready_exact ? C_("ready list", "exact") :
+			    C_("ready list", "sampled");
 	bool all = true;
 
 	for (size_t i = 0; i < t->m->ninst; i++)
@@ -755,7 +756,8 @@ static void status_line(struct tui *t, struct tbuf *b)
 		snprintf(mode, sizeof(mode), _("%s, callbacks via %s, ready list %s"),
 			 s->mode ? s->mode : "?", s->via, exact);
 	else
-		snprintf(mode, sizeof(mode), _("%s, ready list %s"), s->mode ? s->mode : "?", exact);
+		snprintf(mode, sizeof(mode), _("%s, ready list %s"), s->mode ? s->mode : "?",
+			 exact);
 	snprintf(brief_mode, sizeof(brief_mode), "%s %s", s->mode ? s->mode : "?", exact);
 	snprintf(evs, sizeof(evs), _("%s ev/s"), rate_str(s->events_per_s, ev, sizeof(ev)));
 	snprintf(lost, sizeof(lost), _("lost %llu"), (unsigned long long)s->lost);
@@ -1389,7 +1391,8 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 			snprintf(left, sizeof(left), "%s", _("never"));
 		} else {
 			__u64 end = wt->since_ns + (__u64)wt->timeout_ns;
-			const char *rem = end > t->now_ns ? dur(end - t->now_ns, l, sizeof(l)) : "0";
+			const char *rem = end > t->now_ns ? dur(end - t->now_ns, l, sizeof(l)) :
+					  "0";
 
 			/* " left" only where it fits */
 			if (wd[3] >= 10)
@@ -1808,8 +1811,8 @@ static void help(struct tui *t, struct tbuf *b)
 	}
 	if (t->nplan && n + 2 < 512) {
 		rows[n++] = (struct help_row){ "", 0, 0, TC_NORMAL };
-		n += help_wrap(_("This session's attach plan (hook, attached with, fidelity, point)"),
-			       TC_HEADER, w, rows + n, 512 - n);
+		n += help_wrap(_("This session's attach plan (hook, attached with, fidelity, "
+				 "point)"), TC_HEADER, w, rows + n, 512 - n);
 	}
 	for (int i = 0; i < t->nplan && n < 512; i++)
 		n += help_wrap(t->plan[i], TC_NORMAL, w, rows + n, 512 - n);
