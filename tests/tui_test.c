@@ -1188,6 +1188,17 @@ static void test_masks_unknowns(void)
 	tui_format(&t, &b);
 	tbuf_row(&b, tbuf_find(&b, "  300 "), row, sizeof(row));
 	CHECK(strstr(row, "\xe2\x80\x93") && !strstr(row, "-1"), "epfd unknown: '%s'", row);
+	/* a plan without the sleep hooks: wakeups are not known, not 0 */
+	t.st.vis.sleeps = false;
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "  100 "), row, sizeof(row));
+	CHECK(starts_with_words(row, "100 server 3 3 1 1 0.0 \xe2\x80\x93 0.0 \xe2\x80\x93"),
+	      "WAKE/s and 0-WAKE unknown without sleeps: '%s'", row);
+	t.st.vis.sleeps = true;
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "  100 "), row, sizeof(row));
+	CHECK(starts_with_words(row, "100 server 3 3 1 1 0.0 0.0 0.0 0"),
+	      "... and counted with them: '%s'", row);
 	t.screen = SCR_INSTANCE;
 	t.sel_ep = nofd.ep;
 	tui_format(&t, &b);

@@ -92,6 +92,8 @@ int tui_init(struct tui *t, struct model *m, const struct tglyphs *g)
 	t->filter.pid = -1;
 	t->filter.epfd = -1;
 	t->sort = SORT_PID;
+	/* as et_session_visible starts: sleeps are seen unless the plan says not */
+	t->st.vis.sleeps = true;
 	return log_init(&t->log, TUI_LOG_CAP);
 }
 
@@ -523,6 +525,27 @@ static const char *epfd_str(const struct tui *t, int epfd, char *buf, size_t len
 static const char *kind_str(const struct tui *t, const struct fdkind *k)
 {
 	return strcmp(k->kind, "?") ? k->kind : tui_unknown(t);
+}
+
+/* wakeups and 0-event wakeups need the sleep hooks: "–" without them, as in --summary */
+static const char *wake_rate_str(const struct tui *t, const struct tui_rate *r, char *buf,
+				 size_t len)
+{
+	if (!t->st.vis.sleeps) {
+		snprintf(buf, len, "%s", tui_unknown(t));
+		return buf;
+	}
+	return rate_str(r ? r->wakeups : 0, buf, len);
+}
+
+static const char *zero_str(const struct tui *t, const struct model_inst *in, char *buf,
+			    size_t len)
+{
+	if (!t->st.vis.sleeps)
+		snprintf(buf, len, "%s", tui_unknown(t));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)in->cnt.zero_wakeups);
+	return buf;
 }
 
 static void comm_of(const struct tui *t, __u32 pid, __u32 tid, char *buf, size_t len)
@@ -1083,10 +1106,9 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 				cc = TC_ASLEEP;
 			break;
 		case 6: cb_rate_str(t, r, cell, sizeof(cell)); break;
-		case 7: rate_str(r ? r->wakeups : 0, cell, sizeof(cell)); break;
+		case 7: wake_rate_str(t, r, cell, sizeof(cell)); break;
 		case 8: rate_str(r ? r->events : 0, cell, sizeof(cell)); break;
-		case 9: snprintf(cell, sizeof(cell), "%llu", (unsigned long long)in->cnt.zero_wakeups);
-			break;
+		case 9: zero_str(t, in, cell, sizeof(cell)); break;
 		case 10:
 			snprintf(cell, sizeof(cell), "%s", flags);
 			if (flags[0] && !strchr("SXO", flags[0]))
@@ -1529,13 +1551,13 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 {
 	const struct tui_rate *r = rate_find(t, in->in.ep);
 	char w[48], rd[48], as[48], cb[48], cbb[48], wk[48], wkb[48], ev[48], evb[48], z[64];
-	char zb[48], dr[48], c1[16], c2[16], c3[16], line[768];
+	char zb[48], dr[48], c1[16], c2[16], c3[16], c4[24], line[768];
 	struct part p[16];
 	struct inline_texts it;
 	int n;
 
 	cb_rate_str(t, r, c1, sizeof(c1));
-	rate_str(r ? r->wakeups : 0, c2, sizeof(c2));
+	wake_rate_str(t, r, c2, sizeof(c2));
 	rate_str(r ? r->events : 0, c3, sizeof(c3));
 	snprintf(w, sizeof(w), _("watched %zu"), in->nitems);
 	snprintf(rd, sizeof(rd), _("ready %zu"), in->nready);
@@ -1546,8 +1568,9 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 	snprintf(wkb, sizeof(wkb), _("wake/s %s"), c2);
 	snprintf(ev, sizeof(ev), _("events/s %s"), c3);
 	snprintf(evb, sizeof(evb), _("ev/s %s"), c3);
-	snprintf(z, sizeof(z), _("0-event wakeups %llu"), (unsigned long long)in->cnt.zero_wakeups);
-	snprintf(zb, sizeof(zb), _("0-wake %llu"), (unsigned long long)in->cnt.zero_wakeups);
+	zero_str(t, in, c4, sizeof(c4));
+	snprintf(z, sizeof(z), _("0-event wakeups %s"), c4);
+	snprintf(zb, sizeof(zb), _("0-wake %s"), c4);
 	snprintf(dr, sizeof(dr), _("drift %llu"), (unsigned long long)in->drift);
 	p[0] = (struct part){ w, NULL, 0, TC_HEADER, 0, 0 };
 	p[1] = (struct part){ rd, NULL, 0, TC_HEADER, 0, 0 };
