@@ -123,15 +123,6 @@ int et_lang_set(const char *lang)
 	return 0;
 }
 
-const char *et_lang(void)
-{
-	/* the catalogue's own header, translated only where a catalogue is in use */
-	static const char header[] = "";
-	const char *h = dgettext(ET_TEXTDOMAIN, header);
-
-	return h && strstr(h, "Language: ko") ? "ko" : "en";
-}
-
 bool et_lang_utf8(void)
 {
 	return !ascii_only;

@@ -11,8 +11,6 @@
 void et_lang_init(void);
 /* "en" or "ko"; -1 for anything else (the caller says so, exit 2) */
 int et_lang_set(const char *lang);
-/* the language shown: "ko" when the Korean catalogue is in use, else "en" */
-const char *et_lang(void);
 /* can the terminal show more than ASCII (a UTF-8 character set)? */
 bool et_lang_utf8(void);
 /* in a child about to exec a traced COMMAND: the environment as it was given */

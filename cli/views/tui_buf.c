@@ -119,14 +119,6 @@ static uint32_t printable(uint32_t cp, int *w)
 	return cp;
 }
 
-int tbuf_cpw(uint32_t cp)
-{
-	int w;
-
-	printable(cp, &w);
-	return w;
-}
-
 /*
  * Put one character, keeping double-width pairs whole: a half written
  * over blanks the other half, so no stray half is ever drawn.

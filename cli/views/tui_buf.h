@@ -106,8 +106,6 @@ void tbuf_box(struct tbuf *b, const struct tglyphs *g, int x, int y, int w, int 
 
 /* The columns a UTF-8 text takes on screen (Hangul: two per syllable). */
 int tbuf_cols(const char *s);
-/* The columns one code point takes: 0 (combining, dropped), 1 or 2. */
-int tbuf_cpw(uint32_t cp);
 /* The bytes of the longest start of s that fits in w columns (whole characters). */
 size_t tbuf_fit(const char *s, int w);
 /* Write text padded with blanks to exactly w columns (right-aligned if right). */
