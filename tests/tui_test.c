@@ -277,6 +277,17 @@ static void test_instance(void)
 	tui_format(&t, &b);
 	CHECK(tbuf_find(&b, "what the kernel just did") >= 0 &&
 	      tbuf_find(&b, "appended to rdllist") >= 0, "the explanation of ep_poll_callback");
+	/* the whole sentence where the screen has room for it, cut with … where not */
+	tbuf_resize(&b, 100, 30);
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "is woken.") > tbuf_find(&b, "what the kernel just did"),
+	      "100x30: the sentence to its end");
+	tbuf_resize(&b, 60, 16);
+	tui_format(&t, &b);
+	tbuf_row(&b, b.h - 3, row, sizeof(row));
+	CHECK(tbuf_find(&b, "is woken.") < 0 && strstr(row, "~"),
+	      "60x16: one row of it, ending in the ellipsis: '%s'", row);
+	tbuf_resize(&b, 140, 40);
 	t.explain = false;
 	/* narrow: the panes stack, all three stay */
 	tbuf_resize(&b, 80, 24);
@@ -1040,6 +1051,11 @@ static void test_korean_screens(void)
 	CHECK(tbuf_find(&b, "ep_poll_callback: ") >= 0 &&
 	      tbuf_find(&b, "\xec\xbb\xa4\xeb\x84\x90\xec\x9d\xb4") >= 0,	/* 커널이 */
 	      "the step box is Korean and names ep_poll_callback");
+	tbuf_resize(&b, 100, 30);
+	tui_format(&t, &b);
+	/* 깨웁니다. ends it */
+	CHECK(tbuf_find(&b, "\xea\xb9\xa8\xec\x9b\x81\xeb\x8b\x88\xeb\x8b\xa4.") > 0,
+	      "100x30: the Korean sentence to its end, wrapped by columns");
 	/* the help wraps Hangul by columns: no row runs past the edge */
 	t.screen = SCR_HELP;
 	for (int w = 60; w <= 120; w += 9) {

@@ -945,6 +945,7 @@ static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, 
 }
 
 static void explain_box(struct tui *t, struct tbuf *b, int y, int h);
+static int explain_lines(const struct tui *t, const struct tbuf *b);
 
 /* ---- the overview ------------------------------------------------------------ */
 
@@ -1155,7 +1156,7 @@ static void overview(struct tui *t, struct tbuf *b)
 		x += ov_cols[i].w;
 	}
 	tbuf_paint(b, 0, 1, b->w, TC_HEADER, TA_BOLD);
-	explain_h = t->explain ? 4 : 0;
+	explain_h = t->explain ? 3 + explain_lines(t, b) : 0;
 	log_h = (b->h - 3 - explain_h) * 2 / 5;
 	if (log_h < 3)
 		log_h = 0;
@@ -1441,10 +1442,38 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, _("(empty: no thread waits)"));
 }
 
+/* the newest event of what is on screen (stepping skips the others) */
+static const struct et_hdr *explained(const struct tui *t)
+{
+	for (unsigned int i = 0; i < t->log.count; i++)
+		if (tui_step_match(t, tui_log_get(&t->log, i)))
+			return tui_log_get(&t->log, i);
+	return NULL;
+}
+
+/*
+ * The rows the step box's sentence takes at width w: as many as it needs,
+ * up to what the screen's height leaves the panes (one row below 24).
+ */
+static int explain_lines(const struct tui *t, const struct tbuf *b)
+{
+	const struct et_hdr *r = explained(t);
+	int cap = b->h >= 40 ? 4 : b->h >= 30 ? 3 : b->h >= 24 ? 2 : 1, n = 0;
+	const char *s = r ? et_explain(r) : "";
+
+	while (*s && n < cap) {
+		s += wrap_cut(s, b->w - 4);
+		while (*s == ' ')
+			s++;
+		n++;
+	}
+	return n ? n : 1;
+}
+
 /* the last record applied, explained: for stepping in the classroom */
 static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 {
-	const struct et_hdr *r = NULL;
+	const struct et_hdr *r = explained(t);
 	const char *forms[] = { _("what the kernel just did (space: next)"),
 				_("what the kernel did") };
 	struct et_desc d;
@@ -1454,10 +1483,6 @@ static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 
 	tbuf_box(b, t->g, 0, y, b->w, h, TC_KEY, NULL);
 	pane_title(t, b, 0, y, b->w, false, forms, 2, NULL);
-	/* the newest event of what is on screen (stepping skips the others) */
-	for (unsigned int i = 0; !r && i < t->log.count; i++)
-		if (tui_step_match(t, tui_log_get(&t->log, i)))
-			r = tui_log_get(&t->log, i);
 	if (!r)
 		return;
 	et_describe(r, &d);
@@ -1475,6 +1500,9 @@ static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 	for (row++; *s && row < y + h - 1; row++) {
 		int cut = wrap_cut(s, w);
 
+		/* the last row: what is left, cut with the ellipsis if it does not fit */
+		if (row == y + h - 2)
+			cut = (int)strlen(s);
 		tbuf_printf(b, t->g, x, row, w, TC_NORMAL, "%.*s", cut, s);
 		s += cut;
 		while (*s == ' ')
@@ -1611,7 +1639,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 	title_bar(t, b, title);
 	inst_counts(t, b, in);
 	if (t->explain)
-		explain_h = 3;		/* its top edge is the log's bottom */
+		explain_h = 2 + explain_lines(t, b);	/* its top edge is the log's bottom */
 	area = bottom - top - explain_h;
 	if (b->w - 33 - 44 >= 70) {
 		/*
