@@ -1064,6 +1064,17 @@ static void test_korean_screens(void)
 		tui_format(&t, &b);
 		CHECK(box_rows_aligned(&b, why, sizeof(why)), "help at %d columns: %s", w, why);
 	}
+	/* a Korean key (재생에서만, replay only): its text wraps under its own column 20 */
+	tbuf_resize(&b, 70, 60);
+	t.page_top = 0;
+	tui_format(&t, &b);
+	y = tbuf_find(&b, "\xec\x9e\xac\xec\x83\x9d\xec\x97\x90\xec\x84\x9c\xeb\xa7\x8c:");
+	x_head = col_of(&b, y, "+ / -");
+	x_num = 0;
+	while (y > 0 && x_num < b.w && b.c[(y + 1) * b.w + x_num].ch == ' ')
+		x_num++;
+	CHECK(y > 0 && x_head == 21 && x_num == 21,
+	      "the replay keys' text at column 21, wrapped under it: %d, %d", x_head, x_num);
 	setenv("LANGUAGE", "en", 1);
 	setlocale(LC_MESSAGES, "C");
 	tbuf_free(&b);

@@ -1764,20 +1764,28 @@ struct help_row {
  */
 static int help_hang(const char *s)
 {
-	int lead = 0;
+	int lead = 0, col;
+	char pre[128];
 
 	while (s[lead] == ' ')
 		lead++;
-	for (int i = lead; s[i] && i < 24; i++)
+	/* in columns on screen: a translated key (도움말) takes two a syllable */
+	for (int i = lead; s[i] && i < (int)sizeof(pre) - 1; i++) {
+		snprintf(pre, sizeof(pre), "%.*s", i + 1, s);
+		col = tbuf_cols(pre);
+		if (col >= 24)
+			break;
 		if (s[i] != ' ' && s[i + 1] == ' ' && s[i + 2] == ' ') {
 			int j = i + 1;
 
 			while (s[j] == ' ')
 				j++;
-			if (j < 24)
-				return j;
+			col += j - i - 1;
+			if (col < 24)
+				return col;
 			break;
 		}
+	}
 	return lead >= 4 ? lead : lead + 2;
 }
 
