@@ -271,3 +271,35 @@ else
 fi
 screen >"$OUT/tui-step.txt"
 T send-keys -t ko q
+
+# ---- 5. step mode in a replay: only the instance on screen ------------------------
+"$ET" demo --text -d 3 -w "$OUT/demo.etr" --force >/dev/null 2>&1
+T new-session -d -s rp -x 100 -y 30 \
+	"env -i PATH='$PATH' TERM=xterm-256color LANG=C.UTF-8 $ET replay $OUT/demo.etr --lang ko; sleep 30"
+rscreen() { T capture-pane -p -t rp 2>/dev/null; }
+for _ in $(seq 50); do rscreen | grep -q '재생' && break; sleep 0.1; done
+T send-keys -t rp p '<'
+sleep 0.3
+for _ in 1 2 3 4 5 6 7 8; do T send-keys -t rp .; sleep 0.1; done
+# the second row: the forked pipeline, the quieter of the two
+T send-keys -t rp j Enter
+sleep 0.4
+title=$(rscreen | head -1)
+before=$(rscreen | tail -1 | grep -oE '#[0-9]+/' | tr -dc 0-9)
+whose=()
+for _ in $(seq 6); do
+	T send-keys -t rp .
+	sleep 0.25
+	whose+=("$(rscreen | grep -oE 'pid [0-9]+ tid [0-9]+ epfd [0-9]+:' | sed 's/ tid [0-9]*//')")
+done
+after=$(rscreen | tail -1 | grep -oE '#[0-9]+/' | tr -dc 0-9)
+want=$(sed -n 's/.*pid \([0-9]*\) (.*) epfd \([0-9]*\).*/pid \1 epfd \2:/p' <<<"$title")
+others=$(printf '%s\n' "${whose[@]}" | grep -vxF -- "$want" | head -2)
+if [ -n "$want" ] && [ -z "$others" ] && [ "${#whose[@]}" = 6 ] && [ -n "$before" ] &&
+	[ -n "$after" ] && [ $((after - before)) -gt 6 ]; then
+	pass "replay: 6 steps on the pipeline's instance stop only at its events (#$before to #$after)"
+else
+	fail "replay: 6 steps on the pipeline's instance stop only at its events" \
+		"want '$want'; others: $others; #$before to #$after; $(rscreen | tail -5)"
+fi
+T send-keys -t rp q

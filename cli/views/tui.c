@@ -821,7 +821,9 @@ static int key(struct tsink *ts, int ch)
 		break;
 	case ' ':
 		if (t->st.paused) {
-			release_one(ts);
+			/* say why nothing moved: the others' events went by unseen */
+			if (!release_one(ts) && t->screen == SCR_INSTANCE)
+				set_note(ts, "%s", _("no event of this instance held yet"));
 			t->explain = true;
 		}
 		break;
@@ -1174,7 +1176,10 @@ static bool replay_key(struct replay *rp, int ch)
 	case ' ':
 	case '.':
 		t->st.paused = true;
-		step(rp);
+		if (!step(rp))
+			set_note(ts, "%s", t->screen == SCR_INSTANCE ?
+				 _("no more events of this instance in the recording") :
+				 _("the end of the recording"));
 		t->explain = true;
 		break;
 	case '+':
