@@ -17,7 +17,7 @@ COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 
 # Debian 12 packages: what building needs, and what the tests need on top.
 BUILD_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libncurses-dev \
-	      libdw-dev pkg-config make gcc
+	      libdw-dev pkg-config make gcc gettext
 TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
 	      redis-server redis-tools libclang-rt-14-dev man-db nginx debuginfod
 # ... and what `make bench` needs on top (tests/bench/): a second real epoll
@@ -38,7 +38,9 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 CLI_DIRS := cli cli/common cli/kernel cli/model cli/views cli/recordings cli/workloads
 CLI_INC  := $(addprefix -I,$(CLI_DIRS))
-CPPFLAGS := -Iinclude $(CLI_INC) -I$(OUT) -DEPOLLTRACE_VERSION='"$(VERSION_STR)"' -D_GNU_SOURCE
+LOCALEDIR  ?= $(PREFIX)/share/locale
+CPPFLAGS := -Iinclude $(CLI_INC) -I$(OUT) -DEPOLLTRACE_VERSION='"$(VERSION_STR)"' -D_GNU_SOURCE \
+	    -DET_LOCALEDIR='"$(LOCALEDIR)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude -Ibpf
 
 CLI_SRCS := $(wildcard $(addsuffix /*.c,$(CLI_DIRS)))
@@ -53,9 +55,10 @@ Q := @
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test-deps bench-deps bench check install uninstall clean static demo fuzz FORCE
+.PHONY: mo all deps test-deps bench-deps bench check install uninstall clean static demo fuzz pot update-po \
+	FORCE
 
-all: deps epolltrace
+all: deps epolltrace mo
 
 # Install only what is missing; one apt-get update, only when needed.
 define install_missing
@@ -95,6 +98,33 @@ epolltrace: $(CLI_OBJS)
 	@echo "  LINK     $@"
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(DW_LIBS) $(LIBBPF_LIBS) $(CURSES_LIBS) -lz -lpthread
 
+# The message catalogues (GNU gettext, one domain: cli/common/i18n.h).
+# `make pot` regenerates the template from the sources; each cli/po/LL.po
+# becomes build/locale/LL/LC_MESSAGES/epolltrace.mo, where ./epolltrace
+# from this checkout finds it (cli/common/lang.c).
+PO_FILES := $(wildcard cli/po/*.po)
+MO_FILES := $(patsubst cli/po/%.po,$(OUT)/locale/%/LC_MESSAGES/epolltrace.mo,$(PO_FILES))
+XGETTEXT_FLAGS := --language=C --keyword=_ --keyword=N_ --keyword=C_:1c,2 --from-code=UTF-8 \
+	--package-name=epolltrace --package-version=$(VERSION) --add-comments=TRANSLATORS: \
+	--sort-by-file --add-location=file
+
+mo: $(MO_FILES)
+
+$(OUT)/locale/%/LC_MESSAGES/epolltrace.mo: cli/po/%.po | $(OUT)
+	@mkdir -p $(dir $@)
+	@echo "  MSGFMT   $@"
+	$(Q)msgfmt --check -o $@ $<
+
+pot:
+	@echo "  XGETTEXT cli/po/epolltrace.pot"
+	$(Q)xgettext $(XGETTEXT_FLAGS) -o cli/po/epolltrace.pot $(sort $(shell find cli -name '*.c'))
+
+# After `make pot`: the new messages into every catalogue, to translate
+# (tests/i18n.sh fails while one is missing or fuzzy).
+update-po: pot
+	$(Q)for po in $(PO_FILES); do msgmerge --quiet --update --backup=none \
+		--add-location=file $$po cli/po/epolltrace.pot || exit 1; done
+
 # A static binary for minimal VM guests (tests/vm).
 $(OUT)/epolltrace.static: $(CLI_OBJS)
 	@echo "  LINK     $@"
@@ -113,8 +143,12 @@ demo: all
 # The binary, the man page (with the version in its footer) and the bash
 # completion.  DESTDIR for staging; `man` finds the page through MANPATH
 # or, for PREFIX/bin on PATH, through man-db's own search.
-install: epolltrace
+install: epolltrace mo
 	install -D -m 0755 epolltrace $(DESTDIR)$(PREFIX)/bin/epolltrace
+	for mo in $(MO_FILES); do \
+		l=$${mo#$(OUT)/locale/}; \
+		install -D -m 0644 $$mo $(DESTDIR)$(LOCALEDIR)/$$l || exit 1; \
+	done
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
 	sed '/^\.TH /s/"epolltrace"/"epolltrace $(VERSION)"/' docs/epolltrace.8 \
 		>$(DESTDIR)$(MANDIR)/man8/epolltrace.8
@@ -123,7 +157,8 @@ install: epolltrace
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/epolltrace $(DESTDIR)$(MANDIR)/man8/epolltrace.8 \
-		$(DESTDIR)$(COMPLETIONDIR)/epolltrace
+		$(DESTDIR)$(COMPLETIONDIR)/epolltrace \
+		$(patsubst $(OUT)/locale/%,$(DESTDIR)$(LOCALEDIR)/%,$(MO_FILES))
 
 # What prints the version is rebuilt when it changes (a commit, an edit):
 # the file is rewritten only then.
@@ -189,7 +224,7 @@ bench: bench-deps epolltrace $(OUT)/bench/epoll_load $(OUT)/bench/bpfbench
 	$(Q)tests/bench/bench.py --epolltrace ./epolltrace --load $(OUT)/bench/epoll_load \
 		--bpfbench $(OUT)/bench/bpfbench --out $(OUT)/bench $(BENCH_ARGS)
 
-check: test-deps epolltrace $(OUT)/epolltrace.static
+check: test-deps epolltrace mo $(OUT)/epolltrace.static
 	$(Q)tests/run-all.sh
 
 clean:

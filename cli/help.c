@@ -57,7 +57,8 @@
 "  -i, --interval S        refresh interval of --summary/--json-state (default 1)\n" \
 "  -n, --count N           stop after N refreshes of --summary/--json-state\n" \
 "      --theme NAME        TUI colours: dark (default), light or mono\n" \
-"      --ascii             TUI boxes in ASCII even on a UTF-8 terminal\n"
+"      --ascii             TUI boxes in ASCII even on a UTF-8 terminal\n" \
+"      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 
 static const char help_trace[] =
 "Usage: epolltrace [OPTIONS] [-p PID[,PID...]]... [-- COMMAND [ARG...]]\n"
@@ -136,6 +137,7 @@ static const char help_demo[] =
 "Examples:\n"
 "  epolltrace demo                          watch the classroom in the TUI\n"
 "  epolltrace demo --rate 0.5 --theme light slower, for a projector\n"
+"  epolltrace demo --lang ko                the classroom, in Korean\n"
 "  epolltrace demo --text -d 5              five seconds as text\n"
 "  epolltrace demo --list                   the scripted workloads\n"
 "  epolltrace demo --scenario threads --gate &  epolltrace -p $!\n";
@@ -193,6 +195,7 @@ static const char help_probes[] =
 "      --vmlinux FILE      the running kernel's debug info, for the inline rung\n"
 "      --no-cache          neither read nor write the sites cache\n"
 "      --debuginfod        ask $DEBUGINFOD_URLS for the debug info if not here\n"
+"      --lang LANG         en or ko (the report itself is English for now)\n"
 "  -v, --verbose           more diagnostics (twice: libbpf's log)\n"
 "\n"
 "Examples:\n"
@@ -279,6 +282,7 @@ static const char help_replay[] =
 "  -n, --count N           stop after N refreshes\n"
 "      --theme NAME        TUI colours: dark (default), light or mono\n"
 "      --ascii             TUI boxes in ASCII\n"
+"      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 "\n"
 "Examples:\n"
 "  epolltrace replay redis.etr              the TUI, from the start, at x1\n"

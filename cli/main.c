@@ -17,6 +17,7 @@
 #include "learn.h"
 #include "lesson.h"
 #include "lesson_gate.h"
+#include "lang.h"
 #include "log.h"
 #include "outfile.h"
 #include "output.h"
@@ -56,6 +57,7 @@ enum {
 	OPT_NO_CACHE,
 	OPT_DEBUGINFOD,
 	OPT_LESSON,
+	OPT_LANG,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +94,7 @@ static const struct option long_opts[] = {
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "lesson", required_argument, NULL, OPT_LESSON },
+	{ "lang", required_argument, NULL, OPT_LANG },
 	{},
 };
 
@@ -208,6 +211,8 @@ static const struct option_rule {
 	RULE(OPT_LIST, "--list", IN_LIST, "demo"),
 	RULE(OPT_RATE, "--rate", IN_DEMO | IN_CLASSROOM, "demo and demo --scenario classroom"),
 	RULE(OPT_LESSON, "--lesson", IN_LESSON, "demo"),
+	RULE(OPT_LANG, "--lang", IN_TRACE | IN_REPLAY | IN_DEMO | IN_PROBES,
+	     "tracing, replay, demo and probes"),
 };
 
 #define NRULES (sizeof(option_rules) / sizeof(option_rules[0]))
@@ -533,6 +538,12 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			break;
 		case OPT_DEBUGINFOD:
 			c->s.debuginfod = true;
+			break;
+		case OPT_LANG:
+			if (et_lang_set(optarg)) {
+				et_err("invalid --lang '%s': use en or ko", optarg);
+				return -1;
+			}
 			break;
 		default:
 			fprintf(stderr, "Try 'epolltrace %s%s--help'.\n", help_sub ? help_sub : "",
@@ -978,6 +989,8 @@ int main(int argc, char **argv)
 	static const char *const subs[] = { "probes", "demo", "record", "replay", "info", "export" };
 	bool takes_file, record = false;
 
+	/* first: the locale's language and character set (lang.c) */
+	et_lang_init();
 	if (argc > 1 && !strcmp(argv[1], "help"))
 		return help_command(argc - 2, argv + 2);
 	/* reads a file, loads no BPF: its own options (sites_cmd.c) */

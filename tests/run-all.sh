@@ -421,6 +421,8 @@ grep -q "^PASS classroom: all checks" "$OUT/classroom.txt" ||
 # ---- the TUI in tmux: live workloads, keys, resize, monochrome ---------------
 step "the TUI under tmux"
 run_suite tui
+step "words a class can read: catalogues, --lang, the TUI in Korean"
+run_suite i18n
 
 run_suite lessontui
 

@@ -3,7 +3,10 @@
  * The TUI's formatting, checked on the attributed buffer without a
  * terminal: what the screens say, where, and in which colour.
  */
+#include <libintl.h>
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "tui_view.h"
@@ -274,6 +277,17 @@ static void test_instance(void)
 	tui_format(&t, &b);
 	CHECK(tbuf_find(&b, "what the kernel just did") >= 0 &&
 	      tbuf_find(&b, "appended to rdllist") >= 0, "the explanation of ep_poll_callback");
+	/* the whole sentence where the screen has room for it, cut with … where not */
+	tbuf_resize(&b, 100, 30);
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "is woken.") > tbuf_find(&b, "what the kernel just did"),
+	      "100x30: the sentence to its end");
+	tbuf_resize(&b, 60, 16);
+	tui_format(&t, &b);
+	tbuf_row(&b, b.h - 3, row, sizeof(row));
+	CHECK(tbuf_find(&b, "is woken.") < 0 && strstr(row, "~"),
+	      "60x16: one row of it, ending in the ellipsis: '%s'", row);
+	tbuf_resize(&b, 140, 40);
 	t.explain = false;
 	/* narrow: the panes stack, all three stay */
 	tbuf_resize(&b, 80, 24);
@@ -877,8 +891,358 @@ static void test_inline_transfer(void)
 	model_free(&m);
 }
 
+/* ---- issue 12: words a class can read ------------------------------------- */
+
+/* Hangul syllables, UTF-8: each takes two columns */
+#define GA "\xea\xb0\x80"	/* 가 */
+#define NA "\xeb\x82\x98"	/* 나 */
+#define DA "\xeb\x8b\xa4"	/* 다 */
+#define RA "\xeb\x9d\xbc"	/* 라 */
+
+/* the column (0-based) where needle starts on row y, counting cells, or -1 */
+static int col_of(const struct tbuf *b, int y, const char *needle)
+{
+	char row[4096];
+	const char *p;
+	int x = 0;
+
+	tbuf_row(b, y, row, sizeof(row));
+	p = strstr(row, needle);
+	if (!p)
+		return -1;
+	/* the cells before it: each character's width */
+	for (const char *q = row; q < p;) {
+		char one[8] = {};
+		int n = 1;
+
+		while ((q[n] & 0xc0) == 0x80)
+			n++;
+		memcpy(one, q, n);
+		x += tbuf_cols(one);
+		q += n;
+	}
+	return x;
+}
+
+static void test_wide_text(void)
+{
+	struct tbuf b = {};
+	char row[256];
+	int n;
+
+	tbuf_resize(&b, 12, 4);
+	CHECK(tbuf_cols(GA NA "ab") == 6, "Hangul is two columns: %d", tbuf_cols(GA NA "ab"));
+	/* Korean labels in a row: what follows stays in its column */
+	n = tbuf_text(&b, &tglyphs_utf8, 0, 0, 12, TC_NORMAL, GA NA);
+	tbuf_text(&b, &tglyphs_utf8, 4, 0, 8, TC_NORMAL, "|x");
+	CHECK(n == 4 && !strcmp(tbuf_row(&b, 0, row, sizeof(row)), GA NA "|x") &&
+	      b.c[1].ch == TBUF_WIDE_TAIL && b.c[4].ch == '|',
+	      "two syllables take four cells, the next text starts at column 4: '%s'", row);
+	/* truncation at odd and even widths: the ellipsis, never half a syllable */
+	tbuf_clear(&b);
+	n = tbuf_text(&b, &tglyphs_utf8, 0, 1, 5, TC_NORMAL, GA NA DA RA);
+	tbuf_text(&b, &tglyphs_utf8, 5, 1, 1, TC_NORMAL, "|");
+	CHECK(n == 5 && !strcmp(tbuf_row(&b, 1, row, sizeof(row)), GA NA "\xe2\x80\xa6|"),
+	      "cut to 5 columns: two syllables and the ellipsis: '%s'", row);
+	n = tbuf_text(&b, &tglyphs_utf8, 0, 2, 6, TC_NORMAL, GA NA DA RA);
+	tbuf_text(&b, &tglyphs_utf8, 6, 2, 1, TC_NORMAL, "|");
+	CHECK(n == 6 && !strcmp(tbuf_row(&b, 2, row, sizeof(row)), GA NA "\xe2\x80\xa6 |"),
+	      "cut to 6 columns: the third syllable does not fit beside the ellipsis, a blank "
+	      "keeps the column: '%s'", row);
+	/* a wide character at the last column: never half of it */
+	tbuf_clear(&b);
+	n = tbuf_text(&b, &tglyphs_utf8, 11, 3, 4, TC_NORMAL, GA);
+	CHECK(b.c[3 * 12 + 11].ch != 0xac00 && b.c[3 * 12 + 11].ch != TBUF_WIDE_TAIL,
+	      "no left half in the last column (got U+%04X)", b.c[3 * 12 + 11].ch);
+	n = tbuf_text(&b, &tglyphs_utf8, 10, 3, 4, TC_NORMAL, GA);
+	CHECK(n == 2 && b.c[3 * 12 + 10].ch == 0xac00 && b.c[3 * 12 + 11].ch == TBUF_WIDE_TAIL,
+	      "a syllable ending at the right edge is drawn whole");
+	/* writing over half a pair blanks the other half */
+	tbuf_clear(&b);
+	tbuf_text(&b, &tglyphs_utf8, 0, 0, 12, TC_NORMAL, GA NA);
+	tbuf_set(&b, 1, 0, '#', TC_NORMAL);
+	CHECK(!strcmp(tbuf_row(&b, 0, row, sizeof(row)), " #" NA),
+	      "a cell written over a right half: the left half goes: '%s'", row);
+	tbuf_set(&b, 2, 0, '#', TC_NORMAL);
+	CHECK(!strcmp(tbuf_row(&b, 0, row, sizeof(row)), " ##") && b.c[3].ch == ' ',
+	      "a cell written over a left half: the right half goes: '%s'", row);
+	/* padding by columns, not bytes */
+	tbuf_clear(&b);
+	tbuf_pad(&b, &tglyphs_utf8, 0, 1, 7, true, TC_NORMAL, GA NA);
+	tbuf_pad(&b, &tglyphs_utf8, 0, 2, 7, true, TC_NORMAL, "\xe2\x80\x93");
+	tbuf_pad(&b, &tglyphs_utf8, 0, 3, 7, true, TC_NORMAL, "42");
+	CHECK(col_of(&b, 1, NA) == 5 && col_of(&b, 2, "\xe2\x80\x93") == 6 &&
+	      col_of(&b, 3, "2") == 6, "right-aligned by columns: %d %d %d", col_of(&b, 1, NA),
+	      col_of(&b, 2, "\xe2\x80\x93"), col_of(&b, 3, "2"));
+	CHECK(tbuf_fit(GA NA DA, 5) == 6 && tbuf_fit(GA NA DA, 6) == 9 && tbuf_fit("abc", 2) == 2,
+	      "tbuf_fit counts whole syllables: %zu %zu", tbuf_fit(GA NA DA, 5),
+	      tbuf_fit(GA NA DA, 6));
+	tbuf_free(&b);
+}
+
+/* every row a box edge crosses ends in its right border at the last column */
+static bool box_rows_aligned(const struct tbuf *b, char *why, size_t len)
+{
+	for (int y = 1; y < b->h - 1; y++) {
+		uint32_t l = b->c[y * b->w].ch, r = b->c[y * b->w + b->w - 1].ch;
+
+		if ((l == '|' || l == '+') && r != '|' && r != '+') {
+			snprintf(why, len, "row %d ends in U+%04X", y, r);
+			return false;
+		}
+		for (int x = 0; x < b->w; x++)
+			if (b->c[y * b->w + x].ch == TBUF_WIDE_TAIL &&
+			    (x == 0 || b->c[y * b->w + x - 1].ch < 0x1100)) {
+				snprintf(why, len, "row %d: a right half alone at %d", y, x);
+				return false;
+			}
+	}
+	return true;
+}
+
+/* The screens in Korean, from the catalogue `make` built (build/locale). */
+static void test_korean_screens(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char row[1024], why[96] = "";
+	const char *dir = getenv("EPOLLTRACE_LOCALEDIR");
+	int y, x_head, x_num;
+
+	bindtextdomain("epolltrace", dir && *dir ? dir : "build/locale");
+	bind_textdomain_codeset("epolltrace", "UTF-8");
+	textdomain("epolltrace");
+	setlocale(LC_MESSAGES, "C.UTF-8");
+	setenv("LANGUAGE", "ko", 1);
+	CHECK(strcmp(gettext("watched %zu"), "watched %zu") != 0,
+	      "the Korean catalogue is found (build/locale, after make)");
+	setup(&t, &m);
+	t.g = &tglyphs_utf8;
+	tbuf_resize(&b, 100, 30);
+	t.now_ns = now;
+	tui_format(&t, &b);
+	/* 개요 (overview), and the WATCHED column (감시) over its numbers */
+	CHECK(tbuf_find(&b, "\xea\xb0\x9c\xec\x9a\x94: ") == 0, "the title is Korean: '%s'",
+	      tbuf_row(&b, 0, row, sizeof(row)));
+	y = tbuf_find(&b, "server");
+	x_head = col_of(&b, 1, "\xea\xb0\x90\xec\x8b\x9c");	/* 감시 */
+	tbuf_row(&b, y, row, sizeof(row));
+	/* right-aligned: the header's last cell (감시's right half) over the last digit */
+	x_num = x_head + 3;
+	CHECK(x_head > 0 && b.c[1 * b.w + x_num].ch == TBUF_WIDE_TAIL &&
+	      b.c[y * b.w + x_num].ch == '3' && b.c[y * b.w + x_num + 1].ch == ' ' &&
+	      b.c[y * b.w + x_num - 1].ch == ' ',
+	      "감시 ends where the watched count (3) ends, column %d: '%s'", x_num, row);
+	/* the instance view: every pane's edges where they belong */
+	t.sel_ep = ia.ep;
+	t.screen = SCR_INSTANCE;
+	t.explain = true;
+	for (int w = 60; w <= 200; w += 7) {
+		tbuf_resize(&b, w, 30);
+		tui_format(&t, &b);
+		CHECK(box_rows_aligned(&b, why, sizeof(why)), "%dx30 in Korean: %s", w, why);
+	}
+	tbuf_resize(&b, 140, 40);
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "rbr: epitem 3") >= 0 && tbuf_find(&b, "rdllist: 1") >= 0 &&
+	      tbuf_find(&b, "wq: 1") >= 0, "kernel names stay as the kernel spells them");
+	/* the narration of the last event, in Korean */
+	CHECK(tbuf_find(&b, "ep_poll_callback: ") >= 0 &&
+	      tbuf_find(&b, "\xec\xbb\xa4\xeb\x84\x90\xec\x9d\xb4") >= 0,	/* 커널이 */
+	      "the step box is Korean and names ep_poll_callback");
+	tbuf_resize(&b, 100, 30);
+	tui_format(&t, &b);
+	/* 깨웁니다. ends it */
+	CHECK(tbuf_find(&b, "\xea\xb9\xa8\xec\x9b\x81\xeb\x8b\x88\xeb\x8b\xa4.") > 0,
+	      "100x30: the Korean sentence to its end, wrapped by columns");
+	/* the help wraps Hangul by columns: no row runs past the edge */
+	t.screen = SCR_HELP;
+	for (int w = 60; w <= 120; w += 9) {
+		tbuf_resize(&b, w, 20);
+		t.page_top = 1000;
+		tui_format(&t, &b);
+		CHECK(box_rows_aligned(&b, why, sizeof(why)), "help at %d columns: %s", w, why);
+	}
+	/* a Korean key (재생에서만, replay only): its text wraps under its own column 20 */
+	tbuf_resize(&b, 70, 60);
+	t.page_top = 0;
+	tui_format(&t, &b);
+	y = tbuf_find(&b, "\xec\x9e\xac\xec\x83\x9d\xec\x97\x90\xec\x84\x9c\xeb\xa7\x8c:");
+	x_head = col_of(&b, y, "+ / -");
+	x_num = 0;
+	while (y > 0 && x_num < b.w && b.c[(y + 1) * b.w + x_num].ch == ' ')
+		x_num++;
+	CHECK(y > 0 && x_head == 21 && x_num == 21,
+	      "the replay keys' text at column 21, wrapped under it: %d, %d", x_head, x_num);
+	setenv("LANGUAGE", "en", 1);
+	setlocale(LC_MESSAGES, "C");
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* a source of records for tui_step: an array, applied one at a time */
+struct feed {
+	struct tui *t;
+	unsigned char rec[32][256];
+	size_t size[32];
+	int n, at;
+};
+
+static int feed_next(void *ctx)
+{
+	struct feed *f = ctx;
+
+	if (f->at >= f->n)
+		return 0;
+	tui_apply(f->t, (const void *)f->rec[f->at], f->size[f->at]);
+	f->at++;
+	return 1;
+}
+
+static void feed_push(struct feed *f, const void *r, size_t size)
+{
+	memcpy(f->rec[f->n], r, size);
+	f->size[f->n++] = size;
+}
+
+/* Step mode outside lessons: Space on A's screen never stops on B's events. */
+static void test_step_instance(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	struct feed f = { .t = &t };
+	char row[512];
+	int stops = 0, a_recs = 0;
+	bool only_a = true;
+
+	setup(&t, &m);
+	/* interleaved: B, A, B, B, A, B */
+	for (int i = 0; i < 6; i++) {
+		const struct et_inst *in = (i == 1 || i == 4) ? &ia : &ib;
+		struct et_ev_callback e = { .in = *in, .fd = in == &ia ? 5 : 9, .events = IN,
+					    .key = IN };
+
+		hdr(&e.hdr, ET_EV_CALLBACK, 999, 900 + i);
+		memcpy(e.comm, "writer", 7);
+		feed_push(&f, &e, sizeof(e));
+		a_recs += in == &ia;
+	}
+	t.screen = SCR_INSTANCE;
+	t.sel_ep = ia.ep;
+	while (tui_step(&t, feed_next, &f)) {
+		const struct et_hdr *h = tui_log_get(&t.log, 0);
+		const struct et_ev_callback *e = (const void *)h;
+
+		stops++;
+		only_a &= e->in.ep == ia.ep;
+	}
+	CHECK(stops == a_recs && only_a, "stepping on A stopped %d times (A has %d), only on A: %d",
+	      stops, a_recs, only_a);
+	CHECK(f.at == f.n && model_find(&m, ib.ep)->cnt.callbacks == 4,
+	      "B's events were applied on the way (the model stays exact): %llu",
+	      (unsigned long long)model_find(&m, ib.ep)->cnt.callbacks);
+	/* the step box says whose event it is: A's owner, the thread, A's epfd */
+	t.explain = true;
+	tbuf_resize(&b, 140, 40);
+	t.now_ns = now;
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "pid 100 tid 904 epfd 3:"), row, sizeof(row));
+	CHECK(strstr(row, "ep_poll_callback fd=5"),
+	      "the step names pid, tid and epfd of A's last event: '%s'", row);
+	/* a B event newest in the log does not show on A's screen */
+	{
+		struct et_ev_callback e = { .in = ib, .fd = 9, .events = IN, .key = IN };
+
+		hdr(&e.hdr, ET_EV_CALLBACK, 999, 950);
+		tui_apply(&t, &e.hdr, sizeof(e));
+		tui_format(&t, &b);
+		CHECK(tbuf_find(&b, "tid 950") < 0 && tbuf_find(&b, "pid 100 tid 904 epfd 3:") >= 0,
+		      "B's newer event is not explained on A's screen");
+	}
+	/* in the overview every instance is on screen: a step stops at B too */
+	f.n = f.at = 0;
+	{
+		struct et_ev_callback e = { .in = ib, .fd = 10, .events = IN, .key = IN };
+
+		hdr(&e.hdr, ET_EV_CALLBACK, 999, 960);
+		feed_push(&f, &e, sizeof(e));
+	}
+	t.screen = SCR_OVERVIEW;
+	CHECK(tui_step(&t, feed_next, &f) && tui_log_get(&t.log, 0)->tid == 960,
+	      "the overview steps through every instance");
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
+/* masks as names, unknowns as "–": never hex, -1 or 0 */
+static void test_masks_unknowns(void)
+{
+	struct et_ev_send_events se = { .in = ia, .count = -1, .requeued = -1 };
+	struct et_ev_ctl c = { .in = ia, .op = ET_CTL_ADD, .fd = 8,
+			       .events = IN | (1u << 28) | (1u << 20) };
+	struct et_desc d;
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	char buf[96], row[512];
+	const struct et_inst nofd = { .ep = 0xffff000000003000ull, .owner = 300, .epfd = -1 };
+
+	hdr(&se.hdr, ET_EV_SEND_EVENTS, 100, 101);
+	et_describe(&se.hdr, &d);
+	CHECK(!strstr(d.what, "-1") && strstr(d.what, "\xe2\x80\x93"),
+	      "unknown count and requeued read '–': '%s'", d.what);
+	hdr(&c.hdr, ET_EV_CTL, 100, 100);
+	et_describe(&c.hdr, &d);
+	CHECK(strstr(d.what, "events=IN|EXCLUSIVE|BIT20") && !strstr(d.what, "events=0x"),
+	      "EXCLUSIVE by name, an unnamed bit by number, no hex: '%s'", d.what);
+	CHECK(!strcmp(et_events_str((1u << 30) | IN, buf, sizeof(buf)), "IN|ONESHOT") &&
+	      !strcmp(et_events_str(0, buf, sizeof(buf)), "none"), "IN|ONESHOT, none");
+	et_unknown_ascii(true);
+	et_describe(&se.hdr, &d);
+	CHECK(strstr(d.what, ": -") && !strstr(d.what, "\xe2\x80\x93"), "ASCII: '-': '%s'", d.what);
+	et_unknown_ascii(false);
+	/* an instance whose epfd is not known: "–" in the overview, never -1 */
+	setup(&t, &m);
+	t.g = &tglyphs_utf8;
+	create(&t, &nofd);
+	add(&t, &nofd, 4, IN | (1u << 30));
+	tbuf_resize(&b, 100, 30);
+	t.now_ns = now;
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "  300 "), row, sizeof(row));
+	CHECK(strstr(row, "\xe2\x80\x93") && !strstr(row, "-1"), "epfd unknown: '%s'", row);
+	/* a plan without the sleep hooks: wakeups are not known, not 0 */
+	t.st.vis.sleeps = false;
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "  100 "), row, sizeof(row));
+	CHECK(starts_with_words(row, "100 server 3 3 1 1 0.0 \xe2\x80\x93 0.0 \xe2\x80\x93"),
+	      "WAKE/s and 0-WAKE unknown without sleeps: '%s'", row);
+	t.st.vis.sleeps = true;
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "  100 "), row, sizeof(row));
+	CHECK(starts_with_words(row, "100 server 3 3 1 1 0.0 0.0 0.0 0"),
+	      "... and counted with them: '%s'", row);
+	t.screen = SCR_INSTANCE;
+	t.sel_ep = nofd.ep;
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "epfd \xe2\x80\x93") == 0 && tbuf_find(&b, "IN|ONESHOT") >= 0,
+	      "the instance's title and its mask: '%s'", tbuf_row(&b, 0, row, sizeof(row)));
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
 int main(void)
 {
+	/* as main() does: widths (wcwidth) need a UTF-8 character set */
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		printf("FAIL no C.UTF-8 locale\n");
+		return 1;
+	}
 	test_buf();
 	test_overview();
 	test_instance();
@@ -892,6 +1256,10 @@ int main(void)
 	test_messages_scroll();
 	test_replay_status();
 	test_inline_transfer();
+	test_wide_text();
+	test_step_instance();
+	test_masks_unknowns();
+	test_korean_screens();
 	printf("tui: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "log.h"
 #include "model.h"
+#include "lang.h"
 #include "session.h"
 
 /*
@@ -645,6 +646,7 @@ static pid_t spawn_stopped(const struct session_opts *o, int *gate, int *log)
 		}
 		if (read(p[0], &c, 1) != 1)
 			_exit(127);
+		et_lang_restore_env();	/* --lang is epolltrace's, not COMMAND's */
 		execvp(o->cmd[0], o->cmd);
 		fprintf(stderr, "epolltrace: cannot run %s: %s\n", o->cmd[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);

@@ -2,12 +2,15 @@
 /*
  * Records in words, for the text stream and the TUI's event log.
  */
+#include <langinfo.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "describe.h"
 #include "event.h"
+#include "evmask.h"
+#include "i18n.h"
 
 const char *et_ctl_op_name(int op)
 {
@@ -46,48 +49,22 @@ const char *et_wait_sys_name(unsigned int sys)
 	return sys <= ET_WAIT_DO_EPOLL_WAIT ? n[sys] : "?";
 }
 
-static char *events_str(__u32 mask, char *buf, size_t len, const char *prefix)
+static bool unknown_ascii;
+
+void et_unknown_ascii(bool ascii)
 {
-	static const struct { __u32 bit; const char *name; } bits[] = {
-		{ 0x001, "IN" }, { 0x004, "OUT" }, { 0x002, "PRI" }, { 0x008, "ERR" },
-		{ 0x010, "HUP" }, { 0x2000, "RDHUP" }, { 0x040, "RDNORM" },
-		{ 0x080, "RDBAND" }, { 0x100, "WRNORM" }, { 0x200, "WRBAND" },
-		{ 0x400, "MSG" }, { 1u << 28, "EXCLUSIVE" }, { 1u << 29, "WAKEUP" },
-		{ 1u << 30, "ONESHOT" }, { 1u << 31, "ET" },
-	};
-	bool full = prefix[0];
-	size_t n = 0;
-	__u32 rest = mask;
-
-	if (!len)
-		return buf;
-	buf[0] = 0;
-	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
-		const char *name = bits[i].name;
-
-		if (!(mask & bits[i].bit))
-			continue;
-		rest &= ~bits[i].bit;
-		/* the short form keeps the TUI's columns narrow */
-		if (!full && bits[i].bit == 1u << 28)
-			name = "EXCL";
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s%s", n ? "|" : "", prefix, name);
-	}
-	if (rest)
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "|" : "", rest);
-	if (!mask)
-		snprintf(buf, len, "%s", full ? "none" : "0");
-	return buf;
+	unknown_ascii = ascii;
 }
 
+const char *et_unknown(void)
+{
+	return unknown_ascii || strcmp(nl_langinfo(CODESET), "UTF-8") ? "-" : "\u2013";
+}
+
+/* every human view names masks the same way (evmask.h) */
 char *et_events_str(__u32 mask, char *buf, size_t len)
 {
-	return events_str(mask, buf, len, "");
-}
-
-char *et_epoll_events_str(__u32 mask, char *buf, size_t len)
-{
-	return events_str(mask, buf, len, "EPOLL");
+	return et_mask_str(mask, buf, len);
 }
 
 /* "EAGAIN" for -11; the number if the name is not known */
@@ -160,12 +137,12 @@ static void waker_str(const struct et_ev_wakeup *e, char *buf, size_t len)
 	const char *ctx = et_context_name(e->hdr.flags);
 
 	if (e->hdr.flags & ET_F_TIMER)
-		snprintf(buf, len, "by a timer (%s)", ctx ? ctx : "irq");
+		snprintf(buf, len, _("by a timer (%s)"), ctx ? ctx : "irq");
 	else if (et_context_is_task(e->hdr.flags))
-		snprintf(buf, len, "by %u/%.16s%s", e->waker_tid, e->waker_comm,
-			 ctx ? "" : " (context unknown)");
+		snprintf(buf, len, ctx ? _("by %u/%.16s") : _("by %u/%.16s (context unknown)"),
+			 e->waker_tid, e->waker_comm);
 	else
-		snprintf(buf, len, "by an interrupt (%s)", ctx ? ctx : "irq");
+		snprintf(buf, len, _("by an interrupt (%s)"), ctx ? ctx : "irq");
 }
 
 static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
@@ -203,12 +180,12 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 			what(d, fmt, "%s fd=%d", et_ctl_op_name(e->op), e->fd);
 		else
 			what(d, fmt, "%s fd=%d events=%s data=0x%llx", et_ctl_op_name(e->op),
-			     e->fd, et_epoll_events_str(e->events, ev, sizeof(ev)),
+			     e->fd, et_events_str(e->events, ev, sizeof(ev)),
 			     (unsigned long long)e->data);
 		if (e->ret)
-			append(d, " failed: %s", errno_str(e->ret, num, sizeof(num)));
+			append(d, _(" failed: %s"), errno_str(e->ret, num, sizeof(num)));
 		else if (e->queued > 0)
-			append(d, " (ready at once: queued on rdllist)");
+			append(d, "%s", _(" (ready at once: queued on rdllist)"));
 		break;
 	}
 	case ET_EV_RELEASE: {
@@ -218,7 +195,7 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->func = "eventpoll_release_file";
 		d->in = &e->in;
 		d->fd = e->fd;
-		what(d, fmt, "fd=%d (last reference closed)", e->fd);
+		what(d, fmt, _("fd=%d (last reference closed)"), e->fd);
 		break;
 	}
 	case ET_EV_CALLBACK: {
@@ -233,13 +210,13 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 			break;
 		/* key 0: the waker did not say which events (a plain wake_up) */
 		if (e->key)
-			what(d, fmt, "fd=%d %s", e->fd, et_epoll_events_str(e->key, ev, sizeof(ev)));
+			what(d, fmt, "fd=%d %s", e->fd, et_events_str(e->key, ev, sizeof(ev)));
 		else
 			what(d, fmt, "fd=%d", e->fd);
 		if (ctx && strcmp(ctx, "task"))
-			append(d, " in %s", ctx);
+			append(d, _(" in %s"), ctx);
 		else
-			append(d, " by %.16s", e->comm);
+			append(d, _(" by %.16s"), e->comm);
 		break;
 	}
 	case ET_EV_WAIT_ENTER: {
@@ -249,7 +226,7 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->func = et_wait_sys_name(e->sys);
 		d->in = &e->in;
 		if (e->timeout_ns < 0)
-			what(d, fmt, "maxevents=%d timeout=infinite", e->maxevents);
+			what(d, fmt, _("maxevents=%d timeout=infinite"), e->maxevents);
 		else
 			what(d, fmt, "maxevents=%d timeout=%lldms", e->maxevents,
 			     (long long)(e->timeout_ns / 1000000));
@@ -279,18 +256,18 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		if (!fmt)
 			break;
 		if (e->ret < 0)
-			what(d, fmt, "failed: %s", errno_str(e->ret, num, sizeof(num)));
+			what(d, fmt, _("failed: %s"), errno_str(e->ret, num, sizeof(num)));
 		else
-			what(d, fmt, "%d event%s", e->ret, e->ret == 1 ? "" : "s");
+			what(d, fmt, ngettext("%d event", "%d events", e->ret), e->ret);
 		if (!vis || vis->sleeps) {
 			/* in the unit a person reads: 850us, 12.3ms, 2.01s */
 			if (e->slept_ns < 10000000ULL)
-				append(d, ", slept %lluus",
+				append(d, _(", slept %lluus"),
 				       (unsigned long long)(e->slept_ns / 1000));
 			else if (e->slept_ns < 10000000000ULL)
-				append(d, ", slept %.1fms", e->slept_ns / 1e6);
+				append(d, _(", slept %.1fms"), e->slept_ns / 1e6);
 			else
-				append(d, ", slept %.2fs", e->slept_ns / 1e9);
+				append(d, _(", slept %.2fs"), e->slept_ns / 1e9);
 		}
 		break;
 	}
@@ -302,12 +279,15 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->in = &e->in;
 		if (!fmt)
 			break;
+		/* what the hook could not read is "–", never -1 (issue 12) */
 		if (e->count < 0)
-			what(d, fmt, "count unknown");
+			what(d, fmt, _("to user space: %s"), et_unknown());
 		else
-			what(d, fmt, "%d to user space", e->count);
+			what(d, fmt, _("%d to user space"), e->count);
 		if (e->requeued >= 0)
-			append(d, ", %d left on the ready list", e->requeued);
+			append(d, _(", %d left on the ready list"), e->requeued);
+		else
+			append(d, _(", left on the ready list: %s"), et_unknown());
 		break;
 	}
 	case ET_EV_SCAN: {
@@ -316,8 +296,8 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->kind = ETK_WAIT;
 		d->func = "ep_done_scan";
 		d->in = &e->in;
-		what(d, fmt, "%u left on the ready list%s", e->n,
-			 e->truncated ? " (or more)" : "");
+		what(d, fmt, e->truncated ? _("%u left on the ready list (or more)") :
+			     _("%u left on the ready list"), e->n);
 		break;
 	}
 	case ET_EV_TASK_EXIT: {
@@ -327,15 +307,15 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 
 		d->kind = ETK_TASK;
 		d->func = "do_exit";
-		what(d, fmt, "%s", h->flags & ET_F_GROUP_DEAD ? "process" : "thread");
+		what(d, fmt, "%s", h->flags & ET_F_GROUP_DEAD ? _("process") : _("thread"));
 		if (!fmt)
 			break;
 		if (!(code & 0x7f))
-			append(d, ", exit status %d", (code >> 8) & 0xff);
+			append(d, _(", exit status %d"), (code >> 8) & 0xff);
 		else if (sig)
-			append(d, ", killed by SIG%s", sig);
+			append(d, _(", killed by SIG%s"), sig);
 		else
-			append(d, ", killed by signal %d", code & 0x7f);
+			append(d, _(", killed by signal %d"), code & 0x7f);
 		break;
 	}
 	case ET_EV_FORK:
@@ -347,7 +327,7 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 	case ET_EV_SHARER:
 		d->kind = ETK_TASK;
 		d->func = "sharer";
-		what(d, fmt, "pid=%u holds epfd %d of %u", h->pid,
+		what(d, fmt, _("pid=%u holds epfd %d of %u"), h->pid,
 		     ((const struct et_ev_sharer *)h)->in.epfd,
 		     ((const struct et_ev_sharer *)h)->in.owner);
 		break;
@@ -380,8 +360,8 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->func = "ep_insert";
 		d->in = &e->in;
 		d->fd = e->fd;
-		what(d, fmt, "insert fd=%d events=%s data=0x%llx (inline site)", e->fd,
-		     fmt ? et_epoll_events_str(e->events, ev, sizeof(ev)) : "",
+		what(d, fmt, _("insert fd=%d events=%s data=0x%llx (inline site)"), e->fd,
+		     fmt ? et_events_str(e->events, ev, sizeof(ev)) : "",
 		     (unsigned long long)e->data);
 		break;
 	}
@@ -393,15 +373,15 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->in = &e->in;
 		if (!fmt)
 			break;
-		what(d, fmt, "wait loop entered, maxevents=%d", e->maxevents);
+		what(d, fmt, _("wait loop entered, maxevents=%d"), e->maxevents);
 		if (e->deadline_ns == -1)
-			append(d, ", no timeout");
+			append(d, "%s", _(", no timeout"));
 		else if (e->deadline_ns == 0)
-			append(d, ", does not wait");
+			append(d, "%s", _(", does not wait"));
 		else if (e->deadline_ns > 0)
-			append(d, ", times out in %.3fms",
+			append(d, _(", times out in %.3fms"),
 			       ((double)e->deadline_ns - (double)h->ts_ns) / 1e6);
-		append(d, " (inline site)");
+		append(d, "%s", _(" (inline site)"));
 		break;
 	}
 	case ET_EV_EP_SEND_EVENTS: {
@@ -410,20 +390,23 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		d->kind = ETK_WAIT;
 		d->func = "ep_send_events";
 		d->in = &e->in;
-		what(d, fmt, "copy to user space starts, maxevents=%d (inline site)", e->maxevents);
+		what(d, fmt, _("copy to user space starts, maxevents=%d (inline site)"),
+		     e->maxevents);
 		break;
 	}
 	case ET_EV_SNAP_ROUND: {
 		const struct et_ev_snap_round *e = (const void *)h;
 
 		d->func = "snapshot round";
-		what(d, fmt, "round %llu: %u instances walked%s", (unsigned long long)e->seq,
-		     e->instances, (h->flags & ET_F_TRUNCATED) || e->drops ? ", incomplete" : "");
+		what(d, fmt, (h->flags & ET_F_TRUNCATED) || e->drops ?
+			     _("round %llu: %u instances walked, incomplete") :
+			     _("round %llu: %u instances walked"), (unsigned long long)e->seq,
+		     e->instances);
 		break;
 	}
 	case ET_EV_LOST:
 		d->func = "lost";
-		what(d, fmt, "%llu records lost",
+		what(d, fmt, _("%llu records lost"),
 			 (unsigned long long)((const struct et_ev_lost *)h)->count);
 		break;
 	}
@@ -467,78 +450,79 @@ const char *et_explain(const struct et_hdr *h)
 {
 	switch (h->type) {
 	case ET_EV_EP_CREATE:
-		return "epoll_create: ep_alloc makes a struct eventpoll: an empty rb-tree (rbr), "
-		       "an empty ready list (rdllist) and an empty wait queue (wq).";
+		return _("epoll_create: ep_alloc makes a struct eventpoll: an empty rb-tree (rbr), "
+		       "an empty ready list (rdllist) and an empty wait queue (wq).");
 	case ET_EV_EP_CLOSE:
-		return "The last reference to the instance is gone: every epitem is removed "
-		       "and the struct eventpoll freed.";
+		return _("The last reference to the instance is gone: every epitem is removed "
+		       "and the struct eventpoll freed.");
 	case ET_EV_CTL:
 		switch (((const struct et_ev_ctl *)h)->op) {
 		case ET_CTL_ADD:
-			return "epoll_ctl(ADD) -> ep_insert: a new epitem goes into the rb-tree; "
+			return _("epoll_ctl(ADD) -> ep_insert: a new epitem goes into the rb-tree; "
 			       "ep_item_poll hooks ep_poll_callback onto the file's wait queue "
 			       "(poll_wait), and queues the item on rdllist at once if the file "
-			       "is already ready.";
+			       "is already ready.");
 		case ET_CTL_MOD:
-			return "epoll_ctl(MOD) -> ep_modify: the epitem's events change; the file "
-			       "is polled again and the item queued if it is ready now.";
+			return _("epoll_ctl(MOD) -> ep_modify: the epitem's events change; "
+			       "the file "
+			       "is polled again and the item queued if it is ready now.");
 		default:
-			return "epoll_ctl(DEL) -> ep_remove: the epitem leaves the rb-tree, its "
-			       "callback is unhooked from the file, and it leaves rdllist.";
+			return _("epoll_ctl(DEL) -> ep_remove: the epitem leaves the rb-tree, its "
+			       "callback is unhooked from the file, and it leaves rdllist.");
 		}
 	case ET_EV_RELEASE:
-		return "The file's last reference was closed: eventpoll_release_file removes "
-		       "its epitem from every instance (closing one fd of a dup'd file does not).";
+		return _("The file's last reference was closed: eventpoll_release_file removes "
+		       "its epitem from every instance (closing one fd of a dup'd file does not).");
 	case ET_EV_CALLBACK:
-		return "ep_poll_callback: the watched file woke its wait queue; the epitem is "
+		return _("ep_poll_callback: the watched file woke its wait queue; the epitem is "
 		       "appended to rdllist (to ovflist during a scan) and a thread sleeping "
-		       "on wq is woken.";
+		       "on wq is woken.");
 	case ET_EV_WAIT_ENTER:
-		return "epoll_wait -> ep_poll: if rdllist holds items the thread takes them at "
-		       "once; otherwise it adds itself to wq and sleeps.";
+		return _("epoll_wait -> ep_poll: if rdllist holds items the thread takes them at "
+		       "once; otherwise it adds itself to wq and sleeps.");
 	case ET_EV_SLEEP:
-		return "The thread found rdllist empty and sleeps on wq (schedule) until a "
-		       "callback or its timeout wakes it.";
+		return _("The thread found rdllist empty and sleeps on wq (schedule) until a "
+		       "callback or its timeout wakes it.");
 	case ET_EV_WAKEUP:
-		return "The sleeping thread was woken (by ep_poll_callback, a signal or its "
-		       "timeout) and leaves wq.";
+		return _("The sleeping thread was woken (by ep_poll_callback, a signal or its "
+		       "timeout) and leaves wq.");
 	case ET_EV_WAIT_EXIT:
-		return "epoll_wait returns: ep_send_events copied the ready items to user space; "
+		return _("epoll_wait returns: ep_send_events copied the ready items to user space; "
 		       "level-triggered ones go back on rdllist, edge-triggered and one-shot ones "
-		       "do not.";
+		       "do not.");
 	case ET_EV_SEND_EVENTS:
-		return "ep_send_events: items were taken off rdllist and polled; those still "
-		       "ready were copied to user space.";
+		return _("ep_send_events: items were taken off rdllist and polled; those still "
+		       "ready were copied to user space.");
 	case ET_EV_SCAN:
-		return "ep_done_scan: what the scan left (level-triggered items put back, and "
-		       "items queued on ovflist meanwhile) is spliced back onto rdllist.";
+		return _("ep_done_scan: what the scan left (level-triggered items put back, and "
+		       "items queued on ovflist meanwhile) is spliced back onto rdllist.");
 	case ET_EV_TASK_EXIT:
-		return "A traced thread exited; if it was waiting it is no longer on wq.";
+		return _("A traced thread exited; if it was waiting it is no longer on wq.");
 	case ET_EV_FORK:
-		return "A traced process forked; the child shares the parent's instances.";
+		return _("A traced process forked; the child shares the parent's instances.");
 	case ET_EV_SHARER:
-		return "A process that is no target holds a traced instance (inherited, or "
-		       "passed over a socket): it is traced like a target from now on.";
+		return _("A process that is no target holds a traced instance (inherited, or "
+		       "passed over a socket): it is traced like a target from now on.");
 	case ET_EV_LOST:
-		return "The ring buffer was full: records were lost; the model is resynced "
-		       "from the next snapshot.";
+		return _("The ring buffer was full: records were lost; the model is resynced "
+		       "from the next snapshot.");
 	case ET_EV_STATS:
-		return "Exact counters kept in BPF maps.";
+		return _("Exact counters kept in BPF maps.");
 	case ET_EV_EP_INSERT:
-		return "ep_insert: the new epitem goes into the rb-tree and ep_item_poll hooks "
-		       "ep_poll_callback onto the file's wait queue (seen at its inlined site).";
+		return _("ep_insert: the new epitem goes into the rb-tree and ep_item_poll hooks "
+		       "ep_poll_callback onto the file's wait queue (seen at its inlined site).");
 	case ET_EV_EP_POLL:
-		return "ep_poll: the wait enters the kernel's loop: take ready items at once, or "
-		       "join wq and sleep (seen at its inlined site).";
+		return _("ep_poll: the wait enters the kernel's loop: take ready items at once, or "
+		       "join wq and sleep (seen at its inlined site).");
 	case ET_EV_EP_SEND_EVENTS:
-		return "ep_send_events: rdllist is taken for the copy to user space; until "
-		       "ep_done_scan, ep_poll_callback queues items on ovflist instead.";
+		return _("ep_send_events: rdllist is taken for the copy to user space; until "
+		       "ep_done_scan, ep_poll_callback queues items on ovflist instead.");
 	case ET_EV_SNAP_ROUND:
-		return "A snapshot round walked every instance the traced processes hold; one "
-		       "a complete round did not find is gone.";
+		return _("A snapshot round walked every instance the traced processes hold; one "
+		       "a complete round did not find is gone.");
 	case ET_EV_LESSON:
-		return "A lesson's stop (epolltrace learn): what a step is about to do, or what "
-		       "the kernel did, told after a snapshot of its state once the step was done.";
+		return _("A lesson's stop (epolltrace learn): what a step is about to do, or what "
+			 "the kernel did, told after a snapshot of its state once the step was done.");
 	}
 	return "";
 }

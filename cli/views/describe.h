@@ -68,9 +68,12 @@ const char *et_context_name(unsigned int flags);
 /* a task's doing (or the context is unknown), not an interrupt's or a timer's */
 bool et_context_is_task(unsigned int flags);
 const char *et_wait_sys_name(unsigned int sys);
-/* "IN|OUT|ET" for an events mask; the kernel's private bits included */
+/* "IN|OUT|ET" for an events mask ("none" for 0), the kernel's private bits
+ * included: the one form every human view uses (evmask.h) */
 char *et_events_str(__u32 mask, char *buf, size_t len);
-/* the same with the names of <sys/epoll.h>: "EPOLLIN|EPOLLET" ("none" for 0) */
-char *et_epoll_events_str(__u32 mask, char *buf, size_t len);
+/* A value not known: "–" (U+2013), "-" where only ASCII shows (a non-UTF-8
+ * character set, or --ascii: et_unknown_ascii); never -1 or 0. */
+const char *et_unknown(void);
+void et_unknown_ascii(bool ascii);
 
 #endif

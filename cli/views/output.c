@@ -728,8 +728,8 @@ static void text_line(struct out *o, __u64 ts, const char *comm, __u32 pid, __u3
 		tid ? ids[1] : "-", event);
 	if (in && in->epfd >= 0)
 		fprintf(o->f, " %u/epfd %d", in->owner, in->epfd);
-	else if (in)
-		fprintf(o->f, " %u/epfd ?", in->owner);
+	else if (in)	/* not known: "–", never a number */
+		fprintf(o->f, " %u/epfd %s", in->owner, et_unknown());
 	fprintf(o->f, "%s%s\n", what[0] ? " " : "", what);
 }
 

@@ -30,7 +30,9 @@
 #include <curses.h>
 #include "clock.h"
 #include "fdkind.h"
+#include "i18n.h"
 #include "recording.h"
+#include "lang.h"
 #include "log.h"
 #include "tui.h"
 #include "tui_view.h"
@@ -274,8 +276,8 @@ static bool curses_on(struct tsink *ts)
 	const char *theme = ts->o.theme;
 	bool utf8;
 
-	setlocale(LC_CTYPE, "");
-	utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8") && !ts->o.ascii;
+	/* main set the locale first (lang.c: a missing one falls back to C.UTF-8) */
+	utf8 = et_lang_utf8() && !ts->o.ascii;
 	if (!newterm(NULL, stdout, stdin)) {
 		et_err("cannot open the terminal (TERM=%s)", getenv("TERM") ? getenv("TERM") : "");
 		return false;
@@ -306,6 +308,7 @@ static bool curses_on(struct tsink *ts)
 	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED,
 		  NULL);
 	ts->t.g = utf8 ? &tglyphs_utf8 : &tglyphs_ascii;
+	et_unknown_ascii(!utf8);	/* the log's "–" as the frame's glyphs */
 	ts->colors = has_colors() && !getenv("NO_COLOR") && (!theme || strcmp(theme, "mono"));
 	ts->theme = &themes[0];
 	for (size_t i = 0; theme && i < sizeof(themes) / sizeof(themes[0]); i++)
@@ -375,6 +378,9 @@ static void blit(struct tsink *ts)
 			const struct tcell *c = &b->c[y * b->w + x];
 			attr_t a = cell_attr(ts, c);
 
+			/* a double-width character's right half: the left one drew it */
+			if (c->ch == TBUF_WIDE_TAIL)
+				continue;
 			if (c->ch < 0x80) {
 				mvaddch(y, x, (chtype)c->ch | a);
 			} else {
@@ -447,32 +453,38 @@ static void hold(struct tsink *ts, const struct et_hdr *h, size_t size,
 	ts->t.st.pending++;
 }
 
-/* Apply the oldest held item; returns false when none is left.  With
- * records_only, snapshots on the way are applied too and stepping stops
- * at the next record. */
+/* Apply the oldest held item (a record or a snapshot); 0 when none is left. */
+static int release_item(void *ctx)
+{
+	struct tsink *ts = ctx;
+	struct held *e = ts->hold_head;
+
+	if (!e)
+		return 0;
+	ts->hold_head = e->next;
+	if (!ts->hold_head)
+		ts->hold_tail = &ts->hold_head;
+	ts->hold_bytes -= e->size;
+	ts->t.st.pending--;
+	if (e->snap)
+		tui_apply_snapshot(&ts->t, &e->s);
+	else
+		apply(ts, (const void *)e->data, e->size);
+	free(e);
+	ts->dirty = true;
+	return 1;
+}
+
+/*
+ * One step of what was held: up to and including the next record of what
+ * is on screen (the instance view: its instance only, issue 12); the
+ * records of other instances on the way are applied, unseen, so that the
+ * model stays exact.  Returns false when nothing of it is left.
+ */
 static bool release_one(struct tsink *ts)
 {
-	for (;;) {
-		struct held *e = ts->hold_head;
-		bool was_record;
-
-		if (!e)
-			break;
-		ts->hold_head = e->next;
-		if (!ts->hold_head)
-			ts->hold_tail = &ts->hold_head;
-		ts->hold_bytes -= e->size;
-		ts->t.st.pending--;
-		was_record = !e->snap;
-		if (e->snap)
-			tui_apply_snapshot(&ts->t, &e->s);
-		else
-			apply(ts, (const void *)e->data, e->size);
-		free(e);
-		ts->dirty = true;
-		if (was_record)
-			return true;
-	}
+	if (tui_step(&ts->t, release_item, ts))
+		return true;
 	/* a gap in what was held: the model must resync */
 	if (ts->hold_dropped) {
 		struct et_ev_lost l = { .count = ts->hold_dropped };
@@ -560,8 +572,9 @@ static void toggle_pause(struct tsink *ts)
 {
 	ts->t.st.paused = !ts->t.st.paused;
 	if (!ts->t.st.paused) {
-		while (release_one(ts))
+		while (release_item(ts))
 			;
+		release_one(ts);	/* nothing left: a gap, if any, is applied */
 		ts->t.explain = false;
 	}
 }
@@ -693,7 +706,7 @@ static void filter_key(struct tsink *ts, int ch)
 			clear_note(ts);
 		} else {
 			/* say why, and leave the text to be put right */
-			set_note(ts, "filter rejected: %s", why);
+			set_note(ts, _("filter rejected: %s"), why);
 			t->editing = true;
 		}
 	}
@@ -816,7 +829,9 @@ static int key(struct tsink *ts, int ch)
 		break;
 	case ' ':
 		if (t->st.paused) {
-			release_one(ts);
+			/* say why nothing moved: the others' events went by unseen */
+			if (!release_one(ts) && t->screen == SCR_INSTANCE)
+				set_note(ts, "%s", _("no event of this instance held yet"));
 			t->explain = true;
 		}
 		break;
@@ -1083,13 +1098,21 @@ static void seek(struct replay *rp, bool by_event, __u64 to)
 	ts->dirty = true;
 }
 
-/* one event (and any snapshot or tick before it) */
+/* the next item of the recording, applied; 0 at the end */
+static int replay_item(void *ctx)
+{
+	struct replay *rp = ctx;
+
+	if (!peek(rp))
+		return 0;
+	take(rp);
+	return 1;
+}
+
+/* one event of what is on screen (and whatever comes before it) */
 static bool step(struct replay *rp)
 {
-	while (peek(rp))
-		if (take(rp))
-			return true;
-	return false;
+	return tui_step(&rp->ts->t, replay_item, rp);
 }
 
 /* the next event the filter passes, else the next of the last event's kind */
@@ -1130,14 +1153,14 @@ static void seek_prompt_done(struct replay *rp)
 		unsigned long long n = strtoull(t->input + 1, &end, 10);
 
 		if (end == t->input + 1 || *end)
-			set_note(rp->ts, "seek: not an event number: '%s'", t->input);
+			set_note(rp->ts, _("seek: not an event number: '%s'"), t->input);
 		else
 			seek(rp, true, n);
 		return;
 	}
 	v = strtod(t->input, &end);
 	if (end == t->input || *end || !(v >= 0 && v < 1e9))
-		set_note(rp->ts, "seek: not a time in seconds: '%s'", t->input);
+		set_note(rp->ts, _("seek: not a time in seconds: '%s'"), t->input);
 	else
 		seek(rp, false, t->st.first_ns + (__u64)(v * 1e9));
 }
@@ -1164,7 +1187,10 @@ static bool replay_key(struct replay *rp, int ch)
 	case ' ':
 	case '.':
 		t->st.paused = true;
-		step(rp);
+		if (!step(rp))
+			set_note(ts, "%s", t->screen == SCR_INSTANCE ?
+				 _("no more events of this instance in the recording") :
+				 _("the end of the recording"));
 		t->explain = true;
 		break;
 	case '+':

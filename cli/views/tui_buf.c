@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 #include "tui_buf.h"
 
 const struct tglyphs tglyphs_utf8 = {
@@ -60,7 +61,7 @@ struct tcell *tbuf_at(struct tbuf *b, int x, int y)
 	return &b->c[y * b->w + x];
 }
 
-/* one code point from UTF-8; a malformed byte reads as '?' */
+/* one code point from UTF-8; a malformed byte or a control reads as '?' */
 static uint32_t utf8_next(const unsigned char **p)
 {
 	const unsigned char *s = *p;
@@ -92,32 +93,95 @@ static uint32_t utf8_next(const unsigned char **p)
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
 	*p = s + n + 1;
-	/* wide and combining characters would break the column grid */
-	if (cp >= 0x1100 && !(cp >= 0x2000 && cp < 0x2e80))
-		return '?';
 	return cp;
+}
+
+/*
+ * A code point's columns, from wcwidth(): 2 for Hangul and CJK, 0 for a
+ * combining mark (dropped: the grid has no cell for it).  What the locale
+ * cannot print (wcwidth -1: a C locale, an unassigned code point) is drawn
+ * as '?', one column, so the grid holds whatever comes.
+ */
+static uint32_t printable(uint32_t cp, int *w)
+{
+	int n;
+
+	if (cp < 0x80) {
+		*w = 1;
+		return cp;
+	}
+	n = wcwidth((wchar_t)cp);
+	if (n < 0 || n > 2) {
+		*w = 1;
+		return '?';
+	}
+	*w = n;
+	return cp;
+}
+
+/*
+ * Put one character, keeping double-width pairs whole: a half written
+ * over blanks the other half, so no stray half is ever drawn.
+ */
+static void put(struct tbuf *b, int x, int y, uint32_t ch, int w, enum tui_color color)
+{
+	struct tcell *c = tbuf_at(b, x, y), *n;
+
+	if (!c)
+		return;
+	if (c->ch == TBUF_WIDE_TAIL && x > 0)
+		b->c[y * b->w + x - 1].ch = ' ';
+	for (int i = 1; i <= w; i++) {
+		n = tbuf_at(b, x + i, y);
+		if (n && n->ch == TBUF_WIDE_TAIL && !(i < w))
+			n->ch = ' ';
+	}
+	if (w == 2) {
+		n = tbuf_at(b, x + 1, y);
+		if (!n) {		/* no room for its right half */
+			ch = ' ';
+		} else {
+			*n = (struct tcell){ .ch = TBUF_WIDE_TAIL, .color = color };
+		}
+	}
+	*c = (struct tcell){ .ch = ch, .color = color };
+}
+
+void tbuf_set(struct tbuf *b, int x, int y, uint32_t ch, enum tui_color color)
+{
+	put(b, x, y, ch, 1, color);
 }
 
 int tbuf_text(struct tbuf *b, const struct tglyphs *g, int x, int y, int maxw,
 	      enum tui_color color, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	int n = 0;
+	int n = 0, lim;
+	bool cut;
 
 	if (y < 0 || y >= b->h || x >= b->w || maxw <= 0)
 		return 0;
 	if (x + maxw > b->w)
 		maxw = b->w - x;
-	while (*p && n < maxw) {
-		uint32_t cp = utf8_next(&p);
-		struct tcell *c;
+	/* cut short: room for the ellipsis after what fits */
+	cut = tbuf_cols(s) > maxw;
+	lim = cut ? maxw - 1 : maxw;
+	while (*p) {
+		int w;
+		uint32_t cp = printable(utf8_next(&p), &w);
 
-		if (n == maxw - 1 && *p)
-			cp = g->ellipsis;	/* more follows than fits */
-		c = tbuf_at(b, x + n, y);
-		if (c)
-			*c = (struct tcell){ .ch = cp, .color = color };
-		n++;
+		if (!w)
+			continue;
+		if (n + w > lim)
+			break;		/* a wide character is never split */
+		put(b, x + n, y, cp, w, color);
+		n += w;
+	}
+	if (cut) {
+		put(b, x + n++, y, g->ellipsis, 1, color);
+		/* the column a wide character could not take: a blank, not a stale cell */
+		while (n < maxw)
+			put(b, x + n++, y, ' ', 1, color);
 	}
 	return n;
 }
@@ -138,10 +202,8 @@ void tbuf_fill(struct tbuf *b, int x, int y, int w, int h, uint32_t ch, enum tui
 {
 	for (int r = y; r < y + h; r++)
 		for (int c = x; c < x + w; c++) {
-			struct tcell *cell = tbuf_at(b, c, r);
-
-			if (cell)
-				*cell = (struct tcell){ .ch = ch, .color = color };
+			if (tbuf_at(b, c, r))
+				put(b, c, r, ch, 1, color);
 		}
 }
 
@@ -179,12 +241,39 @@ void tbuf_box(struct tbuf *b, const struct tglyphs *g, int x, int y, int w, int 
 
 int tbuf_cols(const char *s)
 {
-	int n = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	int n = 0, w;
 
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
+	while (*p) {
+		printable(utf8_next(&p), &w);
+		n += w;
+	}
 	return n;
+}
+
+size_t tbuf_fit(const char *s, int w)
+{
+	const unsigned char *p = (const unsigned char *)s, *prev = p;
+	int n = 0, cw;
+
+	while (*p) {
+		printable(utf8_next(&p), &cw);
+		if (n + cw > w)
+			break;
+		n += cw;
+		prev = p;
+	}
+	return (size_t)(prev - (const unsigned char *)s);
+}
+
+int tbuf_pad(struct tbuf *b, const struct tglyphs *g, int x, int y, int w, bool right,
+	     enum tui_color color, const char *s)
+{
+	int n = tbuf_cols(s), pad = n < w ? w - n : 0;
+
+	tbuf_fill(b, x, y, w, 1, ' ', color);
+	tbuf_text(b, g, x + (right ? pad : 0), y, w - (right ? pad : 0), color, s);
+	return w;
 }
 
 static size_t utf8_put(uint32_t cp, char *out, size_t len)
@@ -221,7 +310,11 @@ char *tbuf_row(const struct tbuf *b, int y, char *out, size_t len)
 	if (!len)
 		return out;
 	for (int x = 0; y >= 0 && y < b->h && x < b->w; x++) {
-		size_t k = utf8_put(b->c[y * b->w + x].ch, out + n, len - 1 - n);
+		size_t k;
+
+		if (b->c[y * b->w + x].ch == TBUF_WIDE_TAIL)
+			continue;	/* the right half of the character before */
+		k = utf8_put(b->c[y * b->w + x].ch, out + n, len - 1 - n);
 
 		if (!k)
 			break;

@@ -47,8 +47,16 @@ enum tui_color {
 #define TA_REVERSE	0x2
 #define TA_UNDERLINE	0x4
 
+/*
+ * A double-width character (Hangul, CJK) takes two cells: its code point
+ * in the left one, TBUF_WIDE_TAIL in the right one.  The buffer keeps the
+ * pair whole: writing over either half blanks the other, and no text puts
+ * a left half in a row's last column (the terminal would wrap it).
+ */
+#define TBUF_WIDE_TAIL 0xffffffffu
+
 struct tcell {
-	uint32_t ch;		/* a Unicode code point, one column wide */
+	uint32_t ch;		/* a Unicode code point, or TBUF_WIDE_TAIL */
 	uint8_t color;		/* enum tui_color */
 	uint8_t attr;		/* TA_* on top of the colour's own */
 };
@@ -74,10 +82,15 @@ int tbuf_resize(struct tbuf *b, int w, int h);
 void tbuf_free(struct tbuf *b);
 void tbuf_clear(struct tbuf *b);
 struct tcell *tbuf_at(struct tbuf *b, int x, int y);
+/* one single-width character at (x, y), keeping wide pairs whole */
+void tbuf_set(struct tbuf *b, int x, int y, uint32_t ch, enum tui_color color);
 
 /*
  * Write UTF-8 text at (x, y), at most maxw columns (clipped to the buffer);
- * returns the columns written.  A text cut short ends in the ellipsis.
+ * returns the columns written.  A text cut short ends in the ellipsis; a
+ * double-width character that would straddle the limit is not split: the
+ * column it leaves is a blank.  Widths are wcwidth()'s (LC_CTYPE must be
+ * a UTF-8 locale for anything past ASCII: tui.c and the tests set it).
  */
 int tbuf_text(struct tbuf *b, const struct tglyphs *g, int x, int y, int maxw,
 	      enum tui_color color, const char *s);
@@ -91,8 +104,13 @@ void tbuf_paint(struct tbuf *b, int x, int y, int w, enum tui_color color, uint8
 void tbuf_box(struct tbuf *b, const struct tglyphs *g, int x, int y, int w, int h,
 	      enum tui_color color, const char *title);
 
-/* The columns a UTF-8 text takes (one per code point). */
+/* The columns a UTF-8 text takes on screen (Hangul: two per syllable). */
 int tbuf_cols(const char *s);
+/* The bytes of the longest start of s that fits in w columns (whole characters). */
+size_t tbuf_fit(const char *s, int w);
+/* Write text padded with blanks to exactly w columns (right-aligned if right). */
+int tbuf_pad(struct tbuf *b, const struct tglyphs *g, int x, int y, int w, bool right,
+	     enum tui_color color, const char *s);
 
 /* Row y as UTF-8 (trailing blanks dropped), for tests. */
 char *tbuf_row(const struct tbuf *b, int y, char *out, size_t len);

@@ -93,6 +93,8 @@ int tui_init(struct tui *t, struct model *m, const struct tglyphs *g)
 	t->filter.pid = -1;
 	t->filter.epfd = -1;
 	t->sort = SORT_PID;
+	/* as et_session_visible starts: sleeps are seen unless the plan says not */
+	t->st.vis.sleeps = true;
 	return log_init(&t->log, TUI_LOG_CAP);
 }
 
@@ -138,6 +140,31 @@ void tui_apply(struct tui *t, const struct et_hdr *h, size_t size)
 void tui_apply_snapshot(struct tui *t, const struct et_snapshot *s)
 {
 	model_apply_snapshot(t->m, s);
+}
+
+bool tui_step_match(const struct tui *t, const struct et_hdr *h)
+{
+	struct et_desc d;
+
+	if (!h || h->type == ET_EV_STATS || h->type == ET_EV_SNAP_ROUND)
+		return false;
+	if (t->screen != SCR_INSTANCE)
+		return true;
+	et_classify(h, &d);
+	return d.in && d.in->ep == t->sel_ep;
+}
+
+bool tui_step(struct tui *t, int (*apply_next)(void *ctx), void *ctx)
+{
+	for (;;) {
+		__u64 before = t->log.total;
+
+		if (apply_next(ctx) <= 0)
+			return false;
+		/* a record the model took is the log's newest */
+		if (t->log.total != before && tui_step_match(t, tui_log_get(&t->log, 0)))
+			return true;
+	}
 }
 
 static struct tui_rate *rate_of(struct tui *t, const struct model_inst *in)
@@ -468,22 +495,64 @@ static const char *rate_str(double r, char *buf, size_t len)
 	return buf;
 }
 
-/* ep_poll_callback's rate: "-" where the plan cannot see callbacks, as in
+/* a value not known: "–" (U+2013), "-" where only ASCII shows; never a -1 or 0 */
+static const char *tui_unknown(const struct tui *t)
+{
+	return t->g == &tglyphs_utf8 ? "\u2013" : "-";
+}
+
+/* ep_poll_callback's rate: "–" where the plan cannot see callbacks, as in
  * --summary (and null in JSON), never a 0.0 that reads as "none happened" */
 static const char *cb_rate_str(const struct tui *t, const struct tui_rate *r, char *buf,
 			       size_t len)
 {
 	if (!t->m->callbacks_visible) {
-		snprintf(buf, len, "-");
+		snprintf(buf, len, "%s", tui_unknown(t));
 		return buf;
 	}
 	return rate_str(r ? r->callbacks : 0, buf, len);
 }
 
+/* an epfd, or "–" for one not known (an instance a snapshot found held by no fd) */
+static const char *epfd_str(const struct tui *t, int epfd, char *buf, size_t len)
+{
+	if (epfd < 0)
+		return tui_unknown(t);
+	snprintf(buf, len, "%d", epfd);
+	return buf;
+}
+
+/* an fd's kind: "–" where not known (a replay: kinds are not recorded) */
+static const char *kind_str(const struct tui *t, const struct fdkind *k)
+{
+	return strcmp(k->kind, "?") ? k->kind : tui_unknown(t);
+}
+
+/* wakeups and 0-event wakeups need the sleep hooks: "–" without them, as in --summary */
+static const char *wake_rate_str(const struct tui *t, const struct tui_rate *r, char *buf,
+				 size_t len)
+{
+	if (!t->st.vis.sleeps) {
+		snprintf(buf, len, "%s", tui_unknown(t));
+		return buf;
+	}
+	return rate_str(r ? r->wakeups : 0, buf, len);
+}
+
+static const char *zero_str(const struct tui *t, const struct model_inst *in, char *buf,
+			    size_t len)
+{
+	if (!t->st.vis.sleeps)
+		snprintf(buf, len, "%s", tui_unknown(t));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)in->cnt.zero_wakeups);
+	return buf;
+}
+
 static void comm_of(const struct tui *t, __u32 pid, __u32 tid, char *buf, size_t len)
 {
 	if (!t->env.comm || !t->env.comm(t->env.ctx, pid, tid, buf, len))
-		snprintf(buf, len, "?");
+		snprintf(buf, len, "%s", tui_unknown(t));
 }
 
 /*
@@ -695,24 +764,28 @@ static void status_line(struct tui *t, struct tbuf *b)
 	const struct tui_status *s = &t->st;
 	char state[32], mode[128], brief_mode[64], ev[16], evs[32], lost[32], drift_s[32];
 	char pos[96], held[32], msgs[32], filt[80], line[512];
-	const char *hint = s->ended && !s->replay ? "q quit  ? help" : "? help  q quit";
+	const char *hint = s->ended && !s->replay ? _("q quit  ? help") : _("? help  q quit");
 	__u64 drift = 0;
 	struct part p[10];
-	int np = 10, y = b->h - 1, hw = (int)strlen(hint);
+	int np = 10, y = b->h - 1, hw = tbuf_cols(hint);
+	const char *exact = s->ready_exact ? C_("ready list", "exact") :
+			    C_("ready list", "sampled");
 	bool all = true;
 
 	for (size_t i = 0; i < t->m->ninst; i++)
 		drift += t->m->inst[i]->drift;
-	snprintf(state, sizeof(state), "%s%s", s->replay ? "REPLAY" : "LIVE",
-		 s->paused ? " PAUSED" : s->ended ? " ENDED" : " RUNNING");
-	snprintf(mode, sizeof(mode), "%s%s%s, ready list %s", s->mode ? s->mode : "?",
-		 s->via ? ", callbacks via " : "", s->via ? s->via : "",
-		 s->ready_exact ? "exact" : "sampled");
-	snprintf(brief_mode, sizeof(brief_mode), "%s %s", s->mode ? s->mode : "?",
-		 s->ready_exact ? "exact" : "sampled");
-	snprintf(evs, sizeof(evs), "%s ev/s", rate_str(s->events_per_s, ev, sizeof(ev)));
-	snprintf(lost, sizeof(lost), "lost %llu", (unsigned long long)s->lost);
-	snprintf(drift_s, sizeof(drift_s), "drift %llu", (unsigned long long)drift);
+	snprintf(state, sizeof(state), "%s %s", s->replay ? _("REPLAY") : _("LIVE"),
+		 s->paused ? _("PAUSED") : s->ended ? _("ENDED") : _("RUNNING"));
+	if (s->via)
+		snprintf(mode, sizeof(mode), _("%s, callbacks via %s, ready list %s"),
+			 s->mode ? s->mode : "?", s->via, exact);
+	else
+		snprintf(mode, sizeof(mode), _("%s, ready list %s"), s->mode ? s->mode : "?",
+			 exact);
+	snprintf(brief_mode, sizeof(brief_mode), "%s %s", s->mode ? s->mode : "?", exact);
+	snprintf(evs, sizeof(evs), _("%s ev/s"), rate_str(s->events_per_s, ev, sizeof(ev)));
+	snprintf(lost, sizeof(lost), _("lost %llu"), (unsigned long long)s->lost);
+	snprintf(drift_s, sizeof(drift_s), _("drift %llu"), (unsigned long long)drift);
 	pos[0] = held[0] = msgs[0] = filt[0] = 0;
 	if (s->replay)
 		snprintf(pos, sizeof(pos), "x%g %.1f/%.1fs #%llu/%llu", s->speed,
@@ -720,9 +793,9 @@ static void status_line(struct tui *t, struct tbuf *b)
 			 s->last_ns > s->first_ns ? (s->last_ns - s->first_ns) / 1e9 : 0.0,
 			 (unsigned long long)s->event_no, (unsigned long long)s->events);
 	if (s->paused && s->pending)
-		snprintf(held, sizeof(held), "%llu held", (unsigned long long)s->pending);
+		snprintf(held, sizeof(held), _("%llu held"), (unsigned long long)s->pending);
 	if (s->messages)
-		snprintf(msgs, sizeof(msgs), "%u msg (m)", s->messages);
+		snprintf(msgs, sizeof(msgs), _("%u msg (m)"), s->messages);
 	if (t->filter.on)
 		snprintf(filt, sizeof(filt), "/%s", t->filter.text);
 	/* in display order; what matters most survives a narrow terminal */
@@ -759,10 +832,10 @@ static void status_line(struct tui *t, struct tbuf *b)
 static void input_line(struct tui *t, struct tbuf *b)
 {
 	const char *full = t->seeking ?
-		"seek to (seconds from the start, or #event; Enter goes, Esc cancels): " :
-		"filter (fd N, tid N, kind K, an event name; "
-		"Enter applies, Esc clears, ^U erases): /";
-	const char *brief = t->seeking ? "seek to (s, or #event): " : "filter: /";
+		_("seek to (seconds from the start, or #event; Enter goes, Esc cancels): ") :
+		_("filter (fd N, tid N, kind K, an event name; "
+		  "Enter applies, Esc clears, ^U erases): /");
+	const char *brief = t->seeking ? _("seek to (s, or #event): ") : _("filter: /");
 	const char *prompt = full, *in = t->input;
 	int y = b->h - 2, x, room, n = tbuf_cols(t->input);
 
@@ -779,6 +852,22 @@ static void input_line(struct tui *t, struct tbuf *b)
 	tbuf_text(b, t->g, x, y, 1, TC_KEY, "_");
 }
 
+/*
+ * Where to break s for a row of w columns: the whole of it if it fits,
+ * else before the last blank that leaves it within w (by columns on
+ * screen: a Hangul syllable takes two), else as much as fits.
+ */
+static int wrap_cut(const char *s, int w)
+{
+	int fit = (int)tbuf_fit(s, w), cut = fit;
+
+	if (!s[fit])
+		return fit;
+	while (cut > 0 && s[cut] != ' ')
+		cut--;
+	return cut > 0 ? cut : fit > 0 ? fit : (int)strlen(s);
+}
+
 /* ---- the event log pane ---------------------------------------------------- */
 
 /*
@@ -790,6 +879,7 @@ static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const s
 		     bool show_inst, int fw)
 {
 	double ts = h->ts_ns > t->t0_ns ? (h->ts_ns - t->t0_ns) / 1e9 : 0.0;
+	char epfd[16];
 	struct et_desc d;
 	int n;
 
@@ -800,8 +890,8 @@ static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const s
 		n += tbuf_printf(b, t->g, x + n, y, w - n, (enum tui_color)(TC_K_INSTANCE + d.kind),
 				 "%-*s ", fw, d.func);
 	if (show_inst && d.in && n < w)
-		n += tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "%u/epfd %d ", d.in->owner,
-				 d.in->epfd);
+		n += tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "%u/epfd %s ", d.in->owner,
+				 epfd_str(t, d.in->epfd, epfd, sizeof(epfd)));
 	if (n < w)
 		tbuf_printf(b, t->g, x + n, y, w - n, TC_NORMAL, "tid %u %s", h->tid, d.what);
 }
@@ -814,15 +904,14 @@ static void log_line(struct tui *t, struct tbuf *b, int x, int y, int w, const s
 static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, __u64 ep,
 		     bool focused, int title_w)
 {
-	char title[96], brief[96];
-	const char *forms[] = { title, brief, "events" };
+	char title[160], brief[128];
+	const char *ev = _("events"), *forms[] = { title, brief, ev };
 	int rows = h - 2, skip = t->scroll[PANE_LOG], shown = 0, fw = 8;
 	const struct et_hdr *lines[256];
 
-	snprintf(title, sizeof(title), "events%s%s%s (newest last)", t->filter.on ? " /" : "",
-		 t->filter.on ? t->filter.text : "", skip ? " scrolled" : "");
-	snprintf(brief, sizeof(brief), "events%s%s%s", t->filter.on ? " /" : "",
-		 t->filter.on ? t->filter.text : "", skip ? " scrolled" : "");
+	snprintf(brief, sizeof(brief), "%s%s%s%s%s", ev, t->filter.on ? " /" : "",
+		 t->filter.on ? t->filter.text : "", skip ? " " : "", skip ? _("scrolled") : "");
+	snprintf(title, sizeof(title), "%s %s", brief, _("(newest last)"));
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	pane_title(t, b, x, y, title_w < w ? title_w : w, focused, forms, 3, NULL);
 	if (rows > 256)
@@ -853,10 +942,11 @@ static void log_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h, 
 		log_line(t, b, x + 1, y + h - 2 - i, w - 2, lines[i], !ep, fw);
 	if (!shown)
 		tbuf_text(b, t->g, x + 2, y + 1, w - 4, TC_DIM,
-			  t->log.total ? "(no event matches)" : "(no events yet)");
+			  t->log.total ? _("(no event matches)") : _("(no events yet)"));
 }
 
 static void explain_box(struct tui *t, struct tbuf *b, int y, int h);
+static int explain_lines(const struct tui *t, const struct tbuf *b);
 
 /* ---- the overview ------------------------------------------------------------ */
 
@@ -919,11 +1009,11 @@ static struct ov_row *ov_rows(const struct tui *t, size_t *n)
 
 const char *tui_sort_name(enum tui_sort s)
 {
-	static const char *const n[SORT_MAX] = { "pid", "watched", "ready", "asleep",
-						 "callbacks/s", "wakeups/s", "events/s",
-						 "0-event wakeups" };
+	static const char *const n[SORT_MAX] = { N_("pid"), N_("watched"), N_("ready"),
+						 N_("asleep"), N_("callbacks/s"), N_("wakeups/s"),
+						 N_("events/s"), N_("0-event wakeups") };
 
-	return s < SORT_MAX ? n[s] : "?";
+	return s < SORT_MAX ? _(n[s]) : "?";
 }
 
 struct col {
@@ -933,12 +1023,14 @@ struct col {
 	enum tui_sort sort;
 };
 
+/* the headers are translated where drawn */
 static const struct col ov_cols[] = {
-	{ "PID", 7, 0, SORT_PID }, { "COMM", 15, 1, SORT_MAX }, { "EPFD", 5, 0, SORT_MAX },
-	{ "WATCHED", 8, 0, SORT_WATCHED }, { "READY", 6, 0, SORT_READY },
-	{ "ASLEEP", 7, 0, SORT_ASLEEP }, { "CB/s", 8, 2, SORT_CALLBACKS },
-	{ "WAKE/s", 8, 3, SORT_WAKEUPS }, { "EV/s", 8, 2, SORT_EVENTS },
-	{ "0-WAKE", 7, 3, SORT_ZERO }, { "FLAGS", 6, 1, SORT_MAX },
+	{ N_("PID"), 7, 0, SORT_PID }, { N_("COMM"), 15, 1, SORT_MAX },
+	{ N_("EPFD"), 5, 0, SORT_MAX }, { N_("WATCHED"), 8, 0, SORT_WATCHED },
+	{ N_("READY"), 6, 0, SORT_READY }, { N_("ASLEEP"), 7, 0, SORT_ASLEEP },
+	{ N_("CB/s"), 8, 2, SORT_CALLBACKS }, { N_("WAKE/s"), 8, 3, SORT_WAKEUPS },
+	{ N_("EV/s"), 8, 2, SORT_EVENTS }, { N_("0-WAKE"), 7, 3, SORT_ZERO },
+	{ N_("FLAGS"), 6, 1, SORT_MAX },
 };
 #define NCOLS (int)(sizeof(ov_cols) / sizeof(ov_cols[0]))
 
@@ -986,7 +1078,7 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 			const struct model_inst *in, bool first_of_proc, bool selected)
 {
 	const struct tui_rate *r = rate_find(t, in->in.ep);
-	char cell[32], comm[32], flags[8];
+	char cell[32], comm[32], flags[8], num[16];
 	int x = 0;
 	enum tui_color c = in->closed_ns ? TC_DIM : TC_NORMAL;
 
@@ -1001,7 +1093,9 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 		switch (i) {
 		case 0: if (first_of_proc) snprintf(cell, sizeof(cell), "%u", in->in.owner); break;
 		case 1: if (first_of_proc) snprintf(cell, sizeof(cell), "%s", comm); break;
-		case 2: snprintf(cell, sizeof(cell), "%d", in->in.epfd); break;
+		case 2: snprintf(cell, sizeof(cell), "%s", epfd_str(t, in->in.epfd, num,
+								      sizeof(num)));
+			break;
 		case 3: snprintf(cell, sizeof(cell), "%zu", in->nitems); break;
 		case 4:
 			snprintf(cell, sizeof(cell), "%zu", in->nready);
@@ -1014,20 +1108,20 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 				cc = TC_ASLEEP;
 			break;
 		case 6: cb_rate_str(t, r, cell, sizeof(cell)); break;
-		case 7: rate_str(r ? r->wakeups : 0, cell, sizeof(cell)); break;
+		case 7: wake_rate_str(t, r, cell, sizeof(cell)); break;
 		case 8: rate_str(r ? r->events : 0, cell, sizeof(cell)); break;
-		case 9: snprintf(cell, sizeof(cell), "%llu", (unsigned long long)in->cnt.zero_wakeups);
-			break;
+		case 9: zero_str(t, in, cell, sizeof(cell)); break;
 		case 10:
 			snprintf(cell, sizeof(cell), "%s", flags);
 			if (flags[0] && !strchr("SXO", flags[0]))
 				cc = TC_WARN;
 			break;
 		}
+		/* padded by columns on screen, not bytes: "–" is three of them */
 		if (i == 1)
 			tbuf_text(b, t->g, x, y, ov_cols[i].w - 1, cc, cell);
 		else
-			tbuf_printf(b, t->g, x, y, ov_cols[i].w, cc, "%*s ", ov_cols[i].w - 1, cell);
+			tbuf_pad(b, t->g, x, y, ov_cols[i].w - 1, true, cc, cell);
 		x += ov_cols[i].w;
 	}
 	if (touched(t, in->in.ep, SUB_INST))
@@ -1044,25 +1138,26 @@ static void overview(struct tui *t, struct tbuf *b)
 	int x = 0, list_h, log_h, explain_h, sel = -1;
 	char title[96];
 
-	snprintf(title, sizeof(title), "overview: %zu instance%s, sorted by %s", n,
-		 n == 1 ? "" : "s", tui_sort_name(t->sort));
+	snprintf(title, sizeof(title), ngettext("overview: %zu instance, sorted by %s",
+						"overview: %zu instances, sorted by %s", n),
+		 n, tui_sort_name(t->sort));
 	title_bar(t, b, title);
 	ov_fit(b->w, show);
 	for (int i = 0; i < NCOLS; i++) {
 		if (!show[i])
 			continue;
 		if (i == 1)
-			tbuf_printf(b, t->g, x, 1, ov_cols[i].w, TC_HEADER, "%-*s",
-				    ov_cols[i].w, ov_cols[i].name);
+			tbuf_pad(b, t->g, x, 1, ov_cols[i].w, false, TC_HEADER,
+				 _(ov_cols[i].name));
 		else
-			tbuf_printf(b, t->g, x, 1, ov_cols[i].w, TC_HEADER, "%*s ",
-				    ov_cols[i].w - 1, ov_cols[i].name);
+			tbuf_pad(b, t->g, x, 1, ov_cols[i].w - 1, true, TC_HEADER,
+				 _(ov_cols[i].name));
 		if (ov_cols[i].sort == t->sort)
 			tbuf_paint(b, x, 1, ov_cols[i].w, TC_HEADER, TA_UNDERLINE);
 		x += ov_cols[i].w;
 	}
 	tbuf_paint(b, 0, 1, b->w, TC_HEADER, TA_BOLD);
-	explain_h = t->explain ? 4 : 0;
+	explain_h = t->explain ? 3 + explain_lines(t, b) : 0;
 	log_h = (b->h - 3 - explain_h) * 2 / 5;
 	if (log_h < 3)
 		log_h = 0;
@@ -1097,9 +1192,9 @@ static void overview(struct tui *t, struct tbuf *b)
 		}
 	}
 	if (!n) {
-		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM, "No epoll instance yet.");
+		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM, _("No epoll instance yet."));
 		tbuf_text(b, t->g, 2, 4, b->w - 4, TC_DIM,
-			  "Waiting for the traced processes to use epoll...");
+			  _("Waiting for the traced processes to use epoll..."));
 	}
 	if (log_h)
 		log_pane(t, b, 0, 2 + list_h, b->w, log_h, 0, false, b->w);
@@ -1163,7 +1258,7 @@ static const char *range(int top, int rows, int n, char *buf, size_t len)
 {
 	buf[0] = 0;
 	if (n > rows)
-		snprintf(buf, len, "%d-%d of %d", top + 1, top + rows < n ? top + rows : n, n);
+		snprintf(buf, len, _("%d-%d of %d"), top + 1, top + rows < n ? top + rows : n, n);
 	return buf;
 }
 
@@ -1172,16 +1267,18 @@ static void tree_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 {
 	const struct model_item **items = calloc(in->nitems ? in->nitems : 1, sizeof(*items));
 	int rows = h - 3, top, wd[4], evw = 8;
-	char title[96], brief[64], tiny[32], pos[48], ev[64], fd[16];
+	char title[128], brief[96], tiny[32], pos[48], ev[64], fd[16];
 	const char *forms[] = { title, brief, tiny, "rbr" };
 	struct tcol c[] = {
-		{ "FD", 5, 5, true, 0, NULL }, { "KIND", 6, 11, false, 2, NULL },
-		{ "EVENTS", 4, 8, false, 1, NULL }, { "ADDRESS", 0, 40, false, 3, NULL },
+		{ _("FD"), 5, 5, true, 0, NULL }, { _("KIND"), 6, 11, false, 2, NULL },
+		{ _("EVENTS"), 4, 8, false, 1, NULL }, { _("ADDRESS"), 0, 40, false, 3, NULL },
 	};
 
-	snprintf(title, sizeof(title), "rbr: %zu epitem%s, tree order", in->nitems,
-		 in->nitems == 1 ? "" : "s");
-	snprintf(brief, sizeof(brief), "rbr: %zu epitem%s", in->nitems, in->nitems == 1 ? "" : "s");
+	snprintf(title, sizeof(title), ngettext("rbr: %zu epitem, tree order",
+						"rbr: %zu epitems, tree order", in->nitems),
+		 in->nitems);
+	snprintf(brief, sizeof(brief), ngettext("rbr: %zu epitem", "rbr: %zu epitems", in->nitems),
+		 in->nitems);
 	snprintf(tiny, sizeof(tiny), "rbr: %zu", in->nitems);
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	if (!items)
@@ -1224,20 +1321,20 @@ static void tree_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		et_events_str(it->events & ~0x18u, ev, sizeof(ev));
 		snprintf(fd, sizeof(fd), "%d", it->fd);
 		cell[0] = fd;
-		cell[1] = k.kind;
+		cell[1] = kind_str(t, &k);
 		cell[2] = ev;
 		cell[3] = k.addr;
 		/* narrow: of "local -> peer", the peer tells connections apart */
 		if (wd[3] && tbuf_cols(k.addr) > wd[3] && strstr(k.addr, " -> "))
 			cell[3] = strstr(k.addr, " -> ") + 1;
 		if (ready && mark)
-			*mark = (struct tcell){ .ch = t->g->ready, .color = TC_READY };
+			tbuf_set(b, x + 1, ry, t->g->ready, TC_READY);
 		cols_row(t, b, x + 3, ry, c, wd, 4, ready ? TC_READY : TC_NORMAL, cell);
 		if (touched(t, in->in.ep, SUB_FD(it->fd)))
 			tbuf_paint(b, x + 1, ry, w - 2, TC_CHANGED, 0);
 	}
 	if (!in->nitems)
-		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, "(empty: nothing watched)");
+		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, _("(empty: nothing watched)"));
 	free(items);
 }
 
@@ -1245,23 +1342,24 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 		       const struct model_inst *in)
 {
 	int rows = h - 3, top, wd[4];
-	char title[96], brief[64], tiny[32], pos[48], age[16], fd[16];
+	char title[128], brief[96], tiny[32], pos[48], age[16], fd[16];
 	const char *forms[] = { title, brief, tiny, "rdllist" };
 	bool sampled = !t->m->callbacks_visible || in->ready_unknown;
 	struct tcol c[] = {
-		{ "POS", 4, 5, false, 0, NULL }, { "FD", 3, 5, true, 0, NULL },
-		{ "KIND", 4, 10, false, 1, NULL }, { "QUEUED", 5, 8, false, 0, "AGE" },
+		{ _("POS"), 4, 5, false, 0, NULL }, { _("FD"), 3, 5, true, 0, NULL },
+		{ _("KIND"), 4, 10, false, 1, NULL }, { _("QUEUED"), 5, 8, false, 0, _("AGE") },
 	};
 
-	snprintf(title, sizeof(title), "rdllist: %zu ready%s", in->nready,
-		 sampled ? " (sampled)" : "");
-	snprintf(brief, sizeof(brief), "rdllist: %zu ready", in->nready);
+	snprintf(title, sizeof(title), sampled ? _("rdllist: %zu ready (sampled)") :
+		 _("rdllist: %zu ready"), in->nready);
+	snprintf(brief, sizeof(brief), _("rdllist: %zu ready"), in->nready);
 	snprintf(tiny, sizeof(tiny), "rdllist: %zu", in->nready);
 	/* a transfer runs: what callbacks queue now waits on ovflist */
 	if (t->st.vis.transfers && in->il.scanning && !in->closed_ns) {
-		snprintf(title, sizeof(title), "rdllist: %zu ready, ovflist active%s", in->nready,
-			 sampled ? " (sampled)" : "");
-		snprintf(brief, sizeof(brief), "rdllist: %zu, ovflist active", in->nready);
+		snprintf(title, sizeof(title), sampled ?
+			 _("rdllist: %zu ready, ovflist active (sampled)") :
+			 _("rdllist: %zu ready, ovflist active"), in->nready);
+		snprintf(brief, sizeof(brief), _("rdllist: %zu, ovflist active"), in->nready);
 		snprintf(tiny, sizeof(tiny), "rdllist: %zu +ovflist", in->nready);
 	}
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
@@ -1279,35 +1377,36 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 		if (t->env.fdkind)
 			t->env.fdkind(t->env.ctx, in->in.owner, e->fd, &k);
 		snprintf(fd, sizeof(fd), "%d", e->fd);
-		cell[0] = e->ovflist ? "ovf" : top + r == 0 ? "head" :
-			  top + r + 1 == (int)in->nready ? "tail" : "";
+		cell[0] = e->ovflist ? "ovf" : top + r == 0 ? C_("ready list", "head") :
+			  top + r + 1 == (int)in->nready ? C_("ready list", "tail") : "";
 		cell[1] = fd;
-		cell[2] = k.kind;
+		cell[2] = kind_str(t, &k);
 		cell[3] = e->since_ns && t->now_ns > e->since_ns ?
-			  dur(t->now_ns - e->since_ns, age, sizeof(age)) : "-";
+			  dur(t->now_ns - e->since_ns, age, sizeof(age)) : tui_unknown(t);
 		cols_row(t, b, x + 1, ry, c, wd, 4, TC_READY, cell);
 		if (touched(t, in->in.ep, SUB_FD(e->fd)))
 			tbuf_paint(b, x + 1, ry, w - 2, TC_CHANGED, 0);
 	}
 	if (!in->nready)
-		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, "(empty: nothing ready)");
+		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, _("(empty: nothing ready)"));
 }
 
 static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		      const struct model_inst *in)
 {
 	int rows = h - 3, top, wd[4];
-	char title[96], brief[64], tiny[32], pos[48], a[16], l[16], left[24], comm[32], tid[16];
+	char title[128], brief[96], tiny[64], pos[48], a[32], l[16], left[48], comm[32], tid[16];
 	const char *forms[] = { title, brief, tiny, "wq" };
 	unsigned int asleep = model_asleep(in);
 	struct tcol c[] = {
-		{ "TID", 5, 7, true, 0, NULL }, { "COMM", 6, 15, false, 1, NULL },
-		{ "ASLEEP", 6, 7, false, 0, NULL }, { "TIMEOUT", 5, 10, false, 0, "LEFT" },
+		{ _("TID"), 5, 7, true, 0, NULL }, { _("COMM"), 6, 15, false, 1, NULL },
+		{ _("ASLEEP"), 6, 7, false, 0, NULL }, { _("TIMEOUT"), 5, 10, false, 0, _("LEFT") },
 	};
 
-	snprintf(title, sizeof(title), "wq: %u asleep, %zu in epoll_wait", asleep, in->nwaiters);
-	snprintf(brief, sizeof(brief), "wq: %u asleep, %zu waiting", asleep, in->nwaiters);
-	snprintf(tiny, sizeof(tiny), "wq: %u asleep", asleep);
+	snprintf(title, sizeof(title), _("wq: %u asleep, %zu in epoll_wait"), asleep,
+		 in->nwaiters);
+	snprintf(brief, sizeof(brief), _("wq: %u asleep, %zu waiting"), asleep, in->nwaiters);
+	snprintf(tiny, sizeof(tiny), _("wq: %u asleep"), asleep);
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	top = clamp_scroll(&t->scroll[PANE_WAIT], (int)in->nwaiters, rows);
 	pane_title(t, b, x, y, w, t->focus == PANE_WAIT, forms, 4,
@@ -1321,19 +1420,24 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 
 		comm_of(t, in->in.owner, wt->tid, comm, sizeof(comm));
 		if (wt->timeout_ns < 0) {
-			snprintf(left, sizeof(left), "never");
+			snprintf(left, sizeof(left), "%s", _("never"));
 		} else {
 			__u64 end = wt->since_ns + (__u64)wt->timeout_ns;
+			const char *rem = end > t->now_ns ? dur(end - t->now_ns, l, sizeof(l)) :
+					  "0";
 
 			/* " left" only where it fits */
-			snprintf(left, sizeof(left), wd[3] >= 10 ? "%s left" : "%s",
-				 end > t->now_ns ? dur(end - t->now_ns, l, sizeof(l)) : "0");
+			if (wd[3] >= 10)
+				snprintf(left, sizeof(left), _("%s left"), rem);
+			else
+				snprintf(left, sizeof(left), "%s", rem);
 		}
 		if (wt->asleep && wt->asleep_since_ns && t->now_ns > wt->asleep_since_ns)
 			dur(t->now_ns - wt->asleep_since_ns, a, sizeof(a));
 		else
 			snprintf(a, sizeof(a), "%s",
-				 wt->asleep ? "asleep" : wd[2] >= 7 ? "running" : "awake");
+				 wt->asleep ? C_("thread", "asleep") : wd[2] >= 7 ? _("running") :
+				 _("awake"));
 		snprintf(tid, sizeof(tid), "%u", wt->tid);
 		cell[0] = tid;
 		cell[1] = comm;
@@ -1344,37 +1448,70 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 			tbuf_paint(b, x + 1, ry, w - 2, TC_CHANGED, 0);
 	}
 	if (!in->nwaiters)
-		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, "(empty: no thread waits)");
+		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, _("(empty: no thread waits)"));
+}
+
+/* the newest event of what is on screen (stepping skips the others) */
+static const struct et_hdr *explained(const struct tui *t)
+{
+	for (unsigned int i = 0; i < t->log.count; i++)
+		if (tui_step_match(t, tui_log_get(&t->log, i)))
+			return tui_log_get(&t->log, i);
+	return NULL;
+}
+
+/*
+ * The rows the step box's sentence takes at width w: as many as it needs,
+ * up to what the screen's height leaves the panes (one row below 24).
+ */
+static int explain_lines(const struct tui *t, const struct tbuf *b)
+{
+	const struct et_hdr *r = explained(t);
+	int cap = b->h >= 40 ? 4 : b->h >= 30 ? 3 : b->h >= 24 ? 2 : 1, n = 0;
+	const char *s = r ? et_explain(r) : "";
+
+	while (*s && n < cap) {
+		s += wrap_cut(s, b->w - 4);
+		while (*s == ' ')
+			s++;
+		n++;
+	}
+	return n ? n : 1;
 }
 
 /* the last record applied, explained: for stepping in the classroom */
 static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 {
-	const struct et_hdr *r = tui_log_get(&t->log, 0);
-	const char *forms[] = { "what the kernel just did (space: next)", "what the kernel did" };
+	const struct et_hdr *r = explained(t);
+	const char *forms[] = { _("what the kernel just did (space: next)"),
+				_("what the kernel did") };
 	struct et_desc d;
 	const char *s;
-	int x = 2, row = y + 1, w = b->w - 4;
+	char who[96], num[16];
+	int x = 2, row = y + 1, w = b->w - 4, n;
 
 	tbuf_box(b, t->g, 0, y, b->w, h, TC_KEY, NULL);
 	pane_title(t, b, 0, y, b->w, false, forms, 2, NULL);
 	if (!r)
 		return;
 	et_describe(r, &d);
-	tbuf_printf(b, t->g, x, row, w, (enum tui_color)(TC_K_INSTANCE + d.kind), "%s %s",
-		    d.func, d.what);
+	/* whose it is: the instance's owner and epfd, the thread that did it */
+	if (d.in)
+		snprintf(who, sizeof(who), _("pid %u tid %u epfd %s:"), d.in->owner, r->tid,
+			 epfd_str(t, d.in->epfd, num, sizeof(num)));
+	else
+		snprintf(who, sizeof(who), _("pid %u tid %u:"), r->pid, r->tid);
+	n = tbuf_text(b, t->g, x, row, w, TC_HEADER, who);
+	tbuf_printf(b, t->g, x + n + 1, row, w - n - 1, (enum tui_color)(TC_K_INSTANCE + d.kind),
+		    "%s %s", d.func, d.what);
 	s = et_explain(r);
 	/* word-wrap the sentence over the remaining rows */
 	for (row++; *s && row < y + h - 1; row++) {
-		int n = (int)strlen(s), cut = n;
+		int cut = wrap_cut(s, w);
 
-		if (n > w) {
-			cut = w;
-			while (cut > 0 && s[cut] != ' ')
-				cut--;
-			if (!cut)
-				cut = w;
-		}
+		/* the last row: what is left, cut with the ellipsis if it does not fit */
+		if (row == y + h - 2)
+			cut = (int)strlen(s);
 		tbuf_printf(b, t->g, x, row, w, TC_NORMAL, "%.*s", cut, s);
 		s += cut;
 		while (*s == ' ')
@@ -1384,10 +1521,7 @@ static void explain_box(struct tui *t, struct tbuf *b, int y, int h)
 
 static void junction(struct tbuf *b, int x, int y, uint32_t ch)
 {
-	struct tcell *c = tbuf_at(b, x, y);
-
-	if (c)
-		*c = (struct tcell){ .ch = ch, .color = TC_BORDER };
+	tbuf_set(b, x, y, ch, TC_BORDER);
 }
 
 /*
@@ -1396,7 +1530,7 @@ static void junction(struct tbuf *b, int x, int y, uint32_t ch)
  * ep_poll_callback chains items on ovflist), then the counters.
  */
 struct inline_texts {
-	char win[64], winb[32], xf[96], xfb[32], ins[48], insb[32], poll[32];
+	char win[96], winb[32], xf[160], xfb[48], ins[64], insb[32], poll[32];
 };
 
 static int inline_parts(const struct tui *t, const struct model_inst *in, struct part *p,
@@ -1410,22 +1544,22 @@ static int inline_parts(const struct tui *t, const struct model_inst *in, struct
 		bool on = il->scanning && !in->closed_ns;
 
 		if (on && t->st.vis.callbacks)
-			snprintf(s->win, sizeof(s->win), "OVFLIST ACTIVE (%llu diverted)",
+			snprintf(s->win, sizeof(s->win), _("OVFLIST ACTIVE (%llu diverted)"),
 				 (unsigned long long)il->ovf_window);
 		else
-			snprintf(s->win, sizeof(s->win), "%s", on ? "OVFLIST ACTIVE" : "");
+			snprintf(s->win, sizeof(s->win), "%s", on ? _("OVFLIST ACTIVE") : "");
 		snprintf(s->winb, sizeof(s->winb), "%s", on ? "OVF" : "");
 		if (il->transfers_ended)
-			snprintf(s->xf, sizeof(s->xf), "transfers %llu (last %s, max %s)",
+			snprintf(s->xf, sizeof(s->xf), _("transfers %llu (last %s, max %s)"),
 				 (unsigned long long)il->transfers,
 				 dur(il->transfer_last_ns, l, sizeof(l)),
 				 dur(il->transfer_max_ns, mx, sizeof(mx)));
 		else
-			snprintf(s->xf, sizeof(s->xf), "transfers %llu",
+			snprintf(s->xf, sizeof(s->xf), _("transfers %llu"),
 				 (unsigned long long)il->transfers);
 		if (t->st.vis.callbacks)
 			snprintf(s->xf + strlen(s->xf), sizeof(s->xf) - strlen(s->xf),
-				 ", to ovflist %llu", (unsigned long long)il->ovf_callbacks);
+				 _(", to ovflist %llu"), (unsigned long long)il->ovf_callbacks);
 		if (t->st.vis.callbacks)
 			snprintf(s->xfb, sizeof(s->xfb), "xfer %llu ovf %llu",
 				 (unsigned long long)il->transfers,
@@ -1437,7 +1571,7 @@ static int inline_parts(const struct tui *t, const struct model_inst *in, struct
 	}
 	if (t->st.vis.inserts) {
 		snprintf(s->ins, sizeof(s->ins), "ep_insert %llu%s", (unsigned long long)il->inserts,
-			 il->insert_drift ? " (drift)" : "");
+			 il->insert_drift ? _(" (drift)") : "");
 		snprintf(s->insb, sizeof(s->insb), "ins %llu", (unsigned long long)il->inserts);
 		p[n++] = (struct part){ s->ins, s->insb, il->insert_drift ? 1 : 3,
 					il->insert_drift ? TC_WARN : TC_HEADER, 0, 0 };
@@ -1453,27 +1587,28 @@ static int inline_parts(const struct tui *t, const struct model_inst *in, struct
 static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *in)
 {
 	const struct tui_rate *r = rate_find(t, in->in.ep);
-	char w[32], rd[32], as[32], cb[32], cbb[32], wk[32], wkb[32], ev[32], evb[32], z[48];
-	char zb[32], dr[32], c1[16], c2[16], c3[16], line[512];
+	char w[48], rd[48], as[48], cb[48], cbb[48], wk[48], wkb[48], ev[48], evb[48], z[64];
+	char zb[48], dr[48], c1[16], c2[16], c3[16], c4[24], line[768];
 	struct part p[16];
 	struct inline_texts it;
 	int n;
 
 	cb_rate_str(t, r, c1, sizeof(c1));
-	rate_str(r ? r->wakeups : 0, c2, sizeof(c2));
+	wake_rate_str(t, r, c2, sizeof(c2));
 	rate_str(r ? r->events : 0, c3, sizeof(c3));
-	snprintf(w, sizeof(w), "watched %zu", in->nitems);
-	snprintf(rd, sizeof(rd), "ready %zu", in->nready);
-	snprintf(as, sizeof(as), "asleep %u", model_asleep(in));
-	snprintf(cb, sizeof(cb), "callbacks/s %s", c1);
-	snprintf(cbb, sizeof(cbb), "cb/s %s", c1);
-	snprintf(wk, sizeof(wk), "wakeups/s %s", c2);
-	snprintf(wkb, sizeof(wkb), "wake/s %s", c2);
-	snprintf(ev, sizeof(ev), "events/s %s", c3);
-	snprintf(evb, sizeof(evb), "ev/s %s", c3);
-	snprintf(z, sizeof(z), "0-event wakeups %llu", (unsigned long long)in->cnt.zero_wakeups);
-	snprintf(zb, sizeof(zb), "0-wake %llu", (unsigned long long)in->cnt.zero_wakeups);
-	snprintf(dr, sizeof(dr), "drift %llu", (unsigned long long)in->drift);
+	snprintf(w, sizeof(w), _("watched %zu"), in->nitems);
+	snprintf(rd, sizeof(rd), _("ready %zu"), in->nready);
+	snprintf(as, sizeof(as), _("asleep %u"), model_asleep(in));
+	snprintf(cb, sizeof(cb), _("callbacks/s %s"), c1);
+	snprintf(cbb, sizeof(cbb), _("cb/s %s"), c1);
+	snprintf(wk, sizeof(wk), _("wakeups/s %s"), c2);
+	snprintf(wkb, sizeof(wkb), _("wake/s %s"), c2);
+	snprintf(ev, sizeof(ev), _("events/s %s"), c3);
+	snprintf(evb, sizeof(evb), _("ev/s %s"), c3);
+	zero_str(t, in, c4, sizeof(c4));
+	snprintf(z, sizeof(z), _("0-event wakeups %s"), c4);
+	snprintf(zb, sizeof(zb), _("0-wake %s"), c4);
+	snprintf(dr, sizeof(dr), _("drift %llu"), (unsigned long long)in->drift);
 	p[0] = (struct part){ w, NULL, 0, TC_HEADER, 0, 0 };
 	p[1] = (struct part){ rd, NULL, 0, TC_HEADER, 0, 0 };
 	p[2] = (struct part){ as, NULL, 0, TC_HEADER, 0, 0 };
@@ -1482,7 +1617,7 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 	p[5] = (struct part){ ev, evb, 3, TC_HEADER, 0, 0 };
 	p[6] = (struct part){ z, zb, 3, TC_HEADER, 0, 0 };
 	p[7] = (struct part){ dr, NULL, in->drift ? 1 : 3, TC_HEADER, 0, 0 };
-	p[8] = (struct part){ in->resyncing ? "RESYNCING" : NULL, NULL, 0, TC_WARN, 0, 0 };
+	p[8] = (struct part){ in->resyncing ? _("RESYNCING") : NULL, NULL, 0, TC_WARN, 0, 0 };
 	n = 9 + inline_parts(t, in, p + 9, &it);
 	parts_fit(p, n, "  ", b->w - 2, line, sizeof(line));
 	tbuf_text(b, t->g, 1, 1, b->w - 2, TC_HEADER, line);
@@ -1497,23 +1632,23 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 static void instance_view(struct tui *t, struct tbuf *b)
 {
 	const struct model_inst *in = sel_inst(t);
-	char title[128], comm[32];
+	char title[128], comm[32], num[16];
 	int top = 2, bottom = b->h - 1, explain_h = 0, area, data, R, N, M;
 
 	if (!in) {
-		title_bar(t, b, "instance");
+		title_bar(t, b, _("instance"));
 		tbuf_text(b, t->g, 2, 3, b->w - 4, TC_DIM,
-			  "This instance is gone (closed and forgotten).");
-		tbuf_text(b, t->g, 2, 4, b->w - 4, TC_DIM, "Esc: back to the overview.");
+			  _("This instance is gone (closed and forgotten)."));
+		tbuf_text(b, t->g, 2, 4, b->w - 4, TC_DIM, _("Esc: back to the overview."));
 		return;
 	}
 	comm_of(t, in->in.owner, in->in.owner, comm, sizeof(comm));
-	snprintf(title, sizeof(title), "pid %u (%s) epfd %d%s", in->in.owner, comm, in->in.epfd,
-		 in->closed_ns ? " [closed]" : "");
+	snprintf(title, sizeof(title), "pid %u (%s) epfd %s%s", in->in.owner, comm,
+		 epfd_str(t, in->in.epfd, num, sizeof(num)), in->closed_ns ? _(" [closed]") : "");
 	title_bar(t, b, title);
 	inst_counts(t, b, in);
 	if (t->explain)
-		explain_h = 3;		/* its top edge is the log's bottom */
+		explain_h = 2 + explain_lines(t, b);	/* its top edge is the log's bottom */
 	area = bottom - top - explain_h;
 	if (b->w - 33 - 44 >= 70) {
 		/*
@@ -1573,50 +1708,56 @@ static void instance_view(struct tui *t, struct tbuf *b)
 
 /* ---- help and messages -------------------------------------------------------- */
 
+/*
+ * One entry a logical line, translated whole (N_: the catalogue has it
+ * as one sentence); the screen wraps it under its description.
+ */
 static const char *const help_lines[] = {
-	"Keys",
-	"  Up/Down, j/k      move the selection, or scroll the focused pane",
-	"  PgUp/PgDn, g/G    a page up/down, to the top/bottom",
-	"  Enter, l          open the selected instance",
-	"  Esc, h            back to the overview (or close this screen)",
-	"  Tab               next pane in the instance view (rbr, rdllist, wq, events)",
-	"  p                 pause the view (tracing and recording go on)",
-	"  Space             when paused: apply the next event, and explain it",
-	"  /                 filter the events: by name, as the log shows it (try_to_wake_up,",
-	"                    ep_poll_callback; several: any of them), by kind (wakeup, ctl),",
-	"                    by fd N, tid N, pid N, epfd N (all of them); a bare number is",
-	"                    an fd.  In the prompt, typing replaces the old filter, ^U",
-	"                    erases it, ^W a word, Enter applies, Esc removes the filter",
-	"  s / S             sort the overview by the next / previous column",
-	"  t                 rbr as a tree (colours, children) where it fits, or as a list",
-	"  m                 messages (diagnostics from epolltrace and libbpf)",
-	"  ?                 this help          q  quit",
-	"  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them",
-	"  Replay only:      + / - speed (x0.1 to x100), p pause, Space or . one event,",
-	"                    n the next event the filter passes (else of the last one's kind),",
-	"                    [ / ] 10 s back / on, Home or < / End or > start / end,",
-	"                    : seek to a time (seconds) or an event (#N)",
+	N_("Keys"),
+	N_("  Up/Down, j/k      move the selection, or scroll the focused pane"),
+	N_("  PgUp/PgDn, g/G    a page up/down, to the top/bottom"),
+	N_("  Enter, l          open the selected instance"),
+	N_("  Esc, h            back to the overview (or close this screen)"),
+	N_("  Tab               next pane in the instance view (rbr, rdllist, wq, "
+	   "events)"),
+	N_("  p                 pause the view (tracing and recording go on)"),
+	N_("  Space             when paused: apply the next event of the instance on screen "
+	   "(of any, in the overview), and explain it"),
+	N_("  /                 filter the events: by name, as the log shows it "
+	   "(try_to_wake_up, ep_poll_callback; several: any of them), by kind "
+	   "(wakeup, ctl), by fd N, tid N, pid N, epfd N (all of them); a bare number "
+	   "is an fd.  In the prompt, typing replaces the old filter, ^U erases it, "
+	   "^W a word, Enter applies, Esc removes the filter"),
+	N_("  s / S             sort the overview by the next / previous column"),
+	N_("  t                 rbr as a tree (colours, children) where it fits, or as a list"),
+	N_("  m                 messages (diagnostics from epolltrace and libbpf)"),
+	N_("  ?                 this help          q  quit"),
+	N_("  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them"),
+	N_("  Replay only:      + / - speed (x0.1 to x100), p pause, Space or . one "
+	   "event, n the next event the filter passes (else of the last one's kind), "
+	   "[ / ] 10 s back / on, Home or < / End or > start / end, : seek to a time "
+	   "(seconds) or an event (#N)"),
 	"",
-	"What you see",
-	"  rbr       the interest set: struct eventpoll's red-black tree of epitems,",
-	"            ordered as the kernel orders it (by file, then fd)",
-	"  rdllist   the ready list: epitems queued by ep_poll_callback, head first;",
-	"            epoll_wait takes them from the head (ep_send_events)",
-	"            (--attach=inline: \"ovflist active\" while ep_send_events copies",
-	"            out; callbacks meanwhile wait on ovflist, marked ovf)",
-	"  wq        the wait queue: threads asleep in epoll_wait, with the time",
-	"            asleep and what is left of their timeout",
-	"  events    each record named by the kernel function it stands for,",
-	"            coloured by kind; a row something just touched is lit",
+	N_("What you see"),
+	N_("  rbr       the interest set: struct eventpoll's red-black tree of "
+	   "epitems, ordered as the kernel orders it (by file, then fd)"),
+	N_("  rdllist   the ready list: epitems queued by ep_poll_callback, head "
+	   "first; epoll_wait takes them from the head (ep_send_events) "
+	   "(--attach=inline: \"ovflist active\" while ep_send_events copies out; "
+	   "callbacks meanwhile wait on ovflist, marked ovf)"),
+	N_("  wq        the wait queue: threads asleep in epoll_wait, with the time "
+	   "asleep and what is left of their timeout"),
+	N_("  events    each record named by the kernel function it stands for, "
+	   "coloured by kind; a row something just touched is lit"),
 	"",
-	"Overview flags",
-	"  D drift: a snapshot corrected the model   L records were lost",
-	"  R resyncing: wrong until an exact snapshot (losses, or a first walk",
-	"    that raced changes)   W more threads wait than the walk listed",
-	"  S the ready list is sampled (no ep_poll_callback hook)   X closed",
-	"  O a transfer runs: ovflist active (--attach=inline)",
-	"  H held by a sharer too: a process that is no target, traced from",
-	"    the snapshot round that found it",
+	N_("Overview flags"),
+	N_("  D drift: a snapshot corrected the model   L records were lost"),
+	N_("  R resyncing: wrong until an exact snapshot (losses, or a first walk "
+	   "that raced changes)   W more threads wait than the walk listed"),
+	N_("  S the ready list is sampled (no ep_poll_callback hook)   X closed"),
+	N_("  O a transfer runs: ovflist active (--attach=inline)"),
+	N_("  H held by a sharer too: a process that is no target, traced from the "
+	   "snapshot round that found it"),
 };
 
 /* one screen row of the help: a piece of a source line */
@@ -1633,20 +1774,28 @@ struct help_row {
  */
 static int help_hang(const char *s)
 {
-	int lead = 0;
+	int lead = 0, col;
+	char pre[128];
 
 	while (s[lead] == ' ')
 		lead++;
-	for (int i = lead; s[i] && i < 24; i++)
+	/* in columns on screen: a translated key (도움말) takes two a syllable */
+	for (int i = lead; s[i] && i < (int)sizeof(pre) - 1; i++) {
+		snprintf(pre, sizeof(pre), "%.*s", i + 1, s);
+		col = tbuf_cols(pre);
+		if (col >= 24)
+			break;
 		if (s[i] != ' ' && s[i + 1] == ' ' && s[i + 2] == ' ') {
 			int j = i + 1;
 
 			while (s[j] == ' ')
 				j++;
-			if (j < 24)
-				return j;
+			col += j - i - 1;
+			if (col < 24)
+				return col;
 			break;
 		}
+	}
 	return lead >= 4 ? lead : lead + 2;
 }
 
@@ -1658,15 +1807,8 @@ static int help_wrap(const char *s, enum tui_color color, int w, struct help_row
 	if (w - hang < 20)
 		hang = 2;
 	while (n < room) {
-		int len = (int)strlen(s), cut = len, avail = w - indent;
+		int cut = wrap_cut(s, w - indent);
 
-		if (len > avail) {
-			cut = avail;
-			while (cut > 0 && s[cut] != ' ')
-				cut--;
-			if (cut <= 0)
-				cut = avail;
-		}
 		out[n++] = (struct help_row){ s, cut, indent, color };
 		s += cut;
 		while (*s == ' ')
@@ -1685,7 +1827,7 @@ static int help_wrap(const char *s, enum tui_color color, int w, struct help_row
 static void pager(struct tui *t, struct tbuf *b, const struct help_row *rows, int n)
 {
 	int w = b->w - 2, shown = b->h - 3;
-	char at[64], pct[16], line[256];
+	char at[96], pct[32], line[384];
 	struct part p[4];
 
 	t->page_rows = shown;
@@ -1700,21 +1842,21 @@ static void pager(struct tui *t, struct tbuf *b, const struct help_row *rows, in
 			    r->s);
 	}
 	if (n > shown) {
-		snprintf(at, sizeof(at), "lines %d-%d of %d", t->page_top + 1,
+		snprintf(at, sizeof(at), _("lines %d-%d of %d"), t->page_top + 1,
 			 t->page_top + shown < n ? t->page_top + shown : n, n);
 		if (t->page_top + shown >= n)
-			snprintf(pct, sizeof(pct), "(END)");
+			snprintf(pct, sizeof(pct), "%s", _("(END)"));
 		else
 			snprintf(pct, sizeof(pct), "%d%%", (t->page_top + shown) * 100 / n);
 		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0, 0 };
 		p[1] = (struct part){ pct, NULL, 0, TC_KEY, 0, 0 };
-		p[2] = (struct part){ "Up/Down PgUp/PgDn Home/End scroll", "arrows scroll", 1,
+		p[2] = (struct part){ _("Up/Down PgUp/PgDn Home/End scroll"), _("arrows scroll"), 1,
 				      TC_NORMAL, 0, 0 };
-		p[3] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0, 0 };
+		p[3] = (struct part){ _("Esc closes"), NULL, 2, TC_NORMAL, 0, 0 };
 	} else {
-		snprintf(at, sizeof(at), "all %d lines", n);
+		snprintf(at, sizeof(at), _("all %d lines"), n);
 		p[0] = (struct part){ at, NULL, 0, TC_KEY, 0, 0 };
-		p[1] = (struct part){ "Esc closes", NULL, 2, TC_NORMAL, 0, 0 };
+		p[1] = (struct part){ _("Esc closes"), NULL, 2, TC_NORMAL, 0, 0 };
 		p[2] = p[3] = (struct part){ NULL, NULL, 0, TC_NORMAL, 0, 0 };
 	}
 	parts_fit(p, 4, "  ", w, line, sizeof(line));
@@ -1726,38 +1868,20 @@ static void pager(struct tui *t, struct tbuf *b, const struct help_row *rows, in
 static void help(struct tui *t, struct tbuf *b)
 {
 	struct help_row rows[512];
-	char store[8192];
-	size_t used = 0;
 	int n = 0, nsrc = (int)(sizeof(help_lines) / sizeof(help_lines[0])), w = b->w - 2;
 
-	title_bar(t, b, "help (Esc or ? to close)");
+	title_bar(t, b, _("help (Esc or ? to close)"));
 	for (int i = 0; i < nsrc && n < 512; i++) {
-		const char *l = help_lines[i];
-		int hang = help_hang(l), lead;
-		size_t o = used;
+		/* "" stays "": gettext("") is the catalogue's header */
+		const char *l = help_lines[i][0] ? _(help_lines[i]) : "";
 
-		/* lines that go on under the description join it: they reflow together */
-		used += snprintf(store + used, sizeof(store) - used, "%s", l);
-		while (i + 1 < nsrc && used < sizeof(store)) {
-			const char *next = help_lines[i + 1];
-
-			for (lead = 0; next[lead] == ' '; lead++)
-				;
-			if (lead < 4 || lead != hang || !next[lead])
-				break;
-			used += snprintf(store + used, sizeof(store) - used, " %s", next + lead);
-			i++;
-		}
-		if (used >= sizeof(store) - 1)
-			break;
-		used++;		/* the terminating NUL */
-		n += help_wrap(store + o, l[0] && l[0] != ' ' ? TC_HEADER : TC_NORMAL, w,
-			       rows + n, 512 - n);
+		n += help_wrap(l, l[0] && l[0] != ' ' ? TC_HEADER : TC_NORMAL, w, rows + n,
+			       512 - n);
 	}
 	if (t->nplan && n + 2 < 512) {
 		rows[n++] = (struct help_row){ "", 0, 0, TC_NORMAL };
-		n += help_wrap("This session's attach plan (hook, attached with, fidelity, point)",
-			       TC_HEADER, w, rows + n, 512 - n);
+		n += help_wrap(_("This session's attach plan (hook, attached with, fidelity, "
+				 "point)"), TC_HEADER, w, rows + n, 512 - n);
 	}
 	for (int i = 0; i < t->nplan && n < 512; i++)
 		n += help_wrap(t->plan[i], TC_NORMAL, w, rows + n, 512 - n);
@@ -1773,7 +1897,7 @@ static void messages(struct tui *t, struct tbuf *b)
 	struct help_row *rows = calloc(MSG_MAX * 4, sizeof(*rows));
 	int nmsg = 0, n = 0;
 
-	title_bar(t, b, "messages (newest last; Esc to close)");
+	title_bar(t, b, _("messages (newest last; Esc to close)"));
 	/* (each line must be copied: the next call reuses its buffer) */
 	for (; store && rows && t->message && nmsg < MSG_MAX; nmsg++) {
 		const char *l = t->message(nmsg);
@@ -1788,7 +1912,7 @@ static void messages(struct tui *t, struct tbuf *b)
 	if (n)
 		pager(t, b, rows, n);
 	else
-		tbuf_text(b, t->g, 1, 2, b->w - 2, TC_DIM, "(no messages)");
+		tbuf_text(b, t->g, 1, 2, b->w - 2, TC_DIM, _("(no messages)"));
 	free(store);
 	free(rows);
 }
@@ -1797,13 +1921,13 @@ void tui_format(struct tui *t, struct tbuf *b)
 {
 	tbuf_clear(b);
 	if (b->w < TUI_MIN_W || b->h < TUI_MIN_H) {
-		char msg[96];
+		char msg[160];
 		int y = b->h / 2;
 
-		snprintf(msg, sizeof(msg), "Terminal too small: %dx%d, need %dx%d", b->w, b->h,
+		snprintf(msg, sizeof(msg), _("Terminal too small: %dx%d, need %dx%d"), b->w, b->h,
 			 TUI_MIN_W, TUI_MIN_H);
 		tbuf_text(b, t->g, 0, y > 0 ? y - 1 : 0, b->w, TC_WARN, msg);
-		tbuf_text(b, t->g, 0, y, b->w, TC_NORMAL, "Enlarge it, or press q to quit.");
+		tbuf_text(b, t->g, 0, y, b->w, TC_NORMAL, _("Enlarge it, or press q to quit."));
 		return;
 	}
 	switch (t->screen) {

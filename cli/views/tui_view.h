@@ -168,6 +168,20 @@ bool tui_set_filter(struct tui *t, const char *text, char *why, size_t len);
 /* Does the record pass the filter? */
 bool tui_filter_match(const struct tui_filter *f, const struct et_hdr *h);
 
+/*
+ * Step mode: does the record belong to what is on screen?  In the
+ * instance view, only the instance shown; elsewhere any event (not the
+ * periodic stats and snapshot rounds, which are no event).
+ */
+bool tui_step_match(const struct tui *t, const struct et_hdr *h);
+/*
+ * One step: apply_next(ctx) applies the next item of a source (a record
+ * through tui_apply, or a snapshot) and returns 0 when none is left.
+ * Items are applied, so the model stays exact, until a record that
+ * tui_step_match takes has been; returns whether one was.
+ */
+bool tui_step(struct tui *t, int (*apply_next)(void *ctx), void *ctx);
+
 /* the i-th newest record (0 = newest) in the log, or NULL */
 const struct et_hdr *tui_log_get(const struct tui_log *l, unsigned int i);
 

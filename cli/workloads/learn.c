@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "help.h"
 #include "i18n.h"
+#include "lang.h"
 #include "learn.h"
 #include "lesson.h"
 #include "log.h"
@@ -39,8 +40,6 @@
 #include "tui.h"
 #include "tui_lesson.h"
 
-/* --lang: the language's choice is another file's (lang.c) */
-extern int et_lang_set(const char *lang) __attribute__((weak));
 
 #define LEARN_MAX_EPFDS	64
 
@@ -598,10 +597,6 @@ int learn_command(int argc, char **argv)
 			o.alone = true;
 			break;
 		case OPT_LANG:
-			if (!et_lang_set) {
-				et_err("--lang: this build has no message catalogues");
-				return 2;
-			}
 			if (et_lang_set(optarg)) {
 				et_err("invalid --lang '%s': use en or ko", optarg);
 				return 2;

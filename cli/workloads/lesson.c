@@ -22,18 +22,15 @@ struct lesson_rt {
 	int epfd[2];
 };
 
-/*
- * The lessons, in the README's order.  Weak until every lessons_*.c file
- * is in the tree: a lesson not linked in is not listed.
- */
-extern const struct lesson lesson_structures __attribute__((weak));
-extern const struct lesson lesson_wakeup __attribute__((weak));
-extern const struct lesson lesson_lt_et __attribute__((weak));
-extern const struct lesson lesson_oneshot __attribute__((weak));
-extern const struct lesson lesson_herd __attribute__((weak));
-extern const struct lesson lesson_nested __attribute__((weak));
-extern const struct lesson lesson_close __attribute__((weak));
-extern const struct lesson lesson_pool __attribute__((weak));
+/* The lessons, in the README's order. */
+extern const struct lesson lesson_structures;
+extern const struct lesson lesson_wakeup;
+extern const struct lesson lesson_lt_et;
+extern const struct lesson lesson_oneshot;
+extern const struct lesson lesson_herd;
+extern const struct lesson lesson_nested;
+extern const struct lesson lesson_close;
+extern const struct lesson lesson_pool;
 
 const struct lesson *const *lesson_all(void)
 {
