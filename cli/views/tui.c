@@ -827,6 +827,9 @@ static int key(struct tsink *ts, int ch)
 	case 'm':
 		open_screen(ts, SCR_MESSAGES);
 		break;
+	case 'a':
+		t->anatomy = !t->anatomy;
+		break;
 	case KEY_MOUSE:
 		mouse_key(ts);
 		break;
