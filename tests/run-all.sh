@@ -54,7 +54,7 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/model_test.c cli/model/model.c cli/common/grow.c \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/model_test.c cli/model/model.c cli/model/anatomy.c cli/common/grow.c \
 	-o "$OUT/model_test" 2>"$OUT/model.build" &&
 	"$OUT/model_test" >"$OUT/model.log" 2>&1; then
 	pass "model semantics: $(tail -n 1 "$OUT/model.log")"
@@ -63,8 +63,18 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/anatomy_test.c cli/model/anatomy.c cli/model/model.c \
+	cli/common/grow.c -o "$OUT/anatomy_test" 2>"$OUT/anatomy.build" &&
+	"$OUT/anatomy_test" >"$OUT/anatomy.log" 2>&1; then
+	pass "latency anatomy: $(tail -n 1 "$OUT/anatomy.log")"
+else
+	fail "latency anatomy" "$(cat "$OUT/anatomy.build" "$OUT/anatomy.log" 2>/dev/null | tail -n 20)"
+fi
+
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tui_test.c cli/views/tui_view.c \
-	cli/views/tui_buf.c cli/views/describe.c cli/model/model.c cli/common/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
+	cli/views/tui_buf.c cli/views/describe.c cli/views/tui_anatomy.c cli/model/model.c cli/model/anatomy.c \
+	cli/common/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
 	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
 	pass "TUI formatting: $(tail -n 1 "$OUT/tui.log")"
 else
@@ -406,6 +416,8 @@ step "the manual: help, man page, completion"
 run_suite manual
 step "speed: the fast reader and writers give the same answers"
 run_suite speed
+step "latency anatomy: histograms against a workload's own counts, live and replayed"
+run_suite anatomy
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
