@@ -234,6 +234,16 @@ static void test_residency_sampled(void)
 	leave(&m, PID, 1, (int[]){ 5 }, 1, 0, 5000);
 	CHECK(hist(&m, ANAT_RESIDENCY)->count == 1, "a stale picture is no residency: %llu",
 	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->count);
+	/* stale, then a walk after the delivery shows the same list: it counts from there */
+	s.hdr.ts_ns = now - 10;
+	model_apply_snapshot(&m, &s);
+	s.hdr.ts_ns = now += MODEL_SETTLE_NS + 1000;
+	model_apply_snapshot(&m, &s);
+	leave(&m, PID, 1, (int[]){ 5 }, 1, 0, 3000);
+	CHECK(hist(&m, ANAT_RESIDENCY)->count == 2 && hist(&m, ANAT_RESIDENCY)->sum == 8000,
+	      "the same list walked again after the delivery: from that walk (%llu, sum %llu)",
+	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->count,
+	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->sum);
 	model_free(&m);
 }
 

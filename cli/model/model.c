@@ -1497,6 +1497,15 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 			for (__u32 i = 0; i < s->nready; i++)
 				ready_add(in, s->ready[i], 0, ts);
 		}
+		/* sampled: an item delivered since the walk that put it here
+		 * (applied late) was queued again after that: this walk is
+		 * the first to show it */
+		for (size_t i = 0; !m->callbacks_visible && i < in->nready; i++) {
+			const struct model_item *it = model_item_find(in, in->ready[i].fd);
+
+			if (it && it->delivered_ns > in->ready[i].since_ns && ts > it->delivered_ns)
+				in->ready[i].since_ns = ts;
+		}
 		in->ready_unknown = false;
 	}
 	/*
