@@ -75,7 +75,7 @@ void tui_anatomy_pane(const struct tui *t, struct tbuf *b, int x, int y, int w, 
 	const struct anatomy *a = &in->anat;
 	struct anat_vis av = { .callbacks = t->st.vis.callbacks, .sleeps = t->st.vis.sleeps,
 			       .transfers = t->st.vis.transfers };
-	int row = y + 1, last = y + h - 2, lw = 22, cw = 8, fw = 10;
+	int row = y + 1, last = y + h - 2, lw = 22, cw = 8, fw = 11;
 	bool show_fid = w - 2 >= lw + 4 * cw + fw, show_bars = w - 2 >= lw + 4 * cw + fw + 8;
 	char title[64], line[256];
 
