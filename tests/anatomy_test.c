@@ -288,6 +288,13 @@ static void test_wakeups(void)
 	}
 	leave(&m, PID, 0, NULL, 0, 100, 100);
 	CHECK(a->h[ANAT_WAKE_RETURN].count == 2, "records lost: the pair is not made");
+	/* a thread woken that exits before its return: nothing of it stays */
+	enter(&m, 555, 8, -1, 1000);
+	rec(&m, ET_EV_SLEEP, 555, 100);
+	rec(&m, ET_EV_WAKEUP, 555, 100);
+	CHECK(a->nwake == 1, "a wakeup pending");
+	rec(&m, ET_EV_TASK_EXIT, 555, 100);
+	CHECK(a->nwake == 0, "gone with its thread");
 	/* a wait that never slept: no sleep, no wakeup figure */
 	enter(&m, PID, 8, -1, 1000);
 	leave(&m, PID, 3, NULL, 0, 0, 100);

@@ -198,6 +198,13 @@ void anatomy_follow(struct anatomy *a, const struct et_hdr *h)
 	}
 }
 
+void anatomy_forget(struct anatomy *a, __u32 tid)
+{
+	wake_drop(a, tid);
+	scan_drop(a, tid);
+	taken_end(a, tid, false);
+}
+
 void anatomy_lost(struct anatomy *a)
 {
 	a->nwake = 0;

@@ -100,6 +100,8 @@ void anatomy_taken(struct anatomy *a, __u32 tid, __s32 fd, __u64 since, __u64 ts
 void anatomy_delivered(struct anatomy *a, __u32 tid, __s32 fd);
 /* when the last transfer of tid ended (its scan record), else dflt */
 __u64 anatomy_scan_ts(const struct anatomy *a, __u32 tid, __u64 dflt);
+/* thread tid exited: its pairs in flight will not be completed */
+void anatomy_forget(struct anatomy *a, __u32 tid);
 /* records were lost: the pairs in flight will not be completed */
 void anatomy_lost(struct anatomy *a);
 

@@ -1089,11 +1089,13 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 		break;
 	case ET_EV_TASK_EXIT:
 		/* a thread that exits while waiting stops being a waiter */
-		for (size_t i = 0; i < m->ninst; i++)
+		for (size_t i = 0; i < m->ninst; i++) {
+			anatomy_forget(&m->inst[i]->anat, h->tid);
 			if (waiter_find(m->inst[i], h->tid)) {
 				waiter_del(m->inst[i], h->tid);
 				touch(m->inst[i], TOUCH_WAITERS, h->ts_ns);
 			}
+		}
 		if (h->flags & ET_F_GROUP_DEAD) {
 			struct model_proc *pr = proc_get(m, h->pid);
 
