@@ -20,7 +20,7 @@ SOCK=epolltrace-anatomy-$$
 T() { tmux -L "$SOCK" "$@"; }
 trap 'T kill-server 2>/dev/null' EXIT
 
-pass() { echo "PASS anatomy: $1"; }
+pass() { echo "PASS anatomy: $*"; }
 fail() { echo "FAIL anatomy: $1 :: $(echo "$2" | tr '\n' ' ' | cut -c1-400)"; }
 
 # R W C F A_MS B_MS HOLD_MS: see anatomy_load.c
@@ -31,7 +31,8 @@ if ! gcc -std=gnu11 -O2 -Wall -Wextra -Werror -pthread "$ROOT/tests/anatomy_load
 	exit 0
 fi
 
-timeout -k 5 60 "$ET" --json-state -i 0.2 --attach="$MODE" --snapshot-interval 0.1 -w "$OUT/rec.etr" -- \
+timeout -k 5 60 "$ET" --json-state -i 0.2 --attach="$MODE" --snapshot-interval 0.1 \
+	-w "$OUT/rec.etr" -- \
 	"$OUT/anatomy_load" "$OUT/truth.json" $ARGS >"$OUT/state.jsonl" 2>"$OUT/trace.err"
 rc=$?
 if [ $rc != 0 ] || [ ! -s "$OUT/truth.json" ]; then
@@ -53,15 +54,18 @@ if "$ET" replay "$OUT/rec.etr" --json-state -i 0.2 >"$OUT/replay.jsonl" 2>"$OUT/
 	python3 "$ROOT/tests/check_replay.py" "$OUT/state.jsonl" "$OUT/replay.jsonl" \
 		>"$OUT/check-replay.txt" 2>&1 &&
 	grep -q '"anatomy":{"residency_ns":{"fidelity"' "$OUT/replay.jsonl"; then
-	pass "replay --json-state: every state equal to live's, anatomy included ($(cat "$OUT/check-replay.txt"))"
+	pass "replay --json-state: every state equal to live's, anatomy included" \
+		"($(cat "$OUT/check-replay.txt"))"
 else
-	fail "replay --json-state equals live" "$(cat "$OUT/replay.err" "$OUT/check-replay.txt" 2>/dev/null | head -n 5)"
+	fail "replay --json-state equals live" \
+		"$(cat "$OUT/replay.err" "$OUT/check-replay.txt" 2>/dev/null | head -n 5)"
 fi
 check "$OUT/replay.jsonl" replay
 
 # ---- --summary: the four columns, from the same model ---------------------
 "$ET" replay "$OUT/rec.etr" --summary -i 0.2 >"$OUT/summary.txt" 2>"$OUT/summary.err"
-if python3 - "$OUT/summary.txt" "$OUT/replay.jsonl" "$OUT/truth.json" >"$OUT/summary.check" 2>&1 <<'PY'
+if python3 - "$OUT/summary.txt" "$OUT/replay.jsonl" "$OUT/truth.json" \
+	>"$OUT/summary.check" 2>&1 <<'PY'
 import json, sys
 sys.excepthook = lambda t, e, tb: (print(f"{t.__name__}: {e}"), sys.exit(1))
 tables = [x for x in open(sys.argv[1]).read().split("\n\n") if x.strip()]
@@ -69,7 +73,8 @@ t = json.load(open(sys.argv[3]))
 last = tables[-1].splitlines()
 head = last[1].split()
 assert head[11:15] == ["RES99", "WAKE99", "EV/WK", "FULL%"], head
-row = [l.split() for l in last[2:] if l.split()[:1] == [str(t["pid"])] and l.split()[2] == str(t["epfd"])]
+row = [l.split() for l in last[2:]
+       if l.split()[:1] == [str(t["pid"])] and l.split()[2] == str(t["epfd"])]
 assert row, "no row for the workload"
 row = row[0]
 st = [json.loads(l) for l in open(sys.argv[2]) if l.strip()][-1]
@@ -83,15 +88,18 @@ assert (row[12] == "-") == (not a["wake_to_return_ns"]["count"]), ("WAKE99", row
 print(f"RES99 {row[11]} WAKE99 {row[12]} EV/WK {row[13]} FULL% {row[14]}")
 PY
 then
-	pass "--summary: RES99 WAKE99 EV/WK FULL% agree with the state and the truth ($(cat "$OUT/summary.check"))"
+	pass "--summary: RES99 WAKE99 EV/WK FULL% agree with the state and the truth" \
+		"($(cat "$OUT/summary.check"))"
 else
-	fail "--summary columns" "$(cat "$OUT/summary.check" "$OUT/summary.err") $(tail -n 3 "$OUT/summary.txt")"
+	fail "--summary columns" \
+		"$(cat "$OUT/summary.check" "$OUT/summary.err") $(tail -n 3 "$OUT/summary.txt")"
 fi
 
 # ---- the TUI: the instance's anatomy pane ('a'), at the end of the replay ------
 # The instance is opened while the replay runs (a closed one cannot be);
 # the pane must come to show every wait while the workload holds it open.
-waits=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["waits"])' "$OUT/truth.json")
+waits=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["waits"])' \
+	"$OUT/truth.json")
 T -f /dev/null new-session -d -s cap -x 130 -y 40 "LANG=C.UTF-8 $ET replay $OUT/rec.etr"
 seen=
 for _ in $(seq 100); do
@@ -135,7 +143,8 @@ cp "$ROOT/build/epolltrace.static" "$G/bin/epolltrace"
 files=("$G/bin/epolltrace" "$G/bin/anatomy_load")
 modes="auto kprobe"
 DBG=$VM_CACHE/linux-image-$K-dbg/usr/lib/debug/boot/vmlinux-$K
-if [ -f "$DBG" ] && "$ET" sites --vmlinux "$DBG" -o "$G/bin/sites" --force >"$G/sites.txt" 2>&1; then
+if [ -f "$DBG" ] &&
+	"$ET" sites --vmlinux "$DBG" -o "$G/bin/sites" --force >"$G/sites.txt" 2>&1; then
 	files+=("$G/bin/sites")
 	modes="$modes inline"
 fi
