@@ -828,7 +828,11 @@ static int key(struct tsink *ts, int ch)
 		open_screen(ts, SCR_MESSAGES);
 		break;
 	case 'a':
-		t->anatomy = !t->anatomy;
+		/* the instance view's lower pane: the anatomy, or the events */
+		if (t->screen == SCR_INSTANCE)
+			t->anatomy = !t->anatomy;
+		else
+			ts->dirty = false;
 		break;
 	case KEY_MOUSE:
 		mouse_key(ts);
