@@ -198,6 +198,15 @@ static void test_residency_scans(void)
 	CHECK(hist(&m, ANAT_RESIDENCY)->count == 4 && hist(&m, ANAT_RESIDENCY)->max == 6000,
 	      "201 delivered fd 5 (2000 on the list), fd 7 found not ready: %llu",
 	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->count);
+	/* scans that are no wait's (the epoll file polled) keep nothing for long */
+	for (int i = 0; i < 100; i++) {
+		callback(&m, 5, 10);
+		callback(&m, 6, 10);
+		scan(&m, 888, NULL, 0, 10);
+	}
+	CHECK(inst_of(&m)->anat.ntaken == 2 && hist(&m, ANAT_RESIDENCY)->count == 4,
+	      "100 polls of the epoll file: one scan's worth kept, none counted (%zu)",
+	      inst_of(&m)->anat.ntaken);
 	/* more events than a record carries: the rest cannot be told apart */
 	callback(&m, 5, 1000);
 	callback(&m, 6, 1000);

@@ -107,6 +107,11 @@ static void taken_end(struct anatomy *a, __u32 tid, bool all)
 	}
 }
 
+void anatomy_scan_begin(struct anatomy *a, __u32 tid)
+{
+	taken_end(a, tid, false);
+}
+
 static void scan_set(struct anatomy *a, __u32 tid, __u64 ts)
 {
 	unsigned int i;

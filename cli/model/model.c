@@ -642,6 +642,7 @@ static struct model_inst *apply_scan(struct model *m, const struct et_ev_scan *e
 	size_t nold = in->nready < ET_WAIT_MAX_EVENTS * 4 ? in->nready : ET_WAIT_MAX_EVENTS * 4;
 
 	m->scans_seen = true;
+	anatomy_scan_begin(&in->anat, e->hdr.tid);
 	if (!m->callbacks_visible)
 		return in;
 	if (e->truncated) {
