@@ -98,8 +98,10 @@ void anatomy_follow(struct anatomy *a, const struct et_hdr *h);
 void anatomy_taken(struct anatomy *a, __u32 tid, __s32 fd, __u64 since, __u64 ts);
 /*
  * A scan of tid begins (before its anatomy_taken calls): what its earlier
- * scan took was not delivered, or its wait would have returned -- or the
- * scan was no wait's (the epoll file polled: nested, select).
+ * scan took was not delivered, or its wait would have returned (ep_poll
+ * returns once ep_send_events transferred anything: fs/eventpoll.c, 6.1
+ * and 6.12) -- or the scan was no wait's (the epoll file polled: nested,
+ * select).
  */
 void anatomy_scan_begin(struct anatomy *a, __u32 tid);
 /* the wait of tid returned an event of fd's item: taken by its scan, it counts */
