@@ -6,6 +6,7 @@
  * touched structures lit, ← giving exactly the state of the earlier stop,
  * r, auto-play, and the lesson asked to go on only when no stop is held.
  */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
@@ -511,6 +512,11 @@ static void test_sampled(void)
 
 int main(void)
 {
+	/* as main() does: widths (wcwidth) need a UTF-8 character set */
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		printf("FAIL no C.UTF-8 locale\n");
+		return 1;
+	}
 	collect();
 	CHECK(stop_at[LS_NSTOPS - 1] > 0 && nstream < 256, "the stream: %d items", nstream);
 	test_live_advance();

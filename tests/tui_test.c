@@ -1236,6 +1236,59 @@ static void test_masks_unknowns(void)
 	model_free(&m);
 }
 
+/* the anatomy pane ('a') in place of the event log, at every size */
+static void test_anatomy_pane(void)
+{
+	struct model m;
+	struct tui t;
+	struct tbuf b = {};
+	struct et_ev_wait_exit we = { .in = ia, .ret = 1, .ncopied = 1, .slept_ns = 3000 };
+	char row[512];
+	static const int sizes[][2] = { { 140, 40 }, { 80, 24 }, { TUI_MIN_W, TUI_MIN_H } };
+
+	setup(&t, &m);
+	t.sel_ep = ia.ep;
+	t.screen = SCR_INSTANCE;
+	t.st.vis = (struct et_visible){ .callbacks = true, .sleeps = true };
+	we.ev[0] = (struct et_wait_event){ .events = IN, .data = 6 };
+	hdr(&we.hdr, ET_EV_WAIT_EXIT, ia.owner, 101);
+	tui_apply(&t, &we.hdr, sizeof(we));
+	t.now_ns = now;
+	tbuf_resize(&b, 140, 40);
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "latency anatomy") < 0 && tbuf_find(&b, "events (newest last)") >= 0,
+	      "the log by default");
+	t.anatomy = true;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		tbuf_resize(&b, sizes[i][0], sizes[i][1]);
+		tui_format(&t, &b);
+		CHECK(tbuf_find(&b, "anatomy") >= 0 && tbuf_find(&b, "events (newest last)") < 0 &&
+		      tbuf_find(&b, "rbr:") >= 0, "%dx%d: the pane replaces the log, the panes above stay",
+		      sizes[i][0], sizes[i][1]);
+	}
+	tbuf_resize(&b, 140, 40);
+	tui_format(&t, &b);
+	tbuf_row(&b, tbuf_find(&b, "events per wait "), row, sizeof(row));
+	CHECK(starts_with_words(row + 1, "events per wait 1 1 1 1 exact"),
+	      "one wait, one event, exact: '%s'", row);
+	tbuf_row(&b, tbuf_find(&b, "asleep per wait"), row, sizeof(row));
+	CHECK(starts_with_words(row + 1, "asleep per wait 1 3.0us 3.0us 3.0us derived"),
+	      "asleep 3 us (p50, p99 capped at the max), derived: '%s'", row);
+	tbuf_row(&b, tbuf_find(&b, "transfer "), row, sizeof(row));
+	CHECK(starts_with_words(row + 1, "transfer - - - - none") &&
+	      row_color_at(&b, "transfer ", 1) == TC_DIM, "no inline rung: transfers unseen: '%s'",
+	      row);
+	CHECK(tbuf_find(&b, "waits 1   full (= maxevents) 0 of 1, 0.0%   timeouts expired 0 of 1") >= 0,
+	      "worker-101's wait: maxevents 8, a 5 s timeout, one event");
+	t.anatomy = false;
+	tui_format(&t, &b);
+	CHECK(tbuf_find(&b, "latency anatomy") < 0 && tbuf_find(&b, "events (newest last)") >= 0,
+	      "and back to the log");
+	tbuf_free(&b);
+	tui_free(&t);
+	model_free(&m);
+}
+
 int main(void)
 {
 	/* as main() does: widths (wcwidth) need a UTF-8 character set */
@@ -1260,6 +1313,7 @@ int main(void)
 	test_step_instance();
 	test_masks_unknowns();
 	test_korean_screens();
+	test_anatomy_pane();
 	printf("tui: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

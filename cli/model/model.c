@@ -162,6 +162,7 @@ void model_init(struct model *m, bool callbacks_visible)
 static void inst_free(struct model_inst *in)
 {
 	inline_free(((struct inst_priv *)in)->ilp);
+	anatomy_free(&in->anat);
 	free(((struct inst_priv *)in)->tombs);
 	free(((struct inst_priv *)in)->touch);
 	free(((struct inst_priv *)in)->sus);
@@ -556,10 +557,28 @@ static void touch(struct model_inst *in, unsigned int parts, __u64 ts)
 			priv(in)->last_ns[k] = ts;
 }
 
+/*
+ * A level-triggered item the wait got, still on the list after its scan:
+ * ep_send_events delivered it and put it back (list_add_tail) before
+ * ep_done_scan.  Its time on the list ends there, and starts again.
+ */
+static void lt_put_back(struct model_inst *in, const struct model_item *it, __u64 scan_ns)
+{
+	long r = model_ready_index(in, it->fd);
+
+	if (r < 0 || (it->events & (MODEL_EPOLLET | MODEL_EPOLLONESHOT)) ||
+	    in->ready[r].since_ns >= scan_ns)
+		return;		/* queued again after the scan: not this delivery */
+	anatomy_add(&in->anat.h[ANAT_RESIDENCY], scan_ns - in->ready[r].since_ns);
+	in->ready[r].since_ns = scan_ns;
+}
+
 static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wait_exit *e)
 {
 	struct model_inst *in = inst_get(m, &e->in);
 	struct model_waiter *w = waiter_find(in, e->hdr.tid);
+	/* seen by a snapshot only: a real wait has maxevents >= 1 */
+	bool entered = w && w->maxevents > 0;
 
 	in->cnt.waits++;
 	if (e->ret > 0) {
@@ -585,6 +604,7 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 		}
 		if (!it)
 			continue;
+		anatomy_delivered(&in->anat, e->hdr.tid, it->fd);
 		if (it->events & MODEL_EPOLLONESHOT) {
 			it->events &= MODEL_EP_PRIVATE_BITS;	/* disarmed until MOD */
 			/* ep_send_events disarmed it, before this record */
@@ -594,16 +614,25 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 				continue;
 		}
 		/* a scan record already said what the scan left on the list */
-		if (m->scans_seen)
+		if (m->scans_seen) {
+			lt_put_back(in, it, anatomy_scan_ts(&in->anat, e->hdr.tid, e->hdr.ts_ns));
 			continue;
+		}
 		r = model_ready_index(in, it->fd);
 		if (r >= 0) {
 			in->ready_hist[model_bucket(e->hdr.ts_ns - in->ready[r].since_ns)]++;
+			/* a walk from before the last delivery (sampled: snapshots
+			 * are applied late) pictured the item queued then, not now */
+			if (in->ready[r].since_ns >= it->delivered_ns)
+				anatomy_add(&in->anat.h[ANAT_RESIDENCY],
+					    e->hdr.ts_ns - in->ready[r].since_ns);
 			ready_del(in, r);
 		}
+		it->delivered_ns = e->hdr.ts_ns;
 		if (!(it->events & (MODEL_EPOLLET | MODEL_EPOLLONESHOT)) && m->callbacks_visible)
 			ready_add(in, it->fd, e->ev[k].events, e->hdr.ts_ns); /* LT: back */
 	}
+	anatomy_wait_exit(&in->anat, e, entered ? w->maxevents : 0, entered ? w->timeout_ns : -1);
 	if (w)
 		waiter_del(in, e->hdr.tid);
 	return in;
@@ -617,6 +646,7 @@ static struct model_inst *apply_scan(struct model *m, const struct et_ev_scan *e
 	size_t nold = in->nready < ET_WAIT_MAX_EVENTS * 4 ? in->nready : ET_WAIT_MAX_EVENTS * 4;
 
 	m->scans_seen = true;
+	anatomy_scan_begin(&in->anat, e->hdr.tid);
 	if (!m->callbacks_visible)
 		return in;
 	if (e->truncated) {
@@ -631,8 +661,11 @@ static struct model_inst *apply_scan(struct model *m, const struct et_ev_scan *e
 
 		for (__u32 k = 0; k < e->n; k++)
 			stays |= e->fd[k] == in->ready[i].fd;
-		if (!stays)
+		if (!stays) {
 			in->ready_hist[model_bucket(e->hdr.ts_ns - in->ready[i].since_ns)]++;
+			anatomy_taken(&in->anat, e->hdr.tid, in->ready[i].fd, in->ready[i].since_ns,
+				      e->hdr.ts_ns);
+		}
 	}
 	in->nready = 0;
 	for (__u32 k = 0; k < e->n; k++) {
@@ -850,6 +883,7 @@ static void transfer_end(struct model_inst *in, const struct et_hdr *h)
 		return;
 	d = h->ts_ns > x->xfer[i].start_ns ? h->ts_ns - x->xfer[i].start_ns : 0;
 	in->il.transfers_ended++;
+	anatomy_add(&in->anat.h[ANAT_TRANSFER], d);
 	in->il.transfer_last_ns = d;
 	in->il.transfer_total_ns += d;
 	if (d > in->il.transfer_max_ns)
@@ -1062,11 +1096,13 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 		break;
 	case ET_EV_TASK_EXIT:
 		/* a thread that exits while waiting stops being a waiter */
-		for (size_t i = 0; i < m->ninst; i++)
+		for (size_t i = 0; i < m->ninst; i++) {
+			anatomy_forget(&m->inst[i]->anat, h->tid);
 			if (waiter_find(m->inst[i], h->tid)) {
 				waiter_del(m->inst[i], h->tid);
 				touch(m->inst[i], TOUCH_WAITERS, h->ts_ns);
 			}
+		}
 		if (h->flags & ET_F_GROUP_DEAD) {
 			struct model_proc *pr = proc_get(m, h->pid);
 
@@ -1108,11 +1144,13 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 			m->inst[i]->resyncing = priv(m->inst[i])->lost_resync = true;
 			priv(m->inst[i])->agree = 0;
 			inline_lost(m->inst[i]);
+			anatomy_lost(&m->inst[i]->anat);
 		}
 		break;
 	}
 	if (in) {
 		inline_follow(in, h);
+		anatomy_follow(&in->anat, h);
 		touch(in, parts_touched(h->type), h->ts_ns);
 	}
 	return true;
@@ -1490,6 +1528,15 @@ static void apply_snapshot(struct model *m, const struct et_snapshot *s, const s
 			in->nready = 0;
 			for (__u32 i = 0; i < s->nready; i++)
 				ready_add(in, s->ready[i], 0, ts);
+		}
+		/* sampled: an item delivered since the walk that put it here
+		 * (applied late) was queued again after that: this walk is
+		 * the first to show it */
+		for (size_t i = 0; !m->callbacks_visible && i < in->nready; i++) {
+			const struct model_item *it = model_item_find(in, in->ready[i].fd);
+
+			if (it && it->delivered_ns > in->ready[i].since_ns && ts > it->delivered_ns)
+				in->ready[i].since_ns = ts;
 		}
 		in->ready_unknown = false;
 	}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "anatomy.h"
 #include "event.h"
 
 /*
@@ -41,6 +42,7 @@ struct model_item {
 	__u64 data;
 	__u64 file;		/* identity, 0 unknown */
 	__u64 added_ns;		/* 0: existed before tracing began */
+	__u64 delivered_ns;	/* the last wait that returned it, 0: none seen */
 };
 
 struct model_ready {
@@ -161,6 +163,7 @@ struct model_inst {
 	__u64 gone_ns;		/* closed because a complete round did not find it */
 	struct model_inline il;	/* the records of the inline rung */
 	struct model_tree tree;	/* rbr's shape */
+	struct anatomy anat;	/* latency anatomy (anatomy.h) */
 };
 
 struct model_proc {

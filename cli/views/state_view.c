@@ -169,6 +169,43 @@ static void j_inline(struct json_writer *w, const struct view *v, const struct m
 	}
 }
 
+/* a duration in 6 columns or fewer: 850ns, 12us, 3.4ms, 2.0s */
+static void fmt_dur(char *buf, size_t len, __u64 ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+	else if (ns < 10000)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+}
+
+/*
+ * The --summary columns of the anatomy: residency p99, waking-to-return
+ * p99, mean events per wakeup, and how many waits returned exactly
+ * maxevents; "-" where the plan cannot see it or nothing was measured.
+ */
+static void summary_anatomy(struct view *v, const struct model_inst *in)
+{
+	const struct anatomy *a = &in->anat;
+	const struct anat_hist *ew = &a->h[ANAT_EVENTS_WAKEUP];
+	char res[16] = "-", wk[16] = "-", evw[16] = "-", full[16] = "-";
+
+	if (a->h[ANAT_RESIDENCY].count)
+		fmt_dur(res, sizeof(res), anatomy_quantile(&a->h[ANAT_RESIDENCY], 0.99));
+	if (v->vis.sleeps && a->h[ANAT_WAKE_RETURN].count)
+		fmt_dur(wk, sizeof(wk), anatomy_quantile(&a->h[ANAT_WAKE_RETURN], 0.99));
+	if (v->vis.sleeps && ew->count)
+		snprintf(evw, sizeof(evw), "%.1f", (double)ew->sum / ew->count);
+	if (a->maxevents_known)
+		snprintf(full, sizeof(full), "%.1f", 100.0 * a->full / a->maxevents_known);
+	fprintf(v->f, " %6s %6s %5s %5s", res, wk, evw, full);
+}
+
 /* the --summary columns of the inline rung: where the plan sees transfers */
 static void summary_inline(struct view *v, const struct model_inst *in)
 {
@@ -194,6 +231,7 @@ static void render_summary(struct view *v, __u64 now, bool final)
 		final ? "  (final)" : "");
 	fprintf(v->f, "%7s %-15s %5s %7s %5s %5s %9s %9s %9s %6s %5s", "PID", "COMM", "EPFD",
 		"WATCHED", "READY", "SLEEP", "CB/s", "WAKE/s", "EV/s", "ZERO", "DRIFT");
+	fprintf(v->f, " %6s %6s %5s %5s", "RES99", "WAKE99", "EV/WK", "FULL%");
 	if (v->vis.transfers)
 		fprintf(v->f, " %7s %6s", "XFER", "OVF");
 	fprintf(v->f, " %s\n", "FLAGS");
@@ -224,6 +262,7 @@ static void render_summary(struct view *v, __u64 now, bool final)
 		fprintf(v->f, "%7u %-15s %5s %7zu %5zu %5u %9s %9s %9.1f %6s %5llu", in->in.owner,
 			comm, epfd, in->nitems, in->nready, model_asleep(in), cb, wk,
 			rate(in->cnt.events, p->events, secs), zero, (unsigned long long)in->drift);
+		summary_anatomy(v, in);
 		summary_inline(v, in);
 		fprintf(v->f, " %s\n", flags);
 		*p = in->cnt;
@@ -290,6 +329,50 @@ static void j_tree(struct json_writer *w, const struct model_tree *t)
 		json_obj_end(w);
 	}
 	json_arr_end(w);
+	json_obj_end(w);
+}
+
+static struct anat_vis anat_vis_of(const struct view *v)
+{
+	return (struct anat_vis){ .callbacks = v->vis.callbacks, .sleeps = v->vis.sleeps,
+				  .transfers = v->vis.transfers };
+}
+
+/*
+ * The latency anatomy (docs/json.md, "anatomy"): each histogram with the
+ * fidelity of the hooks it comes from; its figures null where the plan
+ * cannot see it ("none"), its quantiles and max null while it is empty.
+ */
+static void j_anatomy(struct json_writer *w, const struct view *v, const struct anatomy *a)
+{
+	struct anat_vis av = anat_vis_of(v);
+
+	json_key(w, "anatomy");
+	json_obj_begin(w);
+	for (int k = 0; k < ANAT_MAX; k++) {
+		const struct anat_hist *h = &a->h[k];
+		const char *fid = anatomy_fidelity(k, &av);
+		bool seen = strcmp(fid, "none") != 0, some = seen && h->count;
+
+		json_key(w, anatomy_key(k));
+		json_obj_begin(w);
+		json_kv_str(w, "fidelity", fid);
+		json_kv_u64_or_null(w, "count", h->count, seen);
+		json_kv_u64_or_null(w, "sum", h->sum, seen);
+		json_kv_u64_or_null(w, "p50", anatomy_quantile(h, 0.5), some);
+		json_kv_u64_or_null(w, "p99", anatomy_quantile(h, 0.99), some);
+		json_kv_u64_or_null(w, "max", h->max, some);
+		j_hist(w, "log2", h->b, seen);
+		json_obj_end(w);
+	}
+	json_kv_u64(w, "waits", a->waits);
+	json_kv_u64(w, "maxevents_known", a->maxevents_known);
+	json_kv_u64(w, "full", a->full);
+	j_rate_or_null(w, "full_pct", a->maxevents_known ? 100.0 * a->full / a->maxevents_known : 0,
+		       a->maxevents_known);
+	json_kv_u64(w, "timed", a->timed);
+	json_kv_u64(w, "timeouts", a->timeouts);
+	json_kv_u64_or_null(w, "resleeps", a->resleeps, av.sleeps);
 	json_obj_end(w);
 }
 
@@ -423,6 +506,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		j_hist(&w, "sleep_ns_log2", in->sleep_hist, v->vis.sleeps);
 		j_inline(&w, v, in);
 		j_tree(&w, &in->tree);
+		j_anatomy(&w, v, &in->anat);
 		json_obj_end(&w);
 		*p = in->cnt;
 	}

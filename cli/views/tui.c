@@ -853,6 +853,13 @@ static int key(struct tsink *ts, int ch)
 	case 'm':
 		open_screen(ts, SCR_MESSAGES);
 		break;
+	case 'a':
+		/* the instance view's lower pane: the anatomy, or the events */
+		if (t->screen == SCR_INSTANCE)
+			t->anatomy = !t->anatomy;
+		else
+			ts->dirty = false;
+		break;
 	case KEY_MOUSE:
 		mouse_key(ts);
 		break;

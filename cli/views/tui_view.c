@@ -16,6 +16,7 @@
 #include "i18n.h"
 #include "tui_tree.h"
 #include "tui_view.h"
+#include "tui_anatomy.h"
 
 #define LOG_SLOT 512	/* bytes per log slot: the largest record fits */
 
@@ -1665,7 +1666,10 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, w1 + 1, R + 3, in);
 		ready_pane(t, b, w1, top, w2 + 1, R + 3, in);
 		wait_pane(t, b, w1 + w2, top, b->w - w1 - w2, R + 3, in);
-		log_pane(t, b, 0, ys, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, w1 + 1);
+		if (t->anatomy)
+			tui_anatomy_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
+		else
+			log_pane(t, b, 0, ys, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, w1 + 1);
 		junction(b, w1, top, t->g->ttee);
 		junction(b, w1 + w2, top, t->g->ttee);
 		junction(b, 0, ys, t->g->ltee);
@@ -1691,7 +1695,10 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, b->w, R + 3, in);
 		ready_pane(t, b, 0, ys1, wl + 1, N + 3, in);
 		wait_pane(t, b, wl, ys1, b->w - wl, N + 3, in);
-		log_pane(t, b, 0, ys2, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, wl + 1);
+		if (t->anatomy)
+			tui_anatomy_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
+		else
+			log_pane(t, b, 0, ys2, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, wl + 1);
 		junction(b, 0, ys1, t->g->ltee);
 		junction(b, b->w - 1, ys1, t->g->rtee);
 		junction(b, wl, ys1, t->g->ttee);
@@ -1730,6 +1737,9 @@ static const char *const help_lines[] = {
 	   "^W a word, Enter applies, Esc removes the filter"),
 	N_("  s / S             sort the overview by the next / previous column"),
 	N_("  t                 rbr as a tree (colours, children) where it fits, or as a list"),
+	N_("  a                 in the instance view: the latency anatomy (ready-list "
+	   "residency, waking to return, time asleep, events per wakeup, transfers) in "
+	   "place of the events, and back"),
 	N_("  m                 messages (diagnostics from epolltrace and libbpf)"),
 	N_("  ?                 this help          q  quit"),
 	N_("  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them"),
