@@ -510,6 +510,131 @@ static void test_sampled(void)
 	lv_free(lv);
 }
 
+/* ---- rbr before and after a step that changed it ------------------------------ */
+
+static __u64 tc_now = 90000000000ULL;
+
+static void tc_lesson(struct lesson_view *lv, int phase, int step, unsigned int touched)
+{
+	struct et_ev_lesson l;
+
+	memset(&l, 0, sizeof(l));
+	l.hdr = (struct et_hdr){ .ts_ns = tc_now += 1000000, .pid = 100, .tid = 100,
+				 .type = ET_EV_LESSON, .src = ET_SRC_USER };
+	l.ep[0] = ls_a.ep;
+	l.epfd[0] = ls_a.epfd;
+	l.epfd[1] = -1;
+	l.step = (__u16)step;
+	l.nsteps = 2;
+	l.phase = (__u8)phase;
+	l.touched = (__u16)touched;
+	snprintf(l.lesson, sizeof(l.lesson), "tree");
+	snprintf(l.text, sizeof(l.text), "step %d", step);
+	lv_record(lv, &l.hdr, sizeof(l));
+}
+
+/* a snapshot of ls_a: fds in tree order, their shape (or none) */
+static void tc_snap(struct lesson_view *lv, int n, const int *fds,
+		    const struct et_tree_node *shape, int root)
+{
+	struct et_snap_item items[4];
+	struct et_tree_node nodes[4];
+	struct et_snapshot s;
+
+	memset(&s, 0, sizeof(s));
+	s.hdr = (struct et_hdr){ .ts_ns = tc_now += 1000000, .pid = 100,
+				 .type = ET_EV_SNAP_BEGIN, .src = ET_SRC_ITER };
+	s.in = ls_a;
+	s.watched = n;
+	for (int i = 0; i < n; i++) {
+		items[i] = (struct et_snap_item){ .fd = fds[i], .events = LS_IN,
+						  .file = 0x9000 + (__u64)i * 16 };
+		if (shape)
+			nodes[i] = shape[i];
+	}
+	s.items = items;
+	s.nitems = s.cap_items = (__u32)n;
+	if (shape) {
+		s.has_shape = true;
+		s.root = root;
+		s.tree = nodes;
+		s.cap_tree = (__u32)n;
+	}
+	lv_snapshot(lv, &s);
+}
+
+static void tc_add(struct lesson_view *lv, int fd)
+{
+	struct et_ev_ctl c = { .in = ls_a, .op = ET_CTL_ADD, .fd = fd, .events = LS_IN,
+			       .file = 0x9000 + (__u64)fd * 16 };
+
+	c.hdr = (struct et_hdr){ .ts_ns = tc_now += 1000000, .pid = 100, .tid = 100,
+				 .type = ET_EV_CTL, .src = ET_SRC_TRACEPOINT };
+	lv_record(lv, &c.hdr, sizeof(c));
+}
+
+static void test_tree_change(void)
+{
+	static const int f2[] = { 5, 6 }, f3[] = { 5, 6, 9 };
+	/* 5 black with a red right child 6; then 9 goes right of 6: a left
+	 * rotation at 5 makes 6 the black root, 5 and 9 its red children */
+	static const struct et_tree_node s2[] = {
+		{ .left = -1, .right = 1, .parent = -1, .black = 1 },
+		{ .left = -1, .right = -1, .parent = 0, .black = 0 },
+	};
+	static const struct et_tree_node s3[] = {
+		{ .left = -1, .right = -1, .parent = 1, .black = 0 },
+		{ .left = 0, .right = 2, .parent = -1, .black = 1 },
+		{ .left = -1, .right = -1, .parent = 1, .black = 0 },
+	};
+	struct lesson_view *lv = lv_new(&tglyphs_utf8, NULL, 2, true);
+	struct tbuf b = {};
+	char row[512];
+	int y;
+
+	tbuf_resize(&b, 100, 40);
+	lv_begin(lv, &info);
+	tc_lesson(lv, ET_LESSON_BEGIN, 0, 0);
+	tc_add(lv, 5);
+	tc_add(lv, 6);
+	tc_snap(lv, 2, f2, s2, 0);
+	tc_lesson(lv, ET_LESSON_BEFORE, 1, ET_LT_RBR);
+	tc_add(lv, 9);
+	tc_snap(lv, 3, f3, s3, 1);
+	tc_lesson(lv, ET_LESSON_AFTER, 1, ET_LT_RBR);
+	/* step 2 touches only rdllist; its snapshot has no shape */
+	tc_lesson(lv, ET_LESSON_BEFORE, 2, ET_LT_RDLLIST);
+	tc_snap(lv, 3, f3, NULL, -1);
+	tc_lesson(lv, ET_LESSON_AFTER, 2, ET_LT_RDLLIST);
+
+	lv_press(lv, NULL, LV_NEXT, 0);		/* step 1's BEFORE */
+	lv_format(lv, &b);
+	CHECK(tbuf_find(&b, "before and after") < 0 && tbuf_find(&b, "6") >= 0,
+	      "at a BEFORE, rbr as it is (no before and after)");
+	lv_press(lv, NULL, LV_NEXT, 0);		/* step 1's AFTER */
+	lv_format(lv, &b);
+	y = tbuf_find(&b, "rbr: before and after the step");
+	CHECK(y > 0, "at the AFTER of a step that touched rbr: before and after");
+	tbuf_row(&b, y + 1, row, sizeof(row));
+	CHECK(y > 0 && strstr(row, "before") && strstr(row, "after"),
+	      "both shapes are titled, under the pane's title: '%s'", row);
+	y = tbuf_find(&b, "inserted: 9");
+	tbuf_row(&b, y, row, sizeof(row));
+	CHECK(y > 0 && strstr(row, "recoloured: 5, 6") && strstr(row, "moved by a rotation: 5, 6"),
+	      "what the insert did: '%s'", row);
+	lv_press(lv, NULL, LV_NEXT, 0);		/* step 2's BEFORE */
+	lv_press(lv, NULL, LV_NEXT, 0);		/* step 2's AFTER: no shape, rdllist only */
+	lv_format(lv, &b);
+	CHECK(tbuf_find(&b, "before and after") < 0 && tbuf_find(&b, "inserted:") < 0,
+	      "a step that did not touch rbr, or a snapshot without the shape: the pane as is");
+	lv_press(lv, NULL, LV_PREV, 0);
+	lv_press(lv, NULL, LV_PREV, 0);		/* back to step 1's AFTER: the same again */
+	lv_format(lv, &b);
+	CHECK(tbuf_find(&b, "inserted: 9") > 0, "\u2190 to step 1's AFTER shows the change again");
+	tbuf_free(&b);
+	lv_free(lv);
+}
+
 int main(void)
 {
 	/* as main() does: widths (wcwidth) need a UTF-8 character set */
@@ -521,6 +646,7 @@ int main(void)
 	CHECK(stop_at[LS_NSTOPS - 1] > 0 && nstream < 256, "the stream: %d items", nstream);
 	test_live_advance();
 	test_narration();
+	test_tree_change();
 	test_two();
 	test_back();
 	test_auto();

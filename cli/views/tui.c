@@ -1342,6 +1342,11 @@ const struct tglyphs *tui_term_glyphs(const struct et_sink *s)
 	return ((const struct tsink *)s)->t.g;
 }
 
+bool tui_term_letters(const struct et_sink *s)
+{
+	return ((const struct tsink *)s)->t.letters;
+}
+
 void tui_term_draw(struct et_sink *s, const struct tbuf *b)
 {
 	struct tsink *ts = (struct tsink *)s;

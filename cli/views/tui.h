@@ -44,6 +44,8 @@ struct tbuf;
 struct tglyphs;
 bool tui_term_on(struct et_sink *s);
 const struct tglyphs *tui_term_glyphs(const struct et_sink *s);
+/* red and black also by a letter (mono theme, --ascii, no colours) */
+bool tui_term_letters(const struct et_sink *s);
 void tui_term_draw(struct et_sink *s, const struct tbuf *b);
 bool tui_term_gone(void);
 

@@ -211,7 +211,7 @@ static bool term_open(struct lsink *ls)
 		ls->term = NULL;
 		return false;
 	}
-	lv_set_glyphs(ls->lv, tui_term_glyphs(ls->term));
+	lv_set_glyphs(ls->lv, tui_term_glyphs(ls->term), tui_term_letters(ls->term));
 	ls->dirty = true;
 	return true;
 }

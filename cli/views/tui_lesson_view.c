@@ -13,6 +13,7 @@
 #include "i18n.h"
 #include "lesson.h"
 #include "tui_lesson_view.h"
+#include "tui_tree.h"
 #include "tui_view.h"
 
 #define HOLD_MAX_BYTES (256u << 20)	/* a lesson is short: this is a runaway */
@@ -57,6 +58,10 @@ struct lesson_view {
 	struct tui t;
 	char note[NOTE_LEN];
 	struct nline *lines;		/* the narration pane's, NLINES */
+	/* rbr's shape at the stop before before_stop, of instance before_ep */
+	int before_stop;
+	__u64 before_ep;
+	struct model_tree before;
 };
 
 /* ---- the held stream ------------------------------------------------------------ */
@@ -84,17 +89,26 @@ static int snap_copy(struct et_snapshot *d, const struct et_snapshot *s, size_t 
 {
 	size_t ni = s->nitems * sizeof(*s->items), nr = s->nready * sizeof(*s->ready);
 	size_t nw = s->nwaiters * sizeof(*s->waiters);
+	/* rbr's shape (tree[i] for items[i]): a lesson draws it before and after */
+	size_t nt = s->has_shape && s->tree ? s->nitems * sizeof(*s->tree) : 0;
 
 	*d = *s;
 	d->items = ni ? malloc(ni) : NULL;
 	d->ready = nr ? malloc(nr) : NULL;
 	d->waiters = nw ? malloc(nw) : NULL;
-	if ((ni && !d->items) || (nr && !d->ready) || (nw && !d->waiters)) {
+	d->tree = nt ? malloc(nt) : NULL;
+	d->raw = NULL;
+	d->nraw = d->cap_raw = 0;
+	if ((ni && !d->items) || (nr && !d->ready) || (nw && !d->waiters) || (nt && !d->tree)) {
 		free(d->items);
 		free(d->ready);
 		free(d->waiters);
+		free(d->tree);
 		return -1;
 	}
+	if (nt)
+		memcpy(d->tree, s->tree, nt);
+	d->cap_tree = nt ? s->nitems : 0;
 	if (ni)
 		memcpy(d->items, s->items, ni);
 	if (nr)
@@ -104,7 +118,7 @@ static int snap_copy(struct et_snapshot *d, const struct et_snapshot *s, size_t 
 	d->cap_items = s->nitems;
 	d->cap_ready = s->nready;
 	d->cap_waiters = s->nwaiters;
-	*bytes = ni + nr + nw + sizeof(*d);
+	*bytes = ni + nr + nw + nt + sizeof(*d);
 	return 0;
 }
 
@@ -672,6 +686,60 @@ static struct rows share(int data, const struct rows *need, bool three)
 	return r;
 }
 
+/* rbr's shape of instance ep at the stop before k, kept for the frames
+ * that show stop k (a fresh model fed up to that stop) */
+static const struct model_tree *shape_before(struct lesson_view *lv, int k, __u64 ep)
+{
+	struct model m;
+	const struct model_inst *in;
+
+	if (lv->before_stop == k && lv->before_ep == ep)
+		return &lv->before;
+	tui_tree_release(&lv->before);
+	lv->before_stop = k;
+	lv->before_ep = ep;
+	if (k < 1 || lv_model_at(lv, k - 1, &m))
+		return &lv->before;
+	in = model_find(&m, ep);
+	if (in && in->tree.present)
+		tui_tree_copy(&lv->before, &in->tree);
+	model_free(&m);
+	return &lv->before;
+}
+
+/*
+ * At the AFTER of a step that touched rbr: its shape before the step and
+ * after, side by side (or stacked), what changed marked, drawn over the
+ * rbr pane's rows.  Where either shape is missing (a tree too large, a
+ * walk that raced a change) or they do not fit, the pane stays as drawn.
+ */
+static void rbr_change(struct lesson_view *lv, struct tbuf *b, int x, int y, int w, int h,
+		       const struct model_inst *in)
+{
+	const struct model_tree *before;
+	struct tbuf tmp = {};
+	int k = lv->cur;
+
+	if (k < 1 || item_lesson(lv, lv->stops[k])->phase != ET_LESSON_AFTER ||
+	    !in->tree.present || in->tree.stale)
+		return;
+	before = shape_before(lv, k, in->in.ep);
+	if (!before->present || h < 4 || tbuf_resize(&tmp, w - 4, h - 2))
+		return;
+	if (tui_tree_draw_change(&tmp, lv->t.g, 0, 0, w - 4, h - 2, before, &in->tree,
+				 lv->t.letters) > 0) {
+		char title[96];
+
+		tbuf_fill(b, x + 1, y + 1, w - 2, h - 2, ' ', TC_NORMAL);
+		for (int r = 0; r < h - 2; r++)
+			for (int c = 0; c < w - 4; c++)
+				*tbuf_at(b, x + 2 + c, y + 1 + r) = *tbuf_at(&tmp, c, r);
+		snprintf(title, sizeof(title), _(" rbr: before and after the step "));
+		tbuf_text(b, lv->t.g, x + 2, y, w - 4, TC_PANE_TITLE, title);
+	}
+	tbuf_free(&tmp);
+}
+
 /*
  * One instance's column at x, y, w, h: a line naming it, then rbr over
  * rdllist and wq (side by side, or below each other when three).
@@ -701,15 +769,11 @@ static void inst_column(struct lesson_view *lv, struct tbuf *b, int x, int y, in
 		   TA_BOLD);
 	y++;
 	h--;
-	/*
-	 * TODO(rbtree): the rb-tree drawn as a tree, its shape before and
-	 * after the step (cli/views/tui_tree.c, the rbtree helper's; not on
-	 * main when this was written).  Call it here for rbr: the state
-	 * before is lv_model_at(lv, lv->cur - 1, ...) when lv->cur is an
-	 * AFTER.  Where it cannot draw (too large a tree, no shape in the
-	 * snapshot), and until it lands: the list below.
-	 */
+	/* rbr: as a tree where it fits, else the list; at the AFTER of a step
+	 * that changed it, the shape before and after, the changes marked */
 	tui_pane_rbr(t, b, x, y, w, rw->r + 3, in);
+	if (touched & ET_LT_RBR)
+		rbr_change(lv, b, x, y, w, rw->r + 3, in);
 	if (touched & ET_LT_RBR)
 		lit_edge(b, x, y, w);
 	if (three) {
@@ -783,6 +847,13 @@ void lv_format(struct lesson_view *lv, struct tbuf *b)
 		if (!in)
 			continue;
 		need.r = (int)in->nitems > need.r ? (int)in->nitems : need.r;
+		if (in->tree.present) {
+			int tw, th;
+
+			/* the shape, and at a change its titles and the line naming it */
+			tui_tree_size(&in->tree, lv->t.letters, &tw, &th);
+			need.r = th + 3 > need.r ? th + 3 : need.r;
+		}
 		need.n = nr > need.n ? nr : need.n;
 		need.m = nw > need.m ? nw : need.m;
 	}
@@ -876,13 +947,17 @@ struct lesson_view *lv_new(const struct tglyphs *g, const struct tui_lesson_ctl 
 		return NULL;
 	}
 	lv->t.st.replay = replay;
+	/* rbr as the kernel's tree wherever it fits (the list otherwise) */
+	lv->t.tree_shape = true;
+	lv->before_stop = -1;
 	return lv;
 }
 
-void lv_set_glyphs(struct lesson_view *lv, const struct tglyphs *g)
+void lv_set_glyphs(struct lesson_view *lv, const struct tglyphs *g, bool letters)
 {
 	if (g)
 		lv->t.g = g;
+	lv->t.letters = letters;
 }
 
 void lv_begin(struct lesson_view *lv, const struct et_session_info *info)
@@ -906,8 +981,10 @@ void lv_free(struct lesson_view *lv)
 			free(it->s.items);
 			free(it->s.ready);
 			free(it->s.waiters);
+			free(it->s.tree);
 		}
 	}
+	tui_tree_release(&lv->before);
 	free(lv->items);
 	free(lv->stops);
 	free(lv->lines);

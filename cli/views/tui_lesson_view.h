@@ -36,7 +36,7 @@ enum lv_action { LV_NEXT, LV_PREV, LV_RESTART, LV_AUTO, LV_QUIT };
 struct lesson_view *lv_new(const struct tglyphs *g, const struct tui_lesson_ctl *ctl,
 			   double pace, bool replay);
 void lv_free(struct lesson_view *lv);
-void lv_set_glyphs(struct lesson_view *lv, const struct tglyphs *g);
+void lv_set_glyphs(struct lesson_view *lv, const struct tglyphs *g, bool letters);
 /* what the session sees: the attach mode, callbacks visible or sampled */
 void lv_begin(struct lesson_view *lv, const struct et_session_info *info);
 
