@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#include "lang.h"
 #include "lesson_stream.h"
 #include "tui.h"
 #include "tui_lesson.h"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
 	struct tui_lesson_ctl ctl = { .advance = advance };
 	struct tui_lesson_opts lo = { .tui = &to, .pace = 1, .ctl = &ctl };
 	struct et_session_info info = { .callbacks_visible = true, .attach = "tracepoint" };
+
+	et_lang_init();		/* as main() does: the locale, UTF-8 widths */
 	struct et_sink *s = tui_lesson_sink_new(&lo);
 	int fed = -1;		/* the last stop fed */
 	FILE *f;

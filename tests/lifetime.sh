@@ -356,7 +356,8 @@ if wait_for 300 on_screen job "^ *[0-9]+ classroom "; then
 		fail "demo survives Ctrl-Z" "workload $cpid state '$st'; $(screen job | grep -v '^ *$' | head -n 4)"
 	fi
 	T send-keys -t job q
-	wait_for 50 on_screen job '^\$ $'
+	# the final snapshot and the workload's teardown: seconds on a loaded machine
+	wait_for 200 on_screen job '^\$ $'
 	T send-keys -t job 'echo rc=$?' Enter
 	if wait_for 30 on_screen job "^rc=0"; then
 		pass "demo: q after fg, exit 0"
