@@ -32,6 +32,30 @@ const volatile __u64 wakeup_bytes = 0;
  */
 volatile __u32 reader_asleep = 0;
 
+/*
+ * make bench's STEPS section only (a bench build, -DET_BENCH, never the
+ * shipped object): bench_cut[P] = k stops handler P before its step k
+ * (1: before any work), so that the ns/run of successive cuts splits a
+ * program's cost between its steps.  0: the whole handler.  In the
+ * shipped object ET_CUT() is a constant 0 and the compiler drops it.
+ */
+enum et_bench_prog {
+	ET_BP_WAIT_ENTER,
+	ET_BP_WAIT_EXIT,
+	ET_BP_CTL_ENTER,
+	ET_BP_CTL_EXIT,
+	ET_BP_SWITCH,
+	ET_BP_WAKING,
+	ET_BP_MAX,
+};
+
+#ifdef ET_BENCH
+const volatile __u8 bench_cut[ET_BP_MAX] = {};
+#define ET_CUT(prog, step) (bench_cut[prog] && bench_cut[prog] <= (step))
+#else
+#define ET_CUT(prog, step) 0
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);

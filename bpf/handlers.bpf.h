@@ -120,13 +120,19 @@ static __always_inline int item_queued(struct eventpoll *ep, __u64 file, int fd)
 
 static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long ret)
 {
-	struct et_inst_val *v = inst_for_current(a->epfd, a->ep);
+	struct et_inst_val *v;
 	struct et_ev_ctl *e;
+	int queued = -1;
 
-	if (!v)
+	if (ET_CUT(ET_BP_CTL_EXIT, 2))
+		return;
+	v = inst_for_current(a->epfd, a->ep);
+	if (!v || ET_CUT(ET_BP_CTL_EXIT, 3))
 		return;
 	count(ET_CNT_CTL);
-	if (!RESERVE(e, ET_EV_CTL, src))
+	if (!ret && (a->op == ET_CTL_ADD || a->op == ET_CTL_MOD))
+		queued = item_queued((struct eventpoll *)a->ep, a->file, a->fd);
+	if (ET_CUT(ET_BP_CTL_EXIT, 4) || !RESERVE(e, ET_EV_CTL, src))
 		return;
 	e->in = v->in;
 	e->in.epfd = a->epfd;	/* the caller's fd, as waits say: a sharer's may differ */
@@ -136,10 +142,8 @@ static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long 
 	e->data = a->data;
 	e->file = a->file;
 	e->ret = ret;
-	e->queued = -1;
+	e->queued = queued;
 	e->pad = 0;
-	if (!ret && (a->op == ET_CTL_ADD || a->op == ET_CTL_MOD))
-		e->queued = item_queued((struct eventpoll *)a->ep, a->file, a->fd);
 	ring_submit(e);
 }
 
@@ -152,12 +156,16 @@ static __always_inline void ctl_args_fill(struct ctl_args *a, int epfd, int op, 
 	a->epfd = epfd;
 	a->op = op;
 	a->fd = fd;
-	a->ep = current_ep(epfd);
-	a->file = (__u64)current_fd_file(fd);
 	a->events = 0;
 	a->data = 0;
+	if (ET_CUT(ET_BP_CTL_ENTER, 2))
+		return;
+	a->ep = current_ep(epfd);
+	if (ET_CUT(ET_BP_CTL_ENTER, 3))
+		return;
+	a->file = (__u64)current_fd_file(fd);
 	/* DEL carries no event (the kernel does not even copy it) */
-	if (op == ET_CTL_DEL || !ev)
+	if (op == ET_CTL_DEL || !ev || ET_CUT(ET_BP_CTL_ENTER, 4))
 		return;
 	if (user) {
 		bpf_probe_read_user(&a->events, sizeof(a->events), &ev->events);
@@ -173,9 +181,11 @@ static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds
 	struct ctl_args a = {};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (!current_is_tracked())
+	if (ET_CUT(ET_BP_CTL_ENTER, 1) || !current_is_tracked())
 		return;
 	ctl_args_fill(&a, epfd, op, fd, epds, user);
+	if (ET_CUT(ET_BP_CTL_ENTER, 5))
+		return;
 	bpf_map_update_elem(&ctls, &tid, &a, BPF_ANY);
 }
 
@@ -185,6 +195,8 @@ static __always_inline void ctl_exit(__u8 src, long ret)
 	__u32 tid = (__u32)id;
 	struct ctl_args *a;
 
+	if (ET_CUT(ET_BP_CTL_EXIT, 1))
+		return;
 	/* ctl_enter kept arguments only for tracked thread groups */
 	if (!trace_all && !bit_maybe(&tgt_bits, id >> 32))
 		return;
@@ -286,12 +298,16 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	struct et_inst_val *v;
 	__u64 ep;
 
+	if (ET_CUT(ET_BP_WAIT_ENTER, 1))
+		return;
 	/* every process's waits come here: strangers leave before the fd walk */
-	if (!current_is_tracked())
+	if (!current_is_tracked() || ET_CUT(ET_BP_WAIT_ENTER, 2))
 		return;
 	ep = current_ep(epfd);
+	if (ET_CUT(ET_BP_WAIT_ENTER, 3))
+		return;
 	v = inst_for_current(epfd, ep);
-	if (!v)
+	if (!v || ET_CUT(ET_BP_WAIT_ENTER, 4))
 		return;
 	count(ET_CNT_WAIT_ENTER);
 	INST_ADD(v, wait_enter);
@@ -305,7 +321,7 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	st.enter_ns = bpf_ktime_get_ns();
 	bit_set(&wait_bits, tid);
 	bpf_map_update_elem(&waits, &tid, &st, BPF_ANY);
-	if (!RESERVE(e, ET_EV_WAIT_ENTER, src))
+	if (ET_CUT(ET_BP_WAIT_ENTER, 5) || !RESERVE(e, ET_EV_WAIT_ENTER, src))
 		return;
 	e->in = v->in;
 	e->in.epfd = epfd;
@@ -326,11 +342,15 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 	struct et_inst in;
 	__u32 n;
 
+	if (ET_CUT(ET_BP_WAIT_EXIT, 1))
+		return;
 	if (!bit_maybe(&wait_bits, tid))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
 	if (!st)
 		return;
+	if (ET_CUT(ET_BP_WAIT_EXIT, 2))
+		goto out;
 	in.ep = st->ep;
 	in.owner = st->owner;
 	in.epfd = st->epfd;
@@ -353,12 +373,16 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 	}
 	if (ret == 0 && st->slept)
 		count(ET_CNT_ZERO_WAKEUPS);
+	if (ET_CUT(ET_BP_WAIT_EXIT, 3))
+		goto out;
 	if (ret >= 0 && RESERVE(se, ET_EV_SEND_EVENTS, src)) {
 		se->in = in;
 		se->count = ret;
 		se->requeued = st->requeued;
 		ring_submit(se);
 	}
+	if (ET_CUT(ET_BP_WAIT_EXIT, 4))
+		goto out;
 	if (RESERVE(e, ET_EV_WAIT_EXIT, src)) {
 		e->in = in;
 		e->ret = ret;
@@ -367,6 +391,8 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		if (n > ET_WAIT_MAX_EVENTS)
 			n = ET_WAIT_MAX_EVENTS;
 		e->ncopied = n;
+		if (ET_CUT(ET_BP_WAIT_EXIT, 5))
+			n = 0;
 		/* struct epoll_event is 12 bytes, packed, on x86_64 */
 		for (int i = 0; i < ET_WAIT_MAX_EVENTS; i++) {
 			const char *u = (const char *)st->ubuf + i * 12;
@@ -381,6 +407,7 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		}
 		ring_submit(e);
 	}
+out:
 	bpf_map_delete_elem(&waits, &tid);
 }
 
@@ -537,13 +564,16 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 	struct et_wait_state *st;
 	struct et_ev_sleep *e;
 
-	if (preempt)
+	if (preempt || ET_CUT(ET_BP_SWITCH, 1))
 		return;
 	tid = prev->pid;
-	if (!bit_maybe(&wait_bits, tid) || prev->__state == TASK_RUNNING)
+	if (!bit_maybe(&wait_bits, tid) || prev->__state == TASK_RUNNING ||
+	    ET_CUT(ET_BP_SWITCH, 2))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st || st->sleep_ns || !sleeps_on_wq(st->ep, prev))
+	if (!st || st->sleep_ns || ET_CUT(ET_BP_SWITCH, 3))
+		return;
+	if (!sleeps_on_wq(st->ep, prev) || ET_CUT(ET_BP_SWITCH, 4))
 		return;
 	st->sleep_ns = bpf_ktime_get_ns();
 	st->slept++;
@@ -554,7 +584,7 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 		if (v)
 			INST_ADD(v, sleeps);
 	}
-	if (!RESERVE(e, ET_EV_SLEEP, ET_SRC_SCHED))
+	if (ET_CUT(ET_BP_SWITCH, 5) || !RESERVE(e, ET_EV_SLEEP, ET_SRC_SCHED))
 		return;
 	e->in.ep = st->ep;
 	e->in.owner = st->owner;
@@ -692,11 +722,12 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 	struct et_wait_state *st;
 	struct et_ev_wakeup *e;
 	__u64 now, id;
+	__u16 flags = 0;
 
-	if (!bit_maybe(&wait_bits, tid))
+	if (ET_CUT(ET_BP_WAKING, 1) || !bit_maybe(&wait_bits, tid))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st || !st->sleep_ns)
+	if (!st || !st->sleep_ns || ET_CUT(ET_BP_WAKING, 2))
 		return;
 	now = bpf_ktime_get_ns();
 	st->slept_ns += now - st->sleep_ns;
@@ -708,13 +739,15 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 		if (v)
 			INST_ADD(v, wakeups);
 	}
-	if (!RESERVE(e, ET_EV_WAKEUP, ET_SRC_SCHED))
+	if (ET_CUT(ET_BP_WAKING, 3))
 		return;
 	if (how == WAKER_CTX_PREEMPT)
-		e->hdr.flags = irq_context_flags(ET_F_HARDIRQ, ET_F_SOFTIRQ) |
-			       irq_track_flags(how);
+		flags = irq_context_flags(ET_F_HARDIRQ, ET_F_SOFTIRQ) | irq_track_flags(how);
 	else if (how == WAKER_CTX_TRACKED)
-		e->hdr.flags = irq_track_flags(how);
+		flags = irq_track_flags(how);
+	if (ET_CUT(ET_BP_WAKING, 4) || !RESERVE(e, ET_EV_WAKEUP, ET_SRC_SCHED))
+		return;
+	e->hdr.flags = flags;
 	id = bpf_get_current_pid_tgid();
 	e->hdr.pid = BPF_CORE_READ(p, tgid);
 	e->hdr.tid = tid;
