@@ -178,7 +178,7 @@ static __always_inline void ctl_args_fill(struct ctl_args *a, int epfd, int op, 
 
 static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds, int user)
 {
-	struct ctl_args a = {};
+	struct ctl_args a = {}, *old;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	if (ET_CUT(ET_BP_CTL_ENTER, 1) || !current_is_tracked())
@@ -186,7 +186,13 @@ static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds
 	ctl_args_fill(&a, epfd, op, fd, epds, user);
 	if (ET_CUT(ET_BP_CTL_ENTER, 5))
 		return;
-	bpf_map_update_elem(&ctls, &tid, &a, BPF_ANY);
+	a.active = 1;
+	/* the thread's entry from its last ctl: rewritten in place */
+	old = bpf_map_lookup_elem(&ctls, &tid);
+	if (old)
+		*old = a;
+	else
+		bpf_map_update_elem(&ctls, &tid, &a, BPF_ANY);
 }
 
 static __always_inline void ctl_exit(__u8 src, long ret)
@@ -201,10 +207,10 @@ static __always_inline void ctl_exit(__u8 src, long ret)
 	if (!trace_all && !bit_maybe(&tgt_bits, id >> 32))
 		return;
 	a = bpf_map_lookup_elem(&ctls, &tid);
-	if (!a)
+	if (!a || !a->active)
 		return;
 	handle_ctl(src, a, ret);
-	bpf_map_delete_elem(&ctls, &tid);
+	a->active = 0;
 }
 
 /*
@@ -293,7 +299,7 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 					      int maxevents, __s64 timeout_ns)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct et_wait_state st = {};
+	struct et_wait_state st = {}, *old;
 	struct et_ev_wait_enter *e;
 	struct et_inst_val *v;
 	__u64 ep;
@@ -318,11 +324,19 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	st.maxevents = maxevents;
 	st.requeued = -1;
 	st.sys = sys;
-	st.enter_ns = bpf_ktime_get_ns();
-	bit_set(&wait_bits, tid);
-	bpf_map_update_elem(&waits, &tid, &st, BPF_ANY);
+	st.active = 1;
+	/* the thread's entry from its last wait: rewritten in place */
+	old = bpf_map_lookup_elem(&waits, &tid);
+	if (old) {
+		*old = st;
+	} else {
+		bit_set(&wait_bits, tid);
+		bpf_map_update_elem(&waits, &tid, &st, BPF_ANY);
+	}
 	if (ET_CUT(ET_BP_WAIT_ENTER, 5) || !RESERVE(e, ET_EV_WAIT_ENTER, src))
 		return;
+	if (old)
+		old->enter_ns = e->hdr.ts_ns;
 	e->in = v->in;
 	e->in.epfd = epfd;
 	e->maxevents = maxevents;
@@ -332,9 +346,22 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	ring_submit(e);
 }
 
+/* a copy of a wait's returned events, as user space has them */
+struct ubuf_copy {
+	char b[ET_WAIT_MAX_EVENTS * 12 + 64];	/* the mask below reads up to 255 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ubuf_copy);
+} ubuf_scratch SEC(".maps");
+
 static __always_inline void handle_wait_exit(__u8 src, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct ubuf_copy *ub;
 	struct et_wait_state *st;
 	struct et_inst_val *v;
 	struct et_ev_send_events *se;
@@ -347,7 +374,7 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 	if (!bit_maybe(&wait_bits, tid))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st)
+	if (!st || !st->active)
 		return;
 	if (ET_CUT(ET_BP_WAIT_EXIT, 2))
 		goto out;
@@ -393,22 +420,29 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		e->ncopied = n;
 		if (ET_CUT(ET_BP_WAIT_EXIT, 5))
 			n = 0;
-		/* struct epoll_event is 12 bytes, packed, on x86_64 */
+		/*
+		 * The n events the wait returned, in one read of the user
+		 * buffer (a helper call per field was most of this step), then
+		 * unpacked: struct epoll_event is 12 bytes, packed, on x86_64.
+		 */
+		ub = n ? bpf_map_lookup_elem(&ubuf_scratch, &zero) : NULL;
+		if (ub && bpf_probe_read_user(ub->b, (n * 12) & 255, (const void *)st->ubuf))
+			ub = NULL;
 		for (int i = 0; i < ET_WAIT_MAX_EVENTS; i++) {
-			const char *u = (const char *)st->ubuf + i * 12;
-
 			e->ev[i].events = 0;
 			e->ev[i].pad = 0;
 			e->ev[i].data = 0;
-			if (i >= n)
+			if (i >= n || !ub)
 				continue;
-			bpf_probe_read_user(&e->ev[i].events, 4, u);
-			bpf_probe_read_user(&e->ev[i].data, 8, u + 4);
+			__builtin_memcpy(&e->ev[i].events, &ub->b[i * 12], 4);
+			__builtin_memcpy(&e->ev[i].data, &ub->b[i * 12 + 4], 8);
 		}
 		ring_submit(e);
 	}
 out:
-	bpf_map_delete_elem(&waits, &tid);
+	/* the entry stays for the thread's next wait (handle_exit drops it) */
+	st->active = 0;
+	st->sleep_ns = 0;
 }
 
 /*
@@ -505,7 +539,7 @@ static __always_inline void handle_done_scan(__u8 src, struct eventpoll *ep,
 	x->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, rdllist);
 	x->pos = (__u64)BPF_CORE_READ(ep, rdllist.next);
 	bpf_loop(ET_MAX_LIST_ITEMS, scan_step, NULL, 0);
-	if (st && st->ep == (__u64)ep) {
+	if (st && st->active && st->ep == (__u64)ep) {
 		st->requeued = x->total - ntx;
 		st->scans++;
 	}
@@ -571,7 +605,7 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 	    ET_CUT(ET_BP_SWITCH, 2))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st || st->sleep_ns || ET_CUT(ET_BP_SWITCH, 3))
+	if (!st || !st->active || st->sleep_ns || ET_CUT(ET_BP_SWITCH, 3))
 		return;
 	if (!sleeps_on_wq(st->ep, prev) || ET_CUT(ET_BP_SWITCH, 4))
 		return;
@@ -727,7 +761,7 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 	if (ET_CUT(ET_BP_WAKING, 1) || !bit_maybe(&wait_bits, tid))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st || !st->sleep_ns || ET_CUT(ET_BP_WAKING, 2))
+	if (!st || !st->active || !st->sleep_ns || ET_CUT(ET_BP_WAKING, 2))
 		return;
 	now = bpf_ktime_get_ns();
 	st->slept_ns += now - st->sleep_ns;

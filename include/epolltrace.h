@@ -447,7 +447,7 @@ struct et_wait_state {
 	__s32 requeued;		/* items left on rdllist by the last scan, -1 unknown */
 	__u32 scans;		/* ep_send_events passes (ep_done_scan calls) */
 	__u32 sys;		/* enum et_wait_sys */
-	__u32 pad;
+	__u32 active;		/* inside the wait; the entry stays between waits */
 };
 
 /*
