@@ -220,11 +220,11 @@ static __always_inline void target_add(__u32 tgid, __u32 flags)
 	bpf_map_update_elem(&targets, &tgid, &flags, BPF_ANY);
 }
 
-static __always_inline void fill_hdr(struct et_hdr *h, __u16 type, __u8 src)
+static __always_inline void fill_hdr(struct et_hdr *h, __u16 type, __u8 src, __u64 ts)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	h->ts_ns = bpf_ktime_get_ns();
+	h->ts_ns = ts;
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
 	h->type = type;
@@ -234,8 +234,11 @@ static __always_inline void fill_hdr(struct et_hdr *h, __u16 type, __u8 src)
 	h->pad = 0;
 }
 
-/* Reserve a record in the event ring; a failure is counted, never silent. */
-static __always_inline void *reserve(__u64 size, __u16 type, __u8 src)
+/*
+ * Reserve a record in the event ring, stamped ts (0: now); a failure is
+ * counted, never silent.
+ */
+static __always_inline void *reserve(__u64 size, __u16 type, __u8 src, __u64 ts)
 {
 	struct et_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
 
@@ -243,11 +246,13 @@ static __always_inline void *reserve(__u64 size, __u16 type, __u8 src)
 		count(ET_CNT_RB_DROPS);
 		return NULL;
 	}
-	fill_hdr(h, type, src);
+	fill_hdr(h, type, src, ts ? ts : bpf_ktime_get_ns());
 	return h;
 }
 
-#define RESERVE(ptr, type, src) (ptr = reserve(sizeof(*(ptr)), type, src))
+#define RESERVE(ptr, type, src) (ptr = reserve(sizeof(*(ptr)), type, src, 0))
+/* stamped with a time the handler read already: one clock read, not two */
+#define RESERVE_AT(ptr, type, src, ts) (ptr = reserve(sizeof(*(ptr)), type, src, ts))
 
 /* include/uapi/linux/bpf.h's values (v5.8, 457f44363a88); the trimmed
  * vmlinux.h has not got them */

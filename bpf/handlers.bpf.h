@@ -152,6 +152,7 @@ static __always_inline void ctl_args_fill(struct ctl_args *a, int epfd, int op, 
 					  const void *epds, int user)
 {
 	struct epoll_event *ev = (struct epoll_event *)epds;
+	struct epoll_event tmp;
 
 	a->epfd = epfd;
 	a->op = op;
@@ -167,13 +168,16 @@ static __always_inline void ctl_args_fill(struct ctl_args *a, int epfd, int op, 
 	/* DEL carries no event (the kernel does not even copy it) */
 	if (op == ET_CTL_DEL || !ev || ET_CUT(ET_BP_CTL_ENTER, 4))
 		return;
+	/* the whole 12-byte (packed, x86_64) struct in one read, not two */
 	if (user) {
-		bpf_probe_read_user(&a->events, sizeof(a->events), &ev->events);
-		bpf_probe_read_user(&a->data, sizeof(a->data), &ev->data);
+		if (bpf_probe_read_user(&tmp, sizeof(tmp), ev))
+			return;
 	} else {
-		a->events = BPF_CORE_READ(ev, events);
-		a->data = BPF_CORE_READ(ev, data);
+		if (bpf_core_read(&tmp, sizeof(tmp), ev))
+			return;
 	}
+	a->events = tmp.events;
+	a->data = tmp.data;
 }
 
 static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds, int user)
@@ -346,27 +350,51 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	ring_submit(e);
 }
 
-/* a copy of a wait's returned events, as user space has them */
-struct ubuf_copy {
-	char b[ET_WAIT_MAX_EVENTS * 12 + 64];	/* the mask below reads up to 255 */
-};
+/* the ring form of a wait's end with k event slots (include/epolltrace.h) */
+#define WX_SIZE(k) (__builtin_offsetof(struct et_ring_wait_exit, ev) + (k) * 12)
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ubuf_copy);
-} ubuf_scratch SEC(".maps");
+/* the wait's end record with room for slots (a constant) events, n <= slots */
+static __always_inline void wait_end_record(__u8 src, struct et_wait_state *st, long ret,
+					    __u32 n, const __u32 slots)
+{
+	struct et_ring_wait_exit *e = reserve(WX_SIZE(slots), ET_EV_WAIT_EXIT, src, 0);
+	__u64 k = n;
 
+	if (!e)
+		return;
+	e->in.ep = st->ep;
+	e->in.owner = st->owner;
+	e->in.epfd = st->epfd;
+	e->ret = ret;
+	e->ncopied = n;
+	e->slept_ns = st->slept_ns;
+	e->requeued = st->requeued;
+	e->pad = 0;
+	/* the n events the wait returned, in one read, as they are; the
+	 * barriers keep the bound on the register the size is made of */
+	barrier_var(k);
+	if (k > slots)
+		k = slots;
+	barrier_var(k);
+	/* a fault leaves zeros, as a read per event did */
+	if (k && !ET_CUT(ET_BP_WAIT_EXIT, 5))
+		bpf_probe_read_user(e->ev, k * 12, (const void *)st->ubuf);
+	else
+		e->ncopied = 0;
+	ring_submit(e);
+}
+
+/*
+ * One ring record for the wait's end: the session makes the stream's
+ * send_events and wait_exit records of it (cli/kernel/session.c).  Two
+ * reservations were about a third of this program's cost (make bench,
+ * STEPS), and unpacking the events here another part.
+ */
 static __always_inline void handle_wait_exit(__u8 src, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
-	struct ubuf_copy *ub;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct et_wait_state *st;
 	struct et_inst_val *v;
-	struct et_ev_send_events *se;
-	struct et_ev_wait_exit *e;
-	struct et_inst in;
 	__u32 n;
 
 	if (ET_CUT(ET_BP_WAIT_EXIT, 1))
@@ -378,9 +406,6 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		return;
 	if (ET_CUT(ET_BP_WAIT_EXIT, 2))
 		goto out;
-	in.ep = st->ep;
-	in.owner = st->owner;
-	in.epfd = st->epfd;
 	count(ET_CNT_WAIT_EXIT);
 	v = inst_lookup(st->ep);
 	if (v) {
@@ -402,43 +427,18 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		count(ET_CNT_ZERO_WAKEUPS);
 	if (ET_CUT(ET_BP_WAIT_EXIT, 3))
 		goto out;
-	if (ret >= 0 && RESERVE(se, ET_EV_SEND_EVENTS, src)) {
-		se->in = in;
-		se->count = ret;
-		se->requeued = st->requeued;
-		ring_submit(se);
-	}
 	if (ET_CUT(ET_BP_WAIT_EXIT, 4))
 		goto out;
-	if (RESERVE(e, ET_EV_WAIT_EXIT, src)) {
-		e->in = in;
-		e->ret = ret;
-		e->slept_ns = st->slept_ns;
-		n = ret > 0 ? ret : 0;
-		if (n > ET_WAIT_MAX_EVENTS)
-			n = ET_WAIT_MAX_EVENTS;
-		e->ncopied = n;
-		if (ET_CUT(ET_BP_WAIT_EXIT, 5))
-			n = 0;
-		/*
-		 * The n events the wait returned, in one read of the user
-		 * buffer (a helper call per field was most of this step), then
-		 * unpacked: struct epoll_event is 12 bytes, packed, on x86_64.
-		 */
-		ub = n ? bpf_map_lookup_elem(&ubuf_scratch, &zero) : NULL;
-		if (ub && bpf_probe_read_user(ub->b, (n * 12) & 255, (const void *)st->ubuf))
-			ub = NULL;
-		for (int i = 0; i < ET_WAIT_MAX_EVENTS; i++) {
-			e->ev[i].events = 0;
-			e->ev[i].pad = 0;
-			e->ev[i].data = 0;
-			if (i >= n || !ub)
-				continue;
-			__builtin_memcpy(&e->ev[i].events, &ub->b[i * 12], 4);
-			__builtin_memcpy(&e->ev[i].data, &ub->b[i * 12 + 4], 8);
-		}
-		ring_submit(e);
-	}
+	n = ret > 0 ? ret : 0;
+	if (n > ET_WAIT_MAX_EVENTS)
+		n = ET_WAIT_MAX_EVENTS;
+	/* the ring takes constant sizes: 1, 4 or 16 slots */
+	if (n <= 1)
+		wait_end_record(src, st, ret, n, 1);
+	else if (n <= 4)
+		wait_end_record(src, st, ret, n, 4);
+	else
+		wait_end_record(src, st, ret, n, ET_WAIT_MAX_EVENTS);
 out:
 	/* the entry stays for the thread's next wait (handle_exit drops it) */
 	st->active = 0;
@@ -597,6 +597,7 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 	__u32 tid;
 	struct et_wait_state *st;
 	struct et_ev_sleep *e;
+	__u64 now;
 
 	if (preempt || ET_CUT(ET_BP_SWITCH, 1))
 		return;
@@ -609,7 +610,8 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 		return;
 	if (!sleeps_on_wq(st->ep, prev) || ET_CUT(ET_BP_SWITCH, 4))
 		return;
-	st->sleep_ns = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
+	st->sleep_ns = now;
 	st->slept++;
 	count(ET_CNT_SLEEPS);
 	{
@@ -618,7 +620,7 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 		if (v)
 			INST_ADD(v, sleeps);
 	}
-	if (ET_CUT(ET_BP_SWITCH, 5) || !RESERVE(e, ET_EV_SLEEP, ET_SRC_SCHED))
+	if (ET_CUT(ET_BP_SWITCH, 5) || !RESERVE_AT(e, ET_EV_SLEEP, ET_SRC_SCHED, now))
 		return;
 	e->in.ep = st->ep;
 	e->in.owner = st->owner;
@@ -779,11 +781,11 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 		flags = irq_context_flags(ET_F_HARDIRQ, ET_F_SOFTIRQ) | irq_track_flags(how);
 	else if (how == WAKER_CTX_TRACKED)
 		flags = irq_track_flags(how);
-	if (ET_CUT(ET_BP_WAKING, 4) || !RESERVE(e, ET_EV_WAKEUP, ET_SRC_SCHED))
+	if (ET_CUT(ET_BP_WAKING, 4) || !RESERVE_AT(e, ET_EV_WAKEUP, ET_SRC_SCHED, now))
 		return;
 	e->hdr.flags = flags;
 	id = bpf_get_current_pid_tgid();
-	e->hdr.pid = BPF_CORE_READ(p, tgid);
+	e->hdr.pid = p->tgid;
 	e->hdr.tid = tid;
 	e->in.ep = st->ep;
 	e->in.owner = st->owner;

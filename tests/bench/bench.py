@@ -907,15 +907,15 @@ STEP_PROGS = [
       "epfd -> struct file -> eventpoll (fd table)", "instance lookup",
       "counters + waits map update", "wait_enter record (reserve, fill, submit)"]),
     ("wait_exit", ("tp_exit_epoll_wait", "fx_do_epoll_wait", "krp_do_epoll_wait"),
-     ["program entry, nothing done", "filter (wait bitmap + waits lookup) + waits delete",
-      "counters (per-cpu, per-instance)", "send_events record",
-      "wait_exit record, no events copied", "copy of the returned events (user buffer)"]),
+     ["program entry, nothing done", "filter (wait bitmap + waits lookup)",
+      "counters (per-cpu, per-instance)", "the wait's end record, no events copied",
+      "copy of the returned events (user buffer)"]),
     ("ctl_enter", ("tp_enter_epoll_ctl", "fe_do_epoll_ctl", "kp_do_epoll_ctl"),
      ["program entry, nothing done", "filter (thread group bitmap + targets)",
       "epfd -> struct file -> eventpoll (fd table)", "fd -> struct file (fd table)",
       "epoll_event copy-in", "ctls map update"]),
     ("ctl_exit", ("tp_exit_epoll_ctl", "fx_do_epoll_ctl", "krp_do_epoll_ctl"),
-     ["program entry, nothing done", "filter (bitmap + ctls lookup) + ctls delete",
+     ["program entry, nothing done", "filter (bitmap + ctls lookup)",
       "instance lookup", "rb-tree walk (is the item queued?)",
       "ctl record (reserve, fill, submit)"]),
     ("switch", ("tb_sched_switch",),
@@ -1330,6 +1330,38 @@ for mode in @MODES@; do
 	kill -INT $FP; wait $FP
 	kill -INT $LP; wait $LP
 done
+# traced throughput, TCG-indicative: epoll_load as fast as it goes (no pacing
+# limit it reaches, zero-timeout polls after each wakeup), untraced and
+# traced in each mode, rounds alternating; waits/s from its own counters
+# over @TSECONDS@ s, once the tracer's attach points stopped changing
+r=0
+while [ $r -lt @TROUNDS@ ]; do
+	cfgs="@TCFGS@"
+	[ $((r % 2)) = 1 ] && cfgs="@TCFGS_REV@"
+	for cfg in $cfgs; do
+		o=/out/tput/$r-$cfg
+		mkdir -p $o
+		epoll_load --instances 2 --rate 1000000 --spin 4 > $o/load.txt &
+		LP=$!
+		i=0; while [ $i -lt 100 ] && ! grep -q ready $o/load.txt 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+		EP=
+		if [ $cfg != none ]; then
+			epolltrace -p $LP --attach=$cfg --json > /dev/null 2> $o/et.err &
+			EP=$!
+			last=-1; i=0
+			while [ $i -lt 120 ]; do
+				n=$(bpfbench points $EP 2>/dev/null | wc -l)
+				[ "$n" -gt 0 ] && [ "$n" = "$last" ] && break
+				last=$n; sleep 1; i=$((i+1))
+			done
+			sleep 1
+		fi
+		kill -USR1 $LP; sleep @TSECONDS@; kill -USR1 $LP; sleep 0.5
+		[ -n "$EP" ] && { kill -INT $EP; wait $EP; }
+		kill -INT $LP; wait $LP
+	done
+	r=$((r+1))
+done
 exit 0
 """
 
@@ -1416,7 +1448,11 @@ def run_inline(env, args, runs_log):
     with open(script, "w") as f:
         f.write(GUEST_SCRIPT.replace("@MODES@", " ".join(modes))
                 .replace("@RATE@", str(args.guest_rate)).replace("@CTL@", str(args.guest_ctl))
-                .replace("@SECONDS@", str(args.guest_seconds)))
+                .replace("@SECONDS@", str(args.guest_seconds))
+                .replace("@TROUNDS@", str(args.guest_tput_rounds))
+                .replace("@TSECONDS@", str(args.guest_tput_seconds))
+                .replace("@TCFGS@", "none fentry tracepoint")
+                .replace("@TCFGS_REV@", "tracepoint fentry none"))
     gout = os.path.join(gdir, "out")
     t0 = time.time()
     sys.stderr.write(f"  inline: booting {kver} under TCG (at most {args.guest_timeout}s)\n")
@@ -1465,6 +1501,19 @@ def run_inline(env, args, runs_log):
                                records=records,
                                floor={fids[i]: (d["run_cnt"], d["run_time_ns"])
                                       for i, d in fst.items() if i in fids})
+    # the throughput rounds: waits/s of epoll_load per configuration and round
+    tput = {}
+    for d in sorted(glob.glob(os.path.join(gout, "tput", "*-*"))):
+        r, cfg = os.path.basename(d).split("-", 1)
+        try:
+            lines = [json.loads(x) for x in open(os.path.join(d, "load.txt"))
+                     if x.startswith("{")]
+        except (OSError, ValueError):
+            continue
+        if len(lines) >= 2 and lines[1]["t"] > lines[0]["t"]:
+            a, b = lines[0], lines[1]
+            tput.setdefault(cfg, {})[int(r)] = (b["waits"] - a["waits"]) / (b["t"] - a["t"])
+    res["tput"] = tput
     runs_log.write(json.dumps(dict(section="inline", **res)) + "\n")
     return res
 
@@ -1908,6 +1957,26 @@ def report(env, args, R, wall):
                     rows.append([m, "-", "-", "-", "-", "-", "probes failed in the guest"])
             o.append(table(rows, ["mode", "program", "point", "runs", "ns/run (TCG)",
                                   "floor ns/run (TCG)", "note"], "lllrrrl"))
+            tp = g.get("tput") or {}
+            base = tp.get("none", {})
+            if base:
+                o.append("")
+                o.append(f"  TRACED THROUGHPUT, TCG-INDICATIVE (emulated CPU: the ratio only): "
+                         f"epoll_load 2 instances, unpaced writes, 4 zero-timeout polls per "
+                         f"wakeup;")
+                o.append(f"  waits/s over {args.guest_tput_seconds}s after attach; ratio = "
+                         f"median over {len(base)} alternating rounds of waits/s / untraced "
+                         "waits/s of the same round")
+                trows = []
+                for cfg in ("none", "fentry", "tracepoint"):
+                    per_r = tp.get(cfg, {})
+                    rs = [per_r[r] / base[r] for r in per_r if base.get(r)]
+                    label = "no tracer" if cfg == "none" else f"epolltrace --json ({cfg})"
+                    trows.append([label, fmt_rate(median(list(per_r.values())))
+                                  if per_r else "-",
+                                  f"{median(rs):.3f}" if rs else "-",
+                                  f"{min(rs):.2f}-{max(rs):.2f}" if rs else "-"])
+                o.append(table(trows, ["configuration", "waits/s (TCG)", "ratio", "range"]))
         o.append("")
 
     o.append("TARGETS (issue 11; figures, not pass/fail tests)")
@@ -1959,6 +2028,9 @@ def main():
     ap.add_argument("--guest-rate", type=int, default=2000)
     ap.add_argument("--guest-ctl", type=int, default=500)
     ap.add_argument("--guest-timeout", type=int, default=420)
+    ap.add_argument("--guest-tput-rounds", type=int, default=2,
+                    help="rounds of the guest's traced-throughput row (0: none)")
+    ap.add_argument("--guest-tput-seconds", type=int, default=8)
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--skip", default="", help="comma-separated sections to leave out")
