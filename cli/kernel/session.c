@@ -974,6 +974,18 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	ring_buffer__consume(s.rb);
 	snapshot(&s, true);
 	deliver_snapshots(&s, true);
+	/*
+	 * No program runs from here on: what the hooks made during the final
+	 * snapshot is delivered too, and the last counters count exactly the
+	 * records in the stream (they went on counting records never read).
+	 */
+	for (int i = 0; i < s.ld.nlinks; i++) {
+		if (s.ld.links[i] == s.ld.iter_link)
+			continue;
+		bpf_link__destroy(s.ld.links[i]);
+		s.ld.links[i] = NULL;
+	}
+	ring_buffer__consume(s.rb);
 	report_counters(&s);
 	if (sink->end)
 		sink->end(sink, mono_ns());
