@@ -377,7 +377,7 @@ static __always_inline void wait_end_record(__u8 src, struct et_wait_state *st, 
 		k = slots;
 	barrier_var(k);
 	/* a fault leaves zeros, as a read per event did */
-	if (k && !ET_CUT(ET_BP_WAIT_EXIT, 5))
+	if (k && !ET_CUT(ET_BP_WAIT_EXIT, 4))
 		bpf_probe_read_user(e->ev, k * 12, (const void *)st->ubuf);
 	else
 		e->ncopied = 0;
@@ -426,8 +426,6 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 	if (ret == 0 && st->slept)
 		count(ET_CNT_ZERO_WAKEUPS);
 	if (ET_CUT(ET_BP_WAIT_EXIT, 3))
-		goto out;
-	if (ET_CUT(ET_BP_WAIT_EXIT, 4))
 		goto out;
 	n = ret > 0 ? ret : 0;
 	if (n > ET_WAIT_MAX_EVENTS)
