@@ -177,7 +177,7 @@ $(OUT)/bench/%.static: tests/bench/%.c | $(OUT)
 
 # The bench build of STEPS (tests/bench/bench.py): the same sources with
 # -DET_BENCH, whose BPF object has the bench_cut knob (bpf/common.bpf.h)
-# that stops a handler after a given step.  Never installed.
+# that stops a handler before a given step.  Never installed.
 STEPS_OUT  := $(OUT)/bench/steps
 STEPS_OBJS := $(patsubst cli/%.c,$(STEPS_OUT)/cli/%.o,$(CLI_SRCS))
 

@@ -360,8 +360,12 @@ static __always_inline void wait_end_record(__u8 src, struct et_wait_state *st, 
 	struct et_ring_wait_exit *e = reserve(WX_SIZE(slots), ET_EV_WAIT_EXIT, src, 0);
 	__u64 k = n;
 
-	if (!e)
+	if (!e) {
+		/* two of the stream's records lost, send_events too: count both */
+		if (ret >= 0)
+			count(ET_CNT_RB_DROPS);
 		return;
+	}
 	e->in.ep = st->ep;
 	e->in.owner = st->owner;
 	e->in.epfd = st->epfd;
