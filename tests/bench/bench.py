@@ -1330,35 +1330,46 @@ for mode in @MODES@; do
 	kill -INT $FP; wait $FP
 	kill -INT $LP; wait $LP
 done
-# traced throughput, TCG-indicative: epoll_load as fast as it goes (no pacing
-# limit it reaches, zero-timeout polls after each wakeup), untraced and
-# traced in each mode, rounds alternating; waits/s from its own counters
-# over @TSECONDS@ s, once the tracer's attach points stopped changing
+# traced cost, TCG-indicative: epoll_load paced (@RATE@ writes/s, 4
+# zero-timeout polls per wakeup), untraced and traced in each mode, rounds
+# alternating; its waits and the CPU ticks of it and of the tracer
+# (/proc/PID/stat utime+stime) at the start and the end of @TSECONDS@ s
+# once the tracer's attach points stopped changing (the load stopped
+# meanwhile, so that it starves nobody)
+ticks() { [ -n "$1" ] && awk '{print $14 + $15}' /proc/$1/stat || echo 0; }
 r=0
 while [ $r -lt @TROUNDS@ ]; do
 	cfgs="@TCFGS@"
 	[ $((r % 2)) = 1 ] && cfgs="@TCFGS_REV@"
 	for cfg in $cfgs; do
+		echo "tput round $r $cfg"
 		o=/out/tput/$r-$cfg
 		mkdir -p $o
-		epoll_load --instances 2 --rate 1000000 --spin 4 > $o/load.txt &
+		epoll_load --instances 2 --rate @RATE@ --spin 4 > $o/load.txt &
 		LP=$!
 		i=0; while [ $i -lt 100 ] && ! grep -q ready $o/load.txt 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+		kill -STOP $LP
 		EP=
 		if [ $cfg != none ]; then
 			epolltrace -p $LP --attach=$cfg --json > /dev/null 2> $o/et.err &
 			EP=$!
 			last=-1; i=0
-			while [ $i -lt 120 ]; do
+			while [ $i -lt 60 ]; do
 				n=$(bpfbench points $EP 2>/dev/null | wc -l)
 				[ "$n" -gt 0 ] && [ "$n" = "$last" ] && break
 				last=$n; sleep 1; i=$((i+1))
 			done
 			sleep 1
 		fi
-		kill -USR1 $LP; sleep @TSECONDS@; kill -USR1 $LP; sleep 0.5
+		kill -CONT $LP; sleep 1
+		echo "$(ticks $LP) $(ticks $EP)" > $o/ticks0
+		kill -USR1 $LP; sleep @TSECONDS@; kill -USR1 $LP
+		echo "$(ticks $LP) $(ticks $EP)" > $o/ticks1
+		sleep 0.5
+		echo "tput round $r $cfg: measured"
 		[ -n "$EP" ] && { kill -INT $EP; wait $EP; }
 		kill -INT $LP; wait $LP
+		echo "tput round $r $cfg: done"
 	done
 	r=$((r+1))
 done
@@ -1510,9 +1521,16 @@ def run_inline(env, args, runs_log):
                      if x.startswith("{")]
         except (OSError, ValueError):
             continue
-        if len(lines) >= 2 and lines[1]["t"] > lines[0]["t"]:
+        try:
+            t0 = [int(x) for x in open(os.path.join(d, "ticks0")).read().split()]
+            t1 = [int(x) for x in open(os.path.join(d, "ticks1")).read().split()]
+        except (OSError, ValueError):
+            continue
+        if len(lines) >= 2 and lines[1]["t"] > lines[0]["t"] and lines[1]["waits"] > lines[0]["waits"]:
             a, b = lines[0], lines[1]
-            tput.setdefault(cfg, {})[int(r)] = (b["waits"] - a["waits"]) / (b["t"] - a["t"])
+            nw = b["waits"] - a["waits"]
+            cpu = sum(y - x for x, y in zip(t0, t1)) / CLK_TCK
+            tput.setdefault(cfg, {})[int(r)] = (nw / (b["t"] - a["t"]), cpu * 1e6 / nw)
     res["tput"] = tput
     runs_log.write(json.dumps(dict(section="inline", **res)) + "\n")
     return res
@@ -1961,22 +1979,23 @@ def report(env, args, R, wall):
             base = tp.get("none", {})
             if base:
                 o.append("")
-                o.append(f"  TRACED THROUGHPUT, TCG-INDICATIVE (emulated CPU: the ratio only): "
-                         f"epoll_load 2 instances, unpaced writes, 4 zero-timeout polls per "
-                         f"wakeup;")
-                o.append(f"  waits/s over {args.guest_tput_seconds}s after attach; ratio = "
-                         f"median over {len(base)} alternating rounds of waits/s / untraced "
-                         "waits/s of the same round")
+                o.append(f"  TRACED COST, TCG-INDICATIVE (emulated CPU: compare the rows, not with "
+                         f"the host): epoll_load 2 instances, {fmt_rate(args.guest_rate)} "
+                         "writes/s, 4 zero-timeout polls per wakeup;")
+                o.append(f"  over {args.guest_tput_seconds}s: waits/s, and the CPU (utime+stime "
+                         "of the load and the tracer; BPF runs in the load's) per wait; median "
+                         f"over {len(base)} alternating rounds")
                 trows = []
                 for cfg in ("none", "fentry", "tracepoint"):
                     per_r = tp.get(cfg, {})
-                    rs = [per_r[r] / base[r] for r in per_r if base.get(r)]
                     label = "no tracer" if cfg == "none" else f"epolltrace --json ({cfg})"
-                    trows.append([label, fmt_rate(median(list(per_r.values())))
-                                  if per_r else "-",
-                                  f"{median(rs):.3f}" if rs else "-",
-                                  f"{min(rs):.2f}-{max(rs):.2f}" if rs else "-"])
-                o.append(table(trows, ["configuration", "waits/s (TCG)", "ratio", "range"]))
+                    extra = [per_r[r][1] - base[r][1] for r in per_r if r in base]
+                    trows.append([label,
+                                  fmt_rate(median([v[0] for v in per_r.values()])) if per_r else "-",
+                                  f"{median([v[1] for v in per_r.values()]):.1f}" if per_r else "-",
+                                  f"{median(extra):+.1f}" if extra and cfg != "none" else "-"])
+                o.append(table(trows, ["configuration", "waits/s", "CPU us/wait (TCG)",
+                                       "extra us/wait (TCG)"]))
         o.append("")
 
     o.append("TARGETS (issue 11; figures, not pass/fail tests)")
@@ -2029,7 +2048,7 @@ def main():
     ap.add_argument("--guest-ctl", type=int, default=500)
     ap.add_argument("--guest-timeout", type=int, default=420)
     ap.add_argument("--guest-tput-rounds", type=int, default=2,
-                    help="rounds of the guest's traced-throughput row (0: none)")
+                    help="rounds of the guest's traced-cost rows (0: none)")
     ap.add_argument("--guest-tput-seconds", type=int, default=8)
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help="comma-separated sections: " + ",".join(SECTIONS))
