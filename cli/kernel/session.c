@@ -978,14 +978,16 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	 * No program runs from here on: what the hooks made during the final
 	 * snapshot is delivered too, and the last counters count exactly the
 	 * records in the stream (they went on counting records never read).
+	 * A detach can take tens of ms (a tracepoint's waits for RCU): the
+	 * ring is read after each, or a busy target fills it meanwhile.
 	 */
 	for (int i = 0; i < s.ld.nlinks; i++) {
 		if (s.ld.links[i] == s.ld.iter_link)
 			continue;
 		bpf_link__destroy(s.ld.links[i]);
 		s.ld.links[i] = NULL;
+		ring_buffer__consume(s.rb);
 	}
-	ring_buffer__consume(s.rb);
 	report_counters(&s);
 	if (sink->end)
 		sink->end(sink, mono_ns());
