@@ -31,6 +31,13 @@ const volatile __u64 wakeup_bytes = 0;
  * after a quiet spell is not kept waiting and an idle reader needs no timer.
  */
 volatile __u32 reader_asleep = 0;
+/*
+ * Set by the session when it ends, after its final snapshot: from then on
+ * no record is made and no counter moves, so that its last read of the
+ * ring and its last counters agree, while the hooks are still attached
+ * (a detach can take long enough for a busy target to fill the ring).
+ */
+volatile __u32 session_ending = 0;
 
 /*
  * make bench's STEPS section only (a bench build, -DET_BENCH, never the
@@ -121,8 +128,11 @@ struct {
 
 static __always_inline void count(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	__u64 *v;
 
+	if (session_ending)
+		return;
+	v = bpf_map_lookup_elem(&counters, &idx);
 	if (v)
 		*v += 1;
 }
@@ -240,8 +250,11 @@ static __always_inline void fill_hdr(struct et_hdr *h, __u16 type, __u8 src, __u
  */
 static __always_inline void *reserve(__u64 size, __u16 type, __u8 src, __u64 ts)
 {
-	struct et_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+	struct et_hdr *h;
 
+	if (session_ending)
+		return NULL;
+	h = bpf_ringbuf_reserve(&events, size, 0);
 	if (!h) {
 		count(ET_CNT_RB_DROPS);
 		return NULL;

@@ -424,7 +424,7 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		__u32 idx = ET_CNT_EVENTS_DELIVERED;
 
 		c = bpf_map_lookup_elem(&counters, &idx);
-		if (c)
+		if (c && !session_ending)
 			*c += ret;
 	}
 	if (ret == 0 && st->slept)

@@ -975,19 +975,16 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	snapshot(&s, true);
 	deliver_snapshots(&s, true);
 	/*
-	 * No program runs from here on: what the hooks made during the final
-	 * snapshot is delivered too, and the last counters count exactly the
-	 * records in the stream (they went on counting records never read).
-	 * A detach can take tens of ms (a tracepoint's waits for RCU): the
-	 * ring is read after each, or a busy target fills it meanwhile.
+	 * No record is made and no counter moves from here on (session_ending,
+	 * bpf/common.bpf.h): what the hooks made during the final snapshot is
+	 * delivered too, and the last counters count exactly the records in
+	 * the stream (they went on counting records never read).  A program
+	 * that read the flag just before runs for microseconds: wait 2 ms.
 	 */
-	for (int i = 0; i < s.ld.nlinks; i++) {
-		if (s.ld.links[i] == s.ld.iter_link)
-			continue;
-		bpf_link__destroy(s.ld.links[i]);
-		s.ld.links[i] = NULL;
-		ring_buffer__consume(s.rb);
-	}
+	s.ld.skel->bss->session_ending = 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	usleep(2000);
+	ring_buffer__consume(s.rb);
 	report_counters(&s);
 	if (sink->end)
 		sink->end(sink, mono_ns());
