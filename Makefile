@@ -210,6 +210,31 @@ $(OUT)/bench/%.static: tests/bench/%.c | $(OUT)
 	@echo "  CC       $@"
 	$(Q)$(CC) -O2 $(WARN) -D_GNU_SOURCE $(LIBBPF_CFLAGS) -static $< -o $@ $(LIBBPF_STATIC) -lpthread
 
+# The bench build of STEPS (tests/bench/bench.py): the same sources with
+# -DET_BENCH, whose BPF object has the bench_cut knob (bpf/common.bpf.h)
+# that stops a handler before a given step.  Never installed.
+STEPS_OUT  := $(OUT)/bench/steps
+STEPS_OBJS := $(patsubst cli/%.c,$(STEPS_OUT)/cli/%.o,$(CLI_SRCS))
+
+$(STEPS_OUT)/epolltrace.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  BPF      $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DET_BENCH -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(STEPS_OUT)/epolltrace.skel.h: $(STEPS_OUT)/epolltrace.bpf.o
+	$(Q)$(BPFTOOL) gen skeleton $< name epolltrace_bpf > $@
+
+$(STEPS_OUT)/cli/%.o: cli/%.c $(wildcard $(addsuffix /*.h,$(CLI_DIRS))) include/epolltrace.h $(STEPS_OUT)/epolltrace.skel.h
+	@mkdir -p $(dir $@)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(CFLAGS) $(WARN) -DET_BENCH -I$(STEPS_OUT) $(CPPFLAGS) $(LIBBPF_CFLAGS) -c $< -o $@
+
+$(STEPS_OUT)/epolltrace: $(STEPS_OBJS)
+	@echo "  LINK     $@"
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(DW_LIBS) $(LIBBPF_LIBS) $(CURSES_LIBS) -lz -lpthread
+
 BENCH_STATIC := $(OUT)/bench/epoll_load.static $(OUT)/bench/bpfbench.static \
 	$(OUT)/epolltrace.static
 
@@ -217,12 +242,13 @@ BENCH_STATIC := $(OUT)/bench/epoll_load.static $(OUT)/bench/bpfbench.static \
 # recordings, inline mode in a QEMU guest: one table on stdout (details in
 # build/bench/).  Not part of `make check`; under 25 minutes
 # (docs/benchmark.md; BENCH_ARGS="--only floor,bystander" runs a part).
-bench: bench-deps epolltrace $(OUT)/bench/epoll_load $(OUT)/bench/bpfbench
+bench: bench-deps epolltrace $(OUT)/bench/epoll_load $(OUT)/bench/bpfbench $(STEPS_OUT)/epolltrace
 	@# only the guest needs the static builds: without them it says why and is skipped
 	$(Q)$(MAKE) --no-print-directory $(BENCH_STATIC) || \
 		echo "bench: the static builds failed; the inline (guest) section will be skipped"
 	$(Q)tests/bench/bench.py --epolltrace ./epolltrace --load $(OUT)/bench/epoll_load \
-		--bpfbench $(OUT)/bench/bpfbench --out $(OUT)/bench $(BENCH_ARGS)
+		--bpfbench $(OUT)/bench/bpfbench --steps-epolltrace $(STEPS_OUT)/epolltrace \
+		--out $(OUT)/bench $(BENCH_ARGS)
 
 check: test-deps epolltrace mo $(OUT)/epolltrace.static
 	$(Q)tests/run-all.sh

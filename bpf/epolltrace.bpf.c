@@ -312,7 +312,7 @@ int in_ep_insert(struct pt_regs *ctx)
 	 * hook keeps in ctls; no entry, no target.
 	 */
 	a = bpf_map_lookup_elem(&ctls, &tid);
-	if (!a)
+	if (!a || !a->active)
 		return 0;
 	v = inst_lookup(a->ep);
 	if (!v)

@@ -120,13 +120,19 @@ static __always_inline int item_queued(struct eventpoll *ep, __u64 file, int fd)
 
 static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long ret)
 {
-	struct et_inst_val *v = inst_for_current(a->epfd, a->ep);
+	struct et_inst_val *v;
 	struct et_ev_ctl *e;
+	int queued = -1;
 
-	if (!v)
+	if (ET_CUT(ET_BP_CTL_EXIT, 2))
+		return;
+	v = inst_for_current(a->epfd, a->ep);
+	if (!v || ET_CUT(ET_BP_CTL_EXIT, 3))
 		return;
 	count(ET_CNT_CTL);
-	if (!RESERVE(e, ET_EV_CTL, src))
+	if (!ret && (a->op == ET_CTL_ADD || a->op == ET_CTL_MOD))
+		queued = item_queued((struct eventpoll *)a->ep, a->file, a->fd);
+	if (ET_CUT(ET_BP_CTL_EXIT, 4) || !RESERVE(e, ET_EV_CTL, src))
 		return;
 	e->in = v->in;
 	e->in.epfd = a->epfd;	/* the caller's fd, as waits say: a sharer's may differ */
@@ -136,10 +142,8 @@ static __always_inline void handle_ctl(__u8 src, const struct ctl_args *a, long 
 	e->data = a->data;
 	e->file = a->file;
 	e->ret = ret;
-	e->queued = -1;
+	e->queued = queued;
 	e->pad = 0;
-	if (!ret && (a->op == ET_CTL_ADD || a->op == ET_CTL_MOD))
-		e->queued = item_queued((struct eventpoll *)a->ep, a->file, a->fd);
 	ring_submit(e);
 }
 
@@ -148,35 +152,51 @@ static __always_inline void ctl_args_fill(struct ctl_args *a, int epfd, int op, 
 					  const void *epds, int user)
 {
 	struct epoll_event *ev = (struct epoll_event *)epds;
+	struct epoll_event tmp;
 
 	a->epfd = epfd;
 	a->op = op;
 	a->fd = fd;
-	a->ep = current_ep(epfd);
-	a->file = (__u64)current_fd_file(fd);
 	a->events = 0;
 	a->data = 0;
-	/* DEL carries no event (the kernel does not even copy it) */
-	if (op == ET_CTL_DEL || !ev)
+	if (ET_CUT(ET_BP_CTL_ENTER, 2))
 		return;
+	a->ep = current_ep(epfd);
+	if (ET_CUT(ET_BP_CTL_ENTER, 3))
+		return;
+	a->file = (__u64)current_fd_file(fd);
+	/* DEL carries no event (the kernel does not even copy it) */
+	if (op == ET_CTL_DEL || !ev || ET_CUT(ET_BP_CTL_ENTER, 4))
+		return;
+	/* the whole 12-byte (packed, x86_64) struct in one read, not two */
 	if (user) {
-		bpf_probe_read_user(&a->events, sizeof(a->events), &ev->events);
-		bpf_probe_read_user(&a->data, sizeof(a->data), &ev->data);
+		if (bpf_probe_read_user(&tmp, sizeof(tmp), ev))
+			return;
 	} else {
-		a->events = BPF_CORE_READ(ev, events);
-		a->data = BPF_CORE_READ(ev, data);
+		if (bpf_core_read(&tmp, sizeof(tmp), ev))
+			return;
 	}
+	a->events = tmp.events;
+	a->data = tmp.data;
 }
 
 static __always_inline void ctl_enter(int epfd, int op, int fd, const void *epds, int user)
 {
-	struct ctl_args a = {};
+	struct ctl_args a = {}, *old;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (!current_is_tracked())
+	if (ET_CUT(ET_BP_CTL_ENTER, 1) || !current_is_tracked())
 		return;
 	ctl_args_fill(&a, epfd, op, fd, epds, user);
-	bpf_map_update_elem(&ctls, &tid, &a, BPF_ANY);
+	if (ET_CUT(ET_BP_CTL_ENTER, 5))
+		return;
+	a.active = 1;
+	/* the thread's entry from its last ctl: rewritten in place */
+	old = bpf_map_lookup_elem(&ctls, &tid);
+	if (old)
+		*old = a;
+	else
+		bpf_map_update_elem(&ctls, &tid, &a, BPF_ANY);
 }
 
 static __always_inline void ctl_exit(__u8 src, long ret)
@@ -185,14 +205,16 @@ static __always_inline void ctl_exit(__u8 src, long ret)
 	__u32 tid = (__u32)id;
 	struct ctl_args *a;
 
+	if (ET_CUT(ET_BP_CTL_EXIT, 1))
+		return;
 	/* ctl_enter kept arguments only for tracked thread groups */
 	if (!trace_all && !bit_maybe(&tgt_bits, id >> 32))
 		return;
 	a = bpf_map_lookup_elem(&ctls, &tid);
-	if (!a)
+	if (!a || !a->active)
 		return;
 	handle_ctl(src, a, ret);
-	bpf_map_delete_elem(&ctls, &tid);
+	a->active = 0;
 }
 
 /*
@@ -281,17 +303,21 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 					      int maxevents, __s64 timeout_ns)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct et_wait_state st = {};
+	struct et_wait_state st = {}, *old;
 	struct et_ev_wait_enter *e;
 	struct et_inst_val *v;
 	__u64 ep;
 
+	if (ET_CUT(ET_BP_WAIT_ENTER, 1))
+		return;
 	/* every process's waits come here: strangers leave before the fd walk */
-	if (!current_is_tracked())
+	if (!current_is_tracked() || ET_CUT(ET_BP_WAIT_ENTER, 2))
 		return;
 	ep = current_ep(epfd);
+	if (ET_CUT(ET_BP_WAIT_ENTER, 3))
+		return;
 	v = inst_for_current(epfd, ep);
-	if (!v)
+	if (!v || ET_CUT(ET_BP_WAIT_ENTER, 4))
 		return;
 	count(ET_CNT_WAIT_ENTER);
 	INST_ADD(v, wait_enter);
@@ -302,11 +328,19 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	st.maxevents = maxevents;
 	st.requeued = -1;
 	st.sys = sys;
-	st.enter_ns = bpf_ktime_get_ns();
-	bit_set(&wait_bits, tid);
-	bpf_map_update_elem(&waits, &tid, &st, BPF_ANY);
-	if (!RESERVE(e, ET_EV_WAIT_ENTER, src))
+	st.active = 1;
+	/* the thread's entry from its last wait: rewritten in place */
+	old = bpf_map_lookup_elem(&waits, &tid);
+	if (old) {
+		*old = st;
+	} else {
+		bit_set(&wait_bits, tid);
+		bpf_map_update_elem(&waits, &tid, &st, BPF_ANY);
+	}
+	if (ET_CUT(ET_BP_WAIT_ENTER, 5) || !RESERVE(e, ET_EV_WAIT_ENTER, src))
 		return;
+	if (old)
+		old->enter_ns = e->hdr.ts_ns;
 	e->in = v->in;
 	e->in.epfd = epfd;
 	e->maxevents = maxevents;
@@ -316,24 +350,66 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	ring_submit(e);
 }
 
+/* the ring form of a wait's end with k event slots (include/epolltrace.h) */
+#define WX_SIZE(k) (__builtin_offsetof(struct et_ring_wait_exit, ev) + (k) * 12)
+
+/* the wait's end record with room for slots (a constant) events, n <= slots */
+static __always_inline void wait_end_record(__u8 src, struct et_wait_state *st, long ret,
+					    __u32 n, const __u32 slots)
+{
+	struct et_ring_wait_exit *e = reserve(WX_SIZE(slots), ET_EV_WAIT_EXIT, src, 0);
+	__u64 k = n;
+
+	if (!e) {
+		/* two of the stream's records lost, send_events too: count both */
+		if (ret >= 0)
+			count(ET_CNT_RB_DROPS);
+		return;
+	}
+	e->in.ep = st->ep;
+	e->in.owner = st->owner;
+	e->in.epfd = st->epfd;
+	e->ret = ret;
+	e->ncopied = n;
+	e->slept_ns = st->slept_ns;
+	e->requeued = st->requeued;
+	e->pad = 0;
+	/* the n events the wait returned, in one read, as they are; the
+	 * barriers keep the bound on the register the size is made of */
+	barrier_var(k);
+	if (k > slots)
+		k = slots;
+	barrier_var(k);
+	/* a fault leaves zeros, as a read per event did */
+	if (k && !ET_CUT(ET_BP_WAIT_EXIT, 4))
+		bpf_probe_read_user(e->ev, k * 12, (const void *)st->ubuf);
+	else
+		e->ncopied = 0;
+	ring_submit(e);
+}
+
+/*
+ * One ring record for the wait's end: the session makes the stream's
+ * send_events and wait_exit records of it (cli/kernel/session.c).  The
+ * two records were more than half of this program's cost (make bench,
+ * STEPS: 470 ns of 800), and unpacking the events here another part.
+ */
 static __always_inline void handle_wait_exit(__u8 src, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct et_wait_state *st;
 	struct et_inst_val *v;
-	struct et_ev_send_events *se;
-	struct et_ev_wait_exit *e;
-	struct et_inst in;
 	__u32 n;
 
+	if (ET_CUT(ET_BP_WAIT_EXIT, 1))
+		return;
 	if (!bit_maybe(&wait_bits, tid))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st)
+	if (!st || !st->active)
 		return;
-	in.ep = st->ep;
-	in.owner = st->owner;
-	in.epfd = st->epfd;
+	if (ET_CUT(ET_BP_WAIT_EXIT, 2))
+		goto out;
 	count(ET_CNT_WAIT_EXIT);
 	v = inst_lookup(st->ep);
 	if (v) {
@@ -348,40 +424,27 @@ static __always_inline void handle_wait_exit(__u8 src, long ret)
 		__u32 idx = ET_CNT_EVENTS_DELIVERED;
 
 		c = bpf_map_lookup_elem(&counters, &idx);
-		if (c)
+		if (c && !session_ending)
 			*c += ret;
 	}
 	if (ret == 0 && st->slept)
 		count(ET_CNT_ZERO_WAKEUPS);
-	if (ret >= 0 && RESERVE(se, ET_EV_SEND_EVENTS, src)) {
-		se->in = in;
-		se->count = ret;
-		se->requeued = st->requeued;
-		ring_submit(se);
-	}
-	if (RESERVE(e, ET_EV_WAIT_EXIT, src)) {
-		e->in = in;
-		e->ret = ret;
-		e->slept_ns = st->slept_ns;
-		n = ret > 0 ? ret : 0;
-		if (n > ET_WAIT_MAX_EVENTS)
-			n = ET_WAIT_MAX_EVENTS;
-		e->ncopied = n;
-		/* struct epoll_event is 12 bytes, packed, on x86_64 */
-		for (int i = 0; i < ET_WAIT_MAX_EVENTS; i++) {
-			const char *u = (const char *)st->ubuf + i * 12;
-
-			e->ev[i].events = 0;
-			e->ev[i].pad = 0;
-			e->ev[i].data = 0;
-			if (i >= n)
-				continue;
-			bpf_probe_read_user(&e->ev[i].events, 4, u);
-			bpf_probe_read_user(&e->ev[i].data, 8, u + 4);
-		}
-		ring_submit(e);
-	}
-	bpf_map_delete_elem(&waits, &tid);
+	if (ET_CUT(ET_BP_WAIT_EXIT, 3))
+		goto out;
+	n = ret > 0 ? ret : 0;
+	if (n > ET_WAIT_MAX_EVENTS)
+		n = ET_WAIT_MAX_EVENTS;
+	/* the ring takes constant sizes: 1, 4 or 16 slots */
+	if (n <= 1)
+		wait_end_record(src, st, ret, n, 1);
+	else if (n <= 4)
+		wait_end_record(src, st, ret, n, 4);
+	else
+		wait_end_record(src, st, ret, n, ET_WAIT_MAX_EVENTS);
+out:
+	/* the entry stays for the thread's next wait (handle_exit drops it) */
+	st->active = 0;
+	st->sleep_ns = 0;
 }
 
 /*
@@ -478,7 +541,7 @@ static __always_inline void handle_done_scan(__u8 src, struct eventpoll *ep,
 	x->head = (__u64)ep + bpf_core_field_offset(struct eventpoll, rdllist);
 	x->pos = (__u64)BPF_CORE_READ(ep, rdllist.next);
 	bpf_loop(ET_MAX_LIST_ITEMS, scan_step, NULL, 0);
-	if (st && st->ep == (__u64)ep) {
+	if (st && st->active && st->ep == (__u64)ep) {
 		st->requeued = x->total - ntx;
 		st->scans++;
 	}
@@ -536,16 +599,21 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 	__u32 tid;
 	struct et_wait_state *st;
 	struct et_ev_sleep *e;
+	__u64 now;
 
-	if (preempt)
+	if (preempt || ET_CUT(ET_BP_SWITCH, 1))
 		return;
 	tid = prev->pid;
-	if (!bit_maybe(&wait_bits, tid) || prev->__state == TASK_RUNNING)
+	if (!bit_maybe(&wait_bits, tid) || prev->__state == TASK_RUNNING ||
+	    ET_CUT(ET_BP_SWITCH, 2))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st || st->sleep_ns || !sleeps_on_wq(st->ep, prev))
+	if (!st || !st->active || st->sleep_ns || ET_CUT(ET_BP_SWITCH, 3))
 		return;
-	st->sleep_ns = bpf_ktime_get_ns();
+	if (!sleeps_on_wq(st->ep, prev) || ET_CUT(ET_BP_SWITCH, 4))
+		return;
+	now = bpf_ktime_get_ns();
+	st->sleep_ns = now;
 	st->slept++;
 	count(ET_CNT_SLEEPS);
 	{
@@ -554,7 +622,7 @@ static __always_inline void handle_switch(bool preempt, struct task_struct *prev
 		if (v)
 			INST_ADD(v, sleeps);
 	}
-	if (!RESERVE(e, ET_EV_SLEEP, ET_SRC_SCHED))
+	if (ET_CUT(ET_BP_SWITCH, 5) || !RESERVE_AT(e, ET_EV_SLEEP, ET_SRC_SCHED, now))
 		return;
 	e->in.ep = st->ep;
 	e->in.owner = st->owner;
@@ -692,11 +760,12 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 	struct et_wait_state *st;
 	struct et_ev_wakeup *e;
 	__u64 now, id;
+	__u16 flags = 0;
 
-	if (!bit_maybe(&wait_bits, tid))
+	if (ET_CUT(ET_BP_WAKING, 1) || !bit_maybe(&wait_bits, tid))
 		return;
 	st = bpf_map_lookup_elem(&waits, &tid);
-	if (!st || !st->sleep_ns)
+	if (!st || !st->active || !st->sleep_ns || ET_CUT(ET_BP_WAKING, 2))
 		return;
 	now = bpf_ktime_get_ns();
 	st->slept_ns += now - st->sleep_ns;
@@ -708,15 +777,17 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 		if (v)
 			INST_ADD(v, wakeups);
 	}
-	if (!RESERVE(e, ET_EV_WAKEUP, ET_SRC_SCHED))
+	if (ET_CUT(ET_BP_WAKING, 3))
 		return;
 	if (how == WAKER_CTX_PREEMPT)
-		e->hdr.flags = irq_context_flags(ET_F_HARDIRQ, ET_F_SOFTIRQ) |
-			       irq_track_flags(how);
+		flags = irq_context_flags(ET_F_HARDIRQ, ET_F_SOFTIRQ) | irq_track_flags(how);
 	else if (how == WAKER_CTX_TRACKED)
-		e->hdr.flags = irq_track_flags(how);
+		flags = irq_track_flags(how);
+	if (ET_CUT(ET_BP_WAKING, 4) || !RESERVE_AT(e, ET_EV_WAKEUP, ET_SRC_SCHED, now))
+		return;
+	e->hdr.flags = flags;
 	id = bpf_get_current_pid_tgid();
-	e->hdr.pid = BPF_CORE_READ(p, tgid);
+	e->hdr.pid = p->tgid;
 	e->hdr.tid = tid;
 	e->in.ep = st->ep;
 	e->in.owner = st->owner;

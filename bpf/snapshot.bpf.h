@@ -481,7 +481,7 @@ static long walk_waiters_cb(__u32 i, void *ctx)
 
 static __always_inline void snap_hdr(struct et_hdr *h, __u16 type, __u32 owner)
 {
-	fill_hdr(h, type, ET_SRC_ITER);
+	fill_hdr(h, type, ET_SRC_ITER, bpf_ktime_get_ns());
 	h->pid = owner;
 	h->tid = 0;
 }

@@ -453,7 +453,7 @@ struct et_wait_state {
 	__s32 requeued;		/* items left on rdllist by the last scan, -1 unknown */
 	__u32 scans;		/* ep_send_events passes (ep_done_scan calls) */
 	__u32 sys;		/* enum et_wait_sys */
-	__u32 pad;
+	__u32 active;		/* inside the wait; the entry stays between waits */
 };
 
 /*
@@ -535,6 +535,27 @@ struct et_ev_snap_shape {
 	__u32 n;
 	__u32 pad;
 	struct et_snap_node node[ET_SNAP_BATCH];
+};
+
+/*
+ * The event ring's form of a wait's end (BPF to the session only; never in
+ * a recording or a stream).  One record where the stream has two: the
+ * session makes the send_events record (when ret >= 0: count ret,
+ * requeued) and the wait_exit record, events unpacked into et_wait_event,
+ * the slots past ncopied zero.  ev holds the ncopied events as the wait
+ * returned them (struct epoll_event: 12 bytes, packed, on x86_64), and
+ * the record only the slots it needs (1, 4 or ET_WAIT_MAX_EVENTS): a
+ * record costs by the ring's cache lines it fills (make bench, STEPS).
+ */
+struct et_ring_wait_exit {
+	struct et_hdr hdr;	/* type ET_EV_WAIT_EXIT */
+	struct et_inst in;
+	__s32 ret;
+	__u32 ncopied;
+	__u64 slept_ns;
+	__s32 requeued;		/* for send_events: -1 unknown */
+	__u32 pad;
+	__u8 ev[ET_WAIT_MAX_EVENTS * 12];
 };
 
 #endif /* EPOLLTRACE_H */

@@ -797,6 +797,31 @@ static void reject(struct plan *p, struct rung *r, const char *what, int err)
 	}
 }
 
+#ifdef ET_BENCH
+/*
+ * make bench's bench build only (build/bench/steps/epolltrace, never the
+ * installed binary): EPOLLTRACE_BENCH_CUT="wait_enter=3,switch=2" stops
+ * those handlers before that step (bpf/common.bpf.h, bench_cut).
+ */
+static void bench_cut_set(volatile __u8 *cut, size_t n)
+{
+	static const char *const names[] = {
+		"wait_enter", "wait_exit", "ctl_enter", "ctl_exit", "switch", "waking",
+	};
+	const char *s = getenv("EPOLLTRACE_BENCH_CUT");
+	char name[32];
+	int step, len;
+
+	while (s && sscanf(s, "%31[a-z_]=%d%n", name, &step, &len) == 2) {
+		for (size_t i = 0; i < n && i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(names[i], name))
+				cut[i] = step;
+		s += len;
+		s += *s == ',';
+	}
+}
+#endif
+
 static int load_once(struct plan *p, const struct plan_params *pp, struct plan_loaded *out)
 {
 	struct epolltrace_bpf *skel;
@@ -810,6 +835,9 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 	skel->rodata->trace_all = pp->trace_all;
 	skel->rodata->ep_release_addr = p->ep_release_addr;
 	skel->rodata->wakeup_bytes = pp->wakeup_bytes;
+#ifdef ET_BENCH
+	bench_cut_set(skel->rodata->bench_cut, sizeof(skel->rodata->bench_cut));
+#endif
 	bpf_map__set_max_entries(skel->maps.events, pp->events_ring_bytes);
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, rung_of_prog(p, bpf_program__name(prog)) != NULL);

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
@@ -75,10 +76,55 @@ static bool is_target(const struct session *s, pid_t pid)
 	return false;
 }
 
+static int deliver(struct session *s, void *data, size_t size);
+
+/*
+ * The event ring's wait end (include/epolltrace.h, et_ring_wait_exit):
+ * the stream's send_events and wait_exit records, made here.
+ */
+static int on_wait_exit(struct session *s, const struct et_ring_wait_exit *r, size_t size)
+{
+	const size_t head = offsetof(struct et_ring_wait_exit, ev);
+	struct et_ev_send_events se;
+	struct et_ev_wait_exit wx;
+
+	if (size < head || r->ncopied > ET_WAIT_MAX_EVENTS || size - head < r->ncopied * 12) {
+		s->bad_records++;
+		return 0;
+	}
+	if (r->ret >= 0) {
+		memset(&se, 0, sizeof(se));
+		se.hdr = r->hdr;
+		se.hdr.type = ET_EV_SEND_EVENTS;
+		se.in = r->in;
+		se.count = r->ret;
+		se.requeued = r->requeued;
+		deliver(s, &se, sizeof(se));
+	}
+	memset(&wx, 0, sizeof(wx));
+	wx.hdr = r->hdr;
+	wx.in = r->in;
+	wx.ret = r->ret;
+	wx.ncopied = r->ncopied;
+	wx.slept_ns = r->slept_ns;
+	for (__u32 i = 0; i < r->ncopied; i++) {
+		memcpy(&wx.ev[i].events, r->ev + i * 12, 4);
+		memcpy(&wx.ev[i].data, r->ev + i * 12 + 4, 8);
+	}
+	return deliver(s, &wx, sizeof(wx));
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 
+	if (size >= sizeof(struct et_hdr) && ((struct et_hdr *)data)->type == ET_EV_WAIT_EXIT)
+		return on_wait_exit(s, data, size);
+	return deliver(s, data, size);
+}
+
+static int deliver(struct session *s, void *data, size_t size)
+{
 	if (et_record_check(data, size)) {
 		s->bad_records++;
 		return 0;	/* never abort ring_buffer__poll for one record */
@@ -946,6 +992,17 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 	ring_buffer__consume(s.rb);
 	snapshot(&s, true);
 	deliver_snapshots(&s, true);
+	/*
+	 * No record is made and no counter moves from here on (session_ending,
+	 * bpf/common.bpf.h): what the hooks made during the final snapshot is
+	 * delivered too, and the last counters count exactly the records in
+	 * the stream (they went on counting records never read).  A program
+	 * that read the flag just before runs for microseconds: wait 2 ms.
+	 */
+	s.ld.skel->bss->session_ending = 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	usleep(2000);
+	ring_buffer__consume(s.rb);
 	report_counters(&s);
 	if (sink->end)
 		sink->end(sink, mono_ns());

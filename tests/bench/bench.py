@@ -895,6 +895,121 @@ def run_bpf_cost(env, args, runs_log):
 
 
 # --------------------------------------------------------------------------
+# steps: how a program's ours-path cost splits between its steps
+
+# Per handler (bpf/common.bpf.h, enum et_bench_prog): the names its program
+# has in each mode, and its steps in order.  EPOLLTRACE_BENCH_CUT=NAME=k
+# (the bench build only) stops the handler before step k (1-based): the
+# cut at k costs steps 1..k-1, the uncut program all of them.
+STEP_PROGS = [
+    ("wait_enter", ("tp_enter_epoll_wait", "fe_do_epoll_wait", "kp_do_epoll_wait"),
+     ["program entry, nothing done", "filter (thread group bitmap + targets)",
+      "epfd -> struct file -> eventpoll (fd table)", "instance lookup",
+      "counters + waits map update", "wait_enter record (reserve, fill, submit)"]),
+    ("wait_exit", ("tp_exit_epoll_wait", "fx_do_epoll_wait", "krp_do_epoll_wait"),
+     ["program entry, nothing done", "filter (wait bitmap + waits lookup)",
+      "counters (per-cpu, per-instance)", "the wait's end record, no events copied",
+      "copy of the returned events (user buffer)"]),
+    ("ctl_enter", ("tp_enter_epoll_ctl", "fe_do_epoll_ctl", "kp_do_epoll_ctl"),
+     ["program entry, nothing done", "filter (thread group bitmap + targets)",
+      "epfd -> struct file -> eventpoll (fd table)", "fd -> struct file (fd table)",
+      "epoll_event copy-in", "ctls map update"]),
+    ("ctl_exit", ("tp_exit_epoll_ctl", "fx_do_epoll_ctl", "krp_do_epoll_ctl"),
+     ["program entry, nothing done", "filter (bitmap + ctls lookup)",
+      "instance lookup", "rb-tree walk (is the item queued?)",
+      "ctl record (reserve, fill, submit)"]),
+    ("switch", ("tb_sched_switch",),
+     ["program entry, nothing done", "filter (preempt, wait bitmap, task state)",
+      "waits lookup", "sleep detection: wait-queue walk", "sleep state + counters",
+      "sleep record"]),
+    ("waking", ("tb_sched_waking", "tb_sched_waking_it", "tb_sched_waking_nc"),
+     ["program entry, nothing done", "filter (wait bitmap + waits lookup)",
+      "wait state + counters", "waker context (irq account)", "wakeup record"]),
+]
+# handlers cut in the same run: a cut of one must not change what the other
+# sees (a cut wait_enter starves wait_exit, switch and waking; a cut
+# wait_exit or waking leaves stale wait state that switch reads; a cut
+# ctl_enter starves ctl_exit)
+STEP_GROUPS = [("ctl_enter", "wait_exit"), ("ctl_exit", "wait_enter"), ("switch",),
+               ("waking",)]
+
+
+def step_configs():
+    """[(EPOLLTRACE_BENCH_CUT value, handlers whose figure this run gives)]"""
+    nsteps = {n: len(st) for n, _, st in STEP_PROGS}
+    out = [("", tuple(nsteps))]
+    for g in STEP_GROUPS:
+        for k in range(1, max(nsteps[n] for n in g)):
+            live = tuple(n for n in g if k < nsteps[n])
+            out.append((",".join(f"{n}={k}" for n in live), live))
+    return out
+
+
+def run_steps(env, args, runs_log):
+    """Per working mode, per round: the bench build traces epoll_load (the
+    BPF COST section's ours load) once per cut; ours ns/run of each
+    handler's program = (run time - background) / (runs - background), the
+    background counted by the same tracer right after, the load stopped."""
+    if not args.steps_epolltrace or not os.access(args.steps_epolltrace, os.X_OK):
+        return dict(skipped=f"no bench build ({args.steps_epolltrace}): "
+                    "make build/bench/steps/epolltrace")
+    out = {"rounds": args.steps_rounds, "seconds": args.steps_seconds, "modes": {}}
+    names = {n: progs for n, progs, _ in STEP_PROGS}
+    load = start_load(env, ["--instances", "4", "--rate", str(args.bpf_rate),
+                            "--spin", "1", "--ctl", "2000"])
+    try:
+        for m in env.working_modes():
+            res = {}        # handler -> {cut: [ns per round]}; cut 0: uncut
+            progs_seen = {}  # handler -> its programs that ran
+            cfgs = step_configs()
+            for r in range(args.steps_rounds):
+                for cut, live in (cfgs if r % 2 == 0 else cfgs[::-1]):
+                    err = os.path.join(args.out, "logs", f"steps-{m}.err")
+                    e = dict(os.environ, EPOLLTRACE_BENCH_CUT=cut)
+                    p = spawn([args.steps_epolltrace, "-p", str(load.pid), "--json",
+                               f"--attach={m}"], stdout=subprocess.DEVNULL,
+                              stderr=open(err, "w"), env=e)
+                    try:
+                        if not wait_attached(p.pid):
+                            raise HarnessError(f"steps ({m}, {cut}): did not attach: {err}")
+                        time.sleep(0.3)
+                        ou, ou_s, _ = stats_window(
+                            env, p.pid, lambda: time.sleep(args.steps_seconds))
+                        os.kill(load.pid, signal.SIGSTOP)
+                        try:
+                            bg, bg_s, _ = stats_window(
+                                env, p.pid, lambda: time.sleep(args.steps_seconds))
+                        finally:
+                            os.kill(load.pid, signal.SIGCONT)
+                    finally:
+                        reap(p)
+                    ou, bg = by_name(ou), by_name(bg)
+                    scale = ou_s / bg_s if bg_s else 0
+                    cuts = dict(x.split("=") for x in cut.split(",") if x)
+                    for h in live:
+                        c = t = 0
+                        for prog in names[h]:
+                            oc, ot = ou.get(prog, (0, 0))
+                            if oc:
+                                progs_seen.setdefault(h, set()).add(prog)
+                            gc, gt = bg.get(prog, (0, 0))
+                            c, t = c + oc - gc * scale, t + ot - gt * scale
+                        k = int(cuts.get(h, 0))
+                        v = t / c if c >= 100 else None
+                        res.setdefault(h, {}).setdefault(k, []).append(v)
+                        runs_log.write(json.dumps(dict(
+                            section="steps", mode=m, round=r, handler=h, cut=k, runs=c,
+                            run_time_ns=t, ns_per_run=v, window_s=ou_s)) + "\n")
+                    runs_log.flush()
+                sys.stderr.write(f"  steps {m}: round {r + 1} done\n")
+            out["modes"][m] = res
+            out.setdefault("programs", {})[m] = {h: sorted(v) for h, v in progs_seen.items()}
+    finally:
+        reap(load)
+    return out
+
+
+# --------------------------------------------------------------------------
 # capacity: ramp a synthetic load until the ring buffer loses records
 
 def trace_file_stats(path):
@@ -1215,6 +1330,49 @@ for mode in @MODES@; do
 	kill -INT $FP; wait $FP
 	kill -INT $LP; wait $LP
 done
+# traced cost, TCG-indicative: epoll_load paced (@RATE@ writes/s, 4
+# zero-timeout polls per wakeup), untraced and traced in each mode, rounds
+# alternating; its waits and the CPU ticks of it and of the tracer
+# (/proc/PID/stat utime+stime) at the start and the end of @TSECONDS@ s
+# once the tracer's attach points stopped changing (the load stopped
+# meanwhile, so that it starves nobody)
+ticks() { [ -n "$1" ] && awk '{print $14 + $15}' /proc/$1/stat || echo 0; }
+r=0
+while [ $r -lt @TROUNDS@ ]; do
+	cfgs="@TCFGS@"
+	[ $((r % 2)) = 1 ] && cfgs="@TCFGS_REV@"
+	for cfg in $cfgs; do
+		echo "tput round $r $cfg"
+		o=/out/tput/$r-$cfg
+		mkdir -p $o
+		epoll_load --instances 2 --rate @RATE@ --spin 4 > $o/load.txt &
+		LP=$!
+		i=0; while [ $i -lt 100 ] && ! grep -q ready $o/load.txt 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+		kill -STOP $LP
+		EP=
+		if [ $cfg != none ]; then
+			epolltrace -p $LP --attach=$cfg --json > /dev/null 2> $o/et.err &
+			EP=$!
+			last=-1; i=0
+			while [ $i -lt 60 ]; do
+				n=$(bpfbench points $EP 2>/dev/null | wc -l)
+				[ "$n" -gt 0 ] && [ "$n" = "$last" ] && break
+				last=$n; sleep 1; i=$((i+1))
+			done
+			sleep 1
+		fi
+		kill -CONT $LP; sleep 1
+		echo "$(ticks $LP) $(ticks $EP)" > $o/ticks0
+		kill -USR1 $LP; sleep @TSECONDS@; kill -USR1 $LP
+		echo "$(ticks $LP) $(ticks $EP)" > $o/ticks1
+		sleep 0.5
+		echo "tput round $r $cfg: measured"
+		[ -n "$EP" ] && { kill -INT $EP; wait $EP; }
+		kill -INT $LP; wait $LP
+		echo "tput round $r $cfg: done"
+	done
+	r=$((r+1))
+done
 exit 0
 """
 
@@ -1301,7 +1459,11 @@ def run_inline(env, args, runs_log):
     with open(script, "w") as f:
         f.write(GUEST_SCRIPT.replace("@MODES@", " ".join(modes))
                 .replace("@RATE@", str(args.guest_rate)).replace("@CTL@", str(args.guest_ctl))
-                .replace("@SECONDS@", str(args.guest_seconds)))
+                .replace("@SECONDS@", str(args.guest_seconds))
+                .replace("@TROUNDS@", str(args.guest_tput_rounds))
+                .replace("@TSECONDS@", str(args.guest_tput_seconds))
+                .replace("@TCFGS@", "none fentry tracepoint")
+                .replace("@TCFGS_REV@", "tracepoint fentry none"))
     gout = os.path.join(gdir, "out")
     t0 = time.time()
     sys.stderr.write(f"  inline: booting {kver} under TCG (at most {args.guest_timeout}s)\n")
@@ -1350,6 +1512,26 @@ def run_inline(env, args, runs_log):
                                records=records,
                                floor={fids[i]: (d["run_cnt"], d["run_time_ns"])
                                       for i, d in fst.items() if i in fids})
+    # the throughput rounds: waits/s of epoll_load per configuration and round
+    tput = {}
+    for d in sorted(glob.glob(os.path.join(gout, "tput", "*-*"))):
+        r, cfg = os.path.basename(d).split("-", 1)
+        try:
+            lines = [json.loads(x) for x in open(os.path.join(d, "load.txt"))
+                     if x.startswith("{")]
+        except (OSError, ValueError):
+            continue
+        try:
+            t0 = [int(x) for x in open(os.path.join(d, "ticks0")).read().split()]
+            t1 = [int(x) for x in open(os.path.join(d, "ticks1")).read().split()]
+        except (OSError, ValueError):
+            continue
+        if len(lines) >= 2 and lines[1]["t"] > lines[0]["t"] and lines[1]["waits"] > lines[0]["waits"]:
+            a, b = lines[0], lines[1]
+            nw = b["waits"] - a["waits"]
+            cpu = sum(y - x for x, y in zip(t0, t1)) / CLK_TCK
+            tput.setdefault(cfg, {})[int(r)] = (nw / (b["t"] - a["t"]), cpu * 1e6 / nw)
+    res["tput"] = tput
     runs_log.write(json.dumps(dict(section="inline", **res)) + "\n")
     return res
 
@@ -1620,6 +1802,38 @@ def report(env, args, R, wall):
                               "runs/req", "note"], "lllrrrrrrrl"))
         o.append("")
 
+    if "steps" in R:
+        st = R["steps"]
+        o.append("STEPS  the ours path's cost per program, split by step: the bench build "
+                 "(-DET_BENCH) stops a handler before step k;")
+        if "skipped" in st:
+            o.append(f"  skipped: {st['skipped']}")
+        else:
+            o.append(f"  tracer on epoll_load (4 instances, {fmt_rate(args.bpf_rate)} writes/s, "
+                     f"1 poll per wakeup, 2k ADD+DEL/s), {st['seconds']:g}s per cut minus the "
+                     "background right after (load stopped);")
+            o.append(f"  ns/run = median over {st['rounds']} rounds of the run with steps 1..k "
+                     "done; step = its difference from the step before (range: lowest-highest)")
+            rows = []
+            for m, res in st["modes"].items():
+                for h, progs, labels in STEP_PROGS:
+                    if h not in res:
+                        continue
+                    prog = ",".join(st.get("programs", {}).get(m, {}).get(h, [])) or h
+                    cum = []
+                    for k in range(1, len(labels) + 1):
+                        vals = res[h].get(k if k < len(labels) else 0, [])
+                        cum.append((median(vals), [v for v in vals if v is not None]))
+                    prev = 0
+                    for k, (label, (v, vals)) in enumerate(zip(labels, cum), 1):
+                        rows.append([m, prog if k == 1 else "", f"{k}", label, ns(v),
+                                     ns(v - prev) if v is not None and k > 1 else ns(v),
+                                     f"{min(vals):.0f}-{max(vals):.0f}" if vals else "-"])
+                        prev = v if v is not None else prev
+            o.append(table(rows, ["mode", "program", "k", "step", "ns/run (1..k)", "step ns",
+                                  "range"], "llrlrrr"))
+        o.append("")
+
     # capacity
     if "capacity" in R:
         mode, steps = R["capacity"]
@@ -1761,6 +1975,27 @@ def report(env, args, R, wall):
                     rows.append([m, "-", "-", "-", "-", "-", "probes failed in the guest"])
             o.append(table(rows, ["mode", "program", "point", "runs", "ns/run (TCG)",
                                   "floor ns/run (TCG)", "note"], "lllrrrl"))
+            tp = g.get("tput") or {}
+            base = tp.get("none", {})
+            if base:
+                o.append("")
+                o.append(f"  TRACED COST, TCG-INDICATIVE (emulated CPU: compare the rows, not with "
+                         f"the host): epoll_load 2 instances, {fmt_rate(args.guest_rate)} "
+                         "writes/s, 4 zero-timeout polls per wakeup;")
+                o.append(f"  over {args.guest_tput_seconds}s: waits/s, and the CPU (utime+stime "
+                         "of the load and the tracer; BPF runs in the load's) per wait; median "
+                         f"over {len(base)} alternating rounds")
+                trows = []
+                for cfg in ("none", "fentry", "tracepoint"):
+                    per_r = tp.get(cfg, {})
+                    label = "no tracer" if cfg == "none" else f"epolltrace --json ({cfg})"
+                    extra = [per_r[r][1] - base[r][1] for r in per_r if r in base]
+                    trows.append([label,
+                                  fmt_rate(median([v[0] for v in per_r.values()])) if per_r else "-",
+                                  f"{median([v[1] for v in per_r.values()]):.1f}" if per_r else "-",
+                                  f"{median(extra):+.1f}" if extra and cfg != "none" else "-"])
+                o.append(table(trows, ["configuration", "waits/s", "CPU us/wait (TCG)",
+                                       "extra us/wait (TCG)"]))
         o.append("")
 
     o.append("TARGETS (issue 11; figures, not pass/fail tests)")
@@ -1771,8 +2006,8 @@ def report(env, args, R, wall):
     return "\n".join(o)
 
 
-SECTIONS = ("overhead", "bystander", "floor", "bpf", "capacity", "footprint", "reader",
-            "recordings", "inline")
+SECTIONS = ("overhead", "bystander", "floor", "bpf", "steps", "capacity", "footprint",
+            "reader", "recordings", "inline")
 
 
 def main():
@@ -1791,6 +2026,10 @@ def main():
     ap.add_argument("--wrk-seconds", type=int, default=2)
     ap.add_argument("--bpf-seconds", type=float, default=3.0)
     ap.add_argument("--bpf-rate", type=int, default=20000)
+    ap.add_argument("--steps-epolltrace", default="build/bench/steps/epolltrace",
+                    help="the bench build (-DET_BENCH) that STEPS cuts")
+    ap.add_argument("--steps-rounds", type=int, default=3)
+    ap.add_argument("--steps-seconds", type=float, default=2.0)
     ap.add_argument("--cap-seconds", type=float, default=3.0)
     ap.add_argument("--cap-steps", type=lambda s: [tuple(int(y) for y in x.split(":"))
                                                    for x in s.split(",")],
@@ -1808,6 +2047,9 @@ def main():
     ap.add_argument("--guest-rate", type=int, default=2000)
     ap.add_argument("--guest-ctl", type=int, default=500)
     ap.add_argument("--guest-timeout", type=int, default=420)
+    ap.add_argument("--guest-tput-rounds", type=int, default=2,
+                    help="rounds of the guest's traced-cost rows (0: none)")
+    ap.add_argument("--guest-tput-seconds", type=int, default=8)
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help="comma-separated sections: " + ",".join(SECTIONS))
     ap.add_argument("--skip", default="", help="comma-separated sections to leave out")
@@ -1824,6 +2066,7 @@ def main():
         return 2
     args.out = os.path.abspath(args.out)
     args.vm_cache = os.path.abspath(args.vm_cache)
+    args.steps_epolltrace = os.path.abspath(args.steps_epolltrace)
     for d in ("logs", "rec"):
         os.makedirs(os.path.join(args.out, d), exist_ok=True)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -1832,7 +2075,7 @@ def main():
     env = Env(args.epolltrace, args.load, args.out, args.bpfbench)
     R = {}
     runners = [("overhead", run_overhead), ("bystander", run_bystander),
-               ("floor", run_floor), ("bpf", run_bpf_cost),
+               ("floor", run_floor), ("bpf", run_bpf_cost), ("steps", run_steps),
                ("capacity", run_capacity), ("footprint", run_footprint),
                ("reader", run_reader), ("recordings", run_recordings),
                ("inline", run_inline)]
