@@ -89,6 +89,23 @@ void lesson_epfd(struct lesson_rt *rt, int slot, int epfd)
 		rt->epfd[slot] = epfd;
 }
 
+void lesson_expect(enum lesson_expect what, int epfd, int n, const int *v)
+{
+	static const char *const name[] = {
+		[LESSON_EXPECT_WAITERS] = "expect_waiters",
+		[LESSON_EXPECT_CALLBACKS] = "expect_callbacks",
+		[LESSON_EXPECT_WAKEUPS] = "expect_wakeups",
+	};
+	char list[256];
+	size_t o = 0;
+
+	list[0] = 0;
+	for (int i = 0; i < n && o + 16 < sizeof(list); i++)
+		o += snprintf(list + o, sizeof(list) - o, "%s%d", i ? "," : "", v[i]);
+	workload_ops.truth("\"t\":\"%s\",\"epfd\":%d,\"%s\":[%s]", name[what], epfd,
+			   what == LESSON_EXPECT_CALLBACKS ? "fds" : "tids", list);
+}
+
 int lesson_await_asleep(struct lesson_rt *rt, pid_t tid)
 {
 	(void)rt;

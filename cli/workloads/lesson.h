@@ -68,6 +68,19 @@ void lesson_args(struct lesson_rt *rt, int n, ...);
 void lesson_arg(struct lesson_rt *rt, int i, long long v);
 /* the instance shown in slot (0 or 1) is the workload's epfd */
 void lesson_epfd(struct lesson_rt *rt, int slot, int epfd);
+/*
+ * What the checker (tests/check_lesson.py) holds a step to, as a truth
+ * line: the threads asleep on epfd's wq now (WAITERS, tids), the items
+ * whose ep_poll_callback ran in the step (CALLBACKS, fds, a multiset), the
+ * threads woken from its wq in the step (WAKEUPS, tids).
+ */
+enum lesson_expect {
+	LESSON_EXPECT_WAITERS,
+	LESSON_EXPECT_CALLBACKS,
+	LESSON_EXPECT_WAKEUPS,
+};
+
+void lesson_expect(enum lesson_expect what, int epfd, int n, const int *v);
 /* waits until tid sleeps in an epoll wait (bounded: fails after 5 s) */
 int lesson_await_asleep(struct lesson_rt *rt, pid_t tid);
 

@@ -88,43 +88,6 @@ static int wait_now(int epfd, int want)
 	return 0;
 }
 
-/* the threads asleep on epfd's wq, as the truth states it for the checker */
-static void expect_waiters(int epfd, int n, const pid_t *tids)
-{
-	char list[128] = "";
-	size_t o = 0;
-
-	for (int i = 0; i < n && o < sizeof(list); i++)
-		o += snprintf(list + o, sizeof(list) - o, "%s%d", i ? "," : "", tids[i]);
-	W.truth("\"t\":\"expect_waiters\",\"epfd\":%d,\"tids\":[%s]", epfd, list);
-}
-
-/*
- * The items ep_poll_callback must have run for on epfd during this step
- * (each once; none other), and the threads woken on its wq: the checker
- * holds the step's callback and wakeup records to them where the attach
- * plan sees callbacks and sleeps (tests/check_lesson.py).
- */
-static void expect_callbacks(int epfd, int n, const int *fds)
-{
-	char list[128] = "";
-	size_t o = 0;
-
-	for (int i = 0; i < n && o < sizeof(list); i++)
-		o += snprintf(list + o, sizeof(list) - o, "%s%d", i ? "," : "", fds[i]);
-	W.truth("\"t\":\"expect_callbacks\",\"epfd\":%d,\"fds\":[%s]", epfd, list);
-}
-
-static void expect_wakeups(int epfd, int n, const pid_t *tids)
-{
-	char list[128] = "";
-	size_t o = 0;
-
-	for (int i = 0; i < n && o < sizeof(list); i++)
-		o += snprintf(list + o, sizeof(list) - o, "%s%d", i ? "," : "", tids[i]);
-	W.truth("\"t\":\"expect_wakeups\",\"epfd\":%d,\"tids\":[%s]", epfd, list);
-}
-
 /* ---- 1. The three structures ------------------------------------------------- */
 
 struct structures {
@@ -152,8 +115,8 @@ static int st_create(struct lesson_rt *rt)
 		return -1;
 	lesson_epfd(rt, 0, p->epfd);
 	lesson_args(rt, 1, (long long)p->epfd);
-	expect_waiters(p->epfd, 0, NULL);
-	expect_callbacks(p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, 0, NULL);
 	return W.expect(p->epfd) || W.expect_ready(p->epfd, 0) ? -1 : 0;
 }
 
@@ -178,7 +141,7 @@ static int st_add(struct lesson_rt *rt, int i)
 	    W.expect(p->epfd))
 		return -1;
 	/* ep_insert polls the file itself: no callback, even for data waiting */
-	expect_callbacks(p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, 0, NULL);
 	/* socket 3 had data waiting: ep_insert queued it at once */
 	if (i == 2)
 		return W.expect_ready(p->epfd, 1, fd);
@@ -394,8 +357,8 @@ static int wk_create(struct lesson_rt *rt)
 	}
 	lesson_args(rt, 4, (long long)p->s[0][0], (long long)p->s[1][0], (long long)p->s[2][0],
 		    (long long)p->epfd);
-	expect_waiters(p->epfd, 0, NULL);
-	expect_callbacks(p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, 0, NULL);
 	return W.expect(p->epfd) || W.expect_ready(p->epfd, 0) ? -1 : 0;
 }
 
@@ -411,9 +374,9 @@ static int wk_sleep(struct lesson_rt *rt)
 	    lesson_await_asleep(rt, p->tid))
 		return -1;
 	lesson_arg(rt, 4, p->tid);
-	expect_waiters(p->epfd, 1, &p->tid);
-	expect_callbacks(p->epfd, 0, NULL);
-	expect_wakeups(p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->epfd, 1, &p->tid);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_WAKEUPS, p->epfd, 0, NULL);
 	return W.expect_ready(p->epfd, 0);
 }
 
@@ -451,10 +414,10 @@ static int wk_data(struct lesson_rt *rt)
 		return W.fail("the kernel disagrees: the woken thread's epoll_wait returned %d, "
 			      "expected 2", p->r1);
 	lesson_arg(rt, 5, p->r1);
-	expect_waiters(p->epfd, 0, NULL);
-	expect_callbacks(p->epfd, 2, (int[]){ p->s[0][0], p->s[2][0] });
+	lesson_expect(LESSON_EXPECT_WAITERS, p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, 2, (int[]){ p->s[0][0], p->s[2][0] });
 	/* woken once: the second callback finds wq empty (or the thread running) */
-	expect_wakeups(p->epfd, 1, &p->tid);
+	lesson_expect(LESSON_EXPECT_WAKEUPS, p->epfd, 1, &p->tid);
 	/* level-triggered and not read: ep_send_events put both back */
 	return W.expect_ready(p->epfd, 2, p->s[0][0], p->s[2][0]);
 }
@@ -466,10 +429,10 @@ static int wk_again(struct lesson_rt *rt)
 	sem_post(&p->go2);
 	if (lesson_await_asleep(rt, p->tid))
 		return -1;
-	expect_waiters(p->epfd, 1, &p->tid);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->epfd, 1, &p->tid);
 	/* reading wakes the sender's socket (EPOLLOUT), which no epitem watches */
-	expect_callbacks(p->epfd, 0, NULL);
-	expect_wakeups(p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_WAKEUPS, p->epfd, 0, NULL);
 	return W.expect_ready(p->epfd, 0);
 }
 
@@ -483,9 +446,9 @@ static int wk_one(struct lesson_rt *rt)
 	p->started = false;
 	if (p->r2 != 1)
 		return W.fail("the kernel disagrees: epoll_wait returned %d, expected 1", p->r2);
-	expect_waiters(p->epfd, 0, NULL);
-	expect_callbacks(p->epfd, 1, &p->s[1][0]);
-	expect_wakeups(p->epfd, 1, &p->tid);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, 1, &p->s[1][0]);
+	lesson_expect(LESSON_EXPECT_WAKEUPS, p->epfd, 1, &p->tid);
 	return W.expect_ready(p->epfd, 1, p->s[1][0]);
 }
 
@@ -583,10 +546,10 @@ static void le_args(struct lesson_rt *rt, struct lt_et *p, int bytes)
 
 static int le_expect(struct lt_et *p, bool lt_ready, bool et_ready, bool callbacks)
 {
-	expect_waiters(p->lt, 0, NULL);
-	expect_waiters(p->et, 0, NULL);
-	expect_callbacks(p->lt, callbacks, &p->s[0]);
-	expect_callbacks(p->et, callbacks, &p->s[0]);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->lt, 0, NULL);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->et, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->lt, callbacks, &p->s[0]);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->et, callbacks, &p->s[0]);
 	if ((lt_ready ? W.expect_ready(p->lt, 1, p->s[0]) : W.expect_ready(p->lt, 0)) ||
 	    (et_ready ? W.expect_ready(p->et, 1, p->s[0]) : W.expect_ready(p->et, 0)))
 		return -1;
@@ -761,8 +724,8 @@ static int os_setup(struct lesson_rt *rt)
 
 static int os_ready(struct oneshot *p, bool ready, bool callback)
 {
-	expect_waiters(p->epfd, 0, NULL);
-	expect_callbacks(p->epfd, callback, &p->s[0]);
+	lesson_expect(LESSON_EXPECT_WAITERS, p->epfd, 0, NULL);
+	lesson_expect(LESSON_EXPECT_CALLBACKS, p->epfd, callback, &p->s[0]);
 	return ready ? W.expect_ready(p->epfd, 1, p->s[0]) : W.expect_ready(p->epfd, 0);
 }
 

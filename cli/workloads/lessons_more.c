@@ -247,24 +247,21 @@ static int lt_asleep(struct lesson_rt *rt, struct lthread *t, int epfd)
  * in the step, "fds", as a multiset) or expect_wakeups (the threads woken
  * from wq in the step, "tids").  n values follow, as ints.
  */
-static void expect_list(const char *what, int epfd, int n, ...)
+static void expect_list(enum lesson_expect what, int epfd, int n, ...)
 {
-	char list[256];
-	size_t o = 0;
+	int v[32];
 	va_list ap;
 
-	list[0] = 0;
 	va_start(ap, n);
-	for (int i = 0; i < n && o + 16 < sizeof(list); i++)
-		o += snprintf(list + o, sizeof(list) - o, "%s%d", i ? "," : "", va_arg(ap, int));
+	for (int i = 0; i < n && i < 32; i++)
+		v[i] = va_arg(ap, int);
 	va_end(ap);
-	W->truth("\"t\":\"%s\",\"epfd\":%d,\"%s\":[%s]", what, epfd,
-		 strcmp(what, "expect_callbacks") ? "tids" : "fds", list);
+	lesson_expect(what, epfd, n < 32 ? n : 32, v);
 }
 
-#define WAITERS(ep, ...)	expect_list("expect_waiters", ep, __VA_ARGS__)
-#define CALLBACKS(ep, ...)	expect_list("expect_callbacks", ep, __VA_ARGS__)
-#define WAKEUPS(ep, ...)	expect_list("expect_wakeups", ep, __VA_ARGS__)
+#define WAITERS(ep, ...)	expect_list(LESSON_EXPECT_WAITERS, ep, __VA_ARGS__)
+#define CALLBACKS(ep, ...)	expect_list(LESSON_EXPECT_CALLBACKS, ep, __VA_ARGS__)
+#define WAKEUPS(ep, ...)	expect_list(LESSON_EXPECT_WAKEUPS, ep, __VA_ARGS__)
 
 static void stop_handler(int sig)
 {
