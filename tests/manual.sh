@@ -136,7 +136,7 @@ fi
 # ---- every option is documented, in --help and in the man page ----------------
 # main.c's table, and sites' own: { "name", has_arg, NULL, 'x' or OPT_... }
 sed -n '/long_opts\[\] = {/,/^};/p' "$ROOT/cli/main.c" "$ROOT/cli/kernel/sites_cmd.c" \
-	"$ROOT/cli/workloads/learn.c" | grep -v '"run-alone"' | sort -u |
+	"$ROOT/cli/workloads/learn.c" | sort -u |
 	sed -n 's/.*{ *"\([a-z-]*\)", *[a-z_]*, *NULL, *\(.*\) *}.*/\1 \2/p' >"$OUT/opts.txt"
 nopts=$(wc -l <"$OUT/opts.txt")
 if [ "$nopts" -lt 20 ]; then

@@ -339,7 +339,6 @@ enum {
 	OPT_FORCE,
 	OPT_SITES,
 	OPT_VMLINUX,
-	OPT_RUN,
 	OPT_LANG,
 };
 
@@ -352,8 +351,6 @@ static const struct option long_opts[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "sites", required_argument, NULL, OPT_SITES },
 	{ "vmlinux", required_argument, NULL, OPT_VMLINUX },
-	/* hidden, for tests: the workload alone, every step, no tracing */
-	{ "run-alone", no_argument, NULL, OPT_RUN },
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -362,7 +359,7 @@ static const struct option long_opts[] = {
 };
 
 struct learn_opts {
-	bool json, force, alone;
+	bool json, force;
 	const char *record, *truth;
 	double pace;
 	struct session_opts s;
@@ -593,9 +590,6 @@ int learn_command(int argc, char **argv)
 		case OPT_VMLINUX:
 			o.s.vmlinux = optarg;
 			break;
-		case OPT_RUN:
-			o.alone = true;
-			break;
 		case OPT_LANG:
 			if (et_lang_set(optarg)) {
 				et_err("invalid --lang '%s': use en or ko", optarg);
@@ -617,7 +611,7 @@ int learn_command(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		if (o.json || o.record || o.pace || o.truth || o.alone) {
+		if (o.json || o.record || o.pace || o.truth) {
 			et_err("learn: a lesson NAME is needed (epolltrace learn lists them)");
 			return 2;
 		}
@@ -640,25 +634,6 @@ int learn_command(int argc, char **argv)
 	if (o.pace && o.json) {
 		et_err("--pace applies to the lesson screen, not to --json");
 		return 2;
-	}
-	if (o.alone) {
-		struct outfile t = { .fd = -1 };
-		FILE *tf = NULL;
-		int r;
-
-		if (o.json || o.record) {
-			et_err("--run-alone writes only the truth (--truth FILE)");
-			return 2;
-		}
-		if (o.truth && (outfile_open(&t, o.truth, o.force, NULL) ||
-				!(tf = outfile_stream(&t)) || outfile_commit(&t))) {
-			outfile_close(&t);
-			return 1;
-		}
-		r = lesson_run(l, -1, tf);
-		if (tf && outfile_finish(&t))
-			r = 1;
-		return r;
 	}
 	et_log_libbpf_init();
 	return run_lesson(l, &o);
