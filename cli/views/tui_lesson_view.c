@@ -58,10 +58,11 @@ struct lesson_view {
 	struct tui t;
 	char note[NOTE_LEN];
 	struct nline *lines;		/* the narration pane's, NLINES */
-	/* rbr's shape at the stop before before_stop, of instance before_ep */
+	/* rbr's shapes at the stop before before_stop, of the instances
+	 * before_ep[] (a comparison shows two): one model fed per stop */
 	int before_stop;
-	__u64 before_ep;
-	struct model_tree before;
+	__u64 before_ep[2];
+	struct model_tree before[2];
 };
 
 /* ---- the held stream ------------------------------------------------------------ */
@@ -690,21 +691,37 @@ static struct rows share(int data, const struct rows *need, bool three)
  * that show stop k (a fresh model fed up to that stop) */
 static const struct model_tree *shape_before(struct lesson_view *lv, int k, __u64 ep)
 {
+	static const struct model_tree none = { .root = -1 };
+	int ninst;
+	__u64 eps[2];
+	int epfds[2];
 	struct model m;
-	const struct model_inst *in;
 
-	if (lv->before_stop == k && lv->before_ep == ep)
-		return &lv->before;
-	tui_tree_release(&lv->before);
-	lv->before_stop = k;
-	lv->before_ep = ep;
-	if (k < 1 || lv_model_at(lv, k - 1, &m))
-		return &lv->before;
-	in = model_find(&m, ep);
-	if (in && in->tree.present)
-		tui_tree_copy(&lv->before, &in->tree);
-	model_free(&m);
-	return &lv->before;
+	if (lv->before_stop != k) {
+		for (int i = 0; i < 2; i++) {
+			tui_tree_release(&lv->before[i]);
+			lv->before_ep[i] = 0;
+		}
+		lv->before_stop = k;
+		ninst = stop_insts(lv, k, eps, epfds);
+		if (k >= 1) {
+			/* lv_model_at inits m in every case */
+			if (!lv_model_at(lv, k - 1, &m)) {
+				for (int i = 0; i < ninst; i++) {
+					const struct model_inst *in = model_find(&m, eps[i]);
+
+					lv->before_ep[i] = eps[i];
+					if (in && in->tree.present)
+						tui_tree_copy(&lv->before[i], &in->tree);
+				}
+			}
+			model_free(&m);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (lv->before_ep[i] == ep)
+			return &lv->before[i];
+	return &none;
 }
 
 /*
@@ -984,7 +1001,8 @@ void lv_free(struct lesson_view *lv)
 			free(it->s.tree);
 		}
 	}
-	tui_tree_release(&lv->before);
+	tui_tree_release(&lv->before[0]);
+	tui_tree_release(&lv->before[1]);
 	free(lv->items);
 	free(lv->stops);
 	free(lv->lines);
