@@ -988,10 +988,7 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 		}
 	}
 	/* the last word: everything still in the ring, then a final snapshot */
-	deliver_snapshots(&s, true);
-	ring_buffer__consume(s.rb);
-	snapshot(&s, true);
-	deliver_snapshots(&s, true);
+	session_sync(&s);
 	/*
 	 * No record is made and no counter moves from here on (session_ending,
 	 * bpf/common.bpf.h): what the hooks made during the final snapshot is
