@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -989,6 +990,15 @@ int main(int argc, char **argv)
 	static const char *const subs[] = { "probes", "demo", "record", "replay", "info", "export" };
 	bool takes_file, record = false;
 
+	/*
+	 * The model's arrays grow by doubling to megabytes (100k watched
+	 * fds).  glibc's default threshold rises with each large free, so
+	 * those growths land in the brk heap and leave its holes resident;
+	 * a fixed threshold keeps every block over 256 KiB in its own
+	 * mapping, grown by mremap and unmapped when freed (make bench,
+	 * footprint: --summary at 100k fds 33.8 -> 29.5 MB).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	/* first: the locale's language and character set (lang.c) */
 	et_lang_init();
 	if (argc > 1 && !strcmp(argv[1], "help"))

@@ -1091,7 +1091,8 @@ def run_capacity(env, args, runs_log):
 # footprint: the tracer's CPU and peak RSS at 10k and 100k watched fds
 
 def smaps_split(pid):
-    """-> (kB resident in BPF map mappings (ring buffers), kB in [heap])"""
+    """-> (kB resident in BPF map mappings (ring buffers), kB in the heap:
+    [heap] and the anonymous mappings malloc gives blocks over 256 KiB)"""
     maps = heap = 0
     name = ""
     try:
@@ -1104,7 +1105,7 @@ def smaps_split(pid):
                     kb = int(line.split()[1])
                     if "bpf-map" in name:
                         maps += kb
-                    elif name == "[heap]":
+                    elif name in ("[heap]", ""):
                         heap += kb
     except OSError:
         pass
@@ -1872,7 +1873,7 @@ def report(env, args, R, wall):
         o.append("FOOTPRINT  epolltrace -p PID while epoll_load holds 1 instance with N watched "
                  "eventfds (2k writes/s);")
         o.append(f"  CPU over {args.footprint_seconds:g}s after the seed snapshot; peak RSS "
-                 f"(wait4 ru_maxrss); BPF-map mappings and heap resident at the end (smaps)")
+                 f"(wait4 ru_maxrss); BPF-map mappings and heap ([heap] + anonymous) resident at the end (smaps)")
         rows = [[f"{r['fds'] // 1000}k", r["view"], f"{r['cpu_pct']:.1f}%",
                  f"{r['max_rss_mb']:.1f}", f"{r['bpf_map_mb']:.1f}", f"{r['heap_mb']:.1f}"]
                 for r in foot]
