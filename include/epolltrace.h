@@ -60,6 +60,8 @@ enum et_type {
 	ET_EV_SHARER,		/* a process holds a traced instance without being a target */
 	ET_EV_LESSON,		/* user space (`learn`): a lesson's step, with its narration */
 	ET_EV_SNAP_SHAPE,	/* snapshot: the rb_nodes of the last ITEMS batch (small trees) */
+	ET_EV_WAIT_RUN,		/* a woken waiter ran (its switch-in), before its wait's end */
+	ET_EV_WAIT_CHAIN,	/* user space: where a waiter waits (its call chain, symbolized) */
 	ET_EV_MAX,
 };
 

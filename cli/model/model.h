@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "anatomy.h"
+#include "detect.h"
 #include "event.h"
 
 /*
@@ -185,6 +186,7 @@ struct model {
 	__u64 records;
 	__u64 ignored;		/* records of a process after its exit (a reused pid) */
 	__u64 compared;		/* interest-set items compared, every instance */
+	struct detect det;	/* findings (detect.h) */
 };
 
 void model_init(struct model *m, bool callbacks_visible);

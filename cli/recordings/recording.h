@@ -32,8 +32,10 @@
  * rung (--attach=inline); versions 1 and 2 read the same.
  * 4 added the lesson record (`learn --record`) and the rb-tree's shape in
  * snapshots; older versions read the same.
+ * 5 added the woken waiter's run (ET_EV_WAIT_RUN) and the waiter's call
+ * chain (ET_EV_WAIT_CHAIN); older versions read the same.
  */
-#define REC_VERSION		4
+#define REC_VERSION		5
 #define REC_VERSION_MIN		1
 #define REC_FILE_HDR_SIZE	20	/* magic, version, header length, header CRC */
 #define REC_BLOCK_HDR_SIZE	48
