@@ -557,6 +557,7 @@ int tp_enter_dup3(struct trace_event_raw_sys_enter *ctx)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tb_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
+	handle_switch_in(next);
 	handle_switch(preempt, prev);
 	return 0;
 }

@@ -373,7 +373,7 @@ static __always_inline void wait_end_record(__u8 src, struct et_wait_state *st, 
 	e->ncopied = n;
 	e->slept_ns = st->slept_ns;
 	e->requeued = st->requeued;
-	e->pad = 0;
+	e->run_delay_ns = st->run_delay_ns;
 	/* the n events the wait returned, in one read, as they are; the
 	 * barriers keep the bound on the register the size is made of */
 	barrier_var(k);
@@ -594,6 +594,28 @@ static __always_inline bool sleeps_on_wq(__u64 ep, struct task_struct *t)
  * prev and p below are tp_btf arguments, trusted pointers: read directly
  * (a load), not with bpf_probe_read_kernel (a helper call).
  */
+/*
+ * The switch-in of a waiter woken while asleep in a traced wait: the end
+ * of its wakeup latency (handle_waking stamped the start), kept for the
+ * wait's end record.  Every context switch of the machine passes here:
+ * the bitmap decides "not ours" before any map lookup.
+ */
+static __always_inline void handle_switch_in(struct task_struct *next)
+{
+	__u32 tid = next->pid;
+	struct et_wait_state *st;
+	__u64 d;
+
+	if (!bit_maybe(&wait_bits, tid))
+		return;
+	st = bpf_map_lookup_elem(&waits, &tid);
+	if (!st || !st->woke_ns || !st->active)
+		return;
+	d = bpf_ktime_get_ns() - st->woke_ns;
+	st->run_delay_ns = d > 0xffffffffULL ? 0xffffffffU : (d ? d : 1);
+	st->woke_ns = 0;
+}
+
 static __always_inline void handle_switch(bool preempt, struct task_struct *prev)
 {
 	__u32 tid;
@@ -770,6 +792,7 @@ static __always_inline void handle_waking(struct task_struct *p, enum waker_ctx 
 	now = bpf_ktime_get_ns();
 	st->slept_ns += now - st->sleep_ns;
 	st->sleep_ns = 0;
+	st->woke_ns = now;	/* its switch-in ends the wakeup latency */
 	count(ET_CNT_WAKEUPS);
 	{
 		struct et_inst_val *v = inst_lookup(st->ep);

@@ -456,6 +456,9 @@ struct et_wait_state {
 	__u32 scans;		/* ep_send_events passes (ep_done_scan calls) */
 	__u32 sys;		/* enum et_wait_sys */
 	__u32 active;		/* inside the wait; the entry stays between waits */
+	__u64 woke_ns;		/* the last sched_waking while asleep, 0 once it ran */
+	__u32 run_delay_ns;	/* from that waking to its switch-in (capped), 0 none */
+	__u32 pad2;
 };
 
 /*
@@ -556,8 +559,22 @@ struct et_ring_wait_exit {
 	__u32 ncopied;
 	__u64 slept_ns;
 	__s32 requeued;		/* for send_events: -1 unknown */
-	__u32 pad;
+	__u32 run_delay_ns;	/* for wait_run: the last wakeup's latency, 0 none */
 	__u8 ev[ET_WAIT_MAX_EVENTS * 12];
+};
+
+/*
+ * ET_EV_WAIT_RUN: the wakeup latency of a waiter -- from the last
+ * sched_waking of the wait (the ET_EV_WAKEUP record) to the woken thread's
+ * switch-in (sched_switch with it as next).  Made by the session from the
+ * ring's wait end, so it comes just before that wait's send_events and
+ * wait_exit, with their timestamp, not the switch-in's.  A wait woken
+ * several times (woken, asleep again) carries its last wakeup's.
+ */
+struct et_ev_wait_run {
+	struct et_hdr hdr;	/* pid/tid: the woken waiter; ts: its wait's end */
+	struct et_inst in;
+	__u64 delay_ns;		/* sched_waking to switch-in (up to 4.29 s: capped) */
 };
 
 #endif /* EPOLLTRACE_H */

@@ -84,7 +84,7 @@ evk = a["events_per_wakeup"]
 want = "%.1f" % (evk["sum"] / evk["count"]) if evk["count"] else "-"
 assert row[13] == want, ("EV/WK", row[13], want)
 assert (row[11] == "-") == (not a["residency_ns"]["count"]), ("RES99", row[11])
-assert (row[12] == "-") == (not a["wake_to_return_ns"]["count"]), ("WAKE99", row[12])
+assert (row[12] == "-") == (not a["wakeup_ns"]["count"]), ("WAKE99", row[12])
 print(f"RES99 {row[11]} WAKE99 {row[12]} EV/WK {row[13]} FULL% {row[14]}")
 PY
 then

@@ -276,6 +276,21 @@ static void test_wakeups(void)
 	CHECK(a->h[ANAT_ASLEEP].count == 1 && a->h[ANAT_ASLEEP].max == 40000 &&
 	      a->h[ANAT_EVENTS_WAKEUP].count == 1 && a->h[ANAT_EVENTS_WAKEUP].sum == 1,
 	      "asleep 40 us, one event for the wakeup");
+	/* the wait's run record (the session's, from the ring's wait end):
+	 * the wakeup latency, one value per record, the instance's */
+	{
+		struct et_ev_wait_run r = { .in = inst, .delay_ns = 2500 };
+
+		hdr_at(&r.hdr, ET_EV_WAIT_RUN, PID, 0);
+		model_apply(&m, &r.hdr);
+		r.delay_ns = 70;
+		model_apply(&m, &r.hdr);
+	}
+	CHECK(a->h[ANAT_WAKEUP].count == 2 && a->h[ANAT_WAKEUP].max == 2500 &&
+	      a->h[ANAT_WAKEUP].sum == 2570 && a->h[ANAT_WAKE_RETURN].count == 1,
+	      "wakeup latency: two run records, %llu counted, max %llu",
+	      (unsigned long long)a->h[ANAT_WAKEUP].count,
+	      (unsigned long long)a->h[ANAT_WAKEUP].max);
 	/* woken for nothing, asleep again, woken again (a herd's loser) */
 	enter(&m, PID, 8, -1, 1000);
 	rec(&m, ET_EV_SLEEP, PID, 100);
@@ -371,13 +386,13 @@ static void test_fidelity(void)
 	const struct anat_vis tp = { false, true, false }, fe = { true, true, false },
 			      il = { true, true, true }, none = { false, false, false };
 	static const char *const want_tp[ANAT_MAX] = { "sampled", "derived", "derived", "derived",
-						       "exact", "none" };
+						       "derived", "exact", "none" };
 	static const char *const want_fe[ANAT_MAX] = { "exact", "derived", "derived", "derived",
-						       "exact", "none" };
+						       "derived", "exact", "none" };
 	static const char *const want_il[ANAT_MAX] = { "exact", "derived", "derived", "derived",
-						       "exact", "exact" };
+						       "derived", "exact", "exact" };
 	static const char *const want_no[ANAT_MAX] = { "sampled", "none", "none", "none",
-						       "exact", "none" };
+						       "none", "exact", "none" };
 
 	for (int k = 0; k < ANAT_MAX; k++) {
 		CHECK(!strcmp(anatomy_fidelity(k, &tp), want_tp[k]), "tracepoint %s: %s",

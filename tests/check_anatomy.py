@@ -31,12 +31,13 @@ a = inst[0].get("anatomy")
 if not isinstance(a, dict):
     out(False, "an anatomy object per instance", repr(a)[:200])
     sys.exit(0)
-H = ("residency_ns", "wake_to_return_ns", "asleep_ns", "events_per_wakeup", "events_per_wait",
+H = ("residency_ns", "wakeup_ns", "wake_to_return_ns", "asleep_ns", "events_per_wakeup", "events_per_wait",
      "transfer_ns")
 cb = using.get("callback", "-") != "-"
 sl = using.get("sleep", "-") != "-"
 xf = using.get("ep_send_events", "-") != "-"
 want = {"residency_ns": "exact" if cb else "sampled",
+        "wakeup_ns": "derived" if sl else "none",
         "wake_to_return_ns": "derived" if sl else "none", "asleep_ns": "derived" if sl else "none",
         "events_per_wakeup": "derived" if sl else "none", "events_per_wait": "exact",
         "transfer_ns": "exact" if xf else "none"}
@@ -93,6 +94,16 @@ if sl:
         f"asleep {asl['count']}/{asl['max']} ev/wakeup {evk['count']} {evk['log2'][:1]} "
         f"wake {wk['count']}/{wk['max']} resleeps {a['resleeps']} wakeups {wakeups} "
         f"wait_max {t['wait_max_ns']}")
+
+if sl:
+    # the wakeup latency is part of waking-to-return: one per woken wait
+    # that returned (the last wakeup's), never more than the whole
+    wu, wk = a["wakeup_ns"], a["wake_to_return_ns"]
+    out(wu["count"] > 0 and wu["count"] == wk["count"] and wu["sum"] <= wk["sum"] and
+        wu["max"] <= wk["max"],
+        f"wakeup latency: one per woken wait that returned ({wu['count']}), each inside its "
+        "waking-to-return", f"wakeup {wu['count']}/{wu['sum']}/{wu['max']} "
+        f"wake-to-return {wk['count']}/{wk['sum']}/{wk['max']}")
 
 r = a["residency_ns"]
 ok = r["count"] <= t["events"] and (not r["count"] or r["max"] <= t["res_bound_ns"])

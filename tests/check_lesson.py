@@ -28,7 +28,7 @@ from checklib import load_jsonl
 
 KERNEL = {"ep_create", "ep_close", "ctl", "release", "callback", "wait_enter", "sleep",
           "wakeup", "wait_exit", "send_events", "scan", "ep_insert", "ep_poll",
-          "ep_send_events", "task_exit", "fork", "sharer"}
+          "ep_send_events", "task_exit", "fork", "sharer", "wait_run"}
 failures = 0
 
 

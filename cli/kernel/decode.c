@@ -37,6 +37,7 @@ static const struct {
 	[ET_EV_SHARER] = { "sharer", sizeof(struct et_ev_sharer) },
 	[ET_EV_LESSON] = { "lesson", sizeof(struct et_ev_lesson) },
 	[ET_EV_SNAP_SHAPE] = { "snap_shape", sizeof(struct et_ev_snap_shape) },
+	[ET_EV_WAIT_RUN] = { "wait_run", sizeof(struct et_ev_wait_run) },
 };
 
 size_t et_record_size(unsigned int type)

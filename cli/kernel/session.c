@@ -80,7 +80,7 @@ static int deliver(struct session *s, void *data, size_t size);
 
 /*
  * The event ring's wait end (include/epolltrace.h, et_ring_wait_exit):
- * the stream's send_events and wait_exit records, made here.
+ * the stream's wait_run, send_events and wait_exit records, made here.
  */
 static int on_wait_exit(struct session *s, const struct et_ring_wait_exit *r, size_t size)
 {
@@ -91,6 +91,17 @@ static int on_wait_exit(struct session *s, const struct et_ring_wait_exit *r, si
 	if (size < head || r->ncopied > ET_WAIT_MAX_EVENTS || size - head < r->ncopied * 12) {
 		s->bad_records++;
 		return 0;
+	}
+	if (r->run_delay_ns) {
+		struct et_ev_wait_run wr;
+
+		memset(&wr, 0, sizeof(wr));
+		wr.hdr = r->hdr;
+		wr.hdr.type = ET_EV_WAIT_RUN;
+		wr.hdr.src = ET_SRC_SCHED;	/* sched_waking to sched_switch */
+		wr.in = r->in;
+		wr.delay_ns = r->run_delay_ns;
+		deliver(s, &wr, sizeof(wr));
 	}
 	if (r->ret >= 0) {
 		memset(&se, 0, sizeof(se));

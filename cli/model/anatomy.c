@@ -247,6 +247,7 @@ const char *anatomy_fidelity(enum anat_kind k, const struct anat_vis *v)
 	case ANAT_RESIDENCY:
 		/* without callbacks: from the snapshots that caught an item */
 		return v->callbacks ? "exact" : "sampled";
+	case ANAT_WAKEUP:
 	case ANAT_WAKE_RETURN:
 	case ANAT_ASLEEP:
 	case ANAT_EVENTS_WAKEUP:
@@ -264,7 +265,7 @@ const char *anatomy_fidelity(enum anat_kind k, const struct anat_vis *v)
 const char *anatomy_key(enum anat_kind k)
 {
 	static const char *const n[ANAT_MAX] = {
-		"residency_ns", "wake_to_return_ns", "asleep_ns", "events_per_wakeup",
+		"residency_ns", "wakeup_ns", "wake_to_return_ns", "asleep_ns", "events_per_wakeup",
 		"events_per_wait", "transfer_ns",
 	};
 
@@ -274,7 +275,7 @@ const char *anatomy_key(enum anat_kind k)
 const char *anatomy_label(enum anat_kind k)
 {
 	static const char *const n[ANAT_MAX] = {
-		N_("ready-list residency"), N_("waking to return"), N_("asleep per wait"),
+		N_("ready-list residency"), N_("wakeup latency"), N_("waking to return"), N_("asleep per wait"),
 		N_("events per wakeup"), N_("events per wait"), N_("transfer"),
 	};
 

@@ -29,10 +29,15 @@ enum anat_kind {
 	 */
 	ANAT_RESIDENCY,
 	/*
+	 * ns from the waking of a sleeping waiter (sched_waking) to its
+	 * switch-in (sched_switch with it as next): the wakeup latency, time
+	 * runnable but not running.  The wait's last wakeup (ET_EV_WAIT_RUN).
+	 */
+	ANAT_WAKEUP,
+	/*
 	 * ns from the waking of a sleeping waiter (sched_waking) to the
-	 * return of its wait: the wakeup latency plus the copy-out.  The
-	 * woken thread's switch-in is in no record (sched_switch records
-	 * only the sleep), so the wakeup latency alone is not measured.
+	 * return of its wait: the wakeup latency plus the rest of the wait
+	 * (the transfer, the copy-out, the return from the syscall).
 	 */
 	ANAT_WAKE_RETURN,
 	ANAT_ASLEEP,		/* ns asleep per wait that slept (the wait's slept_ns) */

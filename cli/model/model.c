@@ -713,6 +713,7 @@ static unsigned int parts_touched(unsigned int type)
 	case ET_EV_WAIT_ENTER:
 	case ET_EV_SLEEP:
 	case ET_EV_WAKEUP:
+	case ET_EV_WAIT_RUN:
 		return TOUCH_WAITERS;
 	default:
 		return TOUCH_ALL;
@@ -1086,6 +1087,13 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 			w->asleep = h->type == ET_EV_SLEEP;
 			w->asleep_since_ns = w->asleep ? h->ts_ns : 0;
 		}
+		break;
+	}
+	case ET_EV_WAIT_RUN: {
+		const struct et_ev_wait_run *e = (const void *)h;
+
+		in = inst_get(m, &e->in);
+		anatomy_add(&in->anat.h[ANAT_WAKEUP], e->delay_ns);
 		break;
 	}
 	case ET_EV_SCAN:

@@ -247,6 +247,21 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 			waker_str(e, d->what, sizeof(d->what));
 		break;
 	}
+	case ET_EV_WAIT_RUN: {
+		const struct et_ev_wait_run *e = (const void *)h;
+
+		d->kind = ETK_WAKEUP;
+		d->func = "sched_switch";
+		d->in = &e->in;
+		if (!fmt)
+			break;
+		if (e->delay_ns < 10000000ULL)
+			what(d, fmt, _("ran %lluus after its wakeup"),
+			     (unsigned long long)(e->delay_ns / 1000));
+		else
+			what(d, fmt, _("ran %.1fms after its wakeup"), e->delay_ns / 1e6);
+		break;
+	}
 	case ET_EV_WAIT_EXIT: {
 		const struct et_ev_wait_exit *e = (const void *)h;
 
@@ -486,6 +501,9 @@ const char *et_explain(const struct et_hdr *h)
 	case ET_EV_WAKEUP:
 		return _("The sleeping thread was woken (by ep_poll_callback, a signal or its "
 		       "timeout) and leaves wq.");
+	case ET_EV_WAIT_RUN:
+		return _("The woken thread got a CPU (sched_switch): from its wakeup to here it "
+		       "was runnable but not running -- the wakeup latency.");
 	case ET_EV_WAIT_EXIT:
 		return _("epoll_wait returns: ep_send_events copied the ready items to user space; "
 		       "level-triggered ones go back on rdllist, edge-triggered and one-shot ones "

@@ -385,6 +385,10 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 	case ET_EV_SLEEP:
 		j_inst(&w, &((const struct et_ev_sleep *)h)->in);
 		break;
+	case ET_EV_WAIT_RUN:
+		j_inst(&w, &((const struct et_ev_wait_run *)h)->in);
+		json_kv_u64(&w, "delay_ns", ((const struct et_ev_wait_run *)h)->delay_ns);
+		break;
 	case ET_EV_WAKEUP: {
 		const struct et_ev_wakeup *e = (const void *)h;
 		bool known = h->flags & ET_F_CTX_KNOWN;

@@ -185,8 +185,8 @@ static void fmt_dur(char *buf, size_t len, __u64 ns)
 }
 
 /*
- * The --summary columns of the anatomy: residency p99, waking-to-return
- * p99, mean events per wakeup, and how many waits returned exactly
+ * The --summary columns of the anatomy: residency p99, wakeup latency
+ * p99 (waking to switch-in), mean events per wakeup, and how many waits returned exactly
  * maxevents; "-" where the plan cannot see it or nothing was measured.
  */
 static void summary_anatomy(struct view *v, const struct model_inst *in)
@@ -197,8 +197,8 @@ static void summary_anatomy(struct view *v, const struct model_inst *in)
 
 	if (a->h[ANAT_RESIDENCY].count)
 		fmt_dur(res, sizeof(res), anatomy_quantile(&a->h[ANAT_RESIDENCY], 0.99));
-	if (v->vis.sleeps && a->h[ANAT_WAKE_RETURN].count)
-		fmt_dur(wk, sizeof(wk), anatomy_quantile(&a->h[ANAT_WAKE_RETURN], 0.99));
+	if (v->vis.sleeps && a->h[ANAT_WAKEUP].count)
+		fmt_dur(wk, sizeof(wk), anatomy_quantile(&a->h[ANAT_WAKEUP], 0.99));
 	if (v->vis.sleeps && ew->count)
 		snprintf(evw, sizeof(evw), "%.1f", (double)ew->sum / ew->count);
 	if (a->maxevents_known)
