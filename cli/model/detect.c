@@ -564,7 +564,7 @@ static void saturation(struct detect *d, const struct model *m, struct model_ins
 	di->sat_waits = di->sat_full = 0;	/* the next window */
 }
 
-/* a rate over a window of stream time: n events per second */
+/* a rate over a window of stream time: n intervals between events, per second */
 static __u64 per_s(__u64 n, __u64 ns)
 {
 	return ns ? (__u64)((double)n * NS_PER_S / ns) : 0;
@@ -584,7 +584,7 @@ static void busy_poll(struct detect *d, const struct model *m, struct model_inst
 	di->busy_empty += e->ret == 0;
 	if (ts - di->busy_start < DET_RATE_WINDOW_NS)
 		return;
-	rate = per_s(di->busy_n, ts - di->busy_start);
+	rate = per_s(di->busy_n - 1, ts - di->busy_start);
 	if (!d->opts.off[DET_BUSY_POLL] && rate >= d->opts.busy_rate &&
 	    di->busy_empty * 100 >= (__u64)d->opts.busy_empty_pct * di->busy_n) {
 		struct finding *f = hit(d, in, DET_BUSY_POLL, ts, rate, true);
@@ -621,7 +621,7 @@ static void zero_wakeups(struct detect *d, const struct model *m, struct model_i
 	di->zero_n++;
 	if (ts - di->zero_start < DET_RATE_WINDOW_NS)
 		return;
-	rate = per_s(di->zero_n, ts - di->zero_start);
+	rate = per_s(di->zero_n - 1, ts - di->zero_start);
 	if (!d->opts.off[DET_ZERO_WAKEUPS] && rate >= d->opts.zero_rate) {
 		struct finding *f = hit(d, in, DET_ZERO_WAKEUPS, ts, rate, true);
 		struct det_evidence ev = evidence(m, &e->hdr, -1);
