@@ -1051,7 +1051,7 @@ void detect_measure(const struct finding *f, char *buf, size_t len)
 		snprintf(buf, len, _("%llu wakeups/s returned 0 events"), v);
 		break;
 	case DET_STALE_REG:
-		snprintf(buf, len, _("%llu items whose fd is closed or holds another file"), v);
+		snprintf(buf, len, _("items whose fd is closed or holds another file: %llu"), v);
 		break;
 	case DET_LONG_RESIDENCY:
 		snprintf(buf, len, _("an item waited %.1f ms on the ready list"), v / 1e6);
@@ -1068,7 +1068,7 @@ void detect_describe(const struct finding *f, char *buf, size_t len)
 	detect_measure(f, m, sizeof(m));
 	list_fds(f, fds, sizeof(fds));
 	list_tids(f, tids, sizeof(tids));
-	snprintf(buf, len, _("%s: pid %u (%s) epfd %d: %s; fds %s; threads %s; seen %llu times"),
+	snprintf(buf, len, _("%s: pid %u (%s) epfd %d: %s; fds %s; threads %s; seen: %llu"),
 		 _(detect_label(f->kind)), f->pid, f->comm[0] ? f->comm : "?", f->epfd, m,
 		 fds[0] ? fds : "-", tids[0] ? tids : "-", (unsigned long long)f->count);
 }
