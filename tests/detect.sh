@@ -91,6 +91,7 @@ EOF
 	# replay: the same finding records
 	if "$ET" replay "$OUT/close-watched.etr" --json >"$OUT/cw-replay.jsonl" \
 		2>"$OUT/cw-replay.err" &&
+		grep -q '"type":"finding"' "$OUT/cw-replay.jsonl" &&
 		diff <(grep '"type":"finding"' "$OUT/close-watched.jsonl") \
 			<(grep '"type":"finding"' "$OUT/cw-replay.jsonl") >"$OUT/cw-replay.diff"; then
 		pass "replay --json: the same finding records as live"
