@@ -395,7 +395,8 @@ static void test_zero(void)
 	start(&m, false, NULL);
 	zero_stream(&m, 12, 100 * MS - 300, false, -1);
 	f = find(&m, DET_ZERO_WAKEUPS);
-	CHECK(f && f->value == 10, "12 in 1.1 s, the 11th at 1 s: %llu/s", f ? (unsigned long long)f->value : 0);
+	CHECK(f && f->value == 10, "12 in 1.1 s, the 11th at 1 s: %llu/s",
+	      f ? (unsigned long long)f->value : 0);
 	model_free(&m);
 
 	start(&m, false, NULL);
@@ -566,7 +567,8 @@ static void test_off_and_replay(void)
 	herd_stream(&b, 4, 1);
 	lt_stream(&b, 5, 20, MS);
 	CHECK(a.det.n == 2 && b.det.n == 2 && a.det.version == b.det.version &&
-	      !memcmp(a.det.f, b.det.f, 2 * sizeof(*a.det.f)), "the same stream, the same findings");
+	      !memcmp(a.det.f, b.det.f, 2 * sizeof(*a.det.f)),
+	      "the same stream, the same findings");
 	{
 		__u64 seen = 0;
 		int calls = 0;

@@ -234,8 +234,8 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 		for (__u32 i = 0; i < r->n && i < 32; i++) {
 			__u32 pos = first + i;
 
-			if ((r->stale >> i & 1) &&
-			    append((void **)&s->stale, &s->nstale, &s->cap_stale, &pos, 1, sizeof(pos)))
+			if ((r->stale >> i & 1) && append((void **)&s->stale, &s->nstale,
+							  &s->cap_stale, &pos, 1, sizeof(pos)))
 				break;
 		}
 		return NULL;

@@ -247,8 +247,9 @@ static int parse_one(struct det_opts *o, const char *key, const char *val, char 
 		if (strcmp(key, num[i].key))
 			continue;
 		if (parse_u32(val, num[i].lo, num[i].hi, (__u32 *)((char *)o + num[i].off))) {
-			snprintf(err, errlen, _("--detect %s: expected a whole number from %u to %u, "
-						"not '%s'"), key, num[i].lo, num[i].hi, val);
+			snprintf(err, errlen,
+				 _("--detect %s: expected a whole number from %u to %u, not '%s'"),
+				 key, num[i].lo, num[i].hi, val);
 			return -1;
 		}
 		return 0;
@@ -257,8 +258,9 @@ static int parse_one(struct det_opts *o, const char *key, const char *val, char 
 		__u64 *p = key[0] == 'l' ? &o->lt_spin_window_ns : &o->residency_ns;
 
 		if (parse_ns(val, p)) {
-			snprintf(err, errlen, _("--detect %s: expected a duration such as 100ms, 2s "
-						"or 500us, not '%s'"), key, val);
+			snprintf(err, errlen,
+				 _("--detect %s: expected a duration such as 100ms, 2s or 500us, "
+				   "not '%s'"), key, val);
 			return -1;
 		}
 		return 0;
@@ -500,7 +502,8 @@ static void lt_spin(struct detect *d, const struct model *m, struct model_inst *
 
 		for (unsigned int j = 0; j < nprev; j++) {
 			/* a run counts within one window from its first wait */
-			if (prev[j].data == data && ts - prev[j].start <= d->opts.lt_spin_window_ns) {
+			if (prev[j].data == data &&
+			    ts - prev[j].start <= d->opts.lt_spin_window_ns) {
 				run = prev[j].run + 1;
 				start = prev[j].start;
 			}
@@ -712,7 +715,8 @@ static void stale(struct detect *d, const struct model *m, struct model_inst *in
 		known |= di->stale[i].fd == fd && di->stale[i].key == file;
 	if (!known) {
 		if (di->nstale == DET_REPORTED)
-			memmove(di->stale, di->stale + 1, (DET_REPORTED - 1) * sizeof(di->stale[0]));
+			memmove(di->stale, di->stale + 1,
+				(DET_REPORTED - 1) * sizeof(di->stale[0]));
 		else
 			di->nstale++;
 		di->stale[di->nstale - 1].fd = fd;
@@ -1036,7 +1040,8 @@ void detect_measure(const struct finding *f, char *buf, size_t len)
 		snprintf(buf, len, _("%llu waiters woken for one event, 1 took it"), v);
 		break;
 	case DET_EXCL_IMBALANCE:
-		snprintf(buf, len, _("one thread took %llu%% of the wakeups while others slept"), v);
+		snprintf(buf, len, _("one thread took %llu%% of the wakeups while others slept"),
+			 v);
 		break;
 	case DET_LT_SPIN:
 		snprintf(buf, len, _("a level-triggered item delivered in %llu waits in a row"), v);

@@ -58,15 +58,16 @@ void tui_findings_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
 	snprintf(title, sizeof(title), " %s ", t->find_evidence ?
-		 _("evidence (Enter: findings, F: events)") : _("findings (Enter: evidence, F: events)"));
+		 _("evidence (Enter: findings, F: events)") :
+		 _("findings (Enter: evidence, F: events)"));
 	if (tbuf_cols(title) > (title_w < w ? title_w : w) - 4)
 		snprintf(title, sizeof(title), " %s ", _("findings"));
 	tbuf_text(b, t->g, x + 2, y, (title_w < w ? title_w : w) - 4, TC_PANE_TITLE, title);
 	if (row > last)
 		return;
 	if (!n) {
-		tbuf_text(b, t->g, x + 1, row, w - 2, TC_DIM,
-			  _("No findings for this instance (docs/diagnosis.md says what is looked for)."));
+		tbuf_text(b, t->g, x + 1, row, w - 2, TC_DIM, _("No findings for this instance "
+			  "(docs/diagnosis.md says what is looked for)."));
 		t->find_sel = 0;
 		return;
 	}
