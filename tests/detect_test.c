@@ -494,6 +494,42 @@ static void test_residency(void)
 	CHECK(!find(&m, DET_LONG_RESIDENCY), "9 ms: under residency");
 	model_free(&m);
 
+	/* a level-triggered item put back by its delivery is no stay */
+	start(&m, true, NULL);
+	ctl(&m, ET_CTL_ADD, 5, IN, 0);
+	callback(&m, 5, 1000);
+	enter(&m, PID, 8, -1, 1000);
+	leave(&m, PID, 1, (int[]){ 5 }, 1, 0, 1000);
+	CHECK(model_ready_index(model_find(&m, EP), 5) >= 0, "LT: put back on the list");
+	enter(&m, PID, 8, -1, 50 * MS);
+	CHECK(!find(&m, DET_LONG_RESIDENCY), "LT put back, busy 50 ms: no finding");
+	model_free(&m);
+
+	/* sampled: two walks 20 ms apart found it, not delivered between */
+	{
+		struct et_snap_item items[1] = { { .fd = 5, .events = IN | 0x18, .data = 0x105,
+						   .file = 0x5005 } };
+		__s32 ready[1] = { 5 };
+		struct et_snapshot s = { .in = inst, .items = items, .nitems = 1, .ready = ready,
+					 .nready = 1, .watched = 1 };
+
+		start(&m, false, NULL);
+		ctl(&m, ET_CTL_ADD, 5, IN | ET, 0);
+		enter(&m, PID, 8, -1, 1000);
+		leave(&m, PID, 0, NULL, 0, 0, 1000);
+		s.hdr.ts_ns = now += MODEL_SETTLE_NS;
+		model_apply_snapshot(&m, &s);
+		s.hdr.ts_ns = now += 9 * MS;
+		model_apply_snapshot(&m, &s);
+		CHECK(!find(&m, DET_LONG_RESIDENCY), "sampled: 9 ms between the walks: none");
+		s.hdr.ts_ns = now += 11 * MS;
+		model_apply_snapshot(&m, &s);
+		f = find(&m, DET_LONG_RESIDENCY);
+		CHECK(f && f->value >= 20 * MS && f->ev[0].type == ET_EV_SNAP_END,
+		      "sampled: still queued 20 ms after the first walk: long");
+		model_free(&m);
+	}
+
 	/* nobody waits on the instance: nobody is kept waiting */
 	start(&m, true, NULL);
 	ctl(&m, ET_CTL_ADD, 5, IN | ET, 0);

@@ -26,6 +26,7 @@
 #define DET_BURST 16
 #define DET_REPORTED 32
 #define DET_SUSPECTS 8
+#define DET_QUEUED 64
 
 /* what the detectors know of one thread's waits on one instance */
 struct det_thread {
@@ -80,6 +81,12 @@ struct det_inst {
 		__u64 key;	/* the file (stale) or since_ns (residency) */
 	} stale[DET_REPORTED], resid[DET_REPORTED];
 	unsigned int nstale, nresid;
+	/* with callbacks: the stays on the ready list callbacks began, oldest first */
+	struct {
+		__s32 fd;
+		__u64 since;
+	} q[DET_QUEUED];
+	unsigned int nq;
 	__u64 nstale_total;
 	/* items whose fd a ctl found closed (EBADF): stale if they live on */
 	struct {
@@ -735,6 +742,8 @@ static void stale(struct detect *d, const struct model *m, struct model_inst *in
 		add_ev(f, &ev);
 }
 
+static void resid_queued(struct model_inst *in, __s32 fd, __u64 ts);
+
 /*
  * A DEL or MOD of an item's fd number failed with EBADF: the number is
  * closed.  Whether the kernel still holds the item (a dup or a fork keeps
@@ -750,6 +759,9 @@ static void ctl(const struct model *m, struct model_inst *in, const struct et_ev
 
 	if (e->ret == 0 && e->op == ET_CTL_ADD && (e->events & MODEL_EPOLLEXCLUSIVE))
 		di->exclusive = true;
+	/* ep_insert and ep_modify queue a ready item themselves */
+	if (m->callbacks_visible && e->ret == 0 && e->queued > 0)
+		resid_queued(in, e->fd, e->hdr.ts_ns);
 	if (e->ret != -EBADF || e->op == ET_CTL_ADD || !it)
 		return;
 	for (unsigned int i = 0; i < di->nsus; i++)
@@ -803,6 +815,65 @@ static void suspects_follow(struct detect *d, const struct model *m, struct mode
 
 /* ---- long residency ----------------------------------------------------------- */
 
+/* one stay on the ready list over the threshold: counted once per (fd, since) */
+static void resid_hit(struct detect *d, const struct model *m, struct model_inst *in,
+		      const struct et_hdr *h, __s32 fd, __u64 since)
+{
+	struct det_inst *di = in->det;
+	bool known = false;
+	struct finding *f;
+
+	for (unsigned int j = 0; j < di->nresid; j++)
+		known |= di->resid[j].fd == fd && di->resid[j].key == since;
+	if (!known) {
+		if (di->nresid == DET_REPORTED)
+			memmove(di->resid, di->resid + 1,
+				(DET_REPORTED - 1) * sizeof(di->resid[0]));
+		else
+			di->nresid++;
+		di->resid[di->nresid - 1].fd = fd;
+		di->resid[di->nresid - 1].key = since;
+	}
+	f = hit(d, in, DET_LONG_RESIDENCY, h->ts_ns, h->ts_ns - since, !known);
+	add_fd(f, fd);
+	for (size_t w = 0; w < in->nwaiters; w++)
+		add_tid(f, in->waiters[w].tid);
+	if (!known) {
+		struct det_evidence ev = evidence(m, h, fd);
+
+		add_ev(f, &ev);
+	}
+}
+
+/*
+ * With callbacks: a callback (or a ctl) that queued an item starts a stay
+ * (the model's entry, queued at the record's time).  Only those count: a
+ * level-triggered item a transfer put back is on the kernel's list too,
+ * but until the next scan polls it nothing says it is ready.
+ */
+static void resid_queued(struct model_inst *in, __s32 fd, __u64 ts)
+{
+	struct det_inst *di = in->det;
+	long r = model_ready_index(in, fd);
+
+	if (r < 0 || in->ready[r].since_ns != ts)
+		return;		/* already queued, or not queued */
+	if (di->nq == DET_QUEUED)
+		memmove(di->q, di->q + 1, (DET_QUEUED - 1) * sizeof(di->q[0]));
+	else
+		di->nq++;
+	di->q[di->nq - 1].fd = fd;
+	di->q[di->nq - 1].since = ts;
+}
+
+/*
+ * Items on the ready list longer than the threshold while a thread that
+ * waits on the instance lives (nobody waiting is nobody kept waiting).
+ * With callbacks: the stays callbacks began, oldest first, until one
+ * under the threshold.  Without (sampled): at each snapshot, the items
+ * it found that an earlier walk had found too, not delivered since (the
+ * model's since_ns).
+ */
 static void residency(struct detect *d, const struct model *m, struct model_inst *in,
 		      const struct et_hdr *h)
 {
@@ -810,35 +881,31 @@ static void residency(struct detect *d, const struct model *m, struct model_inst
 	__u64 now = h->ts_ns;
 
 	if (d->opts.off[DET_LONG_RESIDENCY] || !di->nt)
-		return;		/* nobody waits on it: nobody is kept waiting */
+		return;
+	if (m->callbacks_visible) {
+		while (di->nq) {
+			long r = model_ready_index(in, di->q[0].fd);
+
+			if (r < 0 || in->ready[r].since_ns != di->q[0].since) {
+				/* delivered, or taken off: the stay is over */
+				memmove(di->q, di->q + 1, --di->nq * sizeof(di->q[0]));
+				continue;
+			}
+			if (now < di->q[0].since || now - di->q[0].since <= d->opts.residency_ns)
+				return;
+			resid_hit(d, m, in, h, di->q[0].fd, di->q[0].since);
+			memmove(di->q, di->q + 1, --di->nq * sizeof(di->q[0]));
+		}
+		return;
+	}
+	if (h->type != ET_EV_SNAP_END)
+		return;
 	/* the head of the list is the oldest; look at a few, not all */
 	for (size_t i = 0; i < in->nready && i < 64; i++) {
 		const struct model_ready *r = &in->ready[i];
-		bool known = false;
-		struct finding *f;
-		struct det_evidence ev;
 
-		if (!r->since_ns || now < r->since_ns || now - r->since_ns <= d->opts.residency_ns)
-			continue;
-		for (unsigned int j = 0; j < di->nresid; j++)
-			known |= di->resid[j].fd == r->fd && di->resid[j].key == r->since_ns;
-		if (!known) {
-			if (di->nresid == DET_REPORTED)
-				memmove(di->resid, di->resid + 1,
-					(DET_REPORTED - 1) * sizeof(di->resid[0]));
-			else
-				di->nresid++;
-			di->resid[di->nresid - 1].fd = r->fd;
-			di->resid[di->nresid - 1].key = r->since_ns;
-		}
-		f = hit(d, in, DET_LONG_RESIDENCY, now, now - r->since_ns, !known);
-		add_fd(f, r->fd);
-		for (size_t w = 0; w < in->nwaiters; w++)
-			add_tid(f, in->waiters[w].tid);
-		if (!known) {
-			ev = evidence(m, h, r->fd);
-			add_ev(f, &ev);
-		}
+		if (r->since_ns && now > r->since_ns && now - r->since_ns > d->opts.residency_ns)
+			resid_hit(d, m, in, h, r->fd, r->since_ns);
 	}
 }
 
@@ -877,6 +944,8 @@ void detect_record(struct model *m, struct model_inst *in, const struct et_hdr *
 		const struct et_ev_callback *e = (const void *)h;
 
 		di->cb = evidence(m, h, e->fd);
+		if (m->callbacks_visible)
+			resid_queued(in, e->fd, h->ts_ns);
 		break;
 	}
 	case ET_EV_CTL:
