@@ -170,7 +170,8 @@ else:
 EOF
 for w in stale:stale fresh:stale lt:loops et:loops busy:loops block:loops; do
 	name=${w%%:*} py=${w#*:}
-	trace "py-$name" --snapshot-interval 0.2 -- python3 "$OUT/$py.py" "$name" ||
+	trace "py-$name" --snapshot-interval 0.2 -w "$OUT/py-$name.etr" -- \
+		python3 "$OUT/$py.py" "$name" ||
 		fail "python $name traced" "$(tail -n 3 "$OUT/py-$name.err")"
 	findings "$OUT/py-$name.jsonl" >"$OUT/py-$name.found"
 done
@@ -198,5 +199,14 @@ if grep '"detector":"stale-registration"' "$OUT/py-stale.jsonl" | head -n 1 |
 	pass "python stale: found by the snapshot iterator's fd check"
 else
 	fail "python stale: found by the iterator" "$(grep -m1 stale "$OUT/py-stale.jsonl")"
+fi
+# the iterator's marks are in the recording: a replay finds the same
+if "$ET" replay "$OUT/py-stale.etr" --json >"$OUT/py-stale-replay.jsonl" 2>&1 &&
+	grep -q '"detector":"stale-registration"' "$OUT/py-stale-replay.jsonl" &&
+	diff <(grep '"type":"finding"' "$OUT/py-stale.jsonl") \
+		<(grep '"type":"finding"' "$OUT/py-stale-replay.jsonl") >"$OUT/py-stale.diff"; then
+	pass "python stale, replayed: the same findings (the marks are recorded)"
+else
+	fail "python stale, replayed" "$(head -c 300 "$OUT/py-stale.diff")"
 fi
 exit 0
