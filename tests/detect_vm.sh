@@ -5,7 +5,7 @@
 # expects on the host, and a small static program that keeps a registered
 # fd's file open through a dup after closing the fd is found stale by the
 # snapshot iterator's fd check (its twin, which keeps the fd, is not).
-# About 2.5 min of TCG per kernel with two modes (2026-12-01, this 2-core
+# About 45 s of TCG per kernel with two modes (2026-12-01, this 2-core
 # host, shared).  Prints one line per check: "PASS name" or "FAIL name :: detail".
 #
 # usage: detect_vm.sh EPOLLTRACE OUTDIR

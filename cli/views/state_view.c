@@ -227,7 +227,8 @@ static void summary_findings(struct view *v)
 
 	if (!d->n)
 		return;
-	fprintf(v->f, "\n%s\n", _("Findings:"));
+	/* no blank line: the block belongs to the final table */
+	fprintf(v->f, "%s\n", _("Findings:"));
 	for (size_t i = 0; i < d->n; i++) {
 		struct finding f = d->f[i];
 		char line[512];
