@@ -836,8 +836,11 @@ static void resid_hit(struct detect *d, const struct model *m, struct model_inst
 	}
 	f = hit(d, in, DET_LONG_RESIDENCY, h->ts_ns, h->ts_ns - since, !known);
 	add_fd(f, fd);
+	/* the threads kept waiting: those in a wait, else those busy elsewhere */
 	for (size_t w = 0; w < in->nwaiters; w++)
 		add_tid(f, in->waiters[w].tid);
+	for (size_t t = 0; !in->nwaiters && t < di->nt; t++)
+		add_tid(f, di->t[t].tid);
 	if (!known) {
 		struct det_evidence ev = evidence(m, h, fd);
 
