@@ -126,6 +126,24 @@ sys.exit(0 if f and f[0]["detector"] == "stale-registration" else 1)'; then
 	fi
 fi
 
+# EPOLLEXCLUSIVE, three instances, one thread each, 90 writes: the kernel
+# stops each write's wakeup at the first instance with a sleeper, always
+# the same one (fs/eventpoll.c: ep_poll_callback's return for exclusive
+# entries): one thread takes them all
+if trace exclusive30 -- "$ET" demo --scenario exclusive --scale 30; then
+	findings "$OUT/exclusive30.jsonl" >"$OUT/exclusive30.found"
+	if grep -q '^exclusive-imbalance ' "$OUT/exclusive30.found" &&
+		! grep -q '^lt-spin ' "$OUT/exclusive30.found" &&
+		grep '"detector":"exclusive-imbalance"' "$OUT/exclusive30.jsonl" | tail -n 1 |
+		grep -q '"value":100,'; then
+		pass "demo exclusive --scale 30: one thread took every wakeup (exclusive-imbalance)"
+	else
+		fail "demo exclusive --scale 30: exclusive-imbalance" "$(cat "$OUT/exclusive30.found")"
+	fi
+else
+	fail "demo exclusive --scale 30 traced" "$(tail -n 3 "$OUT/exclusive30.err")"
+fi
+
 # ---- bad --detect: one line on stderr, exit 2, nothing on stdout -------------
 for bad in herd_waiters=1 nosuch=3 residency=5parsecs herd=maybe lt_spin_waits; do
 	"$ET" replay "$OUT/close-watched.etr" --json --detect "$bad" >"$OUT/bad.out" 2>"$OUT/bad.err"

@@ -21,6 +21,9 @@
 
 static __u64 now = 1000;
 static const struct et_inst inst = { .ep = EP, .owner = PID, .epfd = EPFD };
+static const struct et_inst inst2 = { .ep = EP + 0x1000, .owner = PID, .epfd = EPFD + 1 };
+/* the instance the helpers' records are about */
+static const struct et_inst *cur = &inst;
 
 static void hdr_at(struct et_hdr *h, unsigned int type, __u32 tid, __u64 gap)
 {
@@ -33,7 +36,7 @@ static void hdr_at(struct et_hdr *h, unsigned int type, __u32 tid, __u64 gap)
 /* a fresh model with the given options (defaults if NULL) and one instance */
 static void start(struct model *m, bool callbacks, const struct det_opts *o)
 {
-	struct et_ev_create e = { .in = inst };
+	struct et_ev_create e = { .in = *cur };
 
 	model_init(m, callbacks);
 	if (o)
@@ -44,7 +47,7 @@ static void start(struct model *m, bool callbacks, const struct det_opts *o)
 
 static void ctl(struct model *m, int op, int fd, __u32 events, int ret)
 {
-	struct et_ev_ctl e = { .in = inst, .op = op, .fd = fd, .events = events,
+	struct et_ev_ctl e = { .in = *cur, .op = op, .fd = fd, .events = events,
 			       .data = 0x100 + fd, .file = 0x5000 + fd, .queued = -1, .ret = ret };
 
 	hdr_at(&e.hdr, ET_EV_CTL, PID, 1000);
@@ -53,7 +56,7 @@ static void ctl(struct model *m, int op, int fd, __u32 events, int ret)
 
 static void callback(struct model *m, int fd, __u64 gap)
 {
-	struct et_ev_callback e = { .in = inst, .fd = fd, .key = IN, .data = 0x100 + fd,
+	struct et_ev_callback e = { .in = *cur, .fd = fd, .key = IN, .data = 0x100 + fd,
 				    .events = IN };
 
 	hdr_at(&e.hdr, ET_EV_CALLBACK, 999, gap);
@@ -62,7 +65,7 @@ static void callback(struct model *m, int fd, __u64 gap)
 
 static void enter(struct model *m, __u32 tid, int maxevents, __s64 timeout_ns, __u64 gap)
 {
-	struct et_ev_wait_enter e = { .in = inst, .maxevents = maxevents,
+	struct et_ev_wait_enter e = { .in = *cur, .maxevents = maxevents,
 				      .timeout_ns = timeout_ns };
 
 	hdr_at(&e.hdr, ET_EV_WAIT_ENTER, tid, gap);
@@ -72,7 +75,7 @@ static void enter(struct model *m, __u32 tid, int maxevents, __s64 timeout_ns, _
 /* SLEEP, or WAKEUP (flags: ET_F_TIMER for a timeout's expiry) */
 static void rec(struct model *m, unsigned int type, __u32 tid, __u16 flags, __u64 gap)
 {
-	struct et_ev_wakeup e = { .in = inst };
+	struct et_ev_wakeup e = { .in = *cur };
 
 	hdr_at(&e.hdr, type, tid, gap);
 	e.hdr.flags = flags;
@@ -82,7 +85,7 @@ static void rec(struct model *m, unsigned int type, __u32 tid, __u16 flags, __u6
 static void leave(struct model *m, __u32 tid, int ret, const int *fds, int n, __u64 slept,
 		  __u64 gap)
 {
-	struct et_ev_wait_exit e = { .in = inst, .ret = ret, .ncopied = n, .slept_ns = slept };
+	struct et_ev_wait_exit e = { .in = *cur, .ret = ret, .ncopied = n, .slept_ns = slept };
 
 	for (int i = 0; i < n; i++) {
 		e.ev[i].events = IN;
@@ -233,6 +236,50 @@ static void lt_stream(struct model *m, int fd, int waits, __u64 gap)
 	}
 }
 
+/* one thread on each of two instances that watch one eventfd exclusively */
+static void excl_two(struct model *m, int a, int b)
+{
+	struct et_ev_create e = { .in = inst2 };
+
+	hdr_at(&e.hdr, ET_EV_EP_CREATE, PID, 1000);
+	model_apply(m, &e.hdr);
+	for (int i = 0; i < 2; i++) {
+		cur = i ? &inst2 : &inst;
+		ctl(m, ET_CTL_ADD, 5, IN | EXCL | ET, 0);	/* the same file: 0x5005 */
+		enter(m, 300 + i, 8, -1, 1000);
+		rec(m, ET_EV_SLEEP, 300 + i, 0, 1000);
+	}
+	for (int i = 0; i < a + b; i++) {
+		__u32 tid = i < a ? 300 : 301;
+
+		cur = i < a ? &inst : &inst2;
+		rec(m, ET_EV_WAKEUP, tid, 0, 1000);
+		leave(m, tid, 1, (int[]){ 5 }, 1, 5000, 1000);
+		enter(m, tid, 8, -1, 1000);
+		rec(m, ET_EV_SLEEP, tid, 0, 1000);
+	}
+	cur = &inst;
+}
+
+static void test_exclusive_across(void)
+{
+	struct model m;
+	const struct finding *f;
+
+	start(&m, false, NULL);
+	excl_two(&m, 45, 5);		/* 90% */
+	f = find(&m, DET_EXCL_IMBALANCE);
+	CHECK(f && f->value == 90 && f->tids[0] == 300 && has_tid(f, 301) && has_fd(f, 5),
+	      "two instances, one listening file: one thread took 90%% (%llu)",
+	      f ? (unsigned long long)f->value : 0);
+	model_free(&m);
+
+	start(&m, false, NULL);
+	excl_two(&m, 39, 11);		/* 78% */
+	CHECK(!m.det.n, "78%% across two instances: no imbalance (%zu findings)", m.det.n);
+	model_free(&m);
+}
+
 static void test_lt_spin(void)
 {
 	struct model m;
@@ -266,6 +313,16 @@ static void test_lt_spin(void)
 	ctl(&m, ET_CTL_ADD, 5, IN | ET, 0);
 	lt_stream(&m, 5, 40, 1 * MS);
 	CHECK(!find(&m, DET_LT_SPIN), "an edge-triggered item: no spin");
+	model_free(&m);
+
+	/* each wait slept before the item came: new data each time, drained */
+	start(&m, false, NULL);
+	ctl(&m, ET_CTL_ADD, 5, IN, 0);
+	for (int i = 0; i < 40; i++) {
+		enter(&m, PID, 8, -1, 1000);
+		leave(&m, PID, 1, (int[]){ 5 }, 1, 500, 1000);
+	}
+	CHECK(!find(&m, DET_LT_SPIN), "waits that slept first: no spin");
 	model_free(&m);
 }
 
@@ -623,6 +680,7 @@ int main(void)
 {
 	test_herd();
 	test_exclusive();
+	test_exclusive_across();
 	test_lt_spin();
 	test_saturation();
 	test_busy();

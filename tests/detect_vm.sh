@@ -69,6 +69,9 @@ for mode in $VM_DETECT_MODES; do
 			>/out/\$mode-\$sc.jsonl 2>/out/\$mode-\$sc.err
 		echo \$? >/out/\$mode-\$sc.rc
 	done
+	/bin/epolltrace --attach \$mode --json -- /bin/epolltrace demo --scenario exclusive \
+		--scale 20 >/out/\$mode-exclusive20.jsonl 2>/out/\$mode-exclusive20.err
+	echo \$? >/out/\$mode-exclusive20.rc
 	for k in 1 0; do
 		/bin/epolltrace --attach \$mode --snapshot-interval 0.3 --json -- /bin/stale \$k \
 			>/out/\$mode-stale\$k.jsonl 2>/out/\$mode-stale\$k.err
@@ -97,7 +100,7 @@ for pkg in $VM_KERNELS; do
 		continue
 	fi
 	for mode in $VM_DETECT_MODES; do
-		for run in $SCENARIOS stale1 stale0; do
+		for run in $SCENARIOS exclusive20 stale1 stale0; do
 			if [ "$(cat "$G/$mode-$run.rc" 2>/dev/null)" != 0 ]; then
 				fail "$kver $mode $run: traced" "$(tail -n 3 "$G/$mode-$run.err")"
 				continue
@@ -111,6 +114,7 @@ for pkg in $VM_KERNELS; do
 			# what the scenario's behaviour decides, never what timing may
 			case $run in
 			close-watched|stale1) want=stale-registration none= ;;
+			exclusive20) want=exclusive-imbalance none=lt-spin ;;
 			threads) want= none="herd exclusive-imbalance lt-spin" ;;
 			exclusive) want= none="herd exclusive-imbalance" ;;
 			lt-et) want= none="lt-spin herd maxevents-saturation" ;;

@@ -39,7 +39,6 @@ struct det_thread {
 	/* the previous wait returned exactly maxevents (tracepoint mode:
 	 * saturated if this one returns at once) */
 	bool prev_full;
-	__u64 excl_wakeups;	/* contested wakeups it took (exclusive imbalance) */
 	/* LT spin: what its previous wait delivered, by the events' data */
 	struct {
 		__u64 data;
@@ -63,13 +62,12 @@ struct det_inst {
 	size_t nt, cap_t;
 	int fidx[DET_MAX];		/* position in detect.f + 1, 0 none yet */
 	bool exclusive;			/* an item has EPOLLEXCLUSIVE */
+	__u64 excl_file;		/* ... its file: the group (excl_group) */
 	/* herd: the wakeups of a burst (overlapping windows) */
 	struct det_member burst[DET_BURST];
 	unsigned int nburst, npending;
 	__u64 burst_ns;
 	struct det_evidence cb;		/* the latest callback, ts 0 none */
-	/* exclusive imbalance: contested wakeups in the window */
-	__u64 excl_total;
 	/* maxevents saturation: waits whose maxevents is known, full ones */
 	__u32 sat_waits, sat_full;
 	/* busy polling and 0-event wakeups: counts in the window going on */
@@ -140,8 +138,11 @@ bool detect_any_on(const struct det_opts *o)
 	return false;
 }
 
+static void excl_free(struct detect *d);
+
 void detect_free(struct detect *d)
 {
+	excl_free(d);
 	free(d->f);
 	d->f = NULL;
 	d->n = d->cap = 0;
@@ -507,7 +508,11 @@ static void lt_spin(struct detect *d, const struct model *m, struct model_inst *
 		__u64 start = ts;
 		const struct model_item *it;
 
-		for (unsigned int j = 0; j < nprev; j++) {
+		/*
+		 * A wait that slept found the item not ready when it began: new
+		 * data, not the same unread data again.  It starts a run.
+		 */
+		for (unsigned int j = 0; !e->slept_ns && j < nprev; j++) {
 			/* a run counts within one window from its first wait */
 			if (prev[j].data == data &&
 			    ts - prev[j].start <= d->opts.lt_spin_window_ns) {
@@ -658,47 +663,148 @@ static void wait_exit(struct detect *d, const struct model *m, struct model_inst
 
 /* ---- exclusive imbalance --------------------------------------------------------- */
 
-static void excl_wakeup(struct detect *d, const struct model *m, struct model_inst *in,
+/*
+ * The waiters that an EPOLLEXCLUSIVE item's file can wake: the threads on
+ * the instances (of one process) that watch that file exclusively -- one
+ * instance with several threads, or, as EPOLLEXCLUSIVE is meant to be
+ * used, one instance per thread all watching one listening socket.  The
+ * group's wakeups are counted per thread in windows of excl_min_wakeups.
+ */
+#define EXCL_MEMBERS 32
+#define EXCL_INSTS 16
+
+struct excl_group {
+	__u32 pid;
+	__u64 file;
+	__s32 fd;
+	__u64 eps[EXCL_INSTS];		/* the instances watching it exclusively */
+	unsigned int neps;
+	struct {
+		__u32 tid;
+		__u64 ep;
+		__u64 n;
+	} m[EXCL_MEMBERS];
+	unsigned int nm;
+	__u64 total;
+};
+
+struct det_priv {
+	struct excl_group *g;
+	size_t ng, cap_g;
+};
+
+static struct det_priv *dpriv(struct detect *d)
+{
+	if (!d->priv) {
+		d->priv = calloc(1, sizeof(struct det_priv));
+		if (!d->priv)
+			abort();
+	}
+	return d->priv;
+}
+
+static struct excl_group *excl_group(struct detect *d, __u32 pid, __u64 file, bool add)
+{
+	struct det_priv *p = dpriv(d);
+
+	for (size_t i = 0; i < p->ng; i++)
+		if (p->g[i].pid == pid && p->g[i].file == file)
+			return &p->g[i];
+	if (!add)
+		return NULL;
+	p->g = grow(p->g, &p->cap_g, p->ng + 1, sizeof(*p->g));
+	p->g[p->ng] = (struct excl_group){ .pid = pid, .file = file };
+	return &p->g[p->ng++];
+}
+
+/* instance in watches file (fd) with EPOLLEXCLUSIVE */
+static void excl_join(struct detect *d, struct model_inst *in, __s32 fd, __u64 file)
+{
+	struct excl_group *g;
+
+	in->det->exclusive = true;
+	in->det->excl_file = file;
+	if (!file)
+		return;
+	g = excl_group(d, in->in.owner, file, true);
+	g->fd = fd;
+	for (unsigned int i = 0; i < g->neps; i++)
+		if (g->eps[i] == in->in.ep)
+			return;
+	if (g->neps < EXCL_INSTS)
+		g->eps[g->neps++] = in->in.ep;
+}
+
+static void excl_wakeup(struct detect *d, struct model *m, struct model_inst *in,
 			const struct et_hdr *h)
 {
 	struct det_inst *di = in->det;
-	struct det_thread *top = NULL;
+	struct excl_group *g;
+	bool contested = false;
+	unsigned int top = 0, k;
 
-	/* contested: another waiter was asleep too, and could have had it */
-	if (!di->exclusive || model_asleep(in) < 1)
+	if (!di->exclusive || !(g = excl_group(d, in->in.owner, di->excl_file, false)))
 		return;
-	thread_get(di, h->tid)->excl_wakeups++;
-	if (++di->excl_total < d->opts.excl_min_wakeups)
+	/* contested: another waiter of the group slept too, and could have had it */
+	for (unsigned int i = 0; i < g->neps && !contested; i++) {
+		const struct model_inst *o = model_find(m, g->eps[i]);
+
+		contested = o && model_asleep(o) > 0;
+	}
+	if (!contested)
 		return;
-	for (size_t i = 0; i < di->nt; i++)
-		if (!top || di->t[i].excl_wakeups > top->excl_wakeups)
-			top = &di->t[i];
+	for (k = 0; k < g->nm && g->m[k].tid != h->tid; k++)
+		;
+	if (k == g->nm) {
+		if (g->nm == EXCL_MEMBERS)
+			return;
+		g->m[g->nm].tid = h->tid;
+		g->m[g->nm].n = 0;
+		g->nm++;
+	}
+	g->m[k].ep = in->in.ep;
+	g->m[k].n++;
+	if (++g->total < d->opts.excl_min_wakeups)
+		return;
+	for (k = 1; k < g->nm; k++)
+		if (g->m[k].n > g->m[top].n)
+			top = k;
 	if (!d->opts.off[DET_EXCL_IMBALANCE] &&
-	    top->excl_wakeups * 100 >= (__u64)d->opts.excl_share_pct * di->excl_total) {
-		struct finding *f = hit(d, in, DET_EXCL_IMBALANCE, h->ts_ns,
-					top->excl_wakeups * 100 / di->excl_total, true);
-		struct det_evidence ev = evidence(m, h, -1);
+	    g->m[top].n * 100 >= (__u64)d->opts.excl_share_pct * g->total) {
+		/* on the instance of the thread that took them */
+		struct model_inst *ti = model_find(m, g->m[top].ep);
+		struct finding *f;
+		struct det_evidence ev = evidence(m, h, g->fd);
 
-		add_tid(f, top->tid);
-		for (size_t i = 0; i < di->nt; i++)
-			if (di->t[i].excl_wakeups)
-				add_tid(f, di->t[i].tid);
-		for (size_t i = 0; i < in->nitems; i++)
-			if (in->items[i].events & MODEL_EPOLLEXCLUSIVE)
-				add_fd(f, in->items[i].fd);
+		if (!ti)
+			ti = in;
+		dinst(ti);
+		f = hit(d, ti, DET_EXCL_IMBALANCE, h->ts_ns, g->m[top].n * 100 / g->total, true);
+		add_tid(f, g->m[top].tid);
+		for (k = 0; k < g->nm; k++)
+			add_tid(f, g->m[k].tid);
+		add_fd(f, g->fd);
 		add_ev(f, &ev);
 	}
-	di->excl_total = 0;
-	for (size_t i = 0; i < di->nt; i++)
-		di->t[i].excl_wakeups = 0;
+	g->total = 0;		/* the next window */
+	for (k = 0; k < g->nm; k++)
+		g->m[k].n = 0;
 }
 
-static void excl_recount(struct model_inst *in)
+static void excl_free(struct detect *d)
+{
+	if (d->priv)
+		free(((struct det_priv *)d->priv)->g);
+	free(d->priv);
+	d->priv = NULL;
+}
+
+static void excl_recount(struct detect *d, struct model_inst *in)
 {
 	in->det->exclusive = false;
 	for (size_t i = 0; i < in->nitems; i++)
 		if (in->items[i].events & MODEL_EPOLLEXCLUSIVE)
-			in->det->exclusive = true;
+			excl_join(d, in, in->items[i].fd, in->items[i].file);
 }
 
 /* ---- stale registrations ------------------------------------------------------- */
@@ -752,13 +858,14 @@ static void resid_queued(struct model_inst *in, __s32 fd, __u64 ts);
  * is stale if a wait still delivers it, a release of it comes, or a
  * snapshot still shows it; if a snapshot does not, it was gone.
  */
-static void ctl(const struct model *m, struct model_inst *in, const struct et_ev_ctl *e)
+static void ctl(struct detect *d, const struct model *m, struct model_inst *in,
+		const struct et_ev_ctl *e)
 {
 	const struct model_item *it = model_item_find(in, e->fd);
 	struct det_inst *di = in->det;
 
 	if (e->ret == 0 && e->op == ET_CTL_ADD && (e->events & MODEL_EPOLLEXCLUSIVE))
-		di->exclusive = true;
+		excl_join(d, in, e->fd, e->file);
 	/* ep_insert and ep_modify queue a ready item themselves */
 	if (m->callbacks_visible && e->ret == 0 && e->queued > 0)
 		resid_queued(in, e->fd, e->hdr.ts_ns);
@@ -952,7 +1059,7 @@ void detect_record(struct model *m, struct model_inst *in, const struct et_hdr *
 		break;
 	}
 	case ET_EV_CTL:
-		ctl(m, in, (const void *)h);
+		ctl(d, m, in, (const void *)h);
 		break;
 	case ET_EV_WAIT_ENTER: {
 		const struct et_ev_wait_enter *e = (const void *)h;
@@ -1002,7 +1109,7 @@ void detect_snapshot(struct model *m, struct model_inst *in, const struct et_sna
 	if (!in || !detect_any_on(&d->opts))
 		return;
 	di = dinst(in);
-	excl_recount(in);
+	excl_recount(d, in);
 	h.type = ET_EV_SNAP_END;
 	h.tid = 0;
 	/* the iterator found these fds closed, or holding another file */
