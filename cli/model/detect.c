@@ -1176,8 +1176,8 @@ const char *detect_hint(enum det_kind k)
 {
 	static const char *const n[DET_MAX] = {
 		N_("add the fd with EPOLLEXCLUSIVE, or give each thread its own instance"),
-		N_("give each thread its own listening socket (SO_REUSEPORT) or instance; "
-		   "EPOLLEXCLUSIVE wakes the most recent sleeper first"),
+		N_("give each thread its own listening socket (SO_REUSEPORT): an exclusive "
+		   "wakeup stops at the first waiter the kernel finds, so the same one wins"),
 		N_("use EPOLLET, or drain the fd (read until EAGAIN) before waiting again"),
 		N_("raise maxevents, or drain the ready list in a loop before other work"),
 		N_("block in epoll_wait with a timeout instead of polling with timeout 0"),
