@@ -227,4 +227,37 @@ if "$ET" replay "$OUT/py-stale.etr" --json >"$OUT/py-stale-replay.jsonl" 2>&1 &&
 else
 	fail "python stale, replayed" "$(head -c 300 "$OUT/py-stale.diff")"
 fi
+# the TUI: !1 on the row, F lists the finding with its hint, Enter its evidence
+if command -v tmux >/dev/null && [ -f "$OUT/py-stale.etr" ]; then
+	SOCK=epolltrace-detect-$$
+	T() { tmux -L "$SOCK" "$@"; }
+	trap 'T kill-server 2>/dev/null' EXIT
+	T new-session -d -x 160 -y 40 "'$ET' replay '$OUT/py-stale.etr'"
+	for _ in $(seq 50); do
+		T capture-pane -p >"$OUT/tui-ov.txt" 2>/dev/null
+		grep -q ' !1S' "$OUT/tui-ov.txt" && break
+		sleep 0.1
+	done
+	T send-keys p
+	sleep 0.3
+	T capture-pane -p >"$OUT/tui-ov.txt"
+	T send-keys Enter
+	sleep 0.3
+	T send-keys F
+	sleep 0.5
+	T capture-pane -p >"$OUT/tui-f.txt"
+	T send-keys Enter
+	sleep 0.5
+	T capture-pane -p >"$OUT/tui-ev.txt"
+	T kill-server 2>/dev/null
+	if grep -q ' !1S' "$OUT/tui-ov.txt" &&
+		grep -q '> stale registration: pid [0-9]* (python3) epfd' "$OUT/tui-f.txt" &&
+		grep -q 'hint: EPOLL_CTL_DEL' "$OUT/tui-f.txt" &&
+		grep -Eq '^│ +[0-9.]+ +[0-9]+  snap_end +- +[0-9]+' "$OUT/tui-ev.txt"; then
+		pass "TUI: !1 on the overview row, F lists the finding and its hint, Enter its evidence"
+	else
+		fail "TUI: the findings" "$(grep -h -m1 -e '!1' -e 'stale' -e snap_end \
+			"$OUT/tui-ov.txt" "$OUT/tui-f.txt" "$OUT/tui-ev.txt")"
+	fi
+fi
 exit 0
