@@ -59,10 +59,11 @@
 "      --theme NAME        TUI colours: dark (default), light or mono\n" \
 "      --ascii             TUI boxes in ASCII even on a UTF-8 terminal\n" \
 "      --detect KEY=VALUE[,...]  detector thresholds, or NAME=off (repeatable;\n" \
-"                          off alone: every detector off).  Keys: herd_waiters,\n" \
-"                          excl_share_pct, excl_min_wakeups, lt_spin_waits,\n" \
-"                          lt_spin_window, sat_pct, sat_min_waits, busy_rate,\n" \
-"                          busy_empty_pct, zero_rate, residency (docs/diagnosis.md)\n" \
+"                          off alone: every detector off).  Keys:\n" \
+"                          herd_waiters, excl_share_pct, excl_min_wakeups,\n" \
+"                          lt_spin_waits, lt_spin_window, sat_pct,\n" \
+"                          sat_min_waits, busy_rate, busy_empty_pct, zero_rate,\n" \
+"                          residency (docs/diagnosis.md)\n" \
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 
 static const char help_trace[] =
@@ -288,10 +289,11 @@ static const char help_replay[] =
 "      --theme NAME        TUI colours: dark (default), light or mono\n"
 "      --ascii             TUI boxes in ASCII\n"
 "      --detect KEY=VALUE[,...]  detector thresholds, or NAME=off (repeatable;\n"
-"                          off alone: every detector off).  Keys: herd_waiters,\n"
-"                          excl_share_pct, excl_min_wakeups, lt_spin_waits,\n"
-"                          lt_spin_window, sat_pct, sat_min_waits, busy_rate,\n"
-"                          busy_empty_pct, zero_rate, residency (docs/diagnosis.md)\n"
+"                          off alone: every detector off).  Keys:\n"
+"                          herd_waiters, excl_share_pct, excl_min_wakeups,\n"
+"                          lt_spin_waits, lt_spin_window, sat_pct,\n"
+"                          sat_min_waits, busy_rate, busy_empty_pct, zero_rate,\n"
+"                          residency (docs/diagnosis.md)\n"
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 "\n"
 "Examples:\n"
