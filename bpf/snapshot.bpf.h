@@ -75,6 +75,9 @@ struct snap_scratch {
 	__u32 fd;
 	__u32 want_shape;	/* the tree is small: send its shape (ET_F_SHAPE) */
 	__u16 eflags;
+	/* every item's fd was looked up in the owner's fd table (ET_F_FDS_CHECKED) */
+	__u16 fds_checked;
+	__u64 files;		/* that table (struct files_struct), this show; 0 none */
 };
 
 /*
@@ -171,6 +174,7 @@ static __always_inline void flush_items(struct seq_file *seq, struct snap_scratc
 	if (!s->items.n)
 		return;
 	snap_out(seq, s, &s->items, sizeof(s->items));
+	s->items.stale = 0;
 	if (s->want_shape) {
 		/* node[i] describes item[i]: the batches go out in pairs */
 		s->shape.n = s->items.n;
@@ -290,6 +294,27 @@ static __always_inline long walk_descend(struct snap_scratch *s)
 }
 
 /*
+ * Does fd, in the fd table files, still hold file?  The close pitfall: an
+ * epitem is keyed by (file, fd) and lives as long as its file, whatever
+ * became of the fd number (a dup or a fork keeps the file open).  The
+ * table is read as fs/file.c keeps it, the same in v6.1 and v6.12
+ * (files->fdt, fdt->max_fds, fdt->fd[]; see current_fd_file).
+ */
+static __always_inline int fd_holds(__u64 files, int fd, __u64 file)
+{
+	struct files_struct *fs = (struct files_struct *)files;
+	struct fdtable *fdt = BPF_CORE_READ(fs, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return (__u64)f == file;
+}
+
+/*
  * One item of the interest set, in tree order.  Nothing holds ep->mtx:
  * every item is checked to belong to this instance and to come after the
  * last one, and a walk that stood on an item being removed climbs back
@@ -331,6 +356,8 @@ static long walk_tree_cb(__u32 i, void *ctx)
 		s->items.item[k].events = BPF_CORE_READ(epi, event.events);
 		s->items.item[k].data = BPF_CORE_READ(epi, event.data);
 		s->items.item[k].file = file;
+		if (s->files && !fd_holds(s->files, fd, file))
+			s->items.stale |= 1u << (k & 31);
 		if (s->want_shape) {
 			/* rb_node is the same three words in 6.1, 6.12 and 6.18
 			 * (include/linux/rbtree_types.h; seen in the BTF of Debian
@@ -567,6 +594,8 @@ static __always_inline void snap_end(struct seq_file *seq, struct snap_scratch *
 	 * cut short has no shape (the nodes past the cut are unknown) */
 	if (s->want_shape && !(s->truncated & ET_F_ITEMS_CUT))
 		eflags |= ET_F_SHAPE;
+	if (s->fds_checked)
+		eflags |= ET_F_FDS_CHECKED;
 	end.hdr.flags = eflags;
 	end.in = s->in;
 	end.seq = snap_round;
@@ -750,6 +779,8 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 		if (task->pid == s->tid && ctx->fd == s->fd &&
 		    (__u64)BPF_CORE_READ(file, private_data) == snap_pending) {
 			s->session = ctx->meta->session_id;
+			s->files = s->fds_checked ? (__u64)BPF_CORE_READ(task, files) : 0;
+			s->fds_checked = s->files != 0;
 			snap_walk(seq, s);
 			return 0;
 		}
@@ -811,6 +842,10 @@ int snap_task_file(struct bpf_iter__task_file *ctx)
 	s->watched = b.watched;
 	/* the shape only for small trees: a large one costs what it did */
 	s->want_shape = b.watched <= ET_MAX_SHAPE_ITEMS;
+	/* item fds are numbers in the owner's table: a sharer's says nothing */
+	s->files = tgid == v->in.owner ? (__u64)BPF_CORE_READ(task, files) : 0;
+	s->fds_checked = s->files != 0;
+	s->items.stale = 0;
 	snap_hdr(&s->items.hdr, ET_EV_SNAP_ITEMS, v->in.owner);
 	s->items.ep = epaddr;
 	snap_hdr(&s->shape.hdr, ET_EV_SNAP_SHAPE, v->in.owner);

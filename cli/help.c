@@ -58,6 +58,12 @@
 "  -n, --count N           stop after N refreshes of --summary/--json-state\n" \
 "      --theme NAME        TUI colours: dark (default), light or mono\n" \
 "      --ascii             TUI boxes in ASCII even on a UTF-8 terminal\n" \
+"      --detect KEY=VALUE[,...]  detector thresholds, or NAME=off (repeatable;\n" \
+"                          off alone: every detector off).  Keys:\n" \
+"                          herd_waiters, excl_share_pct, excl_min_wakeups,\n" \
+"                          lt_spin_waits, lt_spin_window, sat_pct,\n" \
+"                          sat_min_waits, busy_rate, busy_empty_pct, zero_rate,\n" \
+"                          residency (docs/diagnosis.md)\n" \
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 
 static const char help_trace[] =
@@ -282,6 +288,12 @@ static const char help_replay[] =
 "  -n, --count N           stop after N refreshes\n"
 "      --theme NAME        TUI colours: dark (default), light or mono\n"
 "      --ascii             TUI boxes in ASCII\n"
+"      --detect KEY=VALUE[,...]  detector thresholds, or NAME=off (repeatable;\n"
+"                          off alone: every detector off).  Keys:\n"
+"                          herd_waiters, excl_share_pct, excl_min_wakeups,\n"
+"                          lt_spin_waits, lt_spin_window, sat_pct,\n"
+"                          sat_min_waits, busy_rate, busy_empty_pct, zero_rate,\n"
+"                          residency (docs/diagnosis.md)\n"
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 "\n"
 "Examples:\n"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "classroom.h"
+#include "detect.h"
 #include "export.h"
 #include "help.h"
 #include "learn.h"
@@ -59,6 +60,7 @@ enum {
 	OPT_DEBUGINFOD,
 	OPT_LESSON,
 	OPT_LANG,
+	OPT_DETECT,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +98,7 @@ static const struct option long_opts[] = {
 	{ "debuginfod", no_argument, NULL, OPT_DEBUGINFOD },
 	{ "lesson", required_argument, NULL, OPT_LESSON },
 	{ "lang", required_argument, NULL, OPT_LANG },
+	{ "detect", required_argument, NULL, OPT_DETECT },
 	{},
 };
 
@@ -120,6 +123,7 @@ struct cli {
 	const char *output;	/* -o */
 	bool force;
 	const char *format;
+	struct det_opts det;	/* --detect: thresholds, detectors off */
 	unsigned long long given;	/* OPTION_RULES rows given: bit = row */
 };
 
@@ -212,6 +216,7 @@ static const struct option_rule {
 	RULE(OPT_LIST, "--list", IN_LIST, "demo"),
 	RULE(OPT_RATE, "--rate", IN_DEMO | IN_CLASSROOM, "demo and demo --scenario classroom"),
 	RULE(OPT_LESSON, "--lesson", IN_LESSON, "demo"),
+	RULE(OPT_DETECT, "--detect", IN_TRACE | IN_REPLAY | IN_DEMO, "tracing, replay and demo"),
 	RULE(OPT_LANG, "--lang", IN_TRACE | IN_REPLAY | IN_DEMO | IN_PROBES,
 	     "tracing, replay, demo and probes"),
 };
@@ -403,6 +408,7 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 	c->s.events_ring_bytes = 4ul << 20;
 	c->scale = 1;
 	c->interval = 1.0;
+	detect_defaults(&c->det);
 	while ((opt = getopt_long(argc, argv, permute ? "p:fd:i:n:w:o:vVh" : "+p:fd:i:n:w:o:vVh",
 				  long_opts, NULL)) != -1) {
 		mark_given(c, opt);
@@ -546,6 +552,17 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 				return -1;
 			}
 			break;
+		case OPT_DETECT: {
+			char err[160];
+
+			if (detect_parse(&c->det, optarg, err, sizeof(err))) {
+				et_err("%s", err);
+				return -1;
+			}
+			/* every model of the session starts with them */
+			detect_configure(&c->det);
+			break;
+		}
 		default:
 			fprintf(stderr, "Try 'epolltrace %s%s--help'.\n", help_sub ? help_sub : "",
 				help_sub ? " " : "");

@@ -103,6 +103,9 @@ enum et_src {
  * at most ET_MAX_SHAPE_ITEMS items.  Its exactness is the items' (ITEMS_MOVED).
  */
 #define ET_F_SHAPE	(1u << 9)
+/* SNAP_END: every item's fd was looked up in the walker's fd table
+ * (et_ev_snap_items.stale says which no longer hold the item's file) */
+#define ET_F_FDS_CHECKED (1u << 10)
 #define ET_F_SNAP_PARTS	(ET_F_ITEMS_MOVED | ET_F_ITEMS_CUT | ET_F_READY_CUT | ET_F_WAITERS_CUT)
 
 enum et_ctl_op {
@@ -268,7 +271,13 @@ struct et_ev_snap_items {
 	struct et_hdr hdr;
 	__u64 ep;
 	__u32 n;
-	__u32 pad;
+	/*
+	 * Bit i: item[i]'s fd number, in the fd table of the task the walk
+	 * went through, is closed or holds another file (a stale
+	 * registration).  Meaningful when the SNAP_END has ET_F_FDS_CHECKED;
+	 * 0 in older versions (then the field was padding).
+	 */
+	__u32 stale;
 	struct et_snap_item item[ET_SNAP_BATCH];
 };
 

@@ -69,7 +69,7 @@ def expected(records):
                 i.open.clear()
                 i.pending.clear()
             continue
-        if "ep" not in r or t == "snapshot":
+        if "ep" not in r or t in ("snapshot", "finding"):  # a finding: derived
             continue
         i = get(r["ep"])
         tid = r["tid"]

@@ -9,7 +9,8 @@ Every field is compared exactly — instances, interest sets, ready lists
 with their ages, waiters, counters, rates, histograms, drift, the
 refresh times (ts_ns) — except the ones a view reads from /proc at render
 time, which are not part of the model and not in the recording: `comm`
-(of the owner and of each waiter) and each fd's `kind` and `addr`.
+(of the owner and of each waiter), each fd's `kind` and `addr`, and a
+finding's `text` (it names the owner's comm).
 Ages and rates need no exclusion: the recording keeps the session's
 ticks (the clock readings that drove the refreshes), so replay renders at
 the same instants.  The live states must include the final one.
@@ -18,7 +19,7 @@ import sys
 
 from checklib import load_jsonl
 
-FROM_PROC = ("comm", "kind", "addr")
+FROM_PROC = ("comm", "kind", "addr", "text")
 
 
 def strip(o):

@@ -60,7 +60,7 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/model_test.c cli/model/model.c cli/model/anatomy.c cli/common/grow.c \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/model_test.c cli/model/model.c cli/model/anatomy.c cli/model/detect.c cli/common/grow.c \
 	-o "$OUT/model_test" 2>"$OUT/model.build" &&
 	"$OUT/model_test" >"$OUT/model.log" 2>&1; then
 	pass "model semantics: $(tail -n 1 "$OUT/model.log")"
@@ -69,7 +69,7 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/anatomy_test.c cli/model/anatomy.c cli/model/model.c \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/anatomy_test.c cli/model/anatomy.c cli/model/detect.c cli/model/model.c \
 	cli/common/grow.c -o "$OUT/anatomy_test" 2>"$OUT/anatomy.build" &&
 	"$OUT/anatomy_test" >"$OUT/anatomy.log" 2>&1; then
 	pass "latency anatomy: $(tail -n 1 "$OUT/anatomy.log")"
@@ -77,10 +77,21 @@ else
 	fail "latency anatomy" "$(cat "$OUT/anatomy.build" "$OUT/anatomy.log" 2>/dev/null | tail -n 20)"
 fi
 
+# the detectors: each provoked and just missed, on synthetic streams
+if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/detect_test.c cli/model/detect.c \
+	cli/model/anatomy.c cli/model/model.c cli/common/grow.c -o "$OUT/detect_unit" \
+	2>"$OUT/detect_unit.build" && "$OUT/detect_unit" >"$OUT/detect_unit.log" 2>&1; then
+	pass "detectors: $(tail -n 1 "$OUT/detect_unit.log")"
+else
+	fail "detectors" "$(cat "$OUT/detect_unit.build" "$OUT/detect_unit.log" 2>/dev/null | tail -n 20)"
+fi
+
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tui_test.c cli/views/tui_view.c \
-	cli/views/tui_tree.c cli/views/tui_anatomy.c cli/model/anatomy.c \
-	cli/views/tui_buf.c cli/views/describe.c cli/model/model.c cli/common/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
+	cli/views/tui_tree.c cli/views/tui_anatomy.c cli/views/tui_findings.c cli/model/anatomy.c cli/model/detect.c \
+	cli/views/tui_buf.c cli/views/describe.c cli/model/model.c cli/common/grow.c \
+	cli/kernel/decode.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
 	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
 	pass "TUI formatting: $(tail -n 1 "$OUT/tui.log")"
 else
@@ -91,7 +102,7 @@ fi
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tree_test.c \
 	cli/views/tui_tree.c cli/views/tui_view.c cli/views/tui_buf.c cli/views/describe.c \
-	cli/views/tui_anatomy.c cli/model/model.c cli/model/anatomy.c cli/common/grow.c \
+	cli/views/tui_anatomy.c cli/views/tui_findings.c cli/model/model.c cli/model/anatomy.c cli/model/detect.c cli/common/grow.c \
 	cli/kernel/decode.c -o "$OUT/tree_test" \
 	2>"$OUT/tree.build" && "$OUT/tree_test" >"$OUT/tree.log" 2>&1; then
 	pass "rb-tree shape: $(tail -n 1 "$OUT/tree.log")"
@@ -102,8 +113,8 @@ fi
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -ffunction-sections -Wl,--gc-sections -Iinclude $CLI_INC \
 	tests/lesson_tui_test.c cli/views/tui_lesson_view.c cli/views/tui_view.c cli/views/tui_buf.c \
-	cli/views/describe.c cli/views/tui_tree.c cli/views/tui_anatomy.c cli/model/model.c \
-	cli/model/anatomy.c cli/common/grow.c cli/workloads/lesson.c cli/kernel/decode.c \
+	cli/views/describe.c cli/views/tui_tree.c cli/views/tui_anatomy.c cli/views/tui_findings.c cli/model/model.c \
+	cli/model/anatomy.c cli/model/detect.c cli/common/grow.c cli/workloads/lesson.c cli/kernel/decode.c \
 	-o "$OUT/lesson_tui_test" 2>"$OUT/lesson_tui.build" &&
 	"$OUT/lesson_tui_test" >"$OUT/lesson_tui.log" 2>&1; then
 	pass "TUI lesson layout: $(tail -n 1 "$OUT/lesson_tui.log")"
@@ -466,6 +477,8 @@ step "lessons: learn, each lesson against its ground truth, recorded and replaye
 run_suite learn
 step "latency anatomy: histograms against a workload's own counts, live and replayed"
 run_suite anatomy
+step "detectors: findings of the demo scenarios, live and replayed"
+run_suite detect
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
@@ -865,6 +878,8 @@ if [ -n "$VM_KERNELS" ]; then
 	step "lessons 5-8 in the Debian kernels, held at every step"
 	export VM_CACHE VM_KERNELS
 	run_suite lessons_vm
+	step "detectors in the Debian kernels, fentry and kprobe"
+	run_suite detect_vm
 fi
 full_kver=
 if [ -n "$VM_FULL" ]; then

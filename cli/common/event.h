@@ -48,6 +48,13 @@ struct et_snapshot {
 	/* assembly only: the SNAP_SHAPE records' nodes, as read */
 	struct et_snap_node *raw;
 	__u32 nraw, cap_raw;
+	/*
+	 * Positions in items[] of the items whose fd number, in the fd table
+	 * of the task the walk went through, is closed or holds another
+	 * file (et_ev_snap_items.stale; flags has ET_F_FDS_CHECKED).
+	 */
+	__u32 *stale;
+	__u32 nstale, cap_stale;
 };
 
 /*

@@ -218,6 +218,7 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 		s->has_shape = false;
 		s->root = -1;
 		s->nraw = 0;
+		s->nstale = 0;
 		return NULL;
 	}
 	if (!a->open)
@@ -226,9 +227,18 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 	case ET_EV_SNAP_ITEMS: {
 		const struct et_ev_snap_items *r = (const void *)h;
 
+		__u32 first = s->nitems;
+
 		if (r->ep != s->in.ep || append((void **)&s->items, &s->nitems, &s->cap_items,
 						r->item, r->n, sizeof(*s->items)))
 			break;
+		for (__u32 i = 0; i < r->n && i < 32; i++) {
+			__u32 pos = first + i;
+
+			if ((r->stale >> i & 1) && append((void **)&s->stale, &s->nstale,
+							  &s->cap_stale, &pos, 1, sizeof(pos)))
+				break;
+		}
 		return NULL;
 	}
 	case ET_EV_SNAP_SHAPE: {
@@ -267,6 +277,8 @@ const struct et_snapshot *snap_asm_feed(struct snap_asm *a, const struct et_hdr 
 			break;
 		a->open = false;
 		s->flags = e->hdr.flags;
+		if (!(s->flags & ET_F_FDS_CHECKED))
+			s->nstale = 0;
 		/* a part lost in the ring leaves the counts short: that part
 		 * may lack a batch anywhere, so it proves nothing absent */
 		if (s->nitems != e->nitems)
@@ -311,5 +323,6 @@ void snap_asm_free(struct snap_asm *a)
 	free(a->cur.waiters);
 	free(a->cur.tree);
 	free(a->cur.raw);
+	free(a->cur.stale);
 	memset(a, 0, sizeof(*a));
 }

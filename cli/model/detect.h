@@ -107,4 +107,33 @@ const char *detect_hint(enum det_kind k);
 void detect_changed(const struct detect *d, __u64 *seen,
 		    void (*fn)(const struct finding *f, void *arg), void *arg);
 
+/*
+ * The options every model starts with (the command line's --detect):
+ * detect_init gives a struct detect those, or the defaults if none were
+ * configured.  model_init calls it.
+ */
+void detect_configure(const struct det_opts *o);
+void detect_init(struct detect *d);
+void detect_free(struct detect *d);
+/* false when every detector is off (--detect off): nothing to feed */
+bool detect_any_on(const struct det_opts *o);
+/* the findings of instance ep */
+unsigned int detect_count(const struct detect *d, __u64 ep);
+/* the detector's name for people (gettext msgid: translate when shown) */
+const char *detect_label(enum det_kind k);
+/* the finding's measure in words (translated), e.g. "3 waiters woken ..." */
+void detect_measure(const struct finding *f, char *buf, size_t len);
+
+/* The model's calls (model.c): the detectors' state of one instance. */
+struct model;
+struct model_inst;
+struct det_inst;
+struct et_hdr;
+struct et_snapshot;
+/* after the model applied h (in: the instance it changed, NULL if none) */
+void detect_record(struct model *m, struct model_inst *in, const struct et_hdr *h);
+/* after the model applied snapshot s of in */
+void detect_snapshot(struct model *m, struct model_inst *in, const struct et_snapshot *s);
+void detect_inst_free(struct det_inst *di);
+
 #endif

@@ -157,12 +157,14 @@ void model_init(struct model *m, bool callbacks_visible)
 {
 	memset(m, 0, sizeof(*m));
 	m->callbacks_visible = callbacks_visible;
+	detect_init(&m->det);
 }
 
 static void inst_free(struct model_inst *in)
 {
 	inline_free(((struct inst_priv *)in)->ilp);
 	anatomy_free(&in->anat);
+	detect_inst_free(in->det);
 	free(((struct inst_priv *)in)->tombs);
 	free(((struct inst_priv *)in)->touch);
 	free(((struct inst_priv *)in)->sus);
@@ -180,6 +182,7 @@ void model_free(struct model *m)
 		inst_free(m->inst[i]);
 	free(m->inst);
 	free(m->procs);
+	detect_free(&m->det);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1161,6 +1164,7 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 		anatomy_follow(&in->anat, h);
 		touch(in, parts_touched(h->type), h->ts_ns);
 	}
+	detect_record(m, in, h);
 	return true;
 }
 
@@ -1607,6 +1611,7 @@ void model_apply_snapshot(struct model *m, const struct et_snapshot *s)
 
 	apply_snapshot(m, s, ix);
 	free(ix);
+	detect_snapshot(m, model_find(m, s->in.ep), s);
 }
 
 void model_expire(struct model *m)

@@ -165,6 +165,7 @@ struct model_inst {
 	struct model_inline il;	/* the records of the inline rung */
 	struct model_tree tree;	/* rbr's shape */
 	struct anatomy anat;	/* latency anatomy (anatomy.h) */
+	struct det_inst *det;	/* the detectors' state (detect.c), NULL until needed */
 };
 
 struct model_proc {

@@ -421,6 +421,7 @@ void rec_close(struct rec_reader *r)
 	free(r->snap.ready);
 	free(r->snap.waiters);
 	free(r->snap.tree);
+	free(r->snap.stale);
 	free(r);
 }
 
@@ -592,6 +593,25 @@ static int decode_snapshot(struct rec_reader *r, const unsigned char *p, size_t 
 	       (size_t)fx.nitems * sizeof(*s->items) + (size_t)fx.nready * sizeof(*s->ready) +
 	       (size_t)fx.nwaiters * sizeof(*s->waiters) +
 	       (fx.has_shape ? sizeof(s->root) + (size_t)fx.nitems * sizeof(*s->tree) : 0);
+	s->nstale = 0;
+	/* format 5: the stale items' positions (ET_F_FDS_CHECKED) */
+	if (fx.flags & ET_F_FDS_CHECKED) {
+		__u32 n;
+
+		if (len < need + sizeof(n))
+			return -1;
+		memcpy(&n, p + need, sizeof(n));
+		if (n > fx.nitems || len != need + sizeof(n) + (size_t)n * sizeof(*s->stale) ||
+		    snap_array((void **)&s->stale, &s->cap_stale, n, sizeof(*s->stale)))
+			return -1;
+		if (n)
+			memcpy(s->stale, p + need + sizeof(n), (size_t)n * sizeof(*s->stale));
+		for (__u32 i = 0; i < n; i++)
+			if (s->stale[i] >= fx.nitems)
+				return -1;
+		s->nstale = n;
+		need += sizeof(n) + (size_t)n * sizeof(*s->stale);
+	}
 	if (need != len)
 		return -1;
 	if (fx.has_shape &&

@@ -270,7 +270,9 @@ static void w_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 	       (size_t)snap->nready * sizeof(*snap->ready) +
 	       (size_t)snap->nwaiters * sizeof(*snap->waiters) +
 	       (snap->has_shape ? sizeof(snap->root) +
-				  (size_t)snap->nitems * sizeof(*snap->tree) : 0);
+				  (size_t)snap->nitems * sizeof(*snap->tree) : 0) +
+	       (snap->flags & ET_F_FDS_CHECKED ? sizeof(snap->nstale) +
+				  (size_t)snap->nstale * sizeof(*snap->stale) : 0);
 	p = item_add(w, REC_SNAPSHOT, snap->hdr.ts_ns, NULL, blen);
 	if (!p)
 		return;
@@ -294,6 +296,13 @@ static void w_snapshot(struct et_sink *s, const struct et_snapshot *snap)
 		p += sizeof(snap->root);
 		if (snap->nitems)
 			memcpy(p, snap->tree, (size_t)snap->nitems * sizeof(*snap->tree));
+		p += (size_t)snap->nitems * sizeof(*snap->tree);
+	}
+	if (snap->flags & ET_F_FDS_CHECKED) {
+		memcpy(p, &snap->nstale, sizeof(snap->nstale));
+		p += sizeof(snap->nstale);
+		if (snap->nstale)
+			memcpy(p, snap->stale, (size_t)snap->nstale * sizeof(*snap->stale));
 	}
 	if (w->rlen >= REC_BLOCK_TARGET)
 		block_write(w);

@@ -14,8 +14,11 @@
 #include <unistd.h>
 #include "describe.h"
 #include "fdkind.h"
+#include "finding_json.h"
+#include "i18n.h"
 #include "json.h"
 #include "lesson.h"
+#include "model.h"
 #include "output.h"
 #include "recording.h"
 
@@ -36,6 +39,24 @@ struct out {
 		__u32 tid;
 		char comm[ET_COMM_LEN];
 	} comms[COMM_CACHE];
+	/*
+	 * --json with detectors on: a model fed the same stream, for the
+	 * "finding" records.  Per finding (detect.f's order): the version
+	 * and the stream time last printed; a changed one waits for a
+	 * second of stream time since its last line, or the end.
+	 */
+	struct model *m;
+	struct {
+		__u64 version, ts;
+	} *fp;
+	size_t cap_fp;
+	__u64 det_seen;
+	__u64 expired_ns;
+	struct {
+		__u32 pid;
+		char comm[ET_COMM_LEN];
+	} tgt[REC_MAX_TARGETS];
+	int ntgt;
 };
 
 /*
@@ -67,6 +88,141 @@ static __u64 interval_ns(double s)
 
 	snprintf(buf, sizeof(buf), "%g", s);
 	return (__u64)(strtod(buf, NULL) * 1e9 + 0.5);
+}
+
+/* ---- findings (--json) ------------------------------------------------------ */
+
+#define FINDING_EVERY_NS 1000000000ULL	/* a growing finding: a line a second at most */
+
+/* a model only when a detector is on: --json alone feeds none */
+static void findings_begin(struct out *o, const struct et_session_info *info)
+{
+	struct det_opts d;
+
+	o->ntgt = 0;
+	for (int i = 0; i < info->npids && i < REC_MAX_TARGETS; i++) {
+		o->tgt[o->ntgt].pid = info->pids[i];
+		target_comm(info, i, o->tgt[o->ntgt].comm, sizeof(o->tgt[0].comm));
+		o->ntgt++;
+	}
+	o->m = malloc(sizeof(*o->m));
+	if (!o->m)
+		return;		/* no findings, the stream goes on */
+	model_init(o->m, info->callbacks_visible);
+	d = o->m->det.opts;
+	if (!detect_any_on(&d)) {
+		model_free(o->m);
+		free(o->m);
+		o->m = NULL;
+	}
+}
+
+/* the owner's comm: a target's as the session names it, else /proc (live) */
+static void finding_comm(struct out *o, __u32 pid, char *buf, size_t len)
+{
+	for (int i = 0; i < o->ntgt; i++) {
+		if (o->tgt[i].pid == pid) {
+			snprintf(buf, len, "%s", o->tgt[i].comm);
+			return;
+		}
+	}
+	if (o->replay)
+		snprintf(buf, len, "?");
+	else
+		proc_comm(pid, pid, buf, len);
+}
+
+static void finding_line(struct out *o, const struct finding *f)
+{
+	struct json_writer w;
+	char comm[ET_COMM_LEN + 1];
+
+	finding_comm(o, f->pid, comm, sizeof(comm));
+	json_init_line(&w, o->f);
+	json_finding(&w, f, comm, true);
+	fputc('\n', o->f);
+}
+
+/*
+ * Print the findings that are new, or changed and last printed a second
+ * of stream time ago (all that changed, at the end).
+ */
+static void findings_emit(struct out *o, __u64 now, bool end)
+{
+	const struct detect *d = &o->m->det;
+	bool pending = false;
+
+	if (d->version == o->det_seen)
+		return;
+	if (d->n > o->cap_fp) {
+		void *p = realloc(o->fp, d->n * 2 * sizeof(*o->fp));
+
+		if (!p)
+			return;
+		o->fp = p;
+		memset(o->fp + o->cap_fp, 0, (d->n * 2 - o->cap_fp) * sizeof(*o->fp));
+		o->cap_fp = d->n * 2;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const struct finding *f = &d->f[i];
+
+		if (f->version <= o->fp[i].version)
+			continue;
+		if (!end && o->fp[i].version && now - o->fp[i].ts < FINDING_EVERY_NS) {
+			pending = true;
+			continue;
+		}
+		finding_line(o, f);
+		o->fp[i].version = f->version;
+		o->fp[i].ts = now;
+	}
+	/* with one still waiting, look again at the next record */
+	if (!pending)
+		o->det_seen = d->version;
+}
+
+static void findings_feed(struct out *o, const struct et_hdr *h, const struct et_snapshot *snap)
+{
+	if (h)
+		model_apply(o->m, h);
+	else
+		model_apply_snapshot(o->m, snap);
+	findings_emit(o, o->m->now_ns, false);
+	/* closed instances go after their linger, as in the other views */
+	if (o->m->now_ns - o->expired_ns >= MODEL_LINGER_NS) {
+		model_expire(o->m);
+		o->expired_ns = o->m->now_ns;
+	}
+}
+
+static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size);
+static void json_snapshot(struct et_sink *s, const struct et_snapshot *snap);
+
+static void json_record_det(struct et_sink *s, const struct et_hdr *h, size_t size)
+{
+	struct out *o = (struct out *)s;
+
+	json_record(s, h, size);
+	if (o->m)
+		findings_feed(o, h, NULL);
+}
+
+static void json_snapshot_det(struct et_sink *s, const struct et_snapshot *snap)
+{
+	struct out *o = (struct out *)s;
+
+	json_snapshot(s, snap);
+	if (o->m)
+		findings_feed(o, NULL, snap);
+}
+
+static void json_end(struct et_sink *s, __u64 now_ns)
+{
+	struct out *o = (struct out *)s;
+
+	(void)now_ns;
+	if (o->m)
+		findings_emit(o, o->m->now_ns, true);
 }
 
 /* ---- JSON Lines ------------------------------------------------------------ */
@@ -101,6 +257,7 @@ static void json_begin(struct et_sink *s, const struct et_session_info *info)
 	if (o->began)
 		return;
 	o->began = true;
+	findings_begin(o, info);
 	json_init_line(&w, o->f);
 	json_obj_begin(&w);
 	json_kv_str(&w, "type", "session");
@@ -639,9 +796,10 @@ struct et_sink *out_json_new(FILE *f)
 	if (!o)
 		return NULL;
 	big_buffer(f);
-	o->sink.record = json_record;
-	o->sink.snapshot = json_snapshot;
+	o->sink.record = json_record_det;
+	o->sink.snapshot = json_snapshot_det;
 	o->sink.begin = json_begin;
+	o->sink.end = json_end;
 	return &o->sink;
 }
 
@@ -793,5 +951,13 @@ struct et_sink *out_text_new(FILE *f)
 
 void out_free(struct et_sink *s)
 {
+	struct out *o = (struct out *)s;
+
+	if (o && o->m) {
+		model_free(o->m);
+		free(o->m);
+	}
+	if (o)
+		free(o->fp);
 	free(s);
 }

@@ -12,6 +12,8 @@
 #include <time.h>
 #include "describe.h"
 #include "fdkind.h"
+#include "finding_json.h"
+#include "i18n.h"
 #include "json.h"
 #include "model.h"
 #include "state_view.h"
@@ -218,6 +220,25 @@ static void summary_inline(struct view *v, const struct model_inst *in)
 	fprintf(v->f, " %7llu %6s", (unsigned long long)in->il.transfers, ovf);
 }
 
+/* the findings, at the end: one line each, and the hint under it */
+static void summary_findings(struct view *v)
+{
+	const struct detect *d = &v->m.det;
+
+	if (!d->n)
+		return;
+	/* no blank line: the block belongs to the final table */
+	fprintf(v->f, "%s\n", _("Findings:"));
+	for (size_t i = 0; i < d->n; i++) {
+		struct finding f = d->f[i];
+		char line[512];
+
+		comm_of(v, f.pid, f.pid, f.comm, sizeof(f.comm));
+		detect_describe(&f, line, sizeof(line));
+		fprintf(v->f, "  %s\n    %s %s\n", line, _("hint:"), _(detect_hint(f.kind)));
+	}
+}
+
 static void render_summary(struct view *v, __u64 now, bool final)
 {
 	double secs = v->last_ns ? (now - v->last_ns) / 1e9 : 0;
@@ -234,7 +255,7 @@ static void render_summary(struct view *v, __u64 now, bool final)
 	fprintf(v->f, " %6s %6s %5s %5s", "RES99", "WAKE99", "EV/WK", "FULL%");
 	if (v->vis.transfers)
 		fprintf(v->f, " %7s %6s", "XFER", "OVF");
-	fprintf(v->f, " %s\n", "FLAGS");
+	fprintf(v->f, " %4s %s\n", "FIND", "FLAGS");
 	for (size_t i = 0; i < v->m.ninst; i++) {
 		const struct model_inst *in = v->m.inst[i];
 		struct model_counters *p = prev_of(v, in);
@@ -264,9 +285,11 @@ static void render_summary(struct view *v, __u64 now, bool final)
 			rate(in->cnt.events, p->events, secs), zero, (unsigned long long)in->drift);
 		summary_anatomy(v, in);
 		summary_inline(v, in);
-		fprintf(v->f, " %s\n", flags);
+		fprintf(v->f, " %4u %s\n", detect_count(&v->m.det, in->in.ep), flags);
 		*p = in->cnt;
 	}
+	if (final)
+		summary_findings(v);
 	fputc('\n', v->f);
 }
 
@@ -374,6 +397,21 @@ static void j_anatomy(struct json_writer *w, const struct view *v, const struct 
 	json_kv_u64(w, "timeouts", a->timeouts);
 	json_kv_u64_or_null(w, "resleeps", a->resleeps, av.sleeps);
 	json_obj_end(w);
+}
+
+/* the instance's findings (docs/json.md, "finding"), oldest first */
+static void j_findings(struct json_writer *w, const struct view *v, const struct model_inst *in)
+{
+	const struct detect *d = &v->m.det;
+	char comm[17];
+
+	comm_of(v, in->in.owner, in->in.owner, comm, sizeof(comm));
+	json_key(w, "findings");
+	json_arr_begin(w);
+	for (size_t i = 0; i < d->n; i++)
+		if (d->f[i].ep == in->in.ep && d->f[i].pid == in->in.owner)
+			json_finding(w, &d->f[i], comm, false);
+	json_arr_end(w);
 }
 
 static void render_json(struct view *v, __u64 now, bool final)
@@ -507,6 +545,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 		j_inline(&w, v, in);
 		j_tree(&w, &in->tree);
 		j_anatomy(&w, v, &in->anat);
+		j_findings(&w, v, in);
 		json_obj_end(&w);
 		*p = in->cnt;
 	}

@@ -613,6 +613,11 @@ static void scroll_focus(struct tsink *ts, int delta)
 	}
 	if (t->screen != SCR_INSTANCE)
 		return;
+	/* the findings pane in the log's place: the selection moves */
+	if (t->findings && t->focus == PANE_LOG && !t->find_evidence) {
+		t->find_sel = t->find_sel + delta < 0 ? 0 : t->find_sel + delta;
+		return;
+	}
 	/* the log scrolls back in time upwards */
 	if (t->focus == PANE_LOG)
 		delta = -delta;
@@ -803,6 +808,11 @@ static int key(struct tsink *ts, int ch)
 	case KEY_ENTER:
 	case KEY_RIGHT:
 	case 'l':
+		/* the findings pane: a finding's evidence, and back */
+		if (t->screen == SCR_INSTANCE && t->findings && ch != KEY_RIGHT && ch != 'l') {
+			t->find_evidence = !t->find_evidence;
+			break;
+		}
 		if (t->screen == SCR_OVERVIEW && model_find(t->m, t->sel_ep)) {
 			t->screen = SCR_INSTANCE;
 			t->focus = PANE_TREE;
@@ -855,10 +865,24 @@ static int key(struct tsink *ts, int ch)
 		break;
 	case 'a':
 		/* the instance view's lower pane: the anatomy, or the events */
-		if (t->screen == SCR_INSTANCE)
+		if (t->screen == SCR_INSTANCE) {
 			t->anatomy = !t->anatomy;
-		else
+			t->findings = false;
+		} else {
 			ts->dirty = false;
+		}
+		break;
+	case 'F':
+		/* the instance view's lower pane: the findings, or the events */
+		if (t->screen == SCR_INSTANCE) {
+			t->findings = !t->findings;
+			t->find_evidence = false;
+			t->anatomy = false;
+			if (t->findings)
+				t->focus = PANE_LOG;
+		} else {
+			ts->dirty = false;
+		}
 		break;
 	case KEY_MOUSE:
 		mouse_key(ts);

@@ -100,6 +100,8 @@ static int snap_copy(struct et_snapshot *d, const struct et_snapshot *s, size_t 
 	d->tree = nt ? malloc(nt) : NULL;
 	d->raw = NULL;
 	d->nraw = d->cap_raw = 0;
+	d->stale = NULL;	/* a lesson shows no findings */
+	d->nstale = d->cap_stale = 0;
 	if ((ni && !d->items) || (nr && !d->ready) || (nw && !d->waiters) || (nt && !d->tree)) {
 		free(d->items);
 		free(d->ready);

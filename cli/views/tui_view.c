@@ -17,6 +17,7 @@
 #include "tui_tree.h"
 #include "tui_view.h"
 #include "tui_anatomy.h"
+#include "tui_findings.h"
 
 #define LOG_SLOT 512	/* bytes per log slot: the largest record fits */
 
@@ -1116,6 +1117,12 @@ static void ov_row_draw(struct tui *t, struct tbuf *b, int y, const bool *show,
 			snprintf(cell, sizeof(cell), "%s", flags);
 			if (flags[0] && !strchr("SXO", flags[0]))
 				cc = TC_WARN;
+			/* "!N": N findings (F in the instance view lists them) */
+			if (detect_count(&t->m->det, in->in.ep)) {
+				snprintf(cell, sizeof(cell), "!%u%s",
+					 detect_count(&t->m->det, in->in.ep), flags);
+				cc = TC_WARN;
+			}
 			break;
 		}
 		/* padded by columns on screen, not bytes: "–" is three of them */
@@ -1666,7 +1673,9 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, w1 + 1, R + 3, in);
 		ready_pane(t, b, w1, top, w2 + 1, R + 3, in);
 		wait_pane(t, b, w1 + w2, top, b->w - w1 - w2, R + 3, in);
-		if (t->anatomy)
+		if (t->findings)
+			tui_findings_pane(t, b, 0, ys, b->w, M + 2, in, comm, w1 + 1);
+		else if (t->anatomy)
 			tui_anatomy_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
 		else
 			log_pane(t, b, 0, ys, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, w1 + 1);
@@ -1695,7 +1704,9 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, b->w, R + 3, in);
 		ready_pane(t, b, 0, ys1, wl + 1, N + 3, in);
 		wait_pane(t, b, wl, ys1, b->w - wl, N + 3, in);
-		if (t->anatomy)
+		if (t->findings)
+			tui_findings_pane(t, b, 0, ys2, b->w, M + 2, in, comm, wl + 1);
+		else if (t->anatomy)
 			tui_anatomy_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
 		else
 			log_pane(t, b, 0, ys2, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, wl + 1);
@@ -1740,6 +1751,9 @@ static const char *const help_lines[] = {
 	N_("  a                 in the instance view: the latency anatomy (ready-list "
 	   "residency, waking to return, time asleep, events per wakeup, transfers) in "
 	   "place of the events, and back"),
+	N_("  F                 in the instance view: its findings (named problems, with "
+	   "a hint at the fix) in place of the events; Up/Down select one, Enter shows "
+	   "the records that triggered it"),
 	N_("  m                 messages (diagnostics from epolltrace and libbpf)"),
 	N_("  ?                 this help          q  quit"),
 	N_("  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them"),
@@ -1768,6 +1782,7 @@ static const char *const help_lines[] = {
 	N_("  O a transfer runs: ovflist active (--attach=inline)"),
 	N_("  H held by a sharer too: a process that is no target, traced from the "
 	   "snapshot round that found it"),
+	N_("  !N N findings: named problems (F in the instance view lists them)"),
 };
 
 /* one screen row of the help: a piece of a source line */

@@ -125,6 +125,9 @@ struct tui {
 	__u64 t0_ns;			/* ts of the first: times are shown from it */
 	bool explain;			/* show what the last event did */
 	bool anatomy;			/* the instance view shows the latency anatomy */
+	bool findings;			/* ... the instance's findings (F) */
+	int find_sel;			/* ... the selected one */
+	bool find_evidence;		/* ... its evidence records (Enter) */
 	/* filled by tui_format for the mouse: overview rows on screen */
 	int rows_y;
 	int nrows_shown;

@@ -276,6 +276,9 @@ class Env:
         self.features["replay"] = self._sub_ok(["replay", "--help"], "replay")
         self.features["export"] = self._sub_ok(["export", "--help"], "export")
         self.features["tui"] = self._has_tui()
+        # --detect (the detectors): --json feeds a model only with one on
+        r = subprocess.run([self.et, "--help"], capture_output=True, text=True)
+        self.features["detect"] = "--detect" in r.stdout
 
     def _sub_ok(self, args, word):
         r = subprocess.run([self.et] + args, capture_output=True, text=True)
@@ -1115,6 +1118,8 @@ def smaps_split(pid):
 def run_footprint(env, args, runs_log):
     rows = []
     views = [("json", ["--json"]), ("summary", ["--summary"])]
+    if env.features["detect"]:  # --json without the detectors' model: their cost
+        views.insert(1, ("json-nodet", ["--json", "--detect", "off"]))
     if env.features["record"]:
         views.append(("record", None))
     for nfds in (10_000, 100_000):
@@ -1172,6 +1177,8 @@ def run_reader(env, args, runs_log):
     per epoll_wait times their own run's epoll_waits (the load's counters)."""
     tmp = "/dev/shm" if os.path.isdir("/dev/shm") else args.out
     views = [("json", ["--json"]), ("summary", ["--summary"])]
+    if env.features["detect"]:  # --json without the detectors' model: their cost
+        views.insert(1, ("json-nodet", ["--json", "--detect", "off"]))
     if env.features["tui"]:
         views.append(("tui", None))
     if env.features["record"]:
