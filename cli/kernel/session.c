@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "epolltrace.skel.h"
+#include "chain.h"
 #include "clock.h"
 #include "log.h"
 #include "model.h"
@@ -58,6 +59,7 @@ struct session {
 	unsigned long bad_records;
 	int ncpus;
 	int last_read;			/* records the last read_ring() took */
+	struct chain_cache *chains;	/* waiters' call chains: one Dwfl per process */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -114,9 +116,26 @@ static int on_wait_exit(struct session *s, const struct et_ring_wait_exit *r, si
 	return deliver(s, &wx, sizeof(wx));
 }
 
+/* The ring's new wait site, symbolized here: the stream's wait_chain record. */
+static int on_wait_chain(struct session *s, const struct et_ring_wait_chain *r, size_t size)
+{
+	struct et_ev_wait_chain c;
+
+	if (!s->chains)
+		s->chains = chain_cache_new();
+	if (!s->chains || chain_resolve(s->chains, r, size, &c)) {
+		s->bad_records++;
+		return 0;
+	}
+	return deliver(s, &c, sizeof(c));
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
+
+	if (size >= sizeof(struct et_hdr) && ((struct et_hdr *)data)->type == ET_EV_WAIT_CHAIN)
+		return on_wait_chain(s, data, size);
 
 	if (size >= sizeof(struct et_hdr) && ((struct et_hdr *)data)->type == ET_EV_WAIT_EXIT)
 		return on_wait_exit(s, data, size);
@@ -1018,6 +1037,7 @@ out_rb:
 	ring_buffer__free(s.rb);
 	snap_asm_free(&s.snap);
 	free(s.snap_buf);
+	chain_cache_free(s.chains);
 out_unload:
 	plan_unload(&s.ld);
 out_plan:

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Symbolized user call chains of waiters (include/epolltrace.h,
+ * ET_EV_WAIT_CHAIN).  Two chains come from BPF: the frame-pointer one
+ * (bpf_get_stack) and, for code built without frame pointers, the
+ * registers and the top of the stack, unwound here with the modules' CFI
+ * (.eh_frame, .debug_frame) as eu-stack and perf's unwind-libdw.c do:
+ * dwfl_attach_state with callbacks that serve the copied stack.  The longer
+ * chain wins.  The frame-pointer chain misses the caller of a libc
+ * function that keeps no frame pointer (epoll_wait's own caller, as
+ * glibc builds it); the DWARF one ends where the copy ends (8 KiB).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include "chain.h"
+
+/* processes with a Dwfl kept; the least recently used one goes */
+#define CHAIN_PROCS	32
+/* x86_64 DWARF register numbers (the psABI): rbp 6, rsp 7 */
+#define DW_X86_64_RBP	6
+
+struct chain_proc {
+	pid_t pid;
+	Dwfl *dwfl;
+	bool attached;		/* dwfl_attach_state done */
+	unsigned long used;
+};
+
+struct chain_cache {
+	struct chain_proc p[CHAIN_PROCS];
+	unsigned long clock;
+	/* the record being unwound, read by the callbacks */
+	const struct et_ring_wait_chain *cur;
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+struct chain_cache *chain_cache_new(void)
+{
+	return calloc(1, sizeof(struct chain_cache));
+}
+
+static void proc_drop(struct chain_proc *p)
+{
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	memset(p, 0, sizeof(*p));
+}
+
+void chain_cache_free(struct chain_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < CHAIN_PROCS; i++)
+		proc_drop(&c->p[i]);
+	free(c);
+}
+
+/* ---- the copied stack, served to libdwfl's unwinder ---------------------- */
+
+static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct chain_cache *c = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = c;
+	return c->cur->hdr.tid;
+}
+
+static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct chain_cache *c = arg;
+
+	(void)dwfl;
+	*thread_argp = c;
+	return tid == (pid_t)c->cur->hdr.tid;
+}
+
+/* only the copy: the thread has moved on since, its live stack is not this one */
+static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	const struct et_ring_wait_chain *r = ((struct chain_cache *)arg)->cur;
+
+	(void)dwfl;
+	if (addr < r->sp || addr - r->sp + sizeof(*result) > r->stack_len)
+		return false;
+	memcpy(result, r->stack + (addr - r->sp), sizeof(*result));
+	return true;
+}
+
+static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	const struct et_ring_wait_chain *r = ((struct chain_cache *)thread_arg)->cur;
+	Dwarf_Word regs[2] = { r->bp, r->sp };	/* rbp, rsp */
+
+	dwfl_thread_state_register_pc(thread, r->ip);
+	return dwfl_thread_state_registers(thread, DW_X86_64_RBP, 2, regs);
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = cb_next_thread,
+	.get_thread = cb_get_thread,
+	.memory_read = cb_memory_read,
+	.set_initial_registers = cb_set_initial_registers,
+};
+
+struct frames {
+	Dwarf_Addr pc[ET_CHAIN_FRAMES + 1];
+	bool activation[ET_CHAIN_FRAMES + 1];
+	int n;
+};
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct frames *f = arg;
+	Dwarf_Addr pc;
+	bool act;
+
+	if (!dwfl_frame_pc(state, &pc, &act) || !pc)
+		return DWARF_CB_ABORT;
+	f->pc[f->n] = pc;
+	f->activation[f->n] = act;
+	return ++f->n > ET_CHAIN_FRAMES ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+/* ---- one Dwfl per process ------------------------------------------------ */
+
+static struct chain_proc *proc_get(struct chain_cache *c, pid_t pid)
+{
+	struct chain_proc *p = NULL, *lru = &c->p[0];
+
+	for (int i = 0; i < CHAIN_PROCS; i++) {
+		if (c->p[i].dwfl && c->p[i].pid == pid) {
+			p = &c->p[i];
+			break;
+		}
+		if (!c->p[i].dwfl || c->p[i].used < lru->used)
+			lru = &c->p[i];
+	}
+	if (!p) {
+		p = lru;
+		proc_drop(p);
+		p->dwfl = dwfl_begin(&proc_callbacks);
+		if (!p->dwfl)
+			return NULL;
+		p->pid = pid;
+	}
+	p->used = ++c->clock;
+	/* modules that did not move are kept: only new ones are opened */
+	dwfl_report_begin(p->dwfl);
+	if (dwfl_linux_proc_report(p->dwfl, pid) || dwfl_report_end(p->dwfl, NULL, NULL)) {
+		proc_drop(p);
+		return NULL;
+	}
+	if (!p->attached)
+		p->attached = dwfl_attach_state(p->dwfl, NULL, pid, &thread_callbacks, c);
+	return p;
+}
+
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+static void symbolize(Dwfl *dwfl, Dwarf_Addr pc, bool activation, struct et_chain_frame *f)
+{
+	/* a return address points past the call: look up the call itself */
+	Dwarf_Addr a = activation ? pc : pc - 1;
+	Dwfl_Module *m = dwfl ? dwfl_addrmodule(dwfl, a) : NULL;
+	const char *name = NULL, *mod, *slash;
+	GElf_Off off = 0;
+	GElf_Sym sym;
+
+	f->addr = pc;
+	if (!m)
+		return;
+	mod = dwfl_module_info(m, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (mod) {
+		slash = strrchr(mod, '/');
+		copy_cut(f->module, sizeof(f->module), slash ? slash + 1 : mod);
+	}
+	name = dwfl_module_addrinfo(m, a, &off, &sym, NULL, NULL, NULL);
+	if (name)
+		snprintf(f->sym, sizeof(f->sym), "%s+0x%llx", name,
+			 (unsigned long long)(off + (pc - a)));
+}
+
+int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, size_t size,
+		  struct et_ev_wait_chain *out)
+{
+	struct frames dw = { .n = 0 }, fp = { .n = 0 }, *best;
+	struct chain_proc *p;
+	int nfp;
+
+	if (size != sizeof(*r) || r->stack_len > ET_CHAIN_STACK ||
+	    r->fp_bytes > (int)sizeof(r->fp))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->hdr = r->hdr;
+	out->in = r->in;
+	out->site = r->site;
+	nfp = r->fp_bytes > 0 ? r->fp_bytes / 8 : 0;
+	for (int i = 0; i < nfp && fp.n <= ET_CHAIN_FRAMES; i++) {
+		if (!r->fp[i])
+			break;
+		fp.pc[fp.n] = r->fp[i];
+		fp.activation[fp.n++] = i == 0;
+	}
+	p = proc_get(c, r->hdr.pid);
+	if (p && p->attached && r->stack_len) {
+		c->cur = r;
+		/* an error ends the unwind where CFI or the copy ends: the frames so far stand */
+		dwfl_getthread_frames(p->dwfl, r->hdr.tid, frame_cb, &dw);
+		c->cur = NULL;
+	}
+	best = dw.n >= fp.n ? &dw : &fp;
+	out->method = !best->n ? ET_CHAIN_NONE : best == &dw ? ET_CHAIN_DWARF : ET_CHAIN_FP;
+	out->cut = best->n > ET_CHAIN_FRAMES;
+	out->nframes = best->n > ET_CHAIN_FRAMES ? ET_CHAIN_FRAMES : best->n;
+	for (int i = 0; i < out->nframes; i++)
+		symbolize(p ? p->dwfl : NULL, best->pc[i], best->activation[i], &out->frame[i]);
+	return 0;
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tests/chains.sh's workload: a thread that waits in epoll_wait at the end
+ * of a known three-level call chain, chain_outer -> chain_middle ->
+ * chain_inner, built with and without frame pointers.  Each level uses
+ * what the next returns, so -O2 makes no tail call of it (a tail call
+ * leaves no frame to unwind), and none is inlined.
+ *
+ *   chain_load SECONDS   wait in a loop for that long (timeouts of 20 ms)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline, noclone))
+
+static volatile int sink;
+
+NOINLINE static int chain_inner(int ep)
+{
+	struct epoll_event ev[4];
+	int n = epoll_wait(ep, ev, 4, 20);
+
+	sink += n;
+	return n + 1;
+}
+
+NOINLINE static int chain_middle(int ep)
+{
+	int n = chain_inner(ep);
+
+	sink += n;
+	return n + 2;
+}
+
+NOINLINE static int chain_outer(int ep)
+{
+	int n = chain_middle(ep);
+
+	sink += n;
+	return n + 3;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 10;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct timespec t0, t;
+	int ep = epoll_create1(0), efd = eventfd(0, 0);
+
+	if (ep < 0 || efd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev)) {
+		perror("chain_load");
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		sink += chain_outer(ep);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+	return 0;
+}
