@@ -577,6 +577,7 @@ enum et_chain_method {
 	ET_CHAIN_NONE = 0,	/* no frame could be read */
 	ET_CHAIN_FP,		/* the frame-pointer chain (bpf_get_stack) */
 	ET_CHAIN_DWARF,		/* unwound with DWARF CFI from the copied stack */
+	ET_CHAIN_DWARF_FP,	/* DWARF until the copy ended, then the fp chain */
 };
 
 /* The event ring's form (BPF to the session only; never in a stream). */

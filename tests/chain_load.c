@@ -4,7 +4,9 @@
  * of a known three-level call chain, chain_outer -> chain_middle ->
  * chain_inner, built with and without frame pointers.  Each level uses
  * what the next returns, so -O2 makes no tail call of it (a tail call
- * leaves no frame to unwind), and none is inlined.
+ * leaves no frame to unwind), and none is inlined.  Built with
+ * -DCHAIN_DEEP, chain_inner's frame is 16 KiB: past the 8 KiB of stack BPF
+ * copies, where the DWARF unwind ends and the frame-pointer chain goes on.
  *
  *   chain_load SECONDS   wait in a loop for that long (timeouts of 20 ms)
  */
@@ -22,6 +24,11 @@ static volatile int sink;
 NOINLINE static int chain_inner(int ep)
 {
 	struct epoll_event ev[4];
+#ifdef CHAIN_DEEP
+	volatile char pad[16384];
+
+	pad[0] = pad[sizeof(pad) - 1] = 1;
+#endif
 	int n = epoll_wait(ep, ev, 4, 20);
 
 	sink += n;

@@ -8,7 +8,8 @@
  * dwfl_attach_state with callbacks that serve the copied stack.  The longer
  * chain wins.  The frame-pointer chain misses the caller of a libc
  * function that keeps no frame pointer (epoll_wait's own caller, as
- * glibc builds it); the DWARF one ends where the copy ends (8 KiB).
+ * glibc builds it); the DWARF one ends where the copy ends (8 KiB), and
+ * there the frame-pointer chain, if it goes on, finishes it (dwarf_fp).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@ struct chain_cache {
 	unsigned long clock;
 	/* the record being unwound, read by the callbacks */
 	const struct et_ring_wait_chain *cur;
+	bool past_copy;		/* the unwind wanted a word above the copy */
 };
 
 static char *debuginfo_path;
@@ -92,11 +94,14 @@ static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 /* only the copy: the thread has moved on since, its live stack is not this one */
 static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
-	const struct et_ring_wait_chain *r = ((struct chain_cache *)arg)->cur;
+	struct chain_cache *c = arg;
+	const struct et_ring_wait_chain *r = c->cur;
 
 	(void)dwfl;
-	if (addr < r->sp || addr - r->sp + sizeof(*result) > r->stack_len)
+	if (addr < r->sp || addr - r->sp + sizeof(*result) > r->stack_len) {
+		c->past_copy |= addr >= r->sp;
 		return false;
+	}
 	memcpy(result, r->stack + (addr - r->sp), sizeof(*result));
 	return true;
 }
@@ -193,9 +198,42 @@ static void symbolize(Dwfl *dwfl, Dwarf_Addr pc, bool activation, struct et_chai
 		copy_cut(f->module, sizeof(f->module), slash ? slash + 1 : mod);
 	}
 	name = dwfl_module_addrinfo(m, a, &off, &sym, NULL, NULL, NULL);
+	/* a symbol's version (epoll_wait@@GLIBC_2.3.2) says nothing about where */
 	if (name)
-		snprintf(f->sym, sizeof(f->sym), "%s+0x%llx", name,
+		snprintf(f->sym, sizeof(f->sym), "%.*s+0x%llx", (int)strcspn(name, "@"), name,
 			 (unsigned long long)(off + (pc - a)));
+}
+
+/*
+ * A DWARF unwind cut short (the copy ended) that the frame-pointer chain
+ * goes on from: after the last frame both have, or, when they share none
+ * but the first (the fp chain skipped epoll_wait's caller, which DWARF
+ * found), after the first.  Only frames inside a module are taken: a
+ * function built without frame pointers leaves rbp holding data, and its
+ * "chain" is noise.
+ */
+static bool fp_extends(Dwfl *dwfl, struct frames *dw, const struct frames *fp)
+{
+	int from = 1, added = 0;
+	bool found = false;
+
+	for (int j = fp->n - 1; j >= 1 && !found; j--) {
+		for (int i = 1; i < dw->n && !found; i++) {
+			if (dw->pc[i] != fp->pc[j])
+				continue;
+			found = true;
+			/* DWARF went on past it: its chain says more than fp's */
+			from = i == dw->n - 1 ? j + 1 : fp->n;
+		}
+	}
+	for (int j = from; j < fp->n && dw->n <= ET_CHAIN_FRAMES; j++) {
+		if (!dwfl_addrmodule(dwfl, fp->pc[j] - 1))
+			break;
+		dw->pc[dw->n] = fp->pc[j];
+		dw->activation[dw->n++] = false;
+		added++;
+	}
+	return added > 0;
 }
 
 int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, size_t size,
@@ -222,12 +260,18 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 	p = proc_get(c, r->hdr.pid);
 	if (p && p->attached && r->stack_len) {
 		c->cur = r;
+		c->past_copy = false;
 		/* an error ends the unwind where CFI or the copy ends: the frames so far stand */
 		dwfl_getthread_frames(p->dwfl, r->hdr.tid, frame_cb, &dw);
 		c->cur = NULL;
 	}
 	best = dw.n >= fp.n ? &dw : &fp;
 	out->method = !best->n ? ET_CHAIN_NONE : best == &dw ? ET_CHAIN_DWARF : ET_CHAIN_FP;
+	if (p && c->past_copy && dw.n > 1 && dw.n <= ET_CHAIN_FRAMES &&
+	    fp_extends(p->dwfl, &dw, &fp)) {
+		best = &dw;
+		out->method = ET_CHAIN_DWARF_FP;
+	}
 	out->cut = best->n > ET_CHAIN_FRAMES;
 	out->nframes = best->n > ET_CHAIN_FRAMES ? ET_CHAIN_FRAMES : best->n;
 	for (int i = 0; i < out->nframes; i++)

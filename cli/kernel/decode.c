@@ -85,7 +85,7 @@ int et_record_check(const void *data, size_t size)
 	case ET_EV_WAIT_CHAIN: {
 		const struct et_ev_wait_chain *c = data;
 
-		if (c->nframes > ET_CHAIN_FRAMES || c->method > ET_CHAIN_DWARF)
+		if (c->nframes > ET_CHAIN_FRAMES || c->method > ET_CHAIN_DWARF_FP)
 			return -EINVAL;
 		for (int i = 0; i < c->nframes; i++)
 			if (!memchr(c->frame[i].sym, 0, sizeof(c->frame[i].sym)) ||

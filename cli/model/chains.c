@@ -72,6 +72,8 @@ const char *chains_method_name(unsigned int method)
 		return "fp";
 	case ET_CHAIN_DWARF:
 		return "dwarf";
+	case ET_CHAIN_DWARF_FP:
+		return "dwarf+fp";
 	}
 	return "none";
 }
