@@ -371,6 +371,12 @@ static __always_inline void wait_chain(void *ctx, __u8 src, const struct et_inst
 		e->stack_len = first;
 		if (!bpf_probe_read_user(e->stack + first, 4096, (void *)(sp + first)))
 			e->stack_len += 4096;
+		if (e->stack_len == first + 4096 &&
+		    !bpf_probe_read_user(e->stack + first + 4096, 4096, (void *)(sp + first + 4096)))
+			e->stack_len += 4096;
+		if (e->stack_len == first + 8192 &&
+		    !bpf_probe_read_user(e->stack + first + 8192, 4096, (void *)(sp + first + 8192)))
+			e->stack_len += 4096;
 	}
 	ring_submit(e);
 }

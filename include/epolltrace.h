@@ -568,7 +568,8 @@ struct et_ring_wait_exit {
  * stream's and the recordings' form, so replay needs no binaries.
  */
 #define ET_CHAIN_FP_MAX		32	/* frame-pointer chain: return addresses */
-#define ET_CHAIN_STACK		8192	/* bytes of user stack copied from sp */
+/* bytes of user stack copied from sp: libuv's uv__io_poll alone takes 12 KiB */
+#define ET_CHAIN_STACK		16384
 #define ET_CHAIN_FRAMES		16	/* frames in the stream's record */
 #define ET_CHAIN_SYM_LEN	80	/* "symbol+0xoff", NUL-terminated, cut to fit */
 #define ET_CHAIN_MOD_LEN	32	/* the module's file name (no directory) */
@@ -596,6 +597,7 @@ struct et_ring_wait_chain {
 
 struct et_chain_frame {
 	__u64 addr;		/* the pc (a return address for all but the first) */
+	__u64 offset;		/* addr in the module's ELF file (addr - load bias); 0 unknown */
 	char sym[ET_CHAIN_SYM_LEN];	/* "" when no symbol covers it */
 	char module[ET_CHAIN_MOD_LEN];	/* "" when no module maps it */
 };
@@ -607,7 +609,10 @@ struct et_ev_wait_chain {
 	__u8 method;		/* enum et_chain_method */
 	__u8 nframes;		/* frames valid in frame[], innermost first */
 	__u8 cut;		/* 1: the chain went on past ET_CHAIN_FRAMES */
-	__u8 pad[5];
+	/* 1: outer frames were unwound from the live stack above the copy, read
+	 * when the session symbolized it (right while the thread keeps its site) */
+	__u8 live;
+	__u8 pad[4];
 	struct et_chain_frame frame[ET_CHAIN_FRAMES];
 };
 

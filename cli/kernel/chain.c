@@ -8,14 +8,17 @@
  * dwfl_attach_state with callbacks that serve the copied stack.  The longer
  * chain wins.  The frame-pointer chain misses the caller of a libc
  * function that keeps no frame pointer (epoll_wait's own caller, as
- * glibc builds it); the DWARF one ends where the copy ends (8 KiB), and
- * there the frame-pointer chain, if it goes on, finishes it (dwarf_fp).
+ * glibc builds it).  The DWARF one reads the live stack above the copy
+ * (16 KiB) when it must (cb_memory_read); where that fails, the
+ * frame-pointer chain, if it goes on, finishes it (dwarf+fp).
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/uio.h>
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 #include "chain.h"
@@ -37,7 +40,8 @@ struct chain_cache {
 	unsigned long clock;
 	/* the record being unwound, read by the callbacks */
 	const struct et_ring_wait_chain *cur;
-	bool past_copy;		/* the unwind wanted a word above the copy */
+	bool past_copy;		/* the unwind wanted a word above the copy, unreadable */
+	bool live;		/* ... and read some from the live process */
 };
 
 static char *debuginfo_path;
@@ -91,15 +95,30 @@ static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 	return tid == (pid_t)c->cur->hdr.tid;
 }
 
-/* only the copy: the thread has moved on since, its live stack is not this one */
+/*
+ * The copy, and above it the live stack: the thread has moved on since
+ * the copy was made (milliseconds ago), but the frames above a wait
+ * site's are its callers' (uv_run's above uv__io_poll's 15 KiB), and they
+ * stay while the thread waits from the same site.  Below the copy's start
+ * is nothing of this chain's.
+ */
 static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
 	struct chain_cache *c = arg;
 	const struct et_ring_wait_chain *r = c->cur;
+	struct iovec local = { result, sizeof(*result) };
+	struct iovec remote = { (void *)(uintptr_t)addr, sizeof(*result) };
 
 	(void)dwfl;
-	if (addr < r->sp || addr - r->sp + sizeof(*result) > r->stack_len) {
-		c->past_copy |= addr >= r->sp;
+	if (addr < r->sp)
+		return false;
+	if (addr - r->sp + sizeof(*result) > r->stack_len) {
+		if (process_vm_readv(r->hdr.pid, &local, 1, &remote, 1, 0) ==
+		    (ssize_t)sizeof(*result)) {
+			c->live = true;
+			return true;
+		}
+		c->past_copy = true;
 		return false;
 	}
 	memcpy(result, r->stack + (addr - r->sp), sizeof(*result));
@@ -187,6 +206,7 @@ static void symbolize(Dwfl *dwfl, Dwarf_Addr pc, bool activation, struct et_chai
 	Dwfl_Module *m = dwfl ? dwfl_addrmodule(dwfl, a) : NULL;
 	const char *name = NULL, *mod, *slash;
 	GElf_Off off = 0;
+	GElf_Addr bias;
 	GElf_Sym sym;
 
 	f->addr = pc;
@@ -197,6 +217,9 @@ static void symbolize(Dwfl *dwfl, Dwarf_Addr pc, bool activation, struct et_chai
 		slash = strrchr(mod, '/');
 		copy_cut(f->module, sizeof(f->module), slash ? slash + 1 : mod);
 	}
+	/* where addr2line and a debug-info package find it later */
+	if (dwfl_module_getelf(m, &bias))
+		f->offset = pc - bias;
 	name = dwfl_module_addrinfo(m, a, &off, &sym, NULL, NULL, NULL);
 	/* a symbol's version (epoll_wait@@GLIBC_2.3.2) says nothing about where */
 	if (name)
@@ -260,7 +283,7 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 	p = proc_get(c, r->hdr.pid);
 	if (p && p->attached && r->stack_len) {
 		c->cur = r;
-		c->past_copy = false;
+		c->past_copy = c->live = false;
 		/* an error ends the unwind where CFI or the copy ends: the frames so far stand */
 		dwfl_getthread_frames(p->dwfl, r->hdr.tid, frame_cb, &dw);
 		c->cur = NULL;
@@ -273,6 +296,7 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 		out->method = ET_CHAIN_DWARF_FP;
 	}
 	out->cut = best->n > ET_CHAIN_FRAMES;
+	out->live = best == &dw && c->live;
 	out->nframes = best->n > ET_CHAIN_FRAMES ? ET_CHAIN_FRAMES : best->n;
 	for (int i = 0; i < out->nframes; i++)
 		symbolize(p ? p->dwfl : NULL, best->pc[i], best->activation[i], &out->frame[i]);

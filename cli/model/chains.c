@@ -46,6 +46,9 @@ const char *chain_frame_text(const struct et_chain_frame *f, char *buf, size_t s
 {
 	if (f->sym[0])
 		snprintf(buf, size, "%.*s", (int)sizeof(f->sym), f->sym);
+	else if (f->module[0] && f->offset)
+		snprintf(buf, size, "%.*s+0x%llx", (int)sizeof(f->module), f->module,
+			 (unsigned long long)f->offset);
 	else if (f->module[0])
 		snprintf(buf, size, "%.*s@0x%llx", (int)sizeof(f->module), f->module,
 			 (unsigned long long)f->addr);

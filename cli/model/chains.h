@@ -24,7 +24,8 @@ void chains_forget(struct chains *c, __u32 pid, __u32 tid);
 void chains_free(struct chains *c);
 
 /*
- * A frame as text: its symbol+offset, else module@0xaddr, else
+ * A frame as text: its symbol+offset, else module+0xELF-address (for
+ * addr2line with the module's debug info), else module@0xaddr, else
  * the bare address.  Returns buf.
  */
 const char *chain_frame_text(const struct et_chain_frame *f, char *buf, size_t size);

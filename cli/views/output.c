@@ -322,6 +322,7 @@ static void j_wait_chain(struct json_writer *w, const struct et_ev_wait_chain *e
 	json_kv_str(w, "method", chains_method_name(e->method));
 	json_kv_hex(w, "site", e->site);
 	json_kv_bool(w, "cut", e->cut);
+	json_kv_bool(w, "live_stack", e->live);
 	json_key(w, "frames");
 	json_arr_begin(w);
 	for (int i = 0; i < e->nframes && i < ET_CHAIN_FRAMES; i++) {
@@ -330,6 +331,13 @@ static void j_wait_chain(struct json_writer *w, const struct et_ev_wait_chain *e
 		json_obj_begin(w);
 		json_kv_str(w, "frame", chain_frame_text(fr, f, sizeof(f)));
 		json_kv_hex(w, "addr", fr->addr);
+		/* the address in the module's file, for addr2line: null unknown */
+		if (fr->offset) {
+			json_kv_hex(w, "offset", fr->offset);
+		} else {
+			json_key(w, "offset");
+			json_null(w);
+		}
 		json_key(w, "symbol");
 		if (fr->sym[0])
 			json_strn(w, fr->sym, strnlen(fr->sym, sizeof(fr->sym)));
