@@ -79,7 +79,7 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tui_test.c cli/views/tui_view.c \
-	cli/views/tui_tree.c cli/views/tui_anatomy.c cli/model/anatomy.c cli/model/chains.c \
+	cli/views/tui_tree.c cli/views/tui_anatomy.c cli/views/tui_chains.c cli/model/anatomy.c cli/model/chains.c \
 	cli/views/tui_buf.c cli/views/describe.c cli/model/model.c cli/common/grow.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
 	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
 	pass "TUI formatting: $(tail -n 1 "$OUT/tui.log")"
@@ -91,7 +91,7 @@ fi
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tree_test.c \
 	cli/views/tui_tree.c cli/views/tui_view.c cli/views/tui_buf.c cli/views/describe.c \
-	cli/views/tui_anatomy.c cli/model/model.c cli/model/anatomy.c cli/model/chains.c cli/common/grow.c \
+	cli/views/tui_anatomy.c cli/views/tui_chains.c cli/model/model.c cli/model/anatomy.c cli/model/chains.c cli/common/grow.c \
 	cli/kernel/decode.c -o "$OUT/tree_test" \
 	2>"$OUT/tree.build" && "$OUT/tree_test" >"$OUT/tree.log" 2>&1; then
 	pass "rb-tree shape: $(tail -n 1 "$OUT/tree.log")"
@@ -102,7 +102,7 @@ fi
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -ffunction-sections -Wl,--gc-sections -Iinclude $CLI_INC \
 	tests/lesson_tui_test.c cli/views/tui_lesson_view.c cli/views/tui_view.c cli/views/tui_buf.c \
-	cli/views/describe.c cli/views/tui_tree.c cli/views/tui_anatomy.c cli/model/model.c \
+	cli/views/describe.c cli/views/tui_tree.c cli/views/tui_anatomy.c cli/views/tui_chains.c cli/model/model.c \
 	cli/model/anatomy.c cli/model/chains.c cli/common/grow.c cli/workloads/lesson.c cli/kernel/decode.c \
 	-o "$OUT/lesson_tui_test" 2>"$OUT/lesson_tui.build" &&
 	"$OUT/lesson_tui_test" >"$OUT/lesson_tui.log" 2>&1; then

@@ -125,6 +125,7 @@ struct tui {
 	__u64 t0_ns;			/* ts of the first: times are shown from it */
 	bool explain;			/* show what the last event did */
 	bool anatomy;			/* the instance view shows the latency anatomy */
+	bool chains;			/* ... or where its waiters wait (tui_chains.c) */
 	/* filled by tui_format for the mouse: overview rows on screen */
 	int rows_y;
 	int nrows_shown;
