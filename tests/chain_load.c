@@ -8,10 +8,13 @@
  * -DCHAIN_DEEP, chain_inner's frame is 16 KiB: past the 8 KiB of stack BPF
  * copies, where the DWARF unwind ends and the frame-pointer chain goes on.
  *
- *   chain_load SECONDS   wait in a loop for that long (timeouts of 20 ms)
+ *   chain_load SECONDS [alt]   wait in a loop for that long (timeouts of 20 ms);
+ *                              alt: every other wait from chain_middle (a
+ *                              second wait site, one frame shallower)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -54,6 +57,7 @@ NOINLINE static int chain_outer(int ep)
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 10;
+	int alt = argc > 2 && !strcmp(argv[2], "alt"), i = 0;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct timespec t0, t;
 	int ep = epoll_create1(0), efd = eventfd(0, 0);
@@ -64,7 +68,7 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		sink += chain_outer(ep);
+		sink += alt && i++ % 2 ? chain_middle(ep) : chain_outer(ep);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
 	return 0;

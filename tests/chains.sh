@@ -23,6 +23,7 @@ mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
 PIDS=()
 cleanup() {
+	tmux -L "epolltrace-chains-$$" kill-server 2>/dev/null
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
@@ -70,6 +71,26 @@ timeout -k 5 30 "$ET" --json --attach="$MODE" -w "$OUT/fp.etr" -- "$OUT/load_fp"
 	>"$OUT/fp.jsonl" 2>"$OUT/fp.err"
 check "frame pointers: the wait_chain record names the chain" \
 	$CHECK record "$OUT/fp.jsonl" 0 "$CHAIN"
+n_enter=$(grep -c '"type":"wait_enter"' "$OUT/fp.jsonl")
+n_chain=$(grep -c '"type":"wait_chain"' "$OUT/fp.jsonl")
+if [ "$n_enter" -ge 10 ] && [ "$n_chain" = 1 ]; then
+	pass "one wait site: one wait_chain record for $n_enter waits"
+else
+	fail "one wait site: one wait_chain record" "$n_chain records for $n_enter waits"
+fi
+# two sites taken in turn: a record at each change, both chains
+timeout -k 5 30 "$ET" --json --attach="$MODE" -- "$OUT/load_fp" 0.5 alt >"$OUT/alt.jsonl" \
+	2>"$OUT/alt.err"
+n_enter=$(grep -c '"type":"wait_enter"' "$OUT/alt.jsonl")
+n_chain=$(grep -c '"type":"wait_chain"' "$OUT/alt.jsonl")
+if [ "$n_enter" -ge 10 ] && [ "$n_chain" -ge $((n_enter - 1)) ] &&
+	$CHECK record "$OUT/alt.jsonl" 0 "epoll_wait,chain_inner,chain_middle,main" >/dev/null &&
+	$CHECK record "$OUT/alt.jsonl" 0 "$CHAIN" >/dev/null; then
+	pass "two wait sites in turn: a record at each change ($n_chain for $n_enter waits), both chains"
+else
+	fail "two wait sites in turn" "$n_chain records for $n_enter waits; $($CHECK record \
+		"$OUT/alt.jsonl" 0 "epoll_wait,chain_inner,chain_middle,main")"
+fi
 "$ET" replay "$OUT/fp.etr" --json >"$OUT/fp-replay.jsonl" 2>"$OUT/replay.err"
 check "replay --json: the same wait_chain records as live" \
 	$CHECK same "$OUT/fp.jsonl" "$OUT/fp-replay.jsonl"
@@ -91,6 +112,45 @@ if grep -q "waits at (dwarf): epoll_wait <- chain_inner <- chain_middle <- chain
 	pass "--text: the wait_site line"
 else
 	fail "--text: the wait_site line" "$(grep -m1 wait_site "$OUT/nofp.txt")"
+fi
+
+# the TUI: the wq pane names the callers; 'w' shows the chain a frame a row
+SOCK=epolltrace-chains-$$
+T() { tmux -L "$SOCK" "$@"; }
+if command -v tmux >/dev/null; then
+	T new-session -d -x 160 -y 40 "$ET --attach=$MODE -- $OUT/load_nofp 8" 2>/dev/null
+	screen=
+	for _ in $(seq 40); do
+		sleep 0.2
+		screen=$(T capture-pane -p 2>/dev/null)
+		grep -q 'nofp' <<<"$screen" && break
+	done
+	T send-keys Enter
+	for _ in $(seq 25); do
+		sleep 0.2
+		screen=$(T capture-pane -p 2>/dev/null)
+		grep -q 'chain_inner < chain_middle' <<<"$screen" && break
+	done
+	if grep -q 'chain_inner < chain_middle' <<<"$screen"; then
+		pass "TUI: the wq pane shows the waiter's callers"
+	else
+		fail "TUI: the wq pane shows the waiter's callers" "$screen"
+	fi
+	T send-keys w
+	for _ in $(seq 25); do
+		sleep 0.2
+		screen=$(T capture-pane -p 2>/dev/null)
+		grep -q '<- chain_outer+0x' <<<"$screen" && break
+	done
+	if grep -q 'where threads wait' <<<"$screen" && grep -q '<- chain_middle+0x' <<<"$screen" &&
+		grep -q '<- chain_outer+0x' <<<"$screen"; then
+		pass "TUI: 'w' shows where the waiter waits, a frame a row"
+	else
+		fail "TUI: 'w' shows where the waiter waits" "$screen"
+	fi
+	T kill-server 2>/dev/null
+else
+	fail "TUI" "tmux is not installed (TEST_DEPS)"
 fi
 
 # a 16 KiB frame: past the stack copy, the unwind reads the live stack
