@@ -314,8 +314,13 @@ struct {
 /* include/uapi/linux/bpf.h (v4.18); the trimmed vmlinux.h has not got it */
 #define ET_F_USER_STACK		(1ULL << 8)
 
-/* make bench --only chains: every wait is a new site (the cost of a change) */
+#ifdef ET_BENCH
+/* make bench --only chains (the bench build): every wait is a new site */
 const volatile __u8 chain_every_wait = 0;
+#define CHAIN_EVERY_WAIT chain_every_wait
+#else
+#define CHAIN_EVERY_WAIT 0
+#endif
 
 /*
  * Where the waiter waits: its user registers at the wait's entry.  The
@@ -341,7 +346,7 @@ static __always_inline void wait_chain(void *ctx, __u8 src, const struct et_inst
 	bpf_probe_read_kernel(&bp, sizeof(bp), &r->bp);
 	key = ip ^ (sp * 0x9e3779b97f4a7c15ULL) ^ (bp << 1) ^ (bp >> 17);
 	old = bpf_map_lookup_elem(&chain_sites, &tid);
-	if (old && *old == key && !chain_every_wait)
+	if (old && *old == key && !CHAIN_EVERY_WAIT)
 		return;
 	/* a record lost to a full ring is counted, and the site stays unsent */
 	e = reserve(sizeof(*e), ET_EV_WAIT_CHAIN, src, 0);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
 #include "chain.h"
@@ -33,6 +34,20 @@ struct chain_proc {
 	Dwfl *dwfl;
 	bool attached;		/* dwfl_attach_state done */
 	unsigned long used;
+	double reported;	/* when its maps were last read (CLOCK_MONOTONIC s) */
+	struct sym_slot *syms;	/* frames symbolized since then (CHAIN_SYMS, by pc) */
+};
+
+/*
+ * dwfl_module_addrinfo walks a module's symbol table: tens of us a frame
+ * in libc, more in a large binary.  Chains of one process share their
+ * outer frames, so each pc is looked up once per reading of the maps.
+ */
+#define CHAIN_SYMS	256
+
+struct sym_slot {
+	struct et_chain_frame f;	/* f.addr 0: empty */
+	bool activation;
 };
 
 struct chain_cache {
@@ -61,6 +76,7 @@ static void proc_drop(struct chain_proc *p)
 {
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
+	free(p->syms);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -162,8 +178,26 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 
 /* ---- one Dwfl per process ------------------------------------------------ */
 
-static struct chain_proc *proc_get(struct chain_cache *c, pid_t pid)
+/*
+ * The modules are read again from /proc/PID/maps when the wait's pc is in
+ * none of them (a library loaded since, an exec) and at most once a second
+ * otherwise (an exec that put a module where the old one was): reading
+ * them for every chain cost 0.5 ms a chain (make bench --only chains).
+ */
+#define CHAIN_REPORT_S	1.0
+
+static double now_s(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct chain_proc *proc_get(struct chain_cache *c, pid_t pid, __u64 ip)
+{
+	double now = now_s();
+
 	struct chain_proc *p = NULL, *lru = &c->p[0];
 
 	for (int i = 0; i < CHAIN_PROCS; i++) {
@@ -183,6 +217,11 @@ static struct chain_proc *proc_get(struct chain_cache *c, pid_t pid)
 		p->pid = pid;
 	}
 	p->used = ++c->clock;
+	if (p->reported && now - p->reported < CHAIN_REPORT_S && dwfl_addrmodule(p->dwfl, ip))
+		return p;
+	p->reported = now;
+	if (p->syms)
+		memset(p->syms, 0, CHAIN_SYMS * sizeof(*p->syms));
 	/* modules that did not move are kept: only new ones are opened */
 	dwfl_report_begin(p->dwfl);
 	if (dwfl_linux_proc_report(p->dwfl, pid) || dwfl_report_end(p->dwfl, NULL, NULL)) {
@@ -280,7 +319,7 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 		fp.pc[fp.n] = r->fp[i];
 		fp.activation[fp.n++] = i == 0;
 	}
-	p = proc_get(c, r->hdr.pid);
+	p = proc_get(c, r->hdr.pid, r->ip);
 	if (p && p->attached && r->stack_len) {
 		c->cur = r;
 		c->past_copy = c->live = false;
@@ -298,7 +337,21 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 	out->cut = best->n > ET_CHAIN_FRAMES;
 	out->live = best == &dw && c->live;
 	out->nframes = best->n > ET_CHAIN_FRAMES ? ET_CHAIN_FRAMES : best->n;
-	for (int i = 0; i < out->nframes; i++)
+	if (p && !p->syms)
+		p->syms = calloc(CHAIN_SYMS, sizeof(*p->syms));
+	for (int i = 0; i < out->nframes; i++) {
+		struct sym_slot *s = p && p->syms ?
+				     &p->syms[(best->pc[i] >> 2) * 0x9e3779b1u % CHAIN_SYMS] : NULL;
+
+		if (s && s->f.addr == best->pc[i] && s->activation == best->activation[i]) {
+			out->frame[i] = s->f;
+			continue;
+		}
 		symbolize(p ? p->dwfl : NULL, best->pc[i], best->activation[i], &out->frame[i]);
+		if (s) {
+			s->f = out->frame[i];
+			s->activation = best->activation[i];
+		}
+	}
 	return 0;
 }

@@ -60,6 +60,10 @@ struct session {
 	int ncpus;
 	int last_read;			/* records the last read_ring() took */
 	struct chain_cache *chains;	/* waiters' call chains: one Dwfl per process */
+#ifdef ET_BENCH
+	unsigned long chain_n;		/* chains symbolized; the first's and the rest's time */
+	double chain_first_s, chain_rest_s;
+#endif
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -121,12 +125,24 @@ static int on_wait_chain(struct session *s, const struct et_ring_wait_chain *r, 
 {
 	struct et_ev_wait_chain c;
 
+#ifdef ET_BENCH
+	double t0 = mono_s();
+#endif
+
 	if (!s->chains)
 		s->chains = chain_cache_new();
 	if (!s->chains || chain_resolve(s->chains, r, size, &c)) {
 		s->bad_records++;
 		return 0;
 	}
+#ifdef ET_BENCH
+	/* make bench --only chains: the user-space cost of a new site */
+	t0 = mono_s() - t0;
+	if (!s->chain_n++)
+		s->chain_first_s = t0;
+	else
+		s->chain_rest_s += t0;
+#endif
 	return deliver(s, &c, sizeof(c));
 }
 
@@ -1038,6 +1054,12 @@ out_rb:
 	snap_asm_free(&s.snap);
 	free(s.snap_buf);
 	chain_cache_free(s.chains);
+#ifdef ET_BENCH
+	if (getenv("EPOLLTRACE_BENCH_CHAIN_EVERY"))
+		fprintf(stderr, "bench chains: %lu symbolized, first %.0f ns, rest %.0f ns each\n",
+			s.chain_n, s.chain_first_s * 1e9,
+			s.chain_n > 1 ? s.chain_rest_s * 1e9 / (s.chain_n - 1) : 0.0);
+#endif
 out_unload:
 	plan_unload(&s.ld);
 out_plan:
