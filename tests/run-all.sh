@@ -867,6 +867,8 @@ if [ -n "$VM_KERNELS" ]; then
 	step "lessons 5-8 in the Debian kernels, held at every step"
 	export VM_CACHE VM_KERNELS
 	run_suite lessons_vm
+	step "where waiters wait in the Debian kernels: fentry and kprobe"
+	run_suite chains_vm
 fi
 full_kver=
 if [ -n "$VM_FULL" ]; then
