@@ -11,6 +11,7 @@
  *   chain_load SECONDS [alt]   wait in a loop for that long (timeouts of 20 ms);
  *                              alt: every other wait from chain_middle (a
  *                              second wait site, one frame shallower)
+ *   chain_load 0 block         one wait with no timeout, until killed
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #define NOINLINE __attribute__((noinline, noclone))
 
 static volatile int sink;
+static int timeout_ms = 20;
 
 NOINLINE static int chain_inner(int ep)
 {
@@ -32,7 +34,7 @@ NOINLINE static int chain_inner(int ep)
 
 	pad[0] = pad[sizeof(pad) - 1] = 1;
 #endif
-	int n = epoll_wait(ep, ev, 4, 20);
+	int n = epoll_wait(ep, ev, 4, timeout_ms);
 
 	sink += n;
 	return n + 1;
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 	struct timespec t0, t;
 	int ep = epoll_create1(0), efd = eventfd(0, 0);
 
+	if (argc > 2 && !strcmp(argv[2], "block"))
+		timeout_ms = -1;
 	if (ep < 0 || efd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev)) {
 		perror("chain_load");
 		return 1;

@@ -165,6 +165,21 @@ else
 		"$OUT/deep.jsonl")"
 fi
 
+# asleep since before tracing began, no timeout: no wait entry to see; the
+# snapshot finds the sleeper and the session reads /proc and its stack
+# (with frame pointers, rbp is guessed from the stack: /proc gives none)
+for b in nofp fp; do
+	"$OUT/load_$b" 0 block &
+	LP=$!
+	PIDS+=("$LP")
+	sleep 0.3
+	timeout -k 5 20 "$ET" --json-state -i 0.5 -n 3 --attach="$MODE" -p "$LP" \
+		>"$OUT/block-$b.jsonl" 2>"$OUT/block-$b.err"
+	kill "$LP" 2>/dev/null
+	check "asleep since before tracing ($b): the chain from /proc and its stack" \
+		$CHECK state "$OUT/block-$b.jsonl" "$LP" "$CHAIN"
+done
+
 # ---- Debian's servers ---------------------------------------------------------
 # redis-server: aeMain exported (-rdynamic); aeProcessEvents' body is a local
 # clone and aeApiPoll inlined into it, so that frame is the module's offset
@@ -249,6 +264,21 @@ JS
 	wait "$NT"
 	check "node's main thread waits in uv__io_poll, called by uv_run" \
 		$CHECK record "$OUT/node.jsonl" 0 "uv__io_poll,uv_run"
+	# an idle server, asleep with no timeout since before tracing
+	echo "require('http').createServer((q, r) => r.end('ok')).listen(19483, '127.0.0.1');" \
+		>"$OUT/idle.js"
+	node "$OUT/idle.js" &
+	JP=$!
+	PIDS+=("$JP")
+	for _ in $(seq 30); do
+		get 19483 && break
+		sleep 0.1
+	done
+	timeout -k 5 20 "$ET" --json-state -i 0.5 -n 3 --attach="$MODE" -p "$JP" \
+		>"$OUT/node-idle.jsonl" 2>"$OUT/node-idle.err"
+	kill "$JP" 2>/dev/null
+	check "an idle node server, asleep since before tracing: uv__io_poll, uv_run" \
+		$CHECK state "$OUT/node-idle.jsonl" "$JP" "uv__io_poll,uv_run"
 else
 	fail "node" "not installed (TEST_DEPS: nodejs)"
 fi

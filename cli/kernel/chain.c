@@ -13,6 +13,7 @@
  * frame-pointer chain, if it goes on, finishes it (dwarf+fp).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,13 +51,20 @@ struct sym_slot {
 	bool activation;
 };
 
+/* threads that have had a chain (an open-addressed set, emptied when full) */
+#define CHAIN_TIDS	4096
+
 struct chain_cache {
 	struct chain_proc p[CHAIN_PROCS];
+	__u32 tids[CHAIN_TIDS];
+	unsigned int ntids;
+	struct et_ring_wait_chain proc_rec;	/* chain_from_proc's record */
 	unsigned long clock;
 	/* the record being unwound, read by the callbacks */
 	const struct et_ring_wait_chain *cur;
 	bool past_copy;		/* the unwind wanted a word above the copy, unreadable */
 	bool live;		/* ... and read some from the live process */
+	__u64 bp;		/* the unwind's first rbp: the record's, or a guess */
 };
 
 static char *debuginfo_path;
@@ -144,7 +152,7 @@ static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
 	const struct et_ring_wait_chain *r = ((struct chain_cache *)thread_arg)->cur;
-	Dwarf_Word regs[2] = { r->bp, r->sp };	/* rbp, rsp */
+	Dwarf_Word regs[2] = { ((struct chain_cache *)thread_arg)->bp, r->sp };	/* rbp, rsp */
 
 	dwfl_thread_state_register_pc(thread, r->ip);
 	return dwfl_thread_state_registers(thread, DW_X86_64_RBP, 2, regs);
@@ -266,6 +274,53 @@ static void symbolize(Dwfl *dwfl, Dwarf_Addr pc, bool activation, struct et_chai
 			 (unsigned long long)(off + (pc - a)));
 }
 
+/* frames from the first that lie in modules: a wrong guess ends in noise */
+static int in_modules(Dwfl *dwfl, const struct frames *f)
+{
+	int n = 0;
+
+	while (n < f->n && dwfl_addrmodule(dwfl, f->pc[n] - !f->activation[n]))
+		n++;
+	return n;
+}
+
+/*
+ * /proc gives no rbp (chain_from_proc), and code built with frame pointers
+ * finds its caller through it (CFA = rbp + 16): the unwind stops at the
+ * first such frame.  The stack tells where rbp pointed: the lowest words
+ * that look like a frame record (a saved rbp further up the stack, then a
+ * return address into a module) are tried, and the unwind that goes
+ * furthest through modules kept, as with bp unknown.
+ */
+static void guess_bp(struct chain_cache *c, Dwfl *dwfl, const struct et_ring_wait_chain *r,
+		     struct frames *dw)
+{
+	int best = in_modules(dwfl, dw), tries = 0;
+	bool live = c->live, past = c->past_copy;
+
+	for (__u32 off = 0; off + 16 <= r->stack_len && tries < 4; off += 8) {
+		struct frames f = { .n = 0 };
+		__u64 saved, ret, at = r->sp + off;
+
+		memcpy(&saved, r->stack + off, 8);
+		memcpy(&ret, r->stack + off + 8, 8);
+		if (saved <= at || saved - at > (1 << 20) || !dwfl_addrmodule(dwfl, ret - 1))
+			continue;
+		tries++;
+		c->bp = at;
+		c->past_copy = c->live = false;
+		dwfl_getthread_frames(dwfl, r->hdr.tid, frame_cb, &f);
+		if (in_modules(dwfl, &f) > best) {
+			best = in_modules(dwfl, &f);
+			*dw = f;
+			live = c->live;
+			past = c->past_copy;
+		}
+	}
+	c->live = live;
+	c->past_copy = past;
+}
+
 /*
  * A DWARF unwind cut short (the copy ended) that the frame-pointer chain
  * goes on from: after the last frame both have, or, when they share none
@@ -298,6 +353,33 @@ static bool fp_extends(Dwfl *dwfl, struct frames *dw, const struct frames *fp)
 	return added > 0;
 }
 
+/* tid's slot in the set: where it is, or the empty one where it would go */
+static __u32 *tid_slot(struct chain_cache *c, __u32 tid)
+{
+	unsigned int i = (tid * 0x9e3779b1u) % CHAIN_TIDS;
+
+	while (c->tids[i] && c->tids[i] != tid)
+		i = (i + 1) % CHAIN_TIDS;
+	return &c->tids[i];
+}
+
+static void tid_mark(struct chain_cache *c, __u32 tid)
+{
+	__u32 *s;
+
+	if (!tid)
+		return;
+	if (c->ntids >= CHAIN_TIDS / 2) {	/* forget them all: a chain more, at worst */
+		memset(c->tids, 0, sizeof(c->tids));
+		c->ntids = 0;
+	}
+	s = tid_slot(c, tid);
+	if (!*s) {
+		*s = tid;
+		c->ntids++;
+	}
+}
+
 int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, size_t size,
 		  struct et_ev_wait_chain *out)
 {
@@ -308,6 +390,7 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 	if (size != sizeof(*r) || r->stack_len > ET_CHAIN_STACK ||
 	    r->fp_bytes > (int)sizeof(r->fp))
 		return -EINVAL;
+	tid_mark(c, r->hdr.tid);
 	memset(out, 0, sizeof(*out));
 	out->hdr = r->hdr;
 	out->in = r->in;
@@ -323,8 +406,11 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 	if (p && p->attached && r->stack_len) {
 		c->cur = r;
 		c->past_copy = c->live = false;
+		c->bp = r->bp;
 		/* an error ends the unwind where CFI or the copy ends: the frames so far stand */
 		dwfl_getthread_frames(p->dwfl, r->hdr.tid, frame_cb, &dw);
+		if (r->hdr.src == ET_SRC_USER)
+			guess_bp(c, p->dwfl, r, &dw);
 		c->cur = NULL;
 	}
 	best = dw.n >= fp.n ? &dw : &fp;
@@ -354,4 +440,82 @@ int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, siz
 		}
 	}
 	return 0;
+}
+
+static int tgid_of(__u32 tid, pid_t *tgid)
+{
+	char path[64], line[128];
+	FILE *f;
+	int err = -ESRCH;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", tgid) == 1) {
+			err = 0;
+			break;
+		}
+	fclose(f);
+	return err;
+}
+
+int chain_from_proc(struct chain_cache *c, __u32 tid, const struct et_inst *in,
+		    struct et_ev_wait_chain *out)
+{
+	struct et_ring_wait_chain *r = &c->proc_rec;
+	unsigned long long a[6], sp, pc;
+	struct iovec local[4], remote[4];
+	char path[64], line[256];
+	struct timespec ts;
+	size_t first;
+	ssize_t n;
+	long nr;
+	pid_t tgid;
+	FILE *f;
+	int err;
+
+	if (*tid_slot(c, tid) == tid)
+		return -EEXIST;
+	err = tgid_of(tid, &tgid);
+	if (err)
+		return err;
+	/* "NR ARG1..ARG6 SP PC" while blocked in a syscall (fs/proc/base.c, proc_pid_syscall) */
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/syscall", tgid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = fgets(line, sizeof(line), f) &&
+	      sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2],
+		     &a[3], &a[4], &a[5], &sp, &pc) == 9 ? 0 : -EAGAIN;
+	fclose(f);
+	/* x86_64's epoll_wait, epoll_pwait, epoll_pwait2: else running, or elsewhere */
+	if (!err && nr != 232 && nr != 281 && nr != 441)
+		err = -EAGAIN;
+	if (err)
+		return err;
+	memset(r, 0, offsetof(struct et_ring_wait_chain, stack));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	r->hdr.ts_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	r->hdr.pid = tgid;
+	r->hdr.tid = tid;
+	r->hdr.type = ET_EV_WAIT_CHAIN;
+	r->hdr.src = ET_SRC_USER;
+	r->in = *in;
+	r->ip = pc;
+	r->sp = sp;
+	/* a page at a time: a read stops whole iovecs short at the stack's end */
+	first = 4096 - (sp & 4095);
+	for (int i = 0; i < 4; i++) {
+		size_t off = i ? first + (i - 1) * 4096 : 0;
+
+		local[i] = (struct iovec){ r->stack + off, i ? 4096 : first };
+		remote[i] = (struct iovec){ (void *)(uintptr_t)(sp + off), i ? 4096 : first };
+	}
+	n = process_vm_readv(tgid, local, 4, remote, 4, 0);
+	if (n <= 0)
+		return -errno;
+	r->stack_len = (__u32)n;
+	return chain_resolve(c, r, sizeof(*r), out);
 }

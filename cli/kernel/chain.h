@@ -26,4 +26,16 @@ void chain_cache_free(struct chain_cache *c);
 int chain_resolve(struct chain_cache *c, const struct et_ring_wait_chain *r, size_t size,
 		  struct et_ev_wait_chain *out);
 
+/*
+ * A waiter a snapshot found asleep (tid, on instance in) whose thread has
+ * had no chain yet: it has been waiting since before tracing began, and
+ * BPF sees a chain only at a wait's entry.  Its registers come from
+ * /proc/TID/syscall (sp, pc of the blocked syscall; no bp) and its stack
+ * from the process itself (it is blocked: the stack holds still), then as
+ * chain_resolve.  Returns 0 with *out filled, -EEXIST if the thread has
+ * had a chain, or -errno (not in a syscall, gone, not readable).
+ */
+int chain_from_proc(struct chain_cache *c, __u32 tid, const struct et_inst *in,
+		    struct et_ev_wait_chain *out);
+
 #endif

@@ -199,6 +199,15 @@ static void on_snap(struct session *s, const void *data, size_t size)
 	if (s->snap.cur.has_counters)
 		s->snap.cur.cnt = v.cnt;
 	s->sink->snapshot(s->sink, snap);
+	/* its sleepers that have waited since before tracing: where, from /proc */
+	for (__u32 i = 0; i < snap->nwaiters; i++) {
+		struct et_ev_wait_chain c;
+
+		if (!s->chains)
+			s->chains = chain_cache_new();
+		if (s->chains && !chain_from_proc(s->chains, snap->waiters[i], &snap->in, &c))
+			deliver(s, &c, sizeof(c));
+	}
 }
 
 static __u64 read_counter(struct session *s, __u32 idx)

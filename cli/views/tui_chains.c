@@ -29,8 +29,8 @@ void tui_chains_pane(const struct tui *t, struct tbuf *b, int x, int y, int w, i
 		const struct et_ev_wait_chain *c = chains_find(&t->m->chains, wt->tid);
 
 		if (!c)
-			snprintf(line, sizeof(line), _("tid %u %s: no chain seen (it waits since before "
-						       "tracing began)"), wt->tid,
+			snprintf(line, sizeof(line), _("tid %u %s: no chain seen yet (asleep since before "
+						       "tracing: the next snapshot reads it)"), wt->tid,
 				 wt->asleep ? C_("thread", "asleep") : _("running"));
 		else
 			snprintf(line, sizeof(line), _("tid %u %s, %u frames (%s)%s%s"), wt->tid,
