@@ -120,6 +120,18 @@ static int on_wait_exit(struct session *s, const struct et_ring_wait_exit *r, si
 	return deliver(s, &wx, sizeof(wx));
 }
 
+#ifdef ET_BENCH
+/* make bench --only chains: the user-space cost of a chain (the first: the Dwfl made) */
+static void bench_chain_time(struct session *s, double t0)
+{
+	t0 = mono_s() - t0;
+	if (!s->chain_n++)
+		s->chain_first_s = t0;
+	else
+		s->chain_rest_s += t0;
+}
+#endif
+
 /* The ring's new wait site, symbolized here: the stream's wait_chain record. */
 static int on_wait_chain(struct session *s, const struct et_ring_wait_chain *r, size_t size)
 {
@@ -136,12 +148,7 @@ static int on_wait_chain(struct session *s, const struct et_ring_wait_chain *r, 
 		return 0;
 	}
 #ifdef ET_BENCH
-	/* make bench --only chains: the user-space cost of a new site */
-	t0 = mono_s() - t0;
-	if (!s->chain_n++)
-		s->chain_first_s = t0;
-	else
-		s->chain_rest_s += t0;
+	bench_chain_time(s, t0);
 #endif
 	return deliver(s, &c, sizeof(c));
 }
@@ -202,11 +209,18 @@ static void on_snap(struct session *s, const void *data, size_t size)
 	/* its sleepers that have waited since before tracing: where, from /proc */
 	for (__u32 i = 0; i < snap->nwaiters; i++) {
 		struct et_ev_wait_chain c;
+#ifdef ET_BENCH
+		double t0 = mono_s();
+#endif
 
 		if (!s->chains)
 			s->chains = chain_cache_new();
-		if (s->chains && !chain_from_proc(s->chains, snap->waiters[i], &snap->in, &c))
-			deliver(s, &c, sizeof(c));
+		if (!s->chains || chain_from_proc(s->chains, snap->waiters[i], &snap->in, &c))
+			continue;
+#ifdef ET_BENCH
+		bench_chain_time(s, t0);
+#endif
+		deliver(s, &c, sizeof(c));
 	}
 }
 
