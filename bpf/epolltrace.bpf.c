@@ -93,7 +93,7 @@ int BPF_PROG(fe_do_epoll_wait, int epfd, struct epoll_event *events, int maxeven
 	 * do_epoll_wait's timeout is a struct timespec64 * since v5.11 (an
 	 * int of milliseconds before); every kernel this supports has it.
 	 */
-	handle_wait_enter(ET_SRC_FENTRY, ET_WAIT_DO_EPOLL_WAIT, epfd, (__u64)events, maxevents,
+	handle_wait_enter(ctx, ET_SRC_FENTRY, ET_WAIT_DO_EPOLL_WAIT, epfd, (__u64)events, maxevents,
 			  ts64_to_ns(to));
 	return 0;
 }
@@ -171,7 +171,7 @@ SEC("kprobe")
 int BPF_KPROBE(kp_do_epoll_wait, int epfd, struct epoll_event *events, int maxevents,
 	       struct timespec64 *to)
 {
-	handle_wait_enter(ET_SRC_KPROBE, ET_WAIT_DO_EPOLL_WAIT, epfd, (__u64)events, maxevents,
+	handle_wait_enter(ctx, ET_SRC_KPROBE, ET_WAIT_DO_EPOLL_WAIT, epfd, (__u64)events, maxevents,
 			  ts64_to_ns(to));
 	return 0;
 }
@@ -444,7 +444,7 @@ static __always_inline __s64 ms_to_ns(long ms)
 SEC("tracepoint/syscalls/sys_enter_epoll_wait")
 int tp_enter_epoll_wait(struct trace_event_raw_sys_enter *ctx)
 {
-	handle_wait_enter(ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_WAIT, ctx->args[0], ctx->args[1],
+	handle_wait_enter(ctx, ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_WAIT, ctx->args[0], ctx->args[1],
 			  ctx->args[2], ms_to_ns(ctx->args[3]));
 	return 0;
 }
@@ -452,7 +452,7 @@ int tp_enter_epoll_wait(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_epoll_pwait")
 int tp_enter_epoll_pwait(struct trace_event_raw_sys_enter *ctx)
 {
-	handle_wait_enter(ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_PWAIT, ctx->args[0], ctx->args[1],
+	handle_wait_enter(ctx, ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_PWAIT, ctx->args[0], ctx->args[1],
 			  ctx->args[2], ms_to_ns(ctx->args[3]));
 	return 0;
 }
@@ -468,7 +468,7 @@ int tp_enter_epoll_pwait2(struct trace_event_raw_sys_enter *ctx)
 
 	if (ctx->args[3] && !bpf_probe_read_user(&ts, sizeof(ts), (void *)ctx->args[3]))
 		ns = ts.sec * 1000000000LL + ts.nsec;
-	handle_wait_enter(ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_PWAIT2, ctx->args[0], ctx->args[1],
+	handle_wait_enter(ctx, ET_SRC_TRACEPOINT, ET_WAIT_EPOLL_PWAIT2, ctx->args[0], ctx->args[1],
 			  ctx->args[2], ns);
 	return 0;
 }

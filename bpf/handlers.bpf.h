@@ -299,8 +299,95 @@ static __always_inline void handle_callback(__u8 src, wait_queue_entry_t *wait, 
 
 /* ---- waits -------------------------------------------------------------- */
 
-static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u64 ubuf,
-					      int maxevents, __s64 timeout_ns)
+/*
+ * tid -> the key of its last wait site (wait_chain).  LRU: a thread that
+ * exits leaves its entry to be pushed out, and one pushed out early only
+ * costs one more chain record.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} chain_sites SEC(".maps");
+
+/* include/uapi/linux/bpf.h (v4.18); the trimmed vmlinux.h has not got it */
+#define ET_F_USER_STACK		(1ULL << 8)
+
+#ifdef ET_BENCH
+/* make bench --only chains (the bench build): every wait is a new site */
+const volatile __u8 chain_every_wait = 0;
+#define CHAIN_EVERY_WAIT chain_every_wait
+#else
+#define CHAIN_EVERY_WAIT 0
+#endif
+
+/*
+ * Where the waiter waits: its user registers at the wait's entry.  The
+ * same ip, sp and bp as last time is the same call chain (an event loop
+ * waits at one depth from one call), so the hot path is one register read
+ * and one lookup; a change sends the frame-pointer chain, the registers
+ * and the top of the user stack (for a DWARF unwind in user space, as perf's
+ * --call-graph dwarf) in one record.  The registers are the syscall's entry
+ * registers in every mode (task_pt_regs), so a kprobe or fentry on
+ * do_epoll_wait sees what the tracepoint sees.
+ */
+static __always_inline void wait_chain(void *ctx, __u8 src, const struct et_inst *in, int epfd)
+{
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct et_ring_wait_chain *e;
+	__u64 ip = 0, sp = 0, bp = 0, key, *old;
+	__u32 first;
+	long n;
+
+	bpf_probe_read_kernel(&ip, sizeof(ip), &r->ip);
+	bpf_probe_read_kernel(&sp, sizeof(sp), &r->sp);
+	bpf_probe_read_kernel(&bp, sizeof(bp), &r->bp);
+	key = ip ^ (sp * 0x9e3779b97f4a7c15ULL) ^ (bp << 1) ^ (bp >> 17);
+	old = bpf_map_lookup_elem(&chain_sites, &tid);
+	if (old && *old == key && !CHAIN_EVERY_WAIT)
+		return;
+	/* a record lost to a full ring is counted, and the site stays unsent */
+	e = reserve(sizeof(*e), ET_EV_WAIT_CHAIN, src, 0);
+	if (!e)
+		return;
+	if (old)
+		*old = key;
+	else
+		bpf_map_update_elem(&chain_sites, &tid, &key, BPF_ANY);
+	e->in = *in;
+	e->in.epfd = epfd;
+	e->site = key;
+	e->ip = ip;
+	e->sp = sp;
+	e->bp = bp;
+	n = bpf_get_stack(ctx, e->fp, sizeof(e->fp), ET_F_USER_STACK);
+	e->fp_bytes = n;
+	/*
+	 * The stack from sp up, a page at a time: a read that crosses the
+	 * stack's end fails whole, and sp's page is always there.
+	 */
+	first = 4096 - (sp & 4095);
+	e->stack_len = 0;
+	if (first > 4096)
+		first = 4096;
+	if (first && !bpf_probe_read_user(e->stack, first, (void *)sp)) {
+		e->stack_len = first;
+		if (!bpf_probe_read_user(e->stack + first, 4096, (void *)(sp + first)))
+			e->stack_len += 4096;
+		if (e->stack_len == first + 4096 &&
+		    !bpf_probe_read_user(e->stack + first + 4096, 4096, (void *)(sp + first + 4096)))
+			e->stack_len += 4096;
+		if (e->stack_len == first + 8192 &&
+		    !bpf_probe_read_user(e->stack + first + 8192, 4096, (void *)(sp + first + 8192)))
+			e->stack_len += 4096;
+	}
+	ring_submit(e);
+}
+
+static __always_inline void handle_wait_enter(void *ctx, __u8 src, __u32 sys, int epfd,
+					      __u64 ubuf, int maxevents, __s64 timeout_ns)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct et_wait_state st = {}, *old;
@@ -348,6 +435,8 @@ static __always_inline void handle_wait_enter(__u8 src, __u32 sys, int epfd, __u
 	e->timeout_ns = timeout_ns;
 	e->ubuf = ubuf;
 	ring_submit(e);
+	if (!ET_CUT(ET_BP_WAIT_ENTER, 6))
+		wait_chain(ctx, src, &v->in, epfd);
 }
 
 /* the ring form of a wait's end with k event slots (include/epolltrace.h) */

@@ -586,4 +586,60 @@ struct et_ev_wait_run {
 	__u64 delay_ns;		/* sched_waking to switch-in (up to 4.29 s: capped) */
 };
 
+/*
+ * ET_EV_WAIT_CHAIN: where a waiter waits.  BPF sends the ring form
+ * (et_ring_wait_chain) when a thread's wait site changes (its user ip, sp
+ * and bp at the wait's entry; the first wait of a thread is a change); the
+ * session symbolizes it (cli/kernel/chain.c) into et_ev_wait_chain, the
+ * stream's and the recordings' form, so replay needs no binaries.
+ */
+#define ET_CHAIN_FP_MAX		32	/* frame-pointer chain: return addresses */
+/* bytes of user stack copied from sp: libuv's uv__io_poll alone takes 12 KiB */
+#define ET_CHAIN_STACK		16384
+#define ET_CHAIN_FRAMES		16	/* frames in the stream's record */
+#define ET_CHAIN_SYM_LEN	80	/* "symbol+0xoff", NUL-terminated, cut to fit */
+#define ET_CHAIN_MOD_LEN	32	/* the module's file name (no directory) */
+
+enum et_chain_method {
+	ET_CHAIN_NONE = 0,	/* no frame could be read */
+	ET_CHAIN_FP,		/* the frame-pointer chain (bpf_get_stack) */
+	ET_CHAIN_DWARF,		/* unwound with DWARF CFI from the copied stack */
+	ET_CHAIN_DWARF_FP,	/* DWARF until the copy ended, then the fp chain */
+};
+
+/* The event ring's form (BPF to the session only; never in a stream). */
+struct et_ring_wait_chain {
+	struct et_hdr hdr;	/* type ET_EV_WAIT_CHAIN; pid/tid: the waiter */
+	struct et_inst in;
+	__u64 site;		/* the wait site's key (ip, sp, bp hashed) */
+	__u64 ip;		/* user registers at the wait's entry */
+	__u64 sp;
+	__u64 bp;
+	__s32 fp_bytes;		/* bpf_get_stack's result: bytes in fp[] or -errno */
+	__u32 stack_len;	/* bytes valid in stack[], read from sp up */
+	__u64 fp[ET_CHAIN_FP_MAX];
+	__u8 stack[ET_CHAIN_STACK];
+};
+
+struct et_chain_frame {
+	__u64 addr;		/* the pc (a return address for all but the first) */
+	__u64 offset;		/* addr in the module's ELF file (addr - load bias); 0 unknown */
+	char sym[ET_CHAIN_SYM_LEN];	/* "" when no symbol covers it */
+	char module[ET_CHAIN_MOD_LEN];	/* "" when no module maps it */
+};
+
+struct et_ev_wait_chain {
+	struct et_hdr hdr;	/* pid/tid: the waiter; ts: its wait's entry */
+	struct et_inst in;
+	__u64 site;
+	__u8 method;		/* enum et_chain_method */
+	__u8 nframes;		/* frames valid in frame[], innermost first */
+	__u8 cut;		/* 1: the chain went on past ET_CHAIN_FRAMES */
+	/* 1: outer frames were unwound from the live stack above the copy, read
+	 * when the session symbolized it (right while the thread keeps its site) */
+	__u8 live;
+	__u8 pad[4];
+	struct et_chain_frame frame[ET_CHAIN_FRAMES];
+};
+
 #endif /* EPOLLTRACE_H */

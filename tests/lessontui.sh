@@ -106,6 +106,7 @@ gcc -std=gnu11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE -ffunction-sections -Wl,-
 	"$ROOT/cli/views/tui_buf.c" "$ROOT/cli/views/describe.c" "$ROOT/cli/model/model.c" \
 	"$ROOT/cli/views/tui_tree.c" "$ROOT/cli/views/tui_anatomy.c" "$ROOT/cli/views/tui_findings.c" "$ROOT/cli/model/anatomy.c" \
 	"$ROOT/cli/model/detect.c" "$ROOT/cli/common/lang.c" \
+	"$ROOT/cli/views/tui_chains.c" "$ROOT/cli/model/chains.c" \
 	"$ROOT/cli/common/grow.c" "$ROOT/cli/workloads/lesson.c" "$ROOT/cli/kernel/decode.c" \
 	"$ROOT/cli/kernel/fdkind.c" "$ROOT/cli/common/log.c" "$ROOT/cli/recordings/rec_read.c" \
 	"$ROOT/cli/common/outfile.c" $(pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo) \

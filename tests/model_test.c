@@ -227,6 +227,53 @@ static void test_thread_exit(void)
 	model_free(&m);
 }
 
+/* a thread's wait chain: the latest record per thread, forgotten at its exit */
+static void wait_chain(struct model *m, __u32 tid, const char *inner)
+{
+	struct et_ev_wait_chain e = { .in = inst, .method = ET_CHAIN_DWARF, .nframes = 2 };
+
+	snprintf(e.frame[0].sym, sizeof(e.frame[0].sym), "epoll_wait+0x13");
+	snprintf(e.frame[0].module, sizeof(e.frame[0].module), "libc.so.6");
+	snprintf(e.frame[1].sym, sizeof(e.frame[1].sym), "%s", inner);
+	e.frame[1].addr = 0x55550000abcdull;
+	hdr(&e.hdr, ET_EV_WAIT_CHAIN, tid);
+	model_apply(m, &e.hdr);
+}
+
+static void test_wait_chains(void)
+{
+	struct model m;
+	struct et_ev_task_exit x = {};
+	const struct et_ev_wait_chain *c;
+	struct et_chain_frame nosym = { .addr = 0x7f00, .offset = 0x54174, .module = "nginx" };
+	char buf[128];
+
+	model_init(&m, true);
+	create(&m);
+	wait_enter(&m, 201);
+	wait_chain(&m, 201, "uv__io_poll+0x246");
+	wait_enter(&m, 202);
+	wait_chain(&m, 202, "aeMain+0x1d");
+	wait_chain(&m, 201, "ngx_process_events_and_timers+0x86");
+	c = chains_find(&m.chains, 201);
+	CHECK(m.chains.n == 2 && c && !strcmp(c->frame[1].sym, "ngx_process_events_and_timers+0x86"),
+	      "a thread's latest chain replaces its earlier one");
+	CHECK(c && !strcmp(chain_frame_name(&c->frame[1], buf, sizeof(buf)),
+			   "ngx_process_events_and_timers"), "a frame's name drops its offset");
+	CHECK(!strcmp(chain_frame_text(&nosym, buf, sizeof(buf)), "nginx+0x54174") &&
+	      !strcmp(chain_frame_name(&nosym, buf, sizeof(buf)), "nginx+0x54174"),
+	      "a frame with no symbol: its module and file offset");
+	hdr(&x.hdr, ET_EV_TASK_EXIT, 201);
+	model_apply(&m, &x.hdr);
+	CHECK(!chains_find(&m.chains, 201) && chains_find(&m.chains, 202),
+	      "an exited thread's chain is forgotten, its sibling's kept");
+	hdr(&x.hdr, ET_EV_TASK_EXIT, 202);
+	x.hdr.flags = ET_F_GROUP_DEAD;
+	model_apply(&m, &x.hdr);
+	CHECK(!m.chains.n, "the process's exit forgets its chains");
+	model_free(&m);
+}
+
 static void test_nested(void)
 {
 	struct model m;
@@ -1149,6 +1196,7 @@ int main(void)
 	test_removal_drops_ready();
 	test_close_drops_all();
 	test_thread_exit();
+	test_wait_chains();
 	test_nested();
 	test_snapshots();
 	test_ovflist_and_sampled();

@@ -60,7 +60,8 @@ else
 fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/model_test.c cli/model/model.c cli/model/anatomy.c cli/model/detect.c cli/common/grow.c \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/model_test.c cli/model/model.c cli/model/anatomy.c cli/model/detect.c \
+	cli/model/chains.c cli/common/grow.c \
 	-o "$OUT/model_test" 2>"$OUT/model.build" &&
 	"$OUT/model_test" >"$OUT/model.log" 2>&1; then
 	pass "model semantics: $(tail -n 1 "$OUT/model.log")"
@@ -70,6 +71,7 @@ fi
 
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/anatomy_test.c cli/model/anatomy.c cli/model/detect.c cli/model/model.c \
+	cli/model/chains.c \
 	cli/common/grow.c -o "$OUT/anatomy_test" 2>"$OUT/anatomy.build" &&
 	"$OUT/anatomy_test" >"$OUT/anatomy.log" 2>&1; then
 	pass "latency anatomy: $(tail -n 1 "$OUT/anatomy.log")"
@@ -80,7 +82,7 @@ fi
 # the detectors: each provoked and just missed, on synthetic streams
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/detect_test.c cli/model/detect.c \
-	cli/model/anatomy.c cli/model/model.c cli/common/grow.c -o "$OUT/detect_unit" \
+	cli/model/anatomy.c cli/model/model.c cli/model/chains.c cli/common/grow.c -o "$OUT/detect_unit" \
 	2>"$OUT/detect_unit.build" && "$OUT/detect_unit" >"$OUT/detect_unit.log" 2>&1; then
 	pass "detectors: $(tail -n 1 "$OUT/detect_unit.log")"
 else
@@ -90,6 +92,7 @@ fi
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tui_test.c cli/views/tui_view.c \
 	cli/views/tui_tree.c cli/views/tui_anatomy.c cli/views/tui_findings.c cli/model/anatomy.c cli/model/detect.c \
+	cli/views/tui_chains.c cli/model/chains.c \
 	cli/views/tui_buf.c cli/views/describe.c cli/model/model.c cli/common/grow.c \
 	cli/kernel/decode.c -o "$OUT/tui_test" 2>"$OUT/tui.build" &&
 	"$OUT/tui_test" >"$OUT/tui.log" 2>&1; then
@@ -103,6 +106,7 @@ if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tree_test.c \
 	cli/views/tui_tree.c cli/views/tui_view.c cli/views/tui_buf.c cli/views/describe.c \
 	cli/views/tui_anatomy.c cli/views/tui_findings.c cli/model/model.c cli/model/anatomy.c cli/model/detect.c cli/common/grow.c \
+	cli/views/tui_chains.c cli/model/chains.c \
 	cli/kernel/decode.c -o "$OUT/tree_test" \
 	2>"$OUT/tree.build" && "$OUT/tree_test" >"$OUT/tree.log" 2>&1; then
 	pass "rb-tree shape: $(tail -n 1 "$OUT/tree.log")"
@@ -115,6 +119,7 @@ if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	tests/lesson_tui_test.c cli/views/tui_lesson_view.c cli/views/tui_view.c cli/views/tui_buf.c \
 	cli/views/describe.c cli/views/tui_tree.c cli/views/tui_anatomy.c cli/views/tui_findings.c cli/model/model.c \
 	cli/model/anatomy.c cli/model/detect.c cli/common/grow.c cli/workloads/lesson.c cli/kernel/decode.c \
+	cli/views/tui_chains.c cli/model/chains.c \
 	-o "$OUT/lesson_tui_test" 2>"$OUT/lesson_tui.build" &&
 	"$OUT/lesson_tui_test" >"$OUT/lesson_tui.log" 2>&1; then
 	pass "TUI lesson layout: $(tail -n 1 "$OUT/lesson_tui.log")"
@@ -479,6 +484,8 @@ step "latency anatomy: histograms against a workload's own counts, live and repl
 run_suite anatomy
 step "detectors: findings of the demo scenarios, live and replayed"
 run_suite detect
+step "where waiters wait: symbolized call chains (fp, DWARF), redis, nginx, node, replayed"
+run_suite chains
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
@@ -880,6 +887,8 @@ if [ -n "$VM_KERNELS" ]; then
 	run_suite lessons_vm
 	step "detectors in the Debian kernels, fentry and kprobe"
 	run_suite detect_vm
+	step "where waiters wait in the Debian kernels: fentry and kprobe"
+	run_suite chains_vm
 fi
 full_kver=
 if [ -n "$VM_FULL" ]; then

@@ -71,6 +71,30 @@ static void test_kallsyms(void)
 	CHECK(!kallsyms_name_matches("ep_poll_callback", "ep_poll"), "other function");
 }
 
+/* wait_chain's frames are shown: a count past the array, or a string with no end, is refused */
+static void test_wait_chain_check(void)
+{
+	static struct et_ev_wait_chain c = { .hdr.type = ET_EV_WAIT_CHAIN, .nframes = 2,
+					     .method = ET_CHAIN_DWARF };
+
+	CHECK(!et_record_check(&c, sizeof(c)), "wait_chain ok");
+	CHECK(!strcmp(et_type_name(ET_EV_WAIT_CHAIN), "wait_chain"), "wait_chain's name");
+	c.nframes = ET_CHAIN_FRAMES + 1;
+	CHECK(et_record_check(&c, sizeof(c)), "wait_chain nframes bound");
+	c.nframes = 2;
+	c.method = ET_CHAIN_DWARF_FP + 1;
+	CHECK(et_record_check(&c, sizeof(c)), "wait_chain unknown method");
+	c.method = ET_CHAIN_FP;
+	memset(c.frame[1].sym, 'x', sizeof(c.frame[1].sym));
+	CHECK(et_record_check(&c, sizeof(c)), "wait_chain symbol without its end");
+	memset(c.frame[1].sym, 0, sizeof(c.frame[1].sym));
+	memset(c.frame[0].module, 'x', sizeof(c.frame[0].module));
+	CHECK(et_record_check(&c, sizeof(c)), "wait_chain module without its end");
+	memset(c.frame[0].module, 0, sizeof(c.frame[0].module));
+	memset(c.frame[5].sym, 'x', sizeof(c.frame[5].sym));
+	CHECK(!et_record_check(&c, sizeof(c)), "wait_chain: frames past nframes are not read");
+}
+
 static void test_record_check(void)
 {
 	struct et_ev_ctl ctl = { .hdr.type = ET_EV_CTL };
@@ -90,6 +114,7 @@ static void test_record_check(void)
 	CHECK(et_record_check(&we, sizeof(we)), "wait_exit ncopied bound");
 	CHECK(!strcmp(et_type_name(ET_EV_CALLBACK), "callback"), "type name");
 	CHECK(!strcmp(et_type_name(12345), "unknown"), "unknown type name");
+	test_wait_chain_check();
 }
 
 static void feed_snapshot(struct snap_asm *a, __u64 ep, int nitems, int nready,

@@ -38,6 +38,7 @@ static const struct {
 	[ET_EV_LESSON] = { "lesson", sizeof(struct et_ev_lesson) },
 	[ET_EV_SNAP_SHAPE] = { "snap_shape", sizeof(struct et_ev_snap_shape) },
 	[ET_EV_WAIT_RUN] = { "wait_run", sizeof(struct et_ev_wait_run) },
+	[ET_EV_WAIT_CHAIN] = { "wait_chain", sizeof(struct et_ev_wait_chain) },
 };
 
 size_t et_record_size(unsigned int type)
@@ -82,6 +83,17 @@ int et_record_check(const void *data, size_t size)
 		       0 : -EINVAL;
 	case ET_EV_SCAN:
 		return ((const struct et_ev_scan *)data)->n <= ET_WAIT_MAX_EVENTS ? 0 : -EINVAL;
+	case ET_EV_WAIT_CHAIN: {
+		const struct et_ev_wait_chain *c = data;
+
+		if (c->nframes > ET_CHAIN_FRAMES || c->method > ET_CHAIN_DWARF_FP)
+			return -EINVAL;
+		for (int i = 0; i < c->nframes; i++)
+			if (!memchr(c->frame[i].sym, 0, sizeof(c->frame[i].sym)) ||
+			    !memchr(c->frame[i].module, 0, sizeof(c->frame[i].module)))
+				return -EINVAL;
+		return 0;
+	}
 	case ET_EV_LESSON: {
 		const struct et_ev_lesson *l = data;
 

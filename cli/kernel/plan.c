@@ -837,6 +837,7 @@ static int load_once(struct plan *p, const struct plan_params *pp, struct plan_l
 	skel->rodata->wakeup_bytes = pp->wakeup_bytes;
 #ifdef ET_BENCH
 	bench_cut_set(skel->rodata->bench_cut, sizeof(skel->rodata->bench_cut));
+	skel->rodata->chain_every_wait = !!getenv("EPOLLTRACE_BENCH_CHAIN_EVERY");
 #endif
 	bpf_map__set_max_entries(skel->maps.events, pp->events_ring_bytes);
 	bpf_object__for_each_program(prog, skel->obj)

@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "epolltrace.skel.h"
+#include "chain.h"
 #include "clock.h"
 #include "log.h"
 #include "model.h"
@@ -58,6 +59,11 @@ struct session {
 	unsigned long bad_records;
 	int ncpus;
 	int last_read;			/* records the last read_ring() took */
+	struct chain_cache *chains;	/* waiters' call chains: one Dwfl per process */
+#ifdef ET_BENCH
+	unsigned long chain_n;		/* chains symbolized; the first's and the rest's time */
+	double chain_first_s, chain_rest_s;
+#endif
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -125,9 +131,45 @@ static int on_wait_exit(struct session *s, const struct et_ring_wait_exit *r, si
 	return deliver(s, &wx, sizeof(wx));
 }
 
+#ifdef ET_BENCH
+/* make bench --only chains: the user-space cost of a chain (the first: the Dwfl made) */
+static void bench_chain_time(struct session *s, double t0)
+{
+	t0 = mono_s() - t0;
+	if (!s->chain_n++)
+		s->chain_first_s = t0;
+	else
+		s->chain_rest_s += t0;
+}
+#endif
+
+/* The ring's new wait site, symbolized here: the stream's wait_chain record. */
+static int on_wait_chain(struct session *s, const struct et_ring_wait_chain *r, size_t size)
+{
+	struct et_ev_wait_chain c;
+
+#ifdef ET_BENCH
+	double t0 = mono_s();
+#endif
+
+	if (!s->chains)
+		s->chains = chain_cache_new();
+	if (!s->chains || chain_resolve(s->chains, r, size, &c)) {
+		s->bad_records++;
+		return 0;
+	}
+#ifdef ET_BENCH
+	bench_chain_time(s, t0);
+#endif
+	return deliver(s, &c, sizeof(c));
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
+
+	if (size >= sizeof(struct et_hdr) && ((struct et_hdr *)data)->type == ET_EV_WAIT_CHAIN)
+		return on_wait_chain(s, data, size);
 
 	if (size >= sizeof(struct et_hdr) && ((struct et_hdr *)data)->type == ET_EV_WAIT_EXIT)
 		return on_wait_exit(s, data, size);
@@ -175,6 +217,22 @@ static void on_snap(struct session *s, const void *data, size_t size)
 	if (s->snap.cur.has_counters)
 		s->snap.cur.cnt = v.cnt;
 	s->sink->snapshot(s->sink, snap);
+	/* its sleepers that have waited since before tracing: where, from /proc */
+	for (__u32 i = 0; i < snap->nwaiters; i++) {
+		struct et_ev_wait_chain c;
+#ifdef ET_BENCH
+		double t0 = mono_s();
+#endif
+
+		if (!s->chains)
+			s->chains = chain_cache_new();
+		if (!s->chains || chain_from_proc(s->chains, snap->waiters[i], &snap->in, &c))
+			continue;
+#ifdef ET_BENCH
+		bench_chain_time(s, t0);
+#endif
+		deliver(s, &c, sizeof(c));
+	}
 }
 
 static __u64 read_counter(struct session *s, __u32 idx)
@@ -1029,6 +1087,13 @@ out_rb:
 	ring_buffer__free(s.rb);
 	snap_asm_free(&s.snap);
 	free(s.snap_buf);
+	chain_cache_free(s.chains);
+#ifdef ET_BENCH
+	if (getenv("EPOLLTRACE_BENCH_CHAIN_EVERY"))
+		fprintf(stderr, "bench chains: %lu symbolized, first %.0f ns, rest %.0f ns each\n",
+			s.chain_n, s.chain_first_s * 1e9,
+			s.chain_n > 1 ? s.chain_rest_s * 1e9 / (s.chain_n - 1) : 0.0);
+#endif
 out_unload:
 	plan_unload(&s.ld);
 out_plan:

@@ -183,6 +183,7 @@ void model_free(struct model *m)
 	free(m->inst);
 	free(m->procs);
 	detect_free(&m->det);
+	chains_free(&m->chains);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -1114,6 +1115,7 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 				touch(m->inst[i], TOUCH_WAITERS, h->ts_ns);
 			}
 		}
+		chains_forget(&m->chains, h->pid, h->flags & ET_F_GROUP_DEAD ? 0 : h->tid);
 		if (h->flags & ET_F_GROUP_DEAD) {
 			struct model_proc *pr = proc_get(m, h->pid);
 
@@ -1137,6 +1139,16 @@ bool model_apply(struct model *m, const struct et_hdr *h)
 	case ET_EV_SNAP_ROUND:
 		round_end(m, (const void *)h);
 		break;
+	case ET_EV_WAIT_CHAIN: {
+		const struct et_ev_wait_chain *e = (const void *)h;
+		struct model_inst *wi = model_find(m, e->in.ep);
+
+		chains_apply(&m->chains, e);
+		/* the waiter's line changes: not the instance's state, so no follow */
+		if (wi)
+			touch(wi, TOUCH_WAITERS, h->ts_ns);
+		break;
+	}
 	case ET_EV_EP_INSERT:
 		in = apply_ep_insert(m, (const void *)h);
 		break;

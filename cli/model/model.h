@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "anatomy.h"
+#include "chains.h"
 #include "detect.h"
 #include "event.h"
 
@@ -188,6 +189,7 @@ struct model {
 	__u64 ignored;		/* records of a process after its exit (a reused pid) */
 	__u64 compared;		/* interest-set items compared, every instance */
 	struct detect det;	/* findings (detect.h) */
+	struct chains chains;	/* where each waiter waits, per thread (chains.h) */
 };
 
 void model_init(struct model *m, bool callbacks_visible);

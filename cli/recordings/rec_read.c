@@ -57,7 +57,7 @@ struct rec_reader {
 	/* the current item's storage */
 	union {
 		struct et_hdr h;
-		unsigned char b[1024];
+		unsigned char b[4096];	/* the largest record: wait_chain's 2 KiB */
 	} rec;
 	struct et_snapshot snap;
 	char err[640];

@@ -208,7 +208,7 @@ _Static_assert(sizeof(struct et_ev_scan) == offsetof(struct et_ev_scan, fd) +
 static void w_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct rec_writer *w = (struct rec_writer *)s;
-	unsigned char buf[1024];
+	unsigned char buf[4096];	/* rec_read.c's rec.b holds as much */
 	size_t len;
 
 	if (size > sizeof(buf) || size < sizeof(*h))

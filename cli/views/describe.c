@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "chains.h"
 #include "describe.h"
 #include "event.h"
 #include "evmask.h"
@@ -339,6 +340,20 @@ static void describe(const struct et_hdr *h, struct et_desc *d, bool fmt,
 		what(d, fmt, "child=%u",
 			 ((const struct et_ev_fork *)h)->child_pid);
 		break;
+	case ET_EV_WAIT_CHAIN: {
+		const struct et_ev_wait_chain *e = (const void *)h;
+		char f[ET_CHAIN_SYM_LEN + 24];
+
+		d->kind = ETK_WAIT;
+		d->func = "wait_site";
+		d->in = &e->in;
+		what(d, fmt, _("waits at (%s):"), chains_method_name(e->method));
+		if (!fmt)
+			break;
+		for (int i = 0; i < e->nframes && i < ET_CHAIN_FRAMES; i++)
+			append(d, "%s %s", i ? " <-" : "", chain_frame_name(&e->frame[i], f, sizeof(f)));
+		break;
+	}
 	case ET_EV_SHARER:
 		d->kind = ETK_TASK;
 		d->func = "sharer";
@@ -518,6 +533,9 @@ const char *et_explain(const struct et_hdr *h)
 		return _("A traced thread exited; if it was waiting it is no longer on wq.");
 	case ET_EV_FORK:
 		return _("A traced process forked; the child shares the parent's instances.");
+	case ET_EV_WAIT_CHAIN:
+		return _("A thread waits from a new place in its code: the user-space call chain "
+		       "that led to epoll_wait.");
 	case ET_EV_SHARER:
 		return _("A process that is no target holds a traced instance (inherited, or "
 		       "passed over a socket): it is traced like a target from now on.");

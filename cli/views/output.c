@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "chains.h"
 #include "describe.h"
 #include "fdkind.h"
 #include "finding_json.h"
@@ -469,6 +470,46 @@ static void j_lesson(struct out *o, struct json_writer *w, const struct et_ev_le
 		memset(o->seen, 0, sizeof(o->seen));
 }
 
+/* where a waiter waits: the frames innermost first, each its text, address, module */
+static void j_wait_chain(struct json_writer *w, const struct et_ev_wait_chain *e)
+{
+	char f[ET_CHAIN_SYM_LEN + 48];
+
+	j_inst(w, &e->in);
+	json_kv_str(w, "method", chains_method_name(e->method));
+	json_kv_hex(w, "site", e->site);
+	json_kv_bool(w, "cut", e->cut);
+	json_kv_bool(w, "live_stack", e->live);
+	json_key(w, "frames");
+	json_arr_begin(w);
+	for (int i = 0; i < e->nframes && i < ET_CHAIN_FRAMES; i++) {
+		const struct et_chain_frame *fr = &e->frame[i];
+
+		json_obj_begin(w);
+		json_kv_str(w, "frame", chain_frame_text(fr, f, sizeof(f)));
+		json_kv_hex(w, "addr", fr->addr);
+		/* the address in the module's file, for addr2line: null unknown */
+		if (fr->offset) {
+			json_kv_hex(w, "offset", fr->offset);
+		} else {
+			json_key(w, "offset");
+			json_null(w);
+		}
+		json_key(w, "symbol");
+		if (fr->sym[0])
+			json_strn(w, fr->sym, strnlen(fr->sym, sizeof(fr->sym)));
+		else
+			json_null(w);
+		json_key(w, "module");
+		if (fr->module[0])
+			json_strn(w, fr->module, strnlen(fr->module, sizeof(fr->module)));
+		else
+			json_null(w);
+		json_obj_end(w);
+	}
+	json_arr_end(w);
+}
+
 static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 {
 	struct out *o = (struct out *)s;
@@ -642,6 +683,9 @@ static void json_record(struct et_sink *s, const struct et_hdr *h, size_t size)
 	}
 	case ET_EV_FORK:
 		json_kv_u64(&w, "child", ((const struct et_ev_fork *)h)->child_pid);
+		break;
+	case ET_EV_WAIT_CHAIN:
+		j_wait_chain(&w, (const void *)h);
 		break;
 	case ET_EV_SHARER:	/* hdr.pid holds the instance, not being a target */
 		j_inst(&w, &((const struct et_ev_sharer *)h)->in);

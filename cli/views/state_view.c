@@ -414,6 +414,24 @@ static void j_findings(struct json_writer *w, const struct view *v, const struct
 	json_arr_end(w);
 }
 
+/* where the waiter waits: its thread's latest chain, frame names innermost first */
+static void j_chain(struct json_writer *w, const struct et_ev_wait_chain *c)
+{
+	char f[ET_CHAIN_SYM_LEN + 48];
+
+	json_key(w, "chain");
+	if (!c) {
+		json_null(w);
+		json_key(w, "chain_method");
+		json_null(w);
+		return;
+	}
+	json_arr_begin(w);
+	for (int i = 0; i < c->nframes && i < ET_CHAIN_FRAMES; i++)
+		json_str(w, chain_frame_name(&c->frame[i], f, sizeof(f)));
+	json_arr_end(w);
+	json_kv_str(w, "chain_method", chains_method_name(c->method));
+}
 static void render_json(struct view *v, __u64 now, bool final)
 {
 	double secs = v->last_ns ? (now - v->last_ns) / 1e9 : 0;
@@ -519,6 +537,7 @@ static void render_json(struct view *v, __u64 now, bool final)
 			json_kv_u64_or_null(&w, "since_ns", wt->since_ns, entered);
 			json_kv_s64_or_null(&w, "timeout_ns", wt->timeout_ns, entered);	/* -1: infinite */
 			json_kv_s64_or_null(&w, "maxevents", wt->maxevents, entered);
+			j_chain(&w, chains_find(&v->m.chains, wt->tid));
 			json_obj_end(&w);
 		}
 		json_arr_end(&w);

@@ -883,6 +883,15 @@ static int key(struct tsink *ts, int ch)
 		} else {
 			ts->dirty = false;
 		}
+		t->chains = false;
+		break;
+	case 'w':
+		/* the instance view's lower pane: where the waiters wait, or the events */
+		if (t->screen == SCR_INSTANCE)
+			t->chains = !t->chains;
+		else
+			ts->dirty = false;
+		t->anatomy = false;
 		break;
 	case KEY_MOUSE:
 		mouse_key(ts);

@@ -18,6 +18,7 @@
 #include "tui_view.h"
 #include "tui_anatomy.h"
 #include "tui_findings.h"
+#include "tui_chains.h"
 
 #define LOG_SLOT 512	/* bytes per log slot: the largest record fits */
 
@@ -1399,16 +1400,46 @@ static void ready_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h
 		tbuf_text(b, t->g, x + 2, y + 2, w - 4, TC_DIM, _("(empty: nothing ready)"));
 }
 
+/*
+ * A waiter's chain on one line: its callers, innermost first, without the
+ * libc wrapper that made the syscall (every chain has one); "-" if none
+ * was seen (a thread asleep since before tracing began).
+ */
+static const char *chain_brief(const struct et_ev_wait_chain *c, char *buf, size_t size)
+{
+	char f[ET_CHAIN_SYM_LEN + 48];
+	size_t len = 0;
+	int i = 0;
+
+	buf[0] = '\0';
+	if (!c || !c->nframes)
+		return "-";
+	if (c->nframes > 1 && !strncmp(c->frame[0].module, "libc", 4))
+		i = 1;
+	for (; i < c->nframes && i < ET_CHAIN_FRAMES && len + 1 < size; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s", len ? " < " : "",
+				 chain_frame_name(&c->frame[i], f, sizeof(f)));
+
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	return buf;
+}
+
 static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		      const struct model_inst *in)
 {
-	int rows = h - 3, top, wd[4];
+	int rows = h - 3, top, wd[5], per = 1;
 	char title[128], brief[96], tiny[64], pos[48], a[32], l[16], left[48], comm[32], tid[16];
+	char where[256];
 	const char *forms[] = { title, brief, tiny, "wq" };
 	unsigned int asleep = model_asleep(in);
+	/* WHERE takes what is left of the width: the call chain, innermost first */
 	struct tcol c[] = {
 		{ _("TID"), 5, 7, true, 0, NULL }, { _("COMM"), 6, 15, false, 1, NULL },
 		{ _("ASLEEP"), 6, 7, false, 0, NULL }, { _("TIMEOUT"), 5, 10, false, 0, _("LEFT") },
+		{ _("WHERE"), 5, 5, false, 2, NULL },
 	};
 
 	snprintf(title, sizeof(title), _("wq: %u asleep, %zu in epoll_wait"), asleep,
@@ -1416,15 +1447,25 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 	snprintf(brief, sizeof(brief), _("wq: %u asleep, %zu waiting"), asleep, in->nwaiters);
 	snprintf(tiny, sizeof(tiny), _("wq: %u asleep"), asleep);
 	tbuf_box(b, t->g, x, y, w, h, TC_BORDER, NULL);
-	top = clamp_scroll(&t->scroll[PANE_WAIT], (int)in->nwaiters, rows);
+	cols_fit(c, 5, w - 2, wd);
+	/*
+	 * Too narrow for the chain beside the thread: under it, a row each,
+	 * where every waiter still fits; else the threads alone (the 'w' pane
+	 * has the chains).
+	 */
+	if (wd[4] < 24) {
+		cols_fit(c, 4, w - 2, wd);
+		wd[4] = 0;
+		per = rows >= 2 * (int)in->nwaiters ? 2 : 1;
+	}
+	top = clamp_scroll(&t->scroll[PANE_WAIT], (int)in->nwaiters, rows / per);
 	pane_title(t, b, x, y, w, t->focus == PANE_WAIT, forms, 4,
-		   range(top, rows, (int)in->nwaiters, pos, sizeof(pos)));
-	cols_fit(c, 4, w - 2, wd);
-	cols_head(t, b, x + 1, y + 1, c, wd, 4);
-	for (int r = 0; r < rows && top + r < (int)in->nwaiters; r++) {
+		   range(top, rows / per, (int)in->nwaiters, pos, sizeof(pos)));
+	cols_head(t, b, x + 1, y + 1, c, wd, wd[4] ? 5 : 4);
+	for (int r = 0; r < rows / per && top + r < (int)in->nwaiters; r++) {
 		const struct model_waiter *wt = &in->waiters[top + r];
-		int ry = y + 2 + r;
-		const char *cell[4];
+		int ry = y + 2 + r * per;
+		const char *cell[5];
 
 		comm_of(t, in->in.owner, wt->tid, comm, sizeof(comm));
 		if (wt->timeout_ns < 0) {
@@ -1451,7 +1492,11 @@ static void wait_pane(struct tui *t, struct tbuf *b, int x, int y, int w, int h,
 		cell[1] = comm;
 		cell[2] = a;
 		cell[3] = left;
-		cols_row(t, b, x + 1, ry, c, wd, 4, wt->asleep ? TC_ASLEEP : TC_NORMAL, cell);
+		cell[4] = chain_brief(chains_find(&t->m->chains, wt->tid), where, sizeof(where));
+		cols_row(t, b, x + 1, ry, c, wd, wd[4] ? 5 : 4,
+			 wt->asleep ? TC_ASLEEP : TC_NORMAL, cell);
+		if (per == 2)
+			tbuf_text(b, t->g, x + 3, ry + 1, w - 4, TC_DIM, cell[4]);
 		if (touched(t, in->in.ep, SUB_TID(wt->tid)))
 			tbuf_paint(b, x + 1, ry, w - 2, TC_CHANGED, 0);
 	}
@@ -1675,6 +1720,8 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		wait_pane(t, b, w1 + w2, top, b->w - w1 - w2, R + 3, in);
 		if (t->findings)
 			tui_findings_pane(t, b, 0, ys, b->w, M + 2, in, comm, w1 + 1);
+		if (t->chains)
+			tui_chains_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
 		else if (t->anatomy)
 			tui_anatomy_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
 		else
@@ -1706,6 +1753,8 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		wait_pane(t, b, wl, ys1, b->w - wl, N + 3, in);
 		if (t->findings)
 			tui_findings_pane(t, b, 0, ys2, b->w, M + 2, in, comm, wl + 1);
+		if (t->chains)
+			tui_chains_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
 		else if (t->anatomy)
 			tui_anatomy_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
 		else
@@ -1754,6 +1803,8 @@ static const char *const help_lines[] = {
 	N_("  F                 in the instance view: its findings (named problems, with "
 	   "a hint at the fix) in place of the events; Up/Down select one, Enter shows "
 	   "the records that triggered it"),
+	N_("  w                 in the instance view: where each waiter waits (its call "
+	   "chain, symbolized) in place of the events, and back"),
 	N_("  m                 messages (diagnostics from epolltrace and libbpf)"),
 	N_("  ?                 this help          q  quit"),
 	N_("  Help, messages:   Up/Down, j/k, PgUp/PgDn, Home/End scroll them"),

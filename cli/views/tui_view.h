@@ -128,6 +128,7 @@ struct tui {
 	bool findings;			/* ... the instance's findings (F) */
 	int find_sel;			/* ... the selected one */
 	bool find_evidence;		/* ... its evidence records (Enter) */
+	bool chains;			/* ... or where its waiters wait (tui_chains.c) */
 	/* filled by tui_format for the mouse: overview rows on screen */
 	int rows_y;
 	int nrows_shown;

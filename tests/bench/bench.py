@@ -908,7 +908,8 @@ STEP_PROGS = [
     ("wait_enter", ("tp_enter_epoll_wait", "fe_do_epoll_wait", "kp_do_epoll_wait"),
      ["program entry, nothing done", "filter (thread group bitmap + targets)",
       "epfd -> struct file -> eventpoll (fd table)", "instance lookup",
-      "counters + waits map update", "wait_enter record (reserve, fill, submit)"]),
+      "counters + waits map update", "wait_enter record (reserve, fill, submit)",
+      "wait site check (user regs, chain_sites lookup; a chain record on a change)"]),
     ("wait_exit", ("tp_exit_epoll_wait", "fx_do_epoll_wait", "krp_do_epoll_wait"),
      ["program entry, nothing done", "filter (wait bitmap + waits lookup)",
       "counters (per-cpu, per-instance)", "the wait's end record, no events copied",
@@ -1007,6 +1008,85 @@ def run_steps(env, args, runs_log):
                 sys.stderr.write(f"  steps {m}: round {r + 1} done\n")
             out["modes"][m] = res
             out.setdefault("programs", {})[m] = {h: sorted(v) for h, v in progs_seen.items()}
+    finally:
+        reap(load)
+    return out
+
+
+# --------------------------------------------------------------------------
+# chains: where waiters wait (bpf/handlers.bpf.h wait_chain, cli/kernel/chain.c)
+
+CHAIN_CFGS = [("none", "wait_enter=6", False), ("same site", "", False),
+              ("new site", "", True)]
+
+
+def run_chains(env, args, runs_log):
+    """Per working mode, per round: the bench build traces epoll_load (1
+    instance, paced writes, 1 poll per wakeup) three ways: wait_enter cut
+    before the wait-site check (none), whole with every wait from the same
+    site (the hot path), and whole with every wait counted as a new site
+    (EPOLLTRACE_BENCH_CHAIN_EVERY: registers, fp chain, 16 KiB stack copy,
+    a 16.6 KiB ring record).  ns/run of wait_enter's program = (run time -
+    background) / (runs - background).  The new-site runs also give the
+    session's user-space cost per chain (libdwfl: maps, unwind, symbols)."""
+    if not args.steps_epolltrace or not os.access(args.steps_epolltrace, os.X_OK):
+        return dict(skipped=f"no bench build ({args.steps_epolltrace}): "
+                    "make build/bench/steps/epolltrace")
+    progs = STEP_PROGS[0][1]
+    out = {"rounds": args.steps_rounds, "seconds": args.steps_seconds, "modes": {},
+           "user": []}
+    load = start_load(env, ["--instances", "1", "--rate", str(args.chain_rate), "--spin", "1"])
+    try:
+        for m in env.working_modes():
+            res = {}
+            for r in range(args.steps_rounds):
+                for label, cut, every in (CHAIN_CFGS if r % 2 == 0 else CHAIN_CFGS[::-1]):
+                    err = os.path.join(args.out, "logs", f"chains-{m}-{r}-{label[:3]}.err")
+                    e = dict(os.environ, EPOLLTRACE_BENCH_CUT=cut)
+                    if every:
+                        e["EPOLLTRACE_BENCH_CHAIN_EVERY"] = "1"
+                    p = spawn([args.steps_epolltrace, "-p", str(load.pid), "--json",
+                               f"--attach={m}"], stdout=subprocess.DEVNULL,
+                              stderr=open(err, "w"), env=e)
+                    try:
+                        if not wait_attached(p.pid):
+                            raise HarnessError(f"chains ({m}, {label}): did not attach: {err}")
+                        time.sleep(0.3)
+                        ou, ou_s, _ = stats_window(
+                            env, p.pid, lambda: time.sleep(args.steps_seconds))
+                        os.kill(load.pid, signal.SIGSTOP)
+                        try:
+                            bg, bg_s, _ = stats_window(
+                                env, p.pid, lambda: time.sleep(args.steps_seconds))
+                        finally:
+                            os.kill(load.pid, signal.SIGCONT)
+                    finally:
+                        reap(p)
+                    ou, bg = by_name(ou), by_name(bg)
+                    scale = ou_s / bg_s if bg_s else 0
+                    c = t = 0
+                    for prog in progs:
+                        oc, ot = ou.get(prog, (0, 0))
+                        gc, gt = bg.get(prog, (0, 0))
+                        c, t = c + oc - gc * scale, t + ot - gt * scale
+                    v = t / c if c >= 100 else None
+                    res.setdefault(label, []).append(v)
+                    user = None
+                    if every:
+                        with open(err) as f:
+                            for line in f:
+                                w = line.split()
+                                if line.startswith("bench chains:") and len(w) >= 9:
+                                    user = dict(n=int(w[2]), first_ns=float(w[5]),
+                                                rest_ns=float(w[8]))
+                        if user:
+                            out["user"].append(dict(mode=m, **user))
+                    runs_log.write(json.dumps(dict(
+                        section="chains", mode=m, round=r, config=label, runs=c,
+                        run_time_ns=t, ns_per_run=v, window_s=ou_s, user=user)) + "\n")
+                    runs_log.flush()
+                sys.stderr.write(f"  chains {m}: round {r + 1} done\n")
+            out["modes"][m] = res
     finally:
         reap(load)
     return out
@@ -1842,6 +1922,40 @@ def report(env, args, R, wall):
                                   "range"], "llrlrrr"))
         o.append("")
 
+    if "chains" in R:
+        ch = R["chains"]
+        o.append("CHAINS  where waiters wait: wait_enter's cost without the wait-site check, "
+                 "with it (same site), and with every wait a new site;")
+        if "skipped" in ch:
+            o.append(f"  skipped: {ch['skipped']}")
+        else:
+            o.append(f"  bench build on epoll_load (1 instance, {fmt_rate(args.chain_rate)} "
+                     f"writes/s, 1 poll per wakeup), {ch['seconds']:g}s per config minus the "
+                     "background right after (load stopped);")
+            o.append(f"  ns/run = median over {ch['rounds']} rounds (range: lowest-highest); "
+                     "added = its difference from 'none'")
+            rows = []
+            for m, res in ch["modes"].items():
+                base = median(res.get("none", []))
+                for label, _, _ in CHAIN_CFGS:
+                    vals = [v for v in res.get(label, []) if v is not None]
+                    v = median(res.get(label, []))
+                    rows.append([m, label, ns(v),
+                                 ns(v - base) if v is not None and base is not None and
+                                 label != "none" else "-",
+                                 f"{min(vals):.0f}-{max(vals):.0f}" if vals else "-"])
+            o.append(table(rows, ["mode", "wait site", "wait_enter ns/run", "added ns",
+                                  "range"], "llrrr"))
+            us = ch.get("user", [])
+            if us:
+                firsts = [u["first_ns"] for u in us]
+                rests = [u["rest_ns"] for u in us if u["n"] > 1]
+                o.append(f"  user space, per chain (the session, libdwfl): the process's "
+                         f"first {median(firsts) / 1e3:.0f} us (Dwfl, ELF files opened), "
+                         f"then {median(rests) / 1e3:.1f} us each (maps re-read, unwind, "
+                         f"symbols); {sum(u['n'] for u in us)} chains over {len(us)} runs")
+        o.append("")
+
     # capacity
     if "capacity" in R:
         mode, steps = R["capacity"]
@@ -2015,7 +2129,7 @@ def report(env, args, R, wall):
 
 
 SECTIONS = ("overhead", "bystander", "floor", "bpf", "steps", "capacity", "footprint",
-            "reader", "recordings", "inline")
+            "reader", "recordings", "inline", "chains")
 
 
 def main():
@@ -2038,6 +2152,8 @@ def main():
                     help="the bench build (-DET_BENCH) that STEPS cuts")
     ap.add_argument("--steps-rounds", type=int, default=3)
     ap.add_argument("--steps-seconds", type=float, default=2.0)
+    ap.add_argument("--chain-rate", type=int, default=2000,
+                    help="epoll_load's writes/s in the chains section")
     ap.add_argument("--cap-seconds", type=float, default=3.0)
     ap.add_argument("--cap-steps", type=lambda s: [tuple(int(y) for y in x.split(":"))
                                                    for x in s.split(",")],
@@ -2086,7 +2202,7 @@ def main():
                ("floor", run_floor), ("bpf", run_bpf_cost), ("steps", run_steps),
                ("capacity", run_capacity), ("footprint", run_footprint),
                ("reader", run_reader), ("recordings", run_recordings),
-               ("inline", run_inline)]
+               ("inline", run_inline), ("chains", run_chains)]
     try:
         env.probe()
         with open(os.path.join(args.out, "runs.jsonl"), "w") as log:
