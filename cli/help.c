@@ -60,6 +60,15 @@
 "      --ascii             TUI boxes in ASCII even on a UTF-8 terminal\n" \
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 
+/* the metrics endpoint, in every mode that feeds a model (docs/metrics.md) */
+#define METRICS_OPTS \
+"      --metrics [ADDR:]PORT  serve the instances' counters, gauges, latency\n" \
+"                          histograms and findings at http://ADDR:PORT/metrics\n" \
+"                          (OpenMetrics, for Prometheus); ADDR 127.0.0.1 unless\n" \
+"                          given (another address is served with a warning)\n" \
+"      --metrics-max N     instances with series of their own (default 64, at\n" \
+"                          most 4096); the rest are summed as epfd=\"other\"\n"
+
 static const char help_trace[] =
 "Usage: epolltrace [OPTIONS] [-p PID[,PID...]]... [-- COMMAND [ARG...]]\n"
 "       epolltrace SUBCOMMAND [OPTIONS] [ARG...]\n"
@@ -86,6 +95,7 @@ TRACE_TARGETS
 VIEW_OPTS
 "  -w, --write FILE        also record the session to FILE (any view)\n"
 "      --force             with -w: overwrite an existing FILE\n"
+METRICS_OPTS
 "\n"
 "Session:\n"
 SESSION_OPTS
@@ -99,6 +109,7 @@ SESSION_OPTS
 "  epolltrace probes                        what this kernel lets us see\n"
 "  epolltrace --json -d 10 -p 1234 > t.jsonl  ten seconds of events as JSON\n"
 "  epolltrace --summary -- ./server --port 8080  a command, from its start\n"
+"  epolltrace --summary --metrics 9464 -p 1234  and for Prometheus, on :9464\n"
 "\n"
 "See epolltrace(8) for the whole manual.\n";
 
@@ -252,6 +263,7 @@ static const char help_record[] =
 "Options:\n"
 "  -o, --output FILE       the recording to write (required)\n"
 "      --force             overwrite an existing FILE (never a symbolic link)\n"
+METRICS_OPTS
 "\n"
 TRACE_TARGETS
 "\n"
@@ -266,6 +278,7 @@ SESSION_OPTS
 static const char help_replay[] =
 "Usage: epolltrace replay FILE [--theme NAME] [--ascii]\n"
 "       epolltrace replay FILE --json|--summary|--json-state [-i S] [-n N]\n"
+"                         [--metrics [ADDR:]PORT [--metrics-max N]]\n"
 "\n"
 "Show a recording again through the same model and views as the live\n"
 "session, without root or BPF.  Without a view option it opens the TUI on a\n"
@@ -283,6 +296,11 @@ static const char help_replay[] =
 "      --theme NAME        TUI colours: dark (default), light or mono\n"
 "      --ascii             TUI boxes in ASCII\n"
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
+"      --metrics [ADDR:]PORT  with --json, --summary or --json-state: serve\n"
+"                          the model's figures as the tracing option does,\n"
+"                          and after the end keep serving the final ones\n"
+"                          until interrupted (Ctrl-C), for a scrape to read\n"
+"      --metrics-max N     instances with series of their own (default 64)\n"
 "\n"
 "Examples:\n"
 "  epolltrace replay redis.etr              the TUI, from the start, at x1\n"
