@@ -466,6 +466,8 @@ step "lessons: learn, each lesson against its ground truth, recorded and replaye
 run_suite learn
 step "latency anatomy: histograms against a workload's own counts, live and replayed"
 run_suite anatomy
+step "metrics: a real Prometheus scraping --metrics, live and replayed"
+run_suite metrics
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&

@@ -13,7 +13,8 @@
  * rate()); the others are summed into one series labelled epfd="other",
  * whose counters keep what left it, so they only grow.  An instance gone
  * from the model keeps its last figures MX_LINGER_NS, then its series
- * goes.  docs/metrics.md says all this for users.
+ * goes; sooner if a live instance needs its place.  docs/metrics.md says
+ * all this for users.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,7 +65,11 @@ struct mx_entry {
 	char comm[16];
 	bool own;		/* a series of its own, else folded into "other" */
 	bool folded;		/* counted in "other" by a sync already */
+	/* its series went early (a live instance needed the place) while the
+	 * model still holds it, closed: shown nowhere until it leaves */
+	bool evicted;
 	bool seen;
+	__u64 closed_ns;	/* the instance's (model_inst), 0: open */
 	__u64 gone_ns;		/* left the model (records' clock), 0: in it */
 	struct mx_vals last;	/* as of the last sync */
 };
@@ -75,6 +80,10 @@ struct mx_client {
 	size_t nin;
 	char *out;
 	size_t nout, pos;
+	/* answered before its request was all read: the rest is read and
+	 * dropped after the answer, or closing would reset the connection
+	 * and lose the answer (a "lingering close") */
+	bool drain;
 	__u64 deadline;		/* CLOCK_MONOTONIC */
 };
 
@@ -82,6 +91,7 @@ struct metrics {
 	struct et_sink sink;
 	struct et_service svc;
 	int lfd, efd;
+	bool paused;		/* every place taken: the listener not polled */
 	struct mx_client cl[MX_CLIENTS];
 	unsigned int max;
 	struct model m;
@@ -242,6 +252,18 @@ static struct mx_entry *entry_find(struct metrics *mx, const struct model_inst *
 	return NULL;
 }
 
+/* when an own entry's instance ended (closed or gone), 0: it lives */
+static __u64 ended_ns(const struct mx_entry *e)
+{
+	return e->gone_ns ? e->gone_ns : e->closed_ns;
+}
+
+static void entry_drop(struct metrics *mx, size_t i)
+{
+	mx->drift_gone += mx->e[i].last.drift;
+	mx->e[i] = mx->e[--mx->ne];
+}
+
 /*
  * Bring the entries in line with the model: figures taken, instances
  * gone from it marked (after model_expire: the model's own linger), the
@@ -276,6 +298,7 @@ static void mx_sync(struct metrics *mx)
 			comm_of(mx, in->in.owner, e->comm, sizeof(e->comm));
 		}
 		e->epfd = in->in.epfd;
+		e->closed_ns = in->closed_ns;
 		e->seen = true;
 		vals_of(mx, in, &e->last);
 	}
@@ -295,32 +318,59 @@ static void mx_sync(struct metrics *mx)
 			/* gone: its last figures stay, its gauges are 0 */
 			e->gone_ns = now ? now : 1;
 			e->last.watched = e->last.ready = e->last.asleep = 0;
+			if (e->evicted) {
+				entry_drop(mx, i);
+				continue;
+			}
 			if (!e->own) {
 				/* nothing to linger for: "other" keeps its counts */
 				vals_add(&mx->other_base, &e->last, false);
-				mx->drift_gone += e->last.drift;
-				*e = mx->e[--mx->ne];
+				entry_drop(mx, i);
 				continue;
 			}
 		}
 		if (e->gone_ns && now >= e->gone_ns + MX_LINGER_NS) {
-			mx->drift_gone += e->last.drift;
-			*e = mx->e[--mx->ne];
+			entry_drop(mx, i);
 			continue;
 		}
 		own += e->own;
 		i++;
 	}
 	/* free places: the most active of the folded first */
-	while (own < mx->max) {
-		struct mx_entry *best = NULL;
+	for (;;) {
+		struct mx_entry *best = NULL, *old = NULL;
 
 		for (i = 0; i < mx->ne; i++)
-			if (!mx->e[i].own && !mx->e[i].gone_ns &&
+			if (!mx->e[i].own && !mx->e[i].evicted && !mx->e[i].gone_ns &&
+			    !mx->e[i].closed_ns &&
 			    (!best || activity(&mx->e[i].last) > activity(&best->last)))
 				best = &mx->e[i];
 		if (!best)
 			break;
+		if (own >= mx->max) {
+			/*
+			 * A live instance before an ended one's last figures:
+			 * the series of the one that ended first goes now (the
+			 * bound holds).  A closed one still in the model is
+			 * marked, so that it comes back neither on its own nor
+			 * in "other".
+			 */
+			for (i = 0; i < mx->ne; i++)
+				if (mx->e[i].own && ended_ns(&mx->e[i]) &&
+				    (!old || ended_ns(&mx->e[i]) < ended_ns(old)))
+					old = &mx->e[i];
+			if (!old)
+				break;
+			if (old->gone_ns) {
+				if (best == &mx->e[mx->ne - 1])
+					best = old;
+				entry_drop(mx, old - mx->e);
+			} else {
+				old->own = false;
+				old->evicted = true;
+			}
+			own--;
+		}
 		/* what it counted while folded stays in "other" (counters only grow);
 		 * an instance seen for the first time was never folded */
 		if (best->folded)
@@ -329,7 +379,7 @@ static void mx_sync(struct metrics *mx)
 		own++;
 	}
 	for (i = 0; i < mx->ne; i++)
-		if (!mx->e[i].own)
+		if (!mx->e[i].own && !mx->e[i].evicted)
 			mx->other_shown = mx->e[i].folded = true;
 }
 
@@ -577,6 +627,8 @@ static void render(struct metrics *mx)
 	mx_sync(mx);
 	for (i = 0; i < mx->ne; i++) {
 		drift += mx->e[i].last.drift;
+		if (mx->e[i].evicted)
+			continue;
 		if (mx->e[i].own) {
 			s[n++] = (struct mx_series){ .e = &mx->e[i], .v = &mx->e[i].last };
 		} else {
@@ -651,12 +703,29 @@ static void render(struct metrics *mx)
 
 /* ---- the server ------------------------------------------------------------- */
 
+/*
+ * Every place taken: the listener is left out of the poll until one frees
+ * (client_close), so that the next connections wait in its backlog (16)
+ * instead of keeping the loop awake; a place frees at the latest when a
+ * connection's MX_CLIENT_NS end.
+ */
+static void listen_on(struct metrics *mx, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = 0 };
+
+	if (mx->paused == !on)
+		return;
+	epoll_ctl(mx->efd, EPOLL_CTL_MOD, mx->lfd, &ev);
+	mx->paused = !on;
+}
+
 static void client_close(struct metrics *mx, struct mx_client *c)
 {
 	epoll_ctl(mx->efd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->out);
 	*c = (struct mx_client){ .fd = -1 };
+	listen_on(mx, true);
 }
 
 static void client_write(struct metrics *mx, struct mx_client *c)
@@ -673,6 +742,16 @@ static void client_write(struct metrics *mx, struct mx_client *c)
 			return;
 		}
 		c->pos += w;
+	}
+	if (c->drain) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (__u32)(c - mx->cl) + 1 };
+
+		shutdown(c->fd, SHUT_WR);
+		epoll_ctl(mx->efd, EPOLL_CTL_MOD, c->fd, &ev);
+		free(c->out);
+		c->out = NULL;
+		c->nout = c->pos = 0;
+		return;
 	}
 	client_close(mx, c);	/* Connection: close */
 }
@@ -717,6 +796,7 @@ static void request(struct metrics *mx, struct mx_client *c, bool too_long)
 	char *q;
 
 	if (too_long) {
+		c->drain = true;
 		text_response(mx, c, 431, "Request Header Fields Too Large", "", false);
 		return;
 	}
@@ -749,6 +829,17 @@ static void request(struct metrics *mx, struct mx_client *c, bool too_long)
 
 static void client_read(struct metrics *mx, struct mx_client *c)
 {
+	while (c->drain) {
+		char sink[4096];
+		ssize_t r = recv(c->fd, sink, sizeof(sink), 0);
+
+		if (r > 0 || (r < 0 && errno == EINTR))
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		client_close(mx, c);	/* the client's end, or an error */
+		return;
+	}
 	for (;;) {
 		ssize_t r = recv(c->fd, c->in + c->nin, MX_REQ_MAX - 1 - c->nin, 0);
 
@@ -776,25 +867,20 @@ static void client_read(struct metrics *mx, struct mx_client *c)
 static void accept_all(struct metrics *mx)
 {
 	for (;;) {
-		int fd = accept4(mx->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct mx_client *c = NULL;
 		struct epoll_event ev = { .events = EPOLLIN };
+		struct mx_client *c = NULL;
+		int fd;
 
-		if (fd < 0)
-			return;	/* EAGAIN, or a connection reset before we took it */
 		for (int i = 0; i < MX_CLIENTS && !c; i++)
 			if (mx->cl[i].fd < 0)
 				c = &mx->cl[i];
 		if (!c) {
-			/* full: a short refusal, not a queue that keeps the socket readable */
-			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-						   "Content-Length: 0\r\nConnection: close\r\n\r\n";
-
-			if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-				et_debug("metrics: %s", strerror(errno));
-			close(fd);
-			continue;
+			listen_on(mx, false);
+			return;
 		}
+		fd = accept4(mx->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;	/* EAGAIN, or a connection reset before we took it */
 		*c = (struct mx_client){ .fd = fd, .deadline = mono_ns() + MX_CLIENT_NS };
 		ev.data.u32 = (__u32)(c - mx->cl) + 1;
 		if (epoll_ctl(mx->efd, EPOLL_CTL_ADD, fd, &ev)) {
