@@ -613,18 +613,22 @@ static void render(struct metrics *mx)
 {
 	struct anat_vis av = { .callbacks = mx->vis.callbacks, .sleeps = mx->vis.sleeps,
 			       .transfers = mx->vis.transfers };
-	struct mx_series *s = calloc(mx->ne + 1, sizeof(*s));
-	struct mx_vals other = mx->other_base;
+	struct mx_series *s;
+	struct mx_vals other;
 	size_t n = 0, folded = 0, i;
-	__u64 drift = mx->drift_gone;
+	__u64 drift;
 	int fallbacks = 0;
 
 	mx->len = 0;
+	/* first: the sync may add entries */
+	mx_sync(mx);
+	s = calloc(mx->ne + 1, sizeof(*s));
 	if (!s) {
 		mx->oom = true;
 		return;
 	}
-	mx_sync(mx);
+	other = mx->other_base;
+	drift = mx->drift_gone;
 	for (i = 0; i < mx->ne; i++) {
 		drift += mx->e[i].last.drift;
 		if (mx->e[i].evicted)
