@@ -90,7 +90,8 @@ ok "--metrics-max without --metrics refused" \
 	"rc $rc: $(cat "$OUT/bad.err")"
 "$ET" info /dev/null --metrics $P_ANY >/dev/null 2>"$OUT/bad.err"
 rc=$?
-ok "--metrics where no model is fed (info) refused" "$([ $rc = 2 ]; echo $?)" \
+ok "--metrics where no model is fed (info) refused" \
+	"$([ $rc = 2 ] && grep -q -- "--metrics applies to" "$OUT/bad.err"; echo $?)" \
 	"rc $rc: $(cat "$OUT/bad.err")"
 
 # ---- Prometheus, on loopback, scraping the live and the replay ports ----------

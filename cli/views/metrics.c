@@ -570,21 +570,21 @@ static void put_hist(struct metrics *mx, enum anat_kind k, const char *name,
 	}
 }
 
-static const struct {
-	enum anat_kind k;
-	const char *name, *help;
-} hists[] = {
-	{ ANAT_RESIDENCY, "epolltrace_ready_residency_seconds",
-	  "Time an item sat on the ready list until a wait delivered it" },
-	{ ANAT_WAKE_RETURN, "epolltrace_wake_to_return_seconds",
-	  "From the waking of a sleeping waiter to the return of its wait" },
-	{ ANAT_ASLEEP, "epolltrace_asleep_seconds", "Time asleep per wait that slept" },
-	{ ANAT_EVENTS_WAKEUP, "epolltrace_events_per_wakeup",
-	  "Events returned per wait that slept" },
-	{ ANAT_EVENTS_WAIT, "epolltrace_events_per_wait", "Events returned per wait" },
-	{ ANAT_TRANSFER, "epolltrace_transfer_seconds",
-	  "From ep_send_events to ep_done_scan (the inline rung)" },
-};
+/*
+ * A histogram's family name: epolltrace_ and its --json-state key, "_ns"
+ * said as "_seconds" (its unit), so that a kind added to the anatomy is
+ * served with no change here.
+ */
+static void hist_name(enum anat_kind k, char *buf, size_t len)
+{
+	const char *key = anatomy_key(k);
+	size_t n = strlen(key);
+
+	if (anatomy_is_ns(k) && n > 3 && !strcmp(key + n - 3, "_ns"))
+		snprintf(buf, len, "epolltrace_%.*s_seconds", (int)(n - 3), key);
+	else
+		snprintf(buf, len, "epolltrace_%s", key);
+}
 
 /*
  * The detectors' keys, as detect_key() gives them once the detectors are
@@ -683,12 +683,17 @@ static void render(struct metrics *mx)
 		family(mx, sc->name, sc->type, NULL, sc->help);
 		put_scalar(mx, sc->name, counter ? "_total" : "", s, n, sc->get);
 	}
-	for (i = 0; i < sizeof(hists) / sizeof(hists[0]); i++) {
-		if (!strcmp(anatomy_fidelity(hists[i].k, &av), "none"))
+	for (int k = 0; k < ANAT_MAX; k++) {
+		char name[96], help[160];
+
+		if (!strcmp(anatomy_fidelity(k, &av), "none"))
 			continue;
-		family(mx, hists[i].name, "histogram", anatomy_is_ns(hists[i].k) ? "seconds" : NULL,
-		       hists[i].help);
-		put_hist(mx, hists[i].k, hists[i].name, s, n);
+		hist_name(k, name, sizeof(name));
+		/* the label's msgid: HELP is English, as the names are */
+		snprintf(help, sizeof(help), "Latency anatomy: %s (docs/diagnosis.md)",
+			 anatomy_label(k));
+		family(mx, name, "histogram", anatomy_is_ns(k) ? "seconds" : NULL, help);
+		put_hist(mx, k, name, s, n);
 	}
 	family(mx, "epolltrace_findings", "counter", NULL,
 	       "Findings of each detector (docs/diagnosis.md), times seen");
