@@ -191,7 +191,7 @@ ok "a port in use: one line, exit 1, nothing on stdout" \
 r=$($CHK busy 127.0.0.1:$P_REPLAY 2>&1)
 ok "bounded clients, bounded requests, timeouts" $? "$r"
 
-kill -INT $REPLAY
+kill -INT $REPLAY 2>/dev/null
 wait $REPLAY
 rc=$?
 ok "replay --metrics: Ctrl-C ends it, exit 0, its summary complete" \
@@ -238,7 +238,7 @@ for a in "0.0.0.0:$P_ANY" "[::1]:$P_ANY"; do
 			"$([ "$st" = 200 ] && ! grep -q "warning" "$OUT/any.err"; echo $?)" \
 			"$st $(cat "$OUT/any.err")"
 	fi
-	kill -INT $ANY
+	kill -INT $ANY 2>/dev/null
 	wait $ANY
 done
 
@@ -252,7 +252,7 @@ else
 	fail "TUI --metrics: the workload's figures" \
 		"$($CHK values "$OUT/tui.resp" "$OUT/truth-tui.json" 2>&1)"
 fi
-T send-keys -t tui q
+T send-keys -t tui q 2>/dev/null
 sleep 0.3
 T kill-server 2>/dev/null
 
