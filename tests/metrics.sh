@@ -198,11 +198,19 @@ ok "replay --metrics: Ctrl-C ends it, exit 0, its summary complete" \
 	"$([ $rc = 0 ] && grep -q "(final)" "$OUT/replay.txt"; echo $?)" "rc $rc"
 
 # ---- --metrics-max 1: two workloads, one folded into "other" --------------------
-"$ET" --json --metrics $P_MAX --metrics-max 1 -f -- sh -c \
-	"'$OUT/anatomy_load' '$OUT/truth-a.json' $WORK 4000 &
-	 '$OUT/anatomy_load' '$OUT/truth-b.json' $WORK 4000; wait" >/dev/null 2>"$OUT/max.err" &
+# Attached to a running shell (-p, -f) as to a server: the workloads start
+# once the session has begun (its first --json line), so both are traced
+# from their start and no other instance is there first.
+sh -c "while [ ! -e '$OUT/go' ]; do sleep 0.05; done
+	'$OUT/anatomy_load' '$OUT/truth-a.json' $WORK 4000 &
+	'$OUT/anatomy_load' '$OUT/truth-b.json' $WORK 4000; wait" &
+SHP=$!
+PIDS+=($SHP)
+"$ET" --json --metrics $P_MAX --metrics-max 1 -f -p $SHP >"$OUT/max.jsonl" 2>"$OUT/max.err" &
 MAXP=$!
 PIDS+=($MAXP)
+wait_file "$OUT/max.jsonl" 30
+touch "$OUT/go"
 r=
 if wait_file "$OUT/truth-a.json" 30 && wait_file "$OUT/truth-b.json" 30; then
 	for _ in $(seq 30); do
