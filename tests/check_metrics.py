@@ -11,6 +11,8 @@
 #   prom PROM JOB TRUTH RANGE  through Prometheus's query API (RANGE: a range
 #                             for max_over_time, e.g. 5m; "-": instant)
 #   busy HOST:PORT            bounded clients, bounded requests, timeouts
+#   seen RESPONSE TRUTH STATE INLINE  a guest's recording: callbacks, exact
+#                             residency (and transfers if INLINE=1) = STATE's
 # Exit 0 and one line of what was seen, or exit 1 and why.
 import json
 import socket
@@ -244,9 +246,43 @@ def cmd_busy(addr):
           "(the timeout), all closed; an 8 KB request head gets 431")
 
 
+def cmd_seen(resp, truth, state, inline):
+    """a guest's recording (fentry/kprobe): what tracepoint mode lacks is served,
+    equal to --json-state's figures of the same recording"""
+    t = json.load(open(truth))
+    _, _, body = split(open(resp, "rb").read())
+    smp = samples(body)
+    inst = {"pid": str(t["pid"]), "epfd": str(t["epfd"])}
+    st = [json.loads(l) for l in open(state) if l.strip()][-1]
+    i = [i for i in st["instances"] if i["pid"] == t["pid"] and i["epfd"] == t["epfd"]][0]
+
+    def one(name):
+        v = of(smp, name, inst)
+        return int(v[0]) if len(v) == 1 else None
+
+    bad = []
+    cb = one("epolltrace_callbacks_total")
+    if cb is None or cb != i["counters"]["callbacks"] or not cb:
+        bad.append(f"callbacks_total {cb}, --json-state {i['counters']['callbacks']}")
+    res = one("epolltrace_residency_seconds_count")
+    if res is None or res != i["anatomy"]["residency_ns"]["count"] or not res:
+        bad.append(f"residency count {res}, --json-state {i['anatomy']['residency_ns']}")
+    xfer = one("epolltrace_transfer_seconds_count")
+    if inline == "1" and (xfer is None or not xfer or
+                          xfer != i["anatomy"]["transfer_ns"]["count"]):
+        bad.append(f"transfer count {xfer}, --json-state {i['anatomy']['transfer_ns']}")
+    if inline == "0" and xfer is not None:
+        bad.append(f"transfer served without the inline rung: {xfer}")
+    if bad:
+        die("; ".join(bad))
+    print(f"callbacks_total {cb}, residency_seconds_count {res}"
+          + (f", transfer_seconds_count {xfer}" if inline == "1" else ", no transfer")
+          + " = --json-state's")
+
+
 if __name__ == "__main__":
     cmds = {"http": cmd_http, "lint": cmd_lint, "values": cmd_values, "other": cmd_other,
-            "prom": cmd_prom, "busy": cmd_busy}
+            "prom": cmd_prom, "busy": cmd_busy, "seen": cmd_seen}
     try:
         cmds[sys.argv[1]](*sys.argv[2:])
     except SystemExit:
