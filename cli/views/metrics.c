@@ -668,7 +668,7 @@ static void render(struct metrics *mx)
 	put(mx, "epolltrace_attach_fallbacks %d\n", fallbacks);
 	family(mx, "epolltrace_instances", "gauge", NULL,
 	       "Epoll instances with series, own or folded into epfd=\"other\"");
-	put(mx, "epolltrace_instances %zu\n", mx->ne);
+	put(mx, "epolltrace_instances %zu\n", n - mx->other_shown + folded);
 	family(mx, "epolltrace_instances_folded", "gauge", NULL,
 	       "Instances folded into epfd=\"other\" (over --metrics-max)");
 	put(mx, "epolltrace_instances_folded %zu\n", folded);
