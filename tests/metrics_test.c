@@ -177,6 +177,29 @@ int main(void)
 	      "2 instances (%lld)", sample(mx, "epolltrace_waits_total{epfd=\"other\"}"),
 	      sample(mx, "epolltrace_instances"));
 	CHECK(!strcmp(mx->buf + mx->len - 6, "# EOF\n"), "the text ends with # EOF");
+
+	/*
+	 * Instance 1's process holds a new instance at the same fd, no close
+	 * seen (an exec; a reused fd number): one series for the labels, the
+	 * new instance's.
+	 */
+	{
+		struct et_ev_create e = { .in = inst_of(1) };
+		const char *p = mx->buf;
+		int lines = 0;
+
+		e.in.ep += 0x10000;
+		hdr(&e.hdr, ET_EV_EP_CREATE, 101, 1000);
+		s->record(s, &e.hdr, sizeof(e));
+		scrape(mx);
+		while ((p = strstr(p, "epolltrace_waits_total{pid=\"101\","))) {
+			lines++;
+			p++;
+		}
+		CHECK(lines == 1 && sample(mx, "epolltrace_waits_total{pid=\"101\",comm=\"q\\\"b\\\\s\","
+					   "epfd=\"3\"}") == 0,
+		      "two instances at one pid and fd: one series, the newer's (%d lines)", lines);
+	}
 	metrics_free(s);
 	printf("metrics: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

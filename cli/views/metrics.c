@@ -69,6 +69,7 @@ struct mx_entry {
 	 * model still holds it, closed: shown nowhere until it leaves */
 	bool evicted;
 	bool seen;
+	__u64 serial;		/* order of first sight */
 	__u64 closed_ns;	/* the instance's (model_inst), 0: open */
 	__u64 gone_ns;		/* left the model (records' clock), 0: in it */
 	struct mx_vals last;	/* as of the last sync */
@@ -112,6 +113,7 @@ struct metrics {
 	bool other_shown;		/* once shown, "other" stays (its counters) */
 	__u64 drift_gone;		/* drift of the instances whose series went */
 	__u64 next_sync;		/* records' clock */
+	__u64 serial;
 	char *buf;
 	size_t len, bufcap;
 	bool oom;
@@ -264,6 +266,53 @@ static void entry_drop(struct metrics *mx, size_t i)
 	mx->e[i] = mx->e[--mx->ne];
 }
 
+/* the later of two instances with the same labels: created later, else seen later */
+static bool later(const struct mx_entry *a, const struct mx_entry *b)
+{
+	return a->created_ns != b->created_ns ? a->created_ns > b->created_ns :
+						 a->serial > b->serial;
+}
+
+/*
+ * Labels must name one series: a process cannot hold two open instances at
+ * one fd, so of two entries with the same pid and epfd the earlier has
+ * ended, even if no record said so yet (an exec closes its fds without
+ * close(2); a closed fd number is taken again).  It goes, and the later
+ * one takes its labels (for Prometheus, a counter reset).  "Later" is by
+ * creation first: a picture of an instance the model made again from a
+ * snapshot after its close (created 0: "before tracing") does not push
+ * out the instance it shows.  Returns how many own places it freed.
+ */
+static size_t supersede(struct metrics *mx)
+{
+	size_t freed = 0;
+
+	for (size_t i = 0; i < mx->ne; i++) {
+		struct mx_entry *older = &mx->e[i];
+		bool newer = false;
+
+		if (older->evicted || older->epfd < 0)
+			continue;
+		for (size_t j = 0; j < mx->ne && !newer; j++)
+			newer = j != i && !mx->e[j].evicted && !mx->e[j].gone_ns &&
+				mx->e[j].pid == older->pid && mx->e[j].epfd == older->epfd &&
+				later(&mx->e[j], older);
+		if (!newer)
+			continue;
+		freed += older->own;
+		if (!older->own && older->folded)
+			/* leaving "other": its count stays there */
+			vals_add(&mx->other_base, &older->last, false);
+		if (older->gone_ns) {
+			entry_drop(mx, i--);
+			continue;
+		}
+		older->own = false;
+		older->evicted = true;
+	}
+	return freed;
+}
+
 /*
  * Bring the entries in line with the model: figures taken, instances
  * gone from it marked (after model_expire: the model's own linger), the
@@ -294,7 +343,7 @@ static void mx_sync(struct metrics *mx)
 			}
 			e = &mx->e[mx->ne++];
 			*e = (struct mx_entry){ .ep = in->in.ep, .created_ns = in->created_ns,
-						.pid = in->in.owner };
+						.pid = in->in.owner, .serial = ++mx->serial };
 			comm_of(mx, in->in.owner, e->comm, sizeof(e->comm));
 		}
 		e->epfd = in->in.epfd;
@@ -336,6 +385,7 @@ static void mx_sync(struct metrics *mx)
 		own += e->own;
 		i++;
 	}
+	own -= supersede(mx);
 	/* free places: the most active of the folded first */
 	for (;;) {
 		struct mx_entry *best = NULL, *old = NULL;
@@ -439,8 +489,8 @@ static void put_labels(struct metrics *mx, const struct mx_entry *e)
 	put_esc(mx, e->comm);
 	if (e->epfd >= 0)
 		put(mx, "\",epfd=\"%d\"", e->epfd);
-	else
-		put(mx, "\",epfd=\"unknown\"");
+	else	/* one series each: the n-th instance epolltrace saw */
+		put(mx, "\",epfd=\"unknown-%llu\"", (unsigned long long)e->serial);
 }
 
 static void family(struct metrics *mx, const char *name, const char *type, const char *unit,
