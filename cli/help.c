@@ -66,6 +66,15 @@
 "                          residency (docs/diagnosis.md)\n" \
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
 
+/* the metrics endpoint, in every mode that feeds a model (docs/metrics.md) */
+#define METRICS_OPTS \
+"      --metrics [ADDR:]PORT  serve the instances' counters, gauges, latency\n" \
+"                          histograms and findings at http://ADDR:PORT/metrics\n" \
+"                          (OpenMetrics, for Prometheus); ADDR 127.0.0.1 unless\n" \
+"                          given (another address is served with a warning)\n" \
+"      --metrics-max N     instances with series of their own (default 64, at\n" \
+"                          most 4096); the rest are summed as epfd=\"other\"\n"
+
 static const char help_trace[] =
 "Usage: epolltrace [OPTIONS] [-p PID[,PID...]]... [-- COMMAND [ARG...]]\n"
 "       epolltrace SUBCOMMAND [OPTIONS] [ARG...]\n"
@@ -92,6 +101,7 @@ TRACE_TARGETS
 VIEW_OPTS
 "  -w, --write FILE        also record the session to FILE (any view)\n"
 "      --force             with -w: overwrite an existing FILE\n"
+METRICS_OPTS
 "\n"
 "Session:\n"
 SESSION_OPTS
@@ -105,6 +115,7 @@ SESSION_OPTS
 "  epolltrace probes                        what this kernel lets us see\n"
 "  epolltrace --json -d 10 -p 1234 > t.jsonl  ten seconds of events as JSON\n"
 "  epolltrace --summary -- ./server --port 8080  a command, from its start\n"
+"  epolltrace --summary --metrics 9464 -p 1234  and for Prometheus, on :9464\n"
 "\n"
 "See epolltrace(8) for the whole manual.\n";
 
@@ -258,6 +269,7 @@ static const char help_record[] =
 "Options:\n"
 "  -o, --output FILE       the recording to write (required)\n"
 "      --force             overwrite an existing FILE (never a symbolic link)\n"
+METRICS_OPTS
 "\n"
 TRACE_TARGETS
 "\n"
@@ -272,6 +284,7 @@ SESSION_OPTS
 static const char help_replay[] =
 "Usage: epolltrace replay FILE [--theme NAME] [--ascii]\n"
 "       epolltrace replay FILE --json|--summary|--json-state [-i S] [-n N]\n"
+"                         [--metrics [ADDR:]PORT [--metrics-max N]]\n"
 "\n"
 "Show a recording again through the same model and views as the live\n"
 "session, without root or BPF.  Without a view option it opens the TUI on a\n"
@@ -295,6 +308,11 @@ static const char help_replay[] =
 "                          sat_min_waits, busy_rate, busy_empty_pct, zero_rate,\n"
 "                          residency (docs/diagnosis.md)\n"
 "      --lang LANG         the words shown: en or ko (default: the locale's)\n"
+"      --metrics [ADDR:]PORT  with --json, --summary or --json-state: serve\n"
+"                          the model's figures as the tracing option does,\n"
+"                          and after the end keep serving the final ones\n"
+"                          until interrupted (Ctrl-C), for a scrape to read\n"
+"      --metrics-max N     instances with series of their own (default 64)\n"
 "\n"
 "Examples:\n"
 "  epolltrace replay redis.etr              the TUI, from the start, at x1\n"

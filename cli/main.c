@@ -16,11 +16,13 @@
 #include "detect.h"
 #include "export.h"
 #include "help.h"
+#include "i18n.h"
 #include "learn.h"
 #include "lesson.h"
 #include "lesson_gate.h"
 #include "lang.h"
 #include "log.h"
+#include "metrics.h"
 #include "outfile.h"
 #include "output.h"
 #include "plan.h"
@@ -61,6 +63,8 @@ enum {
 	OPT_LESSON,
 	OPT_LANG,
 	OPT_DETECT,
+	OPT_METRICS,
+	OPT_METRICS_MAX,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +103,8 @@ static const struct option long_opts[] = {
 	{ "lesson", required_argument, NULL, OPT_LESSON },
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "detect", required_argument, NULL, OPT_DETECT },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-max", required_argument, NULL, OPT_METRICS_MAX },
 	{},
 };
 
@@ -124,6 +130,9 @@ struct cli {
 	bool force;
 	const char *format;
 	struct det_opts det;	/* --detect: thresholds, detectors off */
+	bool metrics;		/* --metrics ADDR:PORT */
+	struct metrics_addr maddr;
+	unsigned int metrics_max;
 	unsigned long long given;	/* OPTION_RULES rows given: bit = row */
 };
 
@@ -157,6 +166,7 @@ enum needs {
 	NEEDS_STATE_VIEW,	/* -i, -n: --summary or --json-state */
 	NEEDS_TUI,		/* --theme, --ascii: not with a stream output */
 	NEEDS_FILE,		/* --force: a file to overwrite */
+	NEEDS_METRICS,		/* --metrics-max: --metrics */
 };
 
 #define RULE(o, n, i, w) { .opt = (o), .name = (n), .in = (i), .where = (w) }
@@ -219,6 +229,10 @@ static const struct option_rule {
 	RULE(OPT_DETECT, "--detect", IN_TRACE | IN_REPLAY | IN_DEMO, "tracing, replay and demo"),
 	RULE(OPT_LANG, "--lang", IN_TRACE | IN_REPLAY | IN_DEMO | IN_PROBES,
 	     "tracing, replay, demo and probes"),
+	RULE(OPT_METRICS, "--metrics", IN_TRACE | IN_RECORD | IN_REPLAY | IN_DEMO,
+	     "tracing, record, replay and demo"),
+	RULE_IF(OPT_METRICS_MAX, "--metrics-max", IN_TRACE | IN_RECORD | IN_REPLAY | IN_DEMO,
+		"--metrics", NEEDS_METRICS),
 };
 
 #define NRULES (sizeof(option_rules) / sizeof(option_rules[0]))
@@ -303,6 +317,9 @@ static int check_options(const struct cli *c, const char *sub)
 				et_err("%s applies to the TUI, not to %s", r->name, stream_output(c));
 				return -1;
 			}
+			break;
+		case NEEDS_METRICS:
+			ok = c->metrics;
 			break;
 		case NEEDS_FILE:
 			ok = c->write || c->truth || ((in & (IN_RECORD | IN_EXPORT)) && c->output &&
@@ -409,6 +426,7 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 	c->scale = 1;
 	c->interval = 1.0;
 	detect_defaults(&c->det);
+	c->metrics_max = METRICS_DEFAULT_MAX;
 	while ((opt = getopt_long(argc, argv, permute ? "p:fd:i:n:w:o:vVh" : "+p:fd:i:n:w:o:vVh",
 				  long_opts, NULL)) != -1) {
 		mark_given(c, opt);
@@ -545,6 +563,21 @@ static int parse(int argc, char **argv, struct cli *c, bool permute)
 			break;
 		case OPT_DEBUGINFOD:
 			c->s.debuginfod = true;
+			break;
+		case OPT_METRICS: {
+			char err[256];
+
+			if (metrics_parse_addr(optarg, &c->maddr, err, sizeof(err))) {
+				et_err("%s", err);
+				return -1;
+			}
+			c->metrics = true;
+			break;
+		}
+		case OPT_METRICS_MAX:
+			if (parse_long("--metrics-max", optarg, 1, METRICS_MAX_MAX, &v))
+				return -1;
+			c->metrics_max = v;
 			break;
 		case OPT_LANG:
 			if (et_lang_set(optarg)) {
@@ -698,6 +731,7 @@ static int finish_recording(struct rec_writer *w, const char *path, bool report)
 /* epolltrace record -o FILE: no screen, no stream; the file only */
 static int cmd_record(struct cli *c, char **cmd)
 {
+	struct et_sink *msink = NULL, *sink;
 	struct rec_writer *w;
 	int ret;
 
@@ -714,12 +748,27 @@ static int cmd_record(struct cli *c, char **cmd)
 		return 2;
 	}
 	c->s.cmd = cmd;
-	w = rec_writer_open(c->output, c->force);
-	if (!w)
+	if (c->metrics && !(msink = metrics_new(&c->maddr, c->metrics_max)))
 		return 1;
-	ret = session_run(&c->s, rec_writer_sink(w));
+	w = rec_writer_open(c->output, c->force);
+	if (!w) {
+		metrics_free(msink);
+		return 1;
+	}
+	sink = msink ? tee_new(rec_writer_sink(w), msink) : rec_writer_sink(w);
+	if (!sink) {
+		et_err("out of memory");
+		ret = 1;
+	} else {
+		c->s.service = metrics_service(msink);
+		ret = session_run(&c->s, sink);
+	}
 	if (finish_recording(w, c->output, true))
 		ret = 1;
+	if (msink) {
+		tee_free(sink);
+		metrics_free(msink);
+	}
 	return ret;
 }
 
@@ -751,7 +800,7 @@ static int cmd_replay(struct cli *c, const char *path)
 {
 	struct replay_opts ro = { .progress = isatty(STDERR_FILENO), .label = "replay" };
 	struct rec_reader *r;
-	struct et_sink *sink, *guard = NULL;
+	struct et_sink *sink, *guard = NULL, *msink = NULL, *mtee = NULL;
 	int ret;
 
 	if (c->json + c->summary + c->json_state > 1) {
@@ -761,6 +810,11 @@ static int cmd_replay(struct cli *c, const char *path)
 	if (!c->json && !c->summary && !c->json_state) {
 		char why[128];
 
+		if (c->metrics) {
+			/* the TUI's replay seeks back and forth: no stream to count */
+			et_err("%s", _("replay: --metrics needs --json, --summary or --json-state"));
+			return 2;
+		}
 		if (!tui_possible(why, sizeof(why))) {
 			et_err("replay: %s; headless, use --json, --summary or --json-state", why);
 			return 2;
@@ -779,9 +833,13 @@ static int cmd_replay(struct cli *c, const char *path)
 		rec_close(r);
 		return ret;
 	}
-	r = open_recording(path);
-	if (!r)
+	if (c->metrics && !(msink = metrics_new(&c->maddr, c->metrics_max)))
 		return 1;
+	r = open_recording(path);
+	if (!r) {
+		metrics_free(msink);
+		return 1;
+	}
 	if (c->summary || c->json_state)
 		sink = state_view_new(stdout, c->summary ? STATE_SUMMARY : STATE_JSON, c->interval,
 				      c->count);
@@ -795,14 +853,34 @@ static int cmd_replay(struct cli *c, const char *path)
 			out_free(sink);
 		sink = NULL;
 	}
+	if (sink && msink && !(mtee = tee_new(guard ? guard : sink, msink))) {
+		if (guard)
+			learn_guard_finish(guard, path);
+		if (c->summary || c->json_state)
+			state_view_free(sink);
+		else
+			out_free(sink);
+		sink = NULL;
+	}
 	if (!sink) {
 		et_err("out of memory");
 		rec_close(r);
+		metrics_free(msink);
 		return 1;
 	}
-	ret = replay_feed(r, guard ? guard : sink, &ro);
+	ro.service = metrics_service(msink);
+	ret = replay_feed(r, mtee ? mtee : guard ? guard : sink, &ro);
 	if (guard && learn_guard_finish(guard, path))
 		ret = 1;
+	if (msink) {
+		/* the final figures stay served until interrupted (help: replay --metrics) */
+		fflush(stdout);
+		et_info(_("replay ended: --metrics %s serves its final figures until interrupted"),
+			c->maddr.text);
+		metrics_linger(msink);
+		tee_free(mtee);
+		metrics_free(msink);
+	}
 	if (c->summary || c->json_state)
 		state_view_free(sink);
 	else
@@ -885,7 +963,7 @@ enum out_kind { OUT_TEXT, OUT_JSON, OUT_STATE, OUT_TUI };
 static int cmd_trace(struct cli *c, char **cmd)
 {
 	struct rec_writer *rec = NULL;
-	struct et_sink *sink, *view;
+	struct et_sink *sink, *view, *msink = NULL, *shown = NULL;
 	enum out_kind kind;
 	char why[128];
 	int ret;
@@ -922,10 +1000,15 @@ static int cmd_trace(struct cli *c, char **cmd)
 	 */
 	c->s.cmd_output = kind == OUT_TUI ? SESSION_CMD_LOG : SESSION_CMD_STDERR;
 	c->s.out = kind == OUT_TUI ? NULL : stdout;
+	/* before the screen is taken: a port in use is said on the terminal */
+	if (c->metrics && !(msink = metrics_new(&c->maddr, c->metrics_max)))
+		return 1;
 	if (c->write) {
 		rec = rec_writer_open(c->write, c->force);
-		if (!rec)
+		if (!rec) {
+			metrics_free(msink);
 			return 1;
+		}
 	}
 	switch (kind) {
 	case OUT_STATE:
@@ -943,16 +1026,22 @@ static int cmd_trace(struct cli *c, char **cmd)
 	}
 	/* the recorder first: its end (the file complete) must not wait for
 	 * the TUI, which keeps an ended screen until q */
-	sink = view && rec ? tee_new(rec_writer_sink(rec), view) : view;
+	/* the endpoint after the view: it counts what the view was given */
+	shown = view && msink ? tee_new(view, msink) : view;
+	sink = shown && rec ? tee_new(rec_writer_sink(rec), shown) : shown;
 	if (!sink) {
 		et_err("out of memory");
 		ret = 1;
 		goto out;
 	}
+	c->s.service = metrics_service(msink);
 	ret = session_run(&c->s, sink);
 out:
-	if (sink != view)
+	if (sink != shown)
 		tee_free(sink);
+	if (shown != view)
+		tee_free(shown);
+	metrics_free(msink);
 	if (kind == OUT_STATE)
 		state_view_free(view);
 	else if (kind == OUT_TUI)

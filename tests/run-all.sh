@@ -89,6 +89,18 @@ else
 	fail "detectors" "$(cat "$OUT/detect_unit.build" "$OUT/detect_unit.log" 2>/dev/null | tail -n 20)"
 fi
 
+# the metrics endpoint's figures (folding, findings, escaping); binds 127.0.0.1:19466
+if gcc -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Iinclude $CLI_INC tests/metrics_test.c cli/model/model.c \
+	cli/model/anatomy.c cli/model/detect.c cli/model/chains.c cli/common/grow.c cli/views/describe.c \
+	cli/kernel/fdkind.c cli/common/log.c -lbpf -o "$OUT/metrics_test" 2>"$OUT/metrics_unit.build" &&
+	"$OUT/metrics_test" >"$OUT/metrics_unit.log" 2>&1; then
+	pass "metrics figures: $(tail -n 1 "$OUT/metrics_unit.log")"
+else
+	fail "metrics figures" \
+		"$(cat "$OUT/metrics_unit.build" "$OUT/metrics_unit.log" 2>/dev/null | tail -n 20)"
+fi
+
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude $CLI_INC tests/tui_test.c cli/views/tui_view.c \
 	cli/views/tui_tree.c cli/views/tui_anatomy.c cli/views/tui_findings.c cli/model/anatomy.c cli/model/detect.c \
@@ -486,6 +498,8 @@ step "detectors: findings of the demo scenarios, live and replayed"
 run_suite detect
 step "where waiters wait: symbolized call chains (fp, DWARF), redis, nginx, node, replayed"
 run_suite chains
+step "metrics: a real Prometheus scraping --metrics, live and replayed"
+run_suite metrics
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&

@@ -106,6 +106,18 @@ struct et_sink {
 	void (*end)(struct et_sink *s, __u64 now_ns);
 };
 
+/*
+ * A service the loop that feeds the sinks answers besides (the metrics
+ * endpoint): fd polled with the loop's own wait, readable when it has
+ * work; serve() does that work without blocking, and is called at least
+ * every turn of the loop (for its timeouts).
+ */
+struct et_service {
+	int fd;
+	void *ctx;
+	void (*serve)(void *ctx);
+};
+
 /* The size a record of this type must have, 0 for an unknown type. */
 size_t et_record_size(unsigned int type);
 /* 0 if the record is well formed, -EINVAL otherwise. */

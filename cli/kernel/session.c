@@ -890,6 +890,26 @@ static void session_info_fill(struct session *s, struct et_session_info *info,
 #define READ_PERIOD_MS 10
 
 /*
+ * ring_buffer__poll, with a service's fd polled too (--metrics): a request
+ * is answered at once, not after the ring's wait (up to 100 ms idle).
+ */
+static int ring_wait(struct session *s, int ms)
+{
+	const struct et_service *sv = s->o->service;
+	struct pollfd p[2];
+
+	if (!sv)
+		return ring_buffer__poll(s->rb, ms);
+	p[0] = (struct pollfd){ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = sv->fd, .events = POLLIN };
+	if (poll(p, 2, ms) < 0 && errno != EINTR)
+		return -errno;
+	if (p[1].revents)
+		sv->serve(sv->ctx);
+	return ring_buffer__consume(s->rb);
+}
+
+/*
  * One read of the event ring: the records committed without a wakeup, in
  * one batch.  After a read that found nothing the reader sleeps up to the
  * loop's 100 ms, asking the next record to wake it (reader_asleep); the
@@ -910,7 +930,7 @@ static int read_ring(struct session *s)
 			return n;
 		}
 	}
-	n = ring_buffer__poll(s->rb, snapshot_wait_ms(s, idle ? 100 : READ_PERIOD_MS));
+	n = ring_wait(s, snapshot_wait_ms(s, idle ? 100 : READ_PERIOD_MS));
 	if (!n)
 		n = ring_buffer__consume(s->rb);
 	s->last_read = n;
@@ -1047,6 +1067,8 @@ int session_run(const struct session_opts *o, struct et_sink *sink)
 			break;
 		if (sink->tick && sink->tick(sink, tn))
 			break;
+		if (o->service)
+			o->service->serve(o->service->ctx);
 		if (o->driver && o->driver->turn(o->driver->ctx, &s))
 			break;
 		if (end && t >= end)

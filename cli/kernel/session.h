@@ -47,6 +47,8 @@ struct session_opts {
 	 * session ends when writing there fails (a reader that went away) */
 	FILE *out;
 	const struct session_driver *driver;	/* NULL: none */
+	/* answered from the loop besides the ring (--metrics); NULL: none */
+	const struct et_service *service;
 };
 
 /*

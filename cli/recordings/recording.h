@@ -210,6 +210,7 @@ __u64 rec_position(const struct rec_reader *r);
 struct replay_opts {
 	bool progress;		/* a progress line on stderr (callers: only on a tty) */
 	const char *label;	/* for the progress line, e.g. "replay" */
+	const struct et_service *service;	/* answered at each tick (--metrics); NULL */
 };
 
 /*

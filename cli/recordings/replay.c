@@ -49,6 +49,8 @@ int replay_feed(struct rec_reader *r, struct et_sink *sink, const struct replay_
 			sink->flush(sink);
 			if (sink->tick && sink->tick(sink, it.ts_ns))
 				ended = true;	/* the sink has had enough (-n) */
+			if (o && o->service)
+				o->service->serve(o->service->ctx);
 			if (o && o->progress && mono_ns() / 1000000 >= next_progress) {
 				progress(r, o, events, false);
 				next_progress = mono_ns() / 1000000 + 200;
