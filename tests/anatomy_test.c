@@ -253,6 +253,17 @@ static void test_residency_sampled(void)
 	      "the same list walked again after the delivery: from that walk (%llu, sum %llu)",
 	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->count,
 	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->sum);
+	/* a walk after a wait's return, applied before the return's record
+	 * (two rings): no residency of a negative length; the item stays */
+	s.hdr.ts_ns = now + MODEL_SETTLE_NS + 9000;
+	now += MODEL_SETTLE_NS;
+	model_apply_snapshot(&m, &s);
+	leave(&m, PID, 1, (int[]){ 5 }, 1, 0, 100);
+	CHECK(hist(&m, ANAT_RESIDENCY)->count == 2 && hist(&m, ANAT_RESIDENCY)->max < 1000000 &&
+	      inst_of(&m)->nready == 1,
+	      "a walk newer than the delivery: not its residency (%llu, max %llu, ready %zu)",
+	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->count,
+	      (unsigned long long)hist(&m, ANAT_RESIDENCY)->max, inst_of(&m)->nready);
 	model_free(&m);
 }
 

@@ -623,6 +623,13 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 			continue;
 		}
 		r = model_ready_index(in, it->fd);
+		/*
+		 * A walk after this wait's return, applied before its record
+		 * (the snapshot ring and the event ring are read apart):
+		 * the item it pictured was queued again after this delivery.
+		 */
+		if (r >= 0 && in->ready[r].since_ns > e->hdr.ts_ns)
+			r = -1;
 		if (r >= 0) {
 			in->ready_hist[model_bucket(e->hdr.ts_ns - in->ready[r].since_ns)]++;
 			/* a walk from before the last delivery (sampled: snapshots
