@@ -324,6 +324,21 @@ static void test_lt_spin(void)
 	}
 	CHECK(!find(&m, DET_LT_SPIN), "waits that slept first: no spin");
 	model_free(&m);
+
+	/* callbacks seen: new data between the waits (a busy stream never
+	 * lets the thread sleep), each delivery is news: no spin */
+	start(&m, true, NULL);
+	ctl(&m, ET_CTL_ADD, 5, IN, 0);
+	for (int i = 0; i < 40; i++) {
+		enter(&m, PID, 8, 0, 100);
+		callback(&m, 5, 100);
+		leave(&m, PID, 1, (int[]){ 5 }, 1, 0, 100);
+	}
+	CHECK(!find(&m, DET_LT_SPIN), "a callback before each delivery (new data): no spin");
+	/* ... and the same without callbacks between: the data left unread */
+	lt_stream(&m, 5, 16, 1 * MS);
+	CHECK(find(&m, DET_LT_SPIN) != NULL, "then 16 deliveries with no callback: a spin");
+	model_free(&m);
 }
 
 static void test_saturation(void)

@@ -493,6 +493,24 @@ static void herd_wakeup(const struct model *m, struct model_inst *in,
 
 /* ---- wait exits -------------------------------------------------------------- */
 
+/*
+ * ep_poll_callback ran for the item: new data came (a callback runs at
+ * every wakeup of the file's queue, on the ready list or not).  Its
+ * deliveries after this one are news, not the same data left unread: the
+ * runs of it start again.  Only where callbacks are seen; without them a
+ * steady stream of new data that never lets the thread sleep looks the
+ * same as unread data (docs/diagnosis.md).
+ */
+static void lt_new_data(struct det_inst *di, __u64 data, __u64 ts)
+{
+	for (size_t i = 0; i < di->nt; i++)
+		for (unsigned int j = 0; j < di->t[i].nlt; j++)
+			if (di->t[i].lt[j].data == data) {
+				di->t[i].lt[j].run = 0;
+				di->t[i].lt[j].start = ts;
+			}
+}
+
 static void lt_spin(struct detect *d, const struct model *m, struct model_inst *in,
 		    struct det_thread *t, const struct et_ev_wait_exit *e)
 {
@@ -1056,6 +1074,7 @@ void detect_record(struct model *m, struct model_inst *in, const struct et_hdr *
 		di->cb = evidence(m, h, e->fd);
 		if (m->callbacks_visible)
 			resid_queued(in, e->fd, h->ts_ns);
+		lt_new_data(di, e->data, h->ts_ns);
 		break;
 	}
 	case ET_EV_CTL:
