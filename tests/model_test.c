@@ -198,6 +198,12 @@ static void test_close_drops_all(void)
 	CHECK(!model_find(&m, EP), "a closed instance is no longer found");
 	CHECK(m.ninst == 1 && m.inst[0]->closed_ns && !m.inst[0]->nitems &&
 	      !m.inst[0]->nready && !m.inst[0]->nwaiters, "it lingers, emptied and marked");
+	/* records in flight at the close (a callback on another CPU, the
+	 * wait that held the file) are the closed instance's, no new one */
+	callback(&m, 5, IN);
+	wait_exit(&m, 201, NULL, 0);
+	CHECK(m.ninst == 1 && m.inst[0]->closed_ns && !model_find(&m, EP),
+	      "records after the close: still one instance, closed (%zu)", m.ninst);
 	now += MODEL_LINGER_NS + 1;
 	create(&m);	/* the address reused by a new instance */
 	model_expire(&m);

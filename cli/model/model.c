@@ -209,10 +209,21 @@ static struct model_inst *inst_new(struct model *m, const struct et_inst *in, __
 	return &p->pub;
 }
 
+/*
+ * The instance a record is about.  A record naming a closed instance's
+ * address is about that instance, not a new one there: a callback in
+ * flight on another CPU at the close, a wait that held the file past
+ * close() (tracepoint mode closes at close()'s entry).  A new instance at
+ * that address comes with its ep_create, or with a snapshot
+ * (model_apply_snapshot reopens one walked well after its close).
+ */
 static struct model_inst *inst_get(struct model *m, const struct et_inst *in)
 {
 	struct model_inst *i = model_find(m, in->ep);
 
+	for (size_t k = m->ninst; !i && k > 0; k--)
+		if (m->inst[k - 1]->in.ep == in->ep)
+			return m->inst[k - 1];
 	return i ? i : inst_new(m, in, 0);
 }
 
