@@ -1,0 +1,856 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "diag-*" scenarios: for each detector of cli/model/detect.h a
+ * workload that provokes it (diag-NAME) and a similar one that must not
+ * (diag-NAME-ok), for tests/diagnose.sh.  Each writes, besides the usual
+ * ground truth, one line {"t":"diag","detector":NAME,"expect":BOOL,
+ * "epfd":E,"fds":[...],"tids":[...],"min_tids":N} that says which
+ * instance a finding must name (tests/check_findings.py), with which fds
+ * (a finding's fds must be among them; none listed: not checked) and
+ * which threads (a finding's threads must be among them, at least
+ * min_tids of them).
+ *
+ * Nothing here relies on timing: who is woken is made certain by waiting
+ * until the threads are asleep in epoll_wait (/proc) before each write,
+ * and the kernel's documented or long-standing wakeup order is checked
+ * as the workload goes ("the kernel disagrees" when it does not hold).
+ * The measures against time thresholds (lt-spin's window, the rates of
+ * busy-poll and zero-wakeups, long-residency) are made tens of times
+ * above or below the defaults of detect_defaults().
+ *
+ * fs/eventpoll.c facts used (v6.1, v6.12, the same on 6.18):
+ * - ep_poll puts its waiter at the head of ep->wq, exclusive
+ *   (__add_wait_queue_exclusive), and ep_poll_callback's wake_up wakes
+ *   one: of several threads asleep on one instance the one that slept
+ *   last is woken (LIFO), the root of the exclusive imbalance;
+ * - ep_send_events puts a level-triggered item back on the ready list
+ *   and ep_done_scan then wakes the next waiter: an event nobody takes
+ *   wakes every waiter of the instance in turn (the herd below);
+ * - an EPOLLEXCLUSIVE item's wait entry is queued at the tail of the
+ *   file's wait queue and its callback stops the wakeup there when its
+ *   instance had a waiter: one instance per write, the first one added;
+ * - ep_poll_callback lets a wakeup without a key (pollflags 0) queue the
+ *   item and wake a waiter; signalfd's wakeups carry none
+ *   (signalfd_notify: wake_up), so a signal that is not in a signalfd's
+ *   mask wakes its waiter for nothing;
+ * - closing an fd whose file stays open through a dup leaves the epitem
+ *   (ep_remove happens at the file's last fput): the close pitfall.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include "workload_ops.h"
+
+#define W (&workload_ops)
+
+#define DW_MS		10000	/* bound on every wait that must not time out */
+#define DW_TAG_STOP	(1ULL << 47)	/* tells a crew thread to stop (as workload.c) */
+#define DW_THREADS	4	/* the herd, its exclusive twin */
+#define DW_EXCL		3	/* threads on the shared instance of the imbalance */
+#define DW_EXCL_ROUNDS	25	/* ... times DW_EXCL wakeups: 75, above 50 */
+#define DW_SPIN_WAITS	48	/* consecutive deliveries: 3 times the default 16 */
+#define DW_SAT_WAITS	40	/* exactly maxevents: 40 of 40, the default is 50% of 20 */
+#define DW_BUSY_WAITS	4000	/* timeout-0 waits in a row */
+#define DW_ZERO_WAITS	60	/* waits that sleep and return 0 */
+#define DW_ZERO_MS	5	/* ... their timeout: about 200 a second, the default 10 */
+#define DW_RES_ROUNDS	3
+#define DW_RES_MS	300	/* held on the ready list: 30 times the default 10 ms */
+
+/* ---- a crew of threads, each in a wait loop on its instance ------------ */
+
+struct dcrew {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int woke;		/* waits that returned data, every thread */
+	int drained;		/* reads after them */
+	int took;		/* ... that found the count */
+	int drain_gen;		/* hold_drain: bumped to let the woken read */
+	int round;		/* hold_round: bumped to let them wait again */
+	int done;		/* threads out of their loop */
+	bool stop;		/* no more holding back */
+};
+
+struct dthr {
+	struct dcrew *c;
+	pthread_t th;
+	bool started;
+	pid_t tid;		/* set by the thread (atomic) */
+	int ep, efd;
+	bool hold_drain;	/* after a wakeup, read only when the main thread says */
+	bool hold_round;	/* after the read, wait again only in the next round */
+	int woke, took;		/* under c->mu */
+};
+
+static struct timespec dl_after(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += ms % 1000 * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* under c->mu: until *v >= want or the bound; 0 or ETIMEDOUT */
+static int cwait_ge(struct dcrew *c, const int *v, int want)
+{
+	struct timespec dl = dl_after(DW_MS);
+	int err = 0;
+
+	while (*v < want && !W->failed() && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&c->cv, &c->mu, &dl);
+	return *v >= want ? 0 : ETIMEDOUT;
+}
+
+/* under c->mu: until *v changes from old, or stop */
+static void cwait_change(struct dcrew *c, const int *v, int old)
+{
+	struct timespec dl = dl_after(DW_MS);
+	int err = 0;
+
+	while (*v == old && !c->stop && !W->failed() && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&c->cv, &c->mu, &dl);
+}
+
+/* one read of the eventfd: 1 it had a count, 0 it was empty (EAGAIN) */
+static int take(int efd)
+{
+	uint64_t v;
+	ssize_t n;
+
+	do
+		n = read(efd, &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	if (n == sizeof(v))
+		return 1;
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	return W->fail("read(eventfd %d): %s", efd, n < 0 ? strerror(errno) : "short");
+}
+
+static void *dthr_main(void *arg)
+{
+	struct dthr *t = arg;
+	struct dcrew *c = t->c;
+	struct epoll_event ev[8];
+
+	__atomic_store_n(&t->tid, gettid(), __ATOMIC_RELEASE);
+	W->truth("\"t\":\"thread\"");
+	while (!W->failed()) {
+		int n = W->wait(t->ep, ev, 8, DW_MS), gen, round, got;
+		bool stop = false, data = false;
+
+		if (n <= 0) {
+			W->fail("thread %d: epoll_wait(%d) returned %d (%s)", t->tid, t->ep, n,
+				n ? strerror(errno) : "timed out");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u64 & DW_TAG_STOP)
+				stop = true;
+			else
+				data = true;
+		}
+		if (stop)
+			break;
+		if (!data)
+			continue;
+		pthread_mutex_lock(&c->mu);
+		c->woke++;
+		t->woke++;
+		gen = c->drain_gen;
+		round = c->round;
+		pthread_cond_broadcast(&c->cv);
+		if (t->hold_drain)
+			cwait_change(c, &c->drain_gen, gen);
+		pthread_mutex_unlock(&c->mu);
+		got = take(t->efd);
+		pthread_mutex_lock(&c->mu);
+		c->drained++;
+		if (got > 0) {
+			c->took++;
+			t->took++;
+		}
+		pthread_cond_broadcast(&c->cv);
+		if (t->hold_round)
+			cwait_change(c, &c->round, round);
+		pthread_mutex_unlock(&c->mu);
+		if (got < 0)
+			break;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->done++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static void crew_init(struct dcrew *c)
+{
+	pthread_condattr_t ca;
+
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+/* bounded, polling /proc: tid is asleep inside an epoll wait */
+static int await_asleep(pid_t tid)
+{
+	for (int i = 0; i < 4000 && !W->failed(); i++) {
+		int r = W->asleep(tid);
+
+		if (r > 0)
+			return 0;
+		if (r < 0)
+			return W->fail("thread %d: cannot tell whether it sleeps (%d)", tid, r);
+		usleep(i < 50 ? 100 : 2000);
+	}
+	return W->fail("thread %d never fell asleep in an epoll wait", tid);
+}
+
+static pid_t thr_tid(struct dthr *t)
+{
+	for (int i = 0; i < 5000; i++) {
+		pid_t tid = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+
+		if (tid)
+			return tid;
+		usleep(1000);
+	}
+	return W->fail("a thread never started"), 0;
+}
+
+/* the threads not held back by the crew are asleep in their waits */
+static int await_free_asleep(struct dthr *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct dcrew *c = t[i].c;
+		bool held;
+		pid_t tid = thr_tid(&t[i]);
+
+		if (!tid)
+			return -1;
+		pthread_mutex_lock(&c->mu);
+		/* a woken thread that holds for its round is in a futex, not a wait */
+		held = t[i].hold_round && t[i].woke > c->round;
+		pthread_mutex_unlock(&c->mu);
+		if (!held && await_asleep(tid))
+			return -1;
+	}
+	return 0;
+}
+
+/* one at a time, each asleep before the next starts: their order on ep->wq is known */
+static int crew_start(struct dthr *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int err = pthread_create(&t[i].th, NULL, dthr_main, &t[i]);
+
+		if (err)
+			return W->fail("pthread_create: %s", strerror(err));
+		t[i].started = true;
+		if (await_asleep(thr_tid(&t[i])))
+			return -1;
+	}
+	return 0;
+}
+
+/* ends every started thread (a stop item made ready on each instance), bounded */
+static int crew_stop(struct dthr *t, int n, const int *stopw)
+{
+	struct dcrew *c = t[0].c;
+	struct timespec dl;
+	int r = 0;
+
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	for (int i = 0; i < n; i++)
+		if (stopw[i] >= 0)
+			W->put_byte(stopw[i]);
+	for (int i = 0; i < n; i++) {
+		int err;
+
+		if (!t[i].started)
+			continue;
+		dl = (struct timespec){ 0 };
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += DW_MS / 1000 + 1;
+		err = pthread_timedjoin_np(t[i].th, NULL, &dl);
+		if (err) {
+			/* still running: it keeps the crew, which is never freed */
+			r = W->fail("joining thread %d: %s", t[i].tid, strerror(err));
+			continue;
+		}
+		t[i].started = false;
+	}
+	return r;
+}
+
+/* a level-triggered stop item on ep: readable once a byte is written to *w */
+static int add_stop(int ep, int *w)
+{
+	int p[2];
+
+	if (W->make_pipe(p) ||
+	    W->ctl(ep, EPOLL_CTL_ADD, p[0], EPOLLIN, workload_tag(ep, p[0]) | DW_TAG_STOP, 0))
+		return -1;
+	*w = p[1];
+	return 0;
+}
+
+/* "[a,b,c]" of n ints, into buf */
+static const char *ints(char *buf, size_t len, const int *v, int n)
+{
+	size_t off = 0;
+
+	buf[off++] = '[';
+	for (int i = 0; i < n && off + 16 < len; i++)
+		off += snprintf(buf + off, len - off, "%s%d", i ? "," : "", v[i]);
+	snprintf(buf + off, len - off, "]");
+	return buf;
+}
+
+/* the line tests/check_findings.py holds the findings to */
+static void diag_truth(const char *det, bool expect, int epfd, const int *fds, int nfds,
+		       const int *tids, int ntids, int min_tids)
+{
+	char f[256], t[256];
+
+	W->truth("\"t\":\"diag\",\"detector\":\"%s\",\"expect\":%s,\"epfd\":%d,\"fds\":%s,"
+		 "\"tids\":%s,\"min_tids\":%d", det, expect ? "true" : "false", epfd,
+		 ints(f, sizeof(f), fds, nfds), ints(t, sizeof(t), tids, ntids), min_tids);
+}
+
+/* ---- herd --------------------------------------------------------------- */
+
+/*
+ * ok false: DW_THREADS threads asleep on one instance watching one
+ * level-triggered eventfd.  One write: the first woken returns the event
+ * and holds; its scan put the item back and woke the next, which finds it
+ * still readable, and so on: every thread returns the one event.  Then
+ * each reads: one takes the count, the others find nothing.  Three times.
+ * ok true: the same threads, one instance each, the eventfd added with
+ * EPOLLEXCLUSIVE: one write wakes one thread, which takes it.
+ */
+static int herd(bool ok)
+{
+	enum { N = DW_THREADS, ROUNDS = 3 };
+	struct dcrew c;
+	struct dthr t[N] = {};
+	int ep[N], stopw[N], efd, tids[N], nep = ok ? N : 1, r = -1;
+
+	crew_init(&c);
+	for (int i = 0; i < N; i++)
+		stopw[i] = -1;
+	efd = W->make_eventfd();
+	if (efd < 0)
+		return -1;
+	for (int i = 0; i < nep; i++) {
+		ep[i] = W->ep_create(false);
+		if (ep[i] < 0 ||
+		    W->ctl(ep[i], EPOLL_CTL_ADD, efd, EPOLLIN | (ok ? EPOLLEXCLUSIVE : 0),
+			   workload_tag(ep[i], efd), 0) ||
+		    add_stop(ep[i], &stopw[i]))
+			return -1;
+	}
+	for (int i = 0; i < N; i++)
+		t[i] = (struct dthr){ .c = &c, .ep = ep[ok ? i : 0], .efd = efd,
+			.hold_drain = true };
+	if (crew_start(t, N))
+		goto stop;
+	for (int round = 0; round < ROUNDS; round++) {
+		int want = ok ? round + 1 : N * (round + 1), woke;
+
+		if (await_free_asleep(t, N) || W->bump_eventfd(efd))
+			goto stop;
+		pthread_mutex_lock(&c.mu);
+		r = cwait_ge(&c, &c.woke, want);
+		pthread_mutex_unlock(&c.mu);
+		if (r) {
+			r = W->fail("the kernel disagrees: herd: round %d: %d wakeups, expected %d",
+				    round, c.woke, want);
+			goto stop;
+		}
+		r = -1;
+		/*
+		 * Exclusive: the others, seen asleep in their waits while the
+		 * event is still unread, were not woken (a woken one would
+		 * return it and hold in a futex)
+		 */
+		for (int i = 0; ok && i < N; i++)
+			if (t[i].woke == round && await_asleep(t[i].tid))
+				goto stop;
+		pthread_mutex_lock(&c.mu);
+		woke = c.woke;
+		c.drain_gen++;
+		pthread_cond_broadcast(&c.cv);
+		if (woke == want)
+			cwait_ge(&c, &c.drained, want);
+		pthread_mutex_unlock(&c.mu);
+		if (woke != want || c.drained != want || c.took != round + 1) {
+			W->fail("the kernel disagrees: herd: round %d: %d woken, %d read, %d took "
+				"the count", round, woke, c.drained, c.took);
+			goto stop;
+		}
+	}
+	r = 0;
+stop:
+	if (crew_stop(t, N, stopw))
+		return -1;	/* a thread still runs: the crew stays */
+	if (r)
+		return -1;
+	for (int i = 0; i < N; i++)
+		tids[i] = t[i].tid;
+	W->truth("\"t\":\"diag_herd\",\"rounds\":%d,\"woken\":%d,\"took\":%d", ROUNDS, c.woke,
+		 c.took);
+	if (!ok) {
+		diag_truth("herd", true, ep[0], &efd, 1, tids, N, 2);
+	} else {
+		for (int i = 0; i < N; i++)
+			diag_truth("herd", false, ep[i], &efd, 1, &tids[i], 1, 0);
+	}
+	return 0;
+}
+
+/* ---- exclusive imbalance ------------------------------------------------- */
+
+/*
+ * One eventfd, EPOLLEXCLUSIVE (and edge-triggered: no scan wakes another
+ * thread) on two instances: DW_EXCL threads on the first, one on the
+ * second.  Each write wakes one thread of the first instance (its entry
+ * comes first in the eventfd's queue and it always has a sleeper), the one
+ * that slept last.
+ * ok false: the woken thread reads and waits again at once: it slept last,
+ * it is woken next, every time: one thread takes them all.
+ * ok true: the woken thread holds until DW_EXCL writes have gone (one
+ * round): each thread of the instance takes one write a round.
+ */
+static int excl(bool ok)
+{
+	enum { N = DW_EXCL + 1 };
+	struct dcrew c;
+	struct dthr t[N] = {};
+	int ep[2], stopw[N], efd, tids[N], wins[N], best = 0, total, r = -1;
+	char w[128];
+
+	crew_init(&c);
+	for (int i = 0; i < N; i++)
+		stopw[i] = -1;
+	efd = W->make_eventfd();
+	if (efd < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		ep[i] = W->ep_create(false);
+		if (ep[i] < 0 ||
+		    W->ctl(ep[i], EPOLL_CTL_ADD, efd, EPOLLIN | EPOLLET | EPOLLEXCLUSIVE,
+			   workload_tag(ep[i], efd), 0))
+			return -1;
+	}
+	/* one stop item per instance; one byte wakes every thread of it */
+	if (add_stop(ep[0], &stopw[0]) || add_stop(ep[1], &stopw[1]))
+		return -1;
+	for (int i = 0; i < N; i++)
+		t[i] = (struct dthr){ .c = &c, .ep = ep[i < DW_EXCL ? 0 : 1], .efd = efd,
+			.hold_round = ok };
+	if (crew_start(t, N))
+		goto stop;
+	for (int round = 0, k = 0; round < DW_EXCL_ROUNDS; round++) {
+		for (int j = 0; j < DW_EXCL; j++, k++) {
+			if (await_free_asleep(t, N) || W->bump_eventfd(efd))
+				goto stop;
+			pthread_mutex_lock(&c.mu);
+			r = cwait_ge(&c, &c.drained, k + 1);
+			pthread_mutex_unlock(&c.mu);
+			if (r) {
+				r = W->fail("exclusive imbalance: no thread took write %d", k);
+				goto stop;
+			}
+			r = -1;
+		}
+		pthread_mutex_lock(&c.mu);
+		c.round++;
+		pthread_cond_broadcast(&c.cv);
+		pthread_mutex_unlock(&c.mu);
+	}
+	r = 0;
+stop:
+	if (crew_stop(t, N, stopw))
+		return -1;
+	if (r)
+		return -1;
+	total = DW_EXCL * DW_EXCL_ROUNDS;
+	for (int i = 0; i < N; i++) {
+		tids[i] = t[i].tid;
+		wins[i] = t[i].woke;
+		if (wins[i] > wins[best])
+			best = i;
+	}
+	W->truth("\"t\":\"diag_excl\",\"writes\":%d,\"wins\":%s,\"top\":%d", total,
+		 ints(w, sizeof(w), wins, N), tids[best]);
+	if (c.woke != total || c.took != total)
+		return W->fail("the kernel disagrees: exclusive imbalance: %d writes woke %d "
+			       "threads, %d took the count", total, c.woke, c.took);
+	if (!ok) {
+		/* LIFO on ep->wq: the thread that slept last is woken */
+		if (wins[best] < total - 1)
+			return W->fail("the kernel disagrees: exclusive imbalance: thread %d took "
+				       "%d of %d wakeups, expected all but the first",
+				       tids[best], wins[best], total);
+		diag_truth("exclusive-imbalance", true, ep[0], &efd, 1, &tids[best], 1, 1);
+		return 0;
+	}
+	for (int i = 0; i < DW_EXCL; i++)
+		if (wins[i] != DW_EXCL_ROUNDS)
+			return W->fail("exclusive imbalance: thread %d took %d of %d wakeups, "
+				       "expected one a round", tids[i], wins[i], total);
+	diag_truth("exclusive-imbalance", false, ep[0], &efd, 1, tids, DW_EXCL, 0);
+	diag_truth("exclusive-imbalance", false, ep[1], &efd, 1, &tids[DW_EXCL], 1, 0);
+	return 0;
+}
+
+/* ---- level-triggered spin ------------------------------------------------ */
+
+/*
+ * ok false: a level-triggered eventfd made readable and never read: every
+ * wait returns it at once, DW_SPIN_WAITS times in a row.
+ * ok true: two level-triggered eventfds, written and read in turn: each
+ * delivered every other wait, each delivery a new write, read before the
+ * next wait.
+ */
+static int lt_spin(bool ok)
+{
+	int ep = W->ep_create(false), a = W->make_eventfd(), b = W->make_eventfd(), fds[2];
+	int tid = gettid();
+
+	if (ep < 0 || a < 0 || b < 0 ||
+	    W->ctl(ep, EPOLL_CTL_ADD, a, EPOLLIN, workload_tag(ep, a), 0) ||
+	    W->ctl(ep, EPOLL_CTL_ADD, b, EPOLLIN, workload_tag(ep, b), 0))
+		return -1;
+	if (!ok && W->bump_eventfd(a))
+		return -1;
+	for (int i = 0; i < DW_SPIN_WAITS; i++) {
+		int fd = ok && i % 2 ? b : a;
+
+		if (ok && W->bump_eventfd(fd))
+			return -1;
+		if (W->wait_one(ep, workload_tag(ep, fd), EPOLLIN,
+				ok ? "a written eventfd" : "an unread level-triggered eventfd"))
+			return -1;
+		if (ok && W->drain(fd))
+			return -1;
+	}
+	fds[0] = a;
+	fds[1] = b;
+	diag_truth("lt-spin", !ok, ep, fds, ok ? 2 : 1, &tid, 1, 1);
+	return 0;
+}
+
+/* ---- maxevents saturation ------------------------------------------------- */
+
+/*
+ * ok false: eight level-triggered eventfds readable, waits with maxevents
+ * 4: each returns 4, puts them back behind the other 4 (list_add_tail),
+ * so the list always holds 8 and each item goes out every other wait.
+ * ok true: the eight edge-triggered, written again before each wait with
+ * maxevents 16: each returns 8, the list empty after it.
+ */
+static int maxevents_sat(bool ok)
+{
+	enum { NFD = 8 };
+	int ep = W->ep_create(false), fd[NFD], tid = gettid(), max = ok ? 16 : 4;
+	struct epoll_event ev[16];
+
+	if (ep < 0)
+		return -1;
+	for (int i = 0; i < NFD; i++) {
+		fd[i] = W->make_eventfd();
+		if (fd[i] < 0 ||
+		    W->ctl(ep, EPOLL_CTL_ADD, fd[i], EPOLLIN | (ok ? EPOLLET : 0),
+			   workload_tag(ep, fd[i]), 0) ||
+		    (!ok && W->bump_eventfd(fd[i])))
+			return -1;
+	}
+	for (int i = 0; i < DW_SAT_WAITS; i++) {
+		int n;
+
+		for (int j = 0; ok && j < NFD; j++)
+			if (W->bump_eventfd(fd[j]))
+				return -1;
+		n = W->wait(ep, ev, max, DW_MS);
+		if (n != (ok ? NFD : max))
+			return W->fail("the kernel disagrees: maxevents: a wait with %d of %d "
+				       "ready returned %d", max, NFD, n);
+	}
+	diag_truth("maxevents-sat", !ok, ep, fd, NFD, &tid, 1, 1);
+	return 0;
+}
+
+/* ---- busy polling ----------------------------------------------------------- */
+
+/*
+ * DW_BUSY_WAITS timeout-0 waits as fast as they go, with epoll_wait
+ * itself: a ground-truth line each would be most of the work.  Their
+ * count goes in one line.
+ * ok false: nothing is ever ready: every one returns 0.
+ * ok true: an edge-triggered eventfd written before each: each returns it.
+ */
+static int busy_poll(bool ok)
+{
+	int ep = W->ep_create(false), e = W->make_eventfd(), tid = gettid(), empty = 0;
+	struct epoll_event ev[4];
+
+	if (ep < 0 || e < 0 ||
+	    W->ctl(ep, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLET, workload_tag(ep, e), 0))
+		return -1;
+	for (int i = 0; i < DW_BUSY_WAITS; i++) {
+		int n;
+
+		if (ok && W->bump_eventfd(e))
+			return -1;
+		n = epoll_wait(ep, ev, 4, 0);
+		if (n < 0)
+			return W->fail("epoll_wait(%d): %s", ep, strerror(errno));
+		if (n != (ok ? 1 : 0))
+			return W->fail("the kernel disagrees: busy poll: a timeout-0 wait "
+				       "returned %d", n);
+		empty += !n;
+		if (ok && W->drain(e))
+			return -1;
+	}
+	W->truth("\"t\":\"waits\",\"epfd\":%d,\"timeout_ms\":0,\"count\":%d,\"empty\":%d", ep,
+		 DW_BUSY_WAITS, empty);
+	diag_truth("busy-poll", !ok, ep, NULL, 0, &tid, 1, 1);
+	return 0;
+}
+
+/* ---- 0-event wakeups ----------------------------------------------------------- */
+
+struct zhelp {
+	pid_t main_tid;
+	int efd;		/* ok: written each time the main thread sleeps */
+	bool ok;
+	bool done;		/* atomic: the main thread's waits are over */
+	int pokes;		/* what the helper did */
+	pthread_t th;
+};
+
+/*
+ * Each time the main thread is seen asleep in its wait: ok, one write to
+ * the eventfd it waits for; not ok, SIGURG raised at this thread, where it
+ * is blocked: it is pending (a blocked signal is never ignored), so
+ * signalfd_notify wakes the signalfd's queue, keyless, and the main
+ * thread's scan finds nothing (its signalfd takes SIGUSR2 only).
+ */
+static void *zero_helper(void *arg)
+{
+	struct zhelp *z = arg;
+	struct timespec zero = { 0, 0 };
+	sigset_t urg;
+
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	pthread_sigmask(SIG_BLOCK, &urg, NULL);
+	while (!__atomic_load_n(&z->done, __ATOMIC_ACQUIRE) && !W->failed()) {
+		int a = W->asleep(z->main_tid);
+
+		if (a < 0)
+			break;
+		if (a == 0) {
+			usleep(100);
+			continue;
+		}
+		if (z->ok) {
+			if (W->bump_eventfd(z->efd))
+				break;
+		} else {
+			if (syscall(SYS_tgkill, getpid(), gettid(), SIGURG))
+				break;
+			while (sigtimedwait(&urg, NULL, &zero) < 0 && errno == EINTR)
+				;
+		}
+		/*
+		 * The main thread is runnable now (the wakeup is done before the
+		 * write or the signal returns): seen asleep again, it slept again
+		 */
+		if (++z->pokes >= 4 * DW_ZERO_WAITS)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * ok false: DW_ZERO_WAITS waits with a DW_ZERO_MS timeout on an instance
+ * whose only item, a signalfd for SIGUSR2, is never readable: each sleeps
+ * and returns 0 at its timeout, and meanwhile a helper thread wakes it
+ * for nothing (see zero_helper): 0-event wakeups, timed and not.
+ * ok true: the same number of waits, each woken by a write to an
+ * edge-triggered eventfd: each returns it.
+ */
+static int zero_wakeups(bool ok)
+{
+	struct zhelp z = { .main_tid = gettid(), .ok = ok };
+	int ep = W->ep_create(false), fd, tid = gettid(), zeros = 0, err, r = 0;
+	struct epoll_event ev[4];
+	sigset_t usr2;
+
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	if (ep < 0)
+		return -1;
+	if (ok) {
+		fd = W->make_eventfd();
+	} else {
+		fd = signalfd(-1, &usr2, SFD_NONBLOCK | SFD_CLOEXEC);
+		if (fd < 0)
+			return W->fail("signalfd: %s", strerror(errno));
+		fd = W->track(fd, "signalfd", "signalfd");
+	}
+	if (fd < 0 ||
+	    W->ctl(ep, EPOLL_CTL_ADD, fd, EPOLLIN | (ok ? EPOLLET : 0), workload_tag(ep, fd), 0))
+		return -1;
+	z.efd = fd;
+	err = pthread_create(&z.th, NULL, zero_helper, &z);
+	if (err)
+		return W->fail("pthread_create: %s", strerror(err));
+	for (int i = 0; i < DW_ZERO_WAITS && !r; i++) {
+		int n = W->wait(ep, ev, 4, ok ? DW_MS : DW_ZERO_MS);
+
+		if (n < 0)
+			r = W->fail("epoll_wait(%d): %s", ep, strerror(errno));
+		else if (ok && n != 1)
+			r = W->fail("zero wakeups: a wait woken by a write returned %d", n);
+		else if (!ok && n)
+			r = W->fail("the kernel disagrees: a signal outside a signalfd's mask "
+				    "made it readable");
+		zeros += !n;
+		if (!r && ok)
+			r = W->drain(fd);
+	}
+	__atomic_store_n(&z.done, true, __ATOMIC_RELEASE);
+	pthread_join(z.th, NULL);
+	if (r)
+		return -1;
+	W->truth("\"t\":\"waits\",\"epfd\":%d,\"count\":%d,\"zero\":%d,\"pokes\":%d", ep,
+		 DW_ZERO_WAITS, zeros, z.pokes);
+	diag_truth("zero-wakeups", !ok, ep, NULL, 0, &tid, 1, 1);
+	return 0;
+}
+
+/* ---- stale registration ---------------------------------------------------- */
+
+/*
+ * An eventfd added, dup'd, its first fd closed: the file stays open (the
+ * dup), so its epitem stays, keyed by the closed fd number.  A new
+ * eventfd then takes that number (the lowest free).  Events written to
+ * the dup keep arriving under the old number: the close pitfall.
+ * ok true: the same, but the item is deleted (EPOLL_CTL_DEL) before the
+ * close, and the new eventfd is added under its number.
+ */
+static int stale_reg(bool ok)
+{
+	int ep = W->ep_create(false), e = W->make_eventfd(), d, n, tid = gettid(), watch;
+
+	if (ep < 0 || e < 0 ||
+	    W->ctl(ep, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLET, workload_tag(ep, e), 0))
+		return -1;
+	d = W->dup_fd(e);
+	if (d < 0 || (ok && W->ctl(ep, EPOLL_CTL_DEL, e, 0, 0, 0)) || W->close_fd(e))
+		return -1;
+	n = W->make_eventfd();
+	if (n < 0)
+		return -1;
+	if (n != e)
+		W->truth("\"t\":\"note\",\"text\":\"fd %d not reused (new eventfd %d)\"", e, n);
+	if (ok && W->ctl(ep, EPOLL_CTL_ADD, n, EPOLLIN | EPOLLET, workload_tag(ep, n), 0))
+		return -1;
+	watch = ok ? n : d;
+	for (int i = 0; i < 4; i++) {
+		/* not ok: written through the dup, reported under the closed number */
+		if (W->bump_eventfd(watch) ||
+		    W->wait_one(ep, workload_tag(ep, ok ? n : e), EPOLLIN,
+				ok ? "a registered eventfd" : "an eventfd closed under its number"))
+			return -1;
+		if (W->drain(watch))
+			return -1;
+	}
+	if (W->expect(ep))
+		return -1;
+	diag_truth("stale-reg", !ok, ep, &e, 1, &tid, 1, 0);
+	return 0;
+}
+
+/* ---- long ready-list residency -------------------------------------------------- */
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
+/*
+ * ok false: an eventfd written, then the only thread busy elsewhere (a
+ * sleep, not a wait) for DW_RES_MS before it collects it: the item waits
+ * on the ready list all that time.  Three times.
+ * ok true: the same pauses, taken with nothing ready: the write comes just
+ * before the wait, which collects it at once.
+ */
+static int long_residency(bool ok)
+{
+	int ep = W->ep_create(false), e = W->make_eventfd(), tid = gettid();
+
+	if (ep < 0 || e < 0 ||
+	    W->ctl(ep, EPOLL_CTL_ADD, e, EPOLLIN, workload_tag(ep, e), 0))
+		return -1;
+	for (int i = 0; i < DW_RES_ROUNDS; i++) {
+		if (ok)
+			sleep_ms(DW_RES_MS);
+		if (W->bump_eventfd(e))
+			return -1;
+		if (!ok)
+			sleep_ms(DW_RES_MS);
+		if (W->wait_one(ep, workload_tag(ep, e), EPOLLIN, "a written eventfd") ||
+		    W->drain(e))
+			return -1;
+	}
+	diag_truth("long-residency", !ok, ep, &e, 1, &tid, 1, 0);
+	return 0;
+}
+
+/* ---- the scenarios ------------------------------------------------------------- */
+
+#define DIAG_PAIR(name, fn) \
+	int sc_diag_##name(int scale) { (void)scale; return fn(false); } \
+	int sc_diag_##name##_ok(int scale) { (void)scale; return fn(true); }
+
+DIAG_PAIR(herd, herd)
+DIAG_PAIR(excl, excl)
+DIAG_PAIR(lt_spin, lt_spin)
+DIAG_PAIR(sat, maxevents_sat)
+DIAG_PAIR(busy, busy_poll)
+DIAG_PAIR(zero, zero_wakeups)
+DIAG_PAIR(stale, stale_reg)
+DIAG_PAIR(residency, long_residency)
