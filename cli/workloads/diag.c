@@ -332,15 +332,22 @@ static const char *ints(char *buf, size_t len, const int *v, int n)
 	return buf;
 }
 
-/* the line tests/check_findings.py holds the findings to */
+/*
+ * The line tests/check_findings.py holds the findings to: a finding must
+ * name at least min_fds of fds and no other, at least min_tids of tids and
+ * no other, and every one of must (the thread it is about)
+ */
 static void diag_truth(const char *det, bool expect, int epfd, const int *fds, int nfds,
-		       const int *tids, int ntids, int min_tids)
+		       int min_fds, const int *tids, int ntids, int min_tids, int must)
 {
-	char f[256], t[256];
+	char f[256], t[256], m[24] = "";
 
+	if (must)
+		snprintf(m, sizeof(m), "%d", must);
 	W->truth("\"t\":\"diag\",\"detector\":\"%s\",\"expect\":%s,\"epfd\":%d,\"fds\":%s,"
-		 "\"tids\":%s,\"min_tids\":%d", det, expect ? "true" : "false", epfd,
-		 ints(f, sizeof(f), fds, nfds), ints(t, sizeof(t), tids, ntids), min_tids);
+		 "\"min_fds\":%d,\"tids\":%s,\"min_tids\":%d,\"must_tids\":[%s]", det,
+		 expect ? "true" : "false", epfd, ints(f, sizeof(f), fds, nfds), min_fds,
+		 ints(t, sizeof(t), tids, ntids), min_tids, m);
 }
 
 /* ---- herd --------------------------------------------------------------- */
@@ -426,10 +433,10 @@ stop:
 	W->truth("\"t\":\"diag_herd\",\"rounds\":%d,\"woken\":%d,\"took\":%d", ROUNDS, c.woke,
 		 c.took);
 	if (!ok) {
-		diag_truth("herd", true, ep[0], &efd, 1, tids, N, 2);
+		diag_truth("herd", true, ep[0], &efd, 1, 1, tids, N, 2, 0);
 	} else {
 		for (int i = 0; i < N; i++)
-			diag_truth("herd", false, ep[i], &efd, 1, &tids[i], 1, 0);
+			diag_truth("herd", false, ep[i], &efd, 1, 0, &tids[i], 1, 0, 0);
 	}
 	return 0;
 }
@@ -518,15 +525,15 @@ stop:
 			return W->fail("the kernel disagrees: exclusive imbalance: thread %d took "
 				       "%d of %d wakeups, expected all but the first",
 				       tids[best], wins[best], total);
-		diag_truth("exclusive-imbalance", true, ep[0], &efd, 1, &tids[best], 1, 1);
+		diag_truth("exclusive-imbalance", true, ep[0], &efd, 1, 0, tids, N, 1, tids[best]);
 		return 0;
 	}
 	for (int i = 0; i < DW_EXCL; i++)
 		if (wins[i] != DW_EXCL_ROUNDS)
 			return W->fail("exclusive imbalance: thread %d took %d of %d wakeups, "
 				       "expected one a round", tids[i], wins[i], total);
-	diag_truth("exclusive-imbalance", false, ep[0], &efd, 1, tids, DW_EXCL, 0);
-	diag_truth("exclusive-imbalance", false, ep[1], &efd, 1, &tids[DW_EXCL], 1, 0);
+	diag_truth("exclusive-imbalance", false, ep[0], &efd, 1, 0, tids, N, 0, 0);
+	diag_truth("exclusive-imbalance", false, ep[1], &efd, 1, 0, tids, N, 0, 0);
 	return 0;
 }
 
@@ -563,7 +570,7 @@ static int lt_spin(bool ok)
 	}
 	fds[0] = a;
 	fds[1] = b;
-	diag_truth("lt-spin", !ok, ep, fds, ok ? 2 : 1, &tid, 1, 1);
+	diag_truth("lt-spin", !ok, ep, fds, ok ? 2 : 1, 1, &tid, 1, 1, 0);
 	return 0;
 }
 
@@ -603,7 +610,7 @@ static int maxevents_sat(bool ok)
 			return W->fail("the kernel disagrees: maxevents: a wait with %d of %d "
 				       "ready returned %d", max, NFD, n);
 	}
-	diag_truth("maxevents-sat", !ok, ep, fd, NFD, &tid, 1, 1);
+	diag_truth("maxevents-sat", !ok, ep, fd, NFD, 0, &tid, 1, 1, 0);
 	return 0;
 }
 
@@ -641,7 +648,7 @@ static int busy_poll(bool ok)
 	}
 	W->truth("\"t\":\"waits\",\"epfd\":%d,\"timeout_ms\":0,\"count\":%d,\"empty\":%d", ep,
 		 DW_BUSY_WAITS, empty);
-	diag_truth("busy-poll", !ok, ep, NULL, 0, &tid, 1, 1);
+	diag_truth("busy-poll", !ok, ep, &e, 1, 0, &tid, 1, 1, 0);
 	return 0;
 }
 
@@ -754,7 +761,7 @@ static int zero_wakeups(bool ok)
 		return -1;
 	W->truth("\"t\":\"waits\",\"epfd\":%d,\"count\":%d,\"zero\":%d,\"pokes\":%d", ep,
 		 DW_ZERO_WAITS, zeros, z.pokes);
-	diag_truth("zero-wakeups", !ok, ep, NULL, 0, &tid, 1, 1);
+	diag_truth("zero-wakeups", !ok, ep, &fd, 1, 0, &tid, 1, 1, 0);
 	return 0;
 }
 
@@ -797,7 +804,7 @@ static int stale_reg(bool ok)
 	}
 	if (W->expect(ep))
 		return -1;
-	diag_truth("stale-reg", !ok, ep, &e, 1, &tid, 1, 0);
+	diag_truth("stale-reg", !ok, ep, &e, 1, 1, &tid, 1, 0, 0);
 	return 0;
 }
 
@@ -816,14 +823,16 @@ static void sleep_ms(int ms)
  * sleep, not a wait) for DW_RES_MS before it collects it: the item waits
  * on the ready list all that time.  Three times.
  * ok true: the same pauses, taken with nothing ready: the write comes just
- * before the wait, which collects it at once.
+ * before the wait, which collects it at once.  Edge-triggered: a delivered
+ * level-triggered item would be put back on the list and stay there,
+ * unreadable, until the next wait's scan, through the pause.
  */
 static int long_residency(bool ok)
 {
 	int ep = W->ep_create(false), e = W->make_eventfd(), tid = gettid();
 
 	if (ep < 0 || e < 0 ||
-	    W->ctl(ep, EPOLL_CTL_ADD, e, EPOLLIN, workload_tag(ep, e), 0))
+	    W->ctl(ep, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLET, workload_tag(ep, e), 0))
 		return -1;
 	for (int i = 0; i < DW_RES_ROUNDS; i++) {
 		if (ok)
@@ -836,7 +845,7 @@ static int long_residency(bool ok)
 		    W->drain(e))
 			return -1;
 	}
-	diag_truth("long-residency", !ok, ep, &e, 1, &tid, 1, 0);
+	diag_truth("long-residency", !ok, ep, &e, 1, 1, &tid, 1, 0, 0);
 	return 0;
 }
 
