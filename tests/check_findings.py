@@ -3,6 +3,7 @@
 
 usage: check_findings.py TRACE.jsonl TRUTH.jsonl [--label L] [--unseen DET,...]
        check_findings.py --same LIVE.jsonl REPLAY.jsonl [--label L]
+       check_findings.py --raw TRACE.jsonl TRUTH.jsonl [--label L]
 
 The truth (cli/workloads/diag.c) has a line {"t":"scenario","pid":P} and
 one {"t":"diag","detector":D,"expect":B,"epfd":E,"fds":[..],"min_fds":N,
@@ -17,6 +18,10 @@ stream's "finding" records are taken at their latest version for each
 --unseen D,...: detectors this mode cannot see (said by the suite from the
 session's hooks): a positive check then only holds that whatever is found
 is right, and says so.
+--raw: no findings looked at: the records the stream has anyway (wait
+exits, wakeups, snapshots) show the case clearly on its side of the
+detector's default threshold (or clearly not), so that a failing finding
+check is the detector's, not the workload's.
 --same: the latest findings of two streams (live and its replay) are equal.
 Prints one line per check, "PASS name" or "FAIL name :: detail"; exits 1
 if any failed.
@@ -87,13 +92,111 @@ def check_positive(f, t, nrecs):
     return None
 
 
+# ---- --raw: the phenomenon in the records, whatever the detectors say ------
+
+def raw_measure(det, recs, pid, t):
+    """what the stream shows of det on (pid, epfd): (measure, text)"""
+    ep = t["epfd"]
+    mine = [r for r in recs if r.get("pid") == pid and r.get("epfd") == ep]
+    exits = [r for r in mine if r["type"] == "wait_exit" and r.get("ret", -1) >= 0]
+    tags = {ep << 32 | fd for fd in t["fds"]}
+
+    def delivers(r):
+        return any(e.get("data") in tags for e in r.get("events") or [])
+    if det == "herd":
+        # wait exits that delivered the watched eventfd, per thread
+        by = {}
+        for r in exits:
+            if delivers(r):
+                by[r["tid"]] = by.get(r["tid"], 0) + 1
+        return sum(by.values()), f"{sum(by.values())} deliveries of one eventfd to {len(by)} threads"
+    if det == "exclusive-imbalance":
+        by = {}
+        for r in mine:
+            if r["type"] == "wakeup":
+                by[r["tid"]] = by.get(r["tid"], 0) + 1
+        n = sum(by.values())
+        top = max(by.values()) if by else 0
+        return (100 * top // n if n else 0, n), f"top thread {top} of {n} wakeups"
+    if det == "lt-spin":
+        best = run = 0
+        last = None
+        for r in exits:
+            d = tuple(sorted(e.get("data") for e in r.get("events") or []))
+            run = run + 1 if d and d == last else (1 if d else 0)
+            last = d
+            best = max(best, run)
+        return best, f"longest run of waits delivering the same items: {best}"
+    if det == "maxevents-sat":
+        maxev = {}
+        full = total = 0
+        for r in mine:
+            if r["type"] == "wait_enter":
+                maxev[r["tid"]] = r.get("maxevents")
+            elif r in exits:
+                total += 1
+                full += r.get("ret") == maxev.get(r["tid"])
+        return (100 * full // total if total else 0), f"{full} of {total} waits full"
+    if det == "busy-poll":
+        z = [r for r in mine if r["type"] == "wait_enter" and r.get("timeout_ns") == 0]
+        zt = {(r["tid"], r["ts_ns"]) for r in z}
+        empty = sum(1 for r in exits if r.get("ret") == 0)
+        span = (z[-1]["ts_ns"] - z[0]["ts_ns"]) / 1e9 if len(z) > 1 else 0
+        rate = len(z) / span if span else 0
+        return (len(z), empty, rate), f"{len(z)} timeout-0 waits, {empty} empty, {rate:.0f}/s"
+    if det == "zero-wakeups":
+        z = [r for r in exits if r.get("ret") == 0 and r.get("slept_ns")]
+        span = (z[-1]["ts_ns"] - z[0]["ts_ns"]) / 1e9 if len(z) > 1 else 0
+        wk = sum(1 for r in mine if r["type"] == "wakeup")
+        rate = len(z) / span if span else 0
+        return (len(z), rate), f"{len(z)} waits slept and returned 0 ({rate:.0f}/s), {wk} wakeups"
+    if det == "stale-reg":
+        dels = [r for r in mine if r["type"] == "ctl" and r.get("op") == "DEL"]
+        snaps = [r for r in mine if r["type"] == "snapshot"]
+        listed = bool(snaps) and any(f.get("fd") in t["fds"] for f in snaps[-1].get("fds", []))
+        return (len(dels), listed), f"{len(dels)} DEL, fd {t['fds']} in the last snapshot: {listed}"
+    if det == "long-residency":
+        snaps = [r for r in mine if r["type"] == "snapshot"]
+        seen = sum(1 for r in snaps if set(r.get("ready") or []) & set(t["fds"]))
+        return seen, f"{seen} of {len(snaps)} snapshots with the item on the ready list"
+    return None, "unknown detector"
+
+
+def raw_ok(det, expect, m):
+    """the measure is a clear case, on its side of the default threshold"""
+    if det == "herd":
+        return m >= 6 if expect else True
+    if det == "exclusive-imbalance":
+        share, n = m
+        return (share >= 90 and n >= 60) if expect else (share <= 50 or n < 10)
+    if det == "lt-spin":
+        return m >= 32 if expect else m <= 1
+    if det == "maxevents-sat":
+        return m >= 90 if expect else m == 0
+    if det == "busy-poll":
+        n, empty, rate = m
+        return (n >= 2000 and empty >= 0.9 * n and rate >= 1000) if expect else empty <= n // 10
+    if det == "zero-wakeups":
+        n, rate = m
+        return (n >= 30 and rate >= 20) if expect else n <= 1
+    if det == "stale-reg":
+        dels, listed = m
+        return (dels == 0 and listed) if expect else dels >= 1
+    if det == "long-residency":
+        return m >= 1 if expect else m == 0
+    return False
+
+
 def main(argv):
-    label, unseen, args = "", set(), []
+    label, unseen, args, raw = "", set(), [], False
     i = 0
     while i < len(argv):
         if argv[i] == "--label":
             label = argv[i + 1] + ": "
             i += 2
+        elif argv[i] == "--raw":
+            raw = True
+            i += 1
         elif argv[i] == "--unseen":
             unseen = {d for d in argv[i + 1].split(",") if d}
             i += 2
@@ -131,6 +234,13 @@ def main(argv):
         out(False, "the truth names the scenario and what to check", args[1])
         return 1
     pid = sc[0]["pid"]
+    if raw:
+        for t in lines:
+            m, text = raw_measure(t["detector"], recs, pid, t)
+            out(m is not None and raw_ok(t["detector"], t["expect"], m),
+                f"{sc[0]['name']}: the records show {'a' if t['expect'] else 'no'} "
+                f"{t['detector']} case on epfd {t['ep' + 'fd']}", text)
+        return 1 if bad else 0
     latest, versions = findings(recs)
     for t in lines:
         det, ep = t["detector"], t["epfd"]

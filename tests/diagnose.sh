@@ -3,7 +3,8 @@
 # them and similar ones that must not (the diag-* scenarios,
 # cli/workloads/diag.c): each scenario traced with --json (tests/diag_run.sh,
 # also recorded), its "finding" records held to the scenario's ground truth
-# (tests/check_findings.py); for a few, replay --json of the recording must
+# (tests/check_findings.py), and the records themselves must show the case
+# clearly on its side of the default threshold (--raw); for a few, replay --json of the recording must
 # find the same.  A detector the session's mode cannot see (DIAG_UNSEEN,
 # from the session record) is checked where it can be seen
 # (tests/diagnose_vm.sh, the guests' kprobe and fentry modes); here its
@@ -39,6 +40,9 @@ for det in $DETS; do
 			continue
 		fi
 		uns=$(diag_unseen "$R/trace.jsonl")
+		# the case is clear in the records themselves, detectors aside
+		python3 "$D/check_findings.py" --raw "$R/trace.jsonl" "$R/truth.jsonl" \
+			--label "diagnose: $MODE"
 		python3 "$D/check_findings.py" "$R/trace.jsonl" "$R/truth.jsonl" \
 			--label "diagnose: $MODE" --unseen "$uns"
 		case " $REPLAYED " in *" $det "*) ;; *) continue ;; esac
