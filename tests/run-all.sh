@@ -466,6 +466,8 @@ step "lessons: learn, each lesson against its ground truth, recorded and replaye
 run_suite learn
 step "latency anatomy: histograms against a workload's own counts, live and replayed"
 run_suite anatomy
+step "detectors: workloads that provoke each one, and similar ones that must not"
+run_suite diagnose
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
@@ -865,6 +867,12 @@ if [ -n "$VM_KERNELS" ]; then
 	step "lessons 5-8 in the Debian kernels, held at every step"
 	export VM_CACHE VM_KERNELS
 	run_suite lessons_vm
+fi
+# the detectors' workloads in the same kernels: 6.1 fentry, 6.12 kprobe
+if [ -n "$VM_KERNELS" ]; then
+	step "detectors in the Debian kernels (callbacks seen)"
+	export VM_CACHE VM_KERNELS
+	run_suite diagnose_vm
 fi
 full_kver=
 if [ -n "$VM_FULL" ]; then
