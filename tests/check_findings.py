@@ -104,12 +104,19 @@ def raw_measure(det, recs, pid, t):
     def delivers(r):
         return any(e.get("data") in tags for e in r.get("events") or [])
     if det == "herd":
-        # wait exits that delivered the watched eventfd, per thread
-        by = {}
-        for r in exits:
-            if delivers(r):
-                by[r["tid"]] = by.get(r["tid"], 0) + 1
-        return sum(by.values()), f"{sum(by.values())} deliveries of one eventfd to {len(by)} threads"
+        # deliveries of the watched eventfd, and wakeups for nothing: a thread
+        # woken (not by its timer) that slept again before its wait returned
+        took, woken, nothing = 0, set(), 0
+        for r in mine:
+            if r["type"] == "wakeup" and not r.get("timer"):
+                woken.add(r["tid"])
+            elif r["type"] == "sleep" and r["tid"] in woken:
+                woken.discard(r["tid"])
+                nothing += 1
+            elif r in exits:
+                woken.discard(r["tid"])
+                took += delivers(r)
+        return (took, nothing), f"{took} deliveries of the eventfd, {nothing} wakeups for nothing"
     if det == "exclusive-imbalance":
         by = {}
         for r in mine:
@@ -127,7 +134,7 @@ def raw_measure(det, recs, pid, t):
             last = d
             best = max(best, run)
         return best, f"longest run of waits delivering the same items: {best}"
-    if det == "maxevents-sat":
+    if det == "maxevents-saturation":
         maxev = {}
         full = total = 0
         for r in mine:
@@ -139,18 +146,26 @@ def raw_measure(det, recs, pid, t):
         return (100 * full // total if total else 0), f"{full} of {total} waits full"
     if det == "busy-poll":
         z = [r for r in mine if r["type"] == "wait_enter" and r.get("timeout_ns") == 0]
-        zt = {(r["tid"], r["ts_ns"]) for r in z}
         empty = sum(1 for r in exits if r.get("ret") == 0)
         span = (z[-1]["ts_ns"] - z[0]["ts_ns"]) / 1e9 if len(z) > 1 else 0
-        rate = len(z) / span if span else 0
-        return (len(z), empty, rate), f"{len(z)} timeout-0 waits, {empty} empty, {rate:.0f}/s"
+        rate = (len(z) - 1) / span if span else 0
+        return (len(z), empty, rate), (f"{len(z)} timeout-0 waits, {empty} empty, "
+                                       f"{rate:.0f}/s over {span:.2f} s")
     if det == "zero-wakeups":
-        z = [r for r in exits if r.get("ret") == 0 and r.get("slept_ns")]
+        # waits that slept and returned 0 after a wakeup that was not their timer's
+        woken, z = {}, []
+        for r in mine:
+            if r["type"] == "wait_enter":
+                woken[r["tid"]] = False
+            elif r["type"] == "wakeup" and not r.get("timer"):
+                woken[r["tid"]] = True
+            elif r in exits and r.get("ret") == 0 and r.get("slept_ns") and woken.get(r["tid"]):
+                z.append(r)
         span = (z[-1]["ts_ns"] - z[0]["ts_ns"]) / 1e9 if len(z) > 1 else 0
-        wk = sum(1 for r in mine if r["type"] == "wakeup")
-        rate = len(z) / span if span else 0
-        return (len(z), rate), f"{len(z)} waits slept and returned 0 ({rate:.0f}/s), {wk} wakeups"
-    if det == "stale-reg":
+        rate = (len(z) - 1) / span if span else 0
+        return (len(z), rate, span), (f"{len(z)} waits woken for nothing that returned 0, "
+                                      f"{rate:.0f}/s over {span:.2f} s")
+    if det == "stale-registration":
         dels = [r for r in mine if r["type"] == "ctl" and r.get("op") == "DEL"]
         snaps = [r for r in mine if r["type"] == "snapshot"]
         listed = bool(snaps) and any(f.get("fd") in t["fds"] for f in snaps[-1].get("fds", []))
@@ -165,21 +180,22 @@ def raw_measure(det, recs, pid, t):
 def raw_ok(det, expect, m):
     """the measure is a clear case, on its side of the default threshold"""
     if det == "herd":
-        return m >= 6 if expect else True
+        took, nothing = m
+        return (took >= 3 and nothing >= 3) if expect else nothing == 0
     if det == "exclusive-imbalance":
         share, n = m
         return (share >= 90 and n >= 60) if expect else (share <= 50 or n < 10)
     if det == "lt-spin":
         return m >= 32 if expect else m <= 1
-    if det == "maxevents-sat":
+    if det == "maxevents-saturation":
         return m >= 90 if expect else m == 0
     if det == "busy-poll":
         n, empty, rate = m
-        return (n >= 2000 and empty >= 0.9 * n and rate >= 1000) if expect else empty <= n // 10
+        return (n >= 2000 and empty >= 0.9 * n and rate >= 1500) if expect else empty <= n // 10
     if det == "zero-wakeups":
-        n, rate = m
-        return (n >= 30 and rate >= 20) if expect else n <= 1
-    if det == "stale-reg":
+        n, rate, span = m
+        return (n >= 30 and rate >= 20 and span >= 1.0) if expect else n <= 1
+    if det == "stale-registration":
         dels, listed = m
         return (dels == 0 and listed) if expect else dels >= 1
     if det == "long-residency":

@@ -41,10 +41,13 @@
 #endif
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,9 +65,10 @@
 #define DW_EXCL_ROUNDS	25	/* ... times DW_EXCL wakeups: 75, above 50 */
 #define DW_SPIN_WAITS	48	/* consecutive deliveries: 3 times the default 16 */
 #define DW_SAT_WAITS	40	/* exactly maxevents: 40 of 40, the default is 50% of 20 */
-#define DW_BUSY_WAITS	4000	/* timeout-0 waits in a row */
-#define DW_ZERO_WAITS	60	/* waits that sleep and return 0 */
-#define DW_ZERO_MS	5	/* ... their timeout: about 200 a second, the default 10 */
+#define DW_RATE_MS	1500	/* busy-poll, zero-wakeups: rates are measured over 1 s */
+#define DW_BUSY_BURST	40	/* timeout-0 waits in a row ... */
+#define DW_BUSY_PAUSE_MS 10	/* ... then a pause: about 4000 a second, the default 1000 */
+#define DW_ZERO_MS	10	/* 0-event wakeups: one a wait, 100 a second, the default 10 */
 #define DW_RES_ROUNDS	3
 #define DW_RES_MS	300	/* held on the ready list: 30 times the default 10 ms */
 
@@ -352,73 +356,220 @@ static void diag_truth(const char *det, bool expect, int epfd, const int *fds, i
 
 /* ---- herd --------------------------------------------------------------- */
 
+/* voluntary context switches of a thread of ours: each is one sleep; -1 unknown */
+static long long vswitches(pid_t tid)
+{
+	char path[64], buf[4096], *p;
+	long long v = -1;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strstr(buf, "\nvoluntary_ctxt_switches:");
+	if (p)
+		v = strtoll(p + 26, NULL, 10);
+	return v;
+}
+
+struct herd {
+	struct dcrew c;
+	struct dthr t[DW_THREADS];	/* the last one takes; the others find nothing */
+	int cpu;			/* every thread of the herd runs there */
+	bool rt;			/* the taker got SCHED_FIFO */
+	int idle_returns;		/* waits of the others that returned data (none) */
+};
+
+static int pin(int cpu, int policy, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one))
+		return -1;
+	return pthread_setschedparam(pthread_self(), policy, &sp) ? -2 : 0;
+}
+
+/*
+ * The taker: SCHED_FIFO on the herd's CPU, where the others are
+ * SCHED_IDLE: from its wakeup to its next sleep none of them runs there.
+ * Its scan puts the level-triggered item back and wakes one of them; it
+ * reads the eventfd empty before anything that could block (the truth
+ * line, the crew's lock), so the one woken scans an empty eventfd.  The
+ * wait is epoll_wait itself for that reason; its line is written after.
+ */
+static void *herd_taker(void *arg)
+{
+	struct dthr *t = arg;
+	struct herd *h = (struct herd *)((char *)t->c - offsetof(struct herd, c));
+	struct dcrew *c = t->c;
+	struct epoll_event ev[8];
+	char evs[8 * 48];
+	int r = pin(h->cpu, SCHED_FIFO, 1);
+
+	if (r == -2)
+		r = pin(h->cpu, SCHED_OTHER, 0);	/* no RT here: SCHED_IDLE must do */
+	else
+		h->rt = !r;
+	__atomic_store_n(&t->tid, gettid(), __ATOMIC_RELEASE);
+	if (r)
+		return W->fail("cannot pin thread %d to CPU %d", gettid(), h->cpu), NULL;
+	W->truth("\"t\":\"thread\",\"role\":\"taker\",\"cpu\":%d,\"fifo\":%s", h->cpu,
+		 h->rt ? "true" : "false");
+	while (!W->failed()) {
+		int n = epoll_wait(t->ep, ev, 8, DW_MS), err = errno, got = 0, round;
+		bool stop = false;
+
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u64 & DW_TAG_STOP)
+				stop = true;
+			else
+				got = take(t->efd);
+		}
+		evs[0] = 0;
+		for (int i = 0, off = 0; i < n; i++)
+			off += snprintf(evs + off, sizeof(evs) - off, "%s{\"events\":%u,\"data\":%llu}",
+					i ? "," : "", ev[i].events,
+					(unsigned long long)ev[i].data.u64);
+		W->truth("\"t\":\"wait\",\"syscall\":\"epoll_wait\",\"epfd\":%d,\"maxevents\":8,"
+			 "\"timeout_ms\":%d,\"ret\":%d,\"errno\":%d,\"events\":[%s]", t->ep,
+			 DW_MS, n, n < 0 ? err : 0, evs);
+		if (n <= 0) {
+			W->fail("thread %d: epoll_wait(%d) returned %d", t->tid, t->ep, n);
+			break;
+		}
+		if (stop || got < 0)
+			break;
+		pthread_mutex_lock(&c->mu);
+		c->woke++;
+		c->drained++;
+		c->took += got;
+		t->woke++;
+		t->took += got;
+		round = c->round;
+		pthread_cond_broadcast(&c->cv);
+		cwait_change(c, &c->round, round);
+		pthread_mutex_unlock(&c->mu);
+	}
+	pthread_mutex_lock(&c->mu);
+	c->done++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* the others: SCHED_IDLE on the herd's CPU, woken for nothing, until the stop item */
+static void *herd_other(void *arg)
+{
+	struct dthr *t = arg;
+	struct herd *h = (struct herd *)((char *)t->c - offsetof(struct herd, c));
+	struct dcrew *c = t->c;
+	struct epoll_event ev[8];
+	int r = pin(h->cpu, SCHED_IDLE, 0);
+
+	__atomic_store_n(&t->tid, gettid(), __ATOMIC_RELEASE);
+	if (r)
+		return W->fail("cannot pin thread %d to CPU %d at SCHED_IDLE", gettid(),
+			       h->cpu), NULL;
+	W->truth("\"t\":\"thread\",\"role\":\"other\",\"cpu\":%d", h->cpu);
+	while (!W->failed()) {
+		int n = W->wait(t->ep, ev, 8, -1);
+		bool stop = false;
+
+		if (n <= 0) {
+			W->fail("thread %d: epoll_wait(%d) returned %d", t->tid, t->ep, n);
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			stop |= !!(ev[i].data.u64 & DW_TAG_STOP);
+		if (stop)
+			break;
+		pthread_mutex_lock(&c->mu);
+		h->idle_returns++;
+		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+	}
+	pthread_mutex_lock(&c->mu);
+	c->done++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
 /*
  * ok false: DW_THREADS threads asleep on one instance watching one
- * level-triggered eventfd.  One write: the first woken returns the event
- * and holds; its scan put the item back and woke the next, which finds it
- * still readable, and so on: every thread returns the one event.  Then
- * each reads: one takes the count, the others find nothing.  Three times.
- * ok true: the same threads, one instance each, the eventfd added with
- * EPOLLEXCLUSIVE: one write wakes one thread, which takes it.
+ * level-triggered eventfd, all on one CPU; the taker slept last, so a
+ * write wakes it (ep->wq is LIFO).  It returns the event and its scan puts
+ * the item back and wakes the next sleeper, which runs only once the taker
+ * has read the eventfd empty (see herd_taker): that one's scan finds
+ * nothing and it sleeps again without returning.  Two woken, one took it.
+ * Three times.
+ * ok true: the same number of threads, one instance each, the eventfd
+ * added with EPOLLEXCLUSIVE, no scheduling games: each write wakes one
+ * thread, which takes it.
  */
-static int herd(bool ok)
+static int herd_ok(void)
 {
 	enum { N = DW_THREADS, ROUNDS = 3 };
 	struct dcrew c;
 	struct dthr t[N] = {};
-	int ep[N], stopw[N], efd, tids[N], nep = ok ? N : 1, r = -1;
+	int ep[N], stopw[N], efd, tids[N], r = -1;
 
 	crew_init(&c);
-	for (int i = 0; i < N; i++)
-		stopw[i] = -1;
 	efd = W->make_eventfd();
 	if (efd < 0)
 		return -1;
-	for (int i = 0; i < nep; i++) {
+	for (int i = 0; i < N; i++) {
 		ep[i] = W->ep_create(false);
 		if (ep[i] < 0 ||
-		    W->ctl(ep[i], EPOLL_CTL_ADD, efd, EPOLLIN | (ok ? EPOLLEXCLUSIVE : 0),
+		    W->ctl(ep[i], EPOLL_CTL_ADD, efd, EPOLLIN | EPOLLEXCLUSIVE,
 			   workload_tag(ep[i], efd), 0) ||
 		    add_stop(ep[i], &stopw[i]))
 			return -1;
+		t[i] = (struct dthr){ .c = &c, .ep = ep[i], .efd = efd, .hold_drain = true };
 	}
-	for (int i = 0; i < N; i++)
-		t[i] = (struct dthr){ .c = &c, .ep = ep[ok ? i : 0], .efd = efd,
-			.hold_drain = true };
 	if (crew_start(t, N))
 		goto stop;
 	for (int round = 0; round < ROUNDS; round++) {
-		int want = ok ? round + 1 : N * (round + 1), woke;
+		int woke;
 
 		if (await_free_asleep(t, N) || W->bump_eventfd(efd))
 			goto stop;
 		pthread_mutex_lock(&c.mu);
-		r = cwait_ge(&c, &c.woke, want);
+		r = cwait_ge(&c, &c.woke, round + 1);
 		pthread_mutex_unlock(&c.mu);
 		if (r) {
-			r = W->fail("the kernel disagrees: herd: round %d: %d wakeups, expected %d",
-				    round, c.woke, want);
+			r = W->fail("herd: no thread took write %d", round);
 			goto stop;
 		}
 		r = -1;
 		/*
-		 * Exclusive: the others, seen asleep in their waits while the
-		 * event is still unread, were not woken (a woken one would
-		 * return it and hold in a futex)
+		 * The others, seen asleep in their waits while the event is still
+		 * unread, were not woken (a woken one would return it and hold)
 		 */
-		for (int i = 0; ok && i < N; i++)
-			if (t[i].woke == round && await_asleep(t[i].tid))
+		for (int i = 0; i < N; i++) {
+			pthread_mutex_lock(&c.mu);
+			woke = t[i].woke;
+			pthread_mutex_unlock(&c.mu);
+			if (woke == round && await_asleep(t[i].tid))
 				goto stop;
+		}
 		pthread_mutex_lock(&c.mu);
 		woke = c.woke;
 		c.drain_gen++;
 		pthread_cond_broadcast(&c.cv);
-		if (woke == want)
-			cwait_ge(&c, &c.drained, want);
+		cwait_ge(&c, &c.drained, round + 1);
 		pthread_mutex_unlock(&c.mu);
-		if (woke != want || c.drained != want || c.took != round + 1) {
-			W->fail("the kernel disagrees: herd: round %d: %d woken, %d read, %d took "
-				"the count", round, woke, c.drained, c.took);
+		if (woke != round + 1 || c.took != round + 1) {
+			W->fail("the kernel disagrees: exclusive: write %d woke %d threads, %d "
+				"took it", round, woke - round, c.took - round);
 			goto stop;
 		}
 	}
@@ -428,16 +579,110 @@ stop:
 		return -1;	/* a thread still runs: the crew stays */
 	if (r)
 		return -1;
-	for (int i = 0; i < N; i++)
-		tids[i] = t[i].tid;
 	W->truth("\"t\":\"diag_herd\",\"rounds\":%d,\"woken\":%d,\"took\":%d", ROUNDS, c.woke,
 		 c.took);
-	if (!ok) {
-		diag_truth("herd", true, ep[0], &efd, 1, 1, tids, N, 2, 0);
-	} else {
-		for (int i = 0; i < N; i++)
-			diag_truth("herd", false, ep[i], &efd, 1, 0, &tids[i], 1, 0, 0);
+	for (int i = 0; i < N; i++) {
+		tids[i] = t[i].tid;
+		diag_truth("herd", false, ep[i], &efd, 1, 0, &tids[i], 1, 0, 0);
 	}
+	return 0;
+}
+
+static int herd(bool ok)
+{
+	enum { N = DW_THREADS, ROUNDS = 3 };
+	static struct herd h;	/* leaked on purpose if a thread cannot be joined */
+	struct dthr *t = h.t, *taker = &h.t[N - 1];
+	int ep, stopw[N], efd, tids[N], woken[N] = {}, wk = 0, r = -1;
+	long long sw[N];
+
+	if (ok)
+		return herd_ok();
+	memset(&h, 0, sizeof(h));
+	crew_init(&h.c);
+	h.cpu = sched_getcpu();
+	if (h.cpu < 0)
+		return W->fail("sched_getcpu: %s", strerror(errno));
+	for (int i = 0; i < N; i++)
+		stopw[i] = -1;
+	efd = W->make_eventfd();
+	ep = W->ep_create(false);
+	if (efd < 0 || ep < 0 ||
+	    W->ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, workload_tag(ep, efd), 0) ||
+	    add_stop(ep, &stopw[0]))
+		return -1;
+	/* one at a time, each asleep before the next: the taker last, on top of ep->wq */
+	for (int i = 0; i < N; i++) {
+		int err;
+
+		t[i] = (struct dthr){ .c = &h.c, .ep = ep, .efd = efd };
+		err = pthread_create(&t[i].th, NULL, &t[i] == taker ? herd_taker : herd_other,
+				     &t[i]);
+		if (err) {
+			W->fail("pthread_create: %s", strerror(err));
+			goto stop;
+		}
+		t[i].started = true;
+		if (await_asleep(thr_tid(&t[i])))
+			goto stop;
+	}
+	for (int round = 0; round < ROUNDS; round++) {
+		bool again = false;
+
+		/* the taker waits again only now: it slept last */
+		if (round) {
+			pthread_mutex_lock(&h.c.mu);
+			h.c.round++;
+			pthread_cond_broadcast(&h.c.cv);
+			pthread_mutex_unlock(&h.c.mu);
+		}
+		if (await_asleep(taker->tid))
+			goto stop;
+		for (int i = 0; i < N - 1; i++)
+			sw[i] = vswitches(t[i].tid);
+		if (W->bump_eventfd(efd))
+			goto stop;
+		pthread_mutex_lock(&h.c.mu);
+		r = cwait_ge(&h.c, &h.c.drained, round + 1);
+		pthread_mutex_unlock(&h.c.mu);
+		if (r || h.c.took != round + 1) {
+			r = W->fail("herd: round %d: the taker took %d of %d writes", round,
+				    h.c.took, round + 1);
+			goto stop;
+		}
+		r = -1;
+		/* one other was woken by the taker's scan: it slept again, nothing returned */
+		for (int k = 0; k < 5000 && !again; k++) {
+			for (int i = 0; i < N - 1 && !again; i++) {
+				long long v = vswitches(t[i].tid);
+
+				if (v > sw[i] && W->asleep(t[i].tid) == 1) {
+					again = true;
+					woken[wk < N ? wk++ : 0] = t[i].tid;
+				}
+			}
+			if (!again)
+				usleep(2000);
+		}
+		if (!again || h.idle_returns) {
+			W->fail("the kernel disagrees: herd: round %d: %s", round, !again ?
+				"no other thread was woken by the taker's scan" :
+				"another thread returned the event the taker had read");
+			goto stop;
+		}
+	}
+	r = 0;
+stop:
+	if (crew_stop(t, N, stopw))
+		return -1;	/* a thread still runs: h stays as it is */
+	if (r)
+		return -1;
+	for (int i = 0; i < N; i++)
+		tids[i] = t[i].tid;
+	W->truth("\"t\":\"diag_herd\",\"rounds\":%d,\"taker\":%d,\"fifo\":%s,\"woken_for_nothing\":"
+		 "[%d,%d,%d]", ROUNDS, taker->tid, h.rt ? "true" : "false", woken[0], woken[1],
+		 woken[2]);
+	diag_truth("herd", true, ep, &efd, 1, 1, tids, N, 2, taker->tid);
 	return 0;
 }
 
@@ -610,44 +855,68 @@ static int maxevents_sat(bool ok)
 			return W->fail("the kernel disagrees: maxevents: a wait with %d of %d "
 				       "ready returned %d", max, NFD, n);
 	}
-	diag_truth("maxevents-sat", !ok, ep, fd, NFD, 0, &tid, 1, 1, 0);
+	diag_truth("maxevents-saturation", !ok, ep, fd, NFD, 0, &tid, 1, 1, 0);
 	return 0;
 }
 
 /* ---- busy polling ----------------------------------------------------------- */
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
 /*
- * DW_BUSY_WAITS timeout-0 waits as fast as they go, with epoll_wait
- * itself: a ground-truth line each would be most of the work.  Their
- * count goes in one line.
+ * Timeout-0 waits in bursts of DW_BUSY_BURST, a DW_BUSY_PAUSE_MS pause
+ * between bursts, for DW_RATE_MS: the detectors measure a rate over a
+ * second of stream time at least, and the bursts keep it near 4000 a
+ * second (a few thousand records a second, not the million a bare loop
+ * makes).  epoll_wait itself, not the wrapper: a ground-truth line each
+ * would be most of the work; their count goes in one line.
  * ok false: nothing is ever ready: every one returns 0.
  * ok true: an edge-triggered eventfd written before each: each returns it.
  */
 static int busy_poll(bool ok)
 {
-	int ep = W->ep_create(false), e = W->make_eventfd(), tid = gettid(), empty = 0;
+	int ep = W->ep_create(false), e = W->make_eventfd(), tid = gettid(), empty = 0, n = 0;
+	long long start = now_ms(), end;
 	struct epoll_event ev[4];
 
 	if (ep < 0 || e < 0 ||
 	    W->ctl(ep, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLET, workload_tag(ep, e), 0))
 		return -1;
-	for (int i = 0; i < DW_BUSY_WAITS; i++) {
-		int n;
+	while (now_ms() - start < DW_RATE_MS) {
+		for (int i = 0; i < DW_BUSY_BURST; i++, n++) {
+			int ret;
 
-		if (ok && W->bump_eventfd(e))
-			return -1;
-		n = epoll_wait(ep, ev, 4, 0);
-		if (n < 0)
-			return W->fail("epoll_wait(%d): %s", ep, strerror(errno));
-		if (n != (ok ? 1 : 0))
-			return W->fail("the kernel disagrees: busy poll: a timeout-0 wait "
-				       "returned %d", n);
-		empty += !n;
-		if (ok && W->drain(e))
-			return -1;
+			if (ok && W->bump_eventfd(e))
+				return -1;
+			ret = epoll_wait(ep, ev, 4, 0);
+			if (ret < 0)
+				return W->fail("epoll_wait(%d): %s", ep, strerror(errno));
+			if (ret != (ok ? 1 : 0))
+				return W->fail("the kernel disagrees: busy poll: a timeout-0 wait "
+					       "returned %d", ret);
+			empty += !ret;
+			if (ok && W->drain(e))
+				return -1;
+		}
+		sleep_ms(DW_BUSY_PAUSE_MS);
 	}
-	W->truth("\"t\":\"waits\",\"epfd\":%d,\"timeout_ms\":0,\"count\":%d,\"empty\":%d", ep,
-		 DW_BUSY_WAITS, empty);
+	end = now_ms();
+	W->truth("\"t\":\"waits\",\"epfd\":%d,\"timeout_ms\":0,\"count\":%d,\"empty\":%d,"
+		 "\"ms\":%lld", ep, n, empty, end - start);
 	diag_truth("busy-poll", !ok, ep, &e, 1, 0, &tid, 1, 1, 0);
 	return 0;
 }
@@ -656,35 +925,44 @@ static int busy_poll(bool ok)
 
 struct zhelp {
 	pid_t main_tid;
-	int efd;		/* ok: written each time the main thread sleeps */
+	int efd;		/* ok: written once in each wait of the main thread */
 	bool ok;
+	int gen;		/* atomic: the main thread's wait going on (1, 2, ...) */
 	bool done;		/* atomic: the main thread's waits are over */
 	int pokes;		/* what the helper did */
 	pthread_t th;
 };
 
 /*
- * Each time the main thread is seen asleep in its wait: ok, one write to
- * the eventfd it waits for; not ok, SIGURG raised at this thread, where it
- * is blocked: it is pending (a blocked signal is never ignored), so
- * signalfd_notify wakes the signalfd's queue, keyless, and the main
- * thread's scan finds nothing (its signalfd takes SIGUSR2 only).
+ * Once in each wait of the main thread, when it is seen asleep there: ok,
+ * one write to the eventfd it waits for; not ok, SIGURG raised at this
+ * thread, where it is blocked: it is pending (a blocked signal is never
+ * ignored), so signalfd_notify wakes the signalfd's queue, keyless, and
+ * the main thread's scan finds nothing (its signalfd takes SIGUSR2 only)
+ * and it sleeps again until its timeout.
  */
 static void *zero_helper(void *arg)
 {
 	struct zhelp *z = arg;
 	struct timespec zero = { 0, 0 };
 	sigset_t urg;
+	int last = 0;
 
 	sigemptyset(&urg);
 	sigaddset(&urg, SIGURG);
 	pthread_sigmask(SIG_BLOCK, &urg, NULL);
 	while (!__atomic_load_n(&z->done, __ATOMIC_ACQUIRE) && !W->failed()) {
-		int a = W->asleep(z->main_tid);
+		int gen = __atomic_load_n(&z->gen, __ATOMIC_ACQUIRE), a;
 
+		if (gen == last) {
+			usleep(100);
+			continue;
+		}
+		a = W->asleep(z->main_tid);
 		if (a < 0)
 			break;
-		if (a == 0) {
+		/* read again: asleep in the same wait, not the next one's start */
+		if (a == 0 || __atomic_load_n(&z->gen, __ATOMIC_ACQUIRE) != gen) {
 			usleep(100);
 			continue;
 		}
@@ -697,28 +975,28 @@ static void *zero_helper(void *arg)
 			while (sigtimedwait(&urg, NULL, &zero) < 0 && errno == EINTR)
 				;
 		}
-		/*
-		 * The main thread is runnable now (the wakeup is done before the
-		 * write or the signal returns): seen asleep again, it slept again
-		 */
-		if (++z->pokes >= 4 * DW_ZERO_WAITS)
-			break;
+		z->pokes++;
+		last = gen;
 	}
 	return NULL;
 }
 
 /*
- * ok false: DW_ZERO_WAITS waits with a DW_ZERO_MS timeout on an instance
- * whose only item, a signalfd for SIGUSR2, is never readable: each sleeps
- * and returns 0 at its timeout, and meanwhile a helper thread wakes it
- * for nothing (see zero_helper): 0-event wakeups, timed and not.
- * ok true: the same number of waits, each woken by a write to an
- * edge-triggered eventfd: each returns it.
+ * For DW_RATE_MS (the rate is measured over a second at least), waits
+ * with a DW_ZERO_MS timeout on an instance with one item.
+ * ok false: the item is a signalfd for SIGUSR2, never readable; a helper
+ * thread wakes each wait once for nothing (see zero_helper): the wait
+ * sleeps again and returns 0 at its timeout, after a wakeup that was not
+ * its timer's: a 0-event wakeup, about 1000 / DW_ZERO_MS a second.
+ * ok true: the item is an edge-triggered eventfd the helper writes once in
+ * each wait, which returns it; a DW_ZERO_MS pause between waits keeps the
+ * same pace.
  */
 static int zero_wakeups(bool ok)
 {
 	struct zhelp z = { .main_tid = gettid(), .ok = ok };
-	int ep = W->ep_create(false), fd, tid = gettid(), zeros = 0, err, r = 0;
+	int ep = W->ep_create(false), fd, tid = gettid(), zeros = 0, n = 0, err, r = 0;
+	long long start = now_ms();
 	struct epoll_event ev[4];
 	sigset_t usr2;
 
@@ -741,26 +1019,30 @@ static int zero_wakeups(bool ok)
 	err = pthread_create(&z.th, NULL, zero_helper, &z);
 	if (err)
 		return W->fail("pthread_create: %s", strerror(err));
-	for (int i = 0; i < DW_ZERO_WAITS && !r; i++) {
-		int n = W->wait(ep, ev, 4, ok ? DW_MS : DW_ZERO_MS);
+	while (!r && now_ms() - start < DW_RATE_MS) {
+		int ret;
 
-		if (n < 0)
+		__atomic_store_n(&z.gen, ++n, __ATOMIC_RELEASE);
+		ret = W->wait(ep, ev, 4, ok ? DW_MS : DW_ZERO_MS);
+		if (ret < 0)
 			r = W->fail("epoll_wait(%d): %s", ep, strerror(errno));
-		else if (ok && n != 1)
-			r = W->fail("zero wakeups: a wait woken by a write returned %d", n);
-		else if (!ok && n)
+		else if (ok && ret != 1)
+			r = W->fail("zero wakeups: a wait woken by a write returned %d", ret);
+		else if (!ok && ret)
 			r = W->fail("the kernel disagrees: a signal outside a signalfd's mask "
 				    "made it readable");
-		zeros += !n;
-		if (!r && ok)
+		zeros += !ret;
+		if (!r && ok) {
 			r = W->drain(fd);
+			sleep_ms(DW_ZERO_MS);
+		}
 	}
 	__atomic_store_n(&z.done, true, __ATOMIC_RELEASE);
 	pthread_join(z.th, NULL);
 	if (r)
 		return -1;
-	W->truth("\"t\":\"waits\",\"epfd\":%d,\"count\":%d,\"zero\":%d,\"pokes\":%d", ep,
-		 DW_ZERO_WAITS, zeros, z.pokes);
+	W->truth("\"t\":\"waits\",\"epfd\":%d,\"count\":%d,\"zero\":%d,\"pokes\":%d,\"ms\":%lld",
+		 ep, n, zeros, z.pokes, now_ms() - start);
 	diag_truth("zero-wakeups", !ok, ep, &fd, 1, 0, &tid, 1, 1, 0);
 	return 0;
 }
@@ -804,19 +1086,11 @@ static int stale_reg(bool ok)
 	}
 	if (W->expect(ep))
 		return -1;
-	diag_truth("stale-reg", !ok, ep, &e, 1, 1, &tid, 1, 0, 0);
+	diag_truth("stale-registration", !ok, ep, &e, 1, 1, &tid, 1, 0, 0);
 	return 0;
 }
 
 /* ---- long ready-list residency -------------------------------------------------- */
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
-		;
-}
 
 /*
  * ok false: an eventfd written, then the only thread busy elsewhere (a
