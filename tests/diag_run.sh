@@ -23,12 +23,19 @@ fail() {
 	exit 1
 }
 
-# wait_for FILE PATTERN TENTHS
+# the workload ended (a zombie until waited for: its comm has no space)
+wl_gone() {
+	[ -n "$WPID" ] && { [ ! -e /proc/$WPID ] ||
+		[ "$(cut -d' ' -f3 /proc/$WPID/stat 2>/dev/null)" = Z ]; }
+}
+
+# wait_for FILE PATTERN TENTHS; fails at once if the workload is gone first
 wait_for() {
 	i=0
 	while ! grep -q "$2" "$1" 2>/dev/null; do
 		i=$((i + 1))
 		[ $i -gt "$3" ] && return 1
+		wl_gone && ! grep -q "$2" "$1" 2>/dev/null && return 1
 		sleep 0.1
 	done
 	return 0
@@ -36,7 +43,8 @@ wait_for() {
 
 "$ET" demo --scenario "$SC" --truth "$T" --gate 2>"$OUT/workload.err" &
 WPID=$!
-wait_for "$T" '"t":"ready"' 300 || fail "workload never reached its first gate"
+wait_for "$T" '"t":"ready"' 300 ||
+	fail "workload never reached its first gate: $(tail -n 2 "$OUT/workload.err")"
 
 "$ET" -p "$WPID" --json --attach="$MODE" --snapshot-interval 0.2 -w "$R" >"$J" \
 	2>"$OUT/trace.err" &
