@@ -7,6 +7,7 @@
 # POSIX sh: this also runs inside the busybox VM guests.
 #
 # usage: diag_run.sh EPOLLTRACE MODE SCENARIO OUTDIR
+# (DIAG_WORKLOAD: another binary whose demo runs the scenario; default EPOLLTRACE)
 # Leaves OUTDIR/{truth.jsonl,trace.jsonl,rec.etr,trace.err,workload.err}
 # for tests/check_findings.py.  Exits non-zero if the run itself failed.
 set -u
@@ -41,7 +42,7 @@ wait_for() {
 	return 0
 }
 
-"$ET" demo --scenario "$SC" --truth "$T" --gate 2>"$OUT/workload.err" &
+"${DIAG_WORKLOAD:-$ET}" demo --scenario "$SC" --truth "$T" --gate 2>"$OUT/workload.err" &
 WPID=$!
 wait_for "$T" '"t":"ready"' 300 ||
 	fail "workload never reached its first gate: $(tail -n 2 "$OUT/workload.err")"

@@ -813,6 +813,13 @@ static int lt_spin(bool ok)
 		if (ok && W->drain(fd))
 			return -1;
 	}
+	/*
+	 * ok: the last item delivered was read, but as a level-triggered one
+	 * it was put back on the ready list, where it would stay (unreadable)
+	 * until the next scan: that scan, now
+	 */
+	if (ok && W->wait(ep, (struct epoll_event[1]){}, 1, 0) != 0)
+		return W->fail("the kernel disagrees: lt spin: a read item was delivered again");
 	fds[0] = a;
 	fds[1] = b;
 	diag_truth("lt-spin", !ok, ep, fds, ok ? 2 : 1, 1, &tid, 1, 1, 0);
