@@ -11,7 +11,8 @@
 #
 # usage: diagnose_vm.sh EPOLLTRACE OUTDIR
 # Environment: VM_CACHE (the kernels, as tests/run-all.sh), VM_KERNELS,
-# DIAG_VM_MODES, DIAG_SCENARIOS (the detectors, default all eight).  The
+# DIAG_VM_MODES, DIAG_SCENARIOS (the detectors, default all eight),
+# DIAG_WORKLOAD_STATIC (the scenarios from another static binary).  The
 # guest runs build/epolltrace.static, beside EPOLLTRACE.
 set -u
 ET=$(readlink -f "$1") OUT=$2
@@ -38,6 +39,12 @@ if [ ! -x "$STATIC" ]; then
 fi
 cp "$STATIC" "$OUT/bin/epolltrace"
 cp "$D/diag_run.sh" "$OUT/bin/"
+# DIAG_WORKLOAD_STATIC: another static binary whose demo runs the scenarios
+WLBIN=
+if [ -n "${DIAG_WORKLOAD_STATIC:-}" ]; then
+	cp "$DIAG_WORKLOAD_STATIC" "$OUT/bin/workload"
+	WLBIN=$OUT/bin/workload
+fi
 for pkg in $VM_KERNELS; do
 	vmlinuz=$("$D/vm/fetch-kernel.sh" "$VM_CACHE" "$pkg" 2>"$OUT/fetch-$pkg.err")
 	if [ -z "$vmlinuz" ] || [ ! -f "$vmlinuz" ]; then
@@ -55,6 +62,7 @@ for pkg in $VM_KERNELS; do
 	G=$OUT/$kver
 	cat >"$OUT/guest-$kver.sh" <<EOF
 #!/bin/sh
+[ -x /bin/workload ] && export DIAG_WORKLOAD=/bin/workload
 for mode in $modes; do
 	for det in $DETS; do
 		for sc in diag-\$det diag-\$det-ok; do
@@ -66,7 +74,7 @@ for mode in $modes; do
 done
 EOF
 	if ! "$D/vm/run-guest.sh" --timeout "${VM_TIMEOUT:-900}" "$vmlinuz" "$OUT/guest-$kver.sh" \
-		"$G" "$OUT/bin/epolltrace" "$OUT/bin/diag_run.sh" >"$OUT/$kver.log" 2>&1; then
+		"$G" "$OUT/bin/epolltrace" "$OUT/bin/diag_run.sh" $WLBIN >"$OUT/$kver.log" 2>&1; then
 		fail "$kver: guest run" "$(tail -n 5 "$OUT/$kver.log")"
 		continue
 	fi
