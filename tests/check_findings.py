@@ -287,4 +287,10 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except (OSError, ValueError, KeyError, TypeError, IndexError, SystemExit) as e:
+        if isinstance(e, SystemExit) and e.code in (0, 1, None):
+            raise
+        print(f"FAIL check_findings {' '.join(sys.argv[1:])[:200]} :: {e}")
+        sys.exit(1)

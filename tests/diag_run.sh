@@ -16,6 +16,8 @@ mkdir -p "$OUT"
 T=$OUT/truth.jsonl J=$OUT/trace.jsonl R=$OUT/rec.etr
 rm -f "$T" "$J" "$R"
 WPID= TPID=
+# whatever way this ends, nothing it started stays behind
+trap '[ -n "$WPID" ] && kill -9 "$WPID" 2>/dev/null; [ -n "$TPID" ] && kill -9 "$TPID" 2>/dev/null' EXIT
 
 fail() {
 	echo "diag_run $SC/$MODE: $*" >&2
