@@ -17,7 +17,11 @@ T=$OUT/truth.jsonl J=$OUT/trace.jsonl R=$OUT/rec.etr
 rm -f "$T" "$J" "$R"
 WPID= TPID=
 # whatever way this ends, nothing it started stays behind
-trap '[ -n "$WPID" ] && kill -9 "$WPID" 2>/dev/null; [ -n "$TPID" ] && kill -9 "$TPID" 2>/dev/null' EXIT
+cleanup() {
+	[ -n "$WPID" ] && kill -9 "$WPID" 2>/dev/null
+	[ -n "$TPID" ] && kill -9 "$TPID" 2>/dev/null
+}
+trap cleanup EXIT
 
 fail() {
 	echo "diag_run $SC/$MODE: $*" >&2

@@ -4,15 +4,17 @@
 # cli/workloads/diag.c): each scenario traced with --json (tests/diag_run.sh,
 # also recorded), its "finding" records held to the scenario's ground truth
 # (tests/check_findings.py), and the records themselves must show the case
-# clearly on its side of the default threshold (--raw); for a few, replay --json of the recording must
-# find the same.  A detector the session's mode cannot see (DIAG_UNSEEN,
-# from the session record) is checked where it can be seen
-# (tests/diagnose_vm.sh, the guests' kprobe and fentry modes); here its
-# positive check only holds that what is found is right, and says so.
+# clearly on its side of the default threshold (--raw); for a few, replay
+# --json of the recording must find the same.  A detector the session's
+# mode cannot see (tests/diag_unseen.sh, from the session record) is
+# checked where it can be seen (tests/diagnose_vm.sh, the guests' kprobe
+# and fentry modes); here its positive check only holds that what is found
+# is right, and says so.  About 45 s on this 2-core host.
 # Prints one line per check: "PASS name" or "FAIL name :: detail".
 #
 # usage: diagnose.sh EPOLLTRACE OUTDIR   (DIAG_MODE: --attach mode, default auto;
-#        DIAG_SCENARIOS: the detectors, default all eight)
+#        DIAG_SCENARIOS: the detectors, default all eight; DIAG_WORKLOAD: see
+#        tests/diag_run.sh)
 set -u
 ET=$(readlink -f "$1") OUT=$2
 D=$(dirname "$(readlink -f "$0")")

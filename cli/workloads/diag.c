@@ -435,9 +435,9 @@ static void *herd_taker(void *arg)
 		}
 		evs[0] = 0;
 		for (int i = 0, off = 0; i < n; i++)
-			off += snprintf(evs + off, sizeof(evs) - off, "%s{\"events\":%u,\"data\":%llu}",
-					i ? "," : "", ev[i].events,
-					(unsigned long long)ev[i].data.u64);
+			off += snprintf(evs + off, sizeof(evs) - off,
+					"%s{\"events\":%u,\"data\":%llu}", i ? "," : "",
+					ev[i].events, (unsigned long long)ev[i].data.u64);
 		W->truth("\"t\":\"wait\",\"syscall\":\"epoll_wait\",\"epfd\":%d,\"maxevents\":8,"
 			 "\"timeout_ms\":%d,\"ret\":%d,\"errno\":%d,\"events\":[%s]", t->ep,
 			 DW_MS, n, n < 0 ? err : 0, evs);
