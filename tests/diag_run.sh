@@ -53,7 +53,7 @@ WPID=$!
 wait_for "$T" '"t":"ready"' 300 ||
 	fail "workload never reached its first gate: $(tail -n 2 "$OUT/workload.err")"
 
-"$ET" -p "$WPID" --json --attach="$MODE" --snapshot-interval 0.2 -w "$R" >"$J" \
+"$ET" -p "$WPID" --json --attach="$MODE" --snapshot-interval 0.1 -w "$R" >"$J" \
 	2>"$OUT/trace.err" &
 TPID=$!
 wait_for "$J" '"type":"snapshot"' 1200 || fail "tracer produced no seed snapshot"

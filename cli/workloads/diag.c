@@ -70,7 +70,8 @@
 #define DW_BUSY_PAUSE_MS 10	/* ... then a pause: about 4000 a second, the default 1000 */
 #define DW_ZERO_MS	10	/* 0-event wakeups: one a wait, 100 a second, the default 10 */
 #define DW_RES_ROUNDS	3
-#define DW_RES_MS	300	/* held on the ready list: 30 times the default 10 ms */
+#define DW_RES_MS	500	/* held on the ready list: 50 times the default 10 ms, and
+				 * several snapshot walks (sampled without callbacks) */
 
 /* ---- a crew of threads, each in a wait loop on its instance ------------ */
 

@@ -2350,7 +2350,7 @@ static const struct {
 	{ "no zero wakeups: every wait woken by a write", sc_diag_zero_ok },
 	{ "stale registration: an item whose fd was closed and reused", sc_diag_stale },
 	{ "no stale registration: deleted before the close", sc_diag_stale_ok },
-	{ "long residency: an item ready 300 ms while its thread is busy", sc_diag_residency },
+	{ "long residency: an item ready 500 ms while its thread is busy", sc_diag_residency },
 	{ "no long residency: items collected at once", sc_diag_residency_ok },
 };
 
