@@ -500,6 +500,8 @@ step "where waiters wait: symbolized call chains (fp, DWARF), redis, nginx, node
 run_suite chains
 step "metrics: a real Prometheus scraping --metrics, live and replayed"
 run_suite metrics
+step "detectors: workloads that provoke each one, and similar ones that must not"
+run_suite diagnose
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&
@@ -903,6 +905,12 @@ if [ -n "$VM_KERNELS" ]; then
 	run_suite detect_vm
 	step "where waiters wait in the Debian kernels: fentry and kprobe"
 	run_suite chains_vm
+fi
+# the detectors' workloads in the same kernels: 6.1 fentry, 6.12 kprobe
+if [ -n "$VM_KERNELS" ]; then
+	step "detectors in the Debian kernels (callbacks seen)"
+	export VM_CACHE VM_KERNELS
+	run_suite diagnose_vm
 fi
 full_kver=
 if [ -n "$VM_FULL" ]; then

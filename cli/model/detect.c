@@ -68,6 +68,9 @@ struct det_inst {
 	unsigned int nburst, npending;
 	__u64 burst_ns;
 	struct det_evidence cb;		/* the latest callback, ts 0 none */
+	/* the latest callback when the burst going on began: its event (the
+	 * taker's own read may make another callback during the burst) */
+	struct det_evidence burst_cb;
 	/* maxevents saturation: waits whose maxevents is known, full ones */
 	__u32 sat_waits, sat_full;
 	/* busy polling and 0-event wakeups: counts in the window going on */
@@ -436,9 +439,9 @@ static void burst_end(struct detect *d, struct model_inst *in, __u64 ts)
 		took += di->burst[i].outcome == OUT_TOOK;
 	if (!d->opts.off[DET_HERD] && di->nburst >= d->opts.herd_waiters && took == 1) {
 		f = hit(d, in, DET_HERD, ts, di->nburst, true);
-		if (di->cb.ts_ns && di->cb.ts_ns <= di->burst_ns) {
-			add_fd(f, di->cb.fd);
-			add_ev(f, &di->cb);
+		if (di->burst_cb.ts_ns && di->burst_cb.ts_ns <= di->burst_ns) {
+			add_fd(f, di->burst_cb.fd);
+			add_ev(f, &di->burst_cb);
 		}
 		for (unsigned int i = 0; i < di->nburst; i++) {
 			add_tid(f, di->burst[i].tid);
@@ -478,8 +481,10 @@ static void herd_wakeup(const struct model *m, struct model_inst *in,
 
 	if (di->nburst && h->ts_ns - di->burst_ns > DET_BURST_MAX_NS)
 		di->nburst = di->npending = 0;	/* outcomes lost: no verdict */
-	if (!di->nburst)
+	if (!di->nburst) {
 		di->burst_ns = h->ts_ns;
+		di->burst_cb = di->cb;
+	}
 	b = member(di, h->tid);
 	if (b) {		/* woken again before its outcome: still one member */
 		return;

@@ -2309,7 +2309,13 @@ static void sharer_release(void)
 
 static const char *const scenario_names[] = {
 	"mixed", "threads", "lt-et", "oneshot", "exclusive", "close-watched", "nested",
-	"thread-exit", "ovflist", "sleepers", "sharer", "rbtree", "all", NULL,
+	"thread-exit", "ovflist", "sleepers", "sharer", "rbtree", "all",
+	/* after "all", which runs none of them: each provokes a detector, or must not */
+	"diag-herd", "diag-herd-ok", "diag-exclusive-imbalance", "diag-exclusive-imbalance-ok",
+	"diag-lt-spin", "diag-lt-spin-ok", "diag-maxevents-sat", "diag-maxevents-sat-ok",
+	"diag-busy-poll", "diag-busy-poll-ok", "diag-zero-wakeups", "diag-zero-wakeups-ok",
+	"diag-stale-reg", "diag-stale-reg-ok", "diag-long-residency", "diag-long-residency-ok",
+	NULL,
 };
 
 static const struct {
@@ -2330,6 +2336,22 @@ static const struct {
 	  sc_sharer },
 	{ "rbr rebalanced: ascending and descending ADDs of dup'd fds, then DELs", sc_rbtree },
 	{ "every scenario above, in order", NULL },
+	{ "herd: two of four threads on one instance woken, one takes the write", sc_diag_herd },
+	{ "no herd: the same with EPOLLEXCLUSIVE, an instance each", sc_diag_herd_ok },
+	{ "exclusive imbalance: one thread takes every wakeup (LIFO)", sc_diag_excl },
+	{ "no exclusive imbalance: each thread one wakeup a round", sc_diag_excl_ok },
+	{ "lt spin: an unread level-triggered item, 48 waits", sc_diag_lt_spin },
+	{ "no lt spin: two items written and read in turn", sc_diag_lt_spin_ok },
+	{ "maxevents saturation: 8 ready, maxevents 4", sc_diag_sat },
+	{ "no maxevents saturation: 8 ready, maxevents 16", sc_diag_sat_ok },
+	{ "busy poll: timeout-0 waits for 1.5 s, 4000 a second, returning 0", sc_diag_busy },
+	{ "no busy poll: the same waits, each returning an event", sc_diag_busy_ok },
+	{ "zero wakeups: waits woken for nothing for 1.5 s, 100 a second", sc_diag_zero },
+	{ "no zero wakeups: every wait woken by a write", sc_diag_zero_ok },
+	{ "stale registration: an item whose fd was closed and reused", sc_diag_stale },
+	{ "no stale registration: deleted before the close", sc_diag_stale_ok },
+	{ "long residency: an item ready 500 ms while its thread is busy", sc_diag_residency },
+	{ "no long residency: items collected at once", sc_diag_residency_ok },
 };
 
 _Static_assert(ARRAY_SIZE(scenario_names) == ARRAY_SIZE(scenario_info) + 1,

@@ -61,5 +61,14 @@ static inline uint64_t workload_tag(int epfd, int fd)
 /* the scenarios in files of their own */
 int sc_ovflist(int scale);
 int sc_rbtree(int scale);
+/* diag.c: each detector provoked (diag-NAME), and not (diag-NAME-ok) */
+int sc_diag_herd(int scale), sc_diag_herd_ok(int scale);
+int sc_diag_excl(int scale), sc_diag_excl_ok(int scale);
+int sc_diag_lt_spin(int scale), sc_diag_lt_spin_ok(int scale);
+int sc_diag_sat(int scale), sc_diag_sat_ok(int scale);
+int sc_diag_busy(int scale), sc_diag_busy_ok(int scale);
+int sc_diag_zero(int scale), sc_diag_zero_ok(int scale);
+int sc_diag_stale(int scale), sc_diag_stale_ok(int scale);
+int sc_diag_residency(int scale), sc_diag_residency_ok(int scale);
 
 #endif
