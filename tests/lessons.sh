@@ -63,7 +63,7 @@ ROOT=$(dirname "$D")
 INC=$(for d in "$ROOT"/cli "$ROOT"/cli/*/; do printf -- "-I%s " "${d%/}"; done)
 if gcc -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -I"$ROOT/include" $INC "$D/lesson_asan.c" \
-	"$ROOT"/cli/workloads/{lesson,lessons_core,lessons_more,lesson_gate,workload,ovflist,rbtree}.c \
+	"$ROOT"/cli/workloads/{lesson,lessons_core,lessons_more,lesson_gate,workload,ovflist,rbtree,diag}.c \
 	"$ROOT/cli/common/grow.c" -lpthread -o "$OUT/lesson_asan" 2>"$OUT/lesson_asan.build" &&
 	timeout 120 "$OUT/lesson_asan" >"$OUT/lesson_asan.log" 2>&1; then
 	pass "alone and driven, in a loop, under ASan and UBSan"

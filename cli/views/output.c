@@ -389,7 +389,7 @@ static bool lesson_step_record(unsigned int type)
 	switch (type) {
 	case ET_EV_LOST: case ET_EV_STATS: case ET_EV_SNAP_ROUND: case ET_EV_LESSON:
 	case ET_EV_SNAP_BEGIN: case ET_EV_SNAP_ITEMS: case ET_EV_SNAP_READY:
-	case ET_EV_SNAP_WAITERS: case ET_EV_SNAP_END:
+	case ET_EV_SNAP_WAITERS: case ET_EV_SNAP_END: case ET_EV_WAIT_CHAIN:
 		return false;
 	}
 	return type < ET_EV_MAX;
