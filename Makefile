@@ -20,7 +20,7 @@ BUILD_DEPS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libncurses-dev
 	      libdw-dev pkg-config make gcc gettext
 TEST_DEPS  := qemu-system-x86 busybox-static cpio python3 tmux procps iproute2 \
 	      redis-server redis-tools libclang-rt-14-dev man-db nginx debuginfod nodejs \
-	      prometheus python3-prometheus-client
+	      prometheus python3-prometheus-client wrk
 # ... and what `make bench` needs on top (tests/bench/): a second real epoll
 # server with its load generator, and the tools a user would compare with.
 BENCH_DEPS := nginx wrk bpftrace linux-perf strace tmux procps python3 \

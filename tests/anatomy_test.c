@@ -267,6 +267,52 @@ static void test_residency_sampled(void)
 	model_free(&m);
 }
 
+/*
+ * No scan records: a wait that returned fewer than maxevents scanned the
+ * whole list, so what was queued before it began and is not among its
+ * events was found not ready (another instance took the connection).
+ */
+static void test_not_ready_dropped(void)
+{
+	struct model m;
+	struct et_snap_item items[2] = {
+		{ .fd = 5, .events = IN | 0x18, .data = 0x105, .file = 0x5005 },
+		{ .fd = 6, .events = IN | 0x18, .data = 0x106, .file = 0x5006 } };
+	__s32 ready[2] = { 5, 6 };
+	struct et_snapshot s = { .in = inst, .items = items, .nitems = 2, .ready = ready,
+				 .nready = 2, .watched = 2 };
+
+	for (int full = 0; full < 2; full++) {
+		model_init(&m, false);
+		create(&m);
+		ctl_add(&m, 5, IN);
+		ctl_add(&m, 6, IN);
+		s.hdr.ts_ns = now += MODEL_SETTLE_NS + 1000;
+		model_apply_snapshot(&m, &s);
+		/* maxevents 1 and one event: the scan may have stopped before fd 5 */
+		enter(&m, PID, full ? 1 : 8, 0, 1000);
+		leave(&m, PID, 1, (int[]){ 6 }, 1, 0, 1000);
+		if (full) {
+			CHECK(inst_of(&m)->nready == 1,
+			      "a full wait may have left fd 5 on the list: kept (%zu)",
+			      inst_of(&m)->nready);
+		} else {
+			CHECK(inst_of(&m)->nready == 0,
+			      "a wait of 1 of 8 events went through the list: fd 5 was not ready (%zu)",
+			      inst_of(&m)->nready);
+			/* delivered much later: new data, no residency from the old walk */
+			enter(&m, PID, 8, -1, 1000);
+			leave(&m, PID, 1, (int[]){ 5 }, 1, 500000000, 500000000);
+			CHECK(hist(&m, ANAT_RESIDENCY)->count == 1 &&
+			      hist(&m, ANAT_RESIDENCY)->max < 10000,
+			      "fd 5 delivered 0.5 s later: not a 0.5 s residency (count %llu max %llu)",
+			      (unsigned long long)hist(&m, ANAT_RESIDENCY)->count,
+			      (unsigned long long)hist(&m, ANAT_RESIDENCY)->max);
+		}
+		model_free(&m);
+	}
+}
+
 static void test_wakeups(void)
 {
 	struct model m;
@@ -479,6 +525,7 @@ int main(void)
 	test_residency_exact();
 	test_residency_scans();
 	test_residency_sampled();
+	test_not_ready_dropped();
 	test_wakeups();
 	test_timeouts_and_fill();
 	test_transfer();

@@ -2,7 +2,8 @@
 """Checks for tests/chains.sh: waiters' call chains in epolltrace's outputs.
 
   check_chains.py record FILE.jsonl PID PATTERN [METHOD]
-      a wait_chain record of a thread of PID (0: any) matches PATTERN
+      a wait_chain record of a thread of PID (0: any; PID/TID: that thread
+      of PID) matches PATTERN
   check_chains.py state FILE.jsonl PID PATTERN
       a waiter of PID's instances, in some --json-state object, has a chain
       matching PATTERN
@@ -56,8 +57,10 @@ def show(frames):
 
 def cmd_record(path, pid, pattern, method=None):
     seen = []
+    pid, _, tid = pid.partition("/")
+    pid, tid = int(pid), int(tid or 0)
     for r in lines(path):
-        if r.get("type") != "wait_chain" or (pid and r["pid"] != pid):
+        if r.get("type") != "wait_chain" or (pid and r["pid"] != pid) or (tid and r["tid"] != tid):
             continue
         seen.append(f'{r["method"]}: {show(r["frames"])}')
         if matches(pattern, r["frames"]) and (not method or r["method"] == method):
@@ -103,7 +106,7 @@ def cmd_same(a, b):
 
 def main(argv):
     if len(argv) >= 4 and argv[0] == "record":
-        return cmd_record(argv[1], int(argv[2]), argv[3], argv[4] if len(argv) > 4 else None)
+        return cmd_record(argv[1], argv[2], argv[3], argv[4] if len(argv) > 4 else None)
     if len(argv) == 4 and argv[0] == "state":
         return cmd_state(argv[1], int(argv[2]), argv[3])
     if len(argv) == 3 and argv[0] == "same":

@@ -502,6 +502,8 @@ step "metrics: a real Prometheus scraping --metrics, live and replayed"
 run_suite metrics
 step "detectors: workloads that provoke each one, and similar ones that must not"
 run_suite diagnose
+step "diagnosis on real servers under load: redis, nginx, node; every view and replay"
+run_suite diagserver
 # ---- recordings -------------------------------------------------------------
 step "recordings: redis-server's, replayed, cut at random offsets, exported"
 if [ -s "$OUT/redis/trace.etr" ] &&

@@ -654,6 +654,21 @@ static struct model_inst *apply_wait_exit(struct model *m, const struct et_ev_wa
 		if (!(it->events & (MODEL_EPOLLET | MODEL_EPOLLONESHOT)) && m->callbacks_visible)
 			ready_add(in, it->fd, e->ev[k].events, e->hdr.ts_ns); /* LT: back */
 	}
+	/*
+	 * No scan record says what ep_send_events left on the list: a wait
+	 * that returned fewer than maxevents scanned the whole list, so what
+	 * was queued before it began and is not among its events was found
+	 * not ready and dropped (an EPOLLEXCLUSIVE listener whose connection
+	 * another instance took).  Kept, it would be "delivered" by a much
+	 * later wait, with that whole time as its residency.
+	 */
+	if (!m->scans_seen && entered && e->ret >= 0 && e->ret < w->maxevents)
+		for (size_t i = 0; i < in->nready;) {
+			if (in->ready[i].since_ns <= w->since_ns)
+				ready_del(in, (long)i);
+			else
+				i++;
+		}
 	anatomy_wait_exit(&in->anat, e, entered ? w->maxevents : 0, entered ? w->timeout_ns : -1);
 	if (w)
 		waiter_del(in, e->hdr.tid);

@@ -171,7 +171,7 @@ static void j_inline(struct json_writer *w, const struct view *v, const struct m
 	}
 }
 
-/* a duration in 6 columns or fewer: 850ns, 12us, 3.4ms, 2.0s */
+/* a duration in 6 columns or fewer: 850ns, 1.2us, 12us, 3.4ms, 534ms, 2.0s, 120s */
 static void fmt_dur(char *buf, size_t len, __u64 ns)
 {
 	if (ns < 1000)
@@ -180,10 +180,14 @@ static void fmt_dur(char *buf, size_t len, __u64 ns)
 		snprintf(buf, len, "%.1fus", ns / 1e3);
 	else if (ns < 1000000)
 		snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
-	else if (ns < 1000000000)
+	else if (ns < 10000000)
 		snprintf(buf, len, "%.1fms", ns / 1e6);
-	else
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%llums", (unsigned long long)(ns / 1000000));
+	else if (ns < 100000000000ULL)
 		snprintf(buf, len, "%.1fs", ns / 1e9);
+	else
+		snprintf(buf, len, "%llus", (unsigned long long)(ns / 1000000000));
 }
 
 /*

@@ -1720,7 +1720,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		wait_pane(t, b, w1 + w2, top, b->w - w1 - w2, R + 3, in);
 		if (t->findings)
 			tui_findings_pane(t, b, 0, ys, b->w, M + 2, in, comm, w1 + 1);
-		if (t->chains)
+		else if (t->chains)
 			tui_chains_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
 		else if (t->anatomy)
 			tui_anatomy_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
@@ -1753,7 +1753,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		wait_pane(t, b, wl, ys1, b->w - wl, N + 3, in);
 		if (t->findings)
 			tui_findings_pane(t, b, 0, ys2, b->w, M + 2, in, comm, wl + 1);
-		if (t->chains)
+		else if (t->chains)
 			tui_chains_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
 		else if (t->anatomy)
 			tui_anatomy_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
