@@ -5,7 +5,7 @@ every view, against the stream of records they were made from
 view is held to the records: what the model counts must be what the
 stream holds, view for view.
 
-usage: check_diagserver.py LABEL DIR [--expect D,...] [--forbid D,...]
+usage: check_diagserver.py LABEL DIR [--expect D,...] [--forbid D,...] [--question D,...]
 
 DIR holds, from one session of the server (-w DIR/rec.etr):
   live.jsonl     the live --json-state
@@ -23,7 +23,9 @@ Checks, one line each ("PASS diagserver: LABEL: name" or "FAIL ... :: why"):
 - --summary's RES99, WAKE99, EV/WK, FULL% and FIND agree with the state;
 - the --json view's latest finding per (detector, pid, epfd) is the
   state's finding, with the same count, fds and threads;
-- every detector of --expect found something, none of --forbid did.
+- every detector of --expect found something, none of --forbid did;
+  --question D: with callbacks none of D either, without them any D is
+  marked unconfirmed (the mode cannot tell it from a healthy case).
 Writes DIR/main.txt: "PID EPFD WAITS FINDINGS" of the busiest instance, for
 the suite's TUI checks.
 """
@@ -51,7 +53,7 @@ def columns(head, row):
 
 def main(argv):
     label, d = argv[1], argv[2]
-    opt = {"--expect": [], "--forbid": []}
+    opt = {"--expect": [], "--forbid": [], "--question": []}
     for i in range(3, len(argv) - 1, 2):
         opt[argv[i]] = [x for x in argv[i + 1].split(",") if x]
     nfail = 0
@@ -214,6 +216,15 @@ def main(argv):
     for det in opt["--forbid"]:
         out(det not in found, f"no {det} finding (a negative)",
             [state[k]["text"] for k in state if k[0] == det])
+    for det in opt["--question"]:
+        f = [state[k] for k in state if k[0] == det]
+        if cb:
+            out(not f, f"no {det} finding, callbacks seen (a negative)", [x["text"] for x in f])
+        else:
+            out(all(x.get("confirmed") is False and "unconfirmed" in x["text"] for x in f),
+                f"no {det} verdict: without callbacks, "
+                + (f"{len(f)} finding said unconfirmed" if f else "none found"),
+                [x["text"] for x in f if x.get("confirmed") is not False])
     return 1 if nfail else 0
 
 

@@ -291,6 +291,7 @@ static void test_lt_spin(void)
 	f = find(&m, DET_LT_SPIN);
 	CHECK(f && f->value == 16 && f->count == 1 && has_fd(f, 5) && has_tid(f, PID),
 	      "16 waits in a row within 100 ms: a spin");
+	CHECK(f && f->unconfirmed, "no callbacks seen: the spin is a question, not a verdict");
 	lt_stream(&m, 5, 4, 1 * MS);
 	f = find(&m, DET_LT_SPIN);
 	CHECK(f && f->value == 20 && f->count == 1, "the spin goes on: one finding, grown (%llu)",
@@ -337,7 +338,8 @@ static void test_lt_spin(void)
 	CHECK(!find(&m, DET_LT_SPIN), "a callback before each delivery (new data): no spin");
 	/* ... and the same without callbacks between: the data left unread */
 	lt_stream(&m, 5, 16, 1 * MS);
-	CHECK(find(&m, DET_LT_SPIN) != NULL, "then 16 deliveries with no callback: a spin");
+	f = find(&m, DET_LT_SPIN);
+	CHECK(f && !f->unconfirmed, "then 16 deliveries with no callback: a spin, confirmed");
 	model_free(&m);
 }
 

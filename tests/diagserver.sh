@@ -254,10 +254,11 @@ if up 19502; then
 	LP=$!
 	PIDS+=("$LP")
 	sleep 0.3
-	# no lt-spin negative here: without callbacks (tracepoint mode) a stream
-	# of new data that never lets the loop sleep looks like unread data
-	# (docs/diagnosis.md); that is why it is a question there, not a verdict
-	session node "$JP/$JP" "uv__io_poll,uv_run" --forbid busy-poll,stale-registration -- "$JP"
+	# without callbacks (tracepoint mode) a stream of new data that never
+	# lets the loop sleep looks like unread data (docs/diagnosis.md): an
+	# lt-spin there must say it is unconfirmed; with callbacks, none
+	session node "$JP/$JP" "uv__io_poll,uv_run" --forbid busy-poll,stale-registration \
+		--question lt-spin -- "$JP"
 	kill "$LP" 2>/dev/null
 else
 	fail "node: it serves" "$(cat "$OUT/node.log")"

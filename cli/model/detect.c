@@ -557,6 +557,8 @@ static void lt_spin(struct detect *d, const struct model *m, struct model_inst *
 						run == d->opts.lt_spin_waits);
 			struct det_evidence ev = evidence(m, &e->hdr, it->fd);
 
+			f->unconfirmed = !m->callbacks_visible;
+
 			add_fd(f, it->fd);
 			add_tid(f, e->hdr.tid);
 			add_ev(f, &ev);
@@ -1247,7 +1249,13 @@ void detect_measure(const struct finding *f, char *buf, size_t len)
 			 v);
 		break;
 	case DET_LT_SPIN:
-		snprintf(buf, len, _("a level-triggered item delivered in %llu waits in a row"), v);
+		if (f->unconfirmed)
+			snprintf(buf, len, _("a level-triggered item delivered in %llu waits in a "
+					     "row, unconfirmed (without ep_poll_callback, new data "
+					     "each time looks the same)"), v);
+		else
+			snprintf(buf, len,
+				 _("a level-triggered item delivered in %llu waits in a row"), v);
 		break;
 	case DET_MAXEVENTS_SAT:
 		snprintf(buf, len, _("%llu%% of waits returned maxevents with events left"), v);
@@ -1271,7 +1279,7 @@ void detect_measure(const struct finding *f, char *buf, size_t len)
 
 void detect_describe(const struct finding *f, char *buf, size_t len)
 {
-	char m[128], fds[DET_FDS * 12], tids[DET_TIDS * 12];
+	char m[256], fds[DET_FDS * 12], tids[DET_TIDS * 12];
 
 	detect_measure(f, m, sizeof(m));
 	list_fds(f, fds, sizeof(fds));

@@ -76,6 +76,12 @@ struct finding {
 	struct det_evidence ev[DET_EVIDENCE];	/* the latest triggers, oldest first */
 	unsigned int nev;
 	__u64 version;		/* bumped at every change (detect_changed) */
+	/*
+	 * The mode cannot tell it from a healthy case: a level-triggered spin
+	 * without ep_poll_callback, where new data at every wait looks the
+	 * same as data left unread.  A question, not a verdict.
+	 */
+	bool unconfirmed;
 };
 
 struct detect {

@@ -40,6 +40,7 @@ void json_finding(struct json_writer *w, const struct finding *f, const char *co
 	json_arr_end(w);
 	json_kv_u64(w, "count", f->count);
 	json_kv_u64(w, "value", f->value);
+	json_kv_bool(w, "confirmed", !f->unconfirmed);
 	json_kv_u64(w, "first_ns", f->first_ns);
 	json_kv_u64(w, "last_ns", f->last_ns);
 	detect_describe(&g, text, sizeof(text));
