@@ -280,7 +280,9 @@ rscreen() { T capture-pane -p -t rp 2>/dev/null; }
 for _ in $(seq 50); do rscreen | grep -q '재생' && break; sleep 0.1; done
 T send-keys -t rp p '<'
 sleep 0.3
-for _ in 1 2 3 4 5 6 7 8; do T send-keys -t rp .; sleep 0.1; done
+# past both processes' set-up (a burst of one instance's records) to where
+# their events interleave: else six steps can pass nothing to skip
+for _ in $(seq 40); do T send-keys -t rp .; sleep 0.05; done
 # the second row: the forked pipeline, the quieter of the two
 T send-keys -t rp j Enter
 sleep 0.4
