@@ -674,9 +674,14 @@ static int cmd_demo(struct cli *c)
 	if (c->lesson)
 		return cmd_demo_lesson(c);
 	if (c->list) {
+		int w = (int)strlen("classroom");
+
+		/* one column of names, as wide as the longest */
 		for (const char *const *n = workload_scenarios(); *n; n++)
-			printf("%-14s %s\n", *n, workload_describe(*n));
-		printf("%-14s %s\n", "classroom", CLASSROOM_DESCRIPTION);
+			w = (int)strlen(*n) > w ? (int)strlen(*n) : w;
+		for (const char *const *n = workload_scenarios(); *n; n++)
+			printf("%-*s  %s\n", w, *n, workload_describe(*n));
+		printf("%-*s  %s\n", w, "classroom", CLASSROOM_DESCRIPTION);
 		return 0;
 	}
 	if (c->scenario && !strcmp(c->scenario, "classroom")) {

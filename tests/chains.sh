@@ -21,26 +21,9 @@ CHECK="python3 $ROOT/tests/check_chains.py"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
-PIDS=()
-cleanup() {
-	tmux -L "epolltrace-chains-$$" kill-server 2>/dev/null
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-}
-trap cleanup EXIT
-
-pass() { echo "PASS chains: $*"; }
-fail() { echo "FAIL chains: $1 :: $(echo "$2" | tr '\n' ' ' | cut -c1-500)"; }
-
-# get PORT: one HTTP request to 127.0.0.1:PORT (no curl needed); 0 if answered
-get() {
-	{ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
-	printf 'GET / HTTP/1.0\r\n\r\n' >&3
-	timeout 2 cat <&3 >/dev/null
-	exec 3>&-
-}
+SUITE=chains
+# shellcheck source=tests/server_lib.sh
+. "$ROOT/tests/server_lib.sh"
 
 # check NAME COMMAND...: PASS with the checker's line, else FAIL with it
 check() {
@@ -115,8 +98,6 @@ else
 fi
 
 # the TUI: the wq pane names the callers; 'w' shows the chain a frame a row
-SOCK=epolltrace-chains-$$
-T() { tmux -L "$SOCK" "$@"; }
 if command -v tmux >/dev/null; then
 	T new-session -d -x 160 -y 40 "$ET --attach=$MODE -- $OUT/load_nofp 8" 2>/dev/null
 	screen=
@@ -227,10 +208,7 @@ NGX
 	timeout -k 5 20 "$ET" --json --attach="$MODE" -f -- nginx -c "$OUT/nginx/nginx.conf" \
 		-p "$OUT/nginx" >"$OUT/nginx.jsonl" 2>"$OUT/nginx.err" &
 	NT=$!
-	for _ in $(seq 50); do
-		get 19481 && break
-		sleep 0.1
-	done
+	up 19481
 	for _ in $(seq 20); do
 		get 19481
 	done
@@ -254,10 +232,7 @@ JS
 	timeout -k 5 20 "$ET" --json --attach="$MODE" -- node "$OUT/server.js" \
 		>"$OUT/node.jsonl" 2>"$OUT/node.err" &
 	NT=$!
-	for _ in $(seq 30); do
-		get 19482 && break
-		sleep 0.1
-	done
+	up 19482
 	for _ in $(seq 20); do
 		get 19482
 	done
@@ -270,10 +245,7 @@ JS
 	node "$OUT/idle.js" &
 	JP=$!
 	PIDS+=("$JP")
-	for _ in $(seq 30); do
-		get 19483 && break
-		sleep 0.1
-	done
+	up 19483
 	timeout -k 5 20 "$ET" --json-state -i 0.5 -n 3 --attach="$MODE" -p "$JP" \
 		>"$OUT/node-idle.jsonl" 2>"$OUT/node-idle.err"
 	kill "$JP" 2>/dev/null

@@ -25,35 +25,9 @@ TRACE_S=2
 rm -rf "$OUT"
 mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
-SOCK=epolltrace-diagserver-$$
-T() { tmux -L "$SOCK" "$@"; }
-PIDS=()
-cleanup() {
-	T kill-server 2>/dev/null
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-}
-trap cleanup EXIT
-
-pass() { echo "PASS diagserver: $*"; }
-fail() { echo "FAIL diagserver: $1 :: $(echo "$2" | tr '\n' ' ' | cut -c1-500)"; }
-
-# get PORT: one HTTP request (no curl needed); 0 if answered
-get() {
-	{ exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
-	printf 'GET / HTTP/1.0\r\n\r\n' >&3
-	timeout 2 cat <&3 >/dev/null
-	exec 3>&-
-}
-up() {	# PORT: wait until it answers
-	for _ in $(seq 50); do
-		get "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+SUITE=diagserver
+# shellcheck source=tests/server_lib.sh
+. "$ROOT/tests/server_lib.sh"
 
 # ---- one server: trace it live, replay it in every view, check ---------------
 # session NAME WHO CHAIN CHECK_ARGS... -- PID...: the server runs, its load

@@ -624,8 +624,11 @@ static int v_tick(struct et_sink *s, __u64 now)
 {
 	struct view *v = (struct view *)s;
 
-	if (!v->next_ns)
+	if (!v->next_ns) {
 		v->next_ns = now + v->interval_ns;
+		/* the first refresh's rates: since this first tick, not 0 */
+		v->last_ns = now;
+	}
 	if (now < v->next_ns)
 		return 0;
 	v->next_ns += v->interval_ns;
