@@ -8,7 +8,11 @@
 # holds every view to the records it was made from: the anatomy's counts
 # and sums are the stream's, --summary's columns the state's, --json's
 # finding records the state's findings; busy polling is found on the
-# poller and never on the servers, and no stale registration anywhere.
+# poller and never on the servers, and no stale registration anywhere; no
+# level-triggered spin verdict on a server (--question: without callbacks
+# a stream of new data that never lets the loop sleep looks like unread
+# data, docs/diagnosis.md, so a finding there must say it is unconfirmed;
+# with callbacks there must be none).
 # The replayed states must equal the live ones (check_replay.py); the
 # waiters' chains are their servers' functions under load; the TUI's
 # anatomy pane shows the state's count of waits, and its findings pane the
@@ -171,7 +175,7 @@ LP=$!
 PIDS+=("$LP")
 sleep 0.3
 session redis "$RP" "epoll_wait,aeApiPoll|aeProcessEvents|@redis,aeMain,main" \
-	--forbid busy-poll,stale-registration,lt-spin -- "$RP"
+	--forbid busy-poll,stale-registration --question lt-spin -- "$RP"
 kill "$LP" "$RP" 2>/dev/null
 
 # ---- nginx, two workers, under wrk ----------------------------------------------
@@ -203,7 +207,7 @@ if up 19501; then
 	sleep 0.3
 	# shellcheck disable=SC2086 # the workers' pids, one argument each
 	session nginx 0 "epoll_wait,ngx_epoll_process_events|@nginx,ngx_process_events_and_timers" \
-		--forbid busy-poll,stale-registration,lt-spin -- $workers
+		--forbid busy-poll,stale-registration --question lt-spin -- $workers
 	kill "$LP" 2>/dev/null
 else
 	fail "nginx: it serves" "$(cat "$OUT/nginx.log")"
@@ -228,9 +232,6 @@ if up 19502; then
 	LP=$!
 	PIDS+=("$LP")
 	sleep 0.3
-	# without callbacks (tracepoint mode) a stream of new data that never
-	# lets the loop sleep looks like unread data (docs/diagnosis.md): an
-	# lt-spin there must say it is unconfirmed; with callbacks, none
 	session node "$JP/$JP" "uv__io_poll,uv_run" --forbid busy-poll,stale-registration \
 		--question lt-spin -- "$JP"
 	kill "$LP" 2>/dev/null
