@@ -260,12 +260,18 @@ if up 19503; then
 		else
 			fail "nodespin: live TUI, 'F': busy polling" "$(head -n 30 "$d/live-tui-f.txt")"
 		fi
-		T send-keys -t live F
-		sleep 0.2
+		# one lower pane at a time: each key takes the place of the one shown
+		T send-keys -t live w
+		if wait_screen live "where threads wait" "$d/live-tui-w.txt" &&
+			! grep -q "busy polling" "$d/live-tui-w.txt"; then
+			pass "nodespin: live TUI, 'w' from the findings: where the waiter waits"
+		else
+			fail "nodespin: live TUI, 'w' from the findings" "$(head -n 30 "$d/live-tui-w.txt")"
+		fi
 		T send-keys -t live a
 		if wait_screen live "^. *events per wait +[1-9][0-9]* " "$d/live-tui-a.txt" &&
 			grep -q "latency anatomy" "$d/live-tui-a.txt"; then
-			pass "nodespin: live TUI, 'a': the anatomy pane counts its waits"
+			pass "nodespin: live TUI, 'a' from the chains: the anatomy pane counts its waits"
 		else
 			fail "nodespin: live TUI, 'a': the anatomy pane" \
 				"$(grep -E "anatomy|events per" "$d/live-tui-a.txt" | head -n 3)"

@@ -1258,7 +1258,7 @@ static void test_anatomy_pane(void)
 	tui_format(&t, &b);
 	CHECK(tbuf_find(&b, "latency anatomy") < 0 && tbuf_find(&b, "events (newest last)") >= 0,
 	      "the log by default");
-	t.anatomy = true;
+	t.lower = LOWER_ANATOMY;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		tbuf_resize(&b, sizes[i][0], sizes[i][1]);
 		tui_format(&t, &b);
@@ -1280,7 +1280,7 @@ static void test_anatomy_pane(void)
 	      row);
 	CHECK(tbuf_find(&b, "waits 1   full (= maxevents) 0 of 1, 0.0%   timeouts expired 0 of 1") >= 0,
 	      "worker-101's wait: maxevents 8, a 5 s timeout, one event");
-	t.anatomy = false;
+	t.lower = LOWER_EVENTS;
 	tui_format(&t, &b);
 	CHECK(tbuf_find(&b, "latency anatomy") < 0 && tbuf_find(&b, "events (newest last)") >= 0,
 	      "and back to the log");

@@ -614,7 +614,7 @@ static void scroll_focus(struct tsink *ts, int delta)
 	if (t->screen != SCR_INSTANCE)
 		return;
 	/* the findings pane in the log's place: the selection moves */
-	if (t->findings && t->focus == PANE_LOG && !t->find_evidence) {
+	if (t->lower == LOWER_FINDINGS && t->focus == PANE_LOG && !t->find_evidence) {
 		t->find_sel = t->find_sel + delta < 0 ? 0 : t->find_sel + delta;
 		return;
 	}
@@ -624,6 +624,15 @@ static void scroll_focus(struct tsink *ts, int delta)
 	t->scroll[t->focus] += delta;
 	if (t->scroll[t->focus] < 0)
 		t->scroll[t->focus] = 0;
+}
+
+/* the instance view's lower pane: KIND, or back to the events if it shows KIND */
+static void lower_toggle(struct tui *t, enum tui_lower kind)
+{
+	t->lower = t->lower == kind ? LOWER_EVENTS : kind;
+	t->find_evidence = false;
+	if (t->lower == LOWER_FINDINGS)
+		t->focus = PANE_LOG;	/* Up/Down select a finding */
 }
 
 /* a note on the status line, for a few seconds: why a filter or a seek was refused */
@@ -809,7 +818,8 @@ static int key(struct tsink *ts, int ch)
 	case KEY_RIGHT:
 	case 'l':
 		/* the findings pane: a finding's evidence, and back */
-		if (t->screen == SCR_INSTANCE && t->findings && ch != KEY_RIGHT && ch != 'l') {
+		if (t->screen == SCR_INSTANCE && t->lower == LOWER_FINDINGS && ch != KEY_RIGHT &&
+		    ch != 'l') {
 			t->find_evidence = !t->find_evidence;
 			break;
 		}
@@ -863,35 +873,14 @@ static int key(struct tsink *ts, int ch)
 	case 'm':
 		open_screen(ts, SCR_MESSAGES);
 		break;
-	case 'a':
-		/* the instance view's lower pane: the anatomy, or the events */
-		if (t->screen == SCR_INSTANCE) {
-			t->anatomy = !t->anatomy;
-			t->findings = false;
-		} else {
+	case 'a':	/* the instance view's lower pane: the anatomy, or the events */
+	case 'F':	/* ... the findings, or the events */
+	case 'w':	/* ... where the waiters wait, or the events */
+		if (t->screen != SCR_INSTANCE) {
 			ts->dirty = false;
+			break;
 		}
-		break;
-	case 'F':
-		/* the instance view's lower pane: the findings, or the events */
-		if (t->screen == SCR_INSTANCE) {
-			t->findings = !t->findings;
-			t->find_evidence = false;
-			t->anatomy = false;
-			if (t->findings)
-				t->focus = PANE_LOG;
-		} else {
-			ts->dirty = false;
-		}
-		t->chains = false;
-		break;
-	case 'w':
-		/* the instance view's lower pane: where the waiters wait, or the events */
-		if (t->screen == SCR_INSTANCE)
-			t->chains = !t->chains;
-		else
-			ts->dirty = false;
-		t->anatomy = false;
+		lower_toggle(t, ch == 'a' ? LOWER_ANATOMY : ch == 'F' ? LOWER_FINDINGS : LOWER_CHAINS);
 		break;
 	case KEY_MOUSE:
 		mouse_key(ts);

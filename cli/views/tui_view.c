@@ -1677,6 +1677,25 @@ static void inst_counts(struct tui *t, struct tbuf *b, const struct model_inst *
 	parts_paint(b, p, n, 1, 1);
 }
 
+/* under rbr, rdllist and wq, the full width from row y: what t->lower says */
+static void lower_pane(struct tui *t, struct tbuf *b, int y, int h, const struct model_inst *in,
+		       const char *comm, int title_w)
+{
+	switch (t->lower) {
+	case LOWER_ANATOMY:
+		tui_anatomy_pane(t, b, 0, y, b->w, h, in, title_w);
+		break;
+	case LOWER_FINDINGS:
+		tui_findings_pane(t, b, 0, y, b->w, h, in, comm, title_w);
+		break;
+	case LOWER_CHAINS:
+		tui_chains_pane(t, b, 0, y, b->w, h, in, title_w);
+		break;
+	default:
+		log_pane(t, b, 0, y, b->w, h, in->in.ep, t->focus == PANE_LOG, title_w);
+	}
+}
+
 /*
  * The instance view: the three parts of struct eventpoll over the log.
  * Panes share their edges, so that a 24-row terminal still shows eight
@@ -1718,14 +1737,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, w1 + 1, R + 3, in);
 		ready_pane(t, b, w1, top, w2 + 1, R + 3, in);
 		wait_pane(t, b, w1 + w2, top, b->w - w1 - w2, R + 3, in);
-		if (t->findings)
-			tui_findings_pane(t, b, 0, ys, b->w, M + 2, in, comm, w1 + 1);
-		else if (t->chains)
-			tui_chains_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
-		else if (t->anatomy)
-			tui_anatomy_pane(t, b, 0, ys, b->w, M + 2, in, w1 + 1);
-		else
-			log_pane(t, b, 0, ys, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, w1 + 1);
+		lower_pane(t, b, ys, M + 2, in, comm, w1 + 1);
 		junction(b, w1, top, t->g->ttee);
 		junction(b, w1 + w2, top, t->g->ttee);
 		junction(b, 0, ys, t->g->ltee);
@@ -1751,14 +1763,7 @@ static void instance_view(struct tui *t, struct tbuf *b)
 		tree_pane(t, b, 0, top, b->w, R + 3, in);
 		ready_pane(t, b, 0, ys1, wl + 1, N + 3, in);
 		wait_pane(t, b, wl, ys1, b->w - wl, N + 3, in);
-		if (t->findings)
-			tui_findings_pane(t, b, 0, ys2, b->w, M + 2, in, comm, wl + 1);
-		else if (t->chains)
-			tui_chains_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
-		else if (t->anatomy)
-			tui_anatomy_pane(t, b, 0, ys2, b->w, M + 2, in, wl + 1);
-		else
-			log_pane(t, b, 0, ys2, b->w, M + 2, in->in.ep, t->focus == PANE_LOG, wl + 1);
+		lower_pane(t, b, ys2, M + 2, in, comm, wl + 1);
 		junction(b, 0, ys1, t->g->ltee);
 		junction(b, b->w - 1, ys1, t->g->rtee);
 		junction(b, wl, ys1, t->g->ttee);

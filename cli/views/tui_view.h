@@ -124,11 +124,15 @@ struct tui {
 	__u64 last_ns;			/* ts of the newest record applied */
 	__u64 t0_ns;			/* ts of the first: times are shown from it */
 	bool explain;			/* show what the last event did */
-	bool anatomy;			/* the instance view shows the latency anatomy */
-	bool findings;			/* ... the instance's findings (F) */
-	int find_sel;			/* ... the selected one */
+	/* what the instance view shows under rbr, rdllist and wq: one at a time */
+	enum tui_lower {
+		LOWER_EVENTS,		/* the event log */
+		LOWER_ANATOMY,		/* the latency anatomy (a) */
+		LOWER_FINDINGS,		/* the instance's findings (F) */
+		LOWER_CHAINS,		/* where its waiters wait (w, tui_chains.c) */
+	} lower;
+	int find_sel;			/* the findings: the selected one */
 	bool find_evidence;		/* ... its evidence records (Enter) */
-	bool chains;			/* ... or where its waiters wait (tui_chains.c) */
 	/* filled by tui_format for the mouse: overview rows on screen */
 	int rows_y;
 	int nrows_shown;
