@@ -119,6 +119,9 @@ def main(argv):
 
     # ---- the anatomy's counts are the stream's ---------------------------------
     key = lambda r: (r.get("owner"), r.get("epfd"), r.get("ep"))
+    # an instance's wait exits, summed: no exit at all is all zeros
+    NONE = dict.fromkeys(("waits", "ev", "evmax", "slept", "slept_ns", "evwk", "full",
+                          "timeouts"), 0)
     exits, runs, maxev, timeo = {}, {}, {}, {}
     for r in recs:
         t = r.get("type")
@@ -126,8 +129,7 @@ def main(argv):
             maxev[r["tid"]] = r["maxevents"]
             timeo[r["tid"]] = r["timeout_ns"]
         elif t == "wait_exit":
-            e = exits.setdefault(key(r), {"waits": 0, "ev": 0, "evmax": 0, "slept": 0,
-                                          "slept_ns": 0, "evwk": 0, "full": 0, "timeouts": 0})
+            e = exits.setdefault(key(r), dict(NONE))
             me, to = maxev.pop(r["tid"], 0), timeo.pop(r["tid"], None)
             if r["ret"] < 0:
                 continue
@@ -147,9 +149,7 @@ def main(argv):
     bad = []
     for i in insts:
         a = i["anatomy"]
-        e = exits.get((i["pid"], i["epfd"], i["ep"]),
-                      {"waits": 0, "ev": 0, "evmax": 0, "slept": 0, "slept_ns": 0, "evwk": 0,
-                       "full": 0, "timeouts": 0})
+        e = exits.get((i["pid"], i["epfd"], i["ep"]), NONE)
         w = runs.get((i["pid"], i["epfd"], i["ep"]), [0, 0])
         got = {"waits": a["waits"], "ev": a["events_per_wait"]["sum"],
                "evmax": a["events_per_wait"]["max"] or 0, "full": a["full"],
